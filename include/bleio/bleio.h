@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libbleio: CircuitPython's _bleio BLE central API for Linux, over BlueZ.
+ *
+ * This is the only header applications include; the per-object headers
+ * beside it refuse to be included on their own.
+ */
+#pragma once
+
+#define __BLEIO_H_INSIDE__
+
+#include <bleio/bleio-macros.h>
+#include <bleio/bleio-error.h>
+/* @VALUE_TYPES@ (value-type headers are listed below) */
+/* @OBJECTS@ (GObject headers are listed below) */
+
+#undef __BLEIO_H_INSIDE__
