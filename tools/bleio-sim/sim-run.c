@@ -1,10 +1,242 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * `bleio-sim run [--scenario FILE] [--] COMMAND [ARGS...]`
+ *
+ * Starts a private system-like bus with the simulator on it (sim-bus.c),
+ * runs COMMAND with DBUS_SYSTEM_BUS_ADDRESS pointing at that bus, forwards
+ * SIGINT, SIGTERM and SIGHUP to it, and when it exits tears the bus down
+ * and returns its exit status (128 + N when a signal N ended it), as
+ * dbus-run-session does for session buses.
+ */
 #include "sim-run.h"
 #include "sim-bus.h"
 
-int
-bleio_sim_run_main (int argc, char **argv)
+#include <errno.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Exit statuses of our own failures, chosen like env(1) and the shells. */
+#define RUN_EXIT_USAGE 2
+#define RUN_EXIT_SETUP 125
+#define RUN_EXIT_NOT_FOUND 127
+
+static const char run_help[] =
+  "Usage:\n"
+  "  %s run [--scenario FILE] [--] COMMAND [ARGS...]\n"
+  "\n"
+  "Start a private D-Bus bus configured like a system bus, start the BlueZ\n"
+  "simulator on it (it owns org.bluez there), and run COMMAND with\n"
+  "DBUS_SYSTEM_BUS_ADDRESS set to that bus. Any program that talks to\n"
+  "bluetoothd over the system bus (bluetoothctl, your own gateway) then\n"
+  "talks to the simulator instead.\n"
+  "\n"
+  "When COMMAND exits, the simulator and the bus are stopped and its exit\n"
+  "status is returned (128+N if signal N ended it). SIGINT, SIGTERM and\n"
+  "SIGHUP received meanwhile are passed on to COMMAND.\n"
+  "\n"
+  "Options:\n"
+  "  --scenario FILE   load the peripherals and adapters from FILE\n"
+  "                    (default: the built-in demo scenario)\n"
+  "  -h, --help        show this help and exit\n"
+  "\n"
+  "The bus policy lets anyone own any name and call anything, which is\n"
+  "looser than a real system bus. Own failures exit with 125 (setup) or\n"
+  "127 (COMMAND not found), wrong usage with 2.\n";
+
+typedef struct {
+  GMainLoop *loop;
+  GPid child;
+  int wait_status;
+  gboolean exited;
+} RunState;
+
+static void
+child_exited (GPid     pid,
+              int      wait_status,
+              gpointer user_data)
 {
-  g_printerr ("bleio-sim run: not implemented yet\n");
-  return 2;
+  RunState *state = user_data;
+
+  state->wait_status = wait_status;
+  state->exited = TRUE;
+  g_main_loop_quit (state->loop);
+}
+
+static gboolean
+forward_signal (RunState *state,
+                int       signum)
+{
+  if (!state->exited && state->child > 0)
+    kill (state->child, signum);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_sigint (gpointer user_data)
+{
+  return forward_signal (user_data, SIGINT);
+}
+
+static gboolean
+on_sigterm (gpointer user_data)
+{
+  return forward_signal (user_data, SIGTERM);
+}
+
+static gboolean
+on_sighup (gpointer user_data)
+{
+  return forward_signal (user_data, SIGHUP);
+}
+
+static int
+exit_code_of (int wait_status)
+{
+  if (WIFEXITED (wait_status))
+    return WEXITSTATUS (wait_status);
+  if (WIFSIGNALED (wait_status))
+    return 128 + WTERMSIG (wait_status);
+  return RUN_EXIT_SETUP;
+}
+
+static char *
+self_binary (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_file_read_link ("/proc/self/exe", &error);
+
+  /* The link is the real path; fall back to /proc/self/exe itself, which
+   * works as long as we are alive, which is as long as the bus lives. */
+  return path != NULL ? path : g_strdup ("/proc/self/exe");
+}
+
+int
+bleio_sim_run_main (int    argc,
+                    char **argv)
+{
+  const char *prog = argc > 0 ? argv[0] : "bleio-sim";
+  g_autofree char *scenario = NULL;
+  g_autofree char *sim_binary = NULL;
+  g_autoptr(SimBus) bus = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_auto(GStrv) envp = NULL;
+  RunState state = { NULL, 0, 0, FALSE };
+  guint sources[3];
+  int first = -1;
+
+  for (int i = 2; i < argc; i++)
+    {
+      const char *arg = argv[i];
+
+      if (strcmp (arg, "--") == 0)
+        {
+          first = i + 1;
+          break;
+        }
+      else if (strcmp (arg, "-h") == 0 || strcmp (arg, "--help") == 0)
+        {
+          g_print (run_help, prog);
+          return 0;
+        }
+      else if (strcmp (arg, "--scenario") == 0)
+        {
+          if (i + 1 >= argc)
+            {
+              g_printerr ("%s run: --scenario needs a FILE\n", prog);
+              return RUN_EXIT_USAGE;
+            }
+          g_free (scenario);
+          scenario = g_strdup (argv[++i]);
+        }
+      else if (g_str_has_prefix (arg, "--scenario="))
+        {
+          g_free (scenario);
+          scenario = g_strdup (arg + strlen ("--scenario="));
+        }
+      else if (arg[0] == '-' && arg[1] != '\0')
+        {
+          g_printerr ("%s run: unknown option %s (try --help)\n", prog, arg);
+          return RUN_EXIT_USAGE;
+        }
+      else
+        {
+          first = i;
+          break;
+        }
+    }
+
+  if (first < 0 || first >= argc)
+    {
+      g_printerr ("%s run: no COMMAND given (try --help)\n", prog);
+      return RUN_EXIT_USAGE;
+    }
+
+  if (scenario != NULL && !g_file_test (scenario, G_FILE_TEST_IS_REGULAR))
+    {
+      g_printerr ("%s run: scenario file %s does not exist or is not a regular file\n",
+                  prog, scenario);
+      return RUN_EXIT_SETUP;
+    }
+
+  /* The simulator may start from another directory than ours: pass an
+   * absolute scenario path. */
+  if (scenario != NULL && !g_path_is_absolute (scenario))
+    {
+      g_autofree char *cwd = g_get_current_dir ();
+      char *absolute = g_build_filename (cwd, scenario, NULL);
+
+      g_free (scenario);
+      scenario = absolute;
+    }
+
+  sim_binary = self_binary ();
+  bus = sim_bus_new (sim_binary, scenario, &error);
+  if (bus == NULL)
+    {
+      g_printerr ("%s run: %s\n", prog, error->message);
+      return RUN_EXIT_SETUP;
+    }
+
+  envp = g_get_environ ();
+  envp = g_environ_setenv (envp, "DBUS_SYSTEM_BUS_ADDRESS",
+                           sim_bus_get_address (bus), TRUE);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  state.loop = loop;
+
+  /* Install the handlers before the child exists, so no signal sent to
+   * us in between is lost; forward_signal ignores them until then. */
+  sources[0] = g_unix_signal_add (SIGINT, on_sigint, &state);
+  sources[1] = g_unix_signal_add (SIGTERM, on_sigterm, &state);
+  sources[2] = g_unix_signal_add (SIGHUP, on_sighup, &state);
+
+  if (!g_spawn_async (NULL, &argv[first], envp,
+                      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
+                      G_SPAWN_CHILD_INHERITS_STDIN,
+                      NULL, NULL, &state.child, &error))
+    {
+      int code = g_error_matches (error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT)
+                 ? RUN_EXIT_NOT_FOUND : RUN_EXIT_SETUP;
+
+      g_printerr ("%s run: cannot run %s: %s\n", prog, argv[first], error->message);
+      for (guint i = 0; i < 3; i++)
+        g_source_remove (sources[i]);
+      return code;
+    }
+
+  g_child_watch_add (state.child, child_exited, &state);
+  g_main_loop_run (loop);
+
+  /* The child watch removed itself when it fired. */
+  for (guint i = 0; i < 3; i++)
+    g_source_remove (sources[i]);
+  g_spawn_close_pid (state.child);
+
+  /* bus goes out of scope here: the simulator and the bus are stopped. */
+  return exit_code_of (state.wait_status);
 }
