@@ -11,6 +11,9 @@
 
 #include <bleio/bleio-macros.h>
 #include <bleio/bleio-error.h>
+#include <bleio/bleio-uuid.h>
+#include <bleio/bleio-address.h>
+#include <bleio/bleio-ad.h>
 /* @VALUE_TYPES@ (value-type headers are listed below) */
 /* @OBJECTS@ (GObject headers are listed below) */
 
