@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulator test fixture: sim-bus plus a connection and typed wrappers
+ * around org.bleio.Sim1. See sim-fixture.h for how tests use it.
+ */
+#include "sim-fixture.h"
+
+#include <string.h>
+
+struct _SimFixture {
+  SimBus *bus;
+  GDBusConnection *connection;
+  char *sim_binary;
+  char *sim_name;
+  char *old_system_bus_address;
+  gboolean had_system_bus_address;
+};
+
+/* Finds who owns org.bluez now: control calls go there. */
+static gboolean
+refresh_sim_name (SimFixture  *fx,
+                  GError     **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = g_dbus_connection_call_sync (fx->connection,
+                                       "org.freedesktop.DBus",
+                                       "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus",
+                                       "GetNameOwner",
+                                       g_variant_new ("(s)", "org.bluez"),
+                                       G_VARIANT_TYPE ("(s)"),
+                                       G_DBUS_CALL_FLAGS_NONE,
+                                       SIM_FIXTURE_TIMEOUT_MSEC, NULL, error);
+  if (reply == NULL)
+    return FALSE;
+  g_clear_pointer (&fx->sim_name, g_free);
+  g_variant_get (reply, "(s)", &fx->sim_name);
+  return TRUE;
+}
+
+/**
+ * sim_fixture_new:
+ * @scenario_path: (nullable): a scenario file, %NULL for the demo scenario
+ * @error: return location for an error
+ *
+ * Starts a private bus and the simulator named by $BLEIO_SIM on it, and
+ * connects to the bus.
+ *
+ * Returns: (transfer full) (nullable): the fixture
+ */
+SimFixture *
+sim_fixture_new (const char  *scenario_path,
+                 GError     **error)
+{
+  g_autoptr(SimFixture) fx = g_new0 (SimFixture, 1);
+  const char *binary = g_getenv ("BLEIO_SIM");
+  const char *old = g_getenv ("DBUS_SYSTEM_BUS_ADDRESS");
+
+  if (binary == NULL || *binary == '\0')
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           "BLEIO_SIM is not set: it must name the bleio-sim "
+                           "executable (meson test sets it)");
+      return NULL;
+    }
+  if (!g_file_test (binary, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "BLEIO_SIM=%s is not an executable file", binary);
+      return NULL;
+    }
+  fx->sim_binary = g_strdup (binary);
+  fx->had_system_bus_address = old != NULL;
+  fx->old_system_bus_address = g_strdup (old);
+
+  fx->bus = sim_bus_new (binary, scenario_path, error);
+  if (fx->bus == NULL)
+    return NULL;
+
+  fx->connection = g_dbus_connection_new_for_address_sync (sim_bus_get_address (fx->bus),
+                                                           G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                           G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                           NULL, NULL, error);
+  if (fx->connection == NULL)
+    return NULL;
+  g_dbus_connection_set_exit_on_close (fx->connection, FALSE);
+
+  if (!refresh_sim_name (fx, error))
+    return NULL;
+
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", sim_bus_get_address (fx->bus), TRUE);
+  return g_steal_pointer (&fx);
+}
+
+void
+sim_fixture_free (SimFixture *fx)
+{
+  if (fx == NULL)
+    return;
+
+  if (fx->connection != NULL)
+    {
+      g_dbus_connection_close_sync (fx->connection, NULL, NULL);
+      g_clear_object (&fx->connection);
+    }
+  g_clear_pointer (&fx->bus, sim_bus_free);
+
+  if (fx->had_system_bus_address)
+    g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", fx->old_system_bus_address, TRUE);
+  else
+    g_unsetenv ("DBUS_SYSTEM_BUS_ADDRESS");
+
+  g_free (fx->old_system_bus_address);
+  g_free (fx->sim_binary);
+  g_free (fx->sim_name);
+  g_free (fx);
+}
+
+const char *
+sim_fixture_get_address (SimFixture *fx)
+{
+  g_return_val_if_fail (fx != NULL, NULL);
+
+  return sim_bus_get_address (fx->bus);
+}
+
+GDBusConnection *
+sim_fixture_get_connection (SimFixture *fx)
+{
+  g_return_val_if_fail (fx != NULL, NULL);
+
+  return fx->connection;
+}
+
+SimBus *
+sim_fixture_get_bus (SimFixture *fx)
+{
+  g_return_val_if_fail (fx != NULL, NULL);
+
+  return fx->bus;
+}
+
+const char *
+sim_fixture_get_sim_binary (SimFixture *fx)
+{
+  g_return_val_if_fail (fx != NULL, NULL);
+
+  return fx->sim_binary;
+}
+
+const char *
+sim_fixture_get_sim_name (SimFixture *fx)
+{
+  g_return_val_if_fail (fx != NULL, NULL);
+
+  return fx->sim_name;
+}
+
+GVariant *
+sim_fixture_call (SimFixture  *fx,
+                  const char  *method,
+                  GVariant    *params,
+                  GError     **error)
+{
+  g_return_val_if_fail (fx != NULL, NULL);
+  g_return_val_if_fail (method != NULL, NULL);
+
+  return g_dbus_connection_call_sync (fx->connection, fx->sim_name,
+                                      SIM_FIXTURE_CONTROL_PATH,
+                                      SIM_FIXTURE_CONTROL_INTERFACE,
+                                      method, params, NULL,
+                                      G_DBUS_CALL_FLAGS_NONE,
+                                      SIM_FIXTURE_TIMEOUT_MSEC, NULL, error);
+}
+
+GVariant *
+sim_fixture_call_bluez (SimFixture  *fx,
+                        const char  *path,
+                        const char  *interface,
+                        const char  *method,
+                        GVariant    *params,
+                        GError     **error)
+{
+  g_return_val_if_fail (fx != NULL, NULL);
+
+  return g_dbus_connection_call_sync (fx->connection, "org.bluez", path,
+                                      interface, method, params, NULL,
+                                      G_DBUS_CALL_FLAGS_NONE,
+                                      SIM_FIXTURE_TIMEOUT_MSEC, NULL, error);
+}
+
+/* Calls a control method whose answer does not matter. */
+static gboolean
+call_void (SimFixture  *fx,
+           const char  *method,
+           GVariant    *params,
+           GError     **error)
+{
+  g_autoptr(GVariant) reply = sim_fixture_call (fx, method, params, error);
+
+  return reply != NULL;
+}
+
+gboolean
+sim_fixture_fail_next (SimFixture  *fx,
+                       const char  *method,
+                       const char  *error_name,
+                       const char  *error_message,
+                       guint        count,
+                       GError     **error)
+{
+  return call_void (fx, "FailNext",
+                    g_variant_new ("(sssu)", method, error_name,
+                                   error_message != NULL ? error_message : "",
+                                   count),
+                    error);
+}
+
+gboolean
+sim_fixture_delay_next (SimFixture  *fx,
+                        const char  *method,
+                        guint        delay_msec,
+                        guint        count,
+                        GError     **error)
+{
+  return call_void (fx, "DelayNext",
+                    g_variant_new ("(suu)", method, delay_msec, count), error);
+}
+
+gboolean
+sim_fixture_no_reply_next (SimFixture  *fx,
+                           const char  *method,
+                           guint        count,
+                           GError     **error)
+{
+  return call_void (fx, "NoReplyNext",
+                    g_variant_new ("(su)", method, count), error);
+}
+
+gboolean
+sim_fixture_drop_link (SimFixture  *fx,
+                       const char  *device_path,
+                       const char  *reason,
+                       GError     **error)
+{
+  return call_void (fx, "DropLink",
+                    g_variant_new ("(os)", device_path,
+                                   reason != NULL ? reason : ""),
+                    error);
+}
+
+static GVariant *
+bytes_variant (const guint8 *value,
+               gsize         len)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, value, len, 1);
+}
+
+gboolean
+sim_fixture_notify (SimFixture   *fx,
+                    const char   *char_path,
+                    const guint8 *value,
+                    gsize         len,
+                    GError      **error)
+{
+  return call_void (fx, "Notify",
+                    g_variant_new ("(o@ay)", char_path,
+                                   bytes_variant (value, len)),
+                    error);
+}
+
+gboolean
+sim_fixture_notify_burst (SimFixture   *fx,
+                          const char   *char_path,
+                          const guint8 *value,
+                          gsize         len,
+                          guint         count,
+                          GError      **error)
+{
+  return call_void (fx, "NotifyBurst",
+                    g_variant_new ("(o@ayu)", char_path,
+                                   bytes_variant (value, len), count),
+                    error);
+}
+
+gboolean
+sim_fixture_set_property (SimFixture  *fx,
+                          const char  *path,
+                          const char  *interface,
+                          const char  *property,
+                          GVariant    *value,
+                          GError     **error)
+{
+  return call_void (fx, "SetProperty",
+                    g_variant_new ("(ossv)", path, interface, property, value),
+                    error);
+}
+
+char *
+sim_fixture_add_device (SimFixture  *fx,
+                        const char  *adapter,
+                        const char  *json,
+                        GError     **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+  char *path = NULL;
+
+  reply = sim_fixture_call (fx, "AddDevice",
+                            g_variant_new ("(ss)", adapter, json), error);
+  if (reply == NULL)
+    return NULL;
+  if (!g_variant_is_of_type (reply, G_VARIANT_TYPE ("(o)")))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "AddDevice answered %s, not (o)",
+                   g_variant_get_type_string (reply));
+      return NULL;
+    }
+  g_variant_get (reply, "(o)", &path);
+  return path;
+}
+
+gboolean
+sim_fixture_remove_device (SimFixture  *fx,
+                           const char  *device_path,
+                           GError     **error)
+{
+  return call_void (fx, "RemoveDevice",
+                    g_variant_new ("(o)", device_path), error);
+}
+
+GVariant *
+sim_fixture_get_calls (SimFixture  *fx,
+                       GError     **error)
+{
+  g_autoptr(GVariant) reply = sim_fixture_call (fx, "GetCalls", NULL, error);
+
+  if (reply == NULL)
+    return NULL;
+  if (!g_variant_is_of_type (reply, G_VARIANT_TYPE ("(a(sos))")))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "GetCalls answered %s, not (a(sos))",
+                   g_variant_get_type_string (reply));
+      return NULL;
+    }
+  return g_variant_get_child_value (reply, 0);
+}
+
+/* A recorded method matches "Connect" when it is "Connect" or ends in
+ * ".Connect", and matches "org.bluez.Device1.Connect" exactly. */
+static gboolean
+method_matches (const char *recorded,
+                const char *wanted)
+{
+  size_t rlen = strlen (recorded);
+  size_t wlen = strlen (wanted);
+
+  if (strcmp (recorded, wanted) == 0)
+    return TRUE;
+  if (strchr (wanted, '.') != NULL || rlen <= wlen)
+    return FALSE;
+  return recorded[rlen - wlen - 1] == '.' &&
+         strcmp (recorded + rlen - wlen, wanted) == 0;
+}
+
+int
+sim_fixture_count_calls (SimFixture *fx,
+                         const char *method)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) calls = sim_fixture_get_calls (fx, &error);
+  GVariantIter iter;
+  const char *first;
+  const char *path;
+  const char *third;
+  int count = 0;
+
+  if (calls == NULL)
+    {
+      g_printerr ("sim_fixture_count_calls: %s\n", error->message);
+      return -1;
+    }
+
+  /* The two strings are an interface-qualified method name and the
+   * caller; whichever order the simulator uses, only the method name can
+   * match a method. */
+  g_variant_iter_init (&iter, calls);
+  while (g_variant_iter_next (&iter, "(&s&o&s)", &first, &path, &third))
+    if (method_matches (first, method) || method_matches (third, method))
+      count++;
+  return count;
+}
+
+gboolean
+sim_fixture_reset_calls (SimFixture  *fx,
+                         GError     **error)
+{
+  return call_void (fx, "ResetCalls", NULL, error);
+}
+
+gboolean
+sim_fixture_restart (SimFixture  *fx,
+                     guint        down_msec,
+                     GError     **error)
+{
+  return call_void (fx, "Restart", g_variant_new ("(u)", down_msec), error);
+}
+
+gboolean
+sim_fixture_crash (SimFixture  *fx,
+                   GError     **error)
+{
+  g_return_val_if_fail (fx != NULL, FALSE);
+
+  if (!sim_bus_restart_sim (fx->bus, error))
+    return FALSE;
+  return refresh_sim_name (fx, error);
+}
+
+typedef struct {
+  gboolean timed_out;
+} WaitState;
+
+static gboolean
+wait_timeout_cb (gpointer user_data)
+{
+  WaitState *state = user_data;
+
+  state->timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+sim_fixture_wait_until (GSourceFunc done,
+                        gpointer    user_data,
+                        guint       timeout_msec)
+{
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+  WaitState state = { FALSE };
+  g_autoptr(GSource) timeout = g_timeout_source_new (timeout_msec);
+  gboolean result;
+
+  g_source_set_callback (timeout, wait_timeout_cb, &state, NULL);
+  g_source_attach (timeout, context);
+
+  while (!(result = done (user_data)) && !state.timed_out)
+    g_main_context_iteration (context, TRUE);
+
+  g_source_destroy (timeout);
+  return result;
+}
+
+int
+sim_fixture_group_setup (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  SimFixture *fx = sim_fixture_new (NULL, &error);
+
+  if (fx == NULL)
+    {
+      g_printerr ("sim fixture: %s\n", error->message);
+      return -1;
+    }
+  *state = fx;
+  return 0;
+}
+
+int
+sim_fixture_group_teardown (void **state)
+{
+  g_clear_pointer ((SimFixture **) state, sim_fixture_free);
+  return 0;
+}

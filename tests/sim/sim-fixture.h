@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SimFixture: a private system-like bus with bleio-sim on it, for tests.
+ *
+ * Usage, one bus and simulator per cmocka group:
+ *
+ *   static int
+ *   group_setup (void **state)
+ *   {
+ *     return sim_fixture_group_setup (state);   // demo scenario
+ *   }
+ *
+ *   static void
+ *   test_something (void **state)
+ *   {
+ *     SimFixture *fx = *state;
+ *     GDBusConnection *bus = sim_fixture_get_connection (fx);
+ *     g_autoptr(GError) error = NULL;
+ *
+ *     assert_true (sim_fixture_fail_next (fx, "Connect",
+ *                                         "org.bluez.Error.Failed",
+ *                                         "le-connection-abort-by-local",
+ *                                         1, &error));
+ *     ... call org.bluez through bus, or through the library ...
+ *     assert_int_equal (sim_fixture_count_calls (fx, "Connect"), 1);
+ *   }
+ *
+ *   cmocka_run_group_tests (tests, group_setup, sim_fixture_group_teardown);
+ *
+ * The simulator binary is found through $BLEIO_SIM (meson test sets it to
+ * the built bleio-sim). sim_fixture_new() also sets DBUS_SYSTEM_BUS_ADDRESS
+ * in this process's environment to the private bus (restored by
+ * sim_fixture_free()), so code that opens "the system bus" reaches the
+ * simulator; note that g_bus_get() caches the system bus per process.
+ *
+ * Each test should leave the simulator as it found it (ResetCalls, remove
+ * what it added) or run in a group of its own: state is per group.
+ *
+ * Control calls go to the simulator's unique bus name, not to org.bluez,
+ * so they keep working while a simulated bluetoothd restart has released
+ * org.bluez.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gio/gio.h>
+
+#include "sim-bus.h"
+
+G_BEGIN_DECLS
+
+#define SIM_FIXTURE_CONTROL_PATH "/org/bleio/sim"
+#define SIM_FIXTURE_CONTROL_INTERFACE "org.bleio.Sim1"
+/* Default bound for calls and waits, in milliseconds. */
+#define SIM_FIXTURE_TIMEOUT_MSEC 10000
+
+typedef struct _SimFixture SimFixture;
+
+SimFixture      *sim_fixture_new             (const char  *scenario_path,
+                                              GError     **error);
+void             sim_fixture_free            (SimFixture  *fx);
+
+const char      *sim_fixture_get_address     (SimFixture  *fx);
+GDBusConnection *sim_fixture_get_connection  (SimFixture  *fx);
+SimBus          *sim_fixture_get_bus         (SimFixture  *fx);
+const char      *sim_fixture_get_sim_binary  (SimFixture  *fx);
+/* Unique bus name of the simulator process (it owns org.bluez). */
+const char      *sim_fixture_get_sim_name    (SimFixture  *fx);
+
+/* Calls @method of org.bleio.Sim1; @params is consumed if floating. */
+GVariant        *sim_fixture_call            (SimFixture  *fx,
+                                              const char  *method,
+                                              GVariant    *params,
+                                              GError     **error);
+/* Calls org.bluez (the simulator's public side) synchronously. */
+GVariant        *sim_fixture_call_bluez      (SimFixture  *fx,
+                                              const char  *path,
+                                              const char  *interface,
+                                              const char  *method,
+                                              GVariant    *params,
+                                              GError     **error);
+
+gboolean         sim_fixture_fail_next       (SimFixture  *fx,
+                                              const char  *method,
+                                              const char  *error_name,
+                                              const char  *error_message,
+                                              guint        count,
+                                              GError     **error);
+gboolean         sim_fixture_delay_next      (SimFixture  *fx,
+                                              const char  *method,
+                                              guint        delay_msec,
+                                              guint        count,
+                                              GError     **error);
+gboolean         sim_fixture_no_reply_next   (SimFixture  *fx,
+                                              const char  *method,
+                                              guint        count,
+                                              GError     **error);
+gboolean         sim_fixture_drop_link       (SimFixture  *fx,
+                                              const char  *device_path,
+                                              const char  *reason,
+                                              GError     **error);
+gboolean         sim_fixture_notify          (SimFixture  *fx,
+                                              const char  *char_path,
+                                              const guint8 *value,
+                                              gsize        len,
+                                              GError     **error);
+gboolean         sim_fixture_notify_burst    (SimFixture  *fx,
+                                              const char  *char_path,
+                                              const guint8 *value,
+                                              gsize        len,
+                                              guint        count,
+                                              GError     **error);
+gboolean         sim_fixture_set_property    (SimFixture  *fx,
+                                              const char  *path,
+                                              const char  *interface,
+                                              const char  *property,
+                                              GVariant    *value,
+                                              GError     **error);
+char            *sim_fixture_add_device      (SimFixture  *fx,
+                                              const char  *adapter,
+                                              const char  *json,
+                                              GError     **error);
+gboolean         sim_fixture_remove_device   (SimFixture  *fx,
+                                              const char  *device_path,
+                                              GError     **error);
+
+/* GetCalls(): an a(sos) array, see org.bleio.Sim1.xml. */
+GVariant        *sim_fixture_get_calls       (SimFixture  *fx,
+                                              GError     **error);
+/* How many calls of @method ("Connect" or "org.bluez.Device1.Connect")
+ * the simulator recorded since the last reset; -1 on error. */
+int              sim_fixture_count_calls     (SimFixture  *fx,
+                                              const char  *method);
+gboolean         sim_fixture_reset_calls     (SimFixture  *fx,
+                                              GError     **error);
+
+/* Simulated bluetoothd restart through the control interface: org.bluez
+ * and every object go away for @down_msec, then come back. */
+gboolean         sim_fixture_restart         (SimFixture  *fx,
+                                              guint        down_msec,
+                                              GError     **error);
+/* A real crash: SIGKILL the simulator process and start a fresh one. */
+gboolean         sim_fixture_crash           (SimFixture  *fx,
+                                              GError     **error);
+
+/* Runs the thread-default main context until @done returns TRUE or
+ * @timeout_msec passes; returns the last value of @done. */
+gboolean         sim_fixture_wait_until      (GSourceFunc  done,
+                                              gpointer     user_data,
+                                              guint        timeout_msec);
+
+/* cmocka group setup/teardown on the demo scenario; *state is the
+ * SimFixture. For another scenario, write a setup that calls
+ * sim_fixture_new() and use sim_fixture_group_teardown(). */
+int              sim_fixture_group_setup     (void       **state);
+int              sim_fixture_group_teardown  (void       **state);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimFixture, sim_fixture_free)
+
+G_END_DECLS

@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `bleio-sim run` and the fixture's process handling: exit statuses,
+ * the environment the command sees, signal forwarding, and that no
+ * dbus-daemon or simulator process outlives its owner, even a killed one.
+ */
+#include "sim-fixture.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/select.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define WAIT_MSEC 10000
+
+static const char *
+sim_binary (void)
+{
+  const char *binary = g_getenv ("BLEIO_SIM");
+
+  if (binary == NULL)
+    fail_msg ("BLEIO_SIM is not set: run this test through meson test");
+  return binary;
+}
+
+/* Runs `bleio-sim run ARGS...` to completion; returns the exit status the
+ * shell would show (128+N for a signal). */
+static int
+run_sim (const char * const *args,
+         char              **out,
+         char              **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  int wait_status = 0;
+
+  g_ptr_array_add (argv, (char *) sim_binary ());
+  g_ptr_array_add (argv, (char *) "run");
+  for (; *args != NULL; args++)
+    g_ptr_array_add (argv, (char *) *args);
+  g_ptr_array_add (argv, NULL);
+
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
+                     NULL, NULL, out, err, &wait_status, &error))
+    fail_msg ("cannot spawn %s: %s", sim_binary (), error->message);
+
+  if (WIFEXITED (wait_status))
+    return WEXITSTATUS (wait_status);
+  if (WIFSIGNALED (wait_status))
+    return 128 + WTERMSIG (wait_status);
+  return -1;
+}
+
+/* Whether @pid names a live process: a zombie counts as gone. */
+static gboolean
+process_alive (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *paren;
+
+  if (kill (pid, 0) < 0 && errno == ESRCH)
+    return FALSE;
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  paren = strrchr (stat, ')');
+  return paren == NULL || paren[1] == '\0' || paren[2] != 'Z';
+}
+
+static gboolean
+wait_gone (GPid pid)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_MSEC * 1000;
+
+  while (process_alive (pid))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_usleep (10000);
+    }
+  return TRUE;
+}
+
+/* The children of @parent and their command names (comm). */
+static GHashTable *
+children_of (GPid parent)
+{
+  GHashTable *children = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  g_autoptr(GDir) dir = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  assert_non_null (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *stat = NULL;
+      const char *open_paren;
+      const char *close_paren;
+      int ppid = 0;
+      char state = 0;
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      path = g_strdup_printf ("/proc/%s/stat", name);
+      if (!g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+      open_paren = strchr (stat, '(');
+      close_paren = strrchr (stat, ')');
+      if (open_paren == NULL || close_paren == NULL)
+        continue;
+      if (sscanf (close_paren + 1, " %c %d", &state, &ppid) != 2)
+        continue;
+      if (ppid == parent && state != 'Z')
+        g_hash_table_insert (children,
+                             GINT_TO_POINTER (atoi (name)),
+                             g_strndup (open_paren + 1,
+                                        (gsize) (close_paren - open_paren - 1)));
+    }
+  return children;
+}
+
+/* Starts `bleio-sim run -- sh -c SCRIPT` with a pipe on its stdin and
+ * stdout; returns its pid. */
+static GPid
+spawn_run (const char *script,
+           int        *stdin_fd,
+           int        *stdout_fd)
+{
+  const char *argv[] = { sim_binary (), "run", "--", "sh", "-c", script, NULL };
+  g_autoptr(GError) error = NULL;
+  GPid pid = 0;
+
+  if (!g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
+                                 G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                 &pid, stdin_fd, stdout_fd, NULL, &error))
+    fail_msg ("cannot spawn bleio-sim run: %s", error->message);
+  return pid;
+}
+
+/* Reads one line from @fd, bounded in time. */
+static char *
+read_line (int fd)
+{
+  GString *line = g_string_new (NULL);
+  gint64 deadline = g_get_monotonic_time () + WAIT_MSEC * 1000;
+
+  for (;;)
+    {
+      char c;
+      ssize_t n;
+      fd_set set;
+      struct timeval tv = { 0, 100000 };
+
+      if (g_get_monotonic_time () > deadline)
+        fail_msg ("no line from bleio-sim run within %d ms (got '%s')",
+                  WAIT_MSEC, line->str);
+      FD_ZERO (&set);
+      FD_SET (fd, &set);
+      if (select (fd + 1, &set, NULL, NULL, &tv) <= 0)
+        continue;
+      n = read (fd, &c, 1);
+      if (n <= 0)
+        fail_msg ("bleio-sim run closed its output early (got '%s')", line->str);
+      if (c == '\n')
+        break;
+      g_string_append_c (line, c);
+    }
+  return g_string_free (line, FALSE);
+}
+
+static int
+wait_status_code (GPid pid)
+{
+  int status = 0;
+
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      fail_msg ("waitpid: %s", g_strerror (errno));
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return -1;
+}
+
+static void
+test_exit_status (void **state)
+{
+  const char *args[] = { "--", "sh", "-c", "exit 7", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  assert_int_equal (run_sim (args, &out, &err), 7);
+}
+
+static void
+test_exit_status_zero_without_dashes (void **state)
+{
+  const char *args[] = { "true", NULL };
+
+  assert_int_equal (run_sim (args, NULL, NULL), 0);
+}
+
+static void
+test_signal_status (void **state)
+{
+  const char *args[] = { "--", "sh", "-c", "kill -TERM $$", NULL };
+
+  assert_int_equal (run_sim (args, NULL, NULL), 128 + SIGTERM);
+}
+
+static void
+test_command_sees_bus (void **state)
+{
+  /* The command sees the address, and the bus it names has an owner for
+   * org.bluez (gdbus is GLib's own client, libglib2.0-bin). */
+  const char *args[] = {
+    "--", "sh", "-c",
+    "echo \"$DBUS_SYSTEM_BUS_ADDRESS\"; "
+    "gdbus call --system --dest org.freedesktop.DBus "
+    "--object-path /org/freedesktop/DBus "
+    "--method org.freedesktop.DBus.NameHasOwner org.bluez",
+    NULL
+  };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  assert_int_equal (run_sim (args, &out, &err), 0);
+  lines = g_strsplit (out, "\n", -1);
+  assert_true (g_strv_length (lines) >= 2);
+  if (!g_str_has_prefix (lines[0], "unix:path="))
+    fail_msg ("DBUS_SYSTEM_BUS_ADDRESS is '%s'", lines[0]);
+  assert_string_not_equal (lines[0], "unix:path=/run/dbus/system_bus_socket");
+  assert_string_equal (lines[1], "(true,)");
+}
+
+static void
+test_scenario_missing (void **state)
+{
+  const char *args[] = { "--scenario", "/nonexistent/bleio.json", "--", "true", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  assert_int_equal (run_sim (args, &out, &err), 125);
+  assert_non_null (strstr (err, "/nonexistent/bleio.json"));
+}
+
+static void
+test_usage (void **state)
+{
+  const char *help[] = { "--help", NULL };
+  const char *none[] = { NULL };
+  const char *dashes[] = { "--", NULL };
+  const char *bad[] = { "--bogus", "true", NULL };
+  const char *missing[] = { "--", "/nonexistent/command", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  assert_int_equal (run_sim (help, &out, NULL), 0);
+  assert_non_null (strstr (out, "run [--scenario FILE] [--] COMMAND"));
+  assert_non_null (strstr (out, "DBUS_SYSTEM_BUS_ADDRESS"));
+  assert_int_equal (run_sim (none, NULL, &err), 2);
+  assert_non_null (strstr (err, "COMMAND"));
+  assert_int_equal (run_sim (dashes, NULL, NULL), 2);
+  assert_int_equal (run_sim (bad, NULL, NULL), 2);
+  assert_int_equal (run_sim (missing, NULL, NULL), 127);
+}
+
+/* While the command runs, bleio-sim run has exactly three children: the
+ * bus, the simulator and the command; after it returns none of them is
+ * alive. */
+static void
+test_no_survivors (void **state)
+{
+  int in_fd = -1;
+  int out_fd = -1;
+  GPid run = spawn_run ("echo ready; read line; exit 3", &in_fd, &out_fd);
+  g_autofree char *ready = read_line (out_fd);
+  g_autoptr(GHashTable) children = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  gpointer value;
+  gboolean saw_daemon = FALSE;
+  gboolean saw_sim = FALSE;
+  gboolean saw_sh = FALSE;
+
+  assert_string_equal (ready, "ready");
+  children = children_of (run);
+  g_hash_table_iter_init (&iter, children);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      if (strcmp (value, "dbus-daemon") == 0)
+        saw_daemon = TRUE;
+      else if (strcmp (value, "sh") == 0)
+        saw_sh = TRUE;
+      else
+        saw_sim = TRUE;
+    }
+  assert_int_equal (g_hash_table_size (children), 3);
+  assert_true (saw_daemon);
+  assert_true (saw_sim);
+  assert_true (saw_sh);
+
+  assert_int_equal (write (in_fd, "go\n", 3), 3);
+  assert_int_equal (wait_status_code (run), 3);
+  close (in_fd);
+  close (out_fd);
+
+  g_hash_table_iter_init (&iter, children);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (process_alive (GPOINTER_TO_INT (key)))
+      fail_msg ("%s (pid %d) outlived bleio-sim run", (char *) value,
+                GPOINTER_TO_INT (key));
+}
+
+/* SIGTERM to bleio-sim run reaches the command, whose own status (here
+ * from its trap) comes back. */
+static void
+test_sigterm_forwarded (void **state)
+{
+  int in_fd = -1;
+  int out_fd = -1;
+  GPid run = spawn_run ("trap 'exit 9' TERM; echo ready; "
+                        "while :; do sleep 0.05; done",
+                        &in_fd, &out_fd);
+  g_autofree char *ready = read_line (out_fd);
+
+  assert_string_equal (ready, "ready");
+  assert_int_equal (kill (run, SIGTERM), 0);
+  assert_int_equal (wait_status_code (run), 9);
+  close (in_fd);
+  close (out_fd);
+}
+
+/* A SIGKILLed bleio-sim run cannot clean up: the kernel must take the bus
+ * and the simulator down (PR_SET_PDEATHSIG). */
+static void
+test_killed_run_leaves_nothing (void **state)
+{
+  int in_fd = -1;
+  int out_fd = -1;
+  GPid run = spawn_run ("echo ready; read line", &in_fd, &out_fd);
+  g_autofree char *ready = read_line (out_fd);
+  g_autoptr(GHashTable) children = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  gpointer value;
+
+  assert_string_equal (ready, "ready");
+  children = children_of (run);
+  assert_int_equal (g_hash_table_size (children), 3);
+
+  assert_int_equal (kill (run, SIGKILL), 0);
+  assert_int_equal (wait_status_code (run), 128 + SIGKILL);
+
+  g_hash_table_iter_init (&iter, children);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      /* The command is not ours to kill (dbus-run-session does not kill
+       * it either); closing its stdin ends it. */
+      if (strcmp (value, "sh") == 0)
+        continue;
+      if (!wait_gone (GPOINTER_TO_INT (key)))
+        fail_msg ("%s (pid %d) outlived a killed bleio-sim run",
+                  (char *) value, GPOINTER_TO_INT (key));
+    }
+  close (in_fd);
+  close (out_fd);
+}
+
+static gboolean
+name_has_owner (GDBusConnection *connection,
+                const char      *name)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean owned = FALSE;
+
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
+                                       "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", name),
+                                       G_VARIANT_TYPE ("(b)"),
+                                       G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC,
+                                       NULL, &error);
+  if (reply == NULL)
+    fail_msg ("NameHasOwner: %s", error->message);
+  g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+/* The fixture: a bus where org.bluez is owned, the process environment
+ * pointing at it, and every process gone after free. */
+static void
+test_fixture_lifecycle (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old = g_strdup (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"));
+  SimFixture *fx = sim_fixture_new (NULL, &error);
+  g_autofree char *tmpdir = NULL;
+  GPid daemon;
+  GPid sim;
+
+  if (fx == NULL)
+    fail_msg ("sim_fixture_new: %s", error->message);
+  assert_string_equal (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS"),
+                       sim_fixture_get_address (fx));
+  assert_true (name_has_owner (sim_fixture_get_connection (fx), "org.bluez"));
+  assert_non_null (sim_fixture_get_sim_name (fx));
+  assert_true (sim_fixture_get_sim_name (fx)[0] == ':');
+
+  daemon = sim_bus_get_daemon_pid (sim_fixture_get_bus (fx));
+  sim = sim_bus_get_sim_pid (sim_fixture_get_bus (fx));
+  tmpdir = g_strdup (sim_bus_get_tmpdir (sim_fixture_get_bus (fx)));
+  assert_true (process_alive (daemon));
+  assert_true (process_alive (sim));
+  assert_true (g_file_test (tmpdir, G_FILE_TEST_IS_DIR));
+
+  sim_fixture_free (fx);
+  assert_false (process_alive (daemon));
+  assert_false (process_alive (sim));
+  assert_false (g_file_test (tmpdir, G_FILE_TEST_EXISTS));
+  assert_string_equal (g_getenv ("DBUS_SYSTEM_BUS_ADDRESS") ? g_getenv ("DBUS_SYSTEM_BUS_ADDRESS") : "(unset)",
+                       old ? old : "(unset)");
+}
+
+/* A crash (SIGKILL) of the simulator under the fixture: a new one owns
+ * org.bluez under a new unique name, and control calls follow it. */
+static void
+test_fixture_crash (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimFixture) fx = sim_fixture_new (NULL, &error);
+  g_autofree char *first_name = NULL;
+  g_autoptr(GVariant) calls = NULL;
+  GPid first_pid;
+
+  if (fx == NULL)
+    fail_msg ("sim_fixture_new: %s", error->message);
+  first_name = g_strdup (sim_fixture_get_sim_name (fx));
+  first_pid = sim_bus_get_sim_pid (sim_fixture_get_bus (fx));
+
+  if (!sim_fixture_crash (fx, &error))
+    fail_msg ("sim_fixture_crash: %s", error->message);
+  assert_false (process_alive (first_pid));
+  assert_true (name_has_owner (sim_fixture_get_connection (fx), "org.bluez"));
+  assert_string_not_equal (first_name, sim_fixture_get_sim_name (fx));
+
+  calls = sim_fixture_get_calls (fx, &error);
+  if (calls == NULL)
+    fail_msg ("GetCalls after a crash: %s", error->message);
+}
+
+/* A simulator binary that exits at once gives a clear error, not a hang. */
+static void
+test_fixture_bad_binary (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimBus) bus = sim_bus_new ("/bin/false", NULL, &error);
+
+  assert_null (bus);
+  assert_non_null (error);
+  assert_non_null (strstr (error->message, "/bin/false"));
+  assert_non_null (strstr (error->message, "before owning org.bluez"));
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_exit_status),
+    cmocka_unit_test (test_exit_status_zero_without_dashes),
+    cmocka_unit_test (test_signal_status),
+    cmocka_unit_test (test_command_sees_bus),
+    cmocka_unit_test (test_scenario_missing),
+    cmocka_unit_test (test_usage),
+    cmocka_unit_test (test_no_survivors),
+    cmocka_unit_test (test_sigterm_forwarded),
+    cmocka_unit_test (test_killed_run_leaves_nothing),
+    cmocka_unit_test (test_fixture_lifecycle),
+    cmocka_unit_test (test_fixture_crash),
+    cmocka_unit_test (test_fixture_bad_binary),
+  };
+
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
