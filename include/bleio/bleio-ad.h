@@ -214,7 +214,8 @@ gboolean bleio_ad_validate (const guint8 *data,
  * - `AdvertisingData`, the raw structures BlueZ passes on, except those of a
  *   type emitted above.
  *
- * Every structure is at most 255 bytes long (length byte included). A
+ * Every structure fits its one-byte length field: type and data together are
+ * at most 255 bytes (so at most 254 bytes of data). A
  * property that is missing, empty or of an unexpected D-Bus type is left out,
  * as is an entry of the wrong type or an unparsable UUID inside a property.
  *
