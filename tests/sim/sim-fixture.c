@@ -473,3 +473,440 @@ sim_fixture_group_teardown (void **state)
   g_clear_pointer ((SimFixture **) state, sim_fixture_free);
   return 0;
 }
+
+GVariant *
+sim_fixture_get_objects (SimFixture  *fx,
+                         GError     **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = g_dbus_connection_call_sync (fx->connection, "org.bluez", "/",
+                                       "org.freedesktop.DBus.ObjectManager",
+                                       "GetManagedObjects", NULL,
+                                       G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                       G_DBUS_CALL_FLAGS_NONE,
+                                       SIM_FIXTURE_TIMEOUT_MSEC, NULL, error);
+  if (reply == NULL)
+    return NULL;
+  return g_variant_get_child_value (reply, 0);
+}
+
+static GVariant *
+lookup_property (GVariant   *objects,
+                 const char *path,
+                 const char *interface,
+                 const char *name)
+{
+  g_autoptr(GVariant) ifaces = NULL;
+  g_autoptr(GVariant) props = NULL;
+
+  ifaces = g_variant_lookup_value (objects, path, G_VARIANT_TYPE ("a{sa{sv}}"));
+  if (ifaces == NULL)
+    return NULL;
+  props = g_variant_lookup_value (ifaces, interface, G_VARIANT_TYPE ("a{sv}"));
+  if (props == NULL)
+    return NULL;
+  return g_variant_lookup_value (props, name, NULL);
+}
+
+GVariant *
+sim_fixture_get_property (SimFixture *fx,
+                          const char *path,
+                          const char *interface,
+                          const char *name)
+{
+  g_autoptr(GVariant) objects = sim_fixture_get_objects (fx, NULL);
+
+  if (objects == NULL)
+    return NULL;
+  return lookup_property (objects, path, interface, name);
+}
+
+gboolean
+sim_fixture_wait_property (SimFixture *fx,
+                           const char *path,
+                           const char *interface,
+                           const char *name,
+                           GVariant   *value,
+                           guint       timeout_msec)
+{
+  g_autoptr(GVariant) wanted = g_variant_ref_sink (value);
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_msec * 1000;
+
+  for (;;)
+    {
+      g_autoptr(GVariant) current = sim_fixture_get_property (fx, path, interface, name);
+
+      if (current != NULL && g_variant_equal (current, wanted))
+        return TRUE;
+      if (g_get_monotonic_time () >= deadline)
+        return FALSE;
+      g_usleep (20000);
+    }
+}
+
+static char *
+find_device_in (GVariant   *objects,
+                const char *adapter_path,
+                const char *name)
+{
+  gsize n = g_variant_n_children (objects);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      const char *path = NULL;
+      g_autoptr(GVariant) ifaces = NULL;
+      g_autoptr(GVariant) props = NULL;
+      const char *adapter = NULL;
+      const char *dev_name = NULL;
+      const char *alias = NULL;
+
+      g_variant_get_child (objects, i, "{&o@a{sa{sv}}}", &path, &ifaces);
+      props = g_variant_lookup_value (ifaces, "org.bluez.Device1",
+                                      G_VARIANT_TYPE ("a{sv}"));
+      if (props == NULL)
+        continue;
+      g_variant_lookup (props, "Adapter", "&o", &adapter);
+      g_variant_lookup (props, "Name", "&s", &dev_name);
+      g_variant_lookup (props, "Alias", "&s", &alias);
+      if (g_strcmp0 (adapter, adapter_path) != 0)
+        continue;
+      if (g_strcmp0 (dev_name, name) == 0 || g_strcmp0 (alias, name) == 0)
+        return g_strdup (path);
+    }
+  return NULL;
+}
+
+char *
+sim_fixture_find_device (SimFixture  *fx,
+                         const char  *adapter_path,
+                         const char  *name,
+                         GError     **error)
+{
+  g_autoptr(GVariant) objects = sim_fixture_get_objects (fx, error);
+  g_autoptr(GVariant) reply = NULL;
+  gint64 deadline;
+  char *path;
+
+  if (objects == NULL)
+    return NULL;
+  path = find_device_in (objects, adapter_path, name);
+  if (path != NULL)
+    return path;
+
+  reply = sim_fixture_call_bluez (fx, adapter_path, "org.bluez.Adapter1",
+                                  "StartDiscovery", NULL, error);
+  if (reply == NULL)
+    return NULL;
+
+  deadline = g_get_monotonic_time () + SIM_FIXTURE_TIMEOUT_MSEC * 1000;
+  while (path == NULL && g_get_monotonic_time () < deadline)
+    {
+      g_clear_pointer (&objects, g_variant_unref);
+      objects = sim_fixture_get_objects (fx, error);
+      if (objects == NULL)
+        break;
+      path = find_device_in (objects, adapter_path, name);
+      if (path == NULL)
+        g_usleep (20000);
+    }
+
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call_bluez (fx, adapter_path, "org.bluez.Adapter1",
+                                  "StopDiscovery", NULL, NULL);
+  if (path == NULL && objects != NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                 "no device named %s under %s after %d ms of discovery",
+                 name, adapter_path, SIM_FIXTURE_TIMEOUT_MSEC);
+  return path;
+}
+
+gboolean
+sim_fixture_connect_device (SimFixture  *fx,
+                            const char  *device_path,
+                            GError     **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = sim_fixture_call_bluez (fx, device_path, "org.bluez.Device1",
+                                  "Connect", NULL, error);
+  if (reply == NULL)
+    return FALSE;
+  if (!sim_fixture_wait_property (fx, device_path, "org.bluez.Device1",
+                                  "ServicesResolved", g_variant_new_boolean (TRUE),
+                                  SIM_FIXTURE_TIMEOUT_MSEC))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                   "%s: ServicesResolved not true %d ms after Connect",
+                   device_path, SIM_FIXTURE_TIMEOUT_MSEC);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+flags_match (GVariant           *props,
+             const char * const *with,
+             const char * const *without)
+{
+  g_autofree const char **flags = NULL;
+  g_autoptr(GVariant) value = g_variant_lookup_value (props, "Flags",
+                                                      G_VARIANT_TYPE_STRING_ARRAY);
+
+  if (value != NULL)
+    flags = g_variant_get_strv (value, NULL);
+  for (; with != NULL && *with != NULL; with++)
+    if (flags == NULL || !g_strv_contains (flags, *with))
+      return FALSE;
+  for (; without != NULL && *without != NULL; without++)
+    if (flags != NULL && g_strv_contains (flags, *without))
+      return FALSE;
+  return TRUE;
+}
+
+char *
+sim_fixture_find_gatt (SimFixture         *fx,
+                       const char         *device_path,
+                       const char         *interface,
+                       const char         *uuid,
+                       const char * const *with,
+                       const char * const *without)
+{
+  g_autoptr(GVariant) objects = sim_fixture_get_objects (fx, NULL);
+  g_autofree char *prefix = g_strconcat (device_path, "/", NULL);
+  const char *best = NULL;
+  gsize n;
+
+  if (objects == NULL)
+    return NULL;
+  n = g_variant_n_children (objects);
+  for (gsize i = 0; i < n; i++)
+    {
+      const char *path = NULL;
+      g_autoptr(GVariant) ifaces = NULL;
+      g_autoptr(GVariant) props = NULL;
+      const char *obj_uuid = NULL;
+
+      g_variant_get_child (objects, i, "{&o@a{sa{sv}}}", &path, &ifaces);
+      if (!g_str_has_prefix (path, prefix))
+        continue;
+      props = g_variant_lookup_value (ifaces, interface, G_VARIANT_TYPE ("a{sv}"));
+      if (props == NULL)
+        continue;
+      g_variant_lookup (props, "UUID", "&s", &obj_uuid);
+      if (uuid != NULL && g_ascii_strcasecmp (uuid, obj_uuid != NULL ? obj_uuid : "") != 0)
+        continue;
+      if (!flags_match (props, with, without))
+        continue;
+      /* Paths hold zero-padded hex handles: string order is handle order. */
+      if (best == NULL || strcmp (path, best) < 0)
+        best = path;
+    }
+  return g_strdup (best);
+}
+
+/* ---- SimAgent ---- */
+
+#define SIM_AGENT_PATH "/org/bleio/test/agent"
+
+static const char agent_xml[] =
+  "<node>"
+  " <interface name='org.bluez.Agent1'>"
+  "  <method name='Release'/>"
+  "  <method name='RequestPinCode'>"
+  "   <arg name='device' type='o' direction='in'/>"
+  "   <arg name='pincode' type='s' direction='out'/>"
+  "  </method>"
+  "  <method name='DisplayPinCode'>"
+  "   <arg name='device' type='o' direction='in'/>"
+  "   <arg name='pincode' type='s' direction='in'/>"
+  "  </method>"
+  "  <method name='RequestPasskey'>"
+  "   <arg name='device' type='o' direction='in'/>"
+  "   <arg name='passkey' type='u' direction='out'/>"
+  "  </method>"
+  "  <method name='DisplayPasskey'>"
+  "   <arg name='device' type='o' direction='in'/>"
+  "   <arg name='passkey' type='u' direction='in'/>"
+  "   <arg name='entered' type='q' direction='in'/>"
+  "  </method>"
+  "  <method name='RequestConfirmation'>"
+  "   <arg name='device' type='o' direction='in'/>"
+  "   <arg name='passkey' type='u' direction='in'/>"
+  "  </method>"
+  "  <method name='RequestAuthorization'>"
+  "   <arg name='device' type='o' direction='in'/>"
+  "  </method>"
+  "  <method name='AuthorizeService'>"
+  "   <arg name='device' type='o' direction='in'/>"
+  "   <arg name='uuid' type='s' direction='in'/>"
+  "  </method>"
+  "  <method name='Cancel'/>"
+  " </interface>"
+  "</node>";
+
+struct _SimAgent {
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  GDBusConnection *connection;
+  guint registration;
+  guint32 passkey;
+  GMutex lock;
+  GPtrArray *calls;
+};
+
+static void
+agent_method_call (GDBusConnection       *connection,
+                   const char            *sender,
+                   const char            *object_path,
+                   const char            *interface_name,
+                   const char            *method_name,
+                   GVariant              *parameters,
+                   GDBusMethodInvocation *invocation,
+                   gpointer               user_data)
+{
+  SimAgent *agent = user_data;
+
+  g_mutex_lock (&agent->lock);
+  g_ptr_array_add (agent->calls, g_strdup (method_name));
+  g_mutex_unlock (&agent->lock);
+
+  if (strcmp (method_name, "RequestPasskey") == 0)
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(u)", agent->passkey));
+  else if (strcmp (method_name, "RequestPinCode") == 0)
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(s)", "0000"));
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static const GDBusInterfaceVTable agent_vtable = { agent_method_call, NULL, NULL, { 0 } };
+
+static gpointer
+agent_thread (gpointer data)
+{
+  SimAgent *agent = data;
+
+  g_main_context_push_thread_default (agent->context);
+  g_main_loop_run (agent->loop);
+  g_main_context_pop_thread_default (agent->context);
+  return NULL;
+}
+
+SimAgent *
+sim_agent_new (SimFixture  *fx,
+               const char  *capability,
+               gboolean     make_default,
+               guint32      passkey,
+               GError     **error)
+{
+  g_autoptr(SimAgent) agent = g_new0 (SimAgent, 1);
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  g_mutex_init (&agent->lock);
+  agent->calls = g_ptr_array_new_with_free_func (g_free);
+  agent->passkey = passkey;
+  agent->context = g_main_context_new ();
+  agent->loop = g_main_loop_new (agent->context, FALSE);
+
+  /* The connection and the registration belong to the agent's context:
+   * create them with it as the thread default. */
+  g_main_context_push_thread_default (agent->context);
+  agent->connection = g_dbus_connection_new_for_address_sync (sim_fixture_get_address (fx),
+                                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                              NULL, NULL, error);
+  if (agent->connection != NULL)
+    {
+      info = g_dbus_node_info_new_for_xml (agent_xml, error);
+      if (info != NULL)
+        agent->registration = g_dbus_connection_register_object (agent->connection,
+                                                                 SIM_AGENT_PATH,
+                                                                 info->interfaces[0],
+                                                                 &agent_vtable, agent,
+                                                                 NULL, error);
+    }
+  g_main_context_pop_thread_default (agent->context);
+  if (agent->registration == 0)
+    return NULL;
+  g_dbus_connection_set_exit_on_close (agent->connection, FALSE);
+
+  agent->thread = g_thread_new ("sim-agent", agent_thread, agent);
+
+  /* Register from the agent's own connection: BlueZ ties the agent to
+   * the connection that registers it. The thread serves our object. */
+  reply = g_dbus_connection_call_sync (agent->connection, "org.bluez", "/org/bluez",
+                                       "org.bluez.AgentManager1", "RegisterAgent",
+                                       g_variant_new ("(os)", SIM_AGENT_PATH, capability),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE,
+                                       SIM_FIXTURE_TIMEOUT_MSEC, NULL, error);
+  if (reply == NULL)
+    return NULL;
+  g_clear_pointer (&reply, g_variant_unref);
+  if (make_default)
+    {
+      reply = g_dbus_connection_call_sync (agent->connection, "org.bluez", "/org/bluez",
+                                           "org.bluez.AgentManager1", "RequestDefaultAgent",
+                                           g_variant_new ("(o)", SIM_AGENT_PATH),
+                                           NULL, G_DBUS_CALL_FLAGS_NONE,
+                                           SIM_FIXTURE_TIMEOUT_MSEC, NULL, error);
+      if (reply == NULL)
+        return NULL;
+    }
+  return g_steal_pointer (&agent);
+}
+
+static gboolean
+agent_quit (gpointer data)
+{
+  SimAgent *agent = data;
+
+  if (agent->registration != 0)
+    g_dbus_connection_unregister_object (agent->connection, agent->registration);
+  agent->registration = 0;
+  g_main_loop_quit (agent->loop);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sim_agent_free (SimAgent *agent)
+{
+  if (agent == NULL)
+    return;
+
+  if (agent->thread != NULL)
+    {
+      g_main_context_invoke (agent->context, agent_quit, agent);
+      g_thread_join (agent->thread);
+    }
+  else if (agent->registration != 0)
+    {
+      g_dbus_connection_unregister_object (agent->connection, agent->registration);
+    }
+  if (agent->connection != NULL)
+    {
+      g_dbus_connection_close_sync (agent->connection, NULL, NULL);
+      g_object_unref (agent->connection);
+    }
+  g_main_loop_unref (agent->loop);
+  g_main_context_unref (agent->context);
+  g_ptr_array_unref (agent->calls);
+  g_mutex_clear (&agent->lock);
+  g_free (agent);
+}
+
+GStrv
+sim_agent_dup_calls (SimAgent *agent)
+{
+  GStrv result;
+
+  g_mutex_lock (&agent->lock);
+  result = g_new0 (char *, agent->calls->len + 1);
+  for (guint i = 0; i < agent->calls->len; i++)
+    result[i] = g_strdup (g_ptr_array_index (agent->calls, i));
+  g_mutex_unlock (&agent->lock);
+  return result;
+}

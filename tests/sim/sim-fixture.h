@@ -143,6 +143,66 @@ gboolean         sim_fixture_restart         (SimFixture  *fx,
 gboolean         sim_fixture_crash           (SimFixture  *fx,
                                               GError     **error);
 
+/* ---- org.bluez helpers (plain D-Bus calls on the fixture's connection) ---- */
+
+/* GetManagedObjects() of org.bluez: the a{oa{sa{sv}}} itself. */
+GVariant        *sim_fixture_get_objects     (SimFixture  *fx,
+                                              GError     **error);
+/* Property @name of @interface on @path from GetManagedObjects(); NULL
+ * when the object or the property is absent. */
+GVariant        *sim_fixture_get_property    (SimFixture  *fx,
+                                              const char  *path,
+                                              const char  *interface,
+                                              const char  *name);
+/* Polls (every 20 ms) until @path's @interface.@name equals @value or
+ * @timeout_msec passes. @value is consumed if floating. */
+gboolean         sim_fixture_wait_property   (SimFixture  *fx,
+                                              const char  *path,
+                                              const char  *interface,
+                                              const char  *name,
+                                              GVariant    *value,
+                                              guint        timeout_msec);
+/* The Device1 under @adapter_path ("/org/bluez/hci0") whose Name or Alias
+ * is @name; runs StartDiscovery/StopDiscovery from the fixture's
+ * connection when it is not there yet. */
+char            *sim_fixture_find_device     (SimFixture  *fx,
+                                              const char  *adapter_path,
+                                              const char  *name,
+                                              GError     **error);
+/* Connect() and wait until ServicesResolved is true. */
+gboolean         sim_fixture_connect_device  (SimFixture  *fx,
+                                              const char  *device_path,
+                                              GError     **error);
+/* The first object under @device_path (in path order) with @interface
+ * (org.bluez.GattService1, GattCharacteristic1, GattDescriptor1) whose
+ * UUID is @uuid (NULL: any) and whose Flags contain every flag of
+ * @with and none of @without (NULL-terminated, or NULL). */
+char            *sim_fixture_find_gatt       (SimFixture  *fx,
+                                              const char  *device_path,
+                                              const char  *interface,
+                                              const char  *uuid,
+                                              const char * const *with,
+                                              const char * const *without);
+
+/* ---- a pairing agent, like the one a desktop session registers ---- */
+
+/* An org.bluez.Agent1 on its own connection, served by its own thread, so
+ * it answers while the test blocks in a synchronous call. It accepts
+ * everything: RequestConfirmation and RequestAuthorization return, and
+ * RequestPasskey answers @passkey. */
+typedef struct _SimAgent SimAgent;
+
+SimAgent        *sim_agent_new               (SimFixture  *fx,
+                                              const char  *capability,
+                                              gboolean     make_default,
+                                              guint32      passkey,
+                                              GError     **error);
+void             sim_agent_free              (SimAgent    *agent);
+/* The Agent1 methods called so far, in order ("RequestConfirmation"...). */
+GStrv            sim_agent_dup_calls         (SimAgent    *agent);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimAgent, sim_agent_free)
+
 /* Runs the thread-default main context until @done returns TRUE or
  * @timeout_msec passes; returns the last value of @done. */
 gboolean         sim_fixture_wait_until      (GSourceFunc  done,
