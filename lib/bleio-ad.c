@@ -18,9 +18,11 @@ bleio_ad_iter_init (BleioAdIter  *iter,
                     gsize         len)
 {
   g_return_if_fail (iter != NULL);
-  g_return_if_fail (data != NULL || len == 0);
 
+  /* Cleared first, so that a refused call leaves an iterator that is at
+   * its end rather than one full of stack garbage. */
   memset (iter, 0, sizeof *iter);
+  g_return_if_fail (data != NULL || len == 0);
   iter->_data = data;
   iter->_len = len;
 }
