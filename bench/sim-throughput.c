@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * How fast bleio-sim delivers notifications, so we know it is never the
+ * bottleneck of a benchmark of the library:
+ *
+ *  1. through an AcquireNotify fd: NotifyBurst pushes N notifications, we
+ *     read() them one per packet (goal: at least 100,000/s);
+ *  2. as PropertiesChanged signals on a characteristic's Value after
+ *     StartNotify (goal: at least 20,000/s).
+ *
+ * Usage: sim-throughput [--fd-count N] [--signal-count N]
+ * The simulator is $BLEIO_SIM (meson sets it); it runs on a private bus.
+ * The numbers are printed; the exit status only says whether the
+ * measurement could be made, not whether the goals were met.
+ */
+#include "sim-fixture.h"
+
+#include <gio/gunixfdlist.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEMO_NAME "InterestingPeripheral"
+#define ADAPTER "/org/bluez/hci0"
+#define CHR1 "org.bluez.GattCharacteristic1"
+#define FD_GOAL 100000.0
+#define SIGNAL_GOAL 20000.0
+/* Bound on one measurement: far above what the goals need. */
+#define MEASURE_TIMEOUT_USEC (60 * G_USEC_PER_SEC)
+
+static const guint8 payload[] = { 0x06, 0x48 };
+
+typedef struct {
+  SimFixture *fx;
+  const char *chr;
+  guint count;
+  GError *error;
+  gboolean done;
+} Burst;
+
+static gpointer
+burst_thread (gpointer data)
+{
+  Burst *burst = data;
+
+  if (!sim_fixture_notify_burst (burst->fx, burst->chr, payload,
+                                 sizeof payload, burst->count, &burst->error))
+    g_prefix_error (&burst->error, "NotifyBurst: ");
+  return NULL;
+}
+
+static gboolean
+measure_fd (SimFixture *fx,
+            const char *chr,
+            guint       count,
+            double     *rate,
+            GError    **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  Burst burst = { fx, chr, count, NULL, FALSE };
+  GThread *thread;
+  guint received = 0;
+  guint wrong = 0;
+  gint64 start;
+  gint64 end;
+  gint64 deadline;
+  int fd;
+
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (sim_fixture_get_connection (fx),
+                                                         "org.bluez", chr, CHR1,
+                                                         "AcquireNotify",
+                                                         g_variant_new ("(a{sv})", NULL),
+                                                         G_VARIANT_TYPE ("(hq)"),
+                                                         G_DBUS_CALL_FLAGS_NONE,
+                                                         SIM_FIXTURE_TIMEOUT_MSEC,
+                                                         NULL, &fds, NULL, error);
+  if (reply == NULL)
+    {
+      g_prefix_error (error, "AcquireNotify on %s: ", chr);
+      return FALSE;
+    }
+  fd = g_unix_fd_list_get (fds, 0, error);
+  if (fd < 0)
+    return FALSE;
+
+  /* The burst call returns when the simulator has written everything,
+   * which needs us reading: call it from another thread. */
+  start = g_get_monotonic_time ();
+  deadline = start + MEASURE_TIMEOUT_USEC;
+  thread = g_thread_new ("burst", burst_thread, &burst);
+  while (received < count && g_get_monotonic_time () < deadline)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      guint8 buf[600];
+      ssize_t n;
+
+      if (poll (&pfd, 1, 100) <= 0)
+        continue;
+      n = read (fd, buf, sizeof buf);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        continue;
+      if (n <= 0)
+        break;
+      if ((size_t) n != sizeof payload || memcmp (buf, payload, sizeof payload) != 0)
+        wrong++;
+      received++;
+    }
+  end = g_get_monotonic_time ();
+  g_thread_join (thread);
+  close (fd);
+
+  if (burst.error != NULL)
+    {
+      g_propagate_error (error, burst.error);
+      return FALSE;
+    }
+  if (received < count || wrong > 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "fd: got %u of %u notifications (%u not one intact "
+                   "notification per read)", received, count, wrong);
+      return FALSE;
+    }
+  *rate = count / ((end - start) / (double) G_USEC_PER_SEC);
+  return TRUE;
+}
+
+typedef struct {
+  guint received;
+  guint wrong;
+  gboolean call_done;
+  GError *error;
+} SignalCount;
+
+static void
+on_properties_changed (GDBusConnection *connection,
+                       const char      *sender,
+                       const char      *path,
+                       const char      *interface,
+                       const char      *signal,
+                       GVariant        *params,
+                       gpointer         user_data)
+{
+  SignalCount *state = user_data;
+  g_autoptr(GVariant) changed = NULL;
+  g_autoptr(GVariant) value = NULL;
+  const char *iface = NULL;
+  const guint8 *data;
+  gsize len = 0;
+
+  if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
+    return;
+  g_variant_get (params, "(&s@a{sv}@as)", &iface, &changed, NULL);
+  if (strcmp (iface, CHR1) != 0)
+    return;
+  value = g_variant_lookup_value (changed, "Value", G_VARIANT_TYPE_BYTESTRING);
+  if (value == NULL)
+    return;
+  data = g_variant_get_fixed_array (value, &len, 1);
+  if (len != sizeof payload || memcmp (data, payload, len) != 0)
+    state->wrong++;
+  state->received++;
+}
+
+static void
+burst_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  SignalCount *state = user_data;
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                         &state->error);
+  state->call_done = TRUE;
+}
+
+static gboolean
+measure_signals (SimFixture *fx,
+                 const char *chr,
+                 guint       count,
+                 double     *rate,
+                 GError    **error)
+{
+  GDBusConnection *connection = sim_fixture_get_connection (fx);
+  g_autoptr(GVariant) reply = NULL;
+  SignalCount state = { 0, 0, FALSE, NULL };
+  GMainContext *context = g_main_context_default ();
+  guint subscription;
+  gint64 start;
+  gint64 end;
+  gint64 deadline;
+
+  subscription = g_dbus_connection_signal_subscribe (connection, "org.bluez",
+                                                     "org.freedesktop.DBus.Properties",
+                                                     "PropertiesChanged", chr,
+                                                     CHR1, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                     on_properties_changed, &state,
+                                                     NULL);
+  reply = sim_fixture_call_bluez (fx, chr, CHR1, "StartNotify", NULL, error);
+  if (reply == NULL)
+    {
+      g_prefix_error (error, "StartNotify on %s: ", chr);
+      g_dbus_connection_signal_unsubscribe (connection, subscription);
+      return FALSE;
+    }
+  /* Let the Notifying change and anything StartNotify caused go by. */
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  state.received = 0;
+  state.wrong = 0;
+
+  start = g_get_monotonic_time ();
+  deadline = start + MEASURE_TIMEOUT_USEC;
+  g_dbus_connection_call (connection, sim_fixture_get_sim_name (fx),
+                          SIM_FIXTURE_CONTROL_PATH, SIM_FIXTURE_CONTROL_INTERFACE,
+                          "NotifyBurst",
+                          g_variant_new ("(o@ayu)", chr,
+                                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                                    payload, sizeof payload, 1),
+                                         count),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, MEASURE_TIMEOUT_USEC / 1000,
+                          NULL, burst_done, &state);
+  while ((state.received < count || !state.call_done) &&
+         state.error == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  end = g_get_monotonic_time ();
+
+  g_dbus_connection_signal_unsubscribe (connection, subscription);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call_bluez (fx, chr, CHR1, "StopNotify", NULL, NULL);
+
+  if (state.error != NULL)
+    {
+      g_propagate_prefixed_error (error, state.error, "NotifyBurst: ");
+      return FALSE;
+    }
+  if (state.received < count || state.wrong > 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "signals: got %u of %u Value changes (%u wrong)",
+                   state.received, count, state.wrong);
+      return FALSE;
+    }
+  *rate = count / ((end - start) / (double) G_USEC_PER_SEC);
+  return TRUE;
+}
+
+static void
+report (const char *what,
+        guint       count,
+        double      rate,
+        double      goal)
+{
+  g_print ("%-28s %8u in %7.3f s = %10.0f/s  (goal >= %.0f/s: %s)\n",
+           what, count, count / rate, rate, goal,
+           rate >= goal ? "met" : "NOT MET");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimFixture) fx = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *chr = NULL;
+  static const char * const notify[] = { "notify", NULL };
+  guint fd_count = 500000;
+  guint signal_count = 100000;
+  double fd_rate = 0;
+  double signal_rate = 0;
+  int status = 0;
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--fd-count") == 0 && i + 1 < argc)
+        fd_count = (guint) strtoul (argv[++i], NULL, 10);
+      else if (strcmp (argv[i], "--signal-count") == 0 && i + 1 < argc)
+        signal_count = (guint) strtoul (argv[++i], NULL, 10);
+      else
+        {
+          g_printerr ("usage: %s [--fd-count N] [--signal-count N]\n", argv[0]);
+          return 2;
+        }
+    }
+  if (fd_count == 0 || signal_count == 0)
+    {
+      g_printerr ("%s: counts must be positive\n", argv[0]);
+      return 2;
+    }
+
+  fx = sim_fixture_new (NULL, &error);
+  if (fx == NULL)
+    {
+      g_printerr ("sim-throughput: %s\n", error->message);
+      return 1;
+    }
+  device = sim_fixture_find_device (fx, ADAPTER, DEMO_NAME, &error);
+  if (device == NULL || !sim_fixture_connect_device (fx, device, &error))
+    {
+      g_printerr ("sim-throughput: the demo peripheral: %s\n", error->message);
+      return 1;
+    }
+  chr = sim_fixture_find_gatt (fx, device, CHR1, NULL, notify, NULL);
+  if (chr == NULL)
+    {
+      g_printerr ("sim-throughput: no notifying characteristic on %s\n", device);
+      return 1;
+    }
+  g_print ("bleio-sim throughput, characteristic %s\n", chr);
+
+  if (measure_fd (fx, chr, fd_count, &fd_rate, &error))
+    report ("AcquireNotify fd", fd_count, fd_rate, FD_GOAL);
+  else
+    {
+      g_printerr ("sim-throughput: %s\n", error->message);
+      g_clear_error (&error);
+      status = 1;
+    }
+
+  /* The fd's release reaches the simulator asynchronously. */
+  if (!sim_fixture_wait_property (fx, chr, CHR1, "NotifyAcquired",
+                                  g_variant_new_boolean (FALSE),
+                                  SIM_FIXTURE_TIMEOUT_MSEC))
+    g_printerr ("sim-throughput: NotifyAcquired stayed true after closing the fd\n");
+
+  if (measure_signals (fx, chr, signal_count, &signal_rate, &error))
+    report ("PropertiesChanged (Value)", signal_count, signal_rate, SIGNAL_GOAL);
+  else
+    {
+      g_printerr ("sim-throughput: %s\n", error->message);
+      status = 1;
+    }
+  return status;
+}
