@@ -14,6 +14,10 @@
 #include <bleio/bleio-uuid.h>
 #include <bleio/bleio-address.h>
 #include <bleio/bleio-ad.h>
+#include <bleio/bleio-scan.h>
+#include <bleio/bleio-connection.h>
+#include <bleio/bleio-service.h>
+#include <bleio/bleio-adapter.h>
 /* @VALUE_TYPES@ (value-type headers are listed below) */
 /* @OBJECTS@ (GObject headers are listed below) */
 

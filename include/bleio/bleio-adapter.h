@@ -1,0 +1,654 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#if !defined(__BLEIO_H_INSIDE__) && !defined(BLEIO_COMPILATION)
+#error "Only <bleio/bleio.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+#include <bleio/bleio-macros.h>
+#include <bleio/bleio-address.h>
+#include <bleio/bleio-scan.h>
+#include <bleio/bleio-connection.h>
+
+G_BEGIN_DECLS
+
+/**
+ * BleioAdapter:
+ *
+ * A local Bluetooth adapter (BlueZ's `org.bluez.Adapter1`), as
+ * `_bleio.Adapter` in the central role.
+ *
+ * Every adapter of one #GDBusConnection shares one cache of BlueZ's objects,
+ * kept current by a private libbleio worker thread; the same adapter path
+ * yields the same #BleioAdapter object while someone holds a reference.
+ *
+ * Threads and main contexts: an `_async` function completes in the
+ * thread-default #GMainContext of the thread that calls it. Signals of the
+ * objects an adapter hands out (#BleioScanResults::entry,
+ * #BleioConnection::disconnected) are emitted in the thread-default context
+ * that was current when the adapter was first created. Blocking functions
+ * run their async twin on a private context: they can be called from any
+ * thread, also while another thread runs a main loop, and never iterate the
+ * caller's context.
+ *
+ * When bluetoothd leaves the bus, calls fail with
+ * %BLEIO_ERROR_BLUEZ_UNAVAILABLE; when it comes back the same adapter object
+ * works again. When the adapter itself goes away, calls fail with
+ * %BLEIO_ERROR_NO_ADAPTER until it returns.
+ */
+#define BLEIO_TYPE_ADAPTER (bleio_adapter_get_type ())
+BLEIO_EXPORT
+G_DECLARE_FINAL_TYPE (BleioAdapter, bleio_adapter, BLEIO, ADAPTER, GObject)
+
+/**
+ * bleio_adapter_get_default_async:
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the adapter is found, in the thread-default main
+ *   context of the caller
+ * @user_data: data for @callback
+ *
+ * Finds the first adapter (in path order: `hci0` before `hci1`) on the
+ * system bus, whose address is taken from `DBUS_SYSTEM_BUS_ADDRESS` when it
+ * is set. Finish with bleio_adapter_get_default_finish(); the blocking twin
+ * is bleio_adapter_get_default().
+ */
+BLEIO_EXPORT
+void bleio_adapter_get_default_async (GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data);
+
+/**
+ * bleio_adapter_get_default_finish:
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes bleio_adapter_get_default_async().
+ *
+ * Returns: (transfer full): the adapter, or %NULL with @error set:
+ *   %BLEIO_ERROR_NO_ADAPTER when BlueZ has no adapter,
+ *   %BLEIO_ERROR_BLUEZ_UNAVAILABLE when bluetoothd is not running
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+BleioAdapter *bleio_adapter_get_default_finish (GAsyncResult  *result,
+                                                GError       **error);
+
+/**
+ * bleio_adapter_get_default:
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError, or %NULL
+ *
+ * Blocking twin of bleio_adapter_get_default_async(); safe from any thread.
+ *
+ * Returns: (transfer full): the adapter, or %NULL with @error set
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+BleioAdapter *bleio_adapter_get_default (GCancellable  *cancellable,
+                                         GError       **error);
+
+/**
+ * bleio_adapter_new_for_name_async:
+ * @connection: (nullable): the bus BlueZ is on; %NULL for the system bus
+ * @name_or_address: (nullable): an interface name such as `hci1`, an
+ *   address such as `00:AA:01:00:00:00`, or %NULL for the first adapter
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * Finds an adapter by name or address. Tests pass the #GDBusConnection of a
+ * private bus. Finish with bleio_adapter_new_for_name_finish(); the blocking
+ * twin is bleio_adapter_new_for_name().
+ */
+BLEIO_EXPORT
+void bleio_adapter_new_for_name_async (GDBusConnection     *connection,
+                                       const char          *name_or_address,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data);
+
+/**
+ * bleio_adapter_new_for_name_finish:
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes bleio_adapter_new_for_name_async().
+ *
+ * Returns: (transfer full): the adapter, or %NULL with @error set
+ *   (%BLEIO_ERROR_NO_ADAPTER, %BLEIO_ERROR_BLUEZ_UNAVAILABLE)
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+BleioAdapter *bleio_adapter_new_for_name_finish (GAsyncResult  *result,
+                                                 GError       **error);
+
+/**
+ * bleio_adapter_new_for_name:
+ * @connection: (nullable): the bus BlueZ is on; %NULL for the system bus
+ * @name_or_address: (nullable): `hci1`, an address, or %NULL for the first
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError, or %NULL
+ *
+ * Blocking twin of bleio_adapter_new_for_name_async(); safe from any
+ * thread.
+ *
+ * Returns: (transfer full): the adapter, or %NULL with @error set
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+BleioAdapter *bleio_adapter_new_for_name (GDBusConnection  *connection,
+                                          const char       *name_or_address,
+                                          GCancellable     *cancellable,
+                                          GError          **error);
+
+/**
+ * bleio_adapter_get_object_path:
+ * @adapter: a #BleioAdapter
+ *
+ * Returns: (transfer none): the adapter's D-Bus object path, such as
+ *   `/org/bluez/hci0`
+ */
+BLEIO_EXPORT
+const char *bleio_adapter_get_object_path (BleioAdapter *adapter);
+
+/**
+ * bleio_adapter_get_interface_name:
+ * @adapter: a #BleioAdapter
+ *
+ * Returns: (transfer none): the adapter's interface name, such as `hci0`
+ */
+BLEIO_EXPORT
+const char *bleio_adapter_get_interface_name (BleioAdapter *adapter);
+
+/**
+ * bleio_adapter_is_present:
+ * @adapter: a #BleioAdapter
+ *
+ * Says whether BlueZ exports the adapter right now (it disappears when the
+ * controller is unplugged or bluetoothd stops, and may come back).
+ *
+ * Returns: %TRUE when the adapter exists
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_is_present (BleioAdapter *adapter);
+
+/**
+ * bleio_adapter_get_enabled:
+ * @adapter: a #BleioAdapter
+ *
+ * `_bleio.Adapter.enabled`: BlueZ's `Powered`, read from the cache without
+ * blocking.
+ *
+ * Returns: %TRUE when the adapter is powered; %FALSE when it is off or gone
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_get_enabled (BleioAdapter *adapter);
+
+/**
+ * bleio_adapter_set_enabled_async:
+ * @adapter: a #BleioAdapter
+ * @enabled: %TRUE to power the adapter on
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * Powers the adapter on or off (`Powered`). Finish with
+ * bleio_adapter_set_enabled_finish(); the blocking twin is
+ * bleio_adapter_set_enabled().
+ */
+BLEIO_EXPORT
+void bleio_adapter_set_enabled_async (BleioAdapter        *adapter,
+                                      gboolean             enabled,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data);
+
+/**
+ * bleio_adapter_set_enabled_finish:
+ * @adapter: a #BleioAdapter
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes bleio_adapter_set_enabled_async().
+ *
+ * Returns: %TRUE on success
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_set_enabled_finish (BleioAdapter  *adapter,
+                                           GAsyncResult  *result,
+                                           GError       **error);
+
+/**
+ * bleio_adapter_set_enabled:
+ * @adapter: a #BleioAdapter
+ * @enabled: %TRUE to power the adapter on
+ * @error: return location for a #GError, or %NULL
+ *
+ * Blocking twin of bleio_adapter_set_enabled_async(); safe from any thread.
+ *
+ * Returns: %TRUE on success
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_set_enabled (BleioAdapter  *adapter,
+                                    gboolean       enabled,
+                                    GError       **error);
+
+/**
+ * bleio_adapter_dup_address:
+ * @adapter: a #BleioAdapter
+ *
+ * `_bleio.Adapter.address`, from BlueZ's `Address` and `AddressType`.
+ * Setting the address is impossible over D-Bus, so there is no setter.
+ *
+ * Returns: (transfer full) (nullable): the address, or %NULL when the
+ *   adapter is gone
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+BleioAddress *bleio_adapter_dup_address (BleioAdapter *adapter);
+
+/**
+ * bleio_adapter_dup_name:
+ * @adapter: a #BleioAdapter
+ *
+ * `_bleio.Adapter.name`: BlueZ's `Alias`, which is system-wide (other
+ * programs see the change too).
+ *
+ * Returns: (transfer full) (nullable): the name, or %NULL when the adapter
+ *   is gone
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+char *bleio_adapter_dup_name (BleioAdapter *adapter);
+
+/**
+ * bleio_adapter_set_name_async:
+ * @adapter: a #BleioAdapter
+ * @name: the new name
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * Sets BlueZ's `Alias` of the adapter. Finish with
+ * bleio_adapter_set_name_finish(); the blocking twin is
+ * bleio_adapter_set_name().
+ */
+BLEIO_EXPORT
+void bleio_adapter_set_name_async (BleioAdapter        *adapter,
+                                   const char          *name,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data);
+
+/**
+ * bleio_adapter_set_name_finish:
+ * @adapter: a #BleioAdapter
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes bleio_adapter_set_name_async().
+ *
+ * Returns: %TRUE on success
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_set_name_finish (BleioAdapter  *adapter,
+                                        GAsyncResult  *result,
+                                        GError       **error);
+
+/**
+ * bleio_adapter_set_name:
+ * @adapter: a #BleioAdapter
+ * @name: the new name
+ * @error: return location for a #GError, or %NULL
+ *
+ * Blocking twin of bleio_adapter_set_name_async(); safe from any thread.
+ *
+ * Returns: %TRUE on success
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_set_name (BleioAdapter  *adapter,
+                                 const char    *name,
+                                 GError       **error);
+
+/**
+ * bleio_adapter_get_connected:
+ * @adapter: a #BleioAdapter
+ *
+ * `_bleio.Adapter.connected`: whether any device of this adapter is
+ * connected.
+ *
+ * Returns: %TRUE when at least one link is up
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_get_connected (BleioAdapter *adapter);
+
+/**
+ * bleio_adapter_dup_connections:
+ * @adapter: a #BleioAdapter
+ *
+ * `_bleio.Adapter.connections`: a #BleioConnection for every connected
+ * device of this adapter, whoever made the link. The same link gives the
+ * same object every time.
+ *
+ * Returns: (transfer full) (element-type BleioConnection): the connections
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+GPtrArray *bleio_adapter_dup_connections (BleioAdapter *adapter);
+
+/**
+ * bleio_adapter_erase_bonding_async:
+ * @adapter: a #BleioAdapter
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * `_bleio.Adapter.erase_bonding()`: removes (`RemoveDevice`) every paired or
+ * bonded device of this adapter. Finish with
+ * bleio_adapter_erase_bonding_finish(); the blocking twin is
+ * bleio_adapter_erase_bonding().
+ */
+BLEIO_EXPORT
+void bleio_adapter_erase_bonding_async (BleioAdapter        *adapter,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data);
+
+/**
+ * bleio_adapter_erase_bonding_finish:
+ * @adapter: a #BleioAdapter
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes bleio_adapter_erase_bonding_async().
+ *
+ * Returns: %TRUE when every bond was removed
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_erase_bonding_finish (BleioAdapter  *adapter,
+                                             GAsyncResult  *result,
+                                             GError       **error);
+
+/**
+ * bleio_adapter_erase_bonding:
+ * @adapter: a #BleioAdapter
+ * @error: return location for a #GError, or %NULL
+ *
+ * Blocking twin of bleio_adapter_erase_bonding_async(); safe from any
+ * thread.
+ *
+ * Returns: %TRUE when every bond was removed
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_erase_bonding (BleioAdapter  *adapter,
+                                      GError       **error);
+
+/**
+ * bleio_adapter_start_scan_async:
+ * @adapter: a #BleioAdapter
+ * @prefixes: (nullable): `_bleio` prefixes: a run of `[length][AD type]
+ *   [data...]`; an advertisement is kept when any prefix matches the start
+ *   of any of its AD structures. %NULL or empty keeps everything.
+ * @buffer_size: bytes of entries held for bleio_scan_results_next() (an
+ *   entry costs its advertisement plus 16 bytes); entries that do not fit
+ *   are dropped and counted. 0 means 512, `_bleio`'s default.
+ * @extended: ignored: BlueZ picks legacy or extended scanning itself
+ * @timeout: seconds after which the scan stops; 0 or less scans until
+ *   bleio_adapter_stop_scan()
+ * @interval: ignored: BlueZ sets the scan interval system-wide
+ * @window: ignored: BlueZ sets the scan window system-wide
+ * @minimum_rssi: entries weaker than this (dBm) are dropped; also passed to
+ *   BlueZ's discovery filter
+ * @active: ignored: BlueZ's discovery always scans actively
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * `_bleio.Adapter.start_scan()`. Sets BlueZ's discovery filter
+ * (`Transport=le`, `DuplicateData=true`, `RSSI`) and starts discovery; a
+ * discovery that another program runs is shared, not an error. A second
+ * scan from this adapter while one runs fails with
+ * %BLEIO_ERROR_IN_PROGRESS. Entries are made from `Device1` objects of this
+ * adapter as they appear and as their advertisement properties change; see
+ * #BleioScanEntry for what is reconstructed. Finish with
+ * bleio_adapter_start_scan_finish(); the blocking twin is
+ * bleio_adapter_start_scan().
+ */
+BLEIO_EXPORT
+void bleio_adapter_start_scan_async (BleioAdapter        *adapter,
+                                     GBytes              *prefixes,
+                                     gsize                buffer_size,
+                                     gboolean             extended,
+                                     double               timeout,
+                                     double               interval,
+                                     double               window,
+                                     int                  minimum_rssi,
+                                     gboolean             active,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data);
+
+/**
+ * bleio_adapter_start_scan_finish:
+ * @adapter: a #BleioAdapter
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes bleio_adapter_start_scan_async().
+ *
+ * Returns: (transfer full): the running scan, or %NULL with @error set
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+BleioScanResults *bleio_adapter_start_scan_finish (BleioAdapter  *adapter,
+                                                   GAsyncResult  *result,
+                                                   GError       **error);
+
+/**
+ * bleio_adapter_start_scan:
+ * @adapter: a #BleioAdapter
+ * @prefixes: (nullable): see bleio_adapter_start_scan_async()
+ * @buffer_size: see bleio_adapter_start_scan_async()
+ * @extended: ignored
+ * @timeout: seconds; 0 or less scans until stopped
+ * @interval: ignored
+ * @window: ignored
+ * @minimum_rssi: weakest RSSI kept, in dBm
+ * @active: ignored
+ * @error: return location for a #GError, or %NULL
+ *
+ * Blocking twin of bleio_adapter_start_scan_async(); safe from any thread.
+ * The #BleioScanResults::entry signal of the result is emitted in the
+ * context the adapter was created in; bleio_scan_results_next() works
+ * without any main loop.
+ *
+ * Returns: (transfer full): the running scan, or %NULL with @error set
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+BleioScanResults *bleio_adapter_start_scan (BleioAdapter  *adapter,
+                                            GBytes        *prefixes,
+                                            gsize          buffer_size,
+                                            gboolean       extended,
+                                            double         timeout,
+                                            double         interval,
+                                            double         window,
+                                            int            minimum_rssi,
+                                            gboolean       active,
+                                            GError       **error);
+
+/**
+ * bleio_adapter_stop_scan_async:
+ * @adapter: a #BleioAdapter
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * `_bleio.Adapter.stop_scan()`: ends this adapter's scan (if any; stopping
+ * no scan succeeds). The results still yield what they buffered, then
+ * end. Finish with bleio_adapter_stop_scan_finish(); the blocking twin is
+ * bleio_adapter_stop_scan().
+ */
+BLEIO_EXPORT
+void bleio_adapter_stop_scan_async (BleioAdapter        *adapter,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data);
+
+/**
+ * bleio_adapter_stop_scan_finish:
+ * @adapter: a #BleioAdapter
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes bleio_adapter_stop_scan_async().
+ *
+ * Returns: %TRUE on success
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_stop_scan_finish (BleioAdapter  *adapter,
+                                         GAsyncResult  *result,
+                                         GError       **error);
+
+/**
+ * bleio_adapter_stop_scan:
+ * @adapter: a #BleioAdapter
+ * @error: return location for a #GError, or %NULL
+ *
+ * Blocking twin of bleio_adapter_stop_scan_async(); safe from any thread.
+ *
+ * Returns: %TRUE on success
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_stop_scan (BleioAdapter  *adapter,
+                                  GError       **error);
+
+/**
+ * bleio_adapter_connect_async:
+ * @adapter: a #BleioAdapter
+ * @address: the peer's address
+ * @timeout: seconds to wait for the link (must be positive)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the thread-default main context of the caller
+ * @user_data: data for @callback
+ *
+ * `_bleio.Adapter.connect()`. Connects through the peer's `Device1` object
+ * when BlueZ has one; otherwise through `Adapter1.ConnectDevice`, or, when
+ * bluetoothd does not offer that experimental method, after a short
+ * discovery filtered on the address. Connect attempts on one adapter run one
+ * at a time, in call order. A failure `le-connection-abort-by-local` (or
+ * `Software caused connection abort`) is retried once.
+ *
+ * When @timeout expires the attempt is undone (`Device1.Disconnect`) and the
+ * call fails with %BLEIO_ERROR_TIMEOUT, "Failed to connect: timeout"; when
+ * @cancellable is cancelled it is undone too and fails with
+ * `G_IO_ERROR_CANCELLED`. Finish with bleio_adapter_connect_finish(); the
+ * blocking twin is bleio_adapter_connect().
+ */
+BLEIO_EXPORT
+void bleio_adapter_connect_async (BleioAdapter        *adapter,
+                                  const BleioAddress  *address,
+                                  double               timeout,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data);
+
+/**
+ * bleio_adapter_connect_finish:
+ * @adapter: a #BleioAdapter
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError, or %NULL
+ *
+ * Finishes bleio_adapter_connect_async().
+ *
+ * Returns: (transfer full): the connection (the same object for the same
+ *   link every time), or %NULL with @error set
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+BleioConnection *bleio_adapter_connect_finish (BleioAdapter  *adapter,
+                                               GAsyncResult  *result,
+                                               GError       **error);
+
+/**
+ * bleio_adapter_connect:
+ * @adapter: a #BleioAdapter
+ * @address: the peer's address
+ * @timeout: seconds to wait for the link
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError, or %NULL
+ *
+ * Blocking twin of bleio_adapter_connect_async(); safe from any thread.
+ *
+ * Returns: (transfer full): the connection, or %NULL with @error set
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+BleioConnection *bleio_adapter_connect (BleioAdapter        *adapter,
+                                        const BleioAddress  *address,
+                                        double               timeout,
+                                        GCancellable        *cancellable,
+                                        GError             **error);
+
+/**
+ * BleioPasskeyDisplayFunc:
+ * @peer: the peer being paired
+ * @passkey: the passkey to show, 0 to 999999
+ * @entered: how many digits the peer's user typed so far
+ * @user_data: the data given with the callbacks
+ *
+ * Shows a passkey that the peer's user must type.
+ */
+typedef void (*BleioPasskeyDisplayFunc) (const BleioAddress *peer,
+                                         guint32             passkey,
+                                         guint16             entered,
+                                         gpointer            user_data);
+
+/**
+ * BleioPasskeyRequestFunc:
+ * @peer: the peer being paired
+ * @passkey: (out): the passkey the user typed, 0 to 999999
+ * @user_data: the data given with the callbacks
+ *
+ * Asks for the passkey the peer displays.
+ *
+ * Returns: %TRUE with @passkey set, or %FALSE to reject the pairing
+ */
+typedef gboolean (*BleioPasskeyRequestFunc) (const BleioAddress *peer,
+                                             guint32            *passkey,
+                                             gpointer            user_data);
+
+/**
+ * BleioPasskeyConfirmFunc:
+ * @peer: the peer being paired
+ * @passkey: the passkey both sides show
+ * @user_data: the data given with the callbacks
+ *
+ * Asks whether the passkey shown on both sides is the same.
+ *
+ * Returns: %TRUE to accept the pairing
+ */
+typedef gboolean (*BleioPasskeyConfirmFunc) (const BleioAddress *peer,
+                                             guint32             passkey,
+                                             gpointer            user_data);
+
+/**
+ * bleio_adapter_set_pairing_callbacks:
+ * @adapter: a #BleioAdapter
+ * @display: (nullable) (scope notified): shows a passkey
+ * @request: (nullable) (scope notified): asks for a passkey
+ * @confirm: (nullable) (scope notified): confirms a passkey
+ * @user_data: data for the callbacks
+ * @destroy: (nullable): frees @user_data when the callbacks are replaced
+ *
+ * Installs the answers of libbleio's pairing agent (`org.bluez.Agent1`,
+ * exported on the adapter's bus connection and shared by every adapter on
+ * it). The agent's IO capability follows from the callbacks given:
+ * none is `NoInputNoOutput` (the default: "just works" pairing), @display
+ * alone `DisplayOnly`, @display and @confirm `DisplayYesNo`, @request alone
+ * `KeyboardOnly`, @request with @display `KeyboardDisplay`. The new
+ * capability is used by the next bleio_connection_pair().
+ *
+ * The callbacks run on libbleio's worker thread, not in any application
+ * context, so that a blocking pair in any thread cannot deadlock; they must
+ * return promptly (BlueZ waits for their answer).
+ */
+BLEIO_EXPORT
+void bleio_adapter_set_pairing_callbacks (BleioAdapter            *adapter,
+                                          BleioPasskeyDisplayFunc  display,
+                                          BleioPasskeyRequestFunc  request,
+                                          BleioPasskeyConfirmFunc  confirm,
+                                          gpointer                 user_data,
+                                          GDestroyNotify           destroy);
+
+G_END_DECLS

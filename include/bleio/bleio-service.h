@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#if !defined(__BLEIO_H_INSIDE__) && !defined(BLEIO_COMPILATION)
+#error "Only <bleio/bleio.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+#include <bleio/bleio-macros.h>
+#include <bleio/bleio-uuid.h>
+#include <bleio/bleio-connection.h>
+
+G_BEGIN_DECLS
+
+/**
+ * BleioService:
+ *
+ * A GATT service of a peer (BlueZ's `org.bluez.GattService1`), as
+ * `_bleio.Service` with `remote` true. Returned by
+ * bleio_connection_discover_remote_services(). Its getters read values
+ * fixed when the service was discovered; they never block.
+ */
+#define BLEIO_TYPE_SERVICE (bleio_service_get_type ())
+BLEIO_EXPORT
+G_DECLARE_FINAL_TYPE (BleioService, bleio_service, BLEIO, SERVICE, GObject)
+
+/**
+ * bleio_service_get_uuid:
+ * @service: a #BleioService
+ *
+ * Returns: (transfer none): the service's UUID; UUIDs on the Bluetooth
+ *   base are 16-bit
+ */
+BLEIO_EXPORT
+const BleioUuid *bleio_service_get_uuid (BleioService *service);
+
+/**
+ * bleio_service_get_handle:
+ * @service: a #BleioService
+ *
+ * The attribute handle of the service declaration, read from BlueZ's
+ * object path (`.../service000c` is 0x000c; bluetoothd 5.66 exports no
+ * `Handle` property for remote services).
+ *
+ * Returns: the handle
+ */
+BLEIO_EXPORT
+guint16 bleio_service_get_handle (BleioService *service);
+
+/**
+ * bleio_service_get_secondary:
+ * @service: a #BleioService
+ *
+ * Returns: %TRUE for a secondary service (BlueZ's `Primary` is false)
+ */
+BLEIO_EXPORT
+gboolean bleio_service_get_secondary (BleioService *service);
+
+/**
+ * bleio_service_get_remote:
+ * @service: a #BleioService
+ *
+ * Returns: %TRUE: every service libbleio returns so far is a peer's
+ */
+BLEIO_EXPORT
+gboolean bleio_service_get_remote (BleioService *service);
+
+/**
+ * bleio_service_get_connection:
+ * @service: a #BleioService
+ *
+ * Returns: (transfer none): the connection the service was discovered on
+ */
+BLEIO_EXPORT
+BleioConnection *bleio_service_get_connection (BleioService *service);
+
+/**
+ * bleio_service_get_object_path:
+ * @service: a #BleioService
+ *
+ * Returns: (transfer none): BlueZ's object path of the service
+ */
+BLEIO_EXPORT
+const char *bleio_service_get_object_path (BleioService *service);
+
+G_END_DECLS

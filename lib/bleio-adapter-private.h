@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal constructors shared by the adapter, scan and connection code. */
+#pragma once
+
+#ifndef BLEIO_COMPILATION
+#error "bleio-adapter-private.h is internal to libbleio"
+#endif
+
+#include <bleio/bleio.h>
+#include "bleio-client-private.h"
+
+G_BEGIN_DECLS
+
+/* Scan results (lib/bleio-scan.c). */
+BleioScanResults *bleio_scan_results_new      (BleioClient  *client,
+                                               const char   *adapter_path,
+                                               GMainContext *context,
+                                               GBytes       *prefixes,
+                                               gsize         buffer_size,
+                                               int           minimum_rssi,
+                                               double        timeout);
+/* Ends the scan (idempotent): no more entries are taken. @error (taken)
+ * is what bleio_scan_results_next() reports after the buffer drains;
+ * NULL for a normal end. Returns TRUE if this call ended it. */
+gboolean          bleio_scan_results_end      (BleioScanResults *results,
+                                               GError           *error);
+
+/* Connections (lib/bleio-connection.c): the live object for the link, a
+ * new one if the previous one is spent. */
+BleioConnection  *bleio_connection_dup_for_path (BleioClient  *client,
+                                                 const char   *adapter_path,
+                                                 const char   *device_path,
+                                                 GMainContext *context);
+gboolean          bleio_connection_is_spent     (BleioConnection *connection);
+
+/* Services (lib/bleio-service.c). */
+BleioService     *bleio_service_new             (BleioConnection *connection,
+                                                 const char      *path,
+                                                 BleioUuid       *uuid,
+                                                 gboolean         primary);
+
+G_END_DECLS

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libbleio's pairing agent: an org.bluez.Agent1 object exported on the bus
+ * connection from the client's worker thread, so that bluetoothd's calls
+ * are answered even while an application thread blocks in Pair.
+ */
+#include "bleio-agent-private.h"
+#include "bleio-bluez-generated.h"
+
+#include <unistd.h>
+
+struct _BleioAgentState {
+  BleioClient *client;          /* not a reference: the client owns us */
+  GMutex lock;
+  char *path;
+  guint registration_id;
+  char *registered_capability;  /* NULL: not registered with bluetoothd */
+
+  BleioPasskeyDisplayFunc display;
+  BleioPasskeyRequestFunc request;
+  BleioPasskeyConfirmFunc confirm;
+  gpointer user_data;
+  GDestroyNotify destroy;
+};
+
+static guint agent_serial;
+
+BleioAgentState *
+bleio_agent_state_new (BleioClient *client)
+{
+  BleioAgentState *state = g_new0 (BleioAgentState, 1);
+
+  state->client = client;
+  g_mutex_init (&state->lock);
+  state->path = g_strdup_printf ("/org/bleio/agent/p%d_%u", (int) getpid (),
+                                 g_atomic_int_add (&agent_serial, 1));
+  return state;
+}
+
+void
+bleio_agent_state_free (BleioAgentState *state)
+{
+  if (state == NULL)
+    return;
+  if (state->registration_id != 0)
+    g_dbus_connection_unregister_object (bleio_client_get_connection (state->client),
+                                         state->registration_id);
+  if (state->destroy != NULL)
+    state->destroy (state->user_data);
+  g_free (state->registered_capability);
+  g_free (state->path);
+  g_mutex_clear (&state->lock);
+  g_free (state);
+}
+
+void
+bleio_agent_state_set_callbacks (BleioAgentState         *state,
+                                 BleioPasskeyDisplayFunc  display,
+                                 BleioPasskeyRequestFunc  request,
+                                 BleioPasskeyConfirmFunc  confirm,
+                                 gpointer                 user_data,
+                                 GDestroyNotify           destroy)
+{
+  GDestroyNotify old_destroy;
+  gpointer old_data;
+
+  g_mutex_lock (&state->lock);
+  old_destroy = state->destroy;
+  old_data = state->user_data;
+  state->display = display;
+  state->request = request;
+  state->confirm = confirm;
+  state->user_data = user_data;
+  state->destroy = destroy;
+  g_mutex_unlock (&state->lock);
+  if (old_destroy != NULL)
+    old_destroy (old_data);
+}
+
+static const char *
+capability_locked (BleioAgentState *state)
+{
+  if (state->request != NULL)
+    return state->display != NULL ? "KeyboardDisplay" : "KeyboardOnly";
+  if (state->display != NULL)
+    return state->confirm != NULL ? "DisplayYesNo" : "DisplayOnly";
+  return "NoInputNoOutput";
+}
+
+void
+bleio_client_agent_forget (BleioClient *client)
+{
+  BleioAgentState *state = bleio_client_get_agent_state (client);
+
+  if (state == NULL)
+    return;
+  g_mutex_lock (&state->lock);
+  g_clear_pointer (&state->registered_capability, g_free);
+  g_mutex_unlock (&state->lock);
+}
+
+static BleioAddress *
+peer_address (BleioAgentState *state,
+              const char      *device_path)
+{
+  g_autofree char *address = bleio_client_dup_string (state->client, device_path,
+                                                      BLEIO_IFACE_DEVICE, "Address");
+  g_autofree char *type = bleio_client_dup_string (state->client, device_path,
+                                                   BLEIO_IFACE_DEVICE, "AddressType");
+
+  if (address == NULL)
+    return NULL;
+  return bleio_address_new_from_bluez (address, type != NULL ? type : "public", NULL);
+}
+
+static void
+reject (GDBusMethodInvocation *invocation,
+        const char            *why)
+{
+  g_dbus_method_invocation_return_dbus_error (invocation, "org.bluez.Error.Rejected", why);
+}
+
+/* Runs on the worker thread. */
+static void
+agent_method_call (GDBusConnection       *connection,
+                   const char            *sender,
+                   const char            *object_path,
+                   const char            *interface_name,
+                   const char            *method_name,
+                   GVariant              *parameters,
+                   GDBusMethodInvocation *invocation,
+                   gpointer               user_data)
+{
+  BleioAgentState *state = user_data;
+  BleioPasskeyDisplayFunc display;
+  BleioPasskeyRequestFunc request;
+  BleioPasskeyConfirmFunc confirm;
+  gpointer data;
+  const char *device = NULL;
+  g_autoptr(BleioAddress) peer = NULL;
+
+  g_debug ("agent: %s from %s", method_name, sender);
+  g_mutex_lock (&state->lock);
+  display = state->display;
+  request = state->request;
+  confirm = state->confirm;
+  data = state->user_data;
+  g_mutex_unlock (&state->lock);
+
+  if (g_variant_n_children (parameters) > 0)
+    {
+      g_autoptr(GVariant) first = g_variant_get_child_value (parameters, 0);
+
+      if (g_variant_is_of_type (first, G_VARIANT_TYPE_OBJECT_PATH))
+        {
+          device = g_variant_get_string (first, NULL);
+          peer = peer_address (state, device);
+        }
+    }
+
+  if (g_str_equal (method_name, "Release"))
+    {
+      bleio_client_agent_forget (state->client);
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else if (g_str_equal (method_name, "RequestPasskey"))
+    {
+      guint32 passkey = 0;
+
+      if (request == NULL || peer == NULL || !request (peer, &passkey, data) ||
+          passkey > 999999)
+        {
+          reject (invocation, "No passkey given");
+          return;
+        }
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", passkey));
+    }
+  else if (g_str_equal (method_name, "RequestPinCode"))
+    {
+      guint32 passkey = 0;
+      char pin[8];
+
+      /* Legacy PIN codes are a BR/EDR affair; answer with the passkey
+       * callback when there is one. */
+      if (request == NULL || peer == NULL || !request (peer, &passkey, data) ||
+          passkey > 999999)
+        {
+          reject (invocation, "No PIN code given");
+          return;
+        }
+      g_snprintf (pin, sizeof pin, "%06u", passkey);
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", pin));
+    }
+  else if (g_str_equal (method_name, "DisplayPasskey"))
+    {
+      guint32 passkey = 0;
+      guint16 entered = 0;
+
+      g_variant_get (parameters, "(&ouq)", NULL, &passkey, &entered);
+      if (display != NULL && peer != NULL)
+        display (peer, passkey, entered, data);
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else if (g_str_equal (method_name, "DisplayPinCode"))
+    {
+      const char *pin = NULL;
+      guint64 value = 0;
+
+      g_variant_get (parameters, "(&o&s)", NULL, &pin);
+      if (display != NULL && peer != NULL &&
+          g_ascii_string_to_unsigned (pin, 10, 0, 999999, &value, NULL))
+        display (peer, (guint32) value, 0, data);
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else if (g_str_equal (method_name, "RequestConfirmation"))
+    {
+      guint32 passkey = 0;
+
+      g_variant_get (parameters, "(&ou)", NULL, &passkey);
+      if (confirm != NULL && (peer == NULL || !confirm (peer, passkey, data)))
+        {
+          reject (invocation, "Passkey not confirmed");
+          return;
+        }
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else if (g_str_equal (method_name, "RequestAuthorization") ||
+           g_str_equal (method_name, "AuthorizeService"))
+    {
+      /* The application asked for the pairing; accept. */
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else if (g_str_equal (method_name, "Cancel"))
+    {
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation,
+                                                  "org.freedesktop.DBus.Error.UnknownMethod",
+                                                  "Unknown method");
+    }
+}
+
+static const GDBusInterfaceVTable agent_vtable = {
+  agent_method_call, NULL, NULL, { 0 },
+};
+
+void
+bleio_agent_state_export (BleioAgentState *state)
+{
+  g_autoptr(GError) error = NULL;
+
+  state->registration_id =
+    g_dbus_connection_register_object (bleio_client_get_connection (state->client),
+                                       state->path,
+                                       bleio_bluez_agent1_interface_info (),
+                                       &agent_vtable, state, NULL, &error);
+  if (state->registration_id == 0)
+    g_debug ("cannot export the agent: %s", error->message);
+}
+
+/* ---- registration with bluetoothd ----------------------------------------- */
+
+typedef struct {
+  char *capability;
+  gboolean retried;
+} EnsureData;
+
+static void
+ensure_data_free (EnsureData *data)
+{
+  g_free (data->capability);
+  g_free (data);
+}
+
+static void register_agent (GTask *task);
+
+static BleioClient *
+task_client (GTask *task)
+{
+  return g_object_get_data (G_OBJECT (task), "bleio-client");
+}
+
+static void
+unregister_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioClient *client = task_client (task);
+  GVariant *reply = bleio_client_call_finish (client, result, NULL);
+
+  g_clear_pointer (&reply, g_variant_unref);
+
+  register_agent (g_steal_pointer (&task));
+}
+
+static void
+unregister_agent (GTask *task)
+{
+  BleioClient *client = task_client (task);
+  BleioAgentState *state = bleio_client_get_agent_state (client);
+
+  bleio_client_call (client, "/org/bluez", BLEIO_IFACE_AGENT_MANAGER, "UnregisterAgent",
+                     g_variant_new ("(o)", state->path), -1,
+                     g_task_get_cancellable (task), unregister_cb, task);
+}
+
+static void
+register_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioClient *client = task_client (task);
+  BleioAgentState *state = bleio_client_get_agent_state (client);
+  EnsureData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = bleio_client_call_finish (client, result, &error);
+
+  if (reply == NULL)
+    {
+      if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS) && !data->retried)
+        {
+          data->retried = TRUE;
+          unregister_agent (g_steal_pointer (&task));
+          return;
+        }
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_mutex_lock (&state->lock);
+  g_free (state->registered_capability);
+  state->registered_capability = g_strdup (data->capability);
+  g_mutex_unlock (&state->lock);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+register_agent (GTask *task)
+{
+  BleioClient *client = task_client (task);
+  BleioAgentState *state = bleio_client_get_agent_state (client);
+  EnsureData *data = g_task_get_task_data (task);
+
+  bleio_client_call (client, "/org/bluez", BLEIO_IFACE_AGENT_MANAGER, "RegisterAgent",
+                     g_variant_new ("(os)", state->path, data->capability), -1,
+                     g_task_get_cancellable (task), register_cb, task);
+}
+
+void
+bleio_client_ensure_agent_async (BleioClient         *client,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  BleioAgentState *state = bleio_client_get_agent_state (client);
+  g_autoptr(GTask) task = NULL;
+  EnsureData *data;
+  gboolean current = FALSE;
+  gboolean registered = FALSE;
+
+  /* The client is not a GObject, so it cannot be the source object. */
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_client_ensure_agent_async));
+  g_object_set_data (G_OBJECT (task), "bleio-client", client);
+  data = g_new0 (EnsureData, 1);
+
+  g_mutex_lock (&state->lock);
+  data->capability = g_strdup (capability_locked (state));
+  registered = state->registered_capability != NULL;
+  current = registered && g_str_equal (state->registered_capability, data->capability);
+  g_mutex_unlock (&state->lock);
+  g_task_set_task_data (task, data, (GDestroyNotify) ensure_data_free);
+
+  if (state->registration_id == 0)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
+                               "The pairing agent could not be exported on the bus");
+      return;
+    }
+  if (current)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (registered)
+    {
+      data->retried = TRUE;
+      unregister_agent (g_steal_pointer (&task));
+      return;
+    }
+  register_agent (g_steal_pointer (&task));
+}
+
+gboolean
+bleio_client_ensure_agent_finish (BleioClient   *client,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shared view of org.bluez: one per GDBusConnection.
+ *
+ * Threading rule (the one everything else in the library relies on): the
+ * GDBusObjectManagerClient lives on a private worker thread that iterates
+ * its own GMainContext, so the cache stays current whether or not any
+ * application thread runs a main loop. Reading the cache (objects and
+ * cached properties) is safe from any thread. Events are handed to each
+ * watcher in the GMainContext it chose: the worker's own (the callback runs
+ * on the worker thread and must not block) or any other (the events are
+ * queued in order and dispatched from an idle source there). Method calls
+ * go straight to the connection and complete in the caller's thread-default
+ * context, so a blocking call that iterates a private context never needs
+ * another thread's loop.
+ */
+#pragma once
+
+#ifndef BLEIO_COMPILATION
+#error "bleio-client-private.h is internal to libbleio"
+#endif
+
+#include <gio/gio.h>
+#include "bleio-private.h"
+
+G_BEGIN_DECLS
+
+/* A GTask source tag from a function, without a function-to-object
+ * pointer conversion (ISO C forbids it; -Wpedantic says so). */
+#define BLEIO_TAG(func) ((gpointer) (guintptr) (func))
+
+#define BLEIO_BLUEZ_NAME "org.bluez"
+#define BLEIO_IFACE_ADAPTER "org.bluez.Adapter1"
+#define BLEIO_IFACE_DEVICE "org.bluez.Device1"
+#define BLEIO_IFACE_SERVICE "org.bluez.GattService1"
+#define BLEIO_IFACE_CHARACTERISTIC "org.bluez.GattCharacteristic1"
+#define BLEIO_IFACE_AGENT_MANAGER "org.bluez.AgentManager1"
+
+typedef struct _BleioClient BleioClient;
+
+typedef enum {
+  BLEIO_CLIENT_EVENT_ADDED,
+  BLEIO_CLIENT_EVENT_REMOVED,
+  BLEIO_CLIENT_EVENT_CHANGED,
+  BLEIO_CLIENT_EVENT_OWNER,
+} BleioClientEventKind;
+
+typedef struct {
+  BleioClientEventKind kind;
+  char *path;            /* ADDED, REMOVED, CHANGED */
+  char *interface;       /* ADDED, REMOVED, CHANGED */
+  GVariant *changed;     /* CHANGED: a{sv} */
+  gboolean has_owner;    /* OWNER */
+} BleioClientEvent;
+
+typedef void (*BleioClientWatchFunc) (BleioClient            *client,
+                                      const BleioClientEvent *event,
+                                      gpointer                user_data);
+
+void          bleio_client_get_async   (GDBusConnection     *connection,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data);
+BleioClient  *bleio_client_get_finish  (GAsyncResult        *result,
+                                        GError             **error);
+BleioClient  *bleio_client_ref         (BleioClient         *client);
+void          bleio_client_unref       (BleioClient         *client);
+
+GDBusConnection *bleio_client_get_connection     (BleioClient *client);
+GMainContext    *bleio_client_get_worker_context (BleioClient *client);
+
+/* TRUE while org.bluez has an owner. */
+gboolean  bleio_client_has_owner        (BleioClient *client);
+/* FALSE with BLEIO_ERROR_BLUEZ_UNAVAILABLE when org.bluez has no owner. */
+gboolean  bleio_client_check_available  (BleioClient *client,
+                                         GError     **error);
+
+/* Sorted object paths that carry @interface (and lie under @prefix/ when
+ * @prefix is not NULL). */
+GPtrArray *bleio_client_list_paths      (BleioClient *client,
+                                         const char  *interface,
+                                         const char  *prefix);
+gboolean  bleio_client_has_interface    (BleioClient *client,
+                                         const char  *path,
+                                         const char  *interface);
+GVariant *bleio_client_dup_property     (BleioClient *client,
+                                         const char  *path,
+                                         const char  *interface,
+                                         const char  *property);
+/* Every cached property of the interface as a{sv}, or NULL. */
+GVariant *bleio_client_dup_properties   (BleioClient *client,
+                                         const char  *path,
+                                         const char  *interface);
+gboolean  bleio_client_get_boolean      (BleioClient *client,
+                                         const char  *path,
+                                         const char  *interface,
+                                         const char  *property);
+char     *bleio_client_dup_string       (BleioClient *client,
+                                         const char  *path,
+                                         const char  *interface,
+                                         const char  *property);
+/* The Device1 path under @adapter_path whose Address equals
+ * @bluez_address (case-insensitive), or NULL. */
+char     *bleio_client_find_device      (BleioClient *client,
+                                         const char  *adapter_path,
+                                         const char  *bluez_address);
+
+/* A method call to org.bluez; the reply arrives in the caller's
+ * thread-default context. */
+void      bleio_client_call             (BleioClient         *client,
+                                         const char          *path,
+                                         const char          *interface,
+                                         const char          *method,
+                                         GVariant            *parameters,
+                                         int                  timeout_msec,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data);
+/* The reply, or NULL with the error translated into BLEIO_ERROR. */
+GVariant *bleio_client_call_finish      (BleioClient   *client,
+                                         GAsyncResult  *result,
+                                         GError       **error);
+void      bleio_client_set_property     (BleioClient         *client,
+                                         const char          *path,
+                                         const char          *interface,
+                                         const char          *property,
+                                         GVariant            *value,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data);
+
+/* Watches every event; @context NULL means the worker context. */
+guint     bleio_client_watch            (BleioClient          *client,
+                                         GMainContext         *context,
+                                         BleioClientWatchFunc  func,
+                                         gpointer              user_data,
+                                         GDestroyNotify        destroy);
+/* After this returns (when called from the watch's own context) the
+ * function is never called again. */
+void      bleio_client_unwatch          (BleioClient *client,
+                                         guint        id);
+
+/* Registries: adapters by path (weak), connections by device path
+ * (strong until removed). */
+GObject  *bleio_client_dup_adapter      (BleioClient *client,
+                                         const char  *path);
+void      bleio_client_set_adapter      (BleioClient *client,
+                                         const char  *path,
+                                         GObject     *adapter);
+GObject  *bleio_client_dup_connection   (BleioClient *client,
+                                         const char  *path);
+void      bleio_client_set_connection   (BleioClient *client,
+                                         const char  *path,
+                                         GObject     *connection);
+void      bleio_client_remove_connection (BleioClient *client,
+                                          const char  *path,
+                                          GObject     *connection);
+
+/* Pairing agent (lib/bleio-agent.c): makes sure our Agent1 is exported
+ * and registered with the capability the application's callbacks allow. */
+void      bleio_client_ensure_agent_async  (BleioClient         *client,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean  bleio_client_ensure_agent_finish (BleioClient   *client,
+                                            GAsyncResult  *result,
+                                            GError       **error);
+/* Called when org.bluez gets a new owner: the registration is gone. */
+void      bleio_client_agent_forget        (BleioClient *client);
+
+/* Blocking twins: run an async call on a private context. */
+typedef struct {
+  GMainContext *context;
+  GAsyncResult *result;
+} BleioSync;
+
+void          bleio_sync_begin    (BleioSync    *sync);
+void          bleio_sync_callback (GObject      *source,
+                                   GAsyncResult *result,
+                                   gpointer      user_data);
+GAsyncResult *bleio_sync_wait     (BleioSync    *sync);
+void          bleio_sync_end      (BleioSync    *sync);
+
+/* A weak reference on the heap, for watch user data. */
+GWeakRef *bleio_weak_ref_new  (gpointer object);
+void      bleio_weak_ref_free (gpointer weak);
+
+/* Handle from a BlueZ attribute path component such as "service0008". */
+guint     bleio_path_handle   (const char *path,
+                               const char *prefix);
+
+G_END_DECLS

@@ -1,0 +1,945 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One GDBusObjectManagerClient over org.bluez per GDBusConnection, on a
+ * worker thread of its own; see bleio-client-private.h for the rules.
+ */
+#include "bleio-client-private.h"
+#include "bleio-agent-private.h"
+
+#include <string.h>
+
+typedef enum {
+  CLIENT_STARTING,
+  CLIENT_READY,
+  CLIENT_FAILED,
+} ClientState;
+
+typedef struct _Watch Watch;
+
+struct _BleioClient {
+  gint ref_count;
+  GDBusConnection *connection;
+  GMainContext *worker_context;
+  GMainLoop *worker_loop;
+  GThread *worker;
+
+  GMutex lock;
+  GCond cond;
+  ClientState state;
+  GError *init_error;
+  GList *pending;                       /* GTask* waiting for READY */
+  GDBusObjectManager *manager;          /* created and used in the worker */
+  gboolean has_owner;
+  GList *watches;                       /* Watch* */
+  guint next_watch_id;
+  GHashTable *adapters;                 /* path -> GWeakRef* */
+  GHashTable *connections;              /* path -> GObject* (strong) */
+
+  BleioAgentState *agent;
+};
+
+struct _Watch {
+  gint ref_count;
+  guint id;
+  gboolean active;
+  GMainContext *context;                /* NULL: worker */
+  BleioClientWatchFunc func;
+  gpointer user_data;
+  GDestroyNotify destroy;
+  BleioClient *client;                  /* not a reference */
+  GQueue events;                        /* queued for @context */
+  GSource *idle;
+};
+
+static GMutex clients_lock;
+static GHashTable *clients;             /* GDBusConnection* -> BleioClient* */
+
+static void
+event_free (BleioClientEvent *event)
+{
+  g_free (event->path);
+  g_free (event->interface);
+  g_clear_pointer (&event->changed, g_variant_unref);
+  g_free (event);
+}
+
+static Watch *
+watch_ref (Watch *watch)
+{
+  g_atomic_int_inc (&watch->ref_count);
+  return watch;
+}
+
+static void
+watch_unref (Watch *watch)
+{
+  if (!g_atomic_int_dec_and_test (&watch->ref_count))
+    return;
+  g_queue_clear_full (&watch->events, (GDestroyNotify) event_free);
+  if (watch->destroy != NULL)
+    watch->destroy (watch->user_data);
+  g_clear_pointer (&watch->context, g_main_context_unref);
+  g_free (watch);
+}
+
+GWeakRef *
+bleio_weak_ref_new (gpointer object)
+{
+  GWeakRef *weak = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (weak, object);
+  return weak;
+}
+
+void
+bleio_weak_ref_free (gpointer weak)
+{
+  g_weak_ref_clear (weak);
+  g_free (weak);
+}
+
+static void
+weak_ref_free_cb (gpointer weak)
+{
+  bleio_weak_ref_free (weak);
+}
+
+guint
+bleio_path_handle (const char *path,
+                   const char *prefix)
+{
+  const char *base = strrchr (path, '/');
+  guint64 value = 0;
+
+  base = base != NULL ? base + 1 : path;
+  if (!g_str_has_prefix (base, prefix))
+    return 0;
+  if (!g_ascii_string_to_unsigned (base + strlen (prefix), 16, 0, 0xFFFF,
+                                   &value, NULL))
+    return 0;
+  return (guint) value;
+}
+
+/* ---- blocking helper ---------------------------------------------------- */
+
+void
+bleio_sync_begin (BleioSync *sync)
+{
+  sync->context = g_main_context_new ();
+  sync->result = NULL;
+  g_main_context_push_thread_default (sync->context);
+}
+
+void
+bleio_sync_callback (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  BleioSync *sync = user_data;
+
+  sync->result = g_object_ref (result);
+}
+
+GAsyncResult *
+bleio_sync_wait (BleioSync *sync)
+{
+  while (sync->result == NULL)
+    g_main_context_iteration (sync->context, TRUE);
+  return sync->result;
+}
+
+void
+bleio_sync_end (BleioSync *sync)
+{
+  g_main_context_pop_thread_default (sync->context);
+  g_clear_object (&sync->result);
+  g_clear_pointer (&sync->context, g_main_context_unref);
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static gboolean
+watch_dispatch_cb (gpointer user_data)
+{
+  Watch *watch = user_data;
+  BleioClient *client = watch->client;
+
+  for (;;)
+    {
+      BleioClientEvent *event;
+
+      g_mutex_lock (&client->lock);
+      event = watch->active ? g_queue_pop_head (&watch->events) : NULL;
+      if (event == NULL)
+        g_clear_pointer (&watch->idle, g_source_unref);
+      g_mutex_unlock (&client->lock);
+      if (event == NULL)
+        break;
+      watch->func (client, event, watch->user_data);
+      event_free (event);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static BleioClientEvent *
+event_copy (const BleioClientEvent *event)
+{
+  BleioClientEvent *copy = g_new0 (BleioClientEvent, 1);
+
+  copy->kind = event->kind;
+  copy->path = g_strdup (event->path);
+  copy->interface = g_strdup (event->interface);
+  copy->changed = event->changed ? g_variant_ref (event->changed) : NULL;
+  copy->has_owner = event->has_owner;
+  return copy;
+}
+
+/* Runs in the worker. */
+static void
+emit_event (BleioClient            *client,
+            const BleioClientEvent *event)
+{
+  g_autoptr(GPtrArray) direct = g_ptr_array_new_with_free_func ((GDestroyNotify) watch_unref);
+
+  g_mutex_lock (&client->lock);
+  for (GList *l = client->watches; l != NULL; l = l->next)
+    {
+      Watch *watch = l->data;
+
+      if (!watch->active)
+        continue;
+      if (watch->context == NULL)
+        {
+          g_ptr_array_add (direct, watch_ref (watch));
+          continue;
+        }
+      g_queue_push_tail (&watch->events, event_copy (event));
+      if (watch->idle == NULL)
+        {
+          watch->idle = g_idle_source_new ();
+          g_source_set_priority (watch->idle, G_PRIORITY_DEFAULT);
+          g_source_set_callback (watch->idle, watch_dispatch_cb,
+                                 watch_ref (watch),
+                                 (GDestroyNotify) watch_unref);
+          g_source_set_static_name (watch->idle, "[bleio] client event");
+          g_source_attach (watch->idle, watch->context);
+        }
+    }
+  g_mutex_unlock (&client->lock);
+
+  for (guint i = 0; i < direct->len; i++)
+    {
+      Watch *watch = g_ptr_array_index (direct, i);
+      gboolean active;
+
+      g_mutex_lock (&client->lock);
+      active = watch->active;
+      g_mutex_unlock (&client->lock);
+      if (active)
+        watch->func (client, event, watch->user_data);
+    }
+}
+
+guint
+bleio_client_watch (BleioClient          *client,
+                    GMainContext         *context,
+                    BleioClientWatchFunc  func,
+                    gpointer              user_data,
+                    GDestroyNotify        destroy)
+{
+  Watch *watch = g_new0 (Watch, 1);
+  guint id;
+
+  watch->ref_count = 1;
+  watch->active = TRUE;
+  watch->context = context != NULL ? g_main_context_ref (context) : NULL;
+  watch->func = func;
+  watch->user_data = user_data;
+  watch->destroy = destroy;
+  watch->client = client;
+  g_queue_init (&watch->events);
+
+  g_mutex_lock (&client->lock);
+  id = watch->id = ++client->next_watch_id;
+  client->watches = g_list_prepend (client->watches, watch);
+  g_mutex_unlock (&client->lock);
+  return id;
+}
+
+void
+bleio_client_unwatch (BleioClient *client,
+                      guint        id)
+{
+  Watch *found = NULL;
+  GSource *idle = NULL;
+
+  if (id == 0)
+    return;
+  g_mutex_lock (&client->lock);
+  for (GList *l = client->watches; l != NULL; l = l->next)
+    {
+      Watch *watch = l->data;
+
+      if (watch->id == id)
+        {
+          found = watch;
+          found->active = FALSE;
+          client->watches = g_list_delete_link (client->watches, l);
+          idle = g_steal_pointer (&found->idle);
+          break;
+        }
+    }
+  g_mutex_unlock (&client->lock);
+
+  if (idle != NULL)
+    {
+      g_source_destroy (idle);
+      g_source_unref (idle);
+    }
+  if (found != NULL)
+    watch_unref (found);
+}
+
+static void
+emit_interface (BleioClient          *client,
+                BleioClientEventKind  kind,
+                GDBusObject          *object,
+                GDBusInterface       *interface)
+{
+  GDBusInterfaceInfo *info = g_dbus_interface_get_info (interface);
+  BleioClientEvent event = { 0, };
+
+  if (info == NULL)
+    {
+      /* Plain proxies made by the manager know their name. */
+      event.interface = (char *) g_dbus_proxy_get_interface_name (G_DBUS_PROXY (interface));
+    }
+  else
+    {
+      event.interface = info->name;
+    }
+  event.kind = kind;
+  event.path = (char *) g_dbus_object_get_object_path (object);
+  g_debug ("%s %s %s",
+           kind == BLEIO_CLIENT_EVENT_ADDED ? "added" : "removed",
+           event.path, event.interface);
+  emit_event (client, &event);
+}
+
+static void
+on_object_added (GDBusObjectManager *manager,
+                 GDBusObject        *object,
+                 gpointer            user_data)
+{
+  g_autolist(GDBusInterface) interfaces = g_dbus_object_get_interfaces (object);
+
+  for (GList *l = interfaces; l != NULL; l = l->next)
+    emit_interface (user_data, BLEIO_CLIENT_EVENT_ADDED, object, l->data);
+}
+
+static void
+on_object_removed (GDBusObjectManager *manager,
+                   GDBusObject        *object,
+                   gpointer            user_data)
+{
+  g_autolist(GDBusInterface) interfaces = g_dbus_object_get_interfaces (object);
+
+  for (GList *l = interfaces; l != NULL; l = l->next)
+    emit_interface (user_data, BLEIO_CLIENT_EVENT_REMOVED, object, l->data);
+}
+
+static void
+on_interface_added (GDBusObjectManager *manager,
+                    GDBusObject        *object,
+                    GDBusInterface     *interface,
+                    gpointer            user_data)
+{
+  emit_interface (user_data, BLEIO_CLIENT_EVENT_ADDED, object, interface);
+}
+
+static void
+on_interface_removed (GDBusObjectManager *manager,
+                      GDBusObject        *object,
+                      GDBusInterface     *interface,
+                      gpointer            user_data)
+{
+  emit_interface (user_data, BLEIO_CLIENT_EVENT_REMOVED, object, interface);
+}
+
+static void
+on_properties_changed (GDBusObjectManagerClient *manager,
+                       GDBusObjectProxy         *object_proxy,
+                       GDBusProxy               *interface_proxy,
+                       GVariant                 *changed_properties,
+                       const char *const        *invalidated_properties,
+                       gpointer                  user_data)
+{
+  BleioClientEvent event = { 0, };
+
+  event.kind = BLEIO_CLIENT_EVENT_CHANGED;
+  event.path = (char *) g_dbus_object_get_object_path (G_DBUS_OBJECT (object_proxy));
+  event.interface = (char *) g_dbus_proxy_get_interface_name (interface_proxy);
+  event.changed = changed_properties;
+  emit_event (user_data, &event);
+}
+
+static void
+on_name_owner (GObject    *object,
+               GParamSpec *pspec,
+               gpointer    user_data)
+{
+  BleioClient *client = user_data;
+  g_autofree char *owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (object));
+  BleioClientEvent event = { 0, };
+
+  g_debug ("org.bluez owner: %s", owner != NULL ? owner : "(none)");
+  g_mutex_lock (&client->lock);
+  client->has_owner = owner != NULL;
+  g_mutex_unlock (&client->lock);
+  /* A new bluetoothd knows nothing of our agent. */
+  bleio_client_agent_forget (client);
+
+  event.kind = BLEIO_CLIENT_EVENT_OWNER;
+  event.has_owner = owner != NULL;
+  emit_event (client, &event);
+}
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+static gpointer
+worker_main (gpointer data)
+{
+  BleioClient *client = data;
+  g_autoptr(GError) error = NULL;
+  GDBusObjectManager *manager;
+  GList *pending;
+  g_autofree char *owner = NULL;
+
+  g_main_context_push_thread_default (client->worker_context);
+
+  manager = g_dbus_object_manager_client_new_sync (client->connection,
+                                                   G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
+                                                   BLEIO_BLUEZ_NAME, "/",
+                                                   NULL, NULL, NULL,
+                                                   NULL, &error);
+  if (manager != NULL)
+    {
+      g_signal_connect (manager, "object-added", G_CALLBACK (on_object_added), client);
+      g_signal_connect (manager, "object-removed", G_CALLBACK (on_object_removed), client);
+      g_signal_connect (manager, "interface-added", G_CALLBACK (on_interface_added), client);
+      g_signal_connect (manager, "interface-removed", G_CALLBACK (on_interface_removed), client);
+      g_signal_connect (manager, "interface-proxy-properties-changed",
+                        G_CALLBACK (on_properties_changed), client);
+      g_signal_connect (manager, "notify::name-owner", G_CALLBACK (on_name_owner), client);
+      owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
+    }
+  bleio_agent_state_export (client->agent);
+
+  g_mutex_lock (&client->lock);
+  client->manager = manager;
+  client->has_owner = owner != NULL;
+  if (manager == NULL)
+    {
+      client->state = CLIENT_FAILED;
+      client->init_error = bleio_error_from_dbus (error);
+    }
+  else
+    {
+      client->state = CLIENT_READY;
+    }
+  pending = g_steal_pointer (&client->pending);
+  g_cond_broadcast (&client->cond);
+  g_mutex_unlock (&client->lock);
+
+  for (GList *l = pending; l != NULL; l = l->next)
+    {
+      g_autoptr(GTask) task = l->data;
+
+      if (manager == NULL)
+        g_task_return_error (task, g_error_copy (client->init_error));
+      else
+        g_task_return_pointer (task, bleio_client_ref (client),
+                               (GDestroyNotify) bleio_client_unref);
+    }
+  g_list_free (pending);
+
+  g_main_loop_run (client->worker_loop);
+
+  if (manager != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (manager, client);
+      g_object_unref (manager);
+    }
+  /* Let pending callbacks of the manager run out. */
+  while (g_main_context_iteration (client->worker_context, FALSE))
+    ;
+  g_main_context_pop_thread_default (client->worker_context);
+  return NULL;
+}
+
+static BleioClient *
+client_new (GDBusConnection *connection)
+{
+  BleioClient *client = g_new0 (BleioClient, 1);
+
+  client->ref_count = 1;
+  client->connection = g_object_ref (connection);
+  client->worker_context = g_main_context_new ();
+  client->worker_loop = g_main_loop_new (client->worker_context, FALSE);
+  g_mutex_init (&client->lock);
+  g_cond_init (&client->cond);
+  client->adapters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, weak_ref_free_cb);
+  client->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  client->agent = bleio_agent_state_new (client);
+  client->worker = g_thread_new ("bleio-client", worker_main, client);
+  return client;
+}
+
+BleioClient *
+bleio_client_ref (BleioClient *client)
+{
+  g_atomic_int_inc (&client->ref_count);
+  return client;
+}
+
+static gboolean
+quit_cb (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+bleio_client_unref (BleioClient *client)
+{
+  g_autoptr(GHashTable) connections = NULL;
+
+  if (client == NULL)
+    return;
+
+  g_mutex_lock (&clients_lock);
+  if (!g_atomic_int_dec_and_test (&client->ref_count))
+    {
+      g_mutex_unlock (&clients_lock);
+      return;
+    }
+  if (clients != NULL && g_hash_table_lookup (clients, client->connection) == client)
+    g_hash_table_remove (clients, client->connection);
+  g_mutex_unlock (&clients_lock);
+
+  bleio_agent_state_free (g_steal_pointer (&client->agent));
+
+  g_main_context_invoke (client->worker_context, quit_cb, client->worker_loop);
+  if (g_thread_self () != client->worker)
+    g_thread_join (client->worker);
+  else
+    g_thread_unref (client->worker);
+
+  g_list_free_full (client->watches, (GDestroyNotify) watch_unref);
+  connections = g_steal_pointer (&client->connections);
+  g_hash_table_unref (client->adapters);
+  g_clear_error (&client->init_error);
+  g_main_loop_unref (client->worker_loop);
+  g_main_context_unref (client->worker_context);
+  g_object_unref (client->connection);
+  g_mutex_clear (&client->lock);
+  g_cond_clear (&client->cond);
+  g_free (client);
+}
+
+static void
+get_with_connection (GDBusConnection *connection,
+                     GTask           *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  BleioClient *client;
+
+  g_mutex_lock (&clients_lock);
+  if (clients == NULL)
+    clients = g_hash_table_new (NULL, NULL);
+  client = g_hash_table_lookup (clients, connection);
+  if (client != NULL)
+    bleio_client_ref (client);
+  else
+    {
+      client = client_new (connection);
+      g_hash_table_insert (clients, connection, client);
+    }
+  g_mutex_unlock (&clients_lock);
+
+  g_mutex_lock (&client->lock);
+  if (client->state == CLIENT_STARTING)
+    {
+      client->pending = g_list_append (client->pending, g_steal_pointer (&task));
+      g_mutex_unlock (&client->lock);
+      bleio_client_unref (client);
+      return;
+    }
+  g_mutex_unlock (&client->lock);
+
+  if (client->state == CLIENT_FAILED)
+    {
+      g_task_return_error (task, g_error_copy (client->init_error));
+      bleio_client_unref (client);
+      return;
+    }
+  g_task_return_pointer (task, client, (GDestroyNotify) bleio_client_unref);
+}
+
+static void
+system_bus_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) connection = g_bus_get_finish (result, &error);
+
+  if (connection == NULL)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                               "Cannot reach the system bus (%s); is D-Bus "
+                               "running?", error->message);
+      return;
+    }
+  get_with_connection (connection, g_steal_pointer (&task));
+}
+
+void
+bleio_client_get_async (GDBusConnection     *connection,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_client_get_async));
+  if (connection != NULL)
+    {
+      get_with_connection (connection, g_steal_pointer (&task));
+      return;
+    }
+  g_bus_get (G_BUS_TYPE_SYSTEM, cancellable, system_bus_cb, g_steal_pointer (&task));
+}
+
+BleioClient *
+bleio_client_get_finish (GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+GDBusConnection *
+bleio_client_get_connection (BleioClient *client)
+{
+  return client->connection;
+}
+
+GMainContext *
+bleio_client_get_worker_context (BleioClient *client)
+{
+  return client->worker_context;
+}
+
+gboolean
+bleio_client_has_owner (BleioClient *client)
+{
+  gboolean has_owner;
+
+  g_mutex_lock (&client->lock);
+  has_owner = client->has_owner;
+  g_mutex_unlock (&client->lock);
+  return has_owner;
+}
+
+gboolean
+bleio_client_check_available (BleioClient  *client,
+                              GError      **error)
+{
+  if (bleio_client_has_owner (client))
+    return TRUE;
+  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                       "BlueZ (bluetoothd) is not running on the system bus; "
+                       "start bluetooth.service (systemctl start bluetooth)");
+  return FALSE;
+}
+
+/* ---- cache -------------------------------------------------------------- */
+
+static int
+path_compare (gconstpointer a,
+              gconstpointer b)
+{
+  const char *pa = *(const char * const *) a;
+  const char *pb = *(const char * const *) b;
+  gsize la = strlen (pa), lb = strlen (pb);
+
+  /* Shorter first so that hci2 sorts before hci10. */
+  if (la != lb)
+    return la < lb ? -1 : 1;
+  return strcmp (pa, pb);
+}
+
+GPtrArray *
+bleio_client_list_paths (BleioClient *client,
+                         const char  *interface,
+                         const char  *prefix)
+{
+  GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
+  g_autolist(GDBusObject) objects = NULL;
+  g_autofree char *under = prefix != NULL ? g_strconcat (prefix, "/", NULL) : NULL;
+
+  if (client->manager == NULL)
+    return paths;
+  objects = g_dbus_object_manager_get_objects (client->manager);
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      const char *path = g_dbus_object_get_object_path (l->data);
+      g_autoptr(GDBusInterface) iface = NULL;
+
+      if (under != NULL && !g_str_has_prefix (path, under))
+        continue;
+      iface = g_dbus_object_get_interface (l->data, interface);
+      if (iface != NULL)
+        g_ptr_array_add (paths, g_strdup (path));
+    }
+  g_ptr_array_sort (paths, path_compare);
+  return paths;
+}
+
+static GDBusProxy *
+dup_proxy (BleioClient *client,
+           const char  *path,
+           const char  *interface)
+{
+  if (client->manager == NULL)
+    return NULL;
+  return (GDBusProxy *) g_dbus_object_manager_get_interface (client->manager, path, interface);
+}
+
+gboolean
+bleio_client_has_interface (BleioClient *client,
+                            const char  *path,
+                            const char  *interface)
+{
+  g_autoptr(GDBusProxy) proxy = dup_proxy (client, path, interface);
+
+  return proxy != NULL;
+}
+
+GVariant *
+bleio_client_dup_property (BleioClient *client,
+                           const char  *path,
+                           const char  *interface,
+                           const char  *property)
+{
+  g_autoptr(GDBusProxy) proxy = dup_proxy (client, path, interface);
+
+  if (proxy == NULL)
+    return NULL;
+  return g_dbus_proxy_get_cached_property (proxy, property);
+}
+
+GVariant *
+bleio_client_dup_properties (BleioClient *client,
+                             const char  *path,
+                             const char  *interface)
+{
+  g_autoptr(GDBusProxy) proxy = dup_proxy (client, path, interface);
+  g_auto(GStrv) names = NULL;
+  GVariantBuilder builder;
+
+  if (proxy == NULL)
+    return NULL;
+  names = g_dbus_proxy_get_cached_property_names (proxy);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autoptr(GVariant) value = g_dbus_proxy_get_cached_property (proxy, names[i]);
+
+      if (value != NULL)
+        g_variant_builder_add (&builder, "{sv}", names[i], value);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+gboolean
+bleio_client_get_boolean (BleioClient *client,
+                          const char  *path,
+                          const char  *interface,
+                          const char  *property)
+{
+  g_autoptr(GVariant) value = bleio_client_dup_property (client, path, interface, property);
+
+  if (value == NULL || !g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    return FALSE;
+  return g_variant_get_boolean (value);
+}
+
+char *
+bleio_client_dup_string (BleioClient *client,
+                         const char  *path,
+                         const char  *interface,
+                         const char  *property)
+{
+  g_autoptr(GVariant) value = bleio_client_dup_property (client, path, interface, property);
+
+  if (value == NULL || !g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return NULL;
+  return g_variant_dup_string (value, NULL);
+}
+
+char *
+bleio_client_find_device (BleioClient *client,
+                          const char  *adapter_path,
+                          const char  *bluez_address)
+{
+  g_autoptr(GPtrArray) paths = bleio_client_list_paths (client, BLEIO_IFACE_DEVICE, adapter_path);
+
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      g_autofree char *address = bleio_client_dup_string (client, path, BLEIO_IFACE_DEVICE, "Address");
+      g_autofree char *adapter = NULL;
+
+      if (address == NULL || g_ascii_strcasecmp (address, bluez_address) != 0)
+        continue;
+      /* bluetoothd gives every adapter its own Device1 objects. */
+      adapter = NULL;
+      {
+        g_autoptr(GVariant) value = bleio_client_dup_property (client, path, BLEIO_IFACE_DEVICE, "Adapter");
+
+        if (value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_OBJECT_PATH) &&
+            !g_str_equal (g_variant_get_string (value, NULL), adapter_path))
+          continue;
+      }
+      return g_strdup (path);
+    }
+  return NULL;
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+void
+bleio_client_call (BleioClient         *client,
+                   const char          *path,
+                   const char          *interface,
+                   const char          *method,
+                   GVariant            *parameters,
+                   int                  timeout_msec,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  g_debug ("call %s %s.%s", path, interface, method);
+  g_dbus_connection_call (client->connection, BLEIO_BLUEZ_NAME, path,
+                          interface, method, parameters, NULL,
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_msec,
+                          cancellable, callback, user_data);
+}
+
+GVariant *
+bleio_client_call_finish (BleioClient   *client,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  GError *local = NULL;
+  GVariant *reply = g_dbus_connection_call_finish (client->connection, result, &local);
+
+  if (reply == NULL)
+    {
+      g_debug ("call failed: %s", local->message);
+      bleio_propagate_dbus_error (error, local);
+    }
+  return reply;
+}
+
+void
+bleio_client_set_property (BleioClient         *client,
+                           const char          *path,
+                           const char          *interface,
+                           const char          *property,
+                           GVariant            *value,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  bleio_client_call (client, path, "org.freedesktop.DBus.Properties", "Set",
+                     g_variant_new ("(ssv)", interface, property, value),
+                     -1, cancellable, callback, user_data);
+}
+
+/* ---- registries --------------------------------------------------------- */
+
+GObject *
+bleio_client_dup_adapter (BleioClient *client,
+                          const char  *path)
+{
+  GWeakRef *weak;
+  GObject *object = NULL;
+
+  g_mutex_lock (&client->lock);
+  weak = g_hash_table_lookup (client->adapters, path);
+  if (weak != NULL)
+    object = g_weak_ref_get (weak);
+  g_mutex_unlock (&client->lock);
+  return object;
+}
+
+void
+bleio_client_set_adapter (BleioClient *client,
+                          const char  *path,
+                          GObject     *adapter)
+{
+  g_mutex_lock (&client->lock);
+  g_hash_table_replace (client->adapters, g_strdup (path), bleio_weak_ref_new (adapter));
+  g_mutex_unlock (&client->lock);
+}
+
+GObject *
+bleio_client_dup_connection (BleioClient *client,
+                             const char  *path)
+{
+  GObject *object;
+
+  g_mutex_lock (&client->lock);
+  object = g_hash_table_lookup (client->connections, path);
+  if (object != NULL)
+    g_object_ref (object);
+  g_mutex_unlock (&client->lock);
+  return object;
+}
+
+void
+bleio_client_set_connection (BleioClient *client,
+                             const char  *path,
+                             GObject     *connection)
+{
+  g_mutex_lock (&client->lock);
+  g_hash_table_replace (client->connections, g_strdup (path), g_object_ref (connection));
+  g_mutex_unlock (&client->lock);
+}
+
+void
+bleio_client_remove_connection (BleioClient *client,
+                                const char  *path,
+                                GObject     *connection)
+{
+  gpointer old = NULL;
+  gpointer key = NULL;
+
+  g_mutex_lock (&client->lock);
+  if (g_hash_table_lookup (client->connections, path) == connection)
+    g_hash_table_steal_extended (client->connections, path, &key, &old);
+  g_mutex_unlock (&client->lock);
+  /* Outside the lock: the last reference may go here. */
+  g_free (key);
+  g_clear_object (&old);
+}
+
+BleioAgentState *
+bleio_client_get_agent_state (BleioClient *client)
+{
+  return client->agent;
+}

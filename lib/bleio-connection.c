@@ -1,0 +1,918 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * BleioConnection: one link to a peer. Its liveness is tracked on the
+ * client's worker thread; once the link goes down the object is spent.
+ */
+#include "bleio-adapter-private.h"
+
+#include <string.h>
+
+#define SPENT_MESSAGE "Connection has been disconnected and can no longer be used. Create a new connection."
+#define SETTLE_MSEC 100
+#define PAIR_TIMEOUT_MSEC 120000
+
+struct _BleioConnection {
+  GObject parent_instance;
+
+  BleioClient *client;
+  char *adapter_path;
+  char *path;
+  BleioAddress *address;
+  GMainContext *context;
+  guint watch_id;
+
+  GMutex lock;
+  gboolean spent;
+  gboolean local_disconnect;
+};
+
+enum {
+  SIGNAL_DISCONNECTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_ENUM_TYPE (BleioDisconnectReason, bleio_disconnect_reason,
+  G_DEFINE_ENUM_VALUE (BLEIO_DISCONNECT_REASON_LOCAL, "local"),
+  G_DEFINE_ENUM_VALUE (BLEIO_DISCONNECT_REASON_REMOTE, "remote"),
+  G_DEFINE_ENUM_VALUE (BLEIO_DISCONNECT_REASON_DEVICE_REMOVED, "device-removed"),
+  G_DEFINE_ENUM_VALUE (BLEIO_DISCONNECT_REASON_ADAPTER_REMOVED, "adapter-removed"),
+  G_DEFINE_ENUM_VALUE (BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE, "bluez-unavailable"))
+
+G_DEFINE_FINAL_TYPE (BleioConnection, bleio_connection, G_TYPE_OBJECT)
+
+static void
+bleio_connection_finalize (GObject *object)
+{
+  BleioConnection *self = BLEIO_CONNECTION (object);
+
+  bleio_client_unwatch (self->client, self->watch_id);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  bleio_address_free (self->address);
+  g_free (self->adapter_path);
+  g_free (self->path);
+  bleio_client_unref (self->client);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (bleio_connection_parent_class)->finalize (object);
+}
+
+static void
+bleio_connection_class_init (BleioConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = bleio_connection_finalize;
+
+  /**
+   * BleioConnection::disconnected:
+   * @connection: the #BleioConnection
+   * @reason: a #BleioDisconnectReason
+   *
+   * Emitted once when the link goes down, in the thread-default main
+   * context that was current when the adapter was created. The connection
+   * is spent from then on.
+   */
+  signals[SIGNAL_DISCONNECTED] =
+    g_signal_new ("disconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  BLEIO_TYPE_DISCONNECT_REASON);
+}
+
+static void
+bleio_connection_init (BleioConnection *self)
+{
+  g_mutex_init (&self->lock);
+}
+
+typedef struct {
+  BleioConnection *connection;
+  BleioDisconnectReason reason;
+} DisconnectedEmission;
+
+static gboolean
+emit_disconnected_cb (gpointer user_data)
+{
+  DisconnectedEmission *emission = user_data;
+
+  g_signal_emit (emission->connection, signals[SIGNAL_DISCONNECTED], 0, emission->reason);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+emission_free (gpointer user_data)
+{
+  DisconnectedEmission *emission = user_data;
+
+  g_object_unref (emission->connection);
+  g_free (emission);
+}
+
+/* Any thread. Marks the connection spent once and tells the application. */
+static void
+spend (BleioConnection       *self,
+       BleioDisconnectReason  reason)
+{
+  DisconnectedEmission *emission;
+  g_autoptr(GSource) idle = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->spent)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  self->spent = TRUE;
+  if (reason == BLEIO_DISCONNECT_REASON_REMOTE && self->local_disconnect)
+    reason = BLEIO_DISCONNECT_REASON_LOCAL;
+  g_mutex_unlock (&self->lock);
+
+  g_debug ("connection %s spent (%d)", self->path, reason);
+  emission = g_new0 (DisconnectedEmission, 1);
+  emission->connection = g_object_ref (self);
+  emission->reason = reason;
+  idle = g_idle_source_new ();
+  g_source_set_callback (idle, emit_disconnected_cb, emission, emission_free);
+  g_source_set_static_name (idle, "[bleio] disconnected");
+  g_source_attach (idle, self->context);
+
+  bleio_client_remove_connection (self->client, self->path, G_OBJECT (self));
+}
+
+/* Runs on the worker thread. */
+static void
+on_client_event (BleioClient            *client,
+                 const BleioClientEvent *event,
+                 gpointer                user_data)
+{
+  g_autoptr(BleioConnection) self = g_weak_ref_get (user_data);
+  gboolean connected = TRUE;
+
+  if (self == NULL)
+    return;
+  switch (event->kind)
+    {
+    case BLEIO_CLIENT_EVENT_CHANGED:
+      if (g_str_equal (event->path, self->path) &&
+          g_str_equal (event->interface, BLEIO_IFACE_DEVICE) &&
+          g_variant_lookup (event->changed, "Connected", "b", &connected) && !connected)
+        spend (self, BLEIO_DISCONNECT_REASON_REMOTE);
+      break;
+    case BLEIO_CLIENT_EVENT_REMOVED:
+      if (!bleio_client_has_owner (client))
+        spend (self, BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE);
+      else if (g_str_equal (event->path, self->path) &&
+               g_str_equal (event->interface, BLEIO_IFACE_DEVICE))
+        spend (self, BLEIO_DISCONNECT_REASON_DEVICE_REMOVED);
+      else if (g_str_equal (event->path, self->adapter_path) &&
+               g_str_equal (event->interface, BLEIO_IFACE_ADAPTER))
+        spend (self, BLEIO_DISCONNECT_REASON_ADAPTER_REMOVED);
+      break;
+    case BLEIO_CLIENT_EVENT_OWNER:
+      if (!event->has_owner)
+        spend (self, BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE);
+      break;
+    default:
+      break;
+    }
+}
+
+BleioConnection *
+bleio_connection_dup_for_path (BleioClient  *client,
+                               const char   *adapter_path,
+                               const char   *device_path,
+                               GMainContext *context)
+{
+  g_autoptr(GObject) existing = bleio_client_dup_connection (client, device_path);
+  g_autofree char *address = NULL;
+  g_autofree char *address_type = NULL;
+  BleioConnection *self;
+
+  if (existing != NULL && !bleio_connection_is_spent (BLEIO_CONNECTION (existing)))
+    return BLEIO_CONNECTION (g_steal_pointer (&existing));
+
+  address = bleio_client_dup_string (client, device_path, BLEIO_IFACE_DEVICE, "Address");
+  address_type = bleio_client_dup_string (client, device_path, BLEIO_IFACE_DEVICE, "AddressType");
+
+  self = g_object_new (BLEIO_TYPE_CONNECTION, NULL);
+  self->client = bleio_client_ref (client);
+  self->adapter_path = g_strdup (adapter_path);
+  self->path = g_strdup (device_path);
+  self->context = g_main_context_ref (context);
+  if (address != NULL)
+    self->address = bleio_address_new_from_bluez (address,
+                                                  address_type != NULL ? address_type : "public",
+                                                  NULL);
+  if (self->address == NULL)
+    {
+      static const guint8 zero[6] = { 0, };
+
+      self->address = bleio_address_new (zero, BLEIO_ADDRESS_TYPE_PUBLIC);
+    }
+  self->watch_id = bleio_client_watch (client, NULL, on_client_event,
+                                       bleio_weak_ref_new (self), bleio_weak_ref_free);
+  bleio_client_set_connection (client, device_path, G_OBJECT (self));
+
+  /* Subscribed first, checked second: a link that dropped meanwhile. */
+  if (!bleio_client_has_owner (client))
+    spend (self, BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE);
+  else if (!bleio_client_get_boolean (client, device_path, BLEIO_IFACE_DEVICE, "Connected"))
+    spend (self, BLEIO_DISCONNECT_REASON_REMOTE);
+  return self;
+}
+
+gboolean
+bleio_connection_is_spent (BleioConnection *self)
+{
+  gboolean spent;
+
+  g_mutex_lock (&self->lock);
+  spent = self->spent;
+  g_mutex_unlock (&self->lock);
+  return spent;
+}
+
+static gboolean
+check_alive (BleioConnection  *self,
+             GError          **error)
+{
+  if (bleio_connection_is_spent (self) ||
+      !bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Connected"))
+    {
+      g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION, SPENT_MESSAGE);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+const BleioAddress *
+bleio_connection_get_address (BleioConnection *connection)
+{
+  g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), NULL);
+  return connection->address;
+}
+
+const char *
+bleio_connection_get_object_path (BleioConnection *connection)
+{
+  g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), NULL);
+  return connection->path;
+}
+
+gboolean
+bleio_connection_get_connected (BleioConnection *connection)
+{
+  g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), FALSE);
+  return !bleio_connection_is_spent (connection) &&
+         bleio_client_get_boolean (connection->client, connection->path,
+                                   BLEIO_IFACE_DEVICE, "Connected");
+}
+
+gboolean
+bleio_connection_get_paired (BleioConnection  *connection,
+                             GError          **error)
+{
+  g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), FALSE);
+  if (!check_alive (connection, error))
+    return FALSE;
+  return bleio_client_get_boolean (connection->client, connection->path, BLEIO_IFACE_DEVICE, "Paired") ||
+         bleio_client_get_boolean (connection->client, connection->path, BLEIO_IFACE_DEVICE, "Bonded");
+}
+
+/* ---- disconnect --------------------------------------------------------- */
+
+static void
+disconnect_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioConnection *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  spend (self, BLEIO_DISCONNECT_REASON_LOCAL);
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+bleio_connection_disconnect_async (BleioConnection     *connection,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (BLEIO_IS_CONNECTION (connection));
+  task = g_task_new (connection, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_connection_disconnect_async));
+
+  if (!bleio_connection_get_connected (connection))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  g_mutex_lock (&connection->lock);
+  connection->local_disconnect = TRUE;
+  g_mutex_unlock (&connection->lock);
+  bleio_client_call (connection->client, connection->path, BLEIO_IFACE_DEVICE,
+                     "Disconnect", NULL, -1, cancellable, disconnect_cb,
+                     g_steal_pointer (&task));
+}
+
+gboolean
+bleio_connection_disconnect_finish (BleioConnection  *connection,
+                                    GAsyncResult     *result,
+                                    GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, connection), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+bleio_connection_disconnect (BleioConnection  *connection,
+                             GError          **error)
+{
+  BleioSync sync;
+  gboolean ok;
+
+  g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), FALSE);
+  bleio_sync_begin (&sync);
+  bleio_connection_disconnect_async (connection, NULL, bleio_sync_callback, &sync);
+  ok = bleio_connection_disconnect_finish (connection, bleio_sync_wait (&sync), error);
+  bleio_sync_end (&sync);
+  return ok;
+}
+
+/* ---- pair ----------------------------------------------------------------- */
+
+static void
+trusted_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioConnection *self = g_task_get_source_object (task);
+  GVariant *reply = bleio_client_call_finish (self->client, result, NULL);
+
+  g_clear_pointer (&reply, g_variant_unref);
+
+  /* Trust only spares later prompts; pairing itself succeeded. */
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+pair_succeeded (GTask *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  BleioConnection *self = g_task_get_source_object (task);
+
+  bleio_client_set_property (self->client, self->path, BLEIO_IFACE_DEVICE, "Trusted",
+                             g_variant_new_boolean (TRUE), NULL, trusted_cb,
+                             g_steal_pointer (&task));
+}
+
+static void
+cancel_pairing_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  BleioClient *client = user_data;
+  GVariant *reply = bleio_client_call_finish (client, result, NULL);
+
+  g_clear_pointer (&reply, g_variant_unref);
+
+  bleio_client_unref (client);
+}
+
+static gboolean
+peer_paired (BleioConnection *self)
+{
+  return bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Paired") ||
+         bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Bonded");
+}
+
+static void
+pair_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioConnection *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
+
+  if (reply != NULL || g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS))
+    {
+      pair_succeeded (g_steal_pointer (&task));
+      return;
+    }
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
+                         NULL, -1, NULL, cancel_pairing_cb, bleio_client_ref (self->client));
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* bluetoothd 5.66 answers AuthenticationFailed to Pair on a peer that it
+   * paired on its own (security elevation): the bond is what counts. */
+  if (peer_paired (self))
+    {
+      pair_succeeded (g_steal_pointer (&task));
+      return;
+    }
+  if (!check_alive (self, NULL))
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+                               "Pairing failed: the link went down (%s)", error->message);
+      return;
+    }
+  if (error->domain == BLEIO_ERROR && error->code == BLEIO_ERROR_TIMEOUT)
+    bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
+                       NULL, -1, NULL, cancel_pairing_cb, bleio_client_ref (self->client));
+  g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_SECURITY,
+                           "Pairing failed: %s", error->message);
+}
+
+static void
+ensure_agent_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioConnection *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!bleio_client_ensure_agent_finish (self->client, result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_SECURITY,
+                                 "Cannot register the pairing agent: %s", error->message);
+      return;
+    }
+  bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "Pair", NULL,
+                     PAIR_TIMEOUT_MSEC, g_task_get_cancellable (task), pair_cb,
+                     g_steal_pointer (&task));
+}
+
+void
+bleio_connection_pair_async (BleioConnection     *connection,
+                             gboolean             bond,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (BLEIO_IS_CONNECTION (connection));
+  task = g_task_new (connection, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_connection_pair_async));
+
+  if (!check_alive (connection, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!bond)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                               "Pairing without bonding is not supported: BlueZ's "
+                               "D-Bus API always stores the keys");
+      return;
+    }
+  if (peer_paired (connection))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  bleio_client_ensure_agent_async (connection->client, cancellable, ensure_agent_cb,
+                                   g_steal_pointer (&task));
+}
+
+gboolean
+bleio_connection_pair_finish (BleioConnection  *connection,
+                              GAsyncResult     *result,
+                              GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, connection), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+bleio_connection_pair (BleioConnection  *connection,
+                       gboolean          bond,
+                       GError          **error)
+{
+  BleioSync sync;
+  gboolean ok;
+
+  g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), FALSE);
+  bleio_sync_begin (&sync);
+  bleio_connection_pair_async (connection, bond, NULL, bleio_sync_callback, &sync);
+  ok = bleio_connection_pair_finish (connection, bleio_sync_wait (&sync), error);
+  bleio_sync_end (&sync);
+  return ok;
+}
+
+/* ---- discover ------------------------------------------------------------- */
+
+typedef struct {
+  GPtrArray *whitelist;         /* BleioUuid*, copies */
+  guint watch_id;
+  GSource *timeout_source;
+  GSource *settle_source;
+  gulong cancel_id;
+  gboolean resolved;
+  char *prefix;                 /* device path + "/" */
+} DiscoverData;
+
+static void
+discover_data_free (DiscoverData *data)
+{
+  g_clear_pointer (&data->whitelist, g_ptr_array_unref);
+  g_free (data->prefix);
+  g_free (data);
+}
+
+/* Detaches everything that could still call back; the task's context. */
+static void
+discover_cleanup (GTask *task)
+{
+  BleioConnection *self = g_task_get_source_object (task);
+  DiscoverData *data = g_task_get_task_data (task);
+
+  bleio_client_unwatch (self->client, data->watch_id);
+  data->watch_id = 0;
+  if (data->timeout_source != NULL)
+    {
+      g_source_destroy (data->timeout_source);
+      g_clear_pointer (&data->timeout_source, g_source_unref);
+    }
+  if (data->settle_source != NULL)
+    {
+      g_source_destroy (data->settle_source);
+      g_clear_pointer (&data->settle_source, g_source_unref);
+    }
+  if (data->cancel_id != 0)
+    {
+      g_cancellable_disconnect (g_task_get_cancellable (task), data->cancel_id);
+      data->cancel_id = 0;
+    }
+}
+
+static gboolean
+uuid_whitelisted (GPtrArray       *whitelist,
+                  const BleioUuid *uuid)
+{
+  if (whitelist == NULL)
+    return TRUE;
+  for (guint i = 0; i < whitelist->len; i++)
+    if (bleio_uuid_equal (g_ptr_array_index (whitelist, i), uuid))
+      return TRUE;
+  return FALSE;
+}
+
+static int
+service_compare (gconstpointer a,
+                 gconstpointer b)
+{
+  BleioService *sa = *(BleioService * const *) a;
+  BleioService *sb = *(BleioService * const *) b;
+
+  return (int) bleio_service_get_handle (sa) - (int) bleio_service_get_handle (sb);
+}
+
+static GPtrArray *
+collect_services (BleioConnection *self,
+                  GPtrArray       *whitelist)
+{
+  g_autoptr(GPtrArray) paths = bleio_client_list_paths (self->client, BLEIO_IFACE_SERVICE, self->path);
+  GPtrArray *services = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      g_autofree char *uuid_str = bleio_client_dup_string (self->client, path, BLEIO_IFACE_SERVICE, "UUID");
+      g_autoptr(GVariant) primary = bleio_client_dup_property (self->client, path, BLEIO_IFACE_SERVICE, "Primary");
+      BleioUuid *uuid;
+
+      /* Services only, not characteristics of services (same interface
+       * never appears deeper, but be strict about direct children). */
+      if (strchr (path + strlen (self->path) + 1, '/') != NULL || uuid_str == NULL)
+        continue;
+      uuid = bleio_uuid_new_from_string (uuid_str, NULL);
+      if (uuid == NULL)
+        continue;
+      if (!uuid_whitelisted (whitelist, uuid))
+        {
+          bleio_uuid_free (uuid);
+          continue;
+        }
+      g_ptr_array_add (services,
+                       bleio_service_new (self, path, uuid,
+                                          primary == NULL || g_variant_get_boolean (primary)));
+    }
+  g_ptr_array_sort (services, service_compare);
+  return services;
+}
+
+static void
+discover_return (GTask *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  BleioConnection *self = g_task_get_source_object (task);
+  DiscoverData *data = g_task_get_task_data (task);
+
+  discover_cleanup (task);
+  g_task_return_pointer (task, collect_services (self, data->whitelist),
+                         (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+discover_fail (GTask  *task_in,
+               GError *error)
+{
+  g_autoptr(GTask) task = task_in;
+
+  discover_cleanup (task);
+  g_task_return_error (task, error);
+}
+
+static gboolean
+has_services (BleioConnection *self)
+{
+  g_autoptr(GPtrArray) paths = bleio_client_list_paths (self->client, BLEIO_IFACE_SERVICE, self->path);
+
+  return paths->len > 0;
+}
+
+static gboolean
+settle_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  BleioConnection *self = g_task_get_source_object (task);
+  DiscoverData *data = g_task_get_task_data (task);
+
+  g_clear_pointer (&data->settle_source, g_source_unref);
+  /* ServicesResolved may come before the objects (bluez#1489): wait for
+   * at least one service, then for the tree to stay quiet. */
+  if (has_services (self))
+    discover_return (g_object_ref (task));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+restart_settle (GTask *task)
+{
+  DiscoverData *data = g_task_get_task_data (task);
+
+  if (data->settle_source != NULL)
+    {
+      g_source_destroy (data->settle_source);
+      g_clear_pointer (&data->settle_source, g_source_unref);
+    }
+  data->settle_source = g_timeout_source_new (SETTLE_MSEC);
+  g_source_set_callback (data->settle_source, settle_cb, task, NULL);
+  g_source_set_static_name (data->settle_source, "[bleio] services settle");
+  g_source_attach (data->settle_source, g_task_get_context (task));
+}
+
+/* In the task's context: the watch holds the task until cleanup. */
+static void
+on_discover_event (BleioClient            *client,
+                   const BleioClientEvent *event,
+                   gpointer                user_data)
+{
+  GTask *task = user_data;
+  BleioConnection *self = g_task_get_source_object (task);
+  DiscoverData *data = g_task_get_task_data (task);
+  gboolean value = FALSE;
+
+  if (event->kind == BLEIO_CLIENT_EVENT_OWNER && !event->has_owner)
+    {
+      discover_fail (g_object_ref (task),
+                     g_error_new_literal (BLEIO_ERROR, BLEIO_ERROR_CONNECTION, SPENT_MESSAGE));
+      return;
+    }
+  if (event->path == NULL)
+    return;
+  if (g_str_equal (event->path, self->path) &&
+      g_str_equal (event->interface, BLEIO_IFACE_DEVICE))
+    {
+      if (event->kind == BLEIO_CLIENT_EVENT_REMOVED ||
+          (event->kind == BLEIO_CLIENT_EVENT_CHANGED &&
+           g_variant_lookup (event->changed, "Connected", "b", &value) && !value))
+        {
+          discover_fail (g_object_ref (task),
+                         g_error_new_literal (BLEIO_ERROR, BLEIO_ERROR_CONNECTION, SPENT_MESSAGE));
+          return;
+        }
+      if (event->kind == BLEIO_CLIENT_EVENT_CHANGED &&
+          g_variant_lookup (event->changed, "ServicesResolved", "b", &value) && value &&
+          !data->resolved)
+        {
+          data->resolved = TRUE;
+          restart_settle (task);
+        }
+      return;
+    }
+  if (data->resolved && event->kind == BLEIO_CLIENT_EVENT_ADDED &&
+      g_str_has_prefix (event->path, data->prefix))
+    restart_settle (task);
+}
+
+static gboolean
+discover_timeout_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  DiscoverData *data = g_task_get_task_data (task);
+  BleioConnection *self = g_task_get_source_object (task);
+
+  g_clear_pointer (&data->timeout_source, g_source_unref);
+  if (data->resolved)
+    {
+      /* Resolved but no service ever appeared: report what there is. */
+      discover_return (g_object_ref (task));
+      return G_SOURCE_REMOVE;
+    }
+  g_debug ("services of %s not resolved in time", self->path);
+  discover_fail (g_object_ref (task),
+                 g_error_new_literal (BLEIO_ERROR, BLEIO_ERROR_TIMEOUT,
+                                      "Service discovery timed out: BlueZ did not "
+                                      "resolve the services"));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+discover_cancelled_idle (gpointer user_data)
+{
+  GTask *task = user_data;
+  DiscoverData *data = g_task_get_task_data (task);
+
+  if (data->watch_id == 0)
+    return G_SOURCE_REMOVE;     /* already returned */
+  discover_fail (g_object_ref (task),
+                 g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "Operation was cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+discover_cancelled (GCancellable *cancellable,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  g_source_set_callback (idle, discover_cancelled_idle, g_object_ref (task), g_object_unref);
+  g_source_attach (idle, g_task_get_context (task));
+}
+
+void
+bleio_connection_discover_remote_services_async (BleioConnection     *connection,
+                                                 GPtrArray           *whitelist,
+                                                 double               timeout,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  DiscoverData *data;
+  GError *error = NULL;
+
+  g_return_if_fail (BLEIO_IS_CONNECTION (connection));
+  task = g_task_new (connection, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_connection_discover_remote_services_async));
+
+  data = g_new0 (DiscoverData, 1);
+  data->prefix = g_strconcat (connection->path, "/", NULL);
+  if (whitelist != NULL)
+    {
+      data->whitelist = g_ptr_array_new_with_free_func ((GDestroyNotify) bleio_uuid_free);
+      for (guint i = 0; i < whitelist->len; i++)
+        g_ptr_array_add (data->whitelist, bleio_uuid_copy (g_ptr_array_index (whitelist, i)));
+    }
+  g_task_set_task_data (task, data, (GDestroyNotify) discover_data_free);
+
+  if (!check_alive (connection, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Subscribe first, check second. The watch keeps the task alive. */
+  data->watch_id = bleio_client_watch (connection->client, g_task_get_context (task),
+                                       on_discover_event, g_object_ref (task), g_object_unref);
+  data->timeout_source = g_timeout_source_new ((guint) ((timeout > 0 ? timeout : 30.0) * 1000));
+  g_source_set_callback (data->timeout_source, discover_timeout_cb, task, NULL);
+  g_source_set_static_name (data->timeout_source, "[bleio] discover timeout");
+  g_source_attach (data->timeout_source, g_task_get_context (task));
+  if (cancellable != NULL)
+    data->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (discover_cancelled),
+                                             task, NULL);
+
+  if (bleio_client_get_boolean (connection->client, connection->path,
+                                BLEIO_IFACE_DEVICE, "ServicesResolved"))
+    {
+      data->resolved = TRUE;
+      if (has_services (connection))
+        {
+          discover_return (g_steal_pointer (&task));
+          return;
+        }
+      restart_settle (task);
+    }
+  /* From here the watch's reference carries the task. */
+}
+
+GPtrArray *
+bleio_connection_discover_remote_services_finish (BleioConnection  *connection,
+                                                  GAsyncResult     *result,
+                                                  GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, connection), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+GPtrArray *
+bleio_connection_discover_remote_services (BleioConnection  *connection,
+                                           GPtrArray        *whitelist,
+                                           double            timeout,
+                                           GError          **error)
+{
+  BleioSync sync;
+  GPtrArray *services;
+
+  g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), NULL);
+  bleio_sync_begin (&sync);
+  bleio_connection_discover_remote_services_async (connection, whitelist, timeout, NULL,
+                                                   bleio_sync_callback, &sync);
+  services = bleio_connection_discover_remote_services_finish (connection,
+                                                               bleio_sync_wait (&sync), error);
+  bleio_sync_end (&sync);
+  return services;
+}
+
+/* ---- parameters ------------------------------------------------------------ */
+
+guint
+bleio_connection_get_max_packet_length (BleioConnection  *connection,
+                                        GError          **error)
+{
+  g_autoptr(GPtrArray) paths = NULL;
+
+  g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), 0);
+  if (!check_alive (connection, error))
+    return 0;
+  paths = bleio_client_list_paths (connection->client, BLEIO_IFACE_CHARACTERISTIC, connection->path);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autoptr(GVariant) mtu = bleio_client_dup_property (connection->client,
+                                                           g_ptr_array_index (paths, i),
+                                                           BLEIO_IFACE_CHARACTERISTIC, "MTU");
+
+      if (mtu != NULL && g_variant_is_of_type (mtu, G_VARIANT_TYPE_UINT16) &&
+          g_variant_get_uint16 (mtu) > 3)
+        return g_variant_get_uint16 (mtu) - 3;
+    }
+  return 20;
+}
+
+static gboolean
+interval_not_supported (BleioConnection  *connection,
+                        GError          **error)
+{
+  if (!check_alive (connection, error))
+    return FALSE;
+  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                       "The connection interval is not available: BlueZ's D-Bus API "
+                       "has no way to read or change connection parameters");
+  return FALSE;
+}
+
+gboolean
+bleio_connection_get_connection_interval (BleioConnection  *connection,
+                                          double           *interval_ms,
+                                          GError          **error)
+{
+  g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), FALSE);
+  if (interval_ms != NULL)
+    *interval_ms = 0;
+  return interval_not_supported (connection, error);
+}
+
+gboolean
+bleio_connection_set_connection_interval (BleioConnection  *connection,
+                                          double            interval_ms,
+                                          GError          **error)
+{
+  g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), FALSE);
+  return interval_not_supported (connection, error);
+}

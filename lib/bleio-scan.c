@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * BleioScanEntry and BleioScanResults. The filtering runs on the client's
+ * worker thread, so bleio_scan_results_next() fills up whether or not the
+ * application runs a main loop; the ::entry signal is forwarded to the
+ * adapter's context.
+ */
+#include "bleio-adapter-private.h"
+
+#include <string.h>
+
+#define ENTRY_OVERHEAD 16
+
+struct _BleioScanEntry {
+  gint ref_count;
+  BleioAddress *address;
+  GBytes *bytes;
+  int rssi;
+  gboolean connectable;
+};
+
+/* The boxed-type macro goes through a GCC transparent union, which
+ * -Wpedantic rejects. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+G_DEFINE_BOXED_TYPE (BleioScanEntry, bleio_scan_entry,
+                     bleio_scan_entry_ref, bleio_scan_entry_unref)
+#pragma GCC diagnostic pop
+
+BleioScanEntry *
+bleio_scan_entry_ref (BleioScanEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+  g_atomic_int_inc (&entry->ref_count);
+  return entry;
+}
+
+void
+bleio_scan_entry_unref (BleioScanEntry *entry)
+{
+  if (entry == NULL || !g_atomic_int_dec_and_test (&entry->ref_count))
+    return;
+  bleio_address_free (entry->address);
+  g_bytes_unref (entry->bytes);
+  g_free (entry);
+}
+
+const BleioAddress *
+bleio_scan_entry_get_address (const BleioScanEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+  return entry->address;
+}
+
+GBytes *
+bleio_scan_entry_get_advertisement_bytes (const BleioScanEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, NULL);
+  return entry->bytes;
+}
+
+int
+bleio_scan_entry_get_rssi (const BleioScanEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, 0);
+  return entry->rssi;
+}
+
+gboolean
+bleio_scan_entry_get_connectable (const BleioScanEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, FALSE);
+  return entry->connectable;
+}
+
+gboolean
+bleio_scan_entry_get_scan_response (const BleioScanEntry *entry)
+{
+  g_return_val_if_fail (entry != NULL, FALSE);
+  return FALSE;
+}
+
+gboolean
+bleio_scan_entry_matches (const BleioScanEntry *entry,
+                          const guint8         *prefixes,
+                          gsize                 prefixes_len,
+                          gboolean              match_all)
+{
+  gsize len = 0;
+  const guint8 *data;
+
+  g_return_val_if_fail (entry != NULL, FALSE);
+  data = g_bytes_get_data (entry->bytes, &len);
+  return bleio_ad_matches (data, len, prefixes, prefixes_len, match_all);
+}
+
+char *
+bleio_scan_entry_dup_complete_name (const BleioScanEntry *entry)
+{
+  BleioAdIter iter;
+  gsize len = 0;
+  const guint8 *data;
+  guint8 type;
+  const guint8 *payload;
+  gsize payload_len;
+
+  g_return_val_if_fail (entry != NULL, NULL);
+  data = g_bytes_get_data (entry->bytes, &len);
+  bleio_ad_iter_init (&iter, data, len);
+  while (bleio_ad_iter_next (&iter, &type, &payload, &payload_len, NULL))
+    {
+      if (type == BLEIO_AD_TYPE_COMPLETE_NAME)
+        return g_strndup ((const char *) payload, payload_len);
+    }
+  return NULL;
+}
+
+static gsize
+entry_cost (BleioScanEntry *entry)
+{
+  return g_bytes_get_size (entry->bytes) + ENTRY_OVERHEAD;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+struct _BleioScanResults {
+  GObject parent_instance;
+
+  BleioClient *client;
+  char *adapter_path;
+  GMainContext *context;
+  GBytes *prefixes;
+  gsize buffer_size;
+  int minimum_rssi;
+  guint watch_id;
+  GSource *timeout_source;
+
+  GMutex lock;
+  GCond cond;
+  GQueue entries;
+  gsize held;
+  GQueue signal_entries;
+  gsize signal_held;
+  GSource *signal_idle;
+  guint dropped;
+  gboolean done;
+  GError *end_error;
+};
+
+enum {
+  SIGNAL_ENTRY,
+  SIGNAL_DONE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (BleioScanResults, bleio_scan_results, G_TYPE_OBJECT)
+
+static void
+bleio_scan_results_finalize (GObject *object)
+{
+  BleioScanResults *self = BLEIO_SCAN_RESULTS (object);
+
+  bleio_client_unwatch (self->client, self->watch_id);
+  if (self->timeout_source != NULL)
+    {
+      g_source_destroy (self->timeout_source);
+      g_source_unref (self->timeout_source);
+    }
+  if (self->signal_idle != NULL)
+    {
+      g_source_destroy (self->signal_idle);
+      g_source_unref (self->signal_idle);
+    }
+  g_queue_clear_full (&self->entries, (GDestroyNotify) bleio_scan_entry_unref);
+  g_queue_clear_full (&self->signal_entries, (GDestroyNotify) bleio_scan_entry_unref);
+  g_clear_error (&self->end_error);
+  g_clear_pointer (&self->prefixes, g_bytes_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_free (self->adapter_path);
+  bleio_client_unref (self->client);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (bleio_scan_results_parent_class)->finalize (object);
+}
+
+static void
+bleio_scan_results_class_init (BleioScanResultsClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = bleio_scan_results_finalize;
+
+  /**
+   * BleioScanResults::entry:
+   * @results: the #BleioScanResults
+   * @entry: the #BleioScanEntry
+   *
+   * Emitted for every entry the scan keeps, in the thread-default main
+   * context current when the adapter was created.
+   */
+  signals[SIGNAL_ENTRY] =
+    g_signal_new ("entry", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  BLEIO_TYPE_SCAN_ENTRY | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * BleioScanResults::done:
+   * @results: the #BleioScanResults
+   *
+   * Emitted once when the scan ends (stopped, timed out or failed), after
+   * the ::entry signals of the entries it kept, in the same context.
+   */
+  signals[SIGNAL_DONE] =
+    g_signal_new ("done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+bleio_scan_results_init (BleioScanResults *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->entries);
+  g_queue_init (&self->signal_entries);
+}
+
+static gboolean
+signal_idle_cb (gpointer user_data)
+{
+  BleioScanResults *self = user_data;
+  gboolean emit_done = FALSE;
+
+  for (;;)
+    {
+      BleioScanEntry *entry;
+
+      g_mutex_lock (&self->lock);
+      entry = g_queue_pop_head (&self->signal_entries);
+      if (entry != NULL)
+        self->signal_held -= entry_cost (entry);
+      else
+        {
+          g_clear_pointer (&self->signal_idle, g_source_unref);
+          emit_done = self->done;
+        }
+      g_mutex_unlock (&self->lock);
+      if (entry == NULL)
+        break;
+      g_signal_emit (self, signals[SIGNAL_ENTRY], 0, entry);
+      bleio_scan_entry_unref (entry);
+    }
+  if (emit_done && g_object_get_data (G_OBJECT (self), "bleio-done-emitted") == NULL)
+    {
+      g_object_set_data (G_OBJECT (self), "bleio-done-emitted", GINT_TO_POINTER (1));
+      g_signal_emit (self, signals[SIGNAL_DONE], 0);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Called with the lock held. */
+static void
+schedule_signal_locked (BleioScanResults *self)
+{
+  if (self->signal_idle != NULL)
+    return;
+  self->signal_idle = g_idle_source_new ();
+  g_source_set_callback (self->signal_idle, signal_idle_cb,
+                         g_object_ref (self), g_object_unref);
+  g_source_set_static_name (self->signal_idle, "[bleio] scan entry");
+  g_source_attach (self->signal_idle, self->context);
+}
+
+static void
+push_entry (BleioScanResults *self,
+            BleioScanEntry   *entry)
+{
+  gsize cost = entry_cost (entry);
+
+  g_mutex_lock (&self->lock);
+  if (self->done)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  if (self->held + cost <= self->buffer_size)
+    {
+      g_queue_push_tail (&self->entries, bleio_scan_entry_ref (entry));
+      self->held += cost;
+      g_cond_broadcast (&self->cond);
+    }
+  else
+    {
+      self->dropped++;
+    }
+  if (self->signal_held + cost <= self->buffer_size)
+    {
+      g_queue_push_tail (&self->signal_entries, bleio_scan_entry_ref (entry));
+      self->signal_held += cost;
+      schedule_signal_locked (self);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+flags_discoverable (GVariant *props)
+{
+  g_autoptr(GVariant) flags = g_variant_lookup_value (props, "AdvertisingFlags",
+                                                      G_VARIANT_TYPE_BYTESTRING);
+  gsize n = 0;
+  const guint8 *data;
+
+  if (flags == NULL)
+    return FALSE;
+  data = g_variant_get_fixed_array (flags, &n, 1);
+  return n > 0 && (data[0] & 0x03) != 0;
+}
+
+static void
+consider_device (BleioScanResults *self,
+                 const char       *path)
+{
+  g_autoptr(GVariant) props = bleio_client_dup_properties (self->client, path, BLEIO_IFACE_DEVICE);
+  g_autoptr(GBytes) bytes = NULL;
+  const char *adapter = NULL;
+  const char *address = NULL;
+  const char *address_type = "public";
+  gint16 rssi = 0;
+  gboolean connected = FALSE, paired = FALSE;
+  BleioScanEntry *entry;
+  g_autoptr(BleioAddress) parsed = NULL;
+
+  if (props == NULL)
+    return;
+  if (!g_variant_lookup (props, "Adapter", "&o", &adapter) ||
+      !g_str_equal (adapter, self->adapter_path))
+    return;
+  /* No RSSI: not heard in this discovery (a stored or stale device). */
+  if (!g_variant_lookup (props, "RSSI", "n", &rssi))
+    return;
+  if (rssi < self->minimum_rssi)
+    return;
+  if (!g_variant_lookup (props, "Address", "&s", &address))
+    return;
+  g_variant_lookup (props, "AddressType", "&s", &address_type);
+  parsed = bleio_address_new_from_bluez (address, address_type, NULL);
+  if (parsed == NULL)
+    return;
+  bytes = bleio_ad_build_from_bluez (props, NULL);
+  if (bytes == NULL)
+    bytes = g_bytes_new (NULL, 0);
+  if (self->prefixes != NULL && g_bytes_get_size (self->prefixes) > 0)
+    {
+      gsize plen = 0, alen = 0;
+      const guint8 *p = g_bytes_get_data (self->prefixes, &plen);
+      const guint8 *a = g_bytes_get_data (bytes, &alen);
+
+      if (!bleio_ad_matches (a, alen, p, plen, FALSE))
+        return;
+    }
+  g_variant_lookup (props, "Connected", "b", &connected);
+  g_variant_lookup (props, "Paired", "b", &paired);
+
+  entry = g_new0 (BleioScanEntry, 1);
+  entry->ref_count = 1;
+  entry->address = g_steal_pointer (&parsed);
+  entry->bytes = g_steal_pointer (&bytes);
+  entry->rssi = rssi;
+  entry->connectable = flags_discoverable (props) || connected || paired;
+  push_entry (self, entry);
+  bleio_scan_entry_unref (entry);
+}
+
+static const char *const advert_properties[] = {
+  "RSSI", "ManufacturerData", "ServiceData", "AdvertisingData",
+  "AdvertisingFlags", "TxPower", "Name", "UUIDs", "Appearance",
+};
+
+static gboolean
+is_advert_change (GVariant *changed)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (advert_properties); i++)
+    {
+      g_autoptr(GVariant) value = g_variant_lookup_value (changed, advert_properties[i], NULL);
+
+      if (value != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Runs on the worker thread. */
+static void
+on_client_event (BleioClient            *client,
+                 const BleioClientEvent *event,
+                 gpointer                user_data)
+{
+  g_autoptr(BleioScanResults) self = g_weak_ref_get (user_data);
+
+  if (self == NULL)
+    return;
+
+  switch (event->kind)
+    {
+    case BLEIO_CLIENT_EVENT_ADDED:
+      if (g_str_equal (event->interface, BLEIO_IFACE_DEVICE))
+        consider_device (self, event->path);
+      break;
+    case BLEIO_CLIENT_EVENT_CHANGED:
+      if (g_str_equal (event->interface, BLEIO_IFACE_DEVICE) &&
+          is_advert_change (event->changed))
+        consider_device (self, event->path);
+      break;
+    case BLEIO_CLIENT_EVENT_REMOVED:
+      if (g_str_equal (event->interface, BLEIO_IFACE_ADAPTER) &&
+          g_str_equal (event->path, self->adapter_path) &&
+          bleio_client_has_owner (client))
+        bleio_scan_results_end (self, g_error_new (BLEIO_ERROR, BLEIO_ERROR_NO_ADAPTER,
+                                                   "The adapter %s was removed during the scan",
+                                                   self->adapter_path));
+      break;
+    case BLEIO_CLIENT_EVENT_OWNER:
+      if (!event->has_owner)
+        bleio_scan_results_end (self, g_error_new_literal (BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                                                           "bluetoothd left the bus during the scan"));
+      break;
+    default:
+      break;
+    }
+}
+
+static void
+stop_discovery_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  BleioClient *client = user_data;
+  GVariant *reply = bleio_client_call_finish (client, result, NULL);
+
+  g_clear_pointer (&reply, g_variant_unref);
+
+  bleio_client_unref (client);
+}
+
+/* Worker context: the scan's own timeout. */
+static gboolean
+scan_timeout_cb (gpointer user_data)
+{
+  g_autoptr(BleioScanResults) self = g_weak_ref_get (user_data);
+
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
+  g_debug ("scan on %s timed out", self->adapter_path);
+  if (bleio_scan_results_end (self, NULL))
+    bleio_client_call (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER,
+                       "StopDiscovery", NULL, -1, NULL, stop_discovery_cb,
+                       bleio_client_ref (self->client));
+  return G_SOURCE_REMOVE;
+}
+
+BleioScanResults *
+bleio_scan_results_new (BleioClient  *client,
+                        const char   *adapter_path,
+                        GMainContext *context,
+                        GBytes       *prefixes,
+                        gsize         buffer_size,
+                        int           minimum_rssi,
+                        double        timeout)
+{
+  BleioScanResults *self = g_object_new (BLEIO_TYPE_SCAN_RESULTS, NULL);
+  g_autoptr(GPtrArray) paths = NULL;
+
+  self->client = bleio_client_ref (client);
+  self->adapter_path = g_strdup (adapter_path);
+  self->context = g_main_context_ref (context);
+  self->prefixes = prefixes != NULL ? g_bytes_ref (prefixes) : NULL;
+  self->buffer_size = buffer_size;
+  self->minimum_rssi = minimum_rssi;
+  self->watch_id = bleio_client_watch (client, NULL, on_client_event,
+                                       bleio_weak_ref_new (self), bleio_weak_ref_free);
+
+  if (timeout > 0)
+    {
+      self->timeout_source = g_timeout_source_new ((guint) (timeout * 1000));
+      g_source_set_callback (self->timeout_source, scan_timeout_cb,
+                             bleio_weak_ref_new (self), bleio_weak_ref_free);
+      g_source_set_static_name (self->timeout_source, "[bleio] scan timeout");
+      g_source_attach (self->timeout_source, bleio_client_get_worker_context (client));
+    }
+
+  /* Devices heard by a discovery already running (someone else's) carry an
+   * RSSI: report them now rather than at their next advertisement. */
+  paths = bleio_client_list_paths (client, BLEIO_IFACE_DEVICE, adapter_path);
+  for (guint i = 0; i < paths->len; i++)
+    consider_device (self, g_ptr_array_index (paths, i));
+  return self;
+}
+
+gboolean
+bleio_scan_results_end (BleioScanResults *self,
+                        GError           *error)
+{
+  gboolean ended = FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (!self->done)
+    {
+      g_debug ("scan on %s ended%s%s", self->adapter_path,
+               error != NULL ? ": " : "", error != NULL ? error->message : "");
+      self->done = TRUE;
+      self->end_error = error;
+      error = NULL;
+      ended = TRUE;
+      g_cond_broadcast (&self->cond);
+      schedule_signal_locked (self);
+    }
+  g_mutex_unlock (&self->lock);
+  g_clear_error (&error);
+  return ended;
+}
+
+BleioScanEntry *
+bleio_scan_results_next (BleioScanResults  *results,
+                         double             timeout,
+                         GError           **error)
+{
+  gint64 end_time = 0;
+  BleioScanEntry *entry = NULL;
+
+  g_return_val_if_fail (BLEIO_IS_SCAN_RESULTS (results), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (timeout >= 0)
+    end_time = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+
+  g_mutex_lock (&results->lock);
+  for (;;)
+    {
+      entry = g_queue_pop_head (&results->entries);
+      if (entry != NULL)
+        {
+          results->held -= entry_cost (entry);
+          break;
+        }
+      if (results->done)
+        {
+          if (results->end_error != NULL)
+            g_propagate_error (error, g_error_copy (results->end_error));
+          break;
+        }
+      if (timeout < 0)
+        g_cond_wait (&results->cond, &results->lock);
+      else if (!g_cond_wait_until (&results->cond, &results->lock, end_time) &&
+               g_queue_is_empty (&results->entries) && !results->done)
+        {
+          g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_TIMEOUT,
+                       "No scan entry within %.3g s", timeout);
+          break;
+        }
+    }
+  g_mutex_unlock (&results->lock);
+  return entry;
+}
+
+gboolean
+bleio_scan_results_is_done (BleioScanResults *results)
+{
+  gboolean done;
+
+  g_return_val_if_fail (BLEIO_IS_SCAN_RESULTS (results), TRUE);
+  g_mutex_lock (&results->lock);
+  done = results->done;
+  g_mutex_unlock (&results->lock);
+  return done;
+}
+
+guint
+bleio_scan_results_get_dropped (BleioScanResults *results)
+{
+  guint dropped;
+
+  g_return_val_if_fail (BLEIO_IS_SCAN_RESULTS (results), 0);
+  g_mutex_lock (&results->lock);
+  dropped = results->dropped;
+  g_mutex_unlock (&results->lock);
+  return dropped;
+}

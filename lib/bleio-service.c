@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* BleioService: a peer's GATT service, as discovered. */
+#include "bleio-adapter-private.h"
+
+struct _BleioService {
+  GObject parent_instance;
+
+  BleioConnection *connection;
+  char *path;
+  BleioUuid *uuid;
+  guint16 handle;
+  gboolean primary;
+};
+
+G_DEFINE_FINAL_TYPE (BleioService, bleio_service, G_TYPE_OBJECT)
+
+static void
+bleio_service_finalize (GObject *object)
+{
+  BleioService *self = BLEIO_SERVICE (object);
+
+  g_clear_object (&self->connection);
+  g_clear_pointer (&self->uuid, bleio_uuid_free);
+  g_free (self->path);
+  G_OBJECT_CLASS (bleio_service_parent_class)->finalize (object);
+}
+
+static void
+bleio_service_class_init (BleioServiceClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = bleio_service_finalize;
+}
+
+static void
+bleio_service_init (BleioService *self)
+{
+}
+
+BleioService *
+bleio_service_new (BleioConnection *connection,
+                   const char      *path,
+                   BleioUuid       *uuid,
+                   gboolean         primary)
+{
+  BleioService *self = g_object_new (BLEIO_TYPE_SERVICE, NULL);
+
+  self->connection = g_object_ref (connection);
+  self->path = g_strdup (path);
+  self->uuid = uuid;
+  self->handle = (guint16) bleio_path_handle (path, "service");
+  self->primary = primary;
+  return self;
+}
+
+const BleioUuid *
+bleio_service_get_uuid (BleioService *service)
+{
+  g_return_val_if_fail (BLEIO_IS_SERVICE (service), NULL);
+  return service->uuid;
+}
+
+guint16
+bleio_service_get_handle (BleioService *service)
+{
+  g_return_val_if_fail (BLEIO_IS_SERVICE (service), 0);
+  return service->handle;
+}
+
+gboolean
+bleio_service_get_secondary (BleioService *service)
+{
+  g_return_val_if_fail (BLEIO_IS_SERVICE (service), FALSE);
+  return !service->primary;
+}
+
+gboolean
+bleio_service_get_remote (BleioService *service)
+{
+  g_return_val_if_fail (BLEIO_IS_SERVICE (service), FALSE);
+  return TRUE;
+}
+
+BleioConnection *
+bleio_service_get_connection (BleioService *service)
+{
+  g_return_val_if_fail (BLEIO_IS_SERVICE (service), NULL);
+  return service->connection;
+}
+
+const char *
+bleio_service_get_object_path (BleioService *service)
+{
+  g_return_val_if_fail (BLEIO_IS_SERVICE (service), NULL);
+  return service->path;
+}
