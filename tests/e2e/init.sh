@@ -1,0 +1,145 @@
+#!/bin/sh
+# PID 1 of the e2e guest (busybox sh). Brings up the kernel Bluetooth stack,
+# the system bus and two virtual LE controllers, then for each test named in
+# /e2e/tests (from the cpio that run-e2e.sh appends) starts a fresh
+# btvirt + bluetoothd + test peripheral on hci1, runs /e2e/bin/NAME as the
+# central on hci0 and prints one line on the console:
+#
+#   E2E-RESULT NAME PASS|FAIL
+#
+# then "E2E-DONE" and powers off. A failure to boot prints
+# "E2E-BOOT-FAILED why" before E2E-DONE.
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+export HOME=/root
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /run/dbus /run/e2e /var/lib/bluetooth
+echo /sbin/modprobe > /proc/sys/kernel/modprobe
+
+say() {
+  echo "e2e-init: [$(cut -d' ' -f1 /proc/uptime)] $*"
+}
+
+finish() {
+  echo "E2E-DONE"
+  sync
+  poweroff -f
+  sleep 10
+}
+
+boot_failed() {
+  echo "E2E-BOOT-FAILED $*"
+  finish
+}
+
+# Waits up to $1 tenths of a second for the command in "$@" to succeed.
+wait_for() {
+  tries=$1
+  shift
+  while [ "$tries" -gt 0 ]; do
+    "$@" && return 0
+    tries=$((tries - 1))
+    sleep 0.1
+  done
+  return 1
+}
+
+# The kernel's RNG first: without a working ecdh-nist-p256, SMP pairing
+# silently does nothing. Then AF_ALG, which btvirt and bluetoothd use.
+for m in jitterentropy_rng drbg sha512_generic ecdh_generic \
+         af_alg algif_skcipher algif_hash ecb cmac hci_vhci bluetooth; do
+  modprobe "$m" || boot_failed "modprobe $m"
+done
+awk '/^name/ { name = $3 }
+     /^selftest/ && name == "ecdh-nist-p256" && $3 == "passed" { ok = 1 }
+     END { exit !ok }' /proc/crypto \
+  || boot_failed "ecdh-nist-p256 has not passed its selftest"
+
+dbus-daemon --system --fork || boot_failed "dbus-daemon"
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=/run/dbus/system_bus_socket
+
+# What the tests need to know about this setup (tests/e2e/README.md).
+export BLEIO_TEST_TARGET=e2e
+export BLEIO_TEST_ADAPTER=hci0
+export BLEIO_TEST_PERIPHERAL_ADAPTER=hci1
+export BLEIO_TEST_PERIPHERAL_NAME=InterestingPeripheral
+export BLEIO_TEST_PERIPHERAL_ADDRESS=00:AA:01:01:00:01
+export BLEIO_TEST_RESTART_BLUEZ=/bin/e2e-restart-bluetoothd
+export LC_ALL=C.UTF-8
+
+adapters_present() {
+  [ -e /sys/class/bluetooth/hci0 ] && [ -e /sys/class/bluetooth/hci1 ]
+}
+
+adapters_gone() {
+  ! [ -e /sys/class/bluetooth/hci0 ] && ! [ -e /sys/class/bluetooth/hci1 ]
+}
+
+start_stack() {
+  rm -rf /var/lib/bluetooth/* /run/e2e/*
+  : > /tmp/btvirt.log
+  : > /tmp/bluetoothd.log
+  btvirt -L -l2 >> /tmp/btvirt.log 2>&1 &
+  btvirt_pid=$!
+  wait_for 100 adapters_present || return 1
+  say "btvirt is up"
+  e2e-restart-bluetoothd || return 1
+  say "bluetoothd is up"
+  /e2e/bin/bleio-e2e-peripheral > /tmp/peripheral.log 2>&1 &
+  peripheral_pid=$!
+  wait_for 300 test -e /run/e2e/peripheral-ready || return 1
+  say "the peripheral is registered"
+}
+
+stop_stack() {
+  kill "$peripheral_pid" 2>/dev/null
+  wait "$peripheral_pid" 2>/dev/null
+  e2e-restart-bluetoothd stop
+  kill "$btvirt_pid" 2>/dev/null
+  wait "$btvirt_pid" 2>/dev/null
+  wait_for 50 adapters_gone
+}
+
+dump_logs() {
+  for f in /tmp/bluetoothd.log /tmp/peripheral.log /tmp/btvirt.log; do
+    [ -s "$f" ] || continue
+    echo "---- $1: $f"
+    sed "s/^/| /" "$f"
+  done
+}
+
+[ -f /e2e/tests ] || boot_failed "no /e2e/tests: run-e2e.sh appends it"
+test_timeout=$(cat /e2e/timeout 2>/dev/null || echo 120)
+say "kernel $(uname -r), $(wc -l < /e2e/tests) tests, ${test_timeout}s each"
+
+while read -r name; do
+  [ -n "$name" ] || continue
+  peripheral_pid=
+  btvirt_pid=
+  say "starting btvirt, bluetoothd and the peripheral for $name"
+  if ! start_stack; then
+    say "$name: the BlueZ stack or the peripheral did not come up"
+    dump_logs "$name"
+    echo "E2E-RESULT $name FAIL"
+    stop_stack
+    continue
+  fi
+  say "running $name"
+  t0=$(cut -d' ' -f1 /proc/uptime)
+  if timeout "$test_timeout" "/e2e/bin/$name" < /dev/null; then
+    result=PASS
+  else
+    result=FAIL
+  fi
+  t1=$(cut -d' ' -f1 /proc/uptime)
+  say "$name took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+  [ "$result" = PASS ] || dump_logs "$name"
+  stop_stack
+  echo "E2E-RESULT $name $result"
+done < /e2e/tests
+
+finish

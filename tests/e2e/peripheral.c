@@ -1,0 +1,817 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bleio-e2e-peripheral: the e2e guest's test peripheral. It runs on the
+ * second btvirt controller (hci1) of the same bluetoothd the central uses,
+ * and offers the GATT database and name of the simulator's demo scenario
+ * (tools/bleio-sim/scenarios/demo.json), so one test source can run against
+ * both.
+ *
+ * It registers with bluetoothd through GattManager1.RegisterApplication,
+ * LEAdvertisingManager1.RegisterAdvertisement and, for Just Works pairing
+ * on the peripheral side, a NoInputNoOutput default agent that accepts
+ * everything. When bluetoothd goes away and comes back it registers again.
+ * Once registered it creates the file named by $BLEIO_E2E_READY_FILE
+ * (default /run/e2e/peripheral-ready), and removes it when bluetoothd goes.
+ *
+ * Usage: bleio-e2e-peripheral [ADAPTER]   (default hci1)
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <glib-unix.h>
+#include <gio/gio.h>
+#include <signal.h>
+#include <string.h>
+
+#define BLUEZ "org.bluez"
+#define APP_PATH "/org/bleio/e2e"
+#define ADV_PATH APP_PATH "/advertisement"
+#define AGENT_PATH APP_PATH "/agent"
+#define LOCAL_NAME "InterestingPeripheral"
+
+/* ---- the GATT database ---- */
+
+typedef struct {
+  const char *uuid;
+  const char *flags;         /* comma-separated BlueZ flag names */
+  const char *value_hex;     /* initial value */
+  guint notify_period_ms;    /* 0: no stream while notifying */
+  const char *stream_hex;    /* comma-separated payloads sent in turn */
+} ChrDef;
+
+typedef struct {
+  const char *uuid;
+  const ChrDef *chrs;
+} SvcDef;
+
+#define CUSTOM_UUID(n) "12345678-1234-5678-1234-56789abcdef" n
+
+static const ChrDef heart_rate_chrs[] = {
+  /* Heart Rate Measurement: flags byte, then bpm (uint8). */
+  { "00002a37-0000-1000-8000-00805f9b34fb", "notify", "0048", 1000,
+    "0048,0049,004a,004b" },
+  /* Body Sensor Location: chest. */
+  { "00002a38-0000-1000-8000-00805f9b34fb", "read", "01", 0, NULL },
+  { NULL }
+};
+
+static const ChrDef battery_chrs[] = {
+  /* Battery Level, percent. */
+  { "00002a19-0000-1000-8000-00805f9b34fb", "read,notify", "5a", 0, NULL },
+  { NULL }
+};
+
+static const ChrDef device_info_chrs[] = {
+  /* Manufacturer Name "libbleio", Model Number "e2e-1". */
+  { "00002a29-0000-1000-8000-00805f9b34fb", "read", "6c6962626c65696f", 0, NULL },
+  { "00002a24-0000-1000-8000-00805f9b34fb", "read", "6532652d31", 0, NULL },
+  { NULL }
+};
+
+static const ChrDef custom_chrs[] = {
+  /* read: "hello" */
+  { CUSTOM_UUID ("1"), "read", "68656c6c6f", 0, NULL },
+  /* write request, readable so that tests can check what they wrote */
+  { CUSTOM_UUID ("2"), "read,write", "00", 0, NULL },
+  /* write without response, readable too */
+  { CUSTOM_UUID ("3"), "read,write-without-response", "00", 0, NULL },
+  /* notify: a counter stream */
+  { CUSTOM_UUID ("4"), "notify", "00", 200, "01,02,03,04,05,06,07,08" },
+  /* read only over an encrypted link: "secret" */
+  { CUSTOM_UUID ("5"), "encrypt-read", "736563726574", 0, NULL },
+  { NULL }
+};
+
+static const SvcDef services[] = {
+  { "0000180d-0000-1000-8000-00805f9b34fb", heart_rate_chrs },
+  { "0000180f-0000-1000-8000-00805f9b34fb", battery_chrs },
+  { "0000180a-0000-1000-8000-00805f9b34fb", device_info_chrs },
+  { CUSTOM_UUID ("0"), custom_chrs },
+};
+
+/* ---- runtime state ---- */
+
+typedef struct _Peripheral Peripheral;
+
+typedef struct {
+  Peripheral *self;
+  const ChrDef *def;
+  char *path;
+  char *service_path;
+  GByteArray *value;
+  GPtrArray *stream;         /* GBytes */
+  guint stream_pos;
+  gboolean notifying;
+  guint notify_source;
+} Chr;
+
+typedef struct {
+  const SvcDef *def;
+  char *path;
+  GPtrArray *chrs;           /* Chr */
+} Svc;
+
+struct _Peripheral {
+  GMainLoop *loop;
+  GDBusConnection *bus;
+  GDBusNodeInfo *node;
+  char *adapter_path;
+  char *ready_file;
+  GPtrArray *svcs;           /* Svc */
+  GArray *registrations;     /* guint */
+  gboolean app_registered;
+  gboolean adv_registered;
+  gboolean agent_registered;
+  GCancellable *cancellable; /* registration calls of the current bluetoothd */
+  gboolean failed;
+};
+
+static const char introspection_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.DBus.ObjectManager'>"
+  "    <method name='GetManagedObjects'>"
+  "      <arg name='objects' type='a{oa{sa{sv}}}' direction='out'/>"
+  "    </method>"
+  "  </interface>"
+  "  <interface name='org.bluez.GattService1'>"
+  "    <property name='UUID' type='s' access='read'/>"
+  "    <property name='Primary' type='b' access='read'/>"
+  "  </interface>"
+  "  <interface name='org.bluez.GattCharacteristic1'>"
+  "    <method name='ReadValue'>"
+  "      <arg name='options' type='a{sv}' direction='in'/>"
+  "      <arg name='value' type='ay' direction='out'/>"
+  "    </method>"
+  "    <method name='WriteValue'>"
+  "      <arg name='value' type='ay' direction='in'/>"
+  "      <arg name='options' type='a{sv}' direction='in'/>"
+  "    </method>"
+  "    <method name='StartNotify'/>"
+  "    <method name='StopNotify'/>"
+  "    <property name='UUID' type='s' access='read'/>"
+  "    <property name='Service' type='o' access='read'/>"
+  "    <property name='Flags' type='as' access='read'/>"
+  "    <property name='Value' type='ay' access='read'/>"
+  "    <property name='Notifying' type='b' access='read'/>"
+  "  </interface>"
+  "  <interface name='org.bluez.LEAdvertisement1'>"
+  "    <method name='Release'/>"
+  "    <property name='Type' type='s' access='read'/>"
+  "    <property name='LocalName' type='s' access='read'/>"
+  "    <property name='ServiceUUIDs' type='as' access='read'/>"
+  "    <property name='Discoverable' type='b' access='read'/>"
+  "  </interface>"
+  "  <interface name='org.bluez.Agent1'>"
+  "    <method name='Release'/>"
+  "    <method name='RequestPinCode'>"
+  "      <arg name='device' type='o' direction='in'/>"
+  "      <arg name='pincode' type='s' direction='out'/>"
+  "    </method>"
+  "    <method name='DisplayPinCode'>"
+  "      <arg name='device' type='o' direction='in'/>"
+  "      <arg name='pincode' type='s' direction='in'/>"
+  "    </method>"
+  "    <method name='RequestPasskey'>"
+  "      <arg name='device' type='o' direction='in'/>"
+  "      <arg name='passkey' type='u' direction='out'/>"
+  "    </method>"
+  "    <method name='DisplayPasskey'>"
+  "      <arg name='device' type='o' direction='in'/>"
+  "      <arg name='passkey' type='u' direction='in'/>"
+  "      <arg name='entered' type='q' direction='in'/>"
+  "    </method>"
+  "    <method name='RequestConfirmation'>"
+  "      <arg name='device' type='o' direction='in'/>"
+  "      <arg name='passkey' type='u' direction='in'/>"
+  "    </method>"
+  "    <method name='RequestAuthorization'>"
+  "      <arg name='device' type='o' direction='in'/>"
+  "    </method>"
+  "    <method name='AuthorizeService'>"
+  "      <arg name='device' type='o' direction='in'/>"
+  "      <arg name='uuid' type='s' direction='in'/>"
+  "    </method>"
+  "    <method name='Cancel'/>"
+  "  </interface>"
+  "</node>";
+
+static GByteArray *
+bytes_from_hex (const char *hex)
+{
+  GByteArray *out = g_byte_array_new ();
+  gsize len = strlen (hex);
+
+  g_assert (len % 2 == 0);
+  for (gsize i = 0; i < len; i += 2)
+    {
+      guint8 b = (guint8) ((g_ascii_xdigit_value (hex[i]) << 4)
+                           | g_ascii_xdigit_value (hex[i + 1]));
+      g_byte_array_append (out, &b, 1);
+    }
+  return out;
+}
+
+static GVariant *
+ay_variant (const guint8 *data, gsize len)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1);
+}
+
+static GVariant *
+flags_variant (const char *flags)
+{
+  g_auto(GStrv) names = g_strsplit (flags, ",", -1);
+
+  return g_variant_new_strv ((const char * const *) names, -1);
+}
+
+static void
+chr_free (gpointer data)
+{
+  Chr *chr = data;
+
+  g_clear_handle_id (&chr->notify_source, g_source_remove);
+  g_free (chr->path);
+  g_free (chr->service_path);
+  g_byte_array_unref (chr->value);
+  g_clear_pointer (&chr->stream, g_ptr_array_unref);
+  g_free (chr);
+}
+
+static void
+svc_free (gpointer data)
+{
+  Svc *svc = data;
+
+  g_free (svc->path);
+  g_ptr_array_unref (svc->chrs);
+  g_free (svc);
+}
+
+/* ---- properties ---- */
+
+static GVariant *
+chr_get_property (Chr *chr, const char *name)
+{
+  if (g_str_equal (name, "UUID"))
+    return g_variant_new_string (chr->def->uuid);
+  if (g_str_equal (name, "Service"))
+    return g_variant_new_object_path (chr->service_path);
+  if (g_str_equal (name, "Flags"))
+    return flags_variant (chr->def->flags);
+  if (g_str_equal (name, "Value"))
+    return ay_variant (chr->value->data, chr->value->len);
+  if (g_str_equal (name, "Notifying"))
+    return g_variant_new_boolean (chr->notifying);
+  return NULL;
+}
+
+static GVariant *
+svc_get_property (Svc *svc, const char *name)
+{
+  if (g_str_equal (name, "UUID"))
+    return g_variant_new_string (svc->def->uuid);
+  if (g_str_equal (name, "Primary"))
+    return g_variant_new_boolean (TRUE);
+  return NULL;
+}
+
+static GVariant *
+adv_get_property (const char *name)
+{
+  static const char *const uuids[] = {
+    "0000180d-0000-1000-8000-00805f9b34fb", NULL
+  };
+
+  if (g_str_equal (name, "Type"))
+    return g_variant_new_string ("peripheral");
+  if (g_str_equal (name, "LocalName"))
+    return g_variant_new_string (LOCAL_NAME);
+  if (g_str_equal (name, "ServiceUUIDs"))
+    return g_variant_new_strv (uuids, -1);
+  if (g_str_equal (name, "Discoverable"))
+    return g_variant_new_boolean (TRUE);
+  return NULL;
+}
+
+/* All properties of @iface on an object, as a{sv}. */
+static GVariant *
+all_properties (Peripheral *self, const char *iface, gpointer object)
+{
+  GDBusInterfaceInfo *info = g_dbus_node_info_lookup_interface (self->node, iface);
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  for (guint i = 0; info->properties && info->properties[i]; i++)
+    {
+      const char *name = info->properties[i]->name;
+      GVariant *v = NULL;
+
+      if (g_str_equal (iface, "org.bluez.GattCharacteristic1"))
+        v = chr_get_property (object, name);
+      else if (g_str_equal (iface, "org.bluez.GattService1"))
+        v = svc_get_property (object, name);
+      if (v)
+        g_variant_builder_add (&b, "{sv}", name, v);
+    }
+  return g_variant_builder_end (&b);
+}
+
+static void
+chr_emit_changed (Chr *chr, const char *name)
+{
+  GVariantBuilder changed;
+
+  g_variant_builder_init (&changed, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&changed, "{sv}", name, chr_get_property (chr, name));
+  g_dbus_connection_emit_signal (chr->self->bus, NULL, chr->path,
+                                 "org.freedesktop.DBus.Properties",
+                                 "PropertiesChanged",
+                                 g_variant_new ("(sa{sv}as)",
+                                                "org.bluez.GattCharacteristic1",
+                                                &changed, NULL),
+                                 NULL);
+}
+
+/* ---- GATT method handlers ---- */
+
+static guint16
+option_offset (GVariant *options)
+{
+  guint16 offset = 0;
+
+  g_variant_lookup (options, "offset", "q", &offset);
+  return offset;
+}
+
+static gboolean
+chr_notify_tick (gpointer data)
+{
+  Chr *chr = data;
+  GBytes *next = g_ptr_array_index (chr->stream, chr->stream_pos);
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (next, &len);
+
+  chr->stream_pos = (chr->stream_pos + 1) % chr->stream->len;
+  g_byte_array_set_size (chr->value, 0);
+  g_byte_array_append (chr->value, bytes, (guint) len);
+  chr_emit_changed (chr, "Value");
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+chr_method_call (Chr *chr, const char *method, GVariant *params,
+                 GDBusMethodInvocation *invocation)
+{
+  if (g_str_equal (method, "ReadValue"))
+    {
+      g_autoptr(GVariant) options = g_variant_get_child_value (params, 0);
+      guint16 offset = option_offset (options);
+
+      if (offset > chr->value->len)
+        {
+          g_dbus_method_invocation_return_dbus_error (invocation,
+              "org.bluez.Error.InvalidOffset", "Invalid offset");
+          return;
+        }
+      g_dbus_method_invocation_return_value (invocation,
+          g_variant_new_tuple ((GVariant *[]) {
+            ay_variant (chr->value->data + offset, chr->value->len - offset) }, 1));
+    }
+  else if (g_str_equal (method, "WriteValue"))
+    {
+      g_autoptr(GVariant) value = g_variant_get_child_value (params, 0);
+      g_autoptr(GVariant) options = g_variant_get_child_value (params, 1);
+      guint16 offset = option_offset (options);
+      gsize len;
+      const guint8 *data = g_variant_get_fixed_array (value, &len, 1);
+
+      if (offset > chr->value->len)
+        {
+          g_dbus_method_invocation_return_dbus_error (invocation,
+              "org.bluez.Error.InvalidOffset", "Invalid offset");
+          return;
+        }
+      g_byte_array_set_size (chr->value, offset);
+      g_byte_array_append (chr->value, data, (guint) len);
+      g_printerr ("peripheral: %s written, %u bytes\n", chr->def->uuid,
+                  chr->value->len);
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else if (g_str_equal (method, "StartNotify"))
+    {
+      if (!chr->notifying)
+        {
+          chr->notifying = TRUE;
+          chr_emit_changed (chr, "Notifying");
+          if (chr->stream && chr->def->notify_period_ms > 0)
+            chr->notify_source = g_timeout_add (chr->def->notify_period_ms,
+                                                chr_notify_tick, chr);
+        }
+      g_printerr ("peripheral: %s notifying\n", chr->def->uuid);
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else if (g_str_equal (method, "StopNotify"))
+    {
+      if (chr->notifying)
+        {
+          chr->notifying = FALSE;
+          g_clear_handle_id (&chr->notify_source, g_source_remove);
+          chr_emit_changed (chr, "Notifying");
+        }
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else
+    g_dbus_method_invocation_return_dbus_error (invocation,
+        "org.bluez.Error.NotSupported", "Not supported");
+}
+
+/* ---- the object tree ---- */
+
+/* {iface: properties} for one object. */
+static GVariant *
+interfaces_and_properties (Peripheral *self, const char *iface, gpointer object)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sa{sv}}"));
+  g_variant_builder_add (&b, "{s@a{sv}}", iface, all_properties (self, iface, object));
+  return g_variant_builder_end (&b);
+}
+
+static GVariant *
+get_managed_objects (Peripheral *self)
+{
+  GVariantBuilder objects;
+
+  g_variant_builder_init (&objects, G_VARIANT_TYPE ("a{oa{sa{sv}}}"));
+  for (guint i = 0; i < self->svcs->len; i++)
+    {
+      Svc *svc = g_ptr_array_index (self->svcs, i);
+
+      g_variant_builder_add (&objects, "{o@a{sa{sv}}}", svc->path,
+                             interfaces_and_properties (self, "org.bluez.GattService1", svc));
+      for (guint j = 0; j < svc->chrs->len; j++)
+        {
+          Chr *chr = g_ptr_array_index (svc->chrs, j);
+
+          g_variant_builder_add (&objects, "{o@a{sa{sv}}}", chr->path,
+                                 interfaces_and_properties (self, "org.bluez.GattCharacteristic1", chr));
+        }
+    }
+  return g_variant_builder_end (&objects);
+}
+
+static void
+agent_method_call (const char *method, GDBusMethodInvocation *invocation)
+{
+  g_printerr ("peripheral: agent %s: accepted\n", method);
+  if (g_str_equal (method, "RequestPinCode"))
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", "0000"));
+  else if (g_str_equal (method, "RequestPasskey"))
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", 0));
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static void
+method_call (GDBusConnection *bus, const char *sender, const char *path,
+             const char *iface, const char *method, GVariant *params,
+             GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  Peripheral *self = g_object_get_data (G_OBJECT (bus), "bleio-e2e-peripheral");
+
+  if (g_str_equal (iface, "org.freedesktop.DBus.ObjectManager"))
+    g_dbus_method_invocation_return_value (invocation,
+        g_variant_new_tuple ((GVariant *[]) { get_managed_objects (self) }, 1));
+  else if (g_str_equal (iface, "org.bluez.GattCharacteristic1"))
+    chr_method_call (user_data, method, params, invocation);
+  else if (g_str_equal (iface, "org.bluez.Agent1"))
+    agent_method_call (method, invocation);
+  else if (g_str_equal (iface, "org.bluez.LEAdvertisement1"))
+    {
+      g_printerr ("peripheral: advertisement released\n");
+      self->adv_registered = FALSE;
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else
+    g_dbus_method_invocation_return_dbus_error (invocation,
+        "org.freedesktop.DBus.Error.UnknownMethod", "Unknown method");
+}
+
+static GVariant *
+get_property (GDBusConnection *bus, const char *sender, const char *path,
+              const char *iface, const char *name, GError **error,
+              gpointer user_data)
+{
+  GVariant *v = NULL;
+
+  if (g_str_equal (iface, "org.bluez.GattCharacteristic1"))
+    v = chr_get_property (user_data, name);
+  else if (g_str_equal (iface, "org.bluez.GattService1"))
+    v = svc_get_property (user_data, name);
+  else if (g_str_equal (iface, "org.bluez.LEAdvertisement1"))
+    v = adv_get_property (name);
+  if (!v)
+    g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY,
+                 "No property %s.%s", iface, name);
+  return v;
+}
+
+static const GDBusInterfaceVTable vtable = { method_call, get_property, NULL, { 0 } };
+
+static gboolean
+export (Peripheral *self, const char *path, const char *iface, gpointer object,
+        GError **error)
+{
+  guint id = g_dbus_connection_register_object (self->bus, path,
+      g_dbus_node_info_lookup_interface (self->node, iface),
+      &vtable, object, NULL, error);
+
+  if (id == 0)
+    return FALSE;
+  g_array_append_val (self->registrations, id);
+  return TRUE;
+}
+
+static gboolean
+build_and_export (Peripheral *self, GError **error)
+{
+  if (!export (self, APP_PATH, "org.freedesktop.DBus.ObjectManager", NULL, error)
+      || !export (self, ADV_PATH, "org.bluez.LEAdvertisement1", NULL, error)
+      || !export (self, AGENT_PATH, "org.bluez.Agent1", NULL, error))
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (services); i++)
+    {
+      Svc *svc = g_new0 (Svc, 1);
+
+      svc->def = &services[i];
+      svc->path = g_strdup_printf (APP_PATH "/service%u", i);
+      svc->chrs = g_ptr_array_new_with_free_func (chr_free);
+      g_ptr_array_add (self->svcs, svc);
+      if (!export (self, svc->path, "org.bluez.GattService1", svc, error))
+        return FALSE;
+
+      for (guint j = 0; svc->def->chrs[j].uuid; j++)
+        {
+          Chr *chr = g_new0 (Chr, 1);
+
+          chr->self = self;
+          chr->def = &svc->def->chrs[j];
+          chr->path = g_strdup_printf ("%s/char%u", svc->path, j);
+          chr->service_path = g_strdup (svc->path);
+          chr->value = bytes_from_hex (chr->def->value_hex);
+          if (chr->def->stream_hex)
+            {
+              g_auto(GStrv) payloads = g_strsplit (chr->def->stream_hex, ",", -1);
+
+              chr->stream = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+              for (guint k = 0; payloads[k]; k++)
+                g_ptr_array_add (chr->stream,
+                                 g_byte_array_free_to_bytes (bytes_from_hex (payloads[k])));
+            }
+          g_ptr_array_add (svc->chrs, chr);
+          if (!export (self, chr->path, "org.bluez.GattCharacteristic1", chr, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* ---- registration with bluetoothd ---- */
+
+static void
+update_ready (Peripheral *self)
+{
+  if (self->app_registered && self->adv_registered && self->agent_registered)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!g_file_set_contents (self->ready_file, "ready\n", -1, &error))
+        g_printerr ("peripheral: %s\n", error->message);
+      else
+        g_printerr ("peripheral: registered on %s\n", self->adapter_path);
+    }
+  else
+    g_unlink (self->ready_file);
+}
+
+typedef enum { STEP_APP, STEP_ADV, STEP_AGENT, STEP_DEFAULT_AGENT } Step;
+
+typedef struct {
+  Peripheral *self;
+  Step step;
+} StepData;
+
+static void register_step (Peripheral *self, Step step);
+
+static void
+step_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree StepData *data = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                              result, &error);
+  Peripheral *self = data->self;
+
+  if (!reply)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_printerr ("peripheral: registration step %d failed: %s\n",
+                      data->step, error->message);
+          self->failed = TRUE;
+          g_main_loop_quit (self->loop);
+        }
+      return;
+    }
+  switch (data->step)
+    {
+    case STEP_APP:
+      self->app_registered = TRUE;
+      register_step (self, STEP_ADV);
+      break;
+    case STEP_ADV:
+      self->adv_registered = TRUE;
+      register_step (self, STEP_AGENT);
+      break;
+    case STEP_AGENT:
+      register_step (self, STEP_DEFAULT_AGENT);
+      break;
+    case STEP_DEFAULT_AGENT:
+      self->agent_registered = TRUE;
+      update_ready (self);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+register_step (Peripheral *self, Step step)
+{
+  StepData *data = g_new0 (StepData, 1);
+  const char *path = self->adapter_path;
+  const char *iface;
+  const char *method;
+  GVariant *params;
+
+  data->self = self;
+  data->step = step;
+  switch (step)
+    {
+    case STEP_APP:
+      iface = "org.bluez.GattManager1";
+      method = "RegisterApplication";
+      params = g_variant_new ("(oa{sv})", APP_PATH, NULL);
+      break;
+    case STEP_ADV:
+      iface = "org.bluez.LEAdvertisingManager1";
+      method = "RegisterAdvertisement";
+      params = g_variant_new ("(oa{sv})", ADV_PATH, NULL);
+      break;
+    case STEP_AGENT:
+      path = "/org/bluez";
+      iface = "org.bluez.AgentManager1";
+      method = "RegisterAgent";
+      params = g_variant_new ("(os)", AGENT_PATH, "NoInputNoOutput");
+      break;
+    case STEP_DEFAULT_AGENT:
+      path = "/org/bluez";
+      iface = "org.bluez.AgentManager1";
+      method = "RequestDefaultAgent";
+      params = g_variant_new ("(o)", AGENT_PATH);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  g_dbus_connection_call (self->bus, BLUEZ, path, iface, method, params, NULL,
+                          G_DBUS_CALL_FLAGS_NONE, 10000, self->cancellable,
+                          step_done, data);
+}
+
+static void
+powered (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Peripheral *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                              result, &error);
+
+  if (!reply)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_printerr ("peripheral: cannot power %s: %s\n", self->adapter_path,
+                      error->message);
+          self->failed = TRUE;
+          g_main_loop_quit (self->loop);
+        }
+      return;
+    }
+  register_step (self, STEP_APP);
+}
+
+static void
+bluez_appeared (GDBusConnection *bus, const char *name, const char *owner,
+                gpointer user_data)
+{
+  Peripheral *self = user_data;
+
+  g_printerr ("peripheral: %s appeared (%s)\n", name, owner);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  g_dbus_connection_call (self->bus, BLUEZ, self->adapter_path,
+                          "org.freedesktop.DBus.Properties", "Set",
+                          g_variant_new ("(ssv)", "org.bluez.Adapter1", "Powered",
+                                         g_variant_new_boolean (TRUE)),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, 10000, self->cancellable,
+                          powered, self);
+}
+
+static void
+bluez_vanished (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  Peripheral *self = user_data;
+
+  g_printerr ("peripheral: %s vanished\n", name);
+  g_cancellable_cancel (self->cancellable);
+  self->app_registered = self->adv_registered = self->agent_registered = FALSE;
+  for (guint i = 0; i < self->svcs->len; i++)
+    {
+      Svc *svc = g_ptr_array_index (self->svcs, i);
+
+      for (guint j = 0; j < svc->chrs->len; j++)
+        {
+          Chr *chr = g_ptr_array_index (svc->chrs, j);
+
+          chr->notifying = FALSE;
+          g_clear_handle_id (&chr->notify_source, g_source_remove);
+        }
+    }
+  update_ready (self);
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int argc, char **argv)
+{
+  Peripheral self = { 0 };
+  g_autoptr(GError) error = NULL;
+  const char *adapter = argc > 1 ? argv[1] : "hci1";
+  const char *ready = g_getenv ("BLEIO_E2E_READY_FILE");
+  guint watch;
+
+  self.bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
+  if (!self.bus)
+    {
+      g_printerr ("peripheral: no system bus: %s\n", error->message);
+      return 1;
+    }
+  self.loop = g_main_loop_new (NULL, FALSE);
+  self.node = g_dbus_node_info_new_for_xml (introspection_xml, &error);
+  g_assert_no_error (error);
+  self.adapter_path = g_strdup_printf ("/org/bluez/%s", adapter);
+  self.ready_file = g_strdup (ready ? ready : "/run/e2e/peripheral-ready");
+  self.svcs = g_ptr_array_new_with_free_func (svc_free);
+  self.registrations = g_array_new (FALSE, FALSE, sizeof (guint));
+  self.cancellable = g_cancellable_new ();
+  g_object_set_data (G_OBJECT (self.bus), "bleio-e2e-peripheral", &self);
+
+  if (!build_and_export (&self, &error))
+    {
+      g_printerr ("peripheral: cannot export objects: %s\n", error->message);
+      return 1;
+    }
+
+  watch = g_bus_watch_name_on_connection (self.bus, BLUEZ,
+                                          G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          bluez_appeared, bluez_vanished,
+                                          &self, NULL);
+  g_unix_signal_add (SIGTERM, on_signal, self.loop);
+  g_unix_signal_add (SIGINT, on_signal, self.loop);
+  g_main_loop_run (self.loop);
+
+  g_bus_unwatch_name (watch);
+  g_unlink (self.ready_file);
+  g_cancellable_cancel (self.cancellable);
+  for (guint i = 0; i < self.registrations->len; i++)
+    g_dbus_connection_unregister_object (self.bus,
+                                         g_array_index (self.registrations, guint, i));
+  g_array_unref (self.registrations);
+  g_ptr_array_unref (self.svcs);
+  g_clear_object (&self.cancellable);
+  g_dbus_node_info_unref (self.node);
+  g_free (self.adapter_path);
+  g_free (self.ready_file);
+  g_main_loop_unref (self.loop);
+  g_object_unref (self.bus);
+  return self.failed ? 1 : 0;
+}

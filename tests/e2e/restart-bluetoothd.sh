@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installed in the e2e guest as /bin/e2e-restart-bluetoothd; tests find it
+# through $BLEIO_TEST_RESTART_BLUEZ.
+#
+#   e2e-restart-bluetoothd        stop bluetoothd if it runs, start a new one,
+#                                 return once both adapters are on the bus
+#   e2e-restart-bluetoothd stop   only stop it
+pidfile=/run/e2e/bluetoothd.pid
+
+# A zombie still has /proc/PID: look at its state too.
+alive() {
+  [ -e "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
+pid=$(cat "$pidfile" 2>/dev/null)
+if [ -n "$pid" ] && alive "$pid"; then
+  kill "$pid"
+  tries=50
+  while [ "$tries" -gt 0 ] && alive "$pid"; do
+    tries=$((tries - 1))
+    sleep 0.1
+  done
+  alive "$pid" && kill -9 "$pid"
+fi
+rm -f "$pidfile"
+[ "${1:-}" = stop ] && exit 0
+
+/usr/libexec/bluetooth/bluetoothd -n -E >> /tmp/bluetoothd.log 2>&1 &
+echo $! > "$pidfile"
+# Ready means both adapters are exported on the bus (a test-only helper from
+# the appended cpio: busybox has no D-Bus client).
+exec /e2e/bin/bleio-e2e-wait-bluez

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The e2e suite's meson test: builds (or reuses) the guest image, appends a
+# cpio with the test programs built on this machine and every shared library
+# they load, boots the guest under QEMU/TCG, and reports each test in TAP.
+#
+#   run-e2e.sh --image DIR [--helper PROG]... [--test PROG]...
+#              [--timeout SECS] [--test-timeout SECS]
+#
+# --image        where build-image.sh keeps the cached guest
+# --helper PROG  a program the guest needs that is not a test (the peripheral)
+# --test PROG    a test, run in the guest in the order given
+# --timeout      bound on the whole boot (default 600 s)
+# --test-timeout bound on each test inside the guest (default 120 s)
+#
+# Exits non-zero when a test fails, a result is missing or QEMU times out.
+# The guest's console goes to stderr and to DIR/console.log.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+image=
+helpers=()
+tests=()
+timeout=600
+test_timeout=120
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --image) image=$2; shift 2 ;;
+    --helper) helpers+=("$2"); shift 2 ;;
+    --test) tests+=("$2"); shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
+    --test-timeout) test_timeout=$2; shift 2 ;;
+    *) echo "run-e2e: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+[ -n "$image" ] || { echo "run-e2e: --image DIR is required" >&2; exit 2; }
+[ ${#tests[@]} -gt 0 ] || { echo "run-e2e: no --test given" >&2; exit 2; }
+
+echo "TAP version 13"
+echo "1..${#tests[@]}"
+
+# A missing tool is a failure of every test, said plainly: CI installs them.
+bail() {
+  echo "Bail out! $*"
+  echo "run-e2e: $*" >&2
+  exit 1
+}
+for tool in qemu-system-x86_64 cpio ldd timeout; do
+  command -v "$tool" >/dev/null \
+    || bail "'$tool' is not installed; install the packages in .ci/packages (qemu-system-x86, cpio)"
+done
+
+now() { date +%s.%N; }
+seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+t0=$(now)
+bash "$here/build-image.sh" "$image" >&2 || bail "building the guest image failed"
+t1=$(now)
+echo "# guest image ready in $(seconds "$t0" "$t1") s"
+
+# The overlay: /e2e/bin/*, /e2e/tests, /e2e/timeout, and the libraries.
+# Each library goes to the path ldd resolved here, so a build-tree RUNPATH
+# (libbleio.so.0 in the build directory) resolves the same in the guest.
+stage=$(mktemp -d "$image/overlay.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/e2e/bin"
+add_program() {
+  [ -x "$1" ] || bail "$1 is not an executable"
+  cp -L "$1" "$stage/e2e/bin/"
+  ldd "$1" | awk '/=> \//{print $3} /^[[:space:]]*\//{print $1}' | while read -r lib; do
+    mkdir -p "$stage$(dirname "$lib")"
+    [ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
+  done
+}
+for p in "${helpers[@]}" "${tests[@]}"; do
+  add_program "$p"
+done
+names=()
+for p in "${tests[@]}"; do
+  names+=("$(basename "$p")")
+done
+printf '%s\n' "${names[@]}" > "$stage/e2e/tests"
+echo "$test_timeout" > "$stage/e2e/timeout"
+
+initrd=$image/initrd.cpio
+cp "$image/base.cpio" "$initrd"
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >> "$initrd"
+
+console=$image/console.log
+echo "# booting the guest (TCG, ${#tests[@]} tests, ${timeout} s at most)"
+t2=$(now)
+set +e
+timeout --kill-after=10 "$timeout" \
+  qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 \
+    -nographic -no-reboot -net none \
+    -kernel "$image/vmlinuz" -initrd "$initrd" \
+    -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
+    < /dev/null 2>&1 | tr -d '\r' | tee "$console" >&2
+status=${PIPESTATUS[0]}
+set -e
+t3=$(now)
+
+failed=0
+i=0
+for name in "${names[@]}"; do
+  i=$((i + 1))
+  result=$(sed -n "s/^E2E-RESULT $name \(PASS\|FAIL\)\$/\1/p" "$console" | tail -n1)
+  took=$(sed -n "s/^e2e-init: \[[0-9.]*\] $name took \(.*\)\$/\1/p" "$console" | tail -n1)
+  case $result in
+    PASS) echo "ok $i $name${took:+ # took $took}" ;;
+    FAIL) echo "not ok $i $name${took:+ # took $took}"; failed=1 ;;
+    *) echo "not ok $i $name # no result from the guest"; failed=1 ;;
+  esac
+done
+
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  echo "# QEMU timed out after $timeout s"
+  failed=1
+elif [ "$status" -ne 0 ]; then
+  echo "# QEMU exited with status $status"
+  failed=1
+fi
+if grep -q '^E2E-BOOT-FAILED' "$console"; then
+  echo "# $(grep '^E2E-BOOT-FAILED' "$console" | head -n1)"
+  failed=1
+fi
+grep -q '^E2E-DONE$' "$console" || { echo "# the guest never printed E2E-DONE"; failed=1; }
+echo "# guest wall time $(seconds "$t2" "$t3") s, total $(seconds "$t0" "$t3") s"
+exit "$failed"
