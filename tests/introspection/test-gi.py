@@ -31,7 +31,7 @@ try:
     gi.require_version("GLib", "2.0")
     gi.require_version("Gio", "2.0")
     gi.require_version("Bleio", "0.1")
-    from gi.repository import Bleio, Gio, GLib
+    from gi.repository import Bleio, Gio, GLib, GObject
 except (ImportError, ValueError) as e:
     print(f"cannot load Bleio through GI ({e}); python3-gi and the typelib "
           f"in {libdir} are needed")
@@ -226,6 +226,39 @@ if "bleio-ad.h" in headers:
         assert not Bleio.ad_matches(adv, other, True)
         assert Bleio.ad_matches(adv, other + name_prefix, False)
         assert not Bleio.ad_matches(adv, other + name_prefix, True)
+
+
+def signal_params(cls, name):
+    GObject.TypeClass.ref(cls.__gtype__)  # signals exist once the class does
+    sid = GObject.signal_lookup(name, cls)
+    assert sid, f"{cls.__name__} has no signal {name!r}"
+    return [t.name for t in GObject.signal_query(sid).param_types]
+
+
+if "bleio-adapter.h" in headers:
+    @check("Adapter: a GObject, and a clean error without a system bus")
+    def _():
+        assert GObject.type_is_a(Bleio.Adapter, GObject.Object)
+        # The test environment points the system bus at nothing: the error
+        # must come back as BLUEZ_UNAVAILABLE through GI, not a crash.
+        e = expect_error(lambda: Bleio.Adapter.get_default(None),
+                         Bleio.Error.BLUEZ_UNAVAILABLE)
+        assert e.message, "empty message"
+
+
+if "bleio-scan.h" in headers:
+    @check("ScanResults: 'entry' and 'done' signals with their types")
+    def _():
+        assert signal_params(Bleio.ScanResults, "entry") == ["BleioScanEntry"]
+        assert signal_params(Bleio.ScanResults, "done") == []
+
+
+if "bleio-connection.h" in headers:
+    @check("Connection: 'disconnected' signal and its reasons")
+    def _():
+        assert signal_params(Bleio.Connection, "disconnected") == ["BleioDisconnectReason"]
+        assert int(Bleio.DisconnectReason.LOCAL) == 0
+        assert int(Bleio.DisconnectReason.REMOTE) == 1
 
 
 print(f"{checks - len(failures)} passed, {len(failures)} failed")
