@@ -106,11 +106,12 @@ appearance_icon (guint16 appearance)
 {
   switch (appearance >> 6)
     {
+    case 0x00: return "unknown";
     case 0x01: return "phone";
     case 0x02: return "computer";
     case 0x05: return "video-display";
     case 0x0a: return "multimedia-player";
-    case 0x0d: return "scanner";
+    case 0x0b: return "scanner";
     case 0x0f:
       switch (appearance & 0x3f)
         {
