@@ -980,7 +980,8 @@ sim_adapter_free (SimAdapter *adapter)
   g_clear_handle_id (&adapter->adv_source, g_source_remove);
   g_clear_handle_id (&adapter->flood_source, g_source_remove);
   g_clear_handle_id (&adapter->discoverable_source, g_source_remove);
-  g_idle_remove_by_data (adapter);
+  while (g_idle_remove_by_data (adapter))
+    ;
   /* devices first: they point at the adapter */
   for (guint i = 0; i < adapter->devices->len; i++)
     {
