@@ -67,9 +67,6 @@ static const BadCall bad_calls[] = {
   { "Properties.Get with one argument", ADAPTER, "org.freedesktop.DBus.Properties",
     "Get", "('org.bluez.Adapter1',)", UNKNOWN_METHOD,
     "Method \"Get\" with signature \"s\"" },
-  { "Introspect with an argument", ADAPTER, "org.freedesktop.DBus.Introspectable",
-    "Introspect", "('xml',)", UNKNOWN_METHOD,
-    "Method \"Introspect\" with signature \"s\"" },
   { "ReadValue without options", "$CHAR", "org.bluez.GattCharacteristic1",
     "ReadValue", NULL, UNKNOWN_METHOD,
     "Method \"ReadValue\" with signature \"\"" },
@@ -146,8 +143,6 @@ static const BadCall bad_calls[] = {
     "org.bluez.AgentManager1", "RegisterAgent",
     "(objectpath '/org/bleio/test/bogus', 'Telepathy')", INVALID_ARGUMENTS,
     INVALID_ARGUMENTS_MSG },
-  { "ConnectProfile with a non-UUID", "$DEVICE", "org.bluez.Device1",
-    "ConnectProfile", "('not a uuid',)", INVALID_ARGUMENTS, INVALID_ARGUMENTS_MSG },
   { "ReadValue with a string offset", "$CHAR", "org.bluez.GattCharacteristic1",
     "ReadValue", "({'offset': <'3'>},)", INVALID_ARGUMENTS, INVALID_ARGUMENTS_MSG },
   { "WriteValue with a numeric type", "$CHAR", "org.bluez.GattCharacteristic1",
@@ -203,16 +198,25 @@ check_bad_call (const BadCall *c)
   g_autofree char *path = resolve_path (c->path);
   g_autoptr(GVariant) params = parse_params (c->params);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GDBusMessage) message = NULL;
+  g_autoptr(GDBusMessage) reply = NULL;
   g_autofree char *name = NULL;
 
-  /* g_variant_parse() returns a full, non-floating reference: the call
-   * takes its own. */
-  reply = g_dbus_connection_call_sync (sim_fixture_get_connection (fx), "org.bluez",
-                                       path, c->interface, c->method, params,
-                                       NULL, G_DBUS_CALL_FLAGS_NONE,
-                                       SIM_FIXTURE_TIMEOUT_MSEC, NULL, &error);
-  if (reply != NULL)
+  /* A message rather than g_dbus_connection_call(): it may have no
+   * interface field. g_variant_parse() returned a full reference: the
+   * message takes its own. */
+  message = g_dbus_message_new_method_call ("org.bluez", path, c->interface,
+                                            c->method);
+  if (params != NULL)
+    g_dbus_message_set_body (message, params);
+  reply = g_dbus_connection_send_message_with_reply_sync (sim_fixture_get_connection (fx),
+                                                          message,
+                                                          G_DBUS_SEND_MESSAGE_FLAGS_NONE,
+                                                          SIM_FIXTURE_TIMEOUT_MSEC,
+                                                          NULL, NULL, &error);
+  if (reply == NULL)
+    fail_msg ("%s: no answer: %s", c->name, error->message);
+  if (!g_dbus_message_to_gerror (reply, &error))
     fail_msg ("%s: succeeded; bluetoothd answers %s", c->name, c->error_name);
   name = g_dbus_error_get_remote_error (error);
   if (name == NULL)
@@ -280,24 +284,38 @@ test_batch (void **state)
 {
   Batch batch = { 0, 0, 0 };
   guint rounds = 20;
+  guint per_round = 0;
 
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_calls); i++)
+    if (bad_calls[i].interface != NULL)
+      per_round++;
+
+  /* A round at a time: like the real system bus, ours lets a connection
+   * wait for at most 128 replies (max_replies_per_connection). */
   for (guint r = 0; r < rounds; r++)
-    for (gsize i = 0; i < G_N_ELEMENTS (bad_calls); i++)
-      {
-        const BadCall *c = &bad_calls[i];
-        g_autofree char *path = resolve_path (c->path);
-        g_autoptr(GVariant) params = parse_params (c->params);
+    {
+      for (gsize i = 0; i < G_N_ELEMENTS (bad_calls); i++)
+        {
+          const BadCall *c = &bad_calls[i];
+          g_autofree char *path = NULL;
+          g_autoptr(GVariant) params = NULL;
 
-        batch.pending++;
-        g_dbus_connection_call (sim_fixture_get_connection (fx), "org.bluez", path,
-                                c->interface, c->method, params,
-                                NULL, G_DBUS_CALL_FLAGS_NONE,
-                                SIM_FIXTURE_TIMEOUT_MSEC, NULL, batch_reply, &batch);
-      }
-  if (!sim_fixture_wait_until (batch_done, &batch, 2 * SIM_FIXTURE_TIMEOUT_MSEC))
-    fail_msg ("%u of the batch's calls got no answer", batch.pending);
+          /* g_dbus_connection_call() needs an interface. */
+          if (c->interface == NULL)
+            continue;
+          path = resolve_path (c->path);
+          params = parse_params (c->params);
+          batch.pending++;
+          g_dbus_connection_call (sim_fixture_get_connection (fx), "org.bluez",
+                                  path, c->interface, c->method, params, NULL,
+                                  G_DBUS_CALL_FLAGS_NONE, SIM_FIXTURE_TIMEOUT_MSEC,
+                                  NULL, batch_reply, &batch);
+        }
+      if (!sim_fixture_wait_until (batch_done, &batch, 2 * SIM_FIXTURE_TIMEOUT_MSEC))
+        fail_msg ("%u of round %u's calls got no answer", batch.pending, r);
+    }
   assert_int_equal (batch.successes, 0);
-  assert_int_equal (batch.errors, rounds * G_N_ELEMENTS (bad_calls));
+  assert_int_equal (batch.errors, rounds * per_round);
   assert_alive ("the batch");
 }
 
@@ -367,8 +385,9 @@ static const BadScenario bad_scenarios[] = {
     "]\n", 1, "object" },
   { "peripherals-not-array",
     "{\n"
+    "  \"adapters\": [ { \"name\": \"hci0\", \"address\": \"00:11:22:33:44:55\" } ],\n"
     "  \"peripherals\": { }\n"
-    "}\n", 2, "peripherals" },
+    "}\n", 3, "peripherals" },
   { "bad-uuid",
     "{\n"
     "  \"adapters\": [ { \"name\": \"hci0\", \"address\": \"00:11:22:33:44:55\" } ],\n"

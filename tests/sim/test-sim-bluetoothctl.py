@@ -24,6 +24,9 @@ ADDR = r"[0-9A-F]{2}(?::[0-9A-F]{2}){5}"
 NOISE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x01\x02\r]")
 BATTERY_LEVEL = "00002a19-0000-1000-8000-00805f9b34fb"
 HEART_RATE_MEASUREMENT = "00002a37-0000-1000-8000-00805f9b34fb"
+# Where a printed line starts: readline may have redrawn the prompt and
+# padding in front of what bluetoothctl prints while it waits for input.
+LINE = r"^(?:\[[^\]\n]*\]#)?[ \t]*"
 
 
 class StepFailed(Exception):
@@ -106,6 +109,25 @@ class Terminal:
             if self._read(left) is None:
                 raise StepFailed("bluetoothctl ended while waiting for %s" % patterns)
 
+    def expect_all(self, patterns, timeout=TIMEOUT):
+        """Waits until every pattern appeared after what was consumed, in
+        any order (bluetoothctl prints property changes and command results
+        as they come); consumes up to the last of them."""
+        regexes = [re.compile(p, re.M) for p in patterns]
+        deadline = time.monotonic() + timeout
+        while True:
+            matches = [r.search(self.text, self.pos) for r in regexes]
+            if all(matches):
+                self.pos = max(m.end() for m in matches)
+                return matches
+            left = deadline - time.monotonic()
+            missing = [p for p, m in zip(patterns, matches) if not m]
+            if left <= 0:
+                raise StepFailed("no %s within %.0f s; bluetoothctl printed:\n%s"
+                                 % (missing, timeout, self.text[self.pos:][-3000:]))
+            if self._read(left) is None:
+                raise StepFailed("bluetoothctl ended while waiting for %s" % missing)
+
     def drain(self, quiet=0.3):
         """Reads until nothing comes for @quiet seconds."""
         while self._read(quiet):
@@ -184,8 +206,8 @@ class Run:
 
     def select(self, path):
         self.term.send("select-attribute " + path)
-        # The prompt names the selected attribute.
-        self.term.expect(re.escape(path.split("/", 4)[-1]) + r"\]#")
+        # The prompt names the selected attribute from its service on.
+        self.term.expect(re.escape(path[path.index("/service"):]) + r"\]#")
 
     # --- steps, in order ---
 
@@ -232,9 +254,10 @@ class Run:
         """`connect` succeeds and services get resolved."""
         self.term.send("connect " + self.address)
         self.term.expect(r"Attempting to connect to " + self.address)
-        self.term.expect(r"Connection successful", 30)
-        self.term.expect(r"Device %s ServicesResolved: yes" % self.address, 30)
-        self.term.expect(r"\[%s\]#" % DEMO_NAME)
+        self.term.expect_all([r"Connection successful",
+                              r"Device %s Connected: yes" % self.address,
+                              r"Device %s ServicesResolved: yes" % self.address,
+                              r"\[%s\]#" % DEMO_NAME], 30)
 
     def step_list_attributes(self):
         """`menu gatt` then `list-attributes` lists the demo's services."""
@@ -263,7 +286,7 @@ class Run:
         self.select(self.attribute(BATTERY_LEVEL))
         self.term.send("read")
         self.term.expect(r"Attempting to read " + re.escape(self.attribute(BATTERY_LEVEL)))
-        match = self.term.expect(r"^\s+([0-9a-f]{2})\s+\S?\s*$")
+        match = self.term.expect(LINE + r"([0-9a-f]{2}) {2,}\S? *$")
         level = int(match.group(1), 16)
         if level > 100:
             raise StepFailed("battery level %d is over 100" % level)
@@ -286,7 +309,7 @@ class Run:
         self.term.expect(r"Attempting to write " + re.escape(target))
         self.term.send("read")
         self.term.expect(r"Attempting to read " + re.escape(target))
-        self.term.expect(r"^\s+5a a5 01\s")
+        self.term.expect(LINE + r"5a a5 01 {2,}")
 
     def step_notify(self):
         """`notify on` on the heart rate measurement; a pushed notification
@@ -297,15 +320,16 @@ class Run:
         self.term.expect(r"Notifying: yes")
         self.term.expect(r"Notify started")
         self.control("Notify", path, "[byte 0x16, 0x7b]")
-        self.term.expect(r"Attribute %s Value:\n\s+16 7b" % re.escape(path))
+        self.term.expect(r"Attribute %s Value:\n" % re.escape(path) + LINE + r"16 7b {2,}")
         self.term.send("notify off")
         self.term.expect(r"Notify stopped")
 
     def step_pair(self):
-        """`pair` with bluetoothctl's own agent answering its questions."""
+        """`pair` with bluetoothctl's own agent confirming the passkey."""
         self.term.send("back")
         self.term.send("pair " + self.address)
-        self.term.expect(r"Attempting to pair with " + self.address)
+        start = self.term.expect(r"Attempting to pair with " + self.address).end()
+        asked = False
         while True:
             i, match = self.term.expect_any([
                 r"Confirm passkey \d+ \(yes/no\):",
@@ -315,6 +339,7 @@ class Run:
                 r"Failed to pair: .*$",
             ], 30)
             if i in (0, 1):
+                asked = True
                 self.term.send("yes")
             elif i == 2:
                 raise StepFailed("asked for a passkey: the demo's passkey is unknown here")
@@ -322,20 +347,30 @@ class Run:
                 break
             else:
                 raise StepFailed(match.group(0))
-        self.term.expect(r"Device %s Paired: yes" % self.address)
+        # Paired may have been printed before the result: search again from
+        # the pair command on.
+        self.term.pos = start
+        self.term.expect_all([r"Pairing successful",
+                              r"Device %s Paired: yes" % self.address])
+        # The demo peripheral displays and confirms (DisplayYesNo) and
+        # bluetoothctl's agent is KeyboardDisplay: numeric comparison, so
+        # its agent must have been asked to confirm.
+        if not asked:
+            raise StepFailed("paired without asking bluetoothctl's agent anything")
 
     def step_disconnect(self):
         """`disconnect` ends the connection."""
         self.term.send("disconnect " + self.address)
         self.term.expect(r"Attempting to disconnect from " + self.address)
-        self.term.expect(r"Successful disconnected")
-        self.term.expect(r"Device %s Connected: no" % self.address)
+        self.term.expect_all([r"Successful disconnected",
+                              r"Device %s ServicesResolved: no" % self.address,
+                              r"Device %s Connected: no" % self.address])
 
     def step_remove(self):
         """`remove` deletes the device."""
         self.term.send("remove " + self.address)
-        self.term.expect(r"\[DEL\] Device %s" % self.address)
-        self.term.expect(r"Device has been removed")
+        self.term.expect_all([r"\[DEL\] Device %s" % self.address,
+                              r"Device has been removed"])
 
     def step_quit(self):
         """`quit` ends bluetoothctl, and bleio-sim run returns its status 0."""
@@ -356,7 +391,7 @@ class Run:
         alive = True
         for step in steps:
             self.count += 1
-            name = step.__name__[len("step_"):] + ": " + step.__doc__.split("\n")[0]
+            name = step.__name__[len("step_"):] + ": " + " ".join(step.__doc__.split())
             if not alive:
                 print("not ok %d - %s # bluetoothctl is gone" % (self.count, name))
                 self.failed += 1

@@ -33,6 +33,8 @@
 #define CCCD_UUID "00002902-0000-1000-8000-00805f9b34fb"
 #define BATTERY_LEVEL_UUID "00002a19-0000-1000-8000-00805f9b34fb"
 #define WAIT_MSEC 10000
+/* tools/bleio-sim/scenarios/demo.json: read needs encryption. */
+#define DEMO_ENCRYPTED_UUID "12345678-1234-5678-1234-56789abcdef5"
 
 typedef struct {
   char *situation;
@@ -176,6 +178,9 @@ static const char * const no_security_read[] = {
   "encrypt-read", "encrypt-authenticated-read", "secure-read", NULL
 };
 
+static char *find_char (const char *what, const char *uuid,
+                        const char * const *with, const char * const *without);
+
 /* A characteristic with @with flags and without @without; fails the case
  * when the demo has none. */
 static char *
@@ -232,12 +237,13 @@ no_notify_char (void)
   return find_char ("non-notifying", NULL, NULL, without);
 }
 
+/* A remote characteristic's Flags show only its declared properties, as
+ * in bluetoothd: that it needs encryption cannot be seen, so the demo's
+ * encrypted characteristic is known by its UUID. */
 static char *
 encrypt_read_char (void)
 {
-  static const char * const with[] = { "encrypt-read", NULL };
-
-  return find_char ("encrypt-read", NULL, with, NULL);
+  return find_char ("encrypt-read", DEMO_ENCRYPTED_UUID, NULL, NULL);
 }
 
 static char *
