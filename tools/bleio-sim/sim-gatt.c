@@ -20,7 +20,7 @@
 
 #define CCCD_UUID "00002902-0000-1000-8000-00805f9b34fb"
 #define GAP_UUID "00001800-0000-1000-8000-00805f9b34fb"
-#define BURST_SIGNALS_PER_ITERATION 512
+#define BURST_SIGNALS_PER_ITERATION 256
 
 static void stream_update (SimChar *chr);
 
@@ -343,6 +343,24 @@ sim_char_notify (SimChar      *chr,
 
 static gboolean burst_step (gpointer data);
 
+static void
+burst_flushed (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autofree char *path = user_data;
+  SimObj *obj = sim_obj_lookup (path);
+  SimChar *chr;
+
+  g_dbus_connection_flush_finish (G_DBUS_CONNECTION (source), result, NULL);
+  if (obj == NULL || obj->kind != SIM_OBJ_CHAR)
+    return;
+  chr = (SimChar *) obj;
+  chr->burst_flushing = FALSE;
+  if (chr->burst_left > 0 && chr->burst_source == 0)
+    chr->burst_source = g_idle_add (burst_step, chr);
+}
+
 static gboolean
 burst_writable (int          fd,
                 GIOCondition condition,
@@ -408,8 +426,14 @@ burst_step (gpointer data)
       for (guint i = 0; i < n; i++)
         sim_emit_value (chr->obj.path, "org.bluez.GattCharacteristic1", bytes, len);
       chr->burst_left -= n;
+      /* Keep GDBus's send queue short: a long queue makes its writer
+       * slower, so the next batch waits for this one to be on the wire. */
       if (chr->burst_left > 0)
-        chr->burst_source = g_idle_add (burst_step, chr);
+        {
+          chr->burst_flushing = TRUE;
+          g_dbus_connection_flush (sim->conn, NULL, burst_flushed,
+                                   g_strdup (chr->obj.path));
+        }
       return G_SOURCE_REMOVE;
     }
   chr->burst_left = 0;

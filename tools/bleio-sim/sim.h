@@ -390,6 +390,7 @@ struct _SimChar {
   guint burst_left;
   GBytes *burst_value;
   guint burst_source;
+  gboolean burst_flushing;
 };
 
 struct _SimDesc {
