@@ -23,9 +23,12 @@ struct _BleioAdapter {
   BleioScanResults *scan;
   gboolean scan_starting;
   GQueue connect_queue;         /* GTask*, head is running */
+  GHashTable *late_undos;       /* BlueZ address -> LateUndo* */
 };
 
 G_DEFINE_FINAL_TYPE (BleioAdapter, bleio_adapter, G_TYPE_OBJECT)
+
+static void late_undo_drop (gpointer user_data);
 
 static void
 bleio_adapter_finalize (GObject *object)
@@ -34,6 +37,7 @@ bleio_adapter_finalize (GObject *object)
 
   g_clear_object (&self->scan);
   g_queue_clear (&self->connect_queue);
+  g_hash_table_unref (self->late_undos);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->path);
   g_free (self->name);
@@ -53,6 +57,7 @@ bleio_adapter_init (BleioAdapter *self)
 {
   g_mutex_init (&self->lock);
   g_queue_init (&self->connect_queue);
+  self->late_undos = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, late_undo_drop);
 }
 
 static gboolean
@@ -520,6 +525,7 @@ erase_next (GTask *task_in)
   g_autoptr(GTask) task = task_in;
   BleioAdapter *self = g_task_get_source_object (task);
   EraseData *data = g_task_get_task_data (task);
+  GCancellable *cancellable;
 
   if (data->next >= data->paths->len)
     {
@@ -529,10 +535,10 @@ erase_next (GTask *task_in)
         g_task_return_boolean (task, TRUE);
       return;
     }
+  cancellable = g_task_get_cancellable (task);
   bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "RemoveDevice",
                      g_variant_new ("(o)", (const char *) g_ptr_array_index (data->paths, data->next++)),
-                     -1, g_task_get_cancellable (task), remove_device_cb,
-                     g_steal_pointer (&task));
+                     -1, cancellable, remove_device_cb, g_steal_pointer (&task));
 }
 
 void
@@ -663,6 +669,7 @@ set_filter_cb (GObject      *source,
   ScanData *data = g_task_get_task_data (task);
   GError *error = NULL;
   g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
+  GCancellable *cancellable;
 
   if (reply == NULL)
     {
@@ -672,9 +679,9 @@ set_filter_cb (GObject      *source,
   data->results = bleio_scan_results_new (self->client, self->path, self->context,
                                           data->prefixes, data->buffer_size,
                                           data->minimum_rssi, data->timeout);
+  cancellable = g_task_get_cancellable (task);
   bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "StartDiscovery",
-                     NULL, -1, g_task_get_cancellable (task), start_discovery_cb,
-                     g_steal_pointer (&task));
+                     NULL, -1, cancellable, start_discovery_cb, g_steal_pointer (&task));
 }
 
 void
@@ -851,6 +858,151 @@ bleio_adapter_stop_scan (BleioAdapter  *adapter,
   return ok;
 }
 
+
+/* ---- undoing a connect that completes after we gave up ----------------------- */
+
+/* When an attempt is abandoned while Adapter1.ConnectDevice runs and BlueZ
+ * has no Device1 object to disconnect yet, bluetoothd may still finish the
+ * link later. A LateUndo watches (on the worker thread) for that device to
+ * come up connected within LATE_UNDO_MSEC and disconnects it, unless a new
+ * connect to the same address cancels it first. */
+#define LATE_UNDO_MSEC 45000
+
+typedef struct {
+  gint ref_count;
+  BleioClient *client;
+  char *adapter_path;
+  char *address;
+  guint watch_id;
+  GSource *expiry;
+  gint finished;                /* atomic */
+} LateUndo;
+
+static LateUndo *
+late_undo_ref (LateUndo *undo)
+{
+  g_atomic_int_inc (&undo->ref_count);
+  return undo;
+}
+
+static void
+late_undo_unref (gpointer user_data)
+{
+  LateUndo *undo = user_data;
+
+  if (!g_atomic_int_dec_and_test (&undo->ref_count))
+    return;
+  if (undo->expiry != NULL)
+    {
+      g_source_destroy (undo->expiry);
+      g_source_unref (undo->expiry);
+    }
+  bleio_client_unref (undo->client);
+  g_free (undo->adapter_path);
+  g_free (undo->address);
+  g_free (undo);
+}
+
+/* Any thread; idempotent. */
+static void
+late_undo_finish (LateUndo *undo)
+{
+  if (!g_atomic_int_compare_and_exchange (&undo->finished, 0, 1))
+    return;
+  bleio_client_unwatch (undo->client, undo->watch_id);
+  if (undo->expiry != NULL)
+    g_source_destroy (undo->expiry);
+}
+
+static void
+late_disconnect_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  LateUndo *undo = user_data;
+  GVariant *reply = bleio_client_call_finish (undo->client, result, NULL);
+
+  g_clear_pointer (&reply, g_variant_unref);
+  late_undo_unref (undo);
+}
+
+/* Worker thread. */
+static void
+on_late_undo_event (BleioClient            *client,
+                    const BleioClientEvent *event,
+                    gpointer                user_data)
+{
+  LateUndo *undo = user_data;
+  g_autofree char *path = NULL;
+
+  if (g_atomic_int_get (&undo->finished) || event->interface == NULL ||
+      !g_str_equal (event->interface, BLEIO_IFACE_DEVICE) ||
+      event->kind == BLEIO_CLIENT_EVENT_REMOVED)
+    return;
+  path = bleio_client_find_device (client, undo->adapter_path, undo->address);
+  if (path == NULL || !g_str_equal (path, event->path) ||
+      !bleio_client_get_boolean (client, path, BLEIO_IFACE_DEVICE, "Connected"))
+    return;
+  g_debug ("%s connected after its attempt was abandoned: disconnecting", path);
+  bleio_client_call (client, path, BLEIO_IFACE_DEVICE, "Disconnect", NULL, -1, NULL,
+                     late_disconnect_cb, late_undo_ref (undo));
+  late_undo_finish (undo);
+}
+
+static gboolean
+late_undo_expired (gpointer user_data)
+{
+  late_undo_finish (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+late_undo_start (BleioAdapter *self,
+                 const char   *address)
+{
+  LateUndo *undo = g_new0 (LateUndo, 1);
+
+  undo->ref_count = 1;
+  undo->client = bleio_client_ref (self->client);
+  undo->adapter_path = g_strdup (self->path);
+  undo->address = g_strdup (address);
+  undo->expiry = g_timeout_source_new (LATE_UNDO_MSEC);
+  g_source_set_callback (undo->expiry, late_undo_expired, late_undo_ref (undo), late_undo_unref);
+  g_source_set_static_name (undo->expiry, "[bleio] late undo");
+  g_source_attach (undo->expiry, bleio_client_get_worker_context (self->client));
+  undo->watch_id = bleio_client_watch (self->client, NULL, on_late_undo_event,
+                                       late_undo_ref (undo), late_undo_unref);
+  g_mutex_lock (&self->lock);
+  g_hash_table_replace (self->late_undos, g_strdup (address), undo);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+late_undo_cancel (BleioAdapter *self,
+                  const char   *address)
+{
+  LateUndo *undo = NULL;
+  g_autofree char *key = NULL;
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_steal_extended (self->late_undos, address, (gpointer *) &key, (gpointer *) &undo);
+  g_mutex_unlock (&self->lock);
+  if (undo != NULL)
+    {
+      late_undo_finish (undo);
+      late_undo_unref (undo);
+    }
+}
+
+static void
+late_undo_drop (gpointer user_data)
+{
+  LateUndo *undo = user_data;
+
+  late_undo_finish (undo);
+  late_undo_unref (undo);
+}
+
 /* ---- connect -------------------------------------------------------------------- */
 
 typedef enum {
@@ -873,6 +1025,7 @@ typedef struct {
   gulong cancel_id;
   guint watch_id;
   gboolean retried;
+  gboolean tried_connect_device;
   gboolean discovery_started;
   ConnectStage stage;
   GError *undo_error;           /* returned once the undo finished */
@@ -1046,6 +1199,8 @@ connect_abort (GTask  *task,
   path = data->device_path != NULL ? g_strdup (data->device_path)
                                    : bleio_client_find_device (self->client, self->path,
                                                                data->bluez_address);
+  if (path == NULL && stage == STAGE_CONNECT_DEVICE && bleio_client_has_owner (self->client))
+    late_undo_start (self, data->bluez_address);
   if (stage == STAGE_QUEUED || path == NULL || !bleio_client_has_owner (self->client))
     {
       data->stage = STAGE_UNDOING;
@@ -1102,6 +1257,7 @@ remaining_msec (GTask *task)
 
 static void wait_connected (GTask *task);
 static void call_connect (GTask *task);
+static void connect_device (GTask *task);
 
 static void
 connect_reply_cb (GObject      *source,
@@ -1118,6 +1274,17 @@ connect_reply_cb (GObject      *source,
     return;                     /* aborted meanwhile */
   if (reply == NULL)
     {
+      /* A temporary device that BlueZ dropped after we looked it up (its
+       * object is gone): connect by address instead. */
+      if (!data->tried_connect_device &&
+          (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST) ||
+           g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED)))
+        {
+          g_debug ("%s vanished (%s): connecting by address", data->device_path, error->message);
+          g_clear_pointer (&data->device_path, g_free);
+          connect_device (g_steal_pointer (&task));
+          return;
+        }
       if (!data->retried &&
           (strstr (error->message, "le-connection-abort-by-local") != NULL ||
            strstr (error->message, "Software caused connection abort") != NULL))
@@ -1139,10 +1306,11 @@ call_connect (GTask *task_in)
   g_autoptr(GTask) task = task_in;
   BleioAdapter *self = g_task_get_source_object (task);
   ConnectData *data = g_task_get_task_data (task);
+  gint timeout_msec = remaining_msec (task);
 
   data->stage = STAGE_CONNECT;
   bleio_client_call (self->client, data->device_path, BLEIO_IFACE_DEVICE, "Connect", NULL,
-                     remaining_msec (task), data->op_cancellable, connect_reply_cb,
+                     timeout_msec, data->op_cancellable, connect_reply_cb,
                      g_steal_pointer (&task));
 }
 
@@ -1309,10 +1477,10 @@ connect_start (GTask *task_in)
   BleioAdapter *self = g_task_get_source_object (task);
   ConnectData *data = g_task_get_task_data (task);
   GError *error = NULL;
-  GVariantBuilder props;
 
   if (data->stage != STAGE_QUEUED)
     return;
+  late_undo_cancel (self, data->bluez_address);
   if (!check_usable (self, &error))
     {
       connect_finish_error (g_steal_pointer (&task), error);
@@ -1324,15 +1492,28 @@ connect_start (GTask *task_in)
       call_connect (g_steal_pointer (&task));
       return;
     }
+  connect_device (g_steal_pointer (&task));
+}
 
+static void
+connect_device (GTask *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  BleioAdapter *self = g_task_get_source_object (task);
+  ConnectData *data = g_task_get_task_data (task);
+  GVariantBuilder props;
+  gint timeout_msec;
+
+  data->tried_connect_device = TRUE;
   data->stage = STAGE_CONNECT_DEVICE;
   g_variant_builder_init (&props, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&props, "{sv}", "Address", g_variant_new_string (data->bluez_address));
   g_variant_builder_add (&props, "{sv}", "AddressType",
                          g_variant_new_string (bleio_address_get_address_type (data->address) ==
                                                BLEIO_ADDRESS_TYPE_PUBLIC ? "public" : "random"));
+  timeout_msec = remaining_msec (task);
   bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "ConnectDevice",
-                     g_variant_new ("(a{sv})", &props), remaining_msec (task),
+                     g_variant_new ("(a{sv})", &props), timeout_msec,
                      data->op_cancellable, connect_device_cb, g_steal_pointer (&task));
 }
 

@@ -455,11 +455,14 @@ worker_main (gpointer data)
     {
       g_autoptr(GTask) task = l->data;
 
+      /* Each pending task carries one reference taken for it. */
       if (manager == NULL)
-        g_task_return_error (task, g_error_copy (client->init_error));
+        {
+          g_task_return_error (task, g_error_copy (client->init_error));
+          bleio_client_unref (client);
+        }
       else
-        g_task_return_pointer (task, bleio_client_ref (client),
-                               (GDestroyNotify) bleio_client_unref);
+        g_task_return_pointer (task, client, (GDestroyNotify) bleio_client_unref);
     }
   g_list_free (pending);
 
@@ -570,9 +573,9 @@ get_with_connection (GDBusConnection *connection,
   g_mutex_lock (&client->lock);
   if (client->state == CLIENT_STARTING)
     {
+      /* The worker hands our reference to the task when it is ready. */
       client->pending = g_list_append (client->pending, g_steal_pointer (&task));
       g_mutex_unlock (&client->lock);
-      bleio_client_unref (client);
       return;
     }
   g_mutex_unlock (&client->lock);

@@ -221,6 +221,14 @@ bleio_connection_dup_for_path (BleioClient  *client,
   return self;
 }
 
+/* ---- for the GATT client objects (issue 5) ---- */
+
+BleioClient *
+bleio_connection_get_client (BleioConnection *connection)
+{
+  return connection->client;
+}
+
 gboolean
 bleio_connection_is_spent (BleioConnection *self)
 {
@@ -447,6 +455,7 @@ ensure_agent_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   BleioConnection *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
+  GCancellable *cancellable;
 
   if (!bleio_client_ensure_agent_finish (self->client, result, &error))
     {
@@ -457,9 +466,9 @@ ensure_agent_cb (GObject      *source,
                                  "Cannot register the pairing agent: %s", error->message);
       return;
     }
+  cancellable = g_task_get_cancellable (task);
   bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "Pair", NULL,
-                     PAIR_TIMEOUT_MSEC, g_task_get_cancellable (task), pair_cb,
-                     g_steal_pointer (&task));
+                     PAIR_TIMEOUT_MSEC, cancellable, pair_cb, g_steal_pointer (&task));
 }
 
 void

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the central-role tests (test-adapter.c, test-scan.c,
+ * test-connection.c, ...): the library against bleio-sim through the
+ * fixture's private bus.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <bleio/bleio.h>
+#include "sim-fixture.h"
+
+#define DEMO_NAME "InterestingPeripheral"
+#define HCI0 "/org/bluez/hci0"
+/* Upper bound of every wait for an event; never a measured duration. */
+#define WAIT_MSEC 10000
+
+#define assert_no_error(e) \
+  do { if ((e) != NULL) fail_msg ("unexpected error: %s", (e)->message); } while (0)
+#define assert_bleio_error(e, c) \
+  do { \
+    if ((e) == NULL) fail_msg ("expected error code %d, got none", (int) (c)); \
+    if (!g_error_matches ((e), BLEIO_ERROR, (c))) \
+      fail_msg ("expected error code %d, got %s %d: %s", (int) (c), \
+                g_quark_to_string ((e)->domain), (e)->code, (e)->message); \
+  } while (0)
+
+typedef gboolean (*CommonCondition) (gpointer user_data);
+
+/* Iterates the thread-default context (without blocking in it) until
+ * @cond holds or @msec pass; returns the last value of @cond. */
+static G_GNUC_UNUSED gboolean
+common_wait (CommonCondition cond,
+             gpointer        user_data,
+             guint           msec)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
+
+  while (!cond (user_data))
+    {
+      if (g_get_monotonic_time () > end)
+        return cond (user_data);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (5000);
+    }
+  return TRUE;
+}
+
+static G_GNUC_UNUSED BleioAdapter *
+common_adapter (SimFixture *fx,
+                const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  BleioAdapter *adapter = bleio_adapter_new_for_name (sim_fixture_get_connection (fx),
+                                                      name, NULL, &error);
+
+  assert_no_error (error);
+  assert_non_null (adapter);
+  return adapter;
+}
+
+static G_GNUC_UNUSED BleioAddress *
+common_address (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  BleioAddress *address = bleio_address_new_from_string (text, BLEIO_ADDRESS_TYPE_PUBLIC, &error);
+
+  assert_no_error (error);
+  return address;
+}
+
+/* Scans until an entry whose complete name is @name shows up; returns its
+ * address, or NULL after @msec. The scan is stopped either way. */
+static G_GNUC_UNUSED BleioAddress *
+common_scan_for (BleioAdapter *adapter,
+                 const char   *name,
+                 guint         msec)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioScanResults) results = NULL;
+  BleioAddress *found = NULL;
+  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
+
+  results = bleio_adapter_start_scan (adapter, NULL, 4096, FALSE, 0, 0.1, 0.1, -127, TRUE, &error);
+  assert_no_error (error);
+  while (found == NULL && g_get_monotonic_time () < end)
+    {
+      g_autoptr(BleioScanEntry) entry = bleio_scan_results_next (results, 0.2, &error);
+      g_autofree char *entry_name = NULL;
+
+      if (entry == NULL)
+        {
+          if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_TIMEOUT))
+            {
+              g_clear_error (&error);
+              continue;
+            }
+          assert_no_error (error);
+          break;
+        }
+      entry_name = bleio_scan_entry_dup_complete_name (entry);
+      if (g_strcmp0 (entry_name, name) == 0)
+        found = bleio_address_copy (bleio_scan_entry_get_address (entry));
+    }
+  assert_true (bleio_adapter_stop_scan (adapter, &error));
+  assert_no_error (error);
+  return found;
+}
+
+/* Adds a peripheral from JSON to hci0 and returns its BlueZ object path. */
+static G_GNUC_UNUSED char *
+common_add (SimFixture *fx,
+            const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = sim_fixture_add_device (fx, "hci0", json, &error);
+
+  assert_no_error (error);
+  assert_non_null (path);
+  return path;
+}
+
+static G_GNUC_UNUSED gboolean
+common_sim_bool (SimFixture *fx,
+                 const char *path,
+                 const char *interface,
+                 const char *name)
+{
+  g_autoptr(GVariant) value = sim_fixture_get_property (fx, path, interface, name);
+
+  return value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN) &&
+         g_variant_get_boolean (value);
+}
+
+typedef struct {
+  gboolean fired;
+  BleioDisconnectReason reason;
+  GThread *thread;
+} Disconnected;
+
+static G_GNUC_UNUSED void
+common_on_disconnected (BleioConnection       *connection,
+                        BleioDisconnectReason  reason,
+                        gpointer               user_data)
+{
+  Disconnected *d = user_data;
+
+  d->fired = TRUE;
+  d->reason = reason;
+  d->thread = g_thread_self ();
+}
+
+static G_GNUC_UNUSED gboolean
+common_disconnected_fired (gpointer user_data)
+{
+  return ((Disconnected *) user_data)->fired;
+}
+
+static G_GNUC_UNUSED gboolean
+common_not_connected (gpointer user_data)
+{
+  return !bleio_connection_get_connected (user_data);
+}
+
+/* Every member but connected/disconnect fails with CONNECTION. */
+static G_GNUC_UNUSED void
+common_assert_spent (BleioConnection *connection)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) services = NULL;
+  double interval = 1;
+
+  assert_false (bleio_connection_get_connected (connection));
+  assert_false (bleio_connection_get_paired (connection, &error));
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  assert_non_null (strstr (error->message, "Create a new connection"));
+  g_clear_error (&error);
+  assert_int_equal (bleio_connection_get_max_packet_length (connection, &error), 0);
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  g_clear_error (&error);
+  assert_false (bleio_connection_get_connection_interval (connection, &interval, &error));
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  g_clear_error (&error);
+  assert_false (bleio_connection_pair (connection, TRUE, &error));
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  g_clear_error (&error);
+  services = bleio_connection_discover_remote_services (connection, NULL, 1, &error);
+  assert_null (services);
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  g_clear_error (&error);
+  /* disconnect stays a no-op */
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_no_error (error);
+}
+
+typedef struct {
+  SimFixture *fx;
+  const char *path;
+} SimWait;
+
+static G_GNUC_UNUSED gboolean
+sim_connected (gpointer user_data)
+{
+  SimWait *w = user_data;
+
+  return common_sim_bool (w->fx, w->path, "org.bluez.Device1", "Connected");
+}
+
+typedef struct {
+  BleioAdapter *adapter;
+  const char *path;
+  BleioConnection *found;
+} LinkWait;
+
+static G_GNUC_UNUSED gboolean
+link_listed (gpointer user_data)
+{
+  LinkWait *w = user_data;
+  g_autoptr(GPtrArray) connections = bleio_adapter_dup_connections (w->adapter);
+
+  for (guint i = 0; i < connections->len; i++)
+    if (g_str_equal (bleio_connection_get_object_path (g_ptr_array_index (connections, i)), w->path))
+      {
+        w->found = g_object_ref (g_ptr_array_index (connections, i));
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static G_GNUC_UNUSED void
+connect_reply_ignored (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, NULL);
+}
+
+/* Another program connects the peripheral (through the fixture's own
+ * connection, not waiting for the reply, which bluetoothd sends once the
+ * services are resolved); we pick the link up from the adapter. */
+static G_GNUC_UNUSED BleioConnection *
+common_link_made_elsewhere (SimFixture   *fx,
+                            BleioAdapter *adapter,
+                            const char   *address,
+                            const char   *extra_json,
+                            char        **path_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = g_strdup_printf ("{\"address\": \"%s\", \"name\": \"Q%s\", "
+                                           "\"advertising_interval_ms\": 100, %s}",
+                                           address, address + 12, extra_json);
+  char *path = common_add (fx, json);
+  g_autofree char *name = g_strdup_printf ("Q%s", address + 12);
+  g_autofree char *found = sim_fixture_find_device (fx, HCI0, name, &error);
+  SimWait sw = { fx, NULL };
+  LinkWait lw = { adapter, NULL, NULL };
+
+  assert_no_error (error);
+  assert_string_equal (found, path);
+  g_dbus_connection_call (sim_fixture_get_connection (fx), "org.bluez", path,
+                          "org.bluez.Device1", "Connect", NULL, NULL,
+                          G_DBUS_CALL_FLAGS_NONE, 60000, NULL, connect_reply_ignored, NULL);
+  sw.path = path;
+  assert_true (common_wait (sim_connected, &sw, WAIT_MSEC));
+  lw.path = path;
+  assert_true (common_wait (link_listed, &lw, WAIT_MSEC));
+  *path_out = path;
+  return lw.found;
+}
+

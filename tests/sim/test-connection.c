@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/* Connect and the connection lifecycle against bleio-sim. */
+#include "central-common.h"
+
+typedef struct {
+  SimFixture *fx;
+  BleioAdapter *adapter;
+  BleioAddress *demo;
+} Group;
+
+static int
+group_setup (void **state)
+{
+  Group *g = g_new0 (Group, 1);
+  g_autoptr(GError) error = NULL;
+
+  g->fx = sim_fixture_new (NULL, &error);
+  if (g->fx == NULL)
+    {
+      g_printerr ("fixture: %s\n", error->message);
+      g_free (g);
+      return -1;
+    }
+  g->adapter = common_adapter (g->fx, "hci0");
+  g->demo = common_scan_for (g->adapter, DEMO_NAME, WAIT_MSEC);
+  if (g->demo == NULL)
+    return -1;
+  *state = g;
+  return 0;
+}
+
+static int
+group_teardown (void **state)
+{
+  Group *g = *state;
+
+  g_clear_object (&g->adapter);
+  bleio_address_free (g->demo);
+  sim_fixture_free (g->fx);
+  g_free (g);
+  return 0;
+}
+
+static void
+test_connect_and_disconnect (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(BleioConnection) again = NULL;
+  g_autoptr(GPtrArray) connections = NULL;
+  Disconnected d = { 0, };
+  double interval = 0;
+
+  connection = bleio_adapter_connect (g->adapter, g->demo, 10, NULL, &error);
+  assert_no_error (error);
+  assert_non_null (connection);
+  assert_true (bleio_connection_get_connected (connection));
+  assert_true (bleio_address_equal (bleio_connection_get_address (connection), g->demo));
+  assert_true (common_sim_bool (g->fx, bleio_connection_get_object_path (connection),
+                                "org.bluez.Device1", "Connected"));
+  assert_true (bleio_adapter_get_connected (g->adapter));
+
+  /* The same link is the same object, however it is reached. */
+  connections = bleio_adapter_dup_connections (g->adapter);
+  assert_int_equal (connections->len, 1);
+  assert_ptr_equal (g_ptr_array_index (connections, 0), connection);
+  again = bleio_adapter_connect (g->adapter, g->demo, 10, NULL, &error);
+  assert_no_error (error);
+  assert_ptr_equal (again, connection);
+
+  assert_false (bleio_connection_get_paired (connection, &error));
+  assert_no_error (error);
+  assert_false (bleio_connection_get_connection_interval (connection, &interval, &error));
+  assert_bleio_error (error, BLEIO_ERROR_NOT_SUPPORTED);
+  assert_non_null (strstr (error->message, "D-Bus"));
+  g_clear_error (&error);
+  assert_false (bleio_connection_set_connection_interval (connection, 15, &error));
+  assert_bleio_error (error, BLEIO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  g_signal_connect (connection, "disconnected", G_CALLBACK (common_on_disconnected), &d);
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_no_error (error);
+  assert_false (bleio_connection_get_connected (connection));
+  assert_true (common_wait (common_disconnected_fired, &d, WAIT_MSEC));
+  assert_int_equal (d.reason, BLEIO_DISCONNECT_REASON_LOCAL);
+  assert_ptr_equal (d.thread, g_thread_self ());
+  assert_false (common_sim_bool (g->fx, bleio_connection_get_object_path (connection),
+                                 "org.bluez.Device1", "Connected"));
+  common_assert_spent (connection);
+  g_signal_handlers_disconnect_by_data (connection, &d);
+
+  /* A new connect gives a new object. */
+  g_clear_object (&again);
+  again = bleio_adapter_connect (g->adapter, g->demo, 10, NULL, &error);
+  assert_no_error (error);
+  assert_ptr_not_equal (again, connection);
+  assert_true (bleio_connection_disconnect (again, &error));
+  assert_no_error (error);
+}
+
+typedef struct {
+  BleioConnection *connection;
+  GError *error;
+  gboolean done;
+  GThread *thread;
+} ConnectState;
+
+static void
+connected_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  ConnectState *s = user_data;
+
+  s->connection = bleio_adapter_connect_finish (BLEIO_ADAPTER (source), result, &s->error);
+  s->done = TRUE;
+  s->thread = g_thread_self ();
+}
+
+static gboolean
+connect_done (gpointer user_data)
+{
+  return ((ConnectState *) user_data)->done;
+}
+
+static void
+test_connect_async (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  ConnectState s = { 0, };
+
+  bleio_adapter_connect_async (g->adapter, g->demo, 10, NULL, connected_cb, &s);
+  assert_true (common_wait (connect_done, &s, WAIT_MSEC));
+  assert_no_error (s.error);
+  assert_ptr_equal (s.thread, g_thread_self ());
+  assert_true (bleio_connection_get_connected (s.connection));
+  assert_true (bleio_connection_disconnect (s.connection, &error));
+  assert_no_error (error);
+  g_object_unref (s.connection);
+}
+
+static void
+test_connect_timeout_leaves_nothing_connected (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = common_add (g->fx,
+    "{\"address\": \"00:BB:00:00:01:01\", \"name\": \"Slow\", \"connect\": {\"delay_ms\": 3000}}");
+  g_autoptr(BleioAddress) address = common_address ("00:BB:00:00:01:01");
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(GPtrArray) connections = NULL;
+
+  assert_true (sim_fixture_reset_calls (g->fx, &error));
+  connection = bleio_adapter_connect (g->adapter, address, 0.3, NULL, &error);
+  assert_null (connection);
+  assert_bleio_error (error, BLEIO_ERROR_TIMEOUT);
+  assert_string_equal (error->message, "Failed to connect: timeout");
+  g_clear_error (&error);
+  /* Past the moment the peripheral would have answered: still down (the
+   * abandoned attempt was undone with a Disconnect). */
+  g_usleep (3500 * 1000);
+  assert_true (sim_fixture_count_calls (g->fx, "Disconnect") >= 1);
+  assert_false (common_sim_bool (g->fx, path, "org.bluez.Device1", "Connected"));
+  connections = bleio_adapter_dup_connections (g->adapter);
+  assert_int_equal (connections->len, 0);
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+}
+
+static gpointer
+cancel_later (gpointer data)
+{
+  g_usleep (200 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static void
+test_connect_cancel (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = common_add (g->fx,
+    "{\"address\": \"00:BB:00:00:01:02\", \"name\": \"Slow2\", \"connect\": {\"delay_ms\": 3000}}");
+  g_autoptr(BleioAddress) address = common_address ("00:BB:00:00:01:02");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(BleioConnection) connection = NULL;
+  GThread *thread = g_thread_new ("cancel", cancel_later, cancellable);
+
+  connection = bleio_adapter_connect (g->adapter, address, 10, cancellable, &error);
+  g_thread_join (thread);
+  assert_null (connection);
+  assert_true (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&error);
+  g_usleep (3500 * 1000);
+  assert_false (common_sim_bool (g->fx, path, "org.bluez.Device1", "Connected"));
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+}
+
+static void
+test_connect_unknown_to_bluez (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = common_add (g->fx,
+    "{\"address\": \"00:BB:00:00:01:03\", \"name\": \"NotScanned\"}");
+  g_autoptr(BleioAddress) address = common_address ("00:BB:00:00:01:03");
+  g_autoptr(BleioConnection) connection = NULL;
+
+  assert_true (sim_fixture_reset_calls (g->fx, &error));
+  /* No scan ran for it: BlueZ may have no Device1 yet. */
+  connection = bleio_adapter_connect (g->adapter, address, 10, NULL, &error);
+  assert_no_error (error);
+  assert_true (bleio_connection_get_connected (connection));
+  assert_true (sim_fixture_count_calls (g->fx, "ConnectDevice") +
+               sim_fixture_count_calls (g->fx, "Connect") >= 1);
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+}
+
+static void
+test_connect_without_connect_device (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = common_add (g->fx,
+    "{\"address\": \"00:BB:00:00:01:04\", \"name\": \"NoExperimental\","
+    " \"advertising_interval_ms\": 100}");
+  g_autoptr(BleioAddress) address = common_address ("00:BB:00:00:01:04");
+  g_autoptr(BleioConnection) connection = NULL;
+
+  assert_true (sim_fixture_reset_calls (g->fx, &error));
+  /* bluetoothd without -E does not know the experimental method. */
+  assert_true (sim_fixture_fail_next (g->fx, "ConnectDevice",
+                                      "org.freedesktop.DBus.Error.UnknownMethod",
+                                      "Method \"ConnectDevice\" doesn't exist", 1, &error));
+  connection = bleio_adapter_connect (g->adapter, address, 10, NULL, &error);
+  assert_no_error (error);
+  assert_true (bleio_connection_get_connected (connection));
+  /* It found the peer with a filtered discovery, then connected. */
+  assert_true (sim_fixture_count_calls (g->fx, "StartDiscovery") >= 1);
+  assert_true (sim_fixture_count_calls (g->fx, "Connect") >= 1);
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+}
+
+static void
+test_connect_queue_one_at_a_time (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path_a = common_add (g->fx,
+    "{\"address\": \"00:BB:00:00:01:05\", \"name\": \"QA\", \"connect\": {\"delay_ms\": 1500}}");
+  g_autofree char *path_b = common_add (g->fx,
+    "{\"address\": \"00:BB:00:00:01:06\", \"name\": \"QB\", \"connect\": {\"delay_ms\": 100}}");
+  g_autoptr(BleioAddress) a = common_address ("00:BB:00:00:01:05");
+  g_autoptr(BleioAddress) b = common_address ("00:BB:00:00:01:06");
+  ConnectState sa = { 0, }, sb = { 0, };
+  int started;
+
+  assert_true (sim_fixture_reset_calls (g->fx, &error));
+  bleio_adapter_connect_async (g->adapter, a, 10, NULL, connected_cb, &sa);
+  bleio_adapter_connect_async (g->adapter, b, 10, NULL, connected_cb, &sb);
+  /* While A's attempt runs, B's waits in the queue: one attempt reached
+   * the simulator. */
+  g_usleep (500 * 1000);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  started = sim_fixture_count_calls (g->fx, "ConnectDevice") + sim_fixture_count_calls (g->fx, "Connect");
+  assert_int_equal (started, 1);
+  assert_false (sb.done);
+  assert_true (common_wait (connect_done, &sb, WAIT_MSEC));
+  /* Queued in call order: A finished first. */
+  assert_true (sa.done);
+  assert_no_error (sa.error);
+  assert_no_error (sb.error);
+  assert_true (bleio_connection_disconnect (sa.connection, &error));
+  assert_true (bleio_connection_disconnect (sb.connection, &error));
+  g_object_unref (sa.connection);
+  g_object_unref (sb.connection);
+  assert_true (sim_fixture_remove_device (g->fx, path_a, &error));
+  assert_true (sim_fixture_remove_device (g->fx, path_b, &error));
+}
+
+static void
+test_connect_failure_reported (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = common_add (g->fx,
+    "{\"address\": \"00:BB:00:00:01:07\", \"name\": \"Refuses\","
+    " \"connect\": {\"outcome\": \"le-connection-refused\"}}");
+  g_autoptr(BleioAddress) address = common_address ("00:BB:00:00:01:07");
+  g_autoptr(BleioConnection) connection = NULL;
+
+  connection = bleio_adapter_connect (g->adapter, address, 10, NULL, &error);
+  assert_null (connection);
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  assert_non_null (strstr (error->message, "le-connection-refused"));
+  g_clear_error (&error);
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+}
+
+static void
+test_remote_disconnect (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioConnection) connection = NULL;
+  Disconnected d = { 0, };
+
+  connection = bleio_adapter_connect (g->adapter, g->demo, 10, NULL, &error);
+  assert_no_error (error);
+  g_signal_connect (connection, "disconnected", G_CALLBACK (common_on_disconnected), &d);
+  assert_true (sim_fixture_drop_link (g->fx, bleio_connection_get_object_path (connection),
+                                      "remote", &error));
+  assert_no_error (error);
+  assert_true (common_wait (common_disconnected_fired, &d, WAIT_MSEC));
+  assert_int_equal (d.reason, BLEIO_DISCONNECT_REASON_REMOTE);
+  common_assert_spent (connection);
+  g_signal_handlers_disconnect_by_data (connection, &d);
+}
+
+static void
+test_discover_services (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(GPtrArray) whitelist = NULL;
+  g_autoptr(GPtrArray) filtered = NULL;
+  g_autoptr(GVariant) objects = NULL;
+  guint sim_services = 0;
+  GVariantIter iter;
+  const char *path;
+  GVariant *ifaces;
+
+  connection = bleio_adapter_connect (g->adapter, g->demo, 10, NULL, &error);
+  assert_no_error (error);
+  services = bleio_connection_discover_remote_services (connection, NULL, 0, &error);
+  assert_no_error (error);
+  assert_non_null (services);
+
+  /* As many as the simulator exports under the device. */
+  objects = sim_fixture_get_objects (g->fx, &error);
+  assert_no_error (error);
+  g_variant_iter_init (&iter, objects);
+  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &ifaces))
+    {
+      g_autofree char *prefix = g_strconcat (bleio_connection_get_object_path (connection), "/", NULL);
+
+      if (g_str_has_prefix (path, prefix) &&
+          g_variant_lookup_value (ifaces, "org.bluez.GattService1", NULL) != NULL)
+        sim_services++;
+      g_variant_unref (ifaces);
+    }
+  assert_true (services->len > 0);
+  assert_int_equal (services->len, sim_services);
+
+  for (guint i = 0; i < services->len; i++)
+    {
+      BleioService *service = g_ptr_array_index (services, i);
+      const BleioUuid *uuid = bleio_service_get_uuid (service);
+      g_autofree char *bluez = bleio_uuid_to_bluez_string (uuid);
+      g_autoptr(GVariant) sim_uuid = sim_fixture_get_property (g->fx, bleio_service_get_object_path (service),
+                                                               "org.bluez.GattService1", "UUID");
+
+      assert_true (bleio_service_get_remote (service));
+      assert_ptr_equal (bleio_service_get_connection (service), connection);
+      assert_non_null (sim_uuid);
+      assert_string_equal (bluez, g_variant_get_string (sim_uuid, NULL));
+      /* Bluetooth-base UUIDs come back 16-bit. */
+      if (g_str_has_suffix (bluez, "-0000-1000-8000-00805f9b34fb") && g_str_has_prefix (bluez, "0000"))
+        assert_int_equal (bleio_uuid_get_size (uuid), 16);
+      if (i > 0)
+        assert_true (bleio_service_get_handle (g_ptr_array_index (services, i - 1)) <
+                     bleio_service_get_handle (service));
+    }
+
+  whitelist = g_ptr_array_new_with_free_func ((GDestroyNotify) bleio_uuid_free);
+  g_ptr_array_add (whitelist, bleio_uuid_copy (bleio_service_get_uuid (g_ptr_array_index (services, 0))));
+  filtered = bleio_connection_discover_remote_services (connection, whitelist, 0, &error);
+  assert_no_error (error);
+  assert_true (filtered->len >= 1);
+  for (guint i = 0; i < filtered->len; i++)
+    assert_true (bleio_uuid_equal (bleio_service_get_uuid (g_ptr_array_index (filtered, i)),
+                                   g_ptr_array_index (whitelist, 0)));
+
+  assert_int_equal (bleio_connection_get_max_packet_length (connection, &error), 517 - 3);
+  assert_no_error (error);
+  assert_true (bleio_connection_disconnect (connection, &error));
+}
+
+static void
+test_max_packet_length_small_mtu (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = common_add (g->fx,
+    "{\"address\": \"00:BB:00:00:01:08\", \"name\": \"SmallMtu\", \"mtu\": 23,"
+    " \"gatt\": [{\"uuid\": \"180f\", \"characteristics\": [{\"uuid\": \"2a19\","
+    " \"flags\": [\"read\"], \"value\": \"64\"}]}]}");
+  g_autoptr(BleioAddress) address = common_address ("00:BB:00:00:01:08");
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(GPtrArray) services = NULL;
+
+  connection = bleio_adapter_connect (g->adapter, address, 10, NULL, &error);
+  assert_no_error (error);
+  services = bleio_connection_discover_remote_services (connection, NULL, 0, &error);
+  assert_no_error (error);
+  assert_int_equal (bleio_connection_get_max_packet_length (connection, &error), 20);
+  assert_no_error (error);
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+}
+
+typedef struct {
+  GPtrArray *services;
+  GError *error;
+  gboolean done;
+} DiscoverState;
+
+static void
+discovered_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  DiscoverState *s = user_data;
+
+  s->services = bleio_connection_discover_remote_services_finish (BLEIO_CONNECTION (source),
+                                                                  result, &s->error);
+  s->done = TRUE;
+}
+
+static gboolean
+discover_done (gpointer user_data)
+{
+  return ((DiscoverState *) user_data)->done;
+}
+
+static void
+test_peer_drops_during_discovery (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+  /* Another program connects; BlueZ takes its time resolving services. */
+  g_autoptr(BleioConnection) connection =
+    common_link_made_elsewhere (g->fx, g->adapter, "00:BB:00:00:01:09",
+                                "\"connect\": {\"resolve_delay_ms\": 5000}", &path);
+  DiscoverState s = { 0, };
+
+  bleio_connection_discover_remote_services_async (connection, NULL, 20, NULL, discovered_cb, &s);
+  /* Discovery waits for ServicesResolved... */
+  assert_false (common_wait (discover_done, &s, 300));
+  /* ...and the peer goes away meanwhile. */
+  assert_true (sim_fixture_drop_link (g->fx, path, "remote", &error));
+  assert_no_error (error);
+  assert_true (common_wait (discover_done, &s, WAIT_MSEC));
+  assert_null (s.services);
+  assert_bleio_error (s.error, BLEIO_ERROR_CONNECTION);
+  g_clear_error (&s.error);
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+  g_free (path);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_connect_and_disconnect),
+    cmocka_unit_test (test_connect_async),
+    cmocka_unit_test (test_connect_timeout_leaves_nothing_connected),
+    cmocka_unit_test (test_connect_cancel),
+    cmocka_unit_test (test_connect_unknown_to_bluez),
+    cmocka_unit_test (test_connect_without_connect_device),
+    cmocka_unit_test (test_connect_queue_one_at_a_time),
+    cmocka_unit_test (test_connect_failure_reported),
+    cmocka_unit_test (test_remote_disconnect),
+    cmocka_unit_test (test_discover_services),
+    cmocka_unit_test (test_max_packet_length_small_mtu),
+    cmocka_unit_test (test_peer_drops_during_discovery),
+  };
+
+  return cmocka_run_group_tests (tests, group_setup, group_teardown);
+}

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/* Pairing through libbleio's own Agent1 against bleio-sim: just works,
+ * passkey confirmation, entry and display callbacks, rejected, cancelled and
+ * timed-out pairing, bond=FALSE, already paired, erase_bonding. */
+#include "central-common.h"
+
+typedef struct {
+  SimFixture *fx;
+  BleioAdapter *adapter;
+} Group;
+
+static int
+group_setup (void **state)
+{
+  Group *g = g_new0 (Group, 1);
+  g_autoptr(GError) error = NULL;
+
+  g->fx = sim_fixture_new (NULL, &error);
+  if (g->fx == NULL)
+    {
+      g_printerr ("fixture: %s\n", error->message);
+      g_free (g);
+      return -1;
+    }
+  g->adapter = common_adapter (g->fx, "hci0");
+  *state = g;
+  return 0;
+}
+
+static int
+group_teardown (void **state)
+{
+  Group *g = *state;
+
+  g_clear_object (&g->adapter);
+  sim_fixture_free (g->fx);
+  g_free (g);
+  return 0;
+}
+
+/* Adds a peripheral with @pairing (a JSON object) and connects to it. */
+static BleioConnection *
+connect_new (Group      *g,
+             const char *address,
+             const char *pairing,
+             char      **path_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = g_strdup_printf ("{\"address\": \"%s\", \"name\": \"P%s\", \"pairing\": %s}",
+                                           address, address + 12, pairing);
+  g_autoptr(BleioAddress) bleio_address = common_address (address);
+  BleioConnection *connection;
+
+  *path_out = common_add (g->fx, json);
+  connection = bleio_adapter_connect (g->adapter, bleio_address, 10, NULL, &error);
+  assert_no_error (error);
+  assert_non_null (connection);
+  return connection;
+}
+
+static void
+cleanup (Group           *g,
+         BleioConnection *connection,
+         char            *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_no_error (error);
+  g_object_unref (connection);
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+  g_free (path);
+}
+
+static void
+test_pair_just_works (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+  BleioConnection *connection = connect_new (g, "00:BB:00:00:03:01", "{}", &path);
+
+  assert_false (bleio_connection_get_paired (connection, &error));
+  assert_no_error (error);
+  assert_true (bleio_connection_pair (connection, TRUE, &error));
+  assert_no_error (error);
+  assert_true (sim_fixture_wait_property (g->fx, path, "org.bluez.Device1", "Paired",
+                                          g_variant_new_boolean (TRUE), WAIT_MSEC));
+  assert_true (sim_fixture_wait_property (g->fx, path, "org.bluez.Device1", "Trusted",
+                                          g_variant_new_boolean (TRUE), WAIT_MSEC));
+  /* Our agent was registered on our connection for the call. */
+  assert_true (sim_fixture_count_calls (g->fx, "RegisterAgent") >= 1);
+  /* Pairing an already paired peer succeeds without asking BlueZ again. */
+  assert_true (bleio_connection_pair (connection, TRUE, &error));
+  assert_no_error (error);
+  cleanup (g, connection, path);
+}
+
+static void
+test_pair_without_bond_not_supported (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+  BleioConnection *connection = connect_new (g, "00:BB:00:00:03:02", "{}", &path);
+
+  assert_false (bleio_connection_pair (connection, FALSE, &error));
+  assert_bleio_error (error, BLEIO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+  assert_false (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
+  cleanup (g, connection, path);
+}
+
+static void
+pair_expect_security (Group      *g,
+                      const char *address,
+                      const char *pairing)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+  BleioConnection *connection = connect_new (g, address, pairing, &path);
+
+  assert_false (bleio_connection_pair (connection, TRUE, &error));
+  assert_bleio_error (error, BLEIO_ERROR_SECURITY);
+  g_clear_error (&error);
+  assert_false (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
+  cleanup (g, connection, path);
+}
+
+static void
+test_pair_rejected (void **state)
+{
+  pair_expect_security (*state, "00:BB:00:00:03:03", "{\"outcome\": \"reject\"}");
+}
+
+static void
+test_pair_cancelled (void **state)
+{
+  pair_expect_security (*state, "00:BB:00:00:03:04", "{\"outcome\": \"cancel\"}");
+}
+
+static void
+test_pair_timed_out (void **state)
+{
+  pair_expect_security (*state, "00:BB:00:00:03:05",
+                        "{\"outcome\": \"timeout\", \"agent_timeout_ms\": 300}");
+}
+
+static void
+test_pair_failed_by_bluez (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+
+  assert_true (sim_fixture_fail_next (g->fx, "Pair", "org.bluez.Error.AuthenticationRejected",
+                                      "Authentication Rejected", 1, &error));
+  pair_expect_security (g, "00:BB:00:00:03:06", "{}");
+}
+
+typedef struct {
+  guint confirm_calls;
+  guint request_calls;
+  guint display_calls;
+  guint32 passkey_seen;
+  gboolean answer;
+  guint32 passkey_to_give;
+  GThread *thread;
+} Callbacks;
+
+static void
+on_display (const BleioAddress *peer,
+            guint32             passkey,
+            guint16             entered,
+            gpointer            user_data)
+{
+  Callbacks *c = user_data;
+
+  c->display_calls++;
+  c->passkey_seen = passkey;
+  c->thread = g_thread_self ();
+}
+
+static gboolean
+on_request (const BleioAddress *peer,
+            guint32            *passkey,
+            gpointer            user_data)
+{
+  Callbacks *c = user_data;
+
+  c->request_calls++;
+  c->thread = g_thread_self ();
+  *passkey = c->passkey_to_give;
+  return c->answer;
+}
+
+static gboolean
+on_confirm (const BleioAddress *peer,
+            guint32             passkey,
+            gpointer            user_data)
+{
+  Callbacks *c = user_data;
+
+  c->confirm_calls++;
+  c->passkey_seen = passkey;
+  c->thread = g_thread_self ();
+  return c->answer;
+}
+
+static void
+test_pair_confirmation_callback (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  Callbacks c = { 0, };
+  char *path = NULL;
+  BleioConnection *connection;
+
+  c.answer = TRUE;
+  bleio_adapter_set_pairing_callbacks (g->adapter, on_display, NULL, on_confirm, &c, NULL);
+  connection = connect_new (g, "00:BB:00:00:03:07",
+                            "{\"method\": \"confirmation\", \"passkey\": 654321}", &path);
+  /* Blocking pair in this thread, with no main loop running here: the
+   * agent answers from libbleio's worker thread. */
+  assert_true (bleio_connection_pair (connection, TRUE, &error));
+  assert_no_error (error);
+  assert_int_equal (c.confirm_calls, 1);
+  assert_int_equal (c.passkey_seen, 654321);
+  assert_ptr_not_equal (c.thread, g_thread_self ());
+  cleanup (g, connection, path);
+
+  /* Saying no fails the pairing. */
+  c.answer = FALSE;
+  connection = connect_new (g, "00:BB:00:00:03:08",
+                            "{\"method\": \"confirmation\", \"passkey\": 111111}", &path);
+  assert_false (bleio_connection_pair (connection, TRUE, &error));
+  assert_bleio_error (error, BLEIO_ERROR_SECURITY);
+  g_clear_error (&error);
+  assert_int_equal (c.confirm_calls, 2);
+  cleanup (g, connection, path);
+  bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
+}
+
+static void
+test_pair_passkey_entry_callback (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  Callbacks c = { 0, };
+  char *path = NULL;
+  BleioConnection *connection;
+
+  c.answer = TRUE;
+  c.passkey_to_give = 24680;
+  bleio_adapter_set_pairing_callbacks (g->adapter, on_display, on_request, NULL, &c, NULL);
+  connection = connect_new (g, "00:BB:00:00:03:09",
+                            "{\"method\": \"passkey-entry\", \"passkey\": 24680}", &path);
+  assert_true (bleio_connection_pair (connection, TRUE, &error));
+  assert_no_error (error);
+  assert_int_equal (c.request_calls, 1);
+  cleanup (g, connection, path);
+
+  /* The wrong passkey fails. */
+  c.passkey_to_give = 13579;
+  connection = connect_new (g, "00:BB:00:00:03:0A",
+                            "{\"method\": \"passkey-entry\", \"passkey\": 24680}", &path);
+  assert_false (bleio_connection_pair (connection, TRUE, &error));
+  assert_bleio_error (error, BLEIO_ERROR_SECURITY);
+  g_clear_error (&error);
+  cleanup (g, connection, path);
+  bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
+}
+
+static void
+test_pair_display_callback (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  Callbacks c = { 0, };
+  char *path = NULL;
+  BleioConnection *connection;
+
+  bleio_adapter_set_pairing_callbacks (g->adapter, on_display, NULL, NULL, &c, NULL);
+  connection = connect_new (g, "00:BB:00:00:03:0B",
+                            "{\"method\": \"display-passkey\", \"passkey\": 97531}", &path);
+  assert_true (bleio_connection_pair (connection, TRUE, &error));
+  assert_no_error (error);
+  assert_int_equal (c.display_calls, 1);
+  assert_int_equal (c.passkey_seen, 97531);
+  cleanup (g, connection, path);
+  bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
+}
+
+typedef struct {
+  gboolean done;
+  gboolean ok;
+  GError *error;
+  GThread *thread;
+} PairState;
+
+static void
+paired_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  PairState *s = user_data;
+
+  s->ok = bleio_connection_pair_finish (BLEIO_CONNECTION (source), result, &s->error);
+  s->thread = g_thread_self ();
+  s->done = TRUE;
+}
+
+static gboolean
+pair_done (gpointer user_data)
+{
+  return ((PairState *) user_data)->done;
+}
+
+static void
+test_pair_async (void **state)
+{
+  Group *g = *state;
+  PairState s = { 0, };
+  char *path = NULL;
+  BleioConnection *connection = connect_new (g, "00:BB:00:00:03:0C", "{\"delay_ms\": 200}", &path);
+
+  bleio_connection_pair_async (connection, TRUE, NULL, paired_cb, &s);
+  assert_true (common_wait (pair_done, &s, WAIT_MSEC));
+  assert_no_error (s.error);
+  assert_true (s.ok);
+  assert_ptr_equal (s.thread, g_thread_self ());
+  cleanup (g, connection, path);
+}
+
+static void
+test_erase_bonding (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+  BleioConnection *connection = connect_new (g, "00:BB:00:00:03:0D", "{}", &path);
+  g_autoptr(GVariant) after = NULL;
+
+  assert_true (bleio_connection_pair (connection, TRUE, &error));
+  assert_no_error (error);
+  assert_true (sim_fixture_wait_property (g->fx, path, "org.bluez.Device1", "Paired",
+                                          g_variant_new_boolean (TRUE), WAIT_MSEC));
+  assert_true (sim_fixture_reset_calls (g->fx, &error));
+  assert_true (bleio_adapter_erase_bonding (g->adapter, &error));
+  assert_no_error (error);
+  assert_true (sim_fixture_count_calls (g->fx, "RemoveDevice") >= 1);
+  /* The bonded device is gone from BlueZ. */
+  after = sim_fixture_get_property (g->fx, path, "org.bluez.Device1", "Paired");
+  assert_true (after == NULL || !g_variant_get_boolean (after));
+  g_object_unref (connection);
+  g_free (path);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_pair_just_works),
+    cmocka_unit_test (test_pair_without_bond_not_supported),
+    cmocka_unit_test (test_pair_rejected),
+    cmocka_unit_test (test_pair_cancelled),
+    cmocka_unit_test (test_pair_timed_out),
+    cmocka_unit_test (test_pair_failed_by_bluez),
+    cmocka_unit_test (test_pair_confirmation_callback),
+    cmocka_unit_test (test_pair_passkey_entry_callback),
+    cmocka_unit_test (test_pair_display_callback),
+    cmocka_unit_test (test_pair_async),
+    cmocka_unit_test (test_erase_bonding),
+  };
+
+  return cmocka_run_group_tests (tests, group_setup, group_teardown);
+}
