@@ -7,6 +7,7 @@
 #include "sim-fixture.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,6 +128,40 @@ children_of (GPid parent)
                                         (gsize) (close_paren - open_paren - 1)));
     }
   return children;
+}
+
+/* The temporary directory of the bus whose dbus-daemon is @pid, from the
+ * --config-file=DIR/bus.conf on its command line. */
+static char *
+bus_tmpdir (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", (int) pid);
+  g_autofree char *cmdline = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &cmdline, &len, NULL))
+    return NULL;
+  for (gsize i = 0; i < len; i += strlen (cmdline + i) + 1)
+    if (g_str_has_prefix (cmdline + i, "--config-file="))
+      return g_path_get_dirname (cmdline + i + strlen ("--config-file="));
+  return NULL;
+}
+
+static void
+remove_dir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      g_unlink (child);
+    }
+  g_rmdir (path);
 }
 
 /* Starts `bleio-sim run -- sh -c SCRIPT` with a pipe on its stdin and
@@ -352,6 +387,7 @@ test_killed_run_leaves_nothing (void **state)
   int out_fd = -1;
   GPid run = spawn_run ("echo ready; read line", &in_fd, &out_fd);
   g_autofree char *ready = read_line (out_fd);
+  g_autofree char *tmpdir = NULL;
   g_autoptr(GHashTable) children = NULL;
   GHashTableIter iter;
   gpointer key;
@@ -360,6 +396,11 @@ test_killed_run_leaves_nothing (void **state)
   assert_string_equal (ready, "ready");
   children = children_of (run);
   assert_int_equal (g_hash_table_size (children), 3);
+  g_hash_table_iter_init (&iter, children);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (strcmp (value, "dbus-daemon") == 0)
+      tmpdir = bus_tmpdir (GPOINTER_TO_INT (key));
+  assert_non_null (tmpdir);
 
   assert_int_equal (kill (run, SIGKILL), 0);
   assert_int_equal (wait_status_code (run), 128 + SIGKILL);
@@ -377,6 +418,9 @@ test_killed_run_leaves_nothing (void **state)
     }
   close (in_fd);
   close (out_fd);
+
+  /* Nobody was left to remove the bus's directory: do it here. */
+  remove_dir (tmpdir);
 }
 
 static gboolean
@@ -462,6 +506,178 @@ test_fixture_crash (void **state)
     fail_msg ("GetCalls after a crash: %s", error->message);
 }
 
+static GVariant *
+call_adapter (SimFixture  *fx,
+              const char  *method,
+              int          timeout_msec,
+              GError     **error)
+{
+  return g_dbus_connection_call_sync (sim_fixture_get_connection (fx), "org.bluez",
+                                      "/org/bluez/hci0", "org.bluez.Adapter1",
+                                      method, NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                      timeout_msec, NULL, error);
+}
+
+/* The fixture's typed helpers reach the daemon with the right signatures
+ * and do what they say. */
+static void
+test_fixture_control (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimFixture) fx = sim_fixture_new (NULL, &error);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) calls = NULL;
+  g_autofree char *remote = NULL;
+  const char *unique;
+  gboolean seen = FALSE;
+  GVariantIter iter;
+  const char *method;
+  const char *path;
+  const char *sender;
+
+  if (fx == NULL)
+    fail_msg ("sim_fixture_new: %s", error->message);
+  unique = g_dbus_connection_get_unique_name (sim_fixture_get_connection (fx));
+  if (!sim_fixture_reset_calls (fx, &error))
+    fail_msg ("ResetCalls: %s", error->message);
+  assert_int_equal (sim_fixture_count_calls (fx, "StartDiscovery"), 0);
+
+  /* FailNext: the next call only. */
+  if (!sim_fixture_fail_next (fx, "StartDiscovery", "org.bluez.Error.Failed",
+                              "injected by the test", 1, &error))
+    fail_msg ("FailNext: %s", error->message);
+  reply = call_adapter (fx, "StartDiscovery", SIM_FIXTURE_TIMEOUT_MSEC, &error);
+  assert_null (reply);
+  remote = g_dbus_error_get_remote_error (error);
+  assert_string_equal (remote, "org.bluez.Error.Failed");
+  g_dbus_error_strip_remote_error (error);
+  assert_string_equal (error->message, "injected by the test");
+  g_clear_error (&error);
+  reply = call_adapter (fx, "StartDiscovery", SIM_FIXTURE_TIMEOUT_MSEC, &error);
+  if (reply == NULL)
+    fail_msg ("StartDiscovery after the injected failure: %s", error->message);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  /* DelayNext answers, later; no timing is asserted. */
+  if (!sim_fixture_delay_next (fx, "StopDiscovery", 200, 1, &error))
+    fail_msg ("DelayNext: %s", error->message);
+  reply = call_adapter (fx, "StopDiscovery", SIM_FIXTURE_TIMEOUT_MSEC, &error);
+  if (reply == NULL)
+    fail_msg ("delayed StopDiscovery: %s", error->message);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  /* NoReplyNext: the caller's own timeout is all it gets, once. */
+  if (!sim_fixture_no_reply_next (fx, "GetDiscoveryFilters", 1, &error))
+    fail_msg ("NoReplyNext: %s", error->message);
+  reply = call_adapter (fx, "GetDiscoveryFilters", 500, &error);
+  assert_null (reply);
+  assert_true (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+  g_clear_error (&error);
+  reply = call_adapter (fx, "GetDiscoveryFilters", SIM_FIXTURE_TIMEOUT_MSEC, &error);
+  if (reply == NULL)
+    fail_msg ("GetDiscoveryFilters after the lost reply: %s", error->message);
+
+  /* The log: both StartDiscovery calls, with path and caller. */
+  assert_int_equal (sim_fixture_count_calls (fx, "StartDiscovery"), 2);
+  assert_int_equal (sim_fixture_count_calls (fx, "GetDiscoveryFilters"), 2);
+  calls = sim_fixture_get_calls (fx, &error);
+  if (calls == NULL)
+    fail_msg ("GetCalls: %s", error->message);
+  g_variant_iter_init (&iter, calls);
+  while (g_variant_iter_next (&iter, "(&s&o&s)", &method, &path, &sender))
+    if (strcmp (method, "StartDiscovery") == 0 &&
+        strcmp (path, "/org/bluez/hci0") == 0 && strcmp (sender, unique) == 0)
+      seen = TRUE;
+  assert_true (seen);
+
+  if (!sim_fixture_reset_calls (fx, &error))
+    fail_msg ("ResetCalls: %s", error->message);
+  assert_int_equal (sim_fixture_count_calls (fx, "StartDiscovery"), 0);
+}
+
+typedef struct {
+  guint appeared;
+  guint vanished;
+} NameEvents;
+
+static void
+name_appeared (GDBusConnection *connection,
+               const char      *name,
+               const char      *owner,
+               gpointer         user_data)
+{
+  ((NameEvents *) user_data)->appeared++;
+}
+
+static void
+name_vanished (GDBusConnection *connection,
+               const char      *name,
+               gpointer         user_data)
+{
+  ((NameEvents *) user_data)->vanished++;
+}
+
+static gboolean
+vanished_once (gpointer user_data)
+{
+  return ((NameEvents *) user_data)->vanished >= 1;
+}
+
+static gboolean
+appeared_once (gpointer user_data)
+{
+  return ((NameEvents *) user_data)->appeared >= 1;
+}
+
+static gboolean
+appeared_twice (gpointer user_data)
+{
+  return ((NameEvents *) user_data)->appeared >= 2;
+}
+
+/* Restart(u): org.bluez goes away and comes back with its objects, and
+ * the control interface keeps answering through it all. */
+static void
+test_fixture_restart (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SimFixture) fx = sim_fixture_new (NULL, &error);
+  g_autoptr(GVariant) objects = NULL;
+  g_autoptr(GVariant) adapter = NULL;
+  g_autoptr(GVariant) calls = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  NameEvents events = { 0, 0 };
+  guint watch;
+
+  if (fx == NULL)
+    fail_msg ("sim_fixture_new: %s", error->message);
+
+  g_main_context_push_thread_default (context);
+  watch = g_bus_watch_name_on_connection (sim_fixture_get_connection (fx), "org.bluez",
+                                          G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                          name_appeared, name_vanished, &events, NULL);
+  if (!sim_fixture_wait_until (appeared_once, &events, SIM_FIXTURE_TIMEOUT_MSEC))
+    fail_msg ("org.bluez is not owned before Restart");
+
+  if (!sim_fixture_restart (fx, 300, &error))
+    fail_msg ("Restart: %s", error->message);
+  if (!sim_fixture_wait_until (vanished_once, &events, SIM_FIXTURE_TIMEOUT_MSEC))
+    fail_msg ("org.bluez never went away during Restart");
+  if (!sim_fixture_wait_until (appeared_twice, &events, SIM_FIXTURE_TIMEOUT_MSEC))
+    fail_msg ("org.bluez did not come back after Restart");
+  g_bus_unwatch_name (watch);
+  g_main_context_pop_thread_default (context);
+
+  objects = sim_fixture_get_objects (fx, &error);
+  if (objects == NULL)
+    fail_msg ("GetManagedObjects after Restart: %s", error->message);
+  adapter = g_variant_lookup_value (objects, "/org/bluez/hci0", NULL);
+  assert_non_null (adapter);
+  calls = sim_fixture_get_calls (fx, &error);
+  if (calls == NULL)
+    fail_msg ("GetCalls after Restart: %s", error->message);
+}
+
 /* A simulator binary that exits at once gives a clear error, not a hang. */
 static void
 test_fixture_bad_binary (void **state)
@@ -490,6 +706,8 @@ main (void)
     cmocka_unit_test (test_killed_run_leaves_nothing),
     cmocka_unit_test (test_fixture_lifecycle),
     cmocka_unit_test (test_fixture_crash),
+    cmocka_unit_test (test_fixture_control),
+    cmocka_unit_test (test_fixture_restart),
     cmocka_unit_test (test_fixture_bad_binary),
   };
 

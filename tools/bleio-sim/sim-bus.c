@@ -15,7 +15,9 @@
  * Both children are put in their own process group, so a Ctrl-C typed at a
  * terminal reaches the command of `bleio-sim run` but not the bus, and they
  * get SIGKILL from the kernel when the thread that started them dies
- * (PR_SET_PDEATHSIG), so a crashed test leaves no process behind.
+ * (PR_SET_PDEATHSIG), so a crashed test leaves no process behind. The
+ * directory of such a crashed caller stays; the next sim_bus_new() removes
+ * it once nothing listens on its socket.
  */
 #include "sim-bus.h"
 
@@ -23,12 +25,15 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <glib-unix.h>
+#include <gio/gunixsocketaddress.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long each step may take before we give up: generous, because a loaded
@@ -160,6 +165,59 @@ remove_tmpdir (const char *path)
         g_unlink (child);
       }
   g_rmdir (path);
+}
+
+/* Whether something listens on the unix socket @path. */
+static gboolean
+socket_is_live (const char *path)
+{
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+
+  sock = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                       G_SOCKET_PROTOCOL_DEFAULT, NULL);
+  if (sock == NULL)
+    return TRUE;
+  address = g_unix_socket_address_new (path);
+  return g_socket_connect (sock, address, NULL, NULL);
+}
+
+/* A caller that crashed (a test that aborted, a SIGKILLed `bleio-sim run`)
+ * could not remove its directory; its processes died with it. Remove such
+ * leftovers of ours: a directory whose bus socket nobody listens on. A
+ * live bus accepts the connection and is left alone. */
+static void
+sweep_stale_tmpdirs (void)
+{
+  const char *tmp = g_get_tmp_dir ();
+  g_autoptr(GDir) dir = g_dir_open (tmp, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *config = NULL;
+      g_autofree char *socket_path = NULL;
+      GStatBuf st;
+
+      if (!g_str_has_prefix (name, "bleio-sim-") || strlen (name) != strlen ("bleio-sim-XXXXXX"))
+        continue;
+      path = g_build_filename (tmp, name, NULL);
+      config = g_build_filename (path, "bus.conf", NULL);
+      socket_path = g_build_filename (path, "system_bus_socket", NULL);
+      if (g_lstat (path, &st) != 0 || !S_ISDIR (st.st_mode) || st.st_uid != getuid ())
+        continue;
+      /* A socket made in the last minute may belong to a daemon between
+       * bind() and listen(): leave it. */
+      if (!g_file_test (config, G_FILE_TEST_IS_REGULAR) ||
+          g_lstat (socket_path, &st) != 0 ||
+          st.st_mtime > (time_t) (g_get_real_time () / G_USEC_PER_SEC) - 60 ||
+          socket_is_live (socket_path))
+        continue;
+      remove_tmpdir (path);
+    }
 }
 
 static gboolean
@@ -398,6 +456,8 @@ sim_bus_new (const char  *sim_binary,
 
   g_return_val_if_fail (sim_binary != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  sweep_stale_tmpdirs ();
 
   bus = g_new0 (SimBus, 1);
   bus->sim_binary = g_strdup (sim_binary);
