@@ -286,15 +286,59 @@ measure_signals (SimFixture *fx,
   return TRUE;
 }
 
+/* CPU seconds (user + system) @pid has used so far, from /proc. */
+static double
+cpu_seconds (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return 0;
+  after = strrchr (stat, ')');
+  if (after == NULL)
+    return 0;
+  /* After the command name: state is field 3, utime 14 and stime 15. */
+  fields = g_strsplit (after + 2, " ", 0);
+  if (g_strv_length (fields) < 13)
+    return 0;
+  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) /
+         (double) sysconf (_SC_CLK_TCK);
+}
+
+typedef struct {
+  double sim;
+  double daemon;
+  double self;
+} CpuUse;
+
 static void
-report (const char *what,
-        guint       count,
-        double      rate,
-        double      goal)
+cpu_sample (SimFixture *fx,
+            CpuUse     *use)
+{
+  use->sim = cpu_seconds (sim_bus_get_sim_pid (sim_fixture_get_bus (fx)));
+  use->daemon = cpu_seconds (sim_bus_get_daemon_pid (sim_fixture_get_bus (fx)));
+  use->self = cpu_seconds (getpid ());
+}
+
+/* Prints the rate, and how much CPU each process used meanwhile: on a
+ * loaded machine that says who the bottleneck is better than the rate. */
+static void
+report (const char   *what,
+        guint         count,
+        double        rate,
+        double        goal,
+        const CpuUse *before,
+        const CpuUse *after)
 {
   g_print ("%-28s %8u in %7.3f s = %10.0f/s  (goal >= %.0f/s: %s)\n",
            what, count, count / rate, rate, goal,
            rate >= goal ? "met" : "NOT MET");
+  g_print ("%-28s CPU used: bleio-sim %.2f s, dbus-daemon %.2f s, this client %.2f s\n",
+           "", after->sim - before->sim, after->daemon - before->daemon,
+           after->self - before->self);
 }
 
 int
@@ -310,6 +354,8 @@ main (int    argc,
   guint signal_count = 100000;
   double fd_rate = 0;
   double signal_rate = 0;
+  CpuUse before;
+  CpuUse after;
   int status = 0;
 
   for (int i = 1; i < argc; i++)
@@ -350,8 +396,12 @@ main (int    argc,
     }
   g_print ("bleio-sim throughput, characteristic %s\n", chr);
 
+  cpu_sample (fx, &before);
   if (measure_fd (fx, chr, fd_count, &fd_rate, &error))
-    report ("AcquireNotify fd", fd_count, fd_rate, FD_GOAL);
+    {
+      cpu_sample (fx, &after);
+      report ("AcquireNotify fd", fd_count, fd_rate, FD_GOAL, &before, &after);
+    }
   else
     {
       g_printerr ("sim-throughput: %s\n", error->message);
@@ -365,8 +415,13 @@ main (int    argc,
                                   SIM_FIXTURE_TIMEOUT_MSEC))
     g_printerr ("sim-throughput: NotifyAcquired stayed true after closing the fd\n");
 
+  cpu_sample (fx, &before);
   if (measure_signals (fx, chr, signal_count, &signal_rate, &error))
-    report ("PropertiesChanged (Value)", signal_count, signal_rate, SIGNAL_GOAL);
+    {
+      cpu_sample (fx, &after);
+      report ("PropertiesChanged (Value)", signal_count, signal_rate, SIGNAL_GOAL,
+              &before, &after);
+    }
   else
     {
       g_printerr ("sim-throughput: %s\n", error->message);
