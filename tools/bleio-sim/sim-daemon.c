@@ -21,6 +21,77 @@ static GDBusNodeInfo *std_node;
 static guint filter_id;
 static GPtrArray *noreply_keep;  /* invocations we never answer */
 
+/* What the filter (GDBus's worker thread) needs to know about the exported
+ * objects: path -> GPtrArray of SimIfaceDef, under reg_lock. */
+static GMutex reg_lock;
+static GHashTable *reg_paths;
+
+static void
+reg_add (const char        *path,
+         const SimIfaceDef *def)
+{
+  GPtrArray *defs;
+
+  g_mutex_lock (&reg_lock);
+  if (reg_paths == NULL)
+    reg_paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) g_ptr_array_unref);
+  defs = g_hash_table_lookup (reg_paths, path);
+  if (defs == NULL)
+    {
+      defs = g_ptr_array_new ();
+      g_hash_table_insert (reg_paths, g_strdup (path), defs);
+    }
+  g_ptr_array_add (defs, (gpointer) def);
+  g_mutex_unlock (&reg_lock);
+}
+
+static void
+reg_remove (const char        *path,
+            const SimIfaceDef *def)
+{
+  GPtrArray *defs;
+
+  g_mutex_lock (&reg_lock);
+  defs = reg_paths != NULL ? g_hash_table_lookup (reg_paths, path) : NULL;
+  if (defs != NULL)
+    {
+      if (def == NULL)
+        g_hash_table_remove (reg_paths, path);
+      else
+        {
+          g_ptr_array_remove (defs, (gpointer) def);
+          if (defs->len == 0)
+            g_hash_table_remove (reg_paths, path);
+        }
+    }
+  g_mutex_unlock (&reg_lock);
+}
+
+/* The interface @name of the object at @path, or NULL. Any thread. */
+static GDBusInterfaceInfo *
+reg_lookup (const char *path,
+            const char *name,
+            gboolean   *path_known)
+{
+  GDBusInterfaceInfo *info = NULL;
+  GPtrArray *defs;
+
+  g_mutex_lock (&reg_lock);
+  defs = reg_paths != NULL ? g_hash_table_lookup (reg_paths, path) : NULL;
+  if (path_known != NULL)
+    *path_known = defs != NULL;
+  for (guint i = 0; defs != NULL && name != NULL && i < defs->len; i++)
+    {
+      const SimIfaceDef *def = g_ptr_array_index (defs, i);
+
+      if (g_str_equal (def->name, name))
+        info = def->info;
+    }
+  g_mutex_unlock (&reg_lock);
+  return info;
+}
+
 static const char std_xml[] =
   "<node>"
   "<interface name='org.freedesktop.DBus.Introspectable'>"
@@ -353,6 +424,7 @@ register_iface (SimObj            *obj,
     g_warning ("cannot export %s on %s: %s", def->name, obj->path,
                error->message);
   g_array_append_val (obj->ifaces, reg);
+  reg_add (obj->path, def);
 }
 
 void
@@ -390,6 +462,7 @@ sim_obj_remove_iface (SimObj            *obj,
       if (reg->def != def)
         continue;
       emit_removed (obj, def);
+      reg_remove (obj->path, def);
       if (reg->id != 0)
         g_dbus_connection_unregister_object (sim->conn, reg->id);
       g_array_remove_index (obj->ifaces, i);
@@ -414,6 +487,7 @@ sim_obj_unexport (SimObj   *obj,
     }
   g_array_set_size (obj->ifaces, 0);
   obj->exported = FALSE;
+  reg_remove (obj->path, NULL);
   if (sim->objects != NULL && g_hash_table_lookup (sim->objects, obj->path) == obj)
     g_hash_table_remove (sim->objects, obj->path);
 }
@@ -689,7 +763,103 @@ introspect_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Runs in GDBus's worker thread: only reads immutable interface data. */
+static gboolean
+signature_is (GDBusArgInfo **args,
+              const char    *have)
+{
+  GString *want = g_string_new ("");
+  gboolean same;
+
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_string_append (want, args[i]->signature);
+  same = g_str_equal (want->str, have);
+  g_string_free (want, TRUE);
+  return same;
+}
+
+/* bluetoothd's gdbus layer looks methods up by interface, name and exact
+ * signature and leaves the rest to libdbus, which answers UnknownMethod in
+ * these words; its Properties implementation has its own answers. Returns
+ * the error reply, or NULL to let GDBus dispatch the call. Runs in GDBus's
+ * worker thread. */
+static GDBusMessage *
+check_call (GDBusMessage *message,
+            const char   *path,
+            const char   *iface,
+            const char   *member)
+{
+  const char *sig = g_dbus_message_get_signature (message);
+  GDBusInterfaceInfo *info;
+  GDBusMethodInfo *m;
+  gboolean path_known;
+
+  if (sig == NULL)
+    sig = "";
+  if (iface != NULL && g_str_equal (iface, "org.freedesktop.DBus.Peer"))
+    return NULL;
+  if (iface != NULL && g_str_equal (iface, "org.freedesktop.DBus.Properties"))
+    {
+      GVariant *body = g_dbus_message_get_body (message);
+      const char *target = NULL, *name = NULL;
+      GDBusPropertyInfo *p;
+      gboolean known = (g_str_equal (member, "Get") && g_str_equal (sig, "ss"))
+                       || (g_str_equal (member, "GetAll") && g_str_equal (sig, "s"))
+                       || (g_str_equal (member, "Set") && g_str_equal (sig, "ssv"));
+
+      reg_lookup (path, NULL, &path_known);
+      if (!known || !path_known)
+        goto unknown_method;
+      g_variant_get_child (body, 0, "&s", &target);
+      info = reg_lookup (path, target, NULL);
+      if (info == NULL)
+        return g_dbus_message_new_method_error (message,
+                                                "org.freedesktop.DBus.Error.InvalidArgs",
+                                                "No such interface '%s'", target);
+      if (g_str_equal (member, "GetAll"))
+        return NULL;
+      g_variant_get_child (body, 1, "&s", &name);
+      p = g_dbus_interface_info_lookup_property (info, name);
+      if (g_str_equal (member, "Get"))
+        return p != NULL ? NULL
+               : g_dbus_message_new_method_error (message,
+                                                  "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  "No such property '%s'", name);
+      if (p == NULL)
+        return g_dbus_message_new_method_error (message,
+                                                "org.freedesktop.DBus.Error.UnknownProperty",
+                                                "No such property '%s'", name);
+      if (!(p->flags & G_DBUS_PROPERTY_INFO_FLAGS_WRITABLE))
+        return g_dbus_message_new_method_error (message,
+                                                "org.freedesktop.DBus.Error.PropertyReadOnly",
+                                                "Property '%s' is not writable", name);
+      {
+        g_autoptr(GVariant) boxed = g_variant_get_child_value (body, 2);
+        g_autoptr(GVariant) value = g_variant_get_variant (boxed);
+
+        if (!g_str_equal (g_variant_get_type_string (value), p->signature))
+          return g_dbus_message_new_method_error (message,
+                                                  "org.freedesktop.DBus.Error.InvalidSignature",
+                                                  "Invalid signature for '%s'", name);
+      }
+      return NULL;
+    }
+  if (iface != NULL && g_str_equal (iface, "org.freedesktop.DBus.Introspectable"))
+    goto unknown_method;    /* Introspect itself was taken earlier */
+  info = iface != NULL ? reg_lookup (path, iface, NULL) : NULL;
+  m = info != NULL ? g_dbus_interface_info_lookup_method (info, member) : NULL;
+  if (m != NULL && signature_is (m->in_args, sig))
+    return NULL;
+
+unknown_method:
+  return g_dbus_message_new_method_error (message,
+                                          "org.freedesktop.DBus.Error.UnknownMethod",
+                                          "Method \"%s\" with signature \"%s\" on "
+                                          "interface \"%s\" doesn't exist\n",
+                                          member, sig, iface != NULL ? iface : "(null)");
+}
+
+/* Runs in GDBus's worker thread: only reads immutable interface data and
+ * the registry snapshot under its lock. */
 static GDBusMessage *
 message_filter (GDBusConnection *conn,
                 GDBusMessage    *message,
@@ -698,6 +868,7 @@ message_filter (GDBusConnection *conn,
 {
   GMainContext *main_context = user_data;
   const char *path, *iface, *member;
+  GDBusMessage *reply;
 
   if (!incoming
       || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
@@ -722,39 +893,15 @@ message_filter (GDBusConnection *conn,
       return NULL;
     }
 
-  if (iface != NULL && (g_str_has_prefix (iface, "org.bluez.")
-                        || g_str_equal (iface, "org.freedesktop.DBus.ObjectManager")))
+  reply = check_call (message, path, iface, member);
+  if (reply != NULL)
     {
-      GDBusInterfaceInfo *info = g_dbus_node_info_lookup_interface (bluez_node, iface);
-      GDBusMethodInfo *m = info != NULL
-        ? g_dbus_interface_info_lookup_method (info, member) : NULL;
-
-      if (m != NULL)
-        {
-          GString *want = g_string_new ("");
-          const char *have = g_dbus_message_get_signature (message);
-          gboolean ok;
-
-          for (guint i = 0; m->in_args != NULL && m->in_args[i] != NULL; i++)
-            g_string_append (want, m->in_args[i]->signature);
-          ok = g_str_equal (want->str, have != NULL ? have : "");
-          g_string_free (want, TRUE);
-          if (!ok)
-            {
-              g_autoptr(GDBusMessage) reply =
-                g_dbus_message_new_method_error_literal (message,
-                                                         SIM_ERR_INVALID_ARGS,
-                                                         SIM_MSG_INVALID_ARGS);
-
-              if (!(g_dbus_message_get_flags (message)
-                    & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED))
-                g_dbus_connection_send_message (conn, reply,
-                                                G_DBUS_SEND_MESSAGE_FLAGS_NONE,
-                                                NULL, NULL);
-              g_object_unref (message);
-              return NULL;
-            }
-        }
+      if (!(g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED))
+        g_dbus_connection_send_message (conn, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE,
+                                        NULL, NULL);
+      g_object_unref (reply);
+      g_object_unref (message);
+      return NULL;
     }
   return message;
 }
