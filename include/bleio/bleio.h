@@ -18,6 +18,10 @@
 #include <bleio/bleio-connection.h>
 #include <bleio/bleio-service.h>
 #include <bleio/bleio-adapter.h>
+#include <bleio/bleio-characteristic.h>
+#include <bleio/bleio-descriptor.h>
+#include <bleio/bleio-characteristic-buffer.h>
+#include <bleio/bleio-packet-buffer.h>
 /* @VALUE_TYPES@ (value-type headers are listed below) */
 /* @OBJECTS@ (GObject headers are listed below) */
 

@@ -1,0 +1,845 @@
+/* SPDX-License-Identifier: MIT */
+/* BleioCharacteristic: a peer's GATT characteristic. */
+#include "bleio-gatt-private.h"
+
+#include <string.h>
+
+struct _BleioCharacteristic {
+  GObject parent_instance;
+
+  BleioService *service;
+  BleioClient *client;
+  char *path;
+  char *device_path;
+  BleioUuid *uuid;
+  guint16 handle;
+  BleioCharacteristicProperties properties;
+  gboolean can_acquire_notify;
+  gboolean can_acquire_write;
+  GMainContext *context;
+
+  GMutex lock;
+  guint acquired_mtu;
+  GHashTable *descriptors;      /* path -> GWeakRef* */
+  guint subscriptions;          /* set_cccd and buffers of this object */
+  gboolean cccd_on;             /* set_cccd (TRUE) in effect */
+  guint acquired;               /* AcquireNotify descriptors held */
+  guint watch_id;               /* Value changes, in @context */
+  GQueue pending;               /* GBytes* on their way to @context */
+  GSource *emit_source;
+};
+
+enum {
+  SIGNAL_NOTIFICATION,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FLAGS_TYPE (BleioCharacteristicProperties, bleio_characteristic_properties,
+  G_DEFINE_ENUM_VALUE (BLEIO_CHARACTERISTIC_PROPERTY_NONE, "none"),
+  G_DEFINE_ENUM_VALUE (BLEIO_CHARACTERISTIC_PROPERTY_BROADCAST, "broadcast"),
+  G_DEFINE_ENUM_VALUE (BLEIO_CHARACTERISTIC_PROPERTY_READ, "read"),
+  G_DEFINE_ENUM_VALUE (BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE, "write-no-response"),
+  G_DEFINE_ENUM_VALUE (BLEIO_CHARACTERISTIC_PROPERTY_WRITE, "write"),
+  G_DEFINE_ENUM_VALUE (BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY, "notify"),
+  G_DEFINE_ENUM_VALUE (BLEIO_CHARACTERISTIC_PROPERTY_INDICATE, "indicate"))
+
+G_DEFINE_ENUM_TYPE (BleioWriteType, bleio_write_type,
+  G_DEFINE_ENUM_VALUE (BLEIO_WRITE_TYPE_DEFAULT, "default"),
+  G_DEFINE_ENUM_VALUE (BLEIO_WRITE_TYPE_REQUEST, "request"),
+  G_DEFINE_ENUM_VALUE (BLEIO_WRITE_TYPE_COMMAND, "command"),
+  G_DEFINE_ENUM_VALUE (BLEIO_WRITE_TYPE_RELIABLE, "reliable"))
+
+G_DEFINE_FINAL_TYPE (BleioCharacteristic, bleio_characteristic, G_TYPE_OBJECT)
+
+static void
+bleio_characteristic_finalize (GObject *object)
+{
+  BleioCharacteristic *self = BLEIO_CHARACTERISTIC (object);
+
+  bleio_client_unwatch (self->client, self->watch_id);
+  if (self->emit_source != NULL)
+    {
+      g_source_destroy (self->emit_source);
+      g_source_unref (self->emit_source);
+    }
+  g_queue_clear_full (&self->pending, (GDestroyNotify) g_bytes_unref);
+  g_hash_table_unref (self->descriptors);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->uuid, bleio_uuid_free);
+  g_free (self->path);
+  g_free (self->device_path);
+  bleio_client_unref (self->client);
+  g_clear_object (&self->service);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (bleio_characteristic_parent_class)->finalize (object);
+}
+
+static void
+bleio_characteristic_class_init (BleioCharacteristicClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = bleio_characteristic_finalize;
+
+  /**
+   * BleioCharacteristic::notification:
+   * @characteristic: the #BleioCharacteristic
+   * @value: (type GLib.Bytes): the bytes the peer sent
+   *
+   * Emitted once per notification or indication, in the order the peer
+   * sent them, in the thread-default main context that was current when
+   * the characteristic object was created. Notifications flow while this
+   * process subscribes: after bleio_characteristic_set_cccd() with
+   * @notify or @indicate, or while a #BleioCharacteristicBuffer or
+   * #BleioPacketBuffer on this object holds a subscription. None is lost
+   * while that context keeps up: pending ones wait in an unbounded queue.
+   */
+  signals[SIGNAL_NOTIFICATION] =
+    g_signal_new ("notification", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+bleio_characteristic_init (BleioCharacteristic *self)
+{
+  g_mutex_init (&self->lock);
+  g_queue_init (&self->pending);
+  self->descriptors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bleio_weak_ref_free);
+}
+
+/* ---- construction ------------------------------------------------------- */
+
+static BleioCharacteristic *
+characteristic_new (BleioService *service,
+                    const char   *path)
+{
+  BleioConnection *connection = bleio_service_get_connection (service);
+  BleioClient *client = bleio_connection_get_client (connection);
+  g_autofree char *uuid_str = bleio_client_dup_string (client, path, BLEIO_IFACE_CHARACTERISTIC, "UUID");
+  g_autoptr(GVariant) flags = bleio_client_dup_property (client, path, BLEIO_IFACE_CHARACTERISTIC, "Flags");
+  g_autoptr(GVariant) notify_acquired = bleio_client_dup_property (client, path, BLEIO_IFACE_CHARACTERISTIC, "NotifyAcquired");
+  g_autoptr(GVariant) write_acquired = bleio_client_dup_property (client, path, BLEIO_IFACE_CHARACTERISTIC, "WriteAcquired");
+  BleioCharacteristic *self = g_object_new (BLEIO_TYPE_CHARACTERISTIC, NULL);
+
+  self->service = g_object_ref (service);
+  self->client = bleio_client_ref (client);
+  self->path = g_strdup (path);
+  self->device_path = g_strdup (bleio_connection_get_object_path (connection));
+  self->handle = (guint16) bleio_path_handle (path, "char");
+  self->context = g_main_context_ref_thread_default ();
+  if (uuid_str != NULL)
+    self->uuid = bleio_uuid_new_from_string (uuid_str, NULL);
+  if (self->uuid == NULL)
+    self->uuid = bleio_uuid_new_from_uuid16 (0);
+  if (flags != NULL && g_variant_is_of_type (flags, G_VARIANT_TYPE_STRING_ARRAY))
+    {
+      g_autofree const char **strv = g_variant_get_strv (flags, NULL);
+
+      self->properties = bleio_characteristic_properties_from_flags (strv);
+    }
+  /* bluetoothd exports NotifyAcquired/WriteAcquired only for
+   * characteristics that can notify / be written without response. */
+  self->can_acquire_notify = notify_acquired != NULL &&
+                             (self->properties & BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY);
+  self->can_acquire_write = write_acquired != NULL &&
+                            (self->properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE);
+  return self;
+}
+
+/* One cache per service (qdata): BlueZ path -> weak characteristic, so the
+ * same attribute keeps one object while the application holds it. */
+static GMutex caches_lock;
+
+static void
+cache_free (gpointer data)
+{
+  g_hash_table_unref (data);
+}
+
+static int
+path_handle_compare (gconstpointer a,
+                     gconstpointer b)
+{
+  const char *pa = *(const char * const *) a;
+  const char *pb = *(const char * const *) b;
+
+  return (int) bleio_path_handle (pa, "char") - (int) bleio_path_handle (pb, "char");
+}
+
+GPtrArray *
+bleio_service_dup_characteristics (BleioService *service)
+{
+  BleioClient *client;
+  const char *service_path;
+  g_autoptr(GPtrArray) paths = NULL;
+  GPtrArray *characteristics;
+  GHashTable *cache;
+
+  g_return_val_if_fail (BLEIO_IS_SERVICE (service), NULL);
+  client = bleio_connection_get_client (bleio_service_get_connection (service));
+  service_path = bleio_service_get_object_path (service);
+  paths = bleio_client_list_paths (client, BLEIO_IFACE_CHARACTERISTIC, service_path);
+  g_ptr_array_sort (paths, path_handle_compare);
+  characteristics = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_mutex_lock (&caches_lock);
+  cache = g_object_get_data (G_OBJECT (service), "bleio-characteristics");
+  if (cache == NULL)
+    {
+      cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bleio_weak_ref_free);
+      g_object_set_data_full (G_OBJECT (service), "bleio-characteristics", cache, cache_free);
+    }
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      GWeakRef *weak = g_hash_table_lookup (cache, path);
+      BleioCharacteristic *characteristic = weak != NULL ? g_weak_ref_get (weak) : NULL;
+
+      /* Direct children only. */
+      if (strchr (path + strlen (service_path) + 1, '/') != NULL)
+        continue;
+      if (characteristic == NULL)
+        {
+          characteristic = characteristic_new (service, path);
+          g_hash_table_replace (cache, g_strdup (path), bleio_weak_ref_new (characteristic));
+        }
+      g_ptr_array_add (characteristics, characteristic);
+    }
+  g_mutex_unlock (&caches_lock);
+  return characteristics;
+}
+
+/* ---- getters ------------------------------------------------------------ */
+
+const BleioUuid *
+bleio_characteristic_get_uuid (BleioCharacteristic *characteristic)
+{
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), NULL);
+  return characteristic->uuid;
+}
+
+BleioCharacteristicProperties
+bleio_characteristic_get_properties (BleioCharacteristic *characteristic)
+{
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), 0);
+  return characteristic->properties;
+}
+
+guint16
+bleio_characteristic_get_handle (BleioCharacteristic *characteristic)
+{
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), 0);
+  return characteristic->handle;
+}
+
+guint
+bleio_characteristic_get_max_length (BleioCharacteristic *characteristic)
+{
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), 0);
+  return BLEIO_CHARACTERISTIC_MAX_LENGTH;
+}
+
+BleioService *
+bleio_characteristic_get_service (BleioCharacteristic *characteristic)
+{
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), NULL);
+  return characteristic->service;
+}
+
+const char *
+bleio_characteristic_get_object_path (BleioCharacteristic *characteristic)
+{
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), NULL);
+  return characteristic->path;
+}
+
+guint
+bleio_characteristic_get_mtu (BleioCharacteristic *characteristic)
+{
+  g_autoptr(GVariant) mtu = NULL;
+  guint acquired;
+
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), BLEIO_ATT_DEFAULT_MTU);
+  mtu = bleio_client_dup_property (characteristic->client, characteristic->path,
+                                   BLEIO_IFACE_CHARACTERISTIC, "MTU");
+  if (mtu != NULL && g_variant_is_of_type (mtu, G_VARIANT_TYPE_UINT16) &&
+      g_variant_get_uint16 (mtu) >= BLEIO_ATT_DEFAULT_MTU)
+    return g_variant_get_uint16 (mtu);
+  g_mutex_lock (&characteristic->lock);
+  acquired = characteristic->acquired_mtu;
+  g_mutex_unlock (&characteristic->lock);
+  return acquired >= BLEIO_ATT_DEFAULT_MTU ? acquired : BLEIO_ATT_DEFAULT_MTU;
+}
+
+/* ---- internals for the buffers ------------------------------------------ */
+
+BleioClient *
+bleio_characteristic_get_client (BleioCharacteristic *characteristic)
+{
+  return characteristic->client;
+}
+
+const char *
+bleio_characteristic_get_device_path (BleioCharacteristic *characteristic)
+{
+  return characteristic->device_path;
+}
+
+gboolean
+bleio_characteristic_check_connected (BleioCharacteristic  *characteristic,
+                                      GError              **error)
+{
+  BleioConnection *connection = bleio_service_get_connection (characteristic->service);
+
+  if (!bleio_connection_get_connected (connection))
+    {
+      g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+                           BLEIO_NOT_CONNECTED_MESSAGE);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+bleio_characteristic_note_mtu (BleioCharacteristic *characteristic,
+                               guint                mtu)
+{
+  g_mutex_lock (&characteristic->lock);
+  characteristic->acquired_mtu = mtu;
+  g_mutex_unlock (&characteristic->lock);
+}
+
+gboolean
+bleio_characteristic_can_acquire (BleioCharacteristic *characteristic,
+                                  gboolean             write)
+{
+  return write ? characteristic->can_acquire_write : characteristic->can_acquire_notify;
+}
+
+static gboolean
+emit_pending_cb (gpointer user_data)
+{
+  BleioCharacteristic *self = user_data;
+
+  for (;;)
+    {
+      g_autoptr(GBytes) value = NULL;
+
+      g_mutex_lock (&self->lock);
+      value = g_queue_pop_head (&self->pending);
+      if (value == NULL)
+        g_clear_pointer (&self->emit_source, g_source_unref);
+      g_mutex_unlock (&self->lock);
+      if (value == NULL)
+        break;
+      g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, value);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Any thread. Queues @value for the signal in the object's context. */
+static void
+queue_emission (BleioCharacteristic *self,
+                GBytes              *value)
+{
+  if (!g_signal_has_handler_pending (self, signals[SIGNAL_NOTIFICATION], 0, TRUE))
+    return;
+  g_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->pending, g_bytes_ref (value));
+  if (self->emit_source == NULL)
+    {
+      self->emit_source = g_idle_source_new ();
+      g_source_set_priority (self->emit_source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (self->emit_source, emit_pending_cb,
+                             g_object_ref (self), g_object_unref);
+      g_source_set_static_name (self->emit_source, "[bleio] notification");
+      g_source_attach (self->emit_source, self->context);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+void
+bleio_characteristic_deliver (BleioCharacteristic *characteristic,
+                              const guint8        *data,
+                              gsize                len)
+{
+  g_autoptr(GBytes) value = g_bytes_new (data, len);
+
+  queue_emission (characteristic, value);
+}
+
+/* In the characteristic's context: Value changes while subscribed. */
+static void
+on_value_event (BleioClient            *client,
+                const BleioClientEvent *event,
+                gpointer                user_data)
+{
+  g_autoptr(BleioCharacteristic) self = g_weak_ref_get (user_data);
+  g_autoptr(GVariant) value = NULL;
+  gboolean wanted;
+
+  if (self == NULL || event->kind != BLEIO_CLIENT_EVENT_CHANGED ||
+      !g_str_equal (event->path, self->path) ||
+      !g_str_equal (event->interface, BLEIO_IFACE_CHARACTERISTIC))
+    return;
+  value = g_variant_lookup_value (event->changed, "Value", G_VARIANT_TYPE_BYTESTRING);
+  if (value == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  /* An acquired descriptor feeds the signal itself. */
+  wanted = self->subscriptions > 0 && self->acquired == 0;
+  g_mutex_unlock (&self->lock);
+  if (wanted)
+    {
+      gsize len = 0;
+      const guint8 *data = g_variant_get_fixed_array (value, &len, 1);
+      g_autoptr(GBytes) bytes = g_bytes_new (data, len);
+
+      g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, bytes);
+    }
+}
+
+gboolean
+bleio_characteristic_is_subscribed (BleioCharacteristic *characteristic)
+{
+  gboolean subscribed;
+
+  g_mutex_lock (&characteristic->lock);
+  subscribed = characteristic->cccd_on;
+  g_mutex_unlock (&characteristic->lock);
+  return subscribed;
+}
+
+void
+bleio_characteristic_hold_subscription (BleioCharacteristic *characteristic,
+                                        gboolean             hold)
+{
+  /* The watch calls take the client's lock, never ours: no inversion. */
+  g_mutex_lock (&characteristic->lock);
+  if (hold)
+    {
+      if (characteristic->subscriptions++ == 0)
+        characteristic->watch_id = bleio_client_watch (characteristic->client,
+                                                       characteristic->context,
+                                                       on_value_event,
+                                                       bleio_weak_ref_new (characteristic),
+                                                       bleio_weak_ref_free);
+    }
+  else if (characteristic->subscriptions > 0 && --characteristic->subscriptions == 0)
+    {
+      bleio_client_unwatch (characteristic->client, characteristic->watch_id);
+      characteristic->watch_id = 0;
+    }
+  g_mutex_unlock (&characteristic->lock);
+}
+
+void
+bleio_characteristic_hold_acquired (BleioCharacteristic *characteristic,
+                                    gboolean             hold)
+{
+  g_mutex_lock (&characteristic->lock);
+  if (hold)
+    characteristic->acquired++;
+  else if (characteristic->acquired > 0)
+    characteristic->acquired--;
+  g_mutex_unlock (&characteristic->lock);
+}
+
+/* ---- read ----------------------------------------------------------------- */
+
+static void
+read_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
+  g_autoptr(GVariant) value = NULL;
+  gsize len = 0;
+  const guint8 *data;
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  value = g_variant_get_child_value (reply, 0);
+  data = g_variant_get_fixed_array (value, &len, 1);
+  g_task_return_pointer (task, g_bytes_new (data, len), (GDestroyNotify) g_bytes_unref);
+}
+
+void
+bleio_characteristic_read_value_async (BleioCharacteristic *characteristic,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic));
+  task = g_task_new (characteristic, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_characteristic_read_value_async));
+  if (!bleio_characteristic_check_connected (characteristic, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  bleio_gatt_call_async (characteristic->client, characteristic->path,
+                         BLEIO_IFACE_CHARACTERISTIC, "ReadValue",
+                         g_variant_new ("(a{sv})", NULL), cancellable, read_cb,
+                         g_steal_pointer (&task));
+}
+
+GBytes *
+bleio_characteristic_read_value_finish (BleioCharacteristic  *characteristic,
+                                        GAsyncResult         *result,
+                                        GError              **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, characteristic), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+GBytes *
+bleio_characteristic_read_value (BleioCharacteristic  *characteristic,
+                                 GError              **error)
+{
+  BleioSync sync;
+  GBytes *value;
+
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), NULL);
+  bleio_sync_begin (&sync);
+  bleio_characteristic_read_value_async (characteristic, NULL, bleio_sync_callback, &sync);
+  value = bleio_characteristic_read_value_finish (characteristic, bleio_sync_wait (&sync), error);
+  bleio_sync_end (&sync);
+  return value;
+}
+
+/* ---- write ---------------------------------------------------------------- */
+
+static void
+write_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+bleio_characteristic_write_value_full_async (BleioCharacteristic *characteristic,
+                                             GBytes              *value,
+                                             BleioWriteType       type,
+                                             guint16              offset,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  GVariantBuilder options;
+  const char *type_name;
+  gsize len;
+  const guint8 *data;
+  guint mtu;
+
+  g_return_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic));
+  g_return_if_fail (value != NULL);
+  task = g_task_new (characteristic, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_characteristic_write_value_full_async));
+
+  data = g_bytes_get_data (value, &len);
+  if (type == BLEIO_WRITE_TYPE_DEFAULT)
+    type = (characteristic->properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE)
+           ? BLEIO_WRITE_TYPE_COMMAND : BLEIO_WRITE_TYPE_REQUEST;
+  switch (type)
+    {
+    case BLEIO_WRITE_TYPE_COMMAND:
+      type_name = "command";
+      break;
+    case BLEIO_WRITE_TYPE_RELIABLE:
+      type_name = "reliable";
+      break;
+    case BLEIO_WRITE_TYPE_REQUEST:
+    case BLEIO_WRITE_TYPE_DEFAULT:
+    default:
+      type_name = "request";
+      break;
+    }
+
+  if (!bleio_characteristic_check_connected (characteristic, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if ((gsize) offset + len > BLEIO_CHARACTERISTIC_MAX_LENGTH)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                               "Value too long: %" G_GSIZE_FORMAT " bytes at offset %u "
+                               "exceed the %d bytes an attribute can hold",
+                               len, offset, BLEIO_CHARACTERISTIC_MAX_LENGTH);
+      return;
+    }
+  mtu = bleio_characteristic_get_mtu (characteristic);
+  if (type == BLEIO_WRITE_TYPE_COMMAND && len > mtu - 3)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                               "Value too long for a write without response: %"
+                               G_GSIZE_FORMAT " bytes, the ATT MTU of %u allows %u",
+                               len, mtu, mtu - 3);
+      return;
+    }
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "type", g_variant_new_string (type_name));
+  if (offset > 0)
+    g_variant_builder_add (&options, "{sv}", "offset", g_variant_new_uint16 (offset));
+  bleio_gatt_call_async (characteristic->client, characteristic->path,
+                         BLEIO_IFACE_CHARACTERISTIC, "WriteValue",
+                         g_variant_new ("(@aya{sv})",
+                                        g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1),
+                                        &options),
+                         cancellable, write_cb, g_steal_pointer (&task));
+}
+
+void
+bleio_characteristic_write_value_async (BleioCharacteristic *characteristic,
+                                        GBytes              *value,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  bleio_characteristic_write_value_full_async (characteristic, value, BLEIO_WRITE_TYPE_DEFAULT,
+                                               0, cancellable, callback, user_data);
+}
+
+gboolean
+bleio_characteristic_write_value_finish (BleioCharacteristic  *characteristic,
+                                         GAsyncResult         *result,
+                                         GError              **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, characteristic), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+bleio_characteristic_write_value_full (BleioCharacteristic  *characteristic,
+                                       GBytes               *value,
+                                       BleioWriteType        type,
+                                       guint16               offset,
+                                       GError              **error)
+{
+  BleioSync sync;
+  gboolean ok;
+
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), FALSE);
+  bleio_sync_begin (&sync);
+  bleio_characteristic_write_value_full_async (characteristic, value, type, offset, NULL,
+                                               bleio_sync_callback, &sync);
+  ok = bleio_characteristic_write_value_finish (characteristic, bleio_sync_wait (&sync), error);
+  bleio_sync_end (&sync);
+  return ok;
+}
+
+gboolean
+bleio_characteristic_write_value (BleioCharacteristic  *characteristic,
+                                  GBytes               *value,
+                                  GError              **error)
+{
+  return bleio_characteristic_write_value_full (characteristic, value,
+                                                BLEIO_WRITE_TYPE_DEFAULT, 0, error);
+}
+
+/* ---- set_cccd ------------------------------------------------------------- */
+
+typedef struct {
+  gboolean enable;
+} CccdData;
+
+static void
+cccd_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioCharacteristic *self = g_task_get_source_object (task);
+  CccdData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
+
+  if (reply == NULL && data->enable &&
+      g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED) &&
+      bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_CHARACTERISTIC,
+                                "NotifyAcquired"))
+    {
+      /* "Notify acquired": notifications already flow to an acquired
+       * descriptor (a buffer); that is the state asked for. */
+      g_clear_error (&error);
+    }
+  else if (reply == NULL && !data->enable &&
+           g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH) &&
+           strstr (error->message, "No notify session") != NULL)
+    {
+      g_clear_error (&error);
+    }
+  if (error != NULL)
+    {
+      if (data->enable)
+        bleio_characteristic_hold_subscription (self, FALSE);
+      g_task_return_error (task, error);
+      return;
+    }
+  if (data->enable)
+    {
+      gboolean was_on;
+
+      g_mutex_lock (&self->lock);
+      was_on = self->cccd_on;
+      self->cccd_on = TRUE;
+      g_mutex_unlock (&self->lock);
+      if (was_on)
+        bleio_characteristic_hold_subscription (self, FALSE);
+    }
+  else
+    {
+      gboolean was_on;
+
+      g_mutex_lock (&self->lock);
+      was_on = self->cccd_on;
+      self->cccd_on = FALSE;
+      g_mutex_unlock (&self->lock);
+      if (was_on)
+        bleio_characteristic_hold_subscription (self, FALSE);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+bleio_characteristic_set_cccd_async (BleioCharacteristic *characteristic,
+                                     gboolean             notify,
+                                     gboolean             indicate,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  CccdData *data;
+  BleioCharacteristicProperties wanted = 0;
+
+  g_return_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic));
+  task = g_task_new (characteristic, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_characteristic_set_cccd_async));
+  data = g_new0 (CccdData, 1);
+  data->enable = notify || indicate;
+  g_task_set_task_data (task, data, g_free);
+
+  if (!bleio_characteristic_check_connected (characteristic, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (notify)
+    wanted |= BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY;
+  if (indicate)
+    wanted |= BLEIO_CHARACTERISTIC_PROPERTY_INDICATE;
+  if (data->enable && (characteristic->properties & wanted) == 0)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
+                               "Characteristic %s has no CCCD for this: it cannot %s",
+                               characteristic->path,
+                               notify && indicate ? "notify or indicate" : notify ? "notify" : "indicate");
+      return;
+    }
+  /* Subscribed first (the signal watch is up), asked second. */
+  if (data->enable)
+    bleio_characteristic_hold_subscription (characteristic, TRUE);
+  bleio_gatt_call_async (characteristic->client, characteristic->path,
+                         BLEIO_IFACE_CHARACTERISTIC,
+                         data->enable ? "StartNotify" : "StopNotify", NULL,
+                         cancellable, cccd_cb, g_steal_pointer (&task));
+}
+
+gboolean
+bleio_characteristic_set_cccd_finish (BleioCharacteristic  *characteristic,
+                                      GAsyncResult         *result,
+                                      GError              **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, characteristic), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+bleio_characteristic_set_cccd (BleioCharacteristic  *characteristic,
+                               gboolean              notify,
+                               gboolean              indicate,
+                               GError              **error)
+{
+  BleioSync sync;
+  gboolean ok;
+
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), FALSE);
+  bleio_sync_begin (&sync);
+  bleio_characteristic_set_cccd_async (characteristic, notify, indicate, NULL,
+                                       bleio_sync_callback, &sync);
+  ok = bleio_characteristic_set_cccd_finish (characteristic, bleio_sync_wait (&sync), error);
+  bleio_sync_end (&sync);
+  return ok;
+}
+
+/* ---- descriptors ----------------------------------------------------------- */
+
+static int
+desc_handle_compare (gconstpointer a,
+                     gconstpointer b)
+{
+  const char *pa = *(const char * const *) a;
+  const char *pb = *(const char * const *) b;
+
+  return (int) bleio_path_handle (pa, "desc") - (int) bleio_path_handle (pb, "desc");
+}
+
+GPtrArray *
+bleio_characteristic_dup_descriptors (BleioCharacteristic *characteristic)
+{
+  g_autoptr(GPtrArray) paths = NULL;
+  GPtrArray *descriptors;
+
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), NULL);
+  paths = bleio_client_list_paths (characteristic->client, BLEIO_IFACE_DESCRIPTOR,
+                                   characteristic->path);
+  g_ptr_array_sort (paths, desc_handle_compare);
+  descriptors = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_mutex_lock (&characteristic->lock);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      GWeakRef *weak = g_hash_table_lookup (characteristic->descriptors, path);
+      BleioDescriptor *descriptor = weak != NULL ? g_weak_ref_get (weak) : NULL;
+
+      if (strchr (path + strlen (characteristic->path) + 1, '/') != NULL)
+        continue;
+      if (descriptor == NULL)
+        {
+          descriptor = bleio_descriptor_new (characteristic, path);
+          g_hash_table_replace (characteristic->descriptors, g_strdup (path),
+                                bleio_weak_ref_new (descriptor));
+        }
+      g_ptr_array_add (descriptors, descriptor);
+    }
+  g_mutex_unlock (&characteristic->lock);
+  return descriptors;
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/* BleioDescriptor: a descriptor of a peer's characteristic. */
+#include "bleio-gatt-private.h"
+
+struct _BleioDescriptor {
+  GObject parent_instance;
+
+  BleioCharacteristic *characteristic;
+  char *path;
+  BleioUuid *uuid;
+  guint16 handle;
+};
+
+G_DEFINE_FINAL_TYPE (BleioDescriptor, bleio_descriptor, G_TYPE_OBJECT)
+
+static void
+bleio_descriptor_finalize (GObject *object)
+{
+  BleioDescriptor *self = BLEIO_DESCRIPTOR (object);
+
+  g_clear_object (&self->characteristic);
+  g_clear_pointer (&self->uuid, bleio_uuid_free);
+  g_free (self->path);
+  G_OBJECT_CLASS (bleio_descriptor_parent_class)->finalize (object);
+}
+
+static void
+bleio_descriptor_class_init (BleioDescriptorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = bleio_descriptor_finalize;
+}
+
+static void
+bleio_descriptor_init (BleioDescriptor *self)
+{
+}
+
+BleioDescriptor *
+bleio_descriptor_new (BleioCharacteristic *characteristic,
+                      const char          *path)
+{
+  BleioClient *client = bleio_characteristic_get_client (characteristic);
+  g_autofree char *uuid_str = bleio_client_dup_string (client, path, BLEIO_IFACE_DESCRIPTOR, "UUID");
+  BleioDescriptor *self = g_object_new (BLEIO_TYPE_DESCRIPTOR, NULL);
+
+  self->characteristic = g_object_ref (characteristic);
+  self->path = g_strdup (path);
+  self->handle = (guint16) bleio_path_handle (path, "desc");
+  if (uuid_str != NULL)
+    self->uuid = bleio_uuid_new_from_string (uuid_str, NULL);
+  if (self->uuid == NULL)
+    self->uuid = bleio_uuid_new_from_uuid16 (0);
+  return self;
+}
+
+const BleioUuid *
+bleio_descriptor_get_uuid (BleioDescriptor *descriptor)
+{
+  g_return_val_if_fail (BLEIO_IS_DESCRIPTOR (descriptor), NULL);
+  return descriptor->uuid;
+}
+
+guint16
+bleio_descriptor_get_handle (BleioDescriptor *descriptor)
+{
+  g_return_val_if_fail (BLEIO_IS_DESCRIPTOR (descriptor), 0);
+  return descriptor->handle;
+}
+
+BleioCharacteristic *
+bleio_descriptor_get_characteristic (BleioDescriptor *descriptor)
+{
+  g_return_val_if_fail (BLEIO_IS_DESCRIPTOR (descriptor), NULL);
+  return descriptor->characteristic;
+}
+
+const char *
+bleio_descriptor_get_object_path (BleioDescriptor *descriptor)
+{
+  g_return_val_if_fail (BLEIO_IS_DESCRIPTOR (descriptor), NULL);
+  return descriptor->path;
+}
+
+/* ---- read ----------------------------------------------------------------- */
+
+static void
+read_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
+  g_autoptr(GVariant) value = NULL;
+  gsize len = 0;
+  const guint8 *data;
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  value = g_variant_get_child_value (reply, 0);
+  data = g_variant_get_fixed_array (value, &len, 1);
+  g_task_return_pointer (task, g_bytes_new (data, len), (GDestroyNotify) g_bytes_unref);
+}
+
+void
+bleio_descriptor_read_value_async (BleioDescriptor     *descriptor,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (BLEIO_IS_DESCRIPTOR (descriptor));
+  task = g_task_new (descriptor, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_descriptor_read_value_async));
+  if (!bleio_characteristic_check_connected (descriptor->characteristic, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  bleio_gatt_call_async (bleio_characteristic_get_client (descriptor->characteristic),
+                         descriptor->path, BLEIO_IFACE_DESCRIPTOR, "ReadValue",
+                         g_variant_new ("(a{sv})", NULL), cancellable, read_cb,
+                         g_steal_pointer (&task));
+}
+
+GBytes *
+bleio_descriptor_read_value_finish (BleioDescriptor  *descriptor,
+                                    GAsyncResult     *result,
+                                    GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, descriptor), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+GBytes *
+bleio_descriptor_read_value (BleioDescriptor  *descriptor,
+                             GError          **error)
+{
+  BleioSync sync;
+  GBytes *value;
+
+  g_return_val_if_fail (BLEIO_IS_DESCRIPTOR (descriptor), NULL);
+  bleio_sync_begin (&sync);
+  bleio_descriptor_read_value_async (descriptor, NULL, bleio_sync_callback, &sync);
+  value = bleio_descriptor_read_value_finish (descriptor, bleio_sync_wait (&sync), error);
+  bleio_sync_end (&sync);
+  return value;
+}
+
+/* ---- write ---------------------------------------------------------------- */
+
+static void
+write_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioDescriptor *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
+
+  if (reply != NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (bleio_uuid_is_cccd (self->uuid) &&
+      g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED))
+    {
+      /* bluetoothd owns the CCCD and refuses client writes to it. */
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED,
+                               "BlueZ does not let clients write the CCCD (%s); "
+                               "use bleio_characteristic_set_cccd() to subscribe",
+                               error->message);
+      g_error_free (error);
+      return;
+    }
+  g_task_return_error (task, error);
+}
+
+void
+bleio_descriptor_write_value_async (BleioDescriptor     *descriptor,
+                                    GBytes              *value,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  gsize len;
+  const guint8 *data;
+
+  g_return_if_fail (BLEIO_IS_DESCRIPTOR (descriptor));
+  g_return_if_fail (value != NULL);
+  task = g_task_new (descriptor, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_descriptor_write_value_async));
+  if (!bleio_characteristic_check_connected (descriptor->characteristic, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  data = g_bytes_get_data (value, &len);
+  if (len > BLEIO_CHARACTERISTIC_MAX_LENGTH)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                               "Value too long: %" G_GSIZE_FORMAT " bytes exceed the %d "
+                               "bytes an attribute can hold",
+                               len, BLEIO_CHARACTERISTIC_MAX_LENGTH);
+      return;
+    }
+  bleio_gatt_call_async (bleio_characteristic_get_client (descriptor->characteristic),
+                         descriptor->path, BLEIO_IFACE_DESCRIPTOR, "WriteValue",
+                         g_variant_new ("(@aya{sv})",
+                                        g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1),
+                                        NULL),
+                         cancellable, write_cb, g_steal_pointer (&task));
+}
+
+gboolean
+bleio_descriptor_write_value_finish (BleioDescriptor  *descriptor,
+                                     GAsyncResult     *result,
+                                     GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, descriptor), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+bleio_descriptor_write_value (BleioDescriptor  *descriptor,
+                              GBytes           *value,
+                              GError          **error)
+{
+  BleioSync sync;
+  gboolean ok;
+
+  g_return_val_if_fail (BLEIO_IS_DESCRIPTOR (descriptor), FALSE);
+  bleio_sync_begin (&sync);
+  bleio_descriptor_write_value_async (descriptor, value, NULL, bleio_sync_callback, &sync);
+  ok = bleio_descriptor_write_value_finish (descriptor, bleio_sync_wait (&sync), error);
+  bleio_sync_end (&sync);
+  return ok;
+}

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-attribute operation queue and small GATT helpers.
+ *
+ * bluetoothd answers InProgress when a client starts a second read or
+ * write on an attribute whose first one has not finished (DESIGN §3 quirk
+ * 2). Every libbleio call on a GATT object path goes through a queue keyed
+ * by (bus, path): one call in flight, the rest wait in order. The queue is
+ * keyed by path rather than hung on an object so that two objects for the
+ * same attribute (from two discoveries) still share it.
+ */
+#include "bleio-gatt-private.h"
+
+#define RETRY_LIMIT 3
+#define RETRY_STEP_MSEC 50
+
+typedef struct {
+  guint ref_count;              /* under queues_lock */
+  char *key;
+  gboolean busy;                /* under queues_lock */
+  GQueue waiting;               /* GTask*, under queues_lock */
+} OpQueue;
+
+typedef struct {
+  BleioClient *client;
+  char *path;
+  char *interface;
+  char *method;
+  GVariant *parameters;
+  guint attempts;
+  OpQueue *queue;
+} Op;
+
+static GMutex queues_lock;
+static GHashTable *queues;      /* key -> OpQueue* */
+
+static OpQueue *
+queue_acquire (BleioClient *client,
+               const char  *path)
+{
+  g_autofree char *key = g_strdup_printf ("%p %s", (gpointer) client, path);
+  OpQueue *queue;
+
+  g_mutex_lock (&queues_lock);
+  if (queues == NULL)
+    queues = g_hash_table_new (g_str_hash, g_str_equal);
+  queue = g_hash_table_lookup (queues, key);
+  if (queue == NULL)
+    {
+      queue = g_new0 (OpQueue, 1);
+      queue->key = g_steal_pointer (&key);
+      g_queue_init (&queue->waiting);
+      g_hash_table_insert (queues, queue->key, queue);
+    }
+  queue->ref_count++;
+  g_mutex_unlock (&queues_lock);
+  return queue;
+}
+
+static void
+queue_release (OpQueue *queue)
+{
+  g_mutex_lock (&queues_lock);
+  if (--queue->ref_count > 0)
+    {
+      g_mutex_unlock (&queues_lock);
+      return;
+    }
+  g_hash_table_remove (queues, queue->key);
+  g_mutex_unlock (&queues_lock);
+  g_free (queue->key);
+  g_free (queue);
+}
+
+static void
+op_free (gpointer data)
+{
+  Op *op = data;
+
+  if (op->queue != NULL)
+    queue_release (op->queue);
+  bleio_client_unref (op->client);
+  g_free (op->path);
+  g_free (op->interface);
+  g_free (op->method);
+  g_clear_pointer (&op->parameters, g_variant_unref);
+  g_free (op);
+}
+
+static void op_start (GTask *task_in);
+
+static gboolean
+op_start_idle_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+  GMainContext *context = g_task_get_context (task);
+
+  /* The D-Bus reply must come back in the task's context. */
+  g_main_context_push_thread_default (context);
+  op_start (g_object_ref (task));
+  g_main_context_pop_thread_default (context);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_start (GTask *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  g_autoptr(GSource) idle = g_idle_source_new ();
+  GMainContext *context = g_task_get_context (task);
+
+  g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+  g_source_set_callback (idle, op_start_idle_cb, g_steal_pointer (&task), g_object_unref);
+  g_source_set_static_name (idle, "[bleio] gatt queue");
+  g_source_attach (idle, context);
+}
+
+/* The turn of @queue's current operation is over: start the next one. */
+static void
+queue_advance (OpQueue *queue)
+{
+  GTask *next;
+
+  g_mutex_lock (&queues_lock);
+  next = g_queue_pop_head (&queue->waiting);
+  if (next == NULL)
+    queue->busy = FALSE;
+  g_mutex_unlock (&queues_lock);
+  if (next != NULL)
+    schedule_start (next);
+}
+
+static void
+op_return (GTask    *task_in,
+           GVariant *reply,
+           GError   *error)
+{
+  g_autoptr(GTask) task = task_in;
+  Op *op = g_task_get_task_data (task);
+
+  queue_advance (op->queue);
+  if (reply == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
+}
+
+static void
+op_call_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Op *op = g_task_get_task_data (task);
+  GError *error = NULL;
+  GVariant *reply = bleio_client_call_finish (op->client, result, &error);
+
+  if (reply == NULL &&
+      g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_IN_PROGRESS) &&
+      op->attempts < RETRY_LIMIT &&
+      !g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      g_autoptr(GSource) timeout = g_timeout_source_new (RETRY_STEP_MSEC * op->attempts);
+
+      /* Someone else (another program) holds the attribute. */
+      g_debug ("%s %s: in progress elsewhere, retry %u", op->path, op->method, op->attempts);
+      g_clear_error (&error);
+      g_source_set_callback (timeout, op_start_idle_cb, g_object_ref (task), g_object_unref);
+      g_source_set_static_name (timeout, "[bleio] gatt retry");
+      g_source_attach (timeout, g_task_get_context (task));
+      return;
+    }
+  op_return (g_steal_pointer (&task), reply, error);
+}
+
+static void
+op_start (GTask *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  Op *op = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GError *error = NULL;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+    {
+      op_return (g_steal_pointer (&task), NULL, error);
+      return;
+    }
+  op->attempts++;
+  bleio_client_call (op->client, op->path, op->interface, op->method,
+                     op->parameters, -1, cancellable, op_call_cb,
+                     g_steal_pointer (&task));
+}
+
+void
+bleio_gatt_call_async (BleioClient         *client,
+                       const char          *path,
+                       const char          *interface,
+                       const char          *method,
+                       GVariant            *parameters,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  Op *op = g_new0 (Op, 1);
+  gboolean start;
+
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_gatt_call_async));
+  op->client = bleio_client_ref (client);
+  op->path = g_strdup (path);
+  op->interface = g_strdup (interface);
+  op->method = g_strdup (method);
+  op->parameters = parameters != NULL ? g_variant_ref_sink (parameters) : NULL;
+  op->queue = queue_acquire (client, path);
+  g_task_set_task_data (task, op, op_free);
+
+  g_mutex_lock (&queues_lock);
+  start = !op->queue->busy;
+  if (start)
+    op->queue->busy = TRUE;
+  else
+    g_queue_push_tail (&op->queue->waiting, g_object_ref (task));
+  g_mutex_unlock (&queues_lock);
+
+  if (start)
+    op_start (g_steal_pointer (&task));
+  else
+    g_debug ("%s %s: queued", path, method);
+}
+
+GVariant *
+bleio_gatt_call_finish (GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+BleioCharacteristicProperties
+bleio_characteristic_properties_from_flags (const char *const *flags)
+{
+  static const struct {
+    const char *name;
+    BleioCharacteristicProperties bit;
+  } table[] = {
+    { "broadcast", BLEIO_CHARACTERISTIC_PROPERTY_BROADCAST },
+    { "read", BLEIO_CHARACTERISTIC_PROPERTY_READ },
+    { "write-without-response", BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE },
+    { "write", BLEIO_CHARACTERISTIC_PROPERTY_WRITE },
+    { "notify", BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY },
+    { "indicate", BLEIO_CHARACTERISTIC_PROPERTY_INDICATE },
+  };
+  BleioCharacteristicProperties properties = BLEIO_CHARACTERISTIC_PROPERTY_NONE;
+
+  for (gsize i = 0; flags != NULL && flags[i] != NULL; i++)
+    for (gsize j = 0; j < G_N_ELEMENTS (table); j++)
+      if (g_str_equal (flags[i], table[j].name))
+        properties |= table[j].bit;
+  return properties;
+}
+
+gboolean
+bleio_uuid_is_cccd (const BleioUuid *uuid)
+{
+  return uuid != NULL && bleio_uuid_get_size (uuid) == 16 &&
+         bleio_uuid_get_uuid16 (uuid) == 0x2902;
+}

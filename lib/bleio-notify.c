@@ -1,0 +1,850 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Notifications for the buffers: an inbox (a thread-safe byte or packet
+ * FIFO with blocking reads) and a notifier that feeds it from BlueZ.
+ *
+ * The notifier works on the client's worker thread, so inboxes fill while
+ * the application blocks in a read with no main loop running. It takes
+ * AcquireNotify when the characteristic allows it: one notification per
+ * read() on a SOCK_SEQPACKET descriptor, where a zero-length read is a
+ * zero-length notification unless the peer hung up, and a hang-up means
+ * the link is gone (DESIGN §3 quirk 7). Otherwise it takes Value changes,
+ * only while the characteristic is subscribed (quirk 9).
+ */
+#define _GNU_SOURCE   /* POLLRDHUP */
+#include "bleio-gatt-private.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <gio/gunixfdlist.h>
+#include <glib-unix.h>
+
+/* Larger than any ATT payload (MTU 517 - 3); SEQPACKET keeps boundaries. */
+#define PACKET_MAX 1024
+/* Packets read per wake-up before giving the worker back. */
+#define READ_BURST 256
+
+/* ---- inbox ---------------------------------------------------------------- */
+
+struct _BleioInbox {
+  gint ref_count;
+  BleioInboxMode mode;
+  gsize capacity;
+
+  GMutex lock;
+  GCond cond;
+  guint8 *ring;                 /* BYTES */
+  gsize head;
+  gsize len;
+  GQueue packets;               /* PACKETS: GBytes* */
+  guint64 dropped;
+  gboolean lost;
+  gboolean closed;
+};
+
+BleioInbox *
+bleio_inbox_new (BleioInboxMode mode,
+                 gsize          capacity)
+{
+  BleioInbox *inbox = g_new0 (BleioInbox, 1);
+
+  inbox->ref_count = 1;
+  inbox->mode = mode;
+  inbox->capacity = MAX (capacity, 1);
+  g_mutex_init (&inbox->lock);
+  g_cond_init (&inbox->cond);
+  g_queue_init (&inbox->packets);
+  if (mode == BLEIO_INBOX_BYTES)
+    inbox->ring = g_malloc (inbox->capacity);
+  return inbox;
+}
+
+BleioInbox *
+bleio_inbox_ref (BleioInbox *inbox)
+{
+  g_atomic_int_inc (&inbox->ref_count);
+  return inbox;
+}
+
+void
+bleio_inbox_unref (BleioInbox *inbox)
+{
+  if (inbox == NULL || !g_atomic_int_dec_and_test (&inbox->ref_count))
+    return;
+  g_queue_clear_full (&inbox->packets, (GDestroyNotify) g_bytes_unref);
+  g_free (inbox->ring);
+  g_mutex_clear (&inbox->lock);
+  g_cond_clear (&inbox->cond);
+  g_free (inbox);
+}
+
+void
+bleio_inbox_push (BleioInbox   *inbox,
+                  const guint8 *data,
+                  gsize         len)
+{
+  g_mutex_lock (&inbox->lock);
+  if (inbox->lost || inbox->closed)
+    {
+      g_mutex_unlock (&inbox->lock);
+      return;
+    }
+  if (inbox->mode == BLEIO_INBOX_BYTES)
+    {
+      gsize room = inbox->capacity - inbox->len;
+      gsize take = MIN (room, len);
+
+      /* As _bleio: what does not fit is dropped. */
+      for (gsize i = 0; i < take; i++)
+        inbox->ring[(inbox->head + inbox->len + i) % inbox->capacity] = data[i];
+      inbox->len += take;
+      inbox->dropped += len - take;
+    }
+  else
+    {
+      if (g_queue_get_length (&inbox->packets) >= inbox->capacity)
+        {
+          g_bytes_unref (g_queue_pop_head (&inbox->packets));
+          inbox->dropped++;
+        }
+      g_queue_push_tail (&inbox->packets, g_bytes_new (data, len));
+    }
+  g_cond_broadcast (&inbox->cond);
+  g_mutex_unlock (&inbox->lock);
+}
+
+void
+bleio_inbox_set_lost (BleioInbox *inbox)
+{
+  g_mutex_lock (&inbox->lock);
+  inbox->lost = TRUE;
+  g_cond_broadcast (&inbox->cond);
+  g_mutex_unlock (&inbox->lock);
+}
+
+void
+bleio_inbox_close (BleioInbox *inbox)
+{
+  g_mutex_lock (&inbox->lock);
+  inbox->closed = TRUE;
+  g_cond_broadcast (&inbox->cond);
+  g_mutex_unlock (&inbox->lock);
+}
+
+gboolean
+bleio_inbox_is_lost (BleioInbox *inbox)
+{
+  gboolean lost;
+
+  g_mutex_lock (&inbox->lock);
+  lost = inbox->lost;
+  g_mutex_unlock (&inbox->lock);
+  return lost;
+}
+
+gboolean
+bleio_inbox_is_closed (BleioInbox *inbox)
+{
+  gboolean closed;
+
+  g_mutex_lock (&inbox->lock);
+  closed = inbox->closed;
+  g_mutex_unlock (&inbox->lock);
+  return closed;
+}
+
+gsize
+bleio_inbox_get_waiting (BleioInbox *inbox)
+{
+  gsize waiting;
+
+  g_mutex_lock (&inbox->lock);
+  waiting = inbox->mode == BLEIO_INBOX_BYTES ? inbox->len : g_queue_get_length (&inbox->packets);
+  g_mutex_unlock (&inbox->lock);
+  return waiting;
+}
+
+guint64
+bleio_inbox_get_dropped (BleioInbox *inbox)
+{
+  guint64 dropped;
+
+  g_mutex_lock (&inbox->lock);
+  dropped = inbox->dropped;
+  g_mutex_unlock (&inbox->lock);
+  return dropped;
+}
+
+void
+bleio_inbox_count_dropped (BleioInbox *inbox,
+                           guint64     count)
+{
+  g_mutex_lock (&inbox->lock);
+  inbox->dropped += count;
+  g_mutex_unlock (&inbox->lock);
+}
+
+void
+bleio_inbox_clear (BleioInbox *inbox)
+{
+  g_mutex_lock (&inbox->lock);
+  inbox->head = 0;
+  inbox->len = 0;
+  g_queue_clear_full (&inbox->packets, (GDestroyNotify) g_bytes_unref);
+  g_queue_init (&inbox->packets);
+  g_mutex_unlock (&inbox->lock);
+}
+
+static gboolean
+closed_error (GError **error)
+{
+  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                       "Object has been deinitialized and can no longer be used");
+  return FALSE;
+}
+
+static gboolean
+lost_error (GError **error)
+{
+  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+                       "Connection has been disconnected and can no longer be used. "
+                       "Create a new connection.");
+  return FALSE;
+}
+
+/* Under the lock: how many bytes up to and including the first newline
+ * among the first @max, or 0 when there is none. */
+static gsize
+line_length (BleioInbox *inbox,
+             gsize       max)
+{
+  gsize n = MIN (inbox->len, max);
+
+  for (gsize i = 0; i < n; i++)
+    if (inbox->ring[(inbox->head + i) % inbox->capacity] == '\n')
+      return i + 1;
+  return 0;
+}
+
+gssize
+bleio_inbox_read_bytes (BleioInbox  *inbox,
+                        guint8      *dest,
+                        gsize        max,
+                        gsize        want,
+                        gboolean     line,
+                        gint64       end_time,
+                        GError     **error)
+{
+  gsize n = 0;
+
+  want = MIN (MIN (want, max), inbox->capacity);
+  g_mutex_lock (&inbox->lock);
+  for (;;)
+    {
+      if (inbox->closed)
+        {
+          g_mutex_unlock (&inbox->lock);
+          closed_error (error);
+          return -1;
+        }
+      if (line)
+        {
+          n = line_length (inbox, max);
+          if (n == 0 && (inbox->len >= max || inbox->len >= inbox->capacity))
+            n = MIN (inbox->len, max);
+          if (n > 0)
+            break;
+        }
+      else if (inbox->len >= want && inbox->len > 0)
+        break;
+      if (inbox->lost)
+        break;
+      if (!g_cond_wait_until (&inbox->cond, &inbox->lock, end_time))
+        break;
+    }
+  if (n == 0)
+    n = MIN (inbox->len, max);
+  if (n == 0 && inbox->lost)
+    {
+      g_mutex_unlock (&inbox->lock);
+      lost_error (error);
+      return -1;
+    }
+  for (gsize i = 0; i < n; i++)
+    dest[i] = inbox->ring[(inbox->head + i) % inbox->capacity];
+  inbox->head = (inbox->head + n) % inbox->capacity;
+  inbox->len -= n;
+  g_mutex_unlock (&inbox->lock);
+  return (gssize) n;
+}
+
+GBytes *
+bleio_inbox_pop_packet (BleioInbox  *inbox,
+                        GError     **error)
+{
+  GBytes *packet;
+
+  g_mutex_lock (&inbox->lock);
+  if (inbox->closed)
+    {
+      g_mutex_unlock (&inbox->lock);
+      closed_error (error);
+      return NULL;
+    }
+  packet = g_queue_pop_head (&inbox->packets);
+  if (packet == NULL && inbox->lost)
+    {
+      g_mutex_unlock (&inbox->lock);
+      lost_error (error);
+      return NULL;
+    }
+  g_mutex_unlock (&inbox->lock);
+  return packet;
+}
+
+/* ---- notifier --------------------------------------------------------------- */
+
+struct _BleioNotifier {
+  gint ref_count;
+  BleioCharacteristic *characteristic;
+  BleioClient *client;
+  BleioInbox *inbox;
+  char *path;
+  char *device_path;
+
+  /* Set before the start task returns, read on the worker. */
+  gint acquired;
+  gint subscribed;
+  gint stopped;
+  guint mtu;
+
+  /* Worker only (after start). */
+  int fd;
+  GSource *fd_source;
+  guint watch_id;
+};
+
+static BleioNotifier *
+notifier_ref (BleioNotifier *notifier)
+{
+  g_atomic_int_inc (&notifier->ref_count);
+  return notifier;
+}
+
+static void
+notifier_unref (gpointer data)
+{
+  BleioNotifier *notifier = data;
+
+  if (notifier == NULL || !g_atomic_int_dec_and_test (&notifier->ref_count))
+    return;
+  if (notifier->fd >= 0)
+    close (notifier->fd);
+  bleio_inbox_unref (notifier->inbox);
+  bleio_client_unref (notifier->client);
+  g_object_unref (notifier->characteristic);
+  g_free (notifier->path);
+  g_free (notifier->device_path);
+  g_free (notifier);
+}
+
+/* Worker. */
+static void
+notifier_drop_fd (BleioNotifier *notifier)
+{
+  if (notifier->fd_source != NULL)
+    {
+      g_source_destroy (notifier->fd_source);
+      g_clear_pointer (&notifier->fd_source, g_source_unref);
+    }
+  if (notifier->fd >= 0)
+    {
+      close (notifier->fd);
+      notifier->fd = -1;
+    }
+}
+
+/* Worker. */
+static void
+notifier_lost (BleioNotifier *notifier,
+               const char    *why)
+{
+  if (!bleio_inbox_is_lost (notifier->inbox))
+    g_debug ("notifications of %s lost: %s", notifier->path, why);
+  bleio_inbox_set_lost (notifier->inbox);
+}
+
+static void
+notifier_take (BleioNotifier *notifier,
+               const guint8  *data,
+               gsize          len)
+{
+  bleio_inbox_push (notifier->inbox, data, len);
+  bleio_characteristic_deliver (notifier->characteristic, data, len);
+}
+
+/* Worker: the peer hung up once poll says so. */
+static gboolean
+fd_hung_up (int fd)
+{
+  struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+  if (poll (&pfd, 1, 0) < 0)
+    return FALSE;
+  return (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
+}
+
+static gboolean
+fd_ready_cb (int          fd,
+             GIOCondition condition,
+             gpointer     user_data)
+{
+  BleioNotifier *notifier = user_data;
+  guint8 buf[PACKET_MAX];
+
+  if (g_atomic_int_get (&notifier->stopped))
+    return G_SOURCE_CONTINUE;   /* the teardown removes us */
+  for (guint i = 0; i < READ_BURST; i++)
+    {
+      ssize_t n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        {
+          if (condition & (G_IO_HUP | G_IO_ERR))
+            break;
+          return G_SOURCE_CONTINUE;
+        }
+      if (n < 0)
+        break;
+      /* SEQPACKET: 0 is an empty notification, or end of file when the
+       * other side is gone. */
+      if (n == 0 && fd_hung_up (fd))
+        break;
+      notifier_take (notifier, buf, (gsize) n);
+    }
+  if (!(condition & (G_IO_HUP | G_IO_ERR)) && !fd_hung_up (fd))
+    return G_SOURCE_CONTINUE;   /* more than a burst was waiting */
+
+  notifier_lost (notifier, "the notification descriptor hung up");
+  g_clear_pointer (&notifier->fd_source, g_source_unref);
+  close (notifier->fd);
+  notifier->fd = -1;
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker. */
+static void
+on_notifier_event (BleioClient            *client,
+                   const BleioClientEvent *event,
+                   gpointer                user_data)
+{
+  BleioNotifier *notifier = user_data;
+  gboolean connected = TRUE;
+
+  if (g_atomic_int_get (&notifier->stopped))
+    return;
+  switch (event->kind)
+    {
+    case BLEIO_CLIENT_EVENT_OWNER:
+      if (!event->has_owner)
+        notifier_lost (notifier, "bluetoothd left the bus");
+      break;
+    case BLEIO_CLIENT_EVENT_REMOVED:
+      if ((g_str_equal (event->path, notifier->device_path) &&
+           g_str_equal (event->interface, BLEIO_IFACE_DEVICE)) ||
+          (g_str_equal (event->path, notifier->path) &&
+           g_str_equal (event->interface, BLEIO_IFACE_CHARACTERISTIC)))
+        notifier_lost (notifier, "the object went away");
+      break;
+    case BLEIO_CLIENT_EVENT_CHANGED:
+      if (g_str_equal (event->path, notifier->device_path) &&
+          g_str_equal (event->interface, BLEIO_IFACE_DEVICE) &&
+          g_variant_lookup (event->changed, "Connected", "b", &connected) && !connected)
+        {
+          notifier_lost (notifier, "the device disconnected");
+        }
+      else if (g_str_equal (event->path, notifier->path) &&
+               g_str_equal (event->interface, BLEIO_IFACE_CHARACTERISTIC) &&
+               !g_atomic_int_get (&notifier->acquired))
+        {
+          g_autoptr(GVariant) value = g_variant_lookup_value (event->changed, "Value",
+                                                              G_VARIANT_TYPE_BYTESTRING);
+          gsize len = 0;
+          const guint8 *data;
+
+          if (value == NULL)
+            break;
+          /* Notifications only: a Value change while nothing is
+           * subscribed comes from somebody's read. */
+          if (!g_atomic_int_get (&notifier->subscribed) &&
+              !bleio_client_get_boolean (client, notifier->path,
+                                         BLEIO_IFACE_CHARACTERISTIC, "Notifying"))
+            break;
+          data = g_variant_get_fixed_array (value, &len, 1);
+          bleio_inbox_push (notifier->inbox, data, len);
+        }
+      break;
+    case BLEIO_CLIENT_EVENT_ADDED:
+    default:
+      break;
+    }
+}
+
+static gboolean
+notifier_teardown_cb (gpointer user_data)
+{
+  BleioNotifier *notifier = user_data;
+
+  bleio_client_unwatch (notifier->client, notifier->watch_id);
+  notifier->watch_id = 0;
+  notifier_drop_fd (notifier);
+  return G_SOURCE_REMOVE;
+}
+
+void
+bleio_notifier_stop (BleioNotifier *notifier)
+{
+  if (notifier == NULL || !g_atomic_int_compare_and_exchange (&notifier->stopped, 0, 1))
+    return;
+  if (g_atomic_int_get (&notifier->subscribed))
+    {
+      bleio_characteristic_hold_subscription (notifier->characteristic, FALSE);
+      /* The application's own set_cccd() keeps its subscription. */
+      if (!bleio_characteristic_is_subscribed (notifier->characteristic) &&
+          bleio_client_has_owner (notifier->client))
+        bleio_client_call (notifier->client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,
+                           "StopNotify", NULL, -1, NULL, NULL, NULL);
+    }
+  if (g_atomic_int_get (&notifier->acquired))
+    bleio_characteristic_hold_acquired (notifier->characteristic, FALSE);
+  g_main_context_invoke_full (bleio_client_get_worker_context (notifier->client),
+                              G_PRIORITY_DEFAULT, notifier_teardown_cb,
+                              notifier_ref (notifier), notifier_unref);
+}
+
+void
+bleio_notifier_unref (BleioNotifier *notifier)
+{
+  notifier_unref (notifier);
+}
+
+gboolean
+bleio_notifier_is_acquired (BleioNotifier *notifier)
+{
+  return g_atomic_int_get (&notifier->acquired);
+}
+
+guint
+bleio_notifier_get_mtu (BleioNotifier *notifier)
+{
+  return notifier->mtu;
+}
+
+/* Worker: the descriptor is watched from here on. */
+static gboolean
+attach_fd_cb (gpointer user_data)
+{
+  BleioNotifier *notifier = user_data;
+
+  if (g_atomic_int_get (&notifier->stopped) || notifier->fd < 0)
+    return G_SOURCE_REMOVE;
+  notifier->fd_source = g_unix_fd_source_new (notifier->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+  g_source_set_callback (notifier->fd_source, G_SOURCE_FUNC (fd_ready_cb),
+                         notifier_ref (notifier), notifier_unref);
+  g_source_set_static_name (notifier->fd_source, "[bleio] notify fd");
+  g_source_attach (notifier->fd_source, bleio_client_get_worker_context (notifier->client));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_return (GTask *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  BleioNotifier *notifier = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!bleio_characteristic_check_connected (notifier->characteristic, &error))
+    {
+      bleio_notifier_stop (notifier);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, notifier_ref (notifier), notifier_unref);
+}
+
+static void
+start_fail (GTask  *task_in,
+            GError *error)
+{
+  g_autoptr(GTask) task = task_in;
+  BleioNotifier *notifier = g_task_get_task_data (task);
+
+  bleio_notifier_stop (notifier);
+  g_task_return_error (task, error);
+}
+
+static void
+start_notify_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
+
+  if (reply == NULL)
+    {
+      start_fail (g_steal_pointer (&task), error);
+      return;
+    }
+  start_return (g_steal_pointer (&task));
+}
+
+static void
+start_fallback (GTask *task_in,
+                gboolean subscribe)
+{
+  g_autoptr(GTask) task = task_in;
+  BleioNotifier *notifier = g_task_get_task_data (task);
+
+  if (!subscribe)
+    {
+      start_return (g_steal_pointer (&task));
+      return;
+    }
+  g_atomic_int_set (&notifier->subscribed, 1);
+  bleio_characteristic_hold_subscription (notifier->characteristic, TRUE);
+  bleio_gatt_call_async (notifier->client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,
+                         "StartNotify", NULL, g_task_get_cancellable (task),
+                         start_notify_cb, g_steal_pointer (&task));
+}
+
+typedef struct {
+  GTask *task;
+  gboolean subscribe;
+} AcquireNotifyData;
+
+static void
+acquire_notify_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  AcquireNotifyData *data = user_data;
+  g_autoptr(GTask) task = data->task;
+  gboolean subscribe = data->subscribe;
+  BleioNotifier *notifier = g_task_get_task_data (task);
+  g_autoptr(GUnixFDList) fds = NULL;
+  GError *local = NULL;
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  gint32 index = -1;
+  guint16 mtu = 0;
+  int fd;
+
+  g_free (data);
+  reply = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source),
+                                                           &fds, result, &local);
+  if (reply == NULL)
+    {
+      bleio_propagate_dbus_error (&error, local);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+          g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION))
+        {
+          start_fail (g_steal_pointer (&task), error);
+          return;
+        }
+      /* Refused (not allowed, or StartNotify already holds it): take the
+       * Value signals instead. */
+      g_debug ("AcquireNotify on %s refused (%s): using Value signals",
+               notifier->path, error->message);
+      g_error_free (error);
+      start_fallback (g_steal_pointer (&task), subscribe);
+      return;
+    }
+  g_variant_get (reply, "(hq)", &index, &mtu);
+  fd = fds != NULL ? g_unix_fd_list_get (fds, index, &local) : -1;
+  if (fd < 0)
+    {
+      if (local != NULL)
+        g_error_free (local);
+      start_fallback (g_steal_pointer (&task), subscribe);
+      return;
+    }
+  g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+  notifier->fd = fd;
+  notifier->mtu = mtu;
+  bleio_characteristic_note_mtu (notifier->characteristic, mtu);
+  g_atomic_int_set (&notifier->acquired, 1);
+  bleio_characteristic_hold_acquired (notifier->characteristic, TRUE);
+  g_main_context_invoke_full (bleio_client_get_worker_context (notifier->client),
+                              G_PRIORITY_DEFAULT, attach_fd_cb,
+                              notifier_ref (notifier), notifier_unref);
+  start_return (g_steal_pointer (&task));
+}
+
+void
+bleio_notifier_start_async (BleioCharacteristic *characteristic,
+                            BleioInbox          *inbox,
+                            gboolean             subscribe,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  BleioNotifier *notifier = g_new0 (BleioNotifier, 1);
+  BleioCharacteristicProperties properties = bleio_characteristic_get_properties (characteristic);
+  GError *error = NULL;
+
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_notifier_start_async));
+  notifier->ref_count = 1;
+  notifier->fd = -1;
+  notifier->characteristic = g_object_ref (characteristic);
+  notifier->client = bleio_client_ref (bleio_characteristic_get_client (characteristic));
+  notifier->inbox = bleio_inbox_ref (inbox);
+  notifier->path = g_strdup (bleio_characteristic_get_object_path (characteristic));
+  notifier->device_path = g_strdup (bleio_characteristic_get_device_path (characteristic));
+  g_task_set_task_data (task, notifier, notifier_unref);
+
+  if (!bleio_characteristic_check_connected (characteristic, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!(properties & (BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY | BLEIO_CHARACTERISTIC_PROPERTY_INDICATE)))
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                               "Characteristic %s can neither notify nor indicate",
+                               notifier->path);
+      return;
+    }
+
+  /* Watch first (link loss, Value changes), subscribe second. */
+  notifier->watch_id = bleio_client_watch (notifier->client, NULL, on_notifier_event,
+                                           notifier_ref (notifier), notifier_unref);
+  if (bleio_characteristic_can_acquire (characteristic, FALSE))
+    {
+      AcquireNotifyData *data = g_new0 (AcquireNotifyData, 1);
+
+      data->task = g_steal_pointer (&task);
+      data->subscribe = subscribe;
+      g_dbus_connection_call_with_unix_fd_list (bleio_client_get_connection (notifier->client),
+                                                BLEIO_BLUEZ_NAME, notifier->path,
+                                                BLEIO_IFACE_CHARACTERISTIC, "AcquireNotify",
+                                                g_variant_new ("(a{sv})", NULL),
+                                                G_VARIANT_TYPE ("(hq)"),
+                                                G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
+                                                cancellable, acquire_notify_cb, data);
+      return;
+    }
+  start_fallback (g_steal_pointer (&task), subscribe);
+}
+
+BleioNotifier *
+bleio_notifier_start_finish (GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- AcquireWrite ------------------------------------------------------------ */
+
+typedef struct {
+  int fd;
+  guint16 mtu;
+} AcquiredWrite;
+
+static void
+acquired_write_free (gpointer data)
+{
+  AcquiredWrite *acquired = data;
+
+  if (acquired->fd >= 0)
+    close (acquired->fd);
+  g_free (acquired);
+}
+
+static void
+acquire_write_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  GError *local = NULL;
+  GError *error = NULL;
+  AcquiredWrite *acquired;
+  gint32 index = -1;
+  guint16 mtu = 0;
+
+  reply = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source),
+                                                           &fds, result, &local);
+  if (reply == NULL)
+    {
+      bleio_propagate_dbus_error (&error, local);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_variant_get (reply, "(hq)", &index, &mtu);
+  acquired = g_new0 (AcquiredWrite, 1);
+  acquired->mtu = mtu;
+  acquired->fd = fds != NULL ? g_unix_fd_list_get (fds, index, &local) : -1;
+  if (acquired->fd < 0)
+    {
+      acquired_write_free (acquired);
+      if (local == NULL)
+        local = g_error_new_literal (BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
+                                     "AcquireWrite gave no file descriptor");
+      g_task_return_error (task, local);
+      return;
+    }
+  g_unix_set_fd_nonblocking (acquired->fd, TRUE, NULL);
+  g_task_return_pointer (task, acquired, acquired_write_free);
+}
+
+void
+bleio_acquire_write_async (BleioCharacteristic *characteristic,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  BleioClient *client = bleio_characteristic_get_client (characteristic);
+
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_acquire_write_async));
+  g_dbus_connection_call_with_unix_fd_list (bleio_client_get_connection (client),
+                                            BLEIO_BLUEZ_NAME,
+                                            bleio_characteristic_get_object_path (characteristic),
+                                            BLEIO_IFACE_CHARACTERISTIC, "AcquireWrite",
+                                            g_variant_new ("(a{sv})", NULL),
+                                            G_VARIANT_TYPE ("(hq)"),
+                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
+                                            cancellable, acquire_write_cb,
+                                            g_steal_pointer (&task));
+}
+
+int
+bleio_acquire_write_finish (GAsyncResult  *result,
+                            guint16       *mtu,
+                            GError       **error)
+{
+  AcquiredWrite *acquired;
+  int fd;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), -1);
+  acquired = g_task_propagate_pointer (G_TASK (result), error);
+  if (acquired == NULL)
+    return -1;
+  fd = acquired->fd;
+  acquired->fd = -1;
+  if (mtu != NULL)
+    *mtu = acquired->mtu;
+  acquired_write_free (acquired);
+  return fd;
+}

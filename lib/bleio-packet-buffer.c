@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: MIT */
+/* BleioPacketBuffer: whole packets in (notifications) and out (writes). */
+#include "bleio-gatt-private.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* How long a write waits for room in the AcquireWrite socket. */
+#define WRITE_WAIT_MSEC 5000
+
+struct _BleioPacketBuffer {
+  GObject parent_instance;
+
+  BleioCharacteristic *characteristic;
+  BleioInbox *inbox;
+  BleioNotifier *notifier;      /* NULL when it can neither notify nor indicate */
+  gsize buffer_size;
+  gsize max_packet_size;
+  gboolean can_write;
+  int write_fd;                 /* AcquireWrite, or -1 */
+  guint write_mtu;
+
+  GMutex lock;
+  gboolean deinited;
+  gboolean write_lost;
+};
+
+G_DEFINE_FINAL_TYPE (BleioPacketBuffer, bleio_packet_buffer, G_TYPE_OBJECT)
+
+static void
+bleio_packet_buffer_finalize (GObject *object)
+{
+  BleioPacketBuffer *self = BLEIO_PACKET_BUFFER (object);
+
+  bleio_packet_buffer_deinit (self);
+  g_clear_pointer (&self->notifier, bleio_notifier_unref);
+  g_clear_pointer (&self->inbox, bleio_inbox_unref);
+  g_clear_object (&self->characteristic);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (bleio_packet_buffer_parent_class)->finalize (object);
+}
+
+static void
+bleio_packet_buffer_class_init (BleioPacketBufferClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = bleio_packet_buffer_finalize;
+}
+
+static void
+bleio_packet_buffer_init (BleioPacketBuffer *self)
+{
+  g_mutex_init (&self->lock);
+  self->write_fd = -1;
+}
+
+/* ---- construction ------------------------------------------------------- */
+
+typedef struct {
+  BleioCharacteristic *characteristic;
+  BleioInbox *inbox;
+  BleioNotifier *notifier;
+  gsize buffer_size;
+  gsize max_packet_size;
+  gboolean can_write;
+  int write_fd;
+  guint16 write_mtu;
+} NewData;
+
+static void
+new_data_free (gpointer data)
+{
+  NewData *new_data = data;
+
+  if (new_data->notifier != NULL)
+    {
+      bleio_notifier_stop (new_data->notifier);
+      bleio_notifier_unref (new_data->notifier);
+    }
+  if (new_data->write_fd >= 0)
+    close (new_data->write_fd);
+  g_object_unref (new_data->characteristic);
+  bleio_inbox_unref (new_data->inbox);
+  g_free (new_data);
+}
+
+static void
+new_return (GTask *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  NewData *data = g_task_get_task_data (task);
+  BleioPacketBuffer *self = g_object_new (BLEIO_TYPE_PACKET_BUFFER, NULL);
+
+  self->characteristic = g_object_ref (data->characteristic);
+  self->inbox = bleio_inbox_ref (data->inbox);
+  self->notifier = g_steal_pointer (&data->notifier);
+  self->buffer_size = data->buffer_size;
+  self->max_packet_size = data->max_packet_size;
+  self->can_write = data->can_write;
+  self->write_fd = data->write_fd;
+  self->write_mtu = data->write_mtu;
+  data->write_fd = -1;
+  g_task_return_pointer (task, self, g_object_unref);
+}
+
+static void
+acquire_write_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NewData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  data->write_fd = bleio_acquire_write_finish (result, &data->write_mtu, &error);
+  if (data->write_fd >= 0)
+    {
+      bleio_characteristic_note_mtu (data->characteristic, data->write_mtu);
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+           g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  else
+    {
+      g_debug ("AcquireWrite on %s refused (%s): using WriteValue",
+               bleio_characteristic_get_object_path (data->characteristic), error->message);
+    }
+  new_return (g_steal_pointer (&task));
+}
+
+static void
+setup_write (GTask *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  NewData *data = g_task_get_task_data (task);
+
+  if (bleio_characteristic_can_acquire (data->characteristic, TRUE))
+    {
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      bleio_acquire_write_async (data->characteristic, cancellable, acquire_write_cb,
+                                 g_steal_pointer (&task));
+      return;
+    }
+  new_return (g_steal_pointer (&task));
+}
+
+static void
+notifier_started_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NewData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  data->notifier = bleio_notifier_start_finish (result, &error);
+  if (data->notifier == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  setup_write (g_steal_pointer (&task));
+}
+
+void
+bleio_packet_buffer_new_async (BleioCharacteristic *characteristic,
+                               gsize                buffer_size,
+                               gsize                max_packet_size,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  BleioCharacteristicProperties properties;
+  GError *error = NULL;
+  NewData *data;
+
+  g_return_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic));
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_packet_buffer_new_async));
+  data = g_new0 (NewData, 1);
+  data->characteristic = g_object_ref (characteristic);
+  data->buffer_size = MAX (buffer_size, 1);
+  data->max_packet_size = max_packet_size;
+  data->write_fd = -1;
+  data->inbox = bleio_inbox_new (BLEIO_INBOX_PACKETS, data->buffer_size);
+  g_task_set_task_data (task, data, new_data_free);
+
+  properties = bleio_characteristic_get_properties (characteristic);
+  data->can_write = (properties & (BLEIO_CHARACTERISTIC_PROPERTY_WRITE |
+                                   BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE)) != 0;
+  if (!bleio_characteristic_check_connected (characteristic, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (properties & (BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY | BLEIO_CHARACTERISTIC_PROPERTY_INDICATE))
+    {
+      bleio_notifier_start_async (characteristic, data->inbox, TRUE, cancellable,
+                                  notifier_started_cb, g_steal_pointer (&task));
+      return;
+    }
+  if (!data->can_write)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                               "Characteristic %s can neither notify, indicate nor be written",
+                               bleio_characteristic_get_object_path (characteristic));
+      return;
+    }
+  setup_write (g_steal_pointer (&task));
+}
+
+BleioPacketBuffer *
+bleio_packet_buffer_new_finish (GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+BleioPacketBuffer *
+bleio_packet_buffer_new (BleioCharacteristic  *characteristic,
+                         gsize                 buffer_size,
+                         gsize                 max_packet_size,
+                         GError              **error)
+{
+  BleioSync sync;
+  BleioPacketBuffer *buffer;
+
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), NULL);
+  bleio_sync_begin (&sync);
+  bleio_packet_buffer_new_async (characteristic, buffer_size, max_packet_size, NULL,
+                                 bleio_sync_callback, &sync);
+  buffer = bleio_packet_buffer_new_finish (bleio_sync_wait (&sync), error);
+  bleio_sync_end (&sync);
+  return buffer;
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+GBytes *
+bleio_packet_buffer_read_packet (BleioPacketBuffer  *buffer,
+                                 GError            **error)
+{
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), NULL);
+  return bleio_inbox_pop_packet (buffer->inbox, error);
+}
+
+gssize
+bleio_packet_buffer_readinto (BleioPacketBuffer  *buffer,
+                              guint8             *data,
+                              gsize               length,
+                              GError            **error)
+{
+  GError *local = NULL;
+  g_autoptr(GBytes) packet = NULL;
+  gsize size;
+
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), -1);
+  g_return_val_if_fail (data != NULL || length == 0, -1);
+  packet = bleio_inbox_pop_packet (buffer->inbox, &local);
+  if (packet == NULL)
+    {
+      if (local == NULL)
+        return 0;
+      g_propagate_error (error, local);
+      return -1;
+    }
+  size = g_bytes_get_size (packet);
+  if (size > length)
+    {
+      bleio_inbox_count_dropped (buffer->inbox, 1);
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                   "Buffer too short by %" G_GSIZE_FORMAT " bytes", size - length);
+      return -1;
+    }
+  if (size > 0)
+    memcpy (data, g_bytes_get_data (packet, NULL), size);
+  return (gssize) size;
+}
+
+/* ---- lengths -------------------------------------------------------------- */
+
+static gsize
+bound (BleioPacketBuffer *self,
+       guint              mtu)
+{
+  gsize length = mtu > 3 ? mtu - 3 : 0;
+
+  if (self->max_packet_size > 0)
+    length = MIN (length, self->max_packet_size);
+  return length;
+}
+
+gsize
+bleio_packet_buffer_get_incoming_packet_length (BleioPacketBuffer *buffer)
+{
+  guint mtu;
+
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), 0);
+  if (buffer->notifier == NULL)
+    return 0;
+  mtu = bleio_notifier_get_mtu (buffer->notifier);
+  if (mtu < BLEIO_ATT_DEFAULT_MTU)
+    mtu = bleio_characteristic_get_mtu (buffer->characteristic);
+  return bound (buffer, mtu);
+}
+
+gsize
+bleio_packet_buffer_get_outgoing_packet_length (BleioPacketBuffer *buffer)
+{
+  guint mtu;
+
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), 0);
+  if (!buffer->can_write)
+    return 0;
+  mtu = buffer->write_fd >= 0 ? buffer->write_mtu : 0;
+  if (mtu < BLEIO_ATT_DEFAULT_MTU)
+    mtu = bleio_characteristic_get_mtu (buffer->characteristic);
+  return bound (buffer, mtu);
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+static void
+write_value_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
+
+  if (reply == NULL && g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION))
+    {
+      /* _bleio: nothing queued when not connected. */
+      g_error_free (error);
+      g_task_return_int (task, 0);
+      return;
+    }
+  if (reply == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_int (task, GPOINTER_TO_SIZE (g_task_get_task_data (task)));
+}
+
+/* Sends one packet on the AcquireWrite socket: its size, 0 when the link
+ * is gone, -1 with @error. */
+static gssize
+send_packet (int            fd,
+             const guint8  *packet,
+             gsize          size,
+             GError       **error)
+{
+  gint64 end = g_get_monotonic_time () + WRITE_WAIT_MSEC * G_TIME_SPAN_MILLISECOND;
+
+  for (;;)
+    {
+      ssize_t n = send (fd, packet, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+      struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+      gint64 left;
+
+      if (n >= 0)
+        return n;
+      if (errno == EINTR)
+        continue;
+      if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+        return 0;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        {
+          int saved = errno;
+
+          g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
+                       "Cannot write to the AcquireWrite descriptor: %s",
+                       g_strerror (saved));
+          return -1;
+        }
+      left = (end - g_get_monotonic_time ()) / G_TIME_SPAN_MILLISECOND;
+      if (left <= 0)
+        {
+          g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_TIMEOUT,
+                               "BlueZ took no packet for 5 s");
+          return -1;
+        }
+      if (poll (&pfd, 1, (int) left) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+        return 0;
+    }
+}
+
+void
+bleio_packet_buffer_write_async (BleioPacketBuffer   *buffer,
+                                 GBytes              *data,
+                                 GBytes              *header,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GByteArray) packet = NULL;
+  gsize outgoing;
+  gboolean deinited, lost;
+  BleioCharacteristicProperties properties;
+  GVariantBuilder options;
+
+  g_return_if_fail (BLEIO_IS_PACKET_BUFFER (buffer));
+  g_return_if_fail (data != NULL);
+  task = g_task_new (buffer, cancellable, callback, user_data);
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_packet_buffer_write_async));
+
+  g_mutex_lock (&buffer->lock);
+  deinited = buffer->deinited;
+  lost = buffer->write_lost;
+  g_mutex_unlock (&buffer->lock);
+  if (deinited)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                               "Object has been deinitialized and can no longer be used");
+      return;
+    }
+  outgoing = bleio_packet_buffer_get_outgoing_packet_length (buffer);
+  if (outgoing == 0)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                               "Characteristic %s cannot be written",
+                               bleio_characteristic_get_object_path (buffer->characteristic));
+      return;
+    }
+  packet = g_byte_array_new ();
+  if (header != NULL)
+    g_byte_array_append (packet, g_bytes_get_data (header, NULL), (guint) g_bytes_get_size (header));
+  g_byte_array_append (packet, g_bytes_get_data (data, NULL), (guint) g_bytes_get_size (data));
+  if (packet->len > outgoing)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                               "Total data to write is larger than outgoing_packet_length "
+                               "(%u > %" G_GSIZE_FORMAT ")", packet->len, outgoing);
+      return;
+    }
+  if (lost || !bleio_characteristic_check_connected (buffer->characteristic, NULL))
+    {
+      g_task_return_int (task, 0);
+      return;
+    }
+
+  if (buffer->write_fd >= 0)
+    {
+      GError *error = NULL;
+      gssize sent = send_packet (buffer->write_fd, packet->data, packet->len, &error);
+
+      if (sent < 0)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      if (sent == 0)
+        {
+          g_mutex_lock (&buffer->lock);
+          buffer->write_lost = TRUE;
+          g_mutex_unlock (&buffer->lock);
+        }
+      g_task_return_int (task, sent);
+      return;
+    }
+
+  properties = bleio_characteristic_get_properties (buffer->characteristic);
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "type",
+                         g_variant_new_string ((properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE)
+                                               ? "command" : "request"));
+  g_task_set_task_data (task, GSIZE_TO_POINTER ((gsize) packet->len), NULL);
+  bleio_gatt_call_async (bleio_characteristic_get_client (buffer->characteristic),
+                         bleio_characteristic_get_object_path (buffer->characteristic),
+                         BLEIO_IFACE_CHARACTERISTIC, "WriteValue",
+                         g_variant_new ("(@aya{sv})",
+                                        g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                                   packet->data, packet->len, 1),
+                                        &options),
+                         cancellable, write_value_cb, g_steal_pointer (&task));
+}
+
+gssize
+bleio_packet_buffer_write_finish (BleioPacketBuffer  *buffer,
+                                  GAsyncResult       *result,
+                                  GError            **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, buffer), -1);
+  return g_task_propagate_int (G_TASK (result), error);
+}
+
+gssize
+bleio_packet_buffer_write (BleioPacketBuffer  *buffer,
+                           const guint8       *data,
+                           gsize               length,
+                           const guint8       *header,
+                           gsize               header_length,
+                           GError            **error)
+{
+  g_autoptr(GBytes) data_bytes = NULL;
+  g_autoptr(GBytes) header_bytes = NULL;
+  BleioSync sync;
+  gssize sent;
+
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), -1);
+  g_return_val_if_fail (data != NULL || length == 0, -1);
+  data_bytes = g_bytes_new (data, length);
+  if (header != NULL)
+    header_bytes = g_bytes_new (header, header_length);
+  bleio_sync_begin (&sync);
+  bleio_packet_buffer_write_async (buffer, data_bytes, header_bytes, NULL,
+                                   bleio_sync_callback, &sync);
+  sent = bleio_packet_buffer_write_finish (buffer, bleio_sync_wait (&sync), error);
+  bleio_sync_end (&sync);
+  return sent;
+}
+
+/* ---- state ----------------------------------------------------------------- */
+
+gsize
+bleio_packet_buffer_get_packets_waiting (BleioPacketBuffer *buffer)
+{
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), 0);
+  return bleio_inbox_get_waiting (buffer->inbox);
+}
+
+guint64
+bleio_packet_buffer_get_dropped (BleioPacketBuffer *buffer)
+{
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), 0);
+  return bleio_inbox_get_dropped (buffer->inbox);
+}
+
+gsize
+bleio_packet_buffer_get_buffer_size (BleioPacketBuffer *buffer)
+{
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), 0);
+  return buffer->buffer_size;
+}
+
+BleioCharacteristic *
+bleio_packet_buffer_get_characteristic (BleioPacketBuffer *buffer)
+{
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), NULL);
+  return buffer->characteristic;
+}
+
+gboolean
+bleio_packet_buffer_get_notify_acquired (BleioPacketBuffer *buffer)
+{
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), FALSE);
+  return buffer->notifier != NULL && bleio_notifier_is_acquired (buffer->notifier);
+}
+
+gboolean
+bleio_packet_buffer_get_write_acquired (BleioPacketBuffer *buffer)
+{
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), FALSE);
+  return buffer->write_fd >= 0;
+}
+
+gboolean
+bleio_packet_buffer_get_connected (BleioPacketBuffer *buffer)
+{
+  gboolean connected;
+
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), FALSE);
+  g_mutex_lock (&buffer->lock);
+  connected = !buffer->deinited && !buffer->write_lost;
+  g_mutex_unlock (&buffer->lock);
+  if (buffer->notifier != NULL)
+    connected = connected && !bleio_inbox_is_lost (buffer->inbox);
+  else
+    connected = connected && bleio_characteristic_check_connected (buffer->characteristic, NULL);
+  return connected;
+}
+
+void
+bleio_packet_buffer_deinit (BleioPacketBuffer *buffer)
+{
+  int fd;
+
+  g_return_if_fail (BLEIO_IS_PACKET_BUFFER (buffer));
+  g_mutex_lock (&buffer->lock);
+  if (buffer->deinited)
+    {
+      g_mutex_unlock (&buffer->lock);
+      return;
+    }
+  buffer->deinited = TRUE;
+  fd = buffer->write_fd;
+  buffer->write_fd = -1;
+  g_mutex_unlock (&buffer->lock);
+  if (buffer->notifier != NULL)
+    bleio_notifier_stop (buffer->notifier);
+  bleio_inbox_close (buffer->inbox);
+  if (fd >= 0)
+    close (fd);
+}

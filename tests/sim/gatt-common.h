@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the GATT client tests (test-gatt.c, test-buffers.c,
+ * test-gatt-quirks.c): the library against bleio-sim on the scenario
+ * tests/sim/scenarios/gatt.json, whose path is the program's first
+ * argument. Each test connects to GattBench afresh and disconnects after.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <bleio/bleio.h>
+#include "sim-fixture.h"
+
+#define BENCH_ADDRESS "00:AA:02:00:00:01"
+#define BENCH_PATH "/org/bluez/hci0/dev_00_AA_02_00_00_01"
+#define BENCH_MTU 100
+/* Upper bound of every wait for an event; never a measured duration. */
+#define WAIT_MSEC 10000
+
+/* Declaration handles in gatt.json. */
+#define H_STREAM 0x0011         /* notify, AcquireNotify allowed */
+#define H_NOACQ 0x0014          /* read + notify, AcquireNotify refused */
+#define H_RW 0x0017             /* read, write, write-without-response */
+#define H_INDICATE 0x001c       /* indicate only */
+#define H_READ 0x001f           /* read + broadcast */
+#define H_DUP1 0x0021           /* aa06, read + notify, value 01 */
+#define H_DUP2 0x0024           /* aa06, read + notify, value 02 */
+#define H_WRITE 0x0027          /* write (request) only */
+#define H_WNR_NOACQ 0x0029      /* write-without-response + notify, AcquireWrite refused */
+
+#define assert_no_error(e) \
+  do { if ((e) != NULL) fail_msg ("unexpected error: %s", (e)->message); } while (0)
+#define assert_bleio_error(e, c) \
+  do { \
+    if ((e) == NULL) fail_msg ("expected error code %d, got none", (int) (c)); \
+    if (!g_error_matches ((e), BLEIO_ERROR, (c))) \
+      fail_msg ("expected error code %d, got %s %d: %s", (int) (c), \
+                g_quark_to_string ((e)->domain), (e)->code, (e)->message); \
+  } while (0)
+
+typedef struct {
+  SimFixture *fx;
+  BleioAdapter *adapter;
+  BleioConnection *connection;
+  BleioService *service;
+  GPtrArray *characteristics;
+} GattEnv;
+
+static char *gatt_scenario_path;
+
+static G_GNUC_UNUSED void
+gatt_init (int    argc,
+           char **argv)
+{
+  if (argc < 2)
+    {
+      fprintf (stderr, "usage: %s SCENARIO.json\n", argv[0]);
+      exit (2);
+    }
+  gatt_scenario_path = argv[1];
+}
+
+static G_GNUC_UNUSED int
+gatt_group_setup (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  GattEnv *env = g_new0 (GattEnv, 1);
+
+  env->fx = sim_fixture_new (gatt_scenario_path, &error);
+  if (env->fx == NULL)
+    {
+      fprintf (stderr, "simulator: %s\n", error->message);
+      g_free (env);
+      return -1;
+    }
+  env->adapter = bleio_adapter_new_for_name (sim_fixture_get_connection (env->fx),
+                                             "hci0", NULL, &error);
+  if (env->adapter == NULL)
+    {
+      fprintf (stderr, "adapter: %s\n", error->message);
+      return -1;
+    }
+  *state = env;
+  return 0;
+}
+
+static G_GNUC_UNUSED int
+gatt_group_teardown (void **state)
+{
+  GattEnv *env = *state;
+
+  g_clear_object (&env->adapter);
+  /* Let the library's pending callbacks run out before the bus goes. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  sim_fixture_free (env->fx);
+  g_free (env);
+  return 0;
+}
+
+static G_GNUC_UNUSED BleioCharacteristic *
+gatt_char (GattEnv *env,
+           guint16  handle)
+{
+  for (guint i = 0; i < env->characteristics->len; i++)
+    {
+      BleioCharacteristic *c = g_ptr_array_index (env->characteristics, i);
+
+      if (bleio_characteristic_get_handle (c) == handle)
+        return c;
+    }
+  fail_msg ("no characteristic with handle 0x%04x", handle);
+  return NULL;
+}
+
+static G_GNUC_UNUSED char *
+gatt_char_path (guint16 handle)
+{
+  return g_strdup_printf ("%s/service0010/char%04x", BENCH_PATH, handle);
+}
+
+/* Connects GattBench and finds service 0xaa00. */
+static G_GNUC_UNUSED int
+gatt_setup (void **state)
+{
+  GattEnv *env = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioAddress) address = bleio_address_new_from_string (BENCH_ADDRESS,
+                                                                   BLEIO_ADDRESS_TYPE_PUBLIC,
+                                                                   &error);
+  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(BleioUuid) uuid = bleio_uuid_new_from_uuid16 (0xaa00);
+
+  assert_no_error (error);
+  sim_fixture_reset_calls (env->fx, NULL);
+  env->connection = bleio_adapter_connect (env->adapter, address, 10, NULL, &error);
+  assert_no_error (error);
+  assert_non_null (env->connection);
+  services = bleio_connection_discover_remote_services (env->connection, NULL, 10, &error);
+  assert_no_error (error);
+  for (guint i = 0; i < services->len; i++)
+    if (bleio_uuid_equal (bleio_service_get_uuid (g_ptr_array_index (services, i)), uuid))
+      env->service = g_object_ref (g_ptr_array_index (services, i));
+  assert_non_null (env->service);
+  env->characteristics = bleio_service_dup_characteristics (env->service);
+  assert_int_equal (env->characteristics->len, 9);
+  sim_fixture_reset_calls (env->fx, NULL);
+  return 0;
+}
+
+static G_GNUC_UNUSED gboolean
+gatt_sim_disconnected (gpointer user_data)
+{
+  GattEnv *env = user_data;
+  g_autoptr(GVariant) connected = sim_fixture_get_property (env->fx, BENCH_PATH,
+                                                            "org.bluez.Device1", "Connected");
+
+  return connected == NULL || !g_variant_get_boolean (connected);
+}
+
+typedef gboolean (*GattCondition) (gpointer user_data);
+
+/* Iterates the thread-default context until @cond holds or @msec pass. */
+static G_GNUC_UNUSED gboolean
+gatt_wait (GattCondition cond,
+           gpointer      user_data,
+           guint         msec)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
+
+  while (!cond (user_data))
+    {
+      if (g_get_monotonic_time () > end)
+        return cond (user_data);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (2000);
+    }
+  return TRUE;
+}
+
+static G_GNUC_UNUSED int
+gatt_teardown (void **state)
+{
+  GattEnv *env = *state;
+
+  if (env->connection != NULL)
+    bleio_connection_disconnect (env->connection, NULL);
+  gatt_wait (gatt_sim_disconnected, env, WAIT_MSEC);
+  g_clear_pointer (&env->characteristics, g_ptr_array_unref);
+  g_clear_object (&env->service);
+  g_clear_object (&env->connection);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return 0;
+}
+
+static G_GNUC_UNUSED gboolean
+gatt_sim_bool (GattEnv    *env,
+               const char *path,
+               const char *interface,
+               const char *name)
+{
+  g_autoptr(GVariant) value = sim_fixture_get_property (env->fx, path, interface, name);
+
+  return value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN) &&
+         g_variant_get_boolean (value);
+}
+
+static G_GNUC_UNUSED void
+gatt_notify (GattEnv      *env,
+             guint16       handle,
+             const void   *data,
+             gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = gatt_char_path (handle);
+
+  assert_true (sim_fixture_notify (env->fx, path, data, len, &error));
+  assert_no_error (error);
+}
+
+static G_GNUC_UNUSED void
+gatt_drop_link (GattEnv *env)
+{
+  g_autoptr(GError) error = NULL;
+
+  assert_true (sim_fixture_drop_link (env->fx, BENCH_PATH, "test", &error));
+  assert_no_error (error);
+}
+
+/* The characteristic's value as the simulated peripheral holds it (read
+ * through another D-Bus client, as another program would). */
+static G_GNUC_UNUSED GBytes *
+gatt_sim_read (GattEnv *env,
+               guint16  handle)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = gatt_char_path (handle);
+  g_autoptr(GVariant) reply = sim_fixture_call_bluez (env->fx, path,
+                                                      "org.bluez.GattCharacteristic1",
+                                                      "ReadValue",
+                                                      g_variant_new ("(a{sv})", NULL), &error);
+  g_autoptr(GVariant) value = NULL;
+  gsize len = 0;
+  const guint8 *data;
+
+  assert_no_error (error);
+  value = g_variant_get_child_value (reply, 0);
+  data = g_variant_get_fixed_array (value, &len, 1);
+  return g_bytes_new (data, len);
+}
+
+static G_GNUC_UNUSED void
+assert_bytes (GBytes     *bytes,
+              const void *expected,
+              gsize       len)
+{
+  assert_non_null (bytes);
+  assert_int_equal (g_bytes_get_size (bytes), len);
+  if (len > 0)
+    assert_memory_equal (g_bytes_get_data (bytes, NULL), expected, len);
+}
+
+/* Resident set size of this process in KiB, from /proc/self/status. */
+static G_GNUC_UNUSED long
+gatt_rss_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  line = strstr (status, "VmRSS:");
+  return line != NULL ? strtol (line + 6, NULL, 10) : -1;
+}
