@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: MIT
 """Runs `gi-docgen check` on Bleio-0.1.gir and fails on undocumented API.
 
-Usage: gi-docgen-check.py GI_DOCGEN CONFIG GIR_FILE [INCLUDE_DIR]
+Usage: gi-docgen-check.py [--strict] GI_DOCGEN CONFIG GIR_FILE [INCLUDE_DIR]
 
 gi-docgen calls a symbol "not documented" when its comment has no
 description, even when the comment documents every parameter and the
 return value (a getter documented by its "Returns:" line alone). That is a
 documented symbol, so it is listed here as a note and does not fail; a
 symbol with no comment at all, an undocumented parameter, an undocumented
-return value, signal or property fails the test.
+return value, signal or property fails the test. With --strict, a missing
+description fails too.
 """
 
 import re
@@ -17,8 +18,11 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-gidocgen, config, gir_path = sys.argv[1:4]
-include = sys.argv[4:5]
+args = sys.argv[1:]
+strict = "--strict" in args
+args = [a for a in args if a != "--strict"]
+gidocgen, config, gir_path = args[0:3]
+include = args[3:4]
 
 CORE = "{http://www.gtk.org/introspection/core/1.0}"
 GLIB = "{http://www.gtk.org/introspection/glib/1.0}"
@@ -71,6 +75,7 @@ def has_comment(el):
 
 
 failures, notes = [], []
+# --strict: a symbol needs a description too (gi-docgen's own rule).
 for line in output.splitlines():
     m = re.search(r"WARNING: (.*)$", line)
     if not m:
@@ -79,8 +84,9 @@ for line in output.splitlines():
     sym = re.match(r"Symbol '([^']+)' at .* is not documented", text)
     if sym:
         el = lookup(sym.group(1))
-        if el is not None and el.tag in (CORE + "method", CORE + "function",
-                                         CORE + "constructor") and has_comment(el):
+        if not strict and el is not None and \
+                el.tag in (CORE + "method", CORE + "function", CORE + "constructor") and \
+                has_comment(el):
             notes.append(f"{sym.group(1)}: documented by its parameters and "
                          f"Returns: only; a sentence of description would help")
             continue
