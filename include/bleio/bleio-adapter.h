@@ -391,15 +391,16 @@ gboolean bleio_adapter_erase_bonding (BleioAdapter  *adapter,
  *   bleio_adapter_stop_scan()
  * @interval: ignored: BlueZ sets the scan interval system-wide
  * @window: ignored: BlueZ sets the scan window system-wide
- * @minimum_rssi: entries weaker than this (dBm) are dropped; also passed to
- *   BlueZ's discovery filter
+ * @minimum_rssi: entries weaker than this (dBm) are dropped by libbleio;
+ *   it is not passed to BlueZ, whose RSSI filter would also hide peers
+ *   whose RSSI is unknown
  * @active: ignored: BlueZ's discovery always scans actively
  * @cancellable: (nullable): a #GCancellable
  * @callback: called in the thread-default main context of the caller
  * @user_data: data for @callback
  *
  * `_bleio.Adapter.start_scan()`. Sets BlueZ's discovery filter
- * (`Transport=le`, `DuplicateData=true`, `RSSI`) and starts discovery; a
+ * (`Transport=le`, `DuplicateData=true`) and starts discovery; a
  * discovery that another program runs is shared, not an error. A second
  * scan from this adapter while one runs fails with
  * %BLEIO_ERROR_IN_PROGRESS. Entries are made from `Device1` objects of this
