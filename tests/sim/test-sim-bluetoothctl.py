@@ -307,6 +307,11 @@ class Run:
         self.select(target)
         self.term.send('write "0x5a 0xa5 0x01"')
         self.term.expect(r"Attempting to write " + re.escape(target))
+        # bluetoothctl prints nothing when a write succeeds: give it time
+        # to finish, so the read does not overlap it.
+        self.term.drain(1.0)
+        if re.search(r"Failed to write", self.term.text[self.term.pos:]):
+            raise StepFailed(self.term.text[self.term.pos:])
         self.term.send("read")
         self.term.expect(r"Attempting to read " + re.escape(target))
         self.term.expect(LINE + r"5a a5 01 {2,}")

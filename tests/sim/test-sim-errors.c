@@ -820,6 +820,18 @@ test_situation (void **state)
   outcome_clear (&out);
 }
 
+static void
+situation_free (gpointer data)
+{
+  Situation *s = data;
+
+  g_free (s->situation);
+  g_free (s->error_name);
+  g_free (s->error_message);
+  g_clear_pointer (&s->reply, json_node_unref);
+  g_free (s);
+}
+
 static GPtrArray *
 load_situations (void)
 {
@@ -827,7 +839,7 @@ load_situations (void)
   g_autofree char *path = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  GPtrArray *situations = g_ptr_array_new ();
+  GPtrArray *situations = g_ptr_array_new_with_free_func (situation_free);
   JsonArray *array;
 
   if (shared == NULL)

@@ -456,6 +456,7 @@ test_disconnect (void **state)
 {
   g_autoptr(GVariant) reply = NULL;
   g_autofree char *prefix = NULL;
+  g_autofree char *service = NULL;
   int battery;
   int resolved;
   int connected;
@@ -487,7 +488,8 @@ test_disconnect (void **state)
       if (strcmp (e->signal, "InterfacesRemoved") == 0 && g_str_has_prefix (e->path, prefix))
         fail_msg ("the bonded device lost %s on disconnect", e->path);
     }
-  if (sim_fixture_find_gatt (fx, device, "org.bluez.GattService1", NULL, NULL, NULL) == NULL)
+  service = sim_fixture_find_gatt (fx, device, "org.bluez.GattService1", NULL, NULL, NULL);
+  if (service == NULL)
     fail_msg ("the bonded device has no GATT service left after disconnect");
 }
 
