@@ -270,6 +270,13 @@ set_device_property (SimDevice  *d,
     d->bonded = g_variant_get_boolean (value);
   else if (g_str_equal (name, "LegacyPairing"))
     d->legacy_pairing = g_variant_get_boolean (value);
+  else if (g_str_equal (name, "ServicesResolved"))
+    {
+      /* the bluez#1489 race: the flag without (or before) the objects */
+      d->services_resolved = g_variant_get_boolean (value);
+      if (d->services_resolved)
+        d->resolved_once = TRUE;
+    }
   else if (g_str_equal (name, "Connected"))
     {
       if (g_variant_get_boolean (value))

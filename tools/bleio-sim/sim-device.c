@@ -376,6 +376,9 @@ resolve_done (gpointer data)
   modalias_new = !d->resolved_once && d->periph->modalias != NULL;
   d->resolved_once = TRUE;
   d->services_resolved = TRUE;
+  /* As on bluetoothd, Connect is answered before the deferred
+   * PropertiesChanged that says ServicesResolved. */
+  finish_waiters (d, NULL, NULL);
   sim_obj_changed (&d->obj, &sim_device_iface, "UUIDs", "ServicesResolved", NULL);
 
   name_changes = !d->gap_name_known && d->periph->gap_name != NULL
@@ -393,7 +396,6 @@ resolve_done (gpointer data)
       d->battery_exported = TRUE;
       sim_obj_add_iface (&d->obj, &sim_battery_iface);
     }
-  finish_waiters (d, NULL, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -445,6 +447,9 @@ connect_done (gpointer data)
 
   d->connected = TRUE;
   g_clear_handle_id (&d->temporary_source, g_source_remove);
+  /* The device object exists before ConnectDevice is answered: on
+   * bluetoothd the kernel's Device Connected event usually creates it
+   * before the connect callback sends the reply. */
   if (!d->obj.exported)
     sim_obj_export (&d->obj, (const SimIfaceDef *const[]) { &sim_device_iface, NULL },
                     TRUE);
@@ -457,6 +462,7 @@ connect_done (gpointer data)
       /* bluetoothd answers ConnectDevice with the object path although its
        * introspection declares no output: send it by hand. */
       g_dbus_message_set_body (reply, g_variant_new ("(o)", d->obj.path));
+      g_debug ("ConnectDevice answered with %s", d->obj.path);
       g_dbus_connection_send_message (sim->conn, reply,
                                       G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
       g_object_unref (inv);
