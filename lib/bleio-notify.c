@@ -611,16 +611,18 @@ start_fallback (GTask *task_in,
 {
   g_autoptr(GTask) task = task_in;
   BleioNotifier *notifier = g_task_get_task_data (task);
+  GCancellable *cancellable;
 
   if (!subscribe)
     {
       start_return (g_steal_pointer (&task));
       return;
     }
+  cancellable = g_task_get_cancellable (task);
   g_atomic_int_set (&notifier->subscribed, 1);
   bleio_characteristic_hold_subscription (notifier->characteristic, TRUE);
   bleio_gatt_call_async (notifier->client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,
-                         "StartNotify", NULL, g_task_get_cancellable (task),
+                         "StartNotify", NULL, cancellable,
                          start_notify_cb, g_steal_pointer (&task));
 }
 

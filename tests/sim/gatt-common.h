@@ -80,6 +80,23 @@ gatt_group_setup (void **state)
       g_free (env);
       return -1;
     }
+  /* Discovered once, kept for the whole group: every test connects
+   * through Device1.Connect. */
+  g_autoptr(GVariant) reply = sim_fixture_call (env->fx, "SetTemporaryTimeout",
+                                                g_variant_new ("(u)", 3600 * 1000), &error);
+  g_autofree char *device = NULL;
+
+  if (reply == NULL)
+    {
+      fprintf (stderr, "SetTemporaryTimeout: %s\n", error->message);
+      return -1;
+    }
+  device = sim_fixture_find_device (env->fx, "/org/bluez/hci0", "GattBench", &error);
+  if (device == NULL)
+    {
+      fprintf (stderr, "GattBench not found: %s\n", error->message);
+      return -1;
+    }
   env->adapter = bleio_adapter_new_for_name (sim_fixture_get_connection (env->fx),
                                              "hci0", NULL, &error);
   if (env->adapter == NULL)
