@@ -25,6 +25,7 @@ static const char *const filter_names[] = {
 #define RSSI_DELTA_THRESHOLD 8
 
 static void stop_discovery (SimAdapter *adapter);
+static void update_discoverable (SimAdapter *adapter);
 
 SimAdapter *
 sim_adapter_find (const char *name)
@@ -126,6 +127,7 @@ on_client_vanished (GDBusConnection *conn,
   g_hash_table_remove (adapter->clients, sender);
   if (adapter->discovering && !any_discovering (adapter))
     stop_discovery (adapter);
+  update_discoverable (adapter);
 }
 
 static SimDiscoveryClient *
@@ -271,6 +273,36 @@ first_adv (gpointer data)
   if (adapter->discovering)
     adv_tick (adapter);
   return G_SOURCE_REMOVE;
+}
+
+/* The Discoverable filter makes the adapter discoverable while some client
+ * that asked for it discovers. */
+static void
+update_discoverable (SimAdapter *adapter)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gboolean want = FALSE;
+
+  g_hash_table_iter_init (&iter, adapter->clients);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      SimDiscoveryClient *c = value;
+
+      want |= c->discovering && c->has_filter && c->discoverable;
+    }
+  if (want && !adapter->discoverable)
+    {
+      adapter->discoverable = TRUE;
+      adapter->discoverable_by_filter = TRUE;
+      sim_obj_changed (&adapter->obj, &sim_adapter_iface, "Discoverable", NULL);
+    }
+  else if (!want && adapter->discoverable_by_filter)
+    {
+      adapter->discoverable_by_filter = FALSE;
+      adapter->discoverable = FALSE;
+      sim_obj_changed (&adapter->obj, &sim_adapter_iface, "Discoverable", NULL);
+    }
 }
 
 static void
@@ -542,6 +574,7 @@ set_discovery_filter (SimAdapter            *adapter,
   if (!c->has_filter && !c->discovering)
     g_hash_table_remove (adapter->clients, sender);
   g_dbus_method_invocation_return_value (invocation, NULL);
+  update_discoverable (adapter);
 }
 
 static void
@@ -628,6 +661,7 @@ adapter_method (SimObj                *obj,
       g_dbus_method_invocation_return_value (invocation, NULL);
       if (!adapter->discovering)
         start_discovery (adapter);
+      update_discoverable (adapter);
     }
   else if (g_str_equal (method, "StopDiscovery"))
     {
@@ -649,6 +683,7 @@ adapter_method (SimObj                *obj,
       g_dbus_method_invocation_return_value (invocation, NULL);
       if (adapter->discovering && !any_discovering (adapter))
         stop_discovery (adapter);
+      update_discoverable (adapter);
     }
   else if (g_str_equal (method, "SetDiscoveryFilter"))
     set_discovery_filter (adapter, invocation, params);
@@ -747,6 +782,7 @@ set_powered (SimAdapter *a,
       g_hash_table_remove_all (a->clients);
       if (a->discovering)
         stop_discovery (a);
+      update_discoverable (a);
     }
   a->powered = on;
   a->power_state = on ? "on" : "off";
@@ -782,6 +818,7 @@ adapter_set (SimObj     *obj,
           return FALSE;
         }
       g_clear_handle_id (&a->discoverable_source, g_source_remove);
+      a->discoverable_by_filter = FALSE;
       if (on && a->discoverable_timeout > 0)
         a->discoverable_source = g_timeout_add_seconds (a->discoverable_timeout,
                                                         discoverable_expired, a);

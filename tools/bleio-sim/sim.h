@@ -314,6 +314,7 @@ struct _SimAdapter {
   gboolean powered;
   const char *power_state;
   gboolean discoverable;
+  gboolean discoverable_by_filter;
   guint32 discoverable_timeout;
   guint discoverable_source;
   gboolean pairable;
