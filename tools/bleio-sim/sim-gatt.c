@@ -333,7 +333,10 @@ sim_char_notify (SimChar      *chr,
       return TRUE;
     }
   if (g_hash_table_size (chr->sessions) == 0)
-    return FALSE;
+    {
+      /* bluetoothd's battery plugin subscribes on its own behalf */
+      return sim_device_notify_battery (dev, chr);
+    }
   g_byte_array_set_size (chr->cached, 0);
   g_byte_array_append (chr->cached, data, (guint) len);
   sim_emit_value (chr->obj.path, "org.bluez.GattCharacteristic1", data, len);
