@@ -1351,6 +1351,8 @@ on_connect_event (BleioClient            *client,
         }
       return;
     }
+  if (data->stage == STAGE_WAIT_CONNECTED && data->device_path == NULL)
+    data->device_path = bleio_client_find_device (self->client, self->path, data->bluez_address);
   if (data->stage == STAGE_WAIT_CONNECTED && data->device_path != NULL &&
       g_str_equal (event->path, data->device_path))
     {
@@ -1469,6 +1471,10 @@ connect_device_cb (GObject      *source,
       connect_finish_error (g_steal_pointer (&task), g_steal_pointer (&error));
       return;
     }
+  /* bluetoothd answers with the device's path, although its introspection
+   * declares no output. */
+  if (g_variant_is_of_type (reply, G_VARIANT_TYPE ("(o)")))
+    g_variant_get (reply, "(o)", &data->device_path);
   wait_connected (g_steal_pointer (&task));
 }
 

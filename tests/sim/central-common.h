@@ -239,7 +239,9 @@ connect_reply_ignored (GObject      *source,
                        GAsyncResult *result,
                        gpointer      user_data)
 {
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, NULL);
+  GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, NULL);
+
+  g_clear_pointer (&reply, g_variant_unref);
 }
 
 /* Another program connects the peripheral (through the fixture's own

@@ -57,7 +57,6 @@ test_quirk_services_resolved_before_objects (void **state)
     common_link_made_elsewhere (g->fx, g->adapter, "00:BB:00:00:04:02",
                          "\"connect\": {\"resolve_delay_ms\": 1500}, " TWO_SERVICES, &path);
   g_autoptr(GPtrArray) services = NULL;
-  g_autoptr(GVariant) first = NULL;
 
   /* bluez#1489: ServicesResolved turns true while no GATT object has been
    * exported yet. */
