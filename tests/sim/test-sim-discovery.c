@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Discovery as bluetoothd 5.66 does it, seen on D-Bus: sessions per
+ * client (each bus connection), the filter keys it reports, the adapter's
+ * Discovering following the union of sessions, a client's session ending
+ * when it leaves the bus, RSSI updates while discovering, and temporary
+ * devices removed once discovery stops.
+ */
+#include "sim-fixture.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define ADAPTER "/org/bluez/hci0"
+#define ADAPTER1 "org.bluez.Adapter1"
+#define WAIT_MSEC 10000
+
+static SimFixture *fx;
+
+static GDBusConnection *
+new_client (void)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *c;
+
+  c = g_dbus_connection_new_for_address_sync (sim_fixture_get_address (fx),
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &error);
+  if (c == NULL)
+    fail_msg ("second client: %s", error->message);
+  g_dbus_connection_set_exit_on_close (c, FALSE);
+  return c;
+}
+
+/* Calls an Adapter1 method from @client; returns the error or NULL. */
+static GError *
+adapter_call (GDBusConnection *client,
+              const char      *method,
+              GVariant        *params)
+{
+  g_autoptr(GVariant) reply = NULL;
+  GError *error = NULL;
+
+  reply = g_dbus_connection_call_sync (client, "org.bluez", ADAPTER, ADAPTER1, method,
+                                       params, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                       WAIT_MSEC, NULL, &error);
+  return error;
+}
+
+static void
+must (GDBusConnection *client,
+      const char      *method)
+{
+  g_autoptr(GError) error = adapter_call (client, method, NULL);
+
+  if (error != NULL)
+    fail_msg ("%s: %s", method, error->message);
+}
+
+static void
+expect_error (GError     *error,
+              const char *name,
+              const char *message)
+{
+  g_autoptr(GError) owned = error;
+  g_autofree char *remote = NULL;
+
+  if (owned == NULL)
+    fail_msg ("succeeded; bluetoothd answers %s: %s", name, message);
+  remote = g_dbus_error_get_remote_error (owned);
+  g_dbus_error_strip_remote_error (owned);
+  if (g_strcmp0 (remote, name) != 0 || strcmp (owned->message, message) != 0)
+    fail_msg ("%s: %s; bluetoothd answers %s: %s", remote, owned->message, name, message);
+}
+
+static gboolean
+discovering (void)
+{
+  g_autoptr(GVariant) value = sim_fixture_get_property (fx, ADAPTER, ADAPTER1, "Discovering");
+
+  if (value == NULL)
+    fail_msg ("the adapter has no Discovering property");
+  return g_variant_get_boolean (value);
+}
+
+static void
+wait_discovering (gboolean value)
+{
+  if (!sim_fixture_wait_property (fx, ADAPTER, ADAPTER1, "Discovering",
+                                  g_variant_new_boolean (value), WAIT_MSEC))
+    fail_msg ("Discovering did not become %s", value ? "true" : "false");
+}
+
+static void
+test_filter_keys (void **state)
+{
+  static const char * const keys[] = {
+    "UUIDs", "RSSI", "Pathloss", "Transport", "DuplicateData", "Discoverable",
+    "Pattern", NULL
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree const char **got = NULL;
+
+  reply = sim_fixture_call_bluez (fx, ADAPTER, ADAPTER1, "GetDiscoveryFilters", NULL, &error);
+  if (reply == NULL)
+    fail_msg ("GetDiscoveryFilters: %s", error->message);
+  g_variant_get (reply, "(^a&s)", &got);
+  if (!g_strv_equal (got, keys))
+    {
+      g_autofree char *text = g_strjoinv (" ", (char **) got);
+
+      fail_msg ("GetDiscoveryFilters gave [%s]; bluetoothd 5.66 gives "
+                "UUIDs RSSI Pathloss Transport DuplicateData Discoverable Pattern", text);
+    }
+}
+
+/* Every documented key with a valid value is accepted, and an empty
+ * dictionary clears the filter. */
+static void
+test_filter_valid (void **state)
+{
+  GVariantBuilder b;
+  const char *uuids[] = { "0000180d-0000-1000-8000-00805f9b34fb", NULL };
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "UUIDs", g_variant_new_strv (uuids, -1));
+  g_variant_builder_add (&b, "{sv}", "RSSI", g_variant_new_int16 (-90));
+  g_variant_builder_add (&b, "{sv}", "Transport", g_variant_new_string ("le"));
+  g_variant_builder_add (&b, "{sv}", "DuplicateData", g_variant_new_boolean (FALSE));
+  g_variant_builder_add (&b, "{sv}", "Discoverable", g_variant_new_boolean (FALSE));
+  g_variant_builder_add (&b, "{sv}", "Pattern", g_variant_new_string (""));
+  {
+    g_autoptr(GError) error = adapter_call (sim_fixture_get_connection (fx),
+                                            "SetDiscoveryFilter",
+                                            g_variant_new ("(a{sv})", &b));
+    if (error != NULL)
+      fail_msg ("a valid filter was refused: %s", error->message);
+  }
+  {
+    g_autoptr(GError) error = adapter_call (sim_fixture_get_connection (fx),
+                                            "SetDiscoveryFilter",
+                                            g_variant_new ("(a{sv})", NULL));
+    if (error != NULL)
+      fail_msg ("clearing the filter was refused: %s", error->message);
+  }
+}
+
+/* Two clients: each has its own session; the adapter discovers while
+ * either does; a client that never started cannot stop the other's. */
+static void
+test_sessions_per_client (void **state)
+{
+  GDBusConnection *a = sim_fixture_get_connection (fx);
+  g_autoptr(GDBusConnection) b = new_client ();
+
+  assert_false (discovering ());
+  must (a, "StartDiscovery");
+  wait_discovering (TRUE);
+  must (b, "StartDiscovery");
+  expect_error (adapter_call (b, "StartDiscovery", NULL),
+                "org.bluez.Error.InProgress", "Operation already in progress");
+
+  must (a, "StopDiscovery");
+  expect_error (adapter_call (a, "StopDiscovery", NULL),
+                "org.bluez.Error.Failed", "No discovery started");
+  /* b still discovers. */
+  g_usleep (200 * 1000);
+  assert_true (discovering ());
+
+  must (b, "StopDiscovery");
+  wait_discovering (FALSE);
+  g_dbus_connection_close_sync (b, NULL, NULL);
+}
+
+/* A client that leaves the bus loses its session, as if it had stopped. */
+static void
+test_session_ends_with_client (void **state)
+{
+  g_autoptr(GDBusConnection) b = new_client ();
+
+  assert_false (discovering ());
+  must (b, "StartDiscovery");
+  wait_discovering (TRUE);
+  g_dbus_connection_close_sync (b, NULL, NULL);
+  wait_discovering (FALSE);
+}
+
+typedef struct {
+  guint rssi_changes;
+  guint removed;
+} Seen;
+
+static void
+on_signal (GDBusConnection *connection,
+           const char      *sender,
+           const char      *path,
+           const char      *interface,
+           const char      *signal,
+           GVariant        *params,
+           gpointer         user_data)
+{
+  Seen *seen = user_data;
+
+  if (strcmp (signal, "PropertiesChanged") == 0 &&
+      g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
+    {
+      g_autoptr(GVariant) changed = g_variant_get_child_value (params, 1);
+      g_autoptr(GVariant) rssi = g_variant_lookup_value (changed, "RSSI", G_VARIANT_TYPE_INT16);
+
+      if (rssi != NULL)
+        seen->rssi_changes++;
+    }
+  else if (strcmp (signal, "InterfacesRemoved") == 0 &&
+           g_variant_is_of_type (params, G_VARIANT_TYPE ("(oas)")))
+    {
+      g_autofree const char **ifaces = NULL;
+
+      g_variant_get (params, "(&o^a&s)", NULL, &ifaces);
+      if (g_strv_contains (ifaces, "org.bluez.Device1"))
+        seen->removed++;
+    }
+}
+
+static gboolean
+some_rssi (gpointer data)
+{
+  return ((Seen *) data)->rssi_changes >= 3;
+}
+
+/* Whether no device object is left under the adapter; *@left counts. */
+static gboolean
+all_removed (gpointer data)
+{
+  gsize *left = data;
+  g_autoptr(GVariant) all = sim_fixture_get_objects (fx, NULL);
+  gsize prefix_len = strlen (ADAPTER "/dev_");
+
+  *left = 0;
+  for (gsize i = 0; all != NULL && i < g_variant_n_children (all); i++)
+    {
+      const char *path = NULL;
+
+      g_variant_get_child (all, i, "{&o@a{sa{sv}}}", &path, NULL);
+      if (g_str_has_prefix (path, ADAPTER "/dev_") && strchr (path + prefix_len, '/') == NULL)
+        (*left)++;
+    }
+  return all != NULL && *left == 0;
+}
+
+/* While discovering, advertisements update RSSI; once discovery stops,
+ * devices that are neither connected nor paired go away after the
+ * temporary timeout (shortened here through the control interface). */
+static void
+test_rssi_and_temporary_devices (void **state)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  gsize left = 0;
+  Seen seen = { 0, 0 };
+  guint subscription;
+
+  g_main_context_push_thread_default (context);
+  subscription = g_dbus_connection_signal_subscribe (sim_fixture_get_connection (fx),
+                                                     "org.bluez", NULL, NULL, NULL, NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE,
+                                                     on_signal, &seen, NULL);
+  reply = sim_fixture_call (fx, "SetTemporaryTimeout", g_variant_new ("(u)", 500), &error);
+  if (reply == NULL)
+    fail_msg ("SetTemporaryTimeout: %s", error->message);
+
+  must (sim_fixture_get_connection (fx), "StartDiscovery");
+  if (!sim_fixture_wait_until (some_rssi, &seen, WAIT_MSEC))
+    fail_msg ("only %u RSSI updates while discovering", seen.rssi_changes);
+  must (sim_fixture_get_connection (fx), "StopDiscovery");
+  wait_discovering (FALSE);
+
+  if (!sim_fixture_wait_until (all_removed, &left, WAIT_MSEC))
+    fail_msg ("%" G_GSIZE_FORMAT " discovered devices still there after discovery "
+              "stopped and the temporary timeout passed", left);
+  assert_true (seen.removed > 0);
+
+  g_dbus_connection_signal_unsubscribe (sim_fixture_get_connection (fx), subscription);
+  g_main_context_pop_thread_default (context);
+}
+
+static int
+group_setup (void **state)
+{
+  g_autoptr(GError) error = NULL;
+
+  fx = sim_fixture_new (NULL, &error);
+  if (fx == NULL)
+    {
+      g_printerr ("sim fixture: %s\n", error->message);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+group_teardown (void **state)
+{
+  g_clear_pointer (&fx, sim_fixture_free);
+  return 0;
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_filter_keys),
+    cmocka_unit_test (test_filter_valid),
+    cmocka_unit_test (test_sessions_per_client),
+    cmocka_unit_test (test_session_ends_with_client),
+    cmocka_unit_test (test_rssi_and_temporary_devices),
+  };
+
+  return cmocka_run_group_tests (tests, group_setup, group_teardown);
+}
