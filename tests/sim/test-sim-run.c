@@ -291,6 +291,64 @@ test_scenario_missing (void **state)
   assert_non_null (strstr (err, "/nonexistent/bleio.json"));
 }
 
+/* --scenario FILE (relative to the caller's directory, and in its
+ * --scenario=FILE form) reaches the simulator, and the fixture takes one
+ * too. */
+static void
+test_scenario_file (void **state)
+{
+  static const char scenario[] =
+    "{\n"
+    "  \"adapters\": [ { \"name\": \"hci5\", \"address\": \"00:11:22:33:44:55\" } ]\n"
+    "}\n";
+  const char *script =
+    "gdbus call --system --dest org.bluez --object-path / "
+    "--method org.freedesktop.DBus.ObjectManager.GetManagedObjects";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("bleio-scenario-XXXXXX", &error);
+  g_autofree char *file = NULL;
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *out = NULL;
+  g_autofree char *out2 = NULL;
+  g_autofree char *absolute = NULL;
+  g_autoptr(SimFixture) fx = NULL;
+  g_autoptr(GVariant) objects = NULL;
+  g_autoptr(GVariant) hci5 = NULL;
+  g_autoptr(GVariant) hci0 = NULL;
+  const char *relative[] = { "--scenario", "one-adapter.json", "--", "sh", "-c", script, NULL };
+  const char *equals[] = { NULL, "--", "sh", "-c", script, NULL };
+
+  assert_non_null (dir);
+  file = g_build_filename (dir, "one-adapter.json", NULL);
+  if (!g_file_set_contents (file, scenario, -1, &error))
+    fail_msg ("%s", error->message);
+
+  assert_int_equal (g_chdir (dir), 0);
+  assert_int_equal (run_sim (relative, &out, NULL), 0);
+  assert_int_equal (g_chdir (cwd), 0);
+  assert_non_null (strstr (out, "/org/bluez/hci5"));
+  assert_null (strstr (out, "/org/bluez/hci0"));
+
+  absolute = g_strconcat ("--scenario=", file, NULL);
+  equals[0] = absolute;
+  assert_int_equal (run_sim (equals, &out2, NULL), 0);
+  assert_non_null (strstr (out2, "/org/bluez/hci5"));
+
+  fx = sim_fixture_new (file, &error);
+  if (fx == NULL)
+    fail_msg ("sim_fixture_new (%s): %s", file, error->message);
+  objects = sim_fixture_get_objects (fx, &error);
+  if (objects == NULL)
+    fail_msg ("GetManagedObjects: %s", error->message);
+  hci5 = g_variant_lookup_value (objects, "/org/bluez/hci5", NULL);
+  hci0 = g_variant_lookup_value (objects, "/org/bluez/hci0", NULL);
+  assert_non_null (hci5);
+  assert_null (hci0);
+
+  g_unlink (file);
+  g_rmdir (dir);
+}
+
 static void
 test_usage (void **state)
 {
@@ -700,6 +758,7 @@ main (void)
     cmocka_unit_test (test_signal_status),
     cmocka_unit_test (test_command_sees_bus),
     cmocka_unit_test (test_scenario_missing),
+    cmocka_unit_test (test_scenario_file),
     cmocka_unit_test (test_usage),
     cmocka_unit_test (test_no_survivors),
     cmocka_unit_test (test_sigterm_forwarded),
