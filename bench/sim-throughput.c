@@ -336,9 +336,14 @@ report (const char   *what,
   g_print ("%-28s %8u in %7.3f s = %10.0f/s  (goal >= %.0f/s: %s)\n",
            what, count, count / rate, rate, goal,
            rate >= goal ? "met" : "NOT MET");
+  double sim_cpu = after->sim - before->sim;
+
   g_print ("%-28s CPU used: bleio-sim %.2f s, dbus-daemon %.2f s, this client %.2f s\n",
-           "", after->sim - before->sim, after->daemon - before->daemon,
-           after->self - before->self);
+           "", sim_cpu, after->daemon - before->daemon, after->self - before->self);
+  /* What one core running only the simulator would sustain. */
+  if (sim_cpu > 0)
+    g_print ("%-28s bleio-sim's own cost: %.1f us each, %.0f/s per core\n",
+             "", sim_cpu * 1e6 / count, count / sim_cpu);
 }
 
 int
