@@ -416,13 +416,34 @@ sim_adapter_remove_peripheral (SimAdapter    *adapter,
 
 /* ---- Flood: many advertisers, each advertising as fast as possible ---- */
 
+static gboolean flood_step (gpointer data);
+
+static void
+flood_flushed (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autofree char *name = user_data;
+  SimAdapter *adapter;
+
+  g_dbus_connection_flush_finish (G_DBUS_CONNECTION (source), result, NULL);
+  adapter = sim != NULL ? sim_adapter_find (name) : NULL;
+  if (adapter != NULL && adapter->flood_round < adapter->flood_rounds
+      && adapter->flood_source == 0)
+    adapter->flood_source = g_idle_add (flood_step, adapter);
+}
+
 static gboolean
 flood_step (gpointer data)
 {
   SimAdapter *adapter = data;
 
   if (!adapter->discovering)
-    return G_SOURCE_CONTINUE;
+    {
+      /* wait for discovery without spinning */
+      adapter->flood_source = g_timeout_add (20, flood_step, adapter);
+      return G_SOURCE_REMOVE;
+    }
   for (guint i = 0; i < adapter->flood_peripherals->len; i++)
     {
       SimPeripheral *p = g_ptr_array_index (adapter->flood_peripherals, i);
@@ -439,9 +460,11 @@ flood_step (gpointer data)
       report (adapter, p);
     }
   adapter->flood_round++;
-  if (adapter->flood_round < adapter->flood_rounds)
-    return G_SOURCE_CONTINUE;
   adapter->flood_source = 0;
+  /* Next round once this one is on the wire: GDBus's writer slows down
+   * when its queue grows (see NotifyBurst). */
+  if (adapter->flood_round < adapter->flood_rounds)
+    g_dbus_connection_flush (sim->conn, NULL, flood_flushed, g_strdup (adapter->name));
   return G_SOURCE_REMOVE;
 }
 
