@@ -36,6 +36,7 @@ struct _BleioClient {
   GHashTable *connections;              /* path -> GObject* (strong) */
 
   BleioAgentState *agent;
+  gboolean free_on_exit;        /* the last unref ran on the worker */
 };
 
 struct _Watch {
@@ -406,6 +407,8 @@ on_name_owner (GObject    *object,
 
 /* ---- lifetime ----------------------------------------------------------- */
 
+static void client_free (BleioClient *client);
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -477,6 +480,8 @@ worker_main (gpointer data)
   while (g_main_context_iteration (client->worker_context, FALSE))
     ;
   g_main_context_pop_thread_default (client->worker_context);
+  if (client->free_on_exit)
+    client_free (client);
   return NULL;
 }
 
@@ -512,11 +517,24 @@ quit_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+client_free (BleioClient *client)
+{
+  g_list_free_full (client->watches, (GDestroyNotify) watch_unref);
+  g_hash_table_unref (client->connections);
+  g_hash_table_unref (client->adapters);
+  g_clear_error (&client->init_error);
+  g_main_loop_unref (client->worker_loop);
+  g_main_context_unref (client->worker_context);
+  g_object_unref (client->connection);
+  g_mutex_clear (&client->lock);
+  g_cond_clear (&client->cond);
+  g_free (client);
+}
+
 void
 bleio_client_unref (BleioClient *client)
 {
-  g_autoptr(GHashTable) connections = NULL;
-
   if (client == NULL)
     return;
 
@@ -532,22 +550,19 @@ bleio_client_unref (BleioClient *client)
 
   bleio_agent_state_free (g_steal_pointer (&client->agent));
 
+  if (g_thread_self () == client->worker)
+    {
+      /* The last reference went on the worker itself (an object finalized
+       * by one of its callbacks): it cannot join itself, so it frees the
+       * client once its loop has ended. */
+      client->free_on_exit = TRUE;
+      g_main_loop_quit (client->worker_loop);
+      g_thread_unref (client->worker);
+      return;
+    }
   g_main_context_invoke (client->worker_context, quit_cb, client->worker_loop);
-  if (g_thread_self () != client->worker)
-    g_thread_join (client->worker);
-  else
-    g_thread_unref (client->worker);
-
-  g_list_free_full (client->watches, (GDestroyNotify) watch_unref);
-  connections = g_steal_pointer (&client->connections);
-  g_hash_table_unref (client->adapters);
-  g_clear_error (&client->init_error);
-  g_main_loop_unref (client->worker_loop);
-  g_main_context_unref (client->worker_context);
-  g_object_unref (client->connection);
-  g_mutex_clear (&client->lock);
-  g_cond_clear (&client->cond);
-  g_free (client);
+  g_thread_join (client->worker);
+  client_free (client);
 }
 
 static void

@@ -317,6 +317,52 @@ flags_discoverable (GVariant *props)
   return n > 0 && (data[0] & 0x03) != 0;
 }
 
+#define EDDYSTONE_UUID "0000feaa-0000-1000-8000-00805f9b34fb"
+
+/* Beacon formats that are broadcast non-connectable by definition. */
+static gboolean
+is_beacon_frame (GVariant *props)
+{
+  g_autoptr(GVariant) manufacturer = g_variant_lookup_value (props, "ManufacturerData",
+                                                             G_VARIANT_TYPE ("a{qv}"));
+  g_autoptr(GVariant) service_data = g_variant_lookup_value (props, "ServiceData",
+                                                             G_VARIANT_TYPE ("a{sv}"));
+
+  if (manufacturer != NULL)
+    {
+      GVariantIter iter;
+      guint16 company;
+      GVariant *value;
+
+      g_variant_iter_init (&iter, manufacturer);
+      while (g_variant_iter_next (&iter, "{qv}", &company, &value))
+        {
+          gsize n = 0;
+          const guint8 *data = NULL;
+
+          if (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING))
+            data = g_variant_get_fixed_array (value, &n, 1);
+          /* iBeacon: Apple's company id, then type 0x02 length 0x15;
+           * AltBeacon: 0xBEAC after any company id. */
+          if ((company == 0x004C && n >= 2 && data[0] == 0x02 && data[1] == 0x15) ||
+              (n >= 2 && data[0] == 0xBE && data[1] == 0xAC))
+            {
+              g_variant_unref (value);
+              return TRUE;
+            }
+          g_variant_unref (value);
+        }
+    }
+  if (service_data != NULL)
+    {
+      g_autoptr(GVariant) eddystone = g_variant_lookup_value (service_data, EDDYSTONE_UUID, NULL);
+
+      if (eddystone != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 consider_device (BleioScanResults *self,
                  const char       *path)
@@ -367,7 +413,8 @@ consider_device (BleioScanResults *self,
   entry->address = g_steal_pointer (&parsed);
   entry->bytes = g_steal_pointer (&bytes);
   entry->rssi = rssi;
-  entry->connectable = flags_discoverable (props) || connected || paired;
+  entry->connectable = (flags_discoverable (props) && !is_beacon_frame (props)) ||
+                       connected || paired;
   push_entry (self, entry);
   bleio_scan_entry_unref (entry);
 }

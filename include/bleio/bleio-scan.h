@@ -93,9 +93,10 @@ int bleio_scan_entry_get_rssi (const BleioScanEntry *entry);
  *
  * BlueZ does not say whether an advertisement was connectable, so this is a
  * heuristic: %TRUE when the advertisement carries a Flags structure with
- * the LE Limited or General Discoverable bit set (non-connectable beacons
- * usually advertise neither), or when the device is connected or paired
- * already.
+ * the LE Limited or General Discoverable bit set and is not a beacon frame
+ * that is non-connectable by definition (iBeacon, AltBeacon, Eddystone), or
+ * when the device is connected or paired already. Advertisements without
+ * Flags count as non-connectable.
  *
  * Returns: the guess
  */

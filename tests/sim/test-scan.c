@@ -116,6 +116,57 @@ test_scan_finds_demo_peripheral (void **state)
 }
 
 static void
+test_scan_connectable_heuristic (void **state)
+{
+  SimFixture *fx = *state;
+  g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioScanResults) results = NULL;
+  g_autoptr(BleioAddress) ibeacon = NULL;
+  g_autoptr(BleioAddress) no_flags = NULL;
+  gboolean seen_ibeacon = FALSE, seen_no_flags = FALSE, seen_demo = FALSE;
+  gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
+
+  /* From the demo scenario: an iBeacon (flags 06, non-connectable) and an
+   * Eddystone beacon without flags. */
+  ibeacon = bleio_address_new_from_string ("4C:00:00:00:00:01", BLEIO_ADDRESS_TYPE_RANDOM_STATIC, &error);
+  assert_no_error (error);
+  no_flags = bleio_address_new_from_string ("C1:EA:00:00:00:03", BLEIO_ADDRESS_TYPE_RANDOM_STATIC, &error);
+  assert_no_error (error);
+  results = bleio_adapter_start_scan (adapter, NULL, 8192, FALSE, 0, 0.1, 0.1, -127, TRUE, &error);
+  assert_no_error (error);
+  while (!(seen_ibeacon && seen_no_flags && seen_demo) && g_get_monotonic_time () < end)
+    {
+      g_autoptr(BleioScanEntry) entry = bleio_scan_results_next (results, 0.1, NULL);
+      const guint8 *bytes;
+      g_autofree char *name = NULL;
+
+      if (entry == NULL)
+        continue;
+      bytes = bleio_address_get_bytes (bleio_scan_entry_get_address (entry));
+      name = bleio_scan_entry_dup_complete_name (entry);
+      if (memcmp (bytes, bleio_address_get_bytes (ibeacon), 6) == 0)
+        {
+          seen_ibeacon = TRUE;
+          assert_false (bleio_scan_entry_get_connectable (entry));
+        }
+      else if (memcmp (bytes, bleio_address_get_bytes (no_flags), 6) == 0)
+        {
+          seen_no_flags = TRUE;
+          assert_false (bleio_scan_entry_get_connectable (entry));
+        }
+      else if (g_strcmp0 (name, DEMO_NAME) == 0)
+        {
+          seen_demo = TRUE;
+          assert_true (bleio_scan_entry_get_connectable (entry));
+        }
+    }
+  assert_true (seen_ibeacon && seen_no_flags && seen_demo);
+  assert_true (bleio_adapter_stop_scan (adapter, &error));
+  assert_no_error (error);
+}
+
+static void
 test_scan_second_scan_refused (void **state)
 {
   SimFixture *fx = *state;
@@ -436,6 +487,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_scan_finds_demo_peripheral),
+    cmocka_unit_test (test_scan_connectable_heuristic),
     cmocka_unit_test (test_scan_second_scan_refused),
     cmocka_unit_test (test_scan_prefixes),
     cmocka_unit_test (test_scan_minimum_rssi),
