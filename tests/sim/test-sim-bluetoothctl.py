@@ -250,6 +250,25 @@ class Run:
         self.term.send("scan off")
         self.term.expect(r"Discovery stopped")
 
+    def step_info(self):
+        """`devices` lists the peripheral and `info` decodes its advertised
+        data (name, services, manufacturer and service data, TX power)."""
+        out = self.term.between("devices")
+        if not re.search(r"^Device %s %s$" % (self.address, DEMO_NAME), out, re.M):
+            raise StepFailed("`devices` does not list %s:\n%s" % (DEMO_NAME, out))
+        out = self.term.between("info " + self.address)
+        for pattern in (r"^Device %s \((public|random)\)" % self.address,
+                        r"^\s+Name: %s$" % DEMO_NAME, r"^\s+Alias: %s$" % DEMO_NAME,
+                        r"^\s+Paired: no", r"^\s+Trusted: no", r"^\s+Blocked: no",
+                        r"^\s+Connected: no",
+                        r"^\s+UUID: Heart Rate\s+\(0000180d-0000-1000-8000-00805f9b34fb\)",
+                        r"^\s+UUID: Battery Service\s+\(0000180f-",
+                        r"^\s+ManufacturerData Key: 0x[0-9a-f]{4}$",
+                        r"^\s+ServiceData Key: [0-9a-f-]{36}$",
+                        r"^\s+TxPower: -?\d+$"):
+            if not re.search(pattern, out, re.M):
+                raise StepFailed("`info` printed no /%s/:\n%s" % (pattern, out))
+
     def step_connect(self):
         """`connect` succeeds and services get resolved."""
         self.term.send("connect " + self.address)
@@ -388,7 +407,7 @@ class Run:
 
     def run(self):
         steps = [self.step_start, self.step_list, self.step_show,
-                 self.step_scan, self.step_connect, self.step_list_attributes,
+                 self.step_scan, self.step_info, self.step_connect, self.step_list_attributes,
                  self.step_read, self.step_write, self.step_notify,
                  self.step_pair, self.step_disconnect, self.step_remove,
                  self.step_quit]
