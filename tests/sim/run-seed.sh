@@ -1,10 +1,26 @@
 #!/bin/sh
-# Runs a seed example under `bleio-sim run` (the demo scenario) and checks
-# that it found the peripheral and printed its services.
-# Usage: run-seed.sh BLEIO_SIM EXAMPLE
+# Runs a seed example under `bleio-sim run` and checks its output.
+# Usage: run-seed.sh BLEIO_SIM EXAMPLE             (demo scenario: must find
+#                                                   InterestingPeripheral and
+#                                                   print its services)
+#        run-seed.sh BLEIO_SIM EXAMPLE SCENARIO    (no such peripheral: must
+#                                                   fail and say so)
 set -u
 sim=$1
 example=$2
+if [ $# -ge 3 ]; then
+  out=$("$sim" run --scenario "$3" -- "$example" 2>&1)
+  status=$?
+  printf '%s\n' "$out"
+  if [ "$status" -eq 0 ]; then
+    echo "FAIL: $example succeeded without InterestingPeripheral" >&2
+    exit 1
+  fi
+  printf '%s\n' "$out" | grep -q "'InterestingPeripheral' not found" || {
+    echo "FAIL: no clear 'not found' message" >&2; exit 1; }
+  echo "ok: failed clearly (status $status)"
+  exit 0
+fi
 out=$("$sim" run -- "$example" 2>&1)
 status=$?
 printf '%s\n' "$out"
