@@ -290,6 +290,76 @@ test_rssi_and_temporary_devices (void **state)
   g_main_context_pop_thread_default (context);
 }
 
+static gboolean
+flood_seen (gpointer data)
+{
+  guint *added = data;
+
+  return *added >= 200;
+}
+
+static void
+on_added (GDBusConnection *connection,
+          const char      *sender,
+          const char      *path,
+          const char      *interface,
+          const char      *signal,
+          GVariant        *params,
+          gpointer         user_data)
+{
+  guint *added = user_data;
+  g_autoptr(GVariant) ifaces = NULL;
+  g_autoptr(GVariant) props = NULL;
+  const char *name = NULL;
+
+  if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(oa{sa{sv}})")))
+    return;
+  ifaces = g_variant_get_child_value (params, 1);
+  props = g_variant_lookup_value (ifaces, "org.bluez.Device1", G_VARIANT_TYPE ("a{sv}"));
+  if (props != NULL && g_variant_lookup (props, "Name", "&s", &name) &&
+      g_str_has_prefix (name, "Flood-"))
+    (*added)++;
+}
+
+/* Flood(): its advertisers show up as devices like any other, each once,
+ * and the simulator keeps answering meanwhile. */
+static void
+test_flood (void **state)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) filters = NULL;
+  guint added = 0;
+  guint subscription;
+
+  g_main_context_push_thread_default (context);
+  subscription = g_dbus_connection_signal_subscribe (sim_fixture_get_connection (fx),
+                                                     "org.bluez",
+                                                     "org.freedesktop.DBus.ObjectManager",
+                                                     "InterfacesAdded", "/", NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE,
+                                                     on_added, &added, NULL);
+  must (sim_fixture_get_connection (fx), "StartDiscovery");
+  reply = sim_fixture_call (fx, "Flood", g_variant_new ("(suu)", "hci0", 200, 5), &error);
+  if (reply == NULL)
+    fail_msg ("Flood: %s", error->message);
+  if (!sim_fixture_wait_until (flood_seen, &added, 3 * WAIT_MSEC))
+    fail_msg ("%u of the 200 flooding devices appeared", added);
+  filters = sim_fixture_call_bluez (fx, ADAPTER, ADAPTER1, "GetDiscoveryFilters", NULL, &error);
+  if (filters == NULL)
+    fail_msg ("no answer during the flood: %s", error->message);
+  must (sim_fixture_get_connection (fx), "StopDiscovery");
+  wait_discovering (FALSE);
+  /* Let late signals in: none may add a flooding device twice. */
+  g_usleep (200 * 1000);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  assert_int_equal (added, 200);
+  g_dbus_connection_signal_unsubscribe (sim_fixture_get_connection (fx), subscription);
+  g_main_context_pop_thread_default (context);
+}
+
 static int
 group_setup (void **state)
 {
@@ -320,6 +390,7 @@ main (void)
     cmocka_unit_test (test_sessions_per_client),
     cmocka_unit_test (test_session_ends_with_client),
     cmocka_unit_test (test_rssi_and_temporary_devices),
+    cmocka_unit_test (test_flood),
   };
 
   return cmocka_run_group_tests (tests, group_setup, group_teardown);
