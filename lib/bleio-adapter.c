@@ -312,6 +312,31 @@ bleio_adapter_dup_name (BleioAdapter *adapter)
   return bleio_client_dup_string (adapter->client, adapter->path, BLEIO_IFACE_ADAPTER, "Alias");
 }
 
+typedef struct {
+  char *property;
+  GVariant *value;
+} SetData;
+
+static void
+set_data_free (SetData *data)
+{
+  g_free (data->property);
+  g_variant_unref (data->value);
+  g_free (data);
+}
+
+static void
+property_cached_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  /* Whether or not the cache caught up in time, the change was made. */
+  bleio_client_wait_property_finish (result);
+  g_task_return_boolean (task, TRUE);
+}
+
 static void
 set_property_cb (GObject      *source,
                  GAsyncResult *result,
@@ -319,13 +344,20 @@ set_property_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   BleioAdapter *self = g_task_get_source_object (task);
+  SetData *data = g_task_get_task_data (task);
   GError *error = NULL;
   g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
 
   if (reply == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* The reply can overtake the PropertiesChanged on its way through the
+   * worker's cache: wait for it so that getters agree on return. */
+  bleio_client_wait_property_async (self->client, self->path, BLEIO_IFACE_ADAPTER,
+                                    data->property, g_variant_ref (data->value), 2000,
+                                    property_cached_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -339,16 +371,20 @@ set_adapter_property (BleioAdapter        *self,
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   GError *error = NULL;
+  SetData *data = g_new0 (SetData, 1);
 
   g_task_set_source_tag (task, source_tag);
+  data->property = g_strdup (property);
+  data->value = g_variant_ref_sink (value);
+  g_task_set_task_data (task, data, (GDestroyNotify) set_data_free);
   if (!check_usable (self, &error))
     {
-      g_variant_unref (g_variant_ref_sink (value));
       g_task_return_error (task, error);
       return;
     }
   bleio_client_set_property (self->client, self->path, BLEIO_IFACE_ADAPTER, property,
-                             value, cancellable, set_property_cb, g_steal_pointer (&task));
+                             g_variant_ref (data->value), cancellable, set_property_cb,
+                             g_steal_pointer (&task));
 }
 
 void

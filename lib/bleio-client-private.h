@@ -129,6 +129,20 @@ void      bleio_client_set_property     (BleioClient         *client,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data);
 
+/* Completes (in the caller's thread-default context) once the cache holds
+ * @expected (consumed if floating) for the property, TRUE, or when
+ * @timeout_msec pass or bluetoothd leaves, FALSE. Never fails: it only lets
+ * the cache catch up with a reply that overtook its signal. */
+void      bleio_client_wait_property_async  (BleioClient         *client,
+                                             const char          *path,
+                                             const char          *interface,
+                                             const char          *property,
+                                             GVariant            *expected,
+                                             guint                timeout_msec,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+gboolean  bleio_client_wait_property_finish (GAsyncResult        *result);
+
 /* Watches every event; @context NULL means the worker context. */
 guint     bleio_client_watch            (BleioClient          *client,
                                          GMainContext         *context,

@@ -360,6 +360,17 @@ bleio_connection_disconnect (BleioConnection  *connection,
 /* ---- pair ----------------------------------------------------------------- */
 
 static void
+paired_cached_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  bleio_client_wait_property_finish (result);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
 trusted_cb (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
@@ -370,8 +381,11 @@ trusted_cb (GObject      *source,
 
   g_clear_pointer (&reply, g_variant_unref);
 
-  /* Trust only spares later prompts; pairing itself succeeded. */
-  g_task_return_boolean (task, TRUE);
+  /* Trust only spares later prompts; pairing itself succeeded. Let the
+   * cache see Paired so that bleio_connection_get_paired() agrees. */
+  bleio_client_wait_property_async (self->client, self->path, BLEIO_IFACE_DEVICE, "Paired",
+                                    g_variant_new_boolean (TRUE), 2000, paired_cached_cb,
+                                    g_steal_pointer (&task));
 }
 
 static void

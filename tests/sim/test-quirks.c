@@ -265,6 +265,14 @@ test_quirk_bluetoothd_restart_mid_connection (void **state)
   services = bleio_connection_discover_remote_services (rw.connection, NULL, 10, &error);
   assert_no_error (error);
   assert_true (services->len > 0);
+  /* The new bluetoothd knows nothing of our agent: pairing registers it
+   * again. */
+  assert_true (bleio_connection_pair (rw.connection, TRUE, &error));
+  assert_no_error (error);
+  assert_true (bleio_connection_get_paired (rw.connection, &error));
+  assert_no_error (error);
+  assert_true (bleio_adapter_erase_bonding (g->adapter, &error));
+  assert_no_error (error);
   assert_true (bleio_connection_disconnect (rw.connection, &error));
   g_object_unref (rw.connection);
   g_signal_handlers_disconnect_by_data (connection, &d);

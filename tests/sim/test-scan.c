@@ -482,6 +482,45 @@ test_scan_adapter_removed_mid_scan (void **state)
   assert_true (bleio_scan_results_is_done (results));
 }
 
+static void
+test_scan_bluetoothd_restart (void **state)
+{
+  SimFixture *fx = *state;
+  g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioScanResults) results = NULL;
+  g_autoptr(BleioScanResults) again = NULL;
+  g_autoptr(BleioScanEntry) entry = NULL;
+  gboolean ended = FALSE;
+
+  results = bleio_adapter_start_scan (adapter, NULL, 4096, FALSE, 0, 0.1, 0.1, -127, TRUE, &error);
+  assert_no_error (error);
+  assert_true (sim_fixture_restart (fx, 1000, &error));
+  assert_no_error (error);
+  for (guint i = 0; i < 100000 && !ended; i++)
+    {
+      g_autoptr(BleioScanEntry) e = bleio_scan_results_next (results, WAIT_MSEC / 1000.0, &error);
+
+      ended = e == NULL;
+    }
+  assert_true (ended);
+  assert_bleio_error (error, BLEIO_ERROR_BLUEZ_UNAVAILABLE);
+  g_clear_error (&error);
+
+  /* bluetoothd is back: a new scan in the same process works. */
+  for (guint i = 0; i < 500 && again == NULL; i++)
+    {
+      again = bleio_adapter_start_scan (adapter, NULL, 4096, FALSE, 0, 0.1, 0.1, -127, TRUE, NULL);
+      if (again == NULL)
+        g_usleep (20 * 1000);
+    }
+  assert_non_null (again);
+  entry = next_named (again, DEMO_NAME, WAIT_MSEC);
+  assert_non_null (entry);
+  assert_true (bleio_adapter_stop_scan (adapter, &error));
+  assert_no_error (error);
+}
+
 int
 main (void)
 {
@@ -497,6 +536,7 @@ main (void)
     cmocka_unit_test (test_scan_shared_discovery),
     cmocka_unit_test (test_scan_repeated_advertisements),
     cmocka_unit_test (test_scan_adapter_removed_mid_scan),
+    cmocka_unit_test (test_scan_bluetoothd_restart),
   };
 
   return cmocka_run_group_tests (tests, sim_fixture_group_setup, sim_fixture_group_teardown);
