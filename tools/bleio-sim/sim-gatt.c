@@ -123,8 +123,9 @@ sim_gatt_build (SimDevice *device)
       SimServiceDef *sd = g_ptr_array_index (p->services, i);
       SimService *s;
 
-      /* bluetoothd keeps the GAP service to itself */
-      if (g_str_equal (sd->uuid, GAP_UUID))
+      /* bluetoothd keeps the GAP service to itself, and services its
+       * plugins claim get no object either */
+      if (g_str_equal (sd->uuid, GAP_UUID) || sd->hidden)
         continue;
       s = g_new0 (SimService, 1);
       sim_obj_init (&s->obj, SIM_OBJ_SERVICE,
@@ -142,6 +143,11 @@ sim_gatt_build (SimDevice *device)
           c->service = s;
           c->def = cd;
           c->cached = g_byte_array_new ();
+          /* bluetoothd's GATT client reads Database Hash and Server
+           * Supported Features itself while discovering */
+          if (g_str_equal (cd->uuid, "00002b2a-0000-1000-8000-00805f9b34fb")
+              || g_str_equal (cd->uuid, "00002b3a-0000-1000-8000-00805f9b34fb"))
+            g_byte_array_append (c->cached, cd->value->data, cd->value->len);
           c->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, unwatch);
           c->notify_fd = -1;
           c->write_fd = -1;

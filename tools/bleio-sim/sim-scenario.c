@@ -648,11 +648,11 @@ parse_service (Ctx            *ctx,
                GError        **error)
 {
   static const char *const keys[] = {
-    "uuid", "handle", "primary", "characteristics", NULL
+    "uuid", "handle", "primary", "hidden", "characteristics", NULL
   };
   g_autoptr(GPtrArray) chars = g_ptr_array_new_with_free_func (char_def_free);
   g_autofree char *uuid = NULL;
-  gboolean primary;
+  gboolean primary, hidden;
   guint16 handle;
   JsonNode *cn;
   SimServiceDef *s;
@@ -662,7 +662,8 @@ parse_service (Ctx            *ctx,
   if (!check_keys (ctx, n, keys, "a service", error)
       || !get_uuid (ctx, n, "uuid", &uuid, error)
       || !take_handle (ctx, n, next, 1, &handle, error)
-      || !get_bool (ctx, n, "primary", TRUE, &primary, error))
+      || !get_bool (ctx, n, "primary", TRUE, &primary, error)
+      || !get_bool (ctx, n, "hidden", FALSE, &hidden, error))
     return FALSE;
   cn = member (n, "characteristics");
   if (cn != NULL && !JSON_NODE_HOLDS_ARRAY (cn))
@@ -684,6 +685,7 @@ parse_service (Ctx            *ctx,
   s->uuid = g_steal_pointer (&uuid);
   s->handle = handle;
   s->primary = primary;
+  s->hidden = hidden;
   s->chars = g_steal_pointer (&chars);
   *out = s;
   return TRUE;

@@ -75,6 +75,7 @@ typedef struct {
   guint16 handle;
   char *uuid;
   gboolean primary;
+  gboolean hidden;      /* in the database and UUIDs, but no object */
   GPtrArray *chars;     /* SimCharDef, in handle order */
 } SimServiceDef;
 
