@@ -261,5 +261,20 @@ if "bleio-connection.h" in headers:
         assert int(Bleio.DisconnectReason.REMOTE) == 1
 
 
+if "bleio-characteristic.h" in headers:
+    @check("Characteristic: property flags carry the Bluetooth Core bits")
+    def _():
+        P = Bleio.CharacteristicProperties
+        bits = {"BROADCAST": 0x01, "READ": 0x02, "WRITE_NO_RESPONSE": 0x04,
+                "WRITE": 0x08, "NOTIFY": 0x10, "INDICATE": 0x20}
+        for name, bit in bits.items():
+            assert int(getattr(P, name)) == bit, (name, int(getattr(P, name)))
+        both = P.READ | P.NOTIFY
+        assert int(both) == 0x12 and both & P.NOTIFY
+        assert GObject.type_is_a(Bleio.Characteristic, GObject.Object)
+        assert [int(Bleio.WriteType.DEFAULT), int(Bleio.WriteType.REQUEST),
+                int(Bleio.WriteType.COMMAND)] == [0, 1, 2]
+
+
 print(f"{checks - len(failures)} passed, {len(failures)} failed")
 sys.exit(1 if failures or checks == 0 else 0)
