@@ -395,6 +395,8 @@ resolve_done (gpointer data)
     {
       d->battery_exported = TRUE;
       sim_obj_add_iface (&d->obj, &sim_battery_iface);
+      /* the battery plugin then reads the level and announces it */
+      sim_obj_changed (&d->obj, &sim_battery_iface, "Percentage", NULL);
     }
   return G_SOURCE_REMOVE;
 }
