@@ -323,8 +323,13 @@ iface_props (SimObj            *obj,
     {
       GVariant *v = def->get != NULL ? def->get (obj, props[i]->name) : NULL;
 
+      /* get() hands over a floating or a full reference */
       if (v != NULL)
-        g_variant_builder_add (&b, "{sv}", props[i]->name, v);
+        {
+          g_variant_take_ref (v);
+          g_variant_builder_add (&b, "{sv}", props[i]->name, v);
+          g_variant_unref (v);
+        }
     }
   return g_variant_builder_end (&b);
 }
@@ -511,7 +516,11 @@ sim_obj_changed (SimObj            *obj,
       GVariant *v = def->get (obj, name);
 
       if (v != NULL)
-        g_variant_builder_add (&changed, "{sv}", name, v);
+        {
+          g_variant_take_ref (v);
+          g_variant_builder_add (&changed, "{sv}", name, v);
+          g_variant_unref (v);
+        }
       else
         g_variant_builder_add (&invalidated, "s", name);
     }

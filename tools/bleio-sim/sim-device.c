@@ -219,10 +219,11 @@ device_get (SimObj     *obj,
     return d->resolved_once && p->modalias != NULL ? g_variant_new_string (p->modalias) : NULL;
   if (g_str_equal (prop, "Adapter"))
     return g_variant_new_object_path (d->adapter->obj.path);
+  /* a new reference each time: GDBus's Get drops the one it is given */
   if (g_str_equal (prop, "ManufacturerData"))
-    return d->shown_mfr;
+    return d->shown_mfr != NULL ? g_variant_ref (d->shown_mfr) : NULL;
   if (g_str_equal (prop, "ServiceData"))
-    return d->shown_svc;
+    return d->shown_svc != NULL ? g_variant_ref (d->shown_svc) : NULL;
   if (g_str_equal (prop, "TxPower"))
     return d->tx_power_valid ? g_variant_new_int16 ((gint16) p->tx_power) : NULL;
   if (g_str_equal (prop, "ServicesResolved"))
@@ -233,7 +234,8 @@ device_get (SimObj     *obj,
                                 g_bytes_get_size (p->adv_flags))
            : NULL;
   if (g_str_equal (prop, "AdvertisingData"))
-    return d->advertised ? p->advertising_data : NULL;
+    return d->advertised && p->advertising_data != NULL
+           ? g_variant_ref (p->advertising_data) : NULL;
   return NULL;
 }
 

@@ -187,8 +187,9 @@ struct _SimIfaceDef {
                        GDBusMethodInvocation *invocation,
                        const char            *method,
                        GVariant              *params);
-  /* Returns the property's value, or NULL when the object does not have it
-   * right now (BlueZ leaves such properties out of GetAll). */
+  /* Returns the property's value (floating or a new reference, which the
+   * caller owns), or NULL when the object does not have it right now
+   * (BlueZ leaves such properties out of GetAll). */
   GVariant *(*get)    (SimObj     *obj,
                        const char *property);
   gboolean  (*set)    (SimObj     *obj,
