@@ -1064,6 +1064,7 @@ typedef struct {
   guint watch_id;
   gboolean retried;
   gboolean tried_connect_device;
+  gboolean filter_set;
   gboolean discovery_started;
   ConnectStage stage;
   GError *undo_error;           /* returned once the undo finished */
@@ -1145,16 +1146,22 @@ stop_filtered_discovery (GTask *task)
   ConnectData *data = g_task_get_task_data (task);
   gboolean scanning;
 
-  if (!data->discovery_started)
+  if (!data->discovery_started && !data->filter_set)
     return;
-  data->discovery_started = FALSE;
   g_mutex_lock (&self->lock);
   scanning = self->scan != NULL && !bleio_scan_results_is_done (self->scan);
   g_mutex_unlock (&self->lock);
   /* Our scan shares the same discovery session: leave it running. */
-  if (!scanning)
+  if (!scanning && data->discovery_started)
     bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "StopDiscovery",
                        NULL, -1, NULL, NULL, NULL);
+  /* Leave no address filter behind on this bus connection. */
+  if (!scanning && data->filter_set)
+    bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "SetDiscoveryFilter",
+                       g_variant_new ("(@a{sv})", g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+                       -1, NULL, NULL, NULL);
+  data->discovery_started = FALSE;
+  data->filter_set = FALSE;
 }
 
 static void
@@ -1462,18 +1469,57 @@ discovery_started_cb (GObject      *source,
     }
 }
 
-/* Temporary devices vanish 30 s after discovery: find the peer again. */
+static void
+discovery_filter_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioAdapter *self = g_task_get_source_object (task);
+  ConnectData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
+
+  if (data->stage != STAGE_DISCOVERY)
+    return;
+  /* A bluetoothd without Pattern (before 5.54) still discovers, unfiltered. */
+  if (reply == NULL)
+    g_debug ("discovery filter refused (%s); discovering unfiltered", error->message);
+  data->filter_set = reply != NULL;
+  bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "StartDiscovery", NULL,
+                     remaining_msec (task), data->op_cancellable, discovery_started_cb,
+                     g_object_ref (task));
+}
+
+/* Temporary devices vanish 30 s after discovery: find the peer again, with
+ * a discovery filtered on its address, unless our own scan already runs
+ * (its filter stays as the application set it). */
 static void
 start_filtered_discovery (GTask *task)
 {
   BleioAdapter *self = g_task_get_source_object (task);
   ConnectData *data = g_task_get_task_data (task);
+  GVariantBuilder filter;
+  gboolean scanning;
 
   data->stage = STAGE_DISCOVERY;
   watch_connect_events (task);
-  bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "StartDiscovery", NULL,
-                     remaining_msec (task), data->op_cancellable, discovery_started_cb,
-                     g_object_ref (task));
+  g_mutex_lock (&self->lock);
+  scanning = self->scan != NULL && !bleio_scan_results_is_done (self->scan);
+  g_mutex_unlock (&self->lock);
+  if (scanning)
+    {
+      bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "StartDiscovery", NULL,
+                         remaining_msec (task), data->op_cancellable, discovery_started_cb,
+                         g_object_ref (task));
+      return;
+    }
+  g_variant_builder_init (&filter, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&filter, "{sv}", "Transport", g_variant_new_string ("le"));
+  g_variant_builder_add (&filter, "{sv}", "Pattern", g_variant_new_string (data->bluez_address));
+  bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "SetDiscoveryFilter",
+                     g_variant_new ("(a{sv})", &filter), remaining_msec (task),
+                     data->op_cancellable, discovery_filter_cb, g_object_ref (task));
 }
 
 static void

@@ -240,6 +240,7 @@ test_connect_without_connect_device (void **state)
   assert_no_error (error);
   assert_true (bleio_connection_get_connected (connection));
   /* It found the peer with a filtered discovery, then connected. */
+  assert_true (sim_fixture_count_calls (g->fx, "SetDiscoveryFilter") >= 1);
   assert_true (sim_fixture_count_calls (g->fx, "StartDiscovery") >= 1);
   assert_true (sim_fixture_count_calls (g->fx, "Connect") >= 1);
   assert_true (bleio_connection_disconnect (connection, &error));
