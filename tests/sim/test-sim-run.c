@@ -4,9 +4,14 @@
  * the environment the command sees, signal forwarding, and that no
  * dbus-daemon or simulator process outlives its owner, even a killed one.
  */
+/* posix_openpt() and friends */
+#define _GNU_SOURCE
+
 #include "sim-fixture.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -436,6 +441,101 @@ test_sigterm_forwarded (void **state)
   close (out_fd);
 }
 
+/* Runs `bleio-sim run -- sh -c SCRIPT` on a new pseudo-terminal, as a
+ * terminal's foreground job; returns its pid and the terminal's master. */
+static GPid
+spawn_run_on_terminal (const char *script,
+                       int        *master)
+{
+  const char *argv[] = { sim_binary (), "run", "--", "sh", "-c", script, NULL };
+  char *slave_name;
+  pid_t pid;
+
+  *master = posix_openpt (O_RDWR | O_NOCTTY);
+  assert_true (*master >= 0);
+  assert_int_equal (grantpt (*master), 0);
+  assert_int_equal (unlockpt (*master), 0);
+  slave_name = ptsname (*master);
+  assert_non_null (slave_name);
+
+  pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      int slave;
+
+      setsid ();
+      slave = open (slave_name, O_RDWR);
+      if (slave < 0)
+        _exit (126);
+      dup2 (slave, 0);
+      dup2 (slave, 1);
+      dup2 (slave, 2);
+      if (slave > 2)
+        close (slave);
+      execv (argv[0], (char **) argv);
+      _exit (127);
+    }
+  return pid;
+}
+
+/* Reads the terminal until @text appeared @count times or @msec passed;
+ * returns how many times it appeared. */
+static guint
+read_terminal (int         master,
+               GString    *seen,
+               const char *text,
+               guint       count,
+               guint       msec)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) msec * 1000;
+
+  for (;;)
+    {
+      struct pollfd pfd = { master, POLLIN, 0 };
+      guint found = 0;
+      char buf[512];
+      ssize_t n;
+
+      for (const char *p = strstr (seen->str, text); p != NULL; p = strstr (p + 1, text))
+        found++;
+      if (found >= count || g_get_monotonic_time () >= deadline)
+        return found;
+      if (poll (&pfd, 1, 50) <= 0)
+        continue;
+      n = read (master, buf, sizeof buf);
+      if (n <= 0)
+        return found;
+      g_string_append_len (seen, buf, n);
+    }
+}
+
+/* A Ctrl-C typed at the terminal reaches COMMAND once: the terminal sends
+ * it to the whole foreground job, so bleio-sim run must not pass it on
+ * again. SIGTERM sent to bleio-sim run alone is still passed on. */
+static void
+test_terminal_interrupt_once (void **state)
+{
+  int master = -1;
+  /* A loop of builtins, so that the shell runs its trap for each signal
+   * as it comes (around an external sleep, two would merge into one). */
+  GPid run = spawn_run_on_terminal ("trap 'echo GOT-INT' INT; echo READY; "
+                                    "while :; do :; done", &master);
+  g_autoptr(GString) seen = g_string_new (NULL);
+
+  if (read_terminal (master, seen, "READY", 1, 10000) < 1)
+    fail_msg ("the command did not start on the terminal:\n%s", seen->str);
+  assert_int_equal (write (master, "\003", 1), 1);
+  if (read_terminal (master, seen, "GOT-INT", 1, 10000) < 1)
+    fail_msg ("Ctrl-C did not reach the command:\n%s", seen->str);
+  /* A second delivery would come right after the first. */
+  assert_int_equal (read_terminal (master, seen, "GOT-INT", 2, 500), 1);
+
+  assert_int_equal (kill (run, SIGTERM), 0);
+  assert_int_equal (wait_status_code (run), 128 + SIGTERM);
+  close (master);
+}
+
 /* A SIGKILLed bleio-sim run cannot clean up: the kernel must take the bus
  * and the simulator down (PR_SET_PDEATHSIG). */
 static void
@@ -762,6 +862,7 @@ main (void)
     cmocka_unit_test (test_usage),
     cmocka_unit_test (test_no_survivors),
     cmocka_unit_test (test_sigterm_forwarded),
+    cmocka_unit_test (test_terminal_interrupt_once),
     cmocka_unit_test (test_killed_run_leaves_nothing),
     cmocka_unit_test (test_fixture_lifecycle),
     cmocka_unit_test (test_fixture_crash),

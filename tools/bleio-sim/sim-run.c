@@ -4,7 +4,10 @@
  *
  * Starts a private system-like bus with the simulator on it (sim-bus.c),
  * runs COMMAND with DBUS_SYSTEM_BUS_ADDRESS pointing at that bus, forwards
- * SIGINT, SIGTERM and SIGHUP to it, and when it exits tears the bus down
+ * SIGINT, SIGTERM and SIGHUP to it (SIGINT and SIGHUP only when they did
+ * not come from our terminal, which sends them to COMMAND itself: COMMAND
+ * stays in our process group so that it can use the terminal), and when it
+ * exits tears the bus down
  * and returns its exit status (128 + N when a signal N ended it), as
  * dbus-run-session does for session buses.
  */
@@ -12,6 +15,7 @@
 #include "sim-bus.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <signal.h>
 #include <string.h>
@@ -75,9 +79,27 @@ forward_signal (RunState *state,
   return G_SOURCE_CONTINUE;
 }
 
+/* Whether we run in the foreground of a terminal. Then a Ctrl-C typed
+ * there (or a hangup) reached the whole process group, COMMAND included,
+ * and forwarding it would deliver it twice. */
+static gboolean
+terminal_foreground (void)
+{
+  int fd = open ("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  gboolean foreground;
+
+  if (fd < 0)
+    return FALSE;
+  foreground = tcgetpgrp (fd) == getpgrp ();
+  close (fd);
+  return foreground;
+}
+
 static gboolean
 on_sigint (gpointer user_data)
 {
+  if (terminal_foreground ())
+    return G_SOURCE_CONTINUE;
   return forward_signal (user_data, SIGINT);
 }
 
@@ -90,6 +112,8 @@ on_sigterm (gpointer user_data)
 static gboolean
 on_sighup (gpointer user_data)
 {
+  if (terminal_foreground ())
+    return G_SOURCE_CONTINUE;
   return forward_signal (user_data, SIGHUP);
 }
 
