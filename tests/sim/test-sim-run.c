@@ -803,6 +803,9 @@ test_fixture_restart (void **state)
   g_autoptr(GVariant) objects = NULL;
   g_autoptr(GVariant) adapter = NULL;
   g_autoptr(GVariant) calls = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) discovering = NULL;
+  g_autofree char *remote = NULL;
   g_autoptr(GMainContext) context = g_main_context_new ();
   NameEvents events = { 0, 0 };
   guint watch;
@@ -816,6 +819,12 @@ test_fixture_restart (void **state)
                                           name_appeared, name_vanished, &events, NULL);
   if (!sim_fixture_wait_until (appeared_once, &events, SIM_FIXTURE_TIMEOUT_MSEC))
     fail_msg ("org.bluez is not owned before Restart");
+
+  /* A session that a new bluetoothd cannot know about. */
+  reply = call_adapter (fx, "StartDiscovery", SIM_FIXTURE_TIMEOUT_MSEC, &error);
+  if (reply == NULL)
+    fail_msg ("StartDiscovery: %s", error->message);
+  g_clear_pointer (&reply, g_variant_unref);
 
   if (!sim_fixture_restart (fx, 300, &error))
     fail_msg ("Restart: %s", error->message);
@@ -834,6 +843,16 @@ test_fixture_restart (void **state)
   calls = sim_fixture_get_calls (fx, &error);
   if (calls == NULL)
     fail_msg ("GetCalls after Restart: %s", error->message);
+
+  /* The restarted daemon knows no discovery session. */
+  discovering = sim_fixture_get_property (fx, "/org/bluez/hci0", "org.bluez.Adapter1",
+                                          "Discovering");
+  assert_non_null (discovering);
+  assert_false (g_variant_get_boolean (discovering));
+  reply = call_adapter (fx, "StopDiscovery", SIM_FIXTURE_TIMEOUT_MSEC, &error);
+  assert_null (reply);
+  remote = g_dbus_error_get_remote_error (error);
+  assert_string_equal (remote, "org.bluez.Error.Failed");
 }
 
 /* A simulator binary that exits at once gives a clear error, not a hang. */
