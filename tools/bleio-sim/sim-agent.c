@@ -319,22 +319,66 @@ agent_reply (GObject      *source,
   agent_agreed (device);
 }
 
+/* The association model, as the kernel's SMP picks it from the IO
+ * capabilities (Core specification Vol 3 Part H 2.3.5.1): the peripheral
+ * responds, the agent's side initiates. JW is just works (no agent call),
+ * NC numeric comparison (RequestConfirmation), IN the passkey typed on our
+ * side (RequestPasskey), OUT the passkey shown on our side for the
+ * peripheral to type (DisplayPasskey). */
+enum { CAP_DISPLAY_ONLY, CAP_DISPLAY_YES_NO, CAP_KEYBOARD_ONLY, CAP_NO_IO,
+       CAP_KEYBOARD_DISPLAY, N_CAPS };
+
+#define JW "just-works"
+#define NC "confirmation"
+#define IN "passkey-entry"
+#define OUT "display-passkey"
+
+/* [responder][initiator], LE Secure Connections */
+static const char *const secure_methods[N_CAPS][N_CAPS] = {
+  { JW, JW, IN, JW, IN },
+  { JW, NC, IN, JW, NC },
+  { OUT, OUT, IN, JW, OUT },
+  { JW, JW, JW, JW, JW },
+  { OUT, NC, IN, JW, NC },
+};
+
+/* [responder][initiator], LE legacy pairing */
+static const char *const legacy_methods[N_CAPS][N_CAPS] = {
+  { JW, JW, IN, JW, IN },
+  { JW, JW, IN, JW, IN },
+  { OUT, OUT, IN, JW, OUT },
+  { JW, JW, JW, JW, JW },
+  { OUT, OUT, IN, JW, OUT },
+};
+
+static int
+cap_index (const char *cap)
+{
+  static const char *const names[N_CAPS] = {
+    "DisplayOnly", "DisplayYesNo", "KeyboardOnly", "NoInputNoOutput",
+    "KeyboardDisplay"
+  };
+
+  for (int i = 0; i < N_CAPS; i++)
+    if (g_str_equal (names[i], cap))
+      return i;
+  return CAP_KEYBOARD_DISPLAY;
+}
+
 static const char *
 choose_method (SimPeripheral *p,
                const char    *agent_capability)
 {
+  int responder, initiator;
+
   if (p->pair_method != NULL)
     return p->pair_method;
-  if (agent_capability == NULL || g_str_equal (agent_capability, "NoInputNoOutput"))
-    return "just-works";
-  if (g_str_equal (p->io_capability, "DisplayYesNo")
-      || g_str_equal (p->io_capability, "KeyboardDisplay"))
-    return "confirmation";
-  if (g_str_equal (p->io_capability, "DisplayOnly"))
-    return "passkey-entry";
-  if (g_str_equal (p->io_capability, "KeyboardOnly"))
-    return "display-passkey";
-  return "just-works";
+  if (agent_capability == NULL)
+    return JW;
+  responder = cap_index (p->io_capability);
+  initiator = cap_index (agent_capability);
+  return p->legacy_pairing ? legacy_methods[responder][initiator]
+                           : secure_methods[responder][initiator];
 }
 
 void
@@ -356,7 +400,9 @@ sim_agent_pair (SimDevice             *device,
     agent = find_agent (g_dbus_method_invocation_get_sender (invocation), NULL);
   if (agent == NULL && default_agents != NULL)
     agent = default_agents->data;
-  if (agent == NULL && (invocation != NULL || !g_str_equal (p->io_capability, "NoInputNoOutput")))
+  /* Pair() needs an agent; security elevation without one pairs as
+   * NoInputNoOutput, which SMP turns into just works. */
+  if (agent == NULL && invocation != NULL)
     {
       done (device, SIM_ERR_AUTH_FAILED, "Authentication Failed", user_data);
       return;
