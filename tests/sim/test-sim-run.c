@@ -10,6 +10,9 @@
 #include "sim-fixture.h"
 
 #include <errno.h>
+#include <gio/gunixsocketaddress.h>
+#include <time.h>
+#include <utime.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <glib/gstdio.h>
@@ -855,6 +858,61 @@ test_fixture_restart (void **state)
   assert_string_equal (remote, "org.bluez.Error.Failed");
 }
 
+/* Makes /tmp/bleio-sim-XXXXXX with a bus.conf and a socket that has
+ * been there for an hour; with @listening, something listens on it. */
+static char *
+fake_bus_dir (GSocket **listener)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("bleio-sim-XXXXXX", &error);
+  g_autofree char *config = NULL;
+  g_autofree char *socket_path = NULL;
+  g_autoptr(GSocket) sock = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  struct utimbuf old = { 0, 0 };
+
+  assert_non_null (dir);
+  config = g_build_filename (dir, "bus.conf", NULL);
+  socket_path = g_build_filename (dir, "system_bus_socket", NULL);
+  assert_true (g_file_set_contents (config, "<busconfig/>", -1, NULL));
+  sock = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                       G_SOCKET_PROTOCOL_DEFAULT, &error);
+  assert_non_null (sock);
+  address = g_unix_socket_address_new (socket_path);
+  if (!g_socket_bind (sock, address, FALSE, &error))
+    fail_msg ("bind: %s", error->message);
+  if (listener != NULL)
+    {
+      if (!g_socket_listen (sock, &error))
+        fail_msg ("listen: %s", error->message);
+      *listener = g_steal_pointer (&sock);
+    }
+  old.actime = old.modtime = time (NULL) - 3600;
+  assert_int_equal (utime (socket_path, &old), 0);
+  return g_steal_pointer (&dir);
+}
+
+/* The directory a crashed caller left is removed by the next start; one
+ * whose bus still listens is not. */
+static void
+test_stale_dirs_swept (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) listener = NULL;
+  g_autofree char *stale = fake_bus_dir (NULL);
+  g_autofree char *live = fake_bus_dir (&listener);
+  g_autoptr(SimBus) bus = NULL;
+
+  bus = sim_bus_new (sim_binary (), NULL, &error);
+  if (bus == NULL)
+    fail_msg ("sim_bus_new: %s", error->message);
+  assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));
+  assert_true (g_file_test (live, G_FILE_TEST_IS_DIR));
+
+  g_clear_object (&listener);
+  remove_dir (live);
+}
+
 /* A simulator binary that exits at once gives a clear error, not a hang. */
 static void
 test_fixture_bad_binary (void **state)
@@ -888,6 +946,7 @@ main (void)
     cmocka_unit_test (test_fixture_control),
     cmocka_unit_test (test_fixture_restart),
     cmocka_unit_test (test_fixture_bad_binary),
+    cmocka_unit_test (test_stale_dirs_swept),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
