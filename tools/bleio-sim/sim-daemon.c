@@ -138,11 +138,23 @@ init_interfaces (void)
 
 /* ---- errors ---- */
 
+/* TRUE while Restart takes bluetoothd down: calls it leaves unanswered get
+ * what dbus-daemon tells callers of a process that went away. */
+static gboolean going_down;
+
+#define NO_REPLY_NAME "org.freedesktop.DBus.Error.NoReply"
+#define NO_REPLY_MSG "Message recipient disconnected from message bus without replying"
+
 void
 sim_return_error (GDBusMethodInvocation *invocation,
                   const char            *name,
                   const char            *message)
 {
+  if (going_down)
+    {
+      name = NO_REPLY_NAME;
+      message = NO_REPLY_MSG;
+    }
   g_dbus_method_invocation_return_dbus_error (invocation, name, message);
 }
 
@@ -984,6 +996,7 @@ tear_down (void)
   if (!sim->up)
     return;
   sim->up = FALSE;
+  going_down = TRUE;
   if (sim->owner_id != 0)
     g_bus_unown_name (sim->owner_id);
   sim->owner_id = 0;
@@ -992,6 +1005,11 @@ tear_down (void)
   sim_obj_clear (&manager_obj);
   sim_obj_clear (&root_obj);
   g_clear_pointer (&sim->objects, g_hash_table_unref);
+  /* calls held by NoReplyNext or an unknown ConnectDevice address */
+  while (noreply_keep != NULL && noreply_keep->len > 0)
+    sim_return_error (g_ptr_array_steal_index (noreply_keep, noreply_keep->len - 1),
+                      NO_REPLY_NAME, NO_REPLY_MSG);
+  going_down = FALSE;
 }
 
 gboolean
