@@ -257,6 +257,227 @@ test_hup_on_link_loss (void **state)
     fail_msg ("NotifyAcquired stayed true after the link dropped");
 }
 
+/* ---- concurrent operations on one characteristic ----
+ *
+ * bluetoothd keeps one pending read and one pending write per
+ * characteristic: a read at the offset of the pending read joins it and
+ * gets its answer, a read at another offset is InProgress; a write while a
+ * write is pending is InProgress; reads and writes do not block each
+ * other; WriteValue while AcquireWrite holds the characteristic is
+ * NotPermitted "Write acquired". A peripheral with slow ATT answers makes
+ * the operations overlap. */
+
+#define SLOW_NAME "SlowPeripheral"
+#define SLOW_CHAR_UUID "00005678-0000-1000-8000-00805f9b34fb"
+
+static char *slow_char;
+
+static const char *
+slow_characteristic (void)
+{
+  static const char json[] =
+    "{ \"address\": \"C0:FF:EE:10:00:01\", \"name\": \"" SLOW_NAME "\", "
+    "\"connectable\": true, \"att_delay_ms\": 400, "
+    "\"gatt\": [ { \"uuid\": \"1234\", \"characteristics\": [ "
+    "{ \"uuid\": \"5678\", \"flags\": [ \"read\", \"write\", "
+    "\"write-without-response\" ], \"value\": \"0102030405\" } ] } ] }";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *added = NULL;
+  g_autofree char *path = NULL;
+
+  if (slow_char != NULL)
+    return slow_char;
+  added = sim_fixture_add_device (fx, "hci0", json, &error);
+  if (added == NULL)
+    fail_msg ("AddDevice: %s", error->message);
+  path = sim_fixture_find_device (fx, ADAPTER, SLOW_NAME, &error);
+  if (path == NULL)
+    fail_msg ("the slow peripheral: %s", error->message);
+  if (!sim_fixture_connect_device (fx, path, &error))
+    fail_msg ("connecting the slow peripheral: %s", error->message);
+  slow_char = sim_fixture_find_gatt (fx, path, CHR1, SLOW_CHAR_UUID, NULL, NULL);
+  if (slow_char == NULL)
+    fail_msg ("the slow peripheral has no characteristic %s", SLOW_CHAR_UUID);
+  return slow_char;
+}
+
+typedef struct {
+  GVariant *reply;
+  GError *error;
+  gboolean done;
+} Pending;
+
+static void
+pending_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Pending *p = user_data;
+
+  p->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &p->error);
+  p->done = TRUE;
+}
+
+static void
+start_call (const char *path,
+            const char *method,
+            GVariant   *params,
+            Pending    *p)
+{
+  g_dbus_connection_call (sim_fixture_get_connection (fx), "org.bluez", path, CHR1,
+                          method, params, NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC,
+                          NULL, pending_done, p);
+}
+
+static gboolean
+both_done (gpointer data)
+{
+  Pending *p = data;
+
+  return p[0].done && p[1].done;
+}
+
+static GVariant *
+read_at (guint16 offset)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  if (offset > 0)
+    g_variant_builder_add (&b, "{sv}", "offset", g_variant_new_uint16 (offset));
+  return g_variant_new ("(a{sv})", &b);
+}
+
+static GVariant *
+write_of (guint8 byte)
+{
+  return g_variant_new ("(@aya{sv})",
+                        g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, &byte, 1, 1),
+                        NULL);
+}
+
+/* Runs two calls on the slow characteristic at once, the second sent
+ * right behind the first, and waits for both. */
+static void
+overlap (const char *first_method,
+         GVariant   *first_params,
+         const char *second_method,
+         GVariant   *second_params,
+         Pending     p[2])
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  const char *chr = slow_characteristic ();
+
+  g_main_context_push_thread_default (context);
+  start_call (chr, first_method, first_params, &p[0]);
+  start_call (chr, second_method, second_params, &p[1]);
+  if (!sim_fixture_wait_until (both_done, p, 2 * WAIT_MSEC))
+    fail_msg ("the overlapping calls did not both finish");
+  g_main_context_pop_thread_default (context);
+}
+
+static void
+pending_clear (Pending p[2])
+{
+  for (int i = 0; i < 2; i++)
+    {
+      g_clear_pointer (&p[i].reply, g_variant_unref);
+      g_clear_error (&p[i].error);
+    }
+}
+
+static void
+expect_in_progress (const Pending *p,
+                    const char    *what)
+{
+  g_autofree char *name = NULL;
+  g_autoptr(GError) copy = NULL;
+
+  if (p->error == NULL)
+    fail_msg ("%s succeeded; bluetoothd answers InProgress: In Progress", what);
+  copy = g_error_copy (p->error);
+  name = g_dbus_error_get_remote_error (copy);
+  g_dbus_error_strip_remote_error (copy);
+  if (g_strcmp0 (name, "org.bluez.Error.InProgress") != 0 ||
+      strcmp (copy->message, "In Progress") != 0)
+    fail_msg ("%s: %s: %s; bluetoothd answers org.bluez.Error.InProgress: In Progress",
+              what, name, copy->message);
+}
+
+static void
+test_reads_same_offset_join (void **state)
+{
+  Pending p[2] = { { 0 }, { 0 } };
+
+  overlap ("ReadValue", read_at (0), "ReadValue", read_at (0), p);
+  for (int i = 0; i < 2; i++)
+    if (p[i].error != NULL)
+      fail_msg ("read %d of two at the same offset: %s", i, p[i].error->message);
+  assert_true (g_variant_equal (p[0].reply, p[1].reply));
+  pending_clear (p);
+}
+
+static void
+test_reads_other_offset_in_progress (void **state)
+{
+  Pending p[2] = { { 0 }, { 0 } };
+
+  overlap ("ReadValue", read_at (0), "ReadValue", read_at (2), p);
+  if (p[0].error != NULL)
+    fail_msg ("the first read: %s", p[0].error->message);
+  expect_in_progress (&p[1], "a read at another offset while one is pending");
+  pending_clear (p);
+}
+
+static void
+test_read_during_write (void **state)
+{
+  Pending p[2] = { { 0 }, { 0 } };
+
+  overlap ("WriteValue", write_of (0x42), "ReadValue", read_at (0), p);
+  if (p[0].error != NULL)
+    fail_msg ("the write: %s", p[0].error->message);
+  if (p[1].error != NULL)
+    fail_msg ("a read while a write is pending: %s; bluetoothd lets it through",
+              p[1].error->message);
+  pending_clear (p);
+}
+
+static void
+test_writes_in_progress (void **state)
+{
+  Pending p[2] = { { 0 }, { 0 } };
+
+  overlap ("WriteValue", write_of (0x01), "WriteValue", write_of (0x02), p);
+  if (p[0].error != NULL)
+    fail_msg ("the first write: %s", p[0].error->message);
+  expect_in_progress (&p[1], "a write while one is pending");
+  pending_clear (p);
+}
+
+static void
+test_write_while_write_acquired (void **state)
+{
+  const char *chr = slow_characteristic ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *name = NULL;
+  guint16 mtu = 0;
+  int fd = acquire (chr, "AcquireWrite", &mtu);
+
+  reply = sim_fixture_call_bluez (fx, chr, CHR1, "WriteValue", write_of (0x07), &error);
+  close (fd);
+  if (reply != NULL)
+    fail_msg ("WriteValue while AcquireWrite holds the characteristic succeeded; "
+              "bluetoothd answers NotPermitted: Write acquired");
+  name = g_dbus_error_get_remote_error (error);
+  g_dbus_error_strip_remote_error (error);
+  if (g_strcmp0 (name, "org.bluez.Error.NotPermitted") != 0 ||
+      strcmp (error->message, "Write acquired") != 0)
+    fail_msg ("%s: %s; bluetoothd answers org.bluez.Error.NotPermitted: Write acquired",
+              name, error->message);
+}
+
 static int
 group_setup (void **state)
 {
@@ -276,6 +497,7 @@ group_teardown (void **state)
 {
   g_clear_pointer (&fx, sim_fixture_free);
   g_clear_pointer (&device, g_free);
+  g_clear_pointer (&slow_char, g_free);
   return 0;
 }
 
@@ -286,6 +508,11 @@ main (void)
     cmocka_unit_test (test_notify_as_value),
     cmocka_unit_test (test_acquire_write),
     cmocka_unit_test (test_hup_on_link_loss),
+    cmocka_unit_test (test_reads_same_offset_join),
+    cmocka_unit_test (test_reads_other_offset_in_progress),
+    cmocka_unit_test (test_read_during_write),
+    cmocka_unit_test (test_writes_in_progress),
+    cmocka_unit_test (test_write_while_write_acquired),
   };
 
   return cmocka_run_group_tests (tests, group_setup, group_teardown);
