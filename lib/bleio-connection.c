@@ -299,11 +299,17 @@ disconnect_cb (GObject      *source,
   GError *error = NULL;
   g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
 
-  if (reply == NULL)
+  /* The device object went away meanwhile (removed, unbonded): the link
+   * is down, which is all disconnect asks for. */
+  if (reply == NULL &&
+      !g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST) &&
+      !g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED) &&
+      !g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION))
     {
       g_task_return_error (task, error);
       return;
     }
+  g_clear_error (&error);
   spend (self, BLEIO_DISCONNECT_REASON_LOCAL);
   g_task_return_boolean (task, TRUE);
 }
