@@ -132,6 +132,9 @@ done
 copy_with_libs "$dbus_daemon"
 copy_with_libs "$btvirt"
 copy_with_libs "$bluetoothd"
+# For debugging only: init.sh traces HCI with it when BLEIO_E2E_BTMON=1.
+copy_with_libs /usr/bin/btmon
+copy_with_libs /usr/bin/btmgmt
 
 # 4. Configuration: the system bus runs as root, so its <user> line goes;
 #    bluetoothd's own policy file comes along unchanged.

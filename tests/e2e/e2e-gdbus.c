@@ -47,6 +47,18 @@ e2e_wait_until (gboolean (*done) (gpointer user_data),
   return result;
 }
 
+static gboolean
+never (gpointer user_data)
+{
+  return FALSE;
+}
+
+void
+e2e_spin (guint msec)
+{
+  e2e_wait_until (never, NULL, msec);
+}
+
 GVariant *
 e2e_call (GDBusConnection *bus, const char *path, const char *iface,
           const char *method, GVariant *params, const char *reply_type,

@@ -22,6 +22,9 @@ gboolean e2e_wait_until (gboolean (*done) (gpointer user_data),
                          gpointer user_data,
                          guint    timeout_msec);
 
+/* Runs the thread-default main context for @msec milliseconds. */
+void e2e_spin (guint msec);
+
 /* Calls org.bluez synchronously; NULL and @error on failure. */
 GVariant *e2e_call (GDBusConnection *bus, const char *path,
                     const char *iface, const char *method,

@@ -5,7 +5,7 @@
 # btvirt + bluetoothd + test peripheral on hci1, runs /e2e/bin/NAME as the
 # central on hci0 and prints one line on the console:
 #
-#   E2E-RESULT NAME PASS|FAIL
+#   E2E-RESULT NAME PASS|PASS-RETRY|FAIL
 #
 # then "E2E-DONE" and powers off. A failure to boot prints
 # "E2E-BOOT-FAILED why" before E2E-DONE.
@@ -70,6 +70,8 @@ export BLEIO_TEST_PERIPHERAL_NAME=InterestingPeripheral
 export BLEIO_TEST_PERIPHERAL_ADDRESS=00:AA:01:01:00:01
 export BLEIO_TEST_RESTART_BLUEZ=/bin/e2e-restart-bluetoothd
 export LC_ALL=C.UTF-8
+# The build tree's libraries (libbleio.so.0), see run-e2e.sh.
+export LD_LIBRARY_PATH=/e2e/lib
 
 adapters_present() {
   [ -e /sys/class/bluetooth/hci0 ] && [ -e /sys/class/bluetooth/hci1 ]
@@ -80,12 +82,16 @@ adapters_gone() {
 }
 
 start_stack() {
-  rm -rf /var/lib/bluetooth/* /run/e2e/*
+  rm -rf /var/lib/bluetooth/* /run/e2e/* /tmp/btmon.log /tmp/btmon.snoop
   : > /tmp/btvirt.log
   : > /tmp/bluetoothd.log
   btvirt -L -l2 >> /tmp/btvirt.log 2>&1 &
   btvirt_pid=$!
   wait_for 100 adapters_present || return 1
+  if [ "${BLEIO_E2E_BTMON:-0}" = 1 ]; then
+    btmon -w /tmp/btmon.snoop > /dev/null 2>&1 &
+    btmon_pid=$!
+  fi
   say "btvirt is up"
   e2e-restart-bluetoothd || return 1
   say "bluetoothd is up"
@@ -96,6 +102,8 @@ start_stack() {
 }
 
 stop_stack() {
+  [ -n "${btmon_pid:-}" ] && kill "$btmon_pid" 2>/dev/null
+  btmon_pid=
   kill "$peripheral_pid" 2>/dev/null
   wait "$peripheral_pid" 2>/dev/null
   e2e-restart-bluetoothd stop
@@ -105,41 +113,57 @@ stop_stack() {
 }
 
 dump_logs() {
-  for f in /tmp/bluetoothd.log /tmp/peripheral.log /tmp/btvirt.log; do
+  [ -s /tmp/btmon.snoop ] && btmon -r /tmp/btmon.snoop > /tmp/btmon.log 2>&1
+  for f in /tmp/bluetoothd.log /tmp/peripheral.log /tmp/btvirt.log /tmp/btmon.log; do
     [ -s "$f" ] || continue
-    echo "---- $1: $f"
-    sed "s/^/| /" "$f"
+    echo "---- $1: $f (last ${BLEIO_E2E_LOG_LINES:-300} lines)"
+    tail -n "${BLEIO_E2E_LOG_LINES:-300}" "$f" | sed "s/^/| /"
+    echo
   done
 }
 
+# Extra environment from run-e2e.sh --env.
+[ -f /e2e/env ] && . /e2e/env
 [ -f /e2e/tests ] || boot_failed "no /e2e/tests: run-e2e.sh appends it"
 test_timeout=$(cat /e2e/timeout 2>/dev/null || echo 120)
 say "kernel $(uname -r), $(wc -l < /e2e/tests) tests, ${test_timeout}s each"
 
-while read -r name; do
-  [ -n "$name" ] || continue
+# Runs test $1 once on a fresh stack; status 0 when it passed.
+run_once() {
   peripheral_pid=
   btvirt_pid=
-  say "starting btvirt, bluetoothd and the peripheral for $name"
+  say "starting btvirt, bluetoothd and the peripheral for $1"
   if ! start_stack; then
-    say "$name: the BlueZ stack or the peripheral did not come up"
-    dump_logs "$name"
-    echo "E2E-RESULT $name FAIL"
+    say "$1: the BlueZ stack or the peripheral did not come up"
+    dump_logs "$1"
     stop_stack
-    continue
+    return 1
   fi
-  say "running $name"
+  say "running $1"
   t0=$(cut -d' ' -f1 /proc/uptime)
-  if timeout "$test_timeout" "/e2e/bin/$name" < /dev/null; then
+  status=0
+  timeout "$test_timeout" "/e2e/bin/$1" < /dev/null || status=1
+  t1=$(cut -d' ' -f1 /proc/uptime)
+  say "$1 took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+  [ "$status" = 0 ] || dump_logs "$1"
+  stop_stack
+  return "$status"
+}
+
+# A test that fails is run once more on a fresh stack: bluetoothd and btvirt
+# under TCG have timing races of their own (see README.md). PASS-RETRY says
+# it passed only then; run-e2e.sh reports it as a pass with that note.
+while read -r name; do
+  [ -n "$name" ] || continue
+  if run_once "$name"; then
     result=PASS
+  elif say "$name failed; running it once more" && run_once "$name"; then
+    result=PASS-RETRY
   else
     result=FAIL
   fi
-  t1=$(cut -d' ' -f1 /proc/uptime)
-  say "$name took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
-  [ "$result" = PASS ] || dump_logs "$name"
-  stop_stack
-  echo "E2E-RESULT $name $result"
+  # On a line of its own even if a log above lacked its last newline.
+  printf '\nE2E-RESULT %s %s\n' "$name" "$result"
 done < /e2e/tests
 
 finish

@@ -13,6 +13,15 @@
  * Once registered it creates the file named by $BLEIO_E2E_READY_FILE
  * (default /run/e2e/peripheral-ready), and removes it when bluetoothd goes.
  *
+ * btvirt's controllers send an advertising report only when scanning or
+ * advertising is switched on, and the kernel drops reports that arrive
+ * before its discovery has fully started; a real controller repeats its
+ * advertisements. So when another adapter of this bluetoothd starts
+ * discovering while nobody is connected to us, the advertisement is
+ * registered anew ADV_REFRESH_MSEC later, which makes btvirt report it
+ * once more, now to a discovery that listens. Only then: re-advertising
+ * while the central connects made bluetoothd see the link twice.
+ *
  * Usage: bleio-e2e-peripheral [ADAPTER]   (default hci1)
  */
 #include <glib.h>
@@ -27,6 +36,7 @@
 #define ADV_PATH APP_PATH "/advertisement"
 #define AGENT_PATH APP_PATH "/agent"
 #define LOCAL_NAME "InterestingPeripheral"
+#define ADV_REFRESH_MSEC 300
 
 /* ---- the GATT database ---- */
 
@@ -123,6 +133,11 @@ struct _Peripheral {
   gboolean agent_registered;
   GCancellable *cancellable; /* registration calls of the current bluetoothd */
   gboolean failed;
+  GHashTable *discovering;   /* adapter paths (not ours) that discover */
+  GHashTable *connected;     /* our Device1 paths that are connected */
+  gboolean refreshing;       /* an Unregister/Register round is under way */
+  guint power_attempts;
+  guint refresh_source;
 };
 
 static const char introspection_xml[] =
@@ -690,6 +705,15 @@ register_step (Peripheral *self, Step step)
                           step_done, data);
 }
 
+static void power_on (Peripheral *self);
+
+static gboolean
+power_on_again (gpointer user_data)
+{
+  power_on (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 powered (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -698,6 +722,16 @@ powered (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
                                                               result, &error);
 
+  /* A bluetoothd that has just taken its name may not have exported the
+   * adapter yet, or may still be powering it (Busy): try again a while. */
+  if (!reply && (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT)
+                 || g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)
+                 || strstr (error->message, "org.bluez.Error.Busy") != NULL)
+      && self->power_attempts < 100)
+    {
+      g_timeout_add (100, power_on_again, self);
+      return;
+    }
   if (!reply)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -712,6 +746,96 @@ powered (GObject *source, GAsyncResult *result, gpointer user_data)
   register_step (self, STEP_APP);
 }
 
+/* ---- advertisement refresh for btvirt (see the top of the file) ---- */
+
+static void
+readvertised (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Peripheral *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                              result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->refreshing = FALSE;
+  if (!reply)
+    g_printerr ("peripheral: advertising again failed: %s\n", error->message);
+  else
+    self->adv_registered = TRUE;
+}
+
+static void
+unadvertised (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Peripheral *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                              result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->adv_registered = FALSE;
+  g_dbus_connection_call (self->bus, BLUEZ, self->adapter_path,
+                          "org.bluez.LEAdvertisingManager1", "RegisterAdvertisement",
+                          g_variant_new ("(oa{sv})", ADV_PATH, NULL), NULL,
+                          G_DBUS_CALL_FLAGS_NONE, 10000, self->cancellable,
+                          readvertised, self);
+}
+
+static gboolean
+refresh_advertisement (gpointer user_data)
+{
+  Peripheral *self = user_data;
+
+  self->refresh_source = 0;
+  if (self->refreshing || !self->adv_registered
+      || g_hash_table_size (self->discovering) == 0
+      || g_hash_table_size (self->connected) > 0)
+    return G_SOURCE_REMOVE;
+  self->refreshing = TRUE;
+  g_dbus_connection_call (self->bus, BLUEZ, self->adapter_path,
+                          "org.bluez.LEAdvertisingManager1", "UnregisterAdvertisement",
+                          g_variant_new ("(o)", ADV_PATH), NULL,
+                          G_DBUS_CALL_FLAGS_NONE, 10000, self->cancellable,
+                          unadvertised, self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Discovering of the other adapters, Connected of our devices. */
+static void
+on_properties_changed (GDBusConnection *bus, const char *sender, const char *path,
+                       const char *iface, const char *signal, GVariant *params,
+                       gpointer user_data)
+{
+  Peripheral *self = user_data;
+  g_autofree char *prefix = g_strconcat (self->adapter_path, "/", NULL);
+  const char *changed_iface;
+  g_autoptr(GVariant) changed = NULL;
+  gboolean value;
+
+  g_variant_get (params, "(&s@a{sv}@as)", &changed_iface, &changed, NULL);
+  if (g_str_equal (changed_iface, "org.bluez.Adapter1")
+      && !g_str_equal (path, self->adapter_path)
+      && g_variant_lookup (changed, "Discovering", "b", &value))
+    {
+      if (value && g_hash_table_add (self->discovering, g_strdup (path))
+          && self->refresh_source == 0)
+        self->refresh_source = g_timeout_add (ADV_REFRESH_MSEC, refresh_advertisement, self);
+      else if (!value)
+        g_hash_table_remove (self->discovering, path);
+    }
+  else if (g_str_equal (changed_iface, "org.bluez.Device1")
+           && g_str_has_prefix (path, prefix)
+           && g_variant_lookup (changed, "Connected", "b", &value))
+    {
+      if (value)
+        g_hash_table_add (self->connected, g_strdup (path));
+      else
+        g_hash_table_remove (self->connected, path);
+    }
+}
+
 static void
 bluez_appeared (GDBusConnection *bus, const char *name, const char *owner,
                 gpointer user_data)
@@ -722,6 +846,14 @@ bluez_appeared (GDBusConnection *bus, const char *name, const char *owner,
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+  self->power_attempts = 0;
+  power_on (self);
+}
+
+static void
+power_on (Peripheral *self)
+{
+  self->power_attempts++;
   g_dbus_connection_call (self->bus, BLUEZ, self->adapter_path,
                           "org.freedesktop.DBus.Properties", "Set",
                           g_variant_new ("(ssv)", "org.bluez.Adapter1", "Powered",
@@ -737,6 +869,9 @@ bluez_vanished (GDBusConnection *bus, const char *name, gpointer user_data)
 
   g_printerr ("peripheral: %s vanished\n", name);
   g_cancellable_cancel (self->cancellable);
+  self->refreshing = FALSE;
+  g_hash_table_remove_all (self->discovering);
+  g_hash_table_remove_all (self->connected);
   self->app_registered = self->adv_registered = self->agent_registered = FALSE;
   for (guint i = 0; i < self->svcs->len; i++)
     {
@@ -784,6 +919,12 @@ main (int argc, char **argv)
   self.registrations = g_array_new (FALSE, FALSE, sizeof (guint));
   self.cancellable = g_cancellable_new ();
   g_object_set_data (G_OBJECT (self.bus), "bleio-e2e-peripheral", &self);
+  self.discovering = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self.connected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_dbus_connection_signal_subscribe (self.bus, BLUEZ, "org.freedesktop.DBus.Properties",
+                                      "PropertiesChanged", NULL, NULL,
+                                      G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed,
+                                      &self, NULL);
 
   if (!build_and_export (&self, &error))
     {
@@ -807,6 +948,9 @@ main (int argc, char **argv)
                                          g_array_index (self.registrations, guint, i));
   g_array_unref (self.registrations);
   g_ptr_array_unref (self.svcs);
+  g_clear_handle_id (&self.refresh_source, g_source_remove);
+  g_hash_table_unref (self.discovering);
+  g_hash_table_unref (self.connected);
   g_clear_object (&self.cancellable);
   g_dbus_node_info_unref (self.node);
   g_free (self.adapter_path);

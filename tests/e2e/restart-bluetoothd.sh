@@ -25,7 +25,12 @@ fi
 rm -f "$pidfile"
 [ "${1:-}" = stop ] && exit 0
 
-/usr/libexec/bluetooth/bluetoothd -n -E >> /tmp/bluetoothd.log 2>&1 &
+# -E: experimental interfaces (Adapter1.ConnectDevice). -P vcp,mcp: the LE
+# audio plugins make the peripheral side (the same bluetoothd) offer Volume
+# Control and Media Control services, and the central side's clients for
+# them read each other in a loop that kept Device1.Connect from answering;
+# the demo peripheral has no such services.
+/usr/libexec/bluetooth/bluetoothd -n -E -P vcp,mcp >> /tmp/bluetoothd.log 2>&1 &
 echo $! > "$pidfile"
 # Ready means both adapters are exported on the bus (a test-only helper from
 # the appended cpio: busybox has no D-Bus client).

@@ -11,6 +11,7 @@
 # --test PROG    a test, run in the guest in the order given
 # --timeout      bound on the whole boot (default 600 s)
 # --test-timeout bound on each test inside the guest (default 120 s)
+# --env NAME=VALUE  extra environment for the tests (G_MESSAGES_DEBUG=bleio)
 #
 # Exits non-zero when a test fails, a result is missing or QEMU times out.
 # The guest's console goes to stderr and to DIR/console.log.
@@ -20,6 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 image=
 helpers=()
 tests=()
+envs=()
 timeout=600
 test_timeout=120
 
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
     --test) tests+=("$2"); shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --test-timeout) test_timeout=$2; shift 2 ;;
+    --env) envs+=("$2"); shift 2 ;;
     *) echo "run-e2e: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -59,17 +62,22 @@ t1=$(now)
 echo "# guest image ready in $(seconds "$t0" "$t1") s"
 
 # The overlay: /e2e/bin/*, /e2e/tests, /e2e/timeout, and the libraries.
-# Each library goes to the path ldd resolved here, so a build-tree RUNPATH
-# (libbleio.so.0 in the build directory) resolves the same in the guest.
+# System libraries go to the path ldd resolved here; the build tree's own
+# (libbleio.so.0, found through a RUNPATH relative to the build directory)
+# go to /e2e/lib, which the guest puts on LD_LIBRARY_PATH.
 stage=$(mktemp -d "$image/overlay.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage/e2e/bin"
+mkdir -p "$stage/e2e/bin" "$stage/e2e/lib"
 add_program() {
   [ -x "$1" ] || bail "$1 is not an executable"
   cp -L "$1" "$stage/e2e/bin/"
   ldd "$1" | awk '/=> \//{print $3} /^[[:space:]]*\//{print $1}' | while read -r lib; do
-    mkdir -p "$stage$(dirname "$lib")"
-    [ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
+    case $lib in
+      /lib/*|/lib64/*|/usr/lib/*|/usr/lib64/*) dest=$stage$lib ;;
+      *) dest=$stage/e2e/lib/$(basename "$lib") ;;
+    esac
+    mkdir -p "$(dirname "$dest")"
+    [ -e "$dest" ] || cp -L "$lib" "$dest"
   done
 }
 for p in "${helpers[@]}" "${tests[@]}"; do
@@ -81,6 +89,9 @@ for p in "${tests[@]}"; do
 done
 printf '%s\n' "${names[@]}" > "$stage/e2e/tests"
 echo "$test_timeout" > "$stage/e2e/timeout"
+for e in ${envs[@]+"${envs[@]}"}; do
+  printf 'export %q\n' "$e"
+done > "$stage/e2e/env"
 
 initrd=$image/initrd.cpio
 cp "$image/base.cpio" "$initrd"
@@ -101,13 +112,17 @@ set -e
 t3=$(now)
 
 failed=0
+retried=0
 i=0
 for name in "${names[@]}"; do
   i=$((i + 1))
-  result=$(sed -n "s/^E2E-RESULT $name \(PASS\|FAIL\)\$/\1/p" "$console" | tail -n1)
+  result=$(sed -n "s/^E2E-RESULT $name \(PASS\|PASS-RETRY\|FAIL\)\$/\1/p" "$console" | tail -n1)
   took=$(sed -n "s/^e2e-init: \[[0-9.]*\] $name took \(.*\)\$/\1/p" "$console" | tail -n1)
   case $result in
     PASS) echo "ok $i $name${took:+ # took $took}" ;;
+    PASS-RETRY)
+      echo "ok $i $name # passed on its second run, the first failed (see the log)${took:+; took $took}"
+      retried=$((retried + 1)) ;;
     FAIL) echo "not ok $i $name${took:+ # took $took}"; failed=1 ;;
     *) echo "not ok $i $name # no result from the guest"; failed=1 ;;
   esac
@@ -125,5 +140,6 @@ if grep -q '^E2E-BOOT-FAILED' "$console"; then
   failed=1
 fi
 grep -q '^E2E-DONE$' "$console" || { echo "# the guest never printed E2E-DONE"; failed=1; }
+[ "$retried" -eq 0 ] || echo "# $retried test(s) passed only when run a second time"
 echo "# guest wall time $(seconds "$t2" "$t3") s, total $(seconds "$t0" "$t3") s"
 exit "$failed"

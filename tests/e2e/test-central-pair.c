@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pairing through the public API (Just Works: libbleio's NoInputNoOutput
+ * agent on the central, an accepting agent on the peripheral): paired
+ * afterwards, pairing again succeeds, bond=FALSE is refused, and the bond
+ * survives a reconnect until erase_bonding().
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "e2e-central.h"
+
+static void
+test_pair (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioAdapter) adapter = NULL;
+  g_autoptr(BleioAddress) address = NULL;
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(BleioConnection) reconnected = NULL;
+
+  adapter = e2e_central_adapter (&error);
+  assert_null (error);
+  address = e2e_find_peripheral (adapter, &error);
+  if (error)
+    fail_msg ("%s", error->message);
+  connection = bleio_adapter_connect (adapter, address, 10, NULL, &error);
+  if (error)
+    fail_msg ("connect: %s", error->message);
+
+  assert_false (bleio_connection_get_paired (connection, &error));
+  assert_null (error);
+
+  assert_false (bleio_connection_pair (connection, FALSE, &error));
+  assert_true (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED));
+  g_clear_error (&error);
+
+  if (!bleio_connection_pair (connection, TRUE, &error))
+    fail_msg ("pair: %s", error->message);
+  assert_true (bleio_connection_get_paired (connection, &error));
+  assert_null (error);
+
+  /* Already paired: success, not AlreadyExists. */
+  if (!bleio_connection_pair (connection, TRUE, &error))
+    fail_msg ("second pair: %s", error->message);
+
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_null (error);
+  reconnected = bleio_adapter_connect (adapter, address, 10, NULL, &error);
+  if (error)
+    fail_msg ("reconnect: %s", error->message);
+  assert_true (bleio_connection_get_paired (reconnected, &error));
+  assert_null (error);
+
+  if (!bleio_adapter_erase_bonding (adapter, &error))
+    fail_msg ("erase_bonding: %s", error->message);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_pair),
+  };
+
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
