@@ -478,6 +478,102 @@ test_write_while_write_acquired (void **state)
               name, error->message);
 }
 
+/* ---- acquired sockets: one holder each ---- */
+
+static void
+expect_dbus_error (GError     *error,
+                   const char *name,
+                   const char *message,
+                   const char *what)
+{
+  g_autoptr(GError) owned = error;
+  g_autofree char *remote = NULL;
+
+  if (owned == NULL)
+    fail_msg ("%s succeeded; bluetoothd answers %s: %s", what, name, message);
+  remote = g_dbus_error_get_remote_error (owned);
+  g_dbus_error_strip_remote_error (owned);
+  if (g_strcmp0 (remote, name) != 0 || strcmp (owned->message, message) != 0)
+    fail_msg ("%s: %s: %s; bluetoothd answers %s: %s", what, remote,
+              owned->message, name, message);
+}
+
+static GError *
+call_error (GDBusConnection *connection,
+            const char      *path,
+            const char      *method,
+            GVariant        *params)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  GError *error = NULL;
+
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (connection, "org.bluez", path,
+                                                         CHR1, method, params, NULL,
+                                                         G_DBUS_CALL_FLAGS_NONE,
+                                                         WAIT_MSEC, NULL, &fds, NULL,
+                                                         &error);
+  return error;
+}
+
+static void
+test_acquire_twice (void **state)
+{
+  static const char * const notify[] = { "notify", NULL };
+  static const char * const wwr[] = { "write-without-response", NULL };
+  g_autofree char *notify_chr = find_char (HEART_RATE_MEASUREMENT, notify, NULL);
+  g_autofree char *write_chr = find_char (NULL, wwr, NULL);
+  GDBusConnection *bus = sim_fixture_get_connection (fx);
+  guint16 mtu = 0;
+  int notify_fd = acquire (notify_chr, "AcquireNotify", &mtu);
+  int write_fd = acquire (write_chr, "AcquireWrite", &mtu);
+
+  expect_dbus_error (call_error (bus, notify_chr, "AcquireNotify",
+                                 g_variant_new ("(a{sv})", NULL)),
+                     "org.bluez.Error.NotPermitted", "Notify acquired",
+                     "AcquireNotify while acquired");
+  expect_dbus_error (call_error (bus, write_chr, "AcquireWrite",
+                                 g_variant_new ("(a{sv})", NULL)),
+                     "org.bluez.Error.NotPermitted", "Write acquired",
+                     "AcquireWrite while acquired");
+  close (notify_fd);
+  close (write_fd);
+  if (!sim_fixture_wait_property (fx, notify_chr, CHR1, "NotifyAcquired",
+                                  g_variant_new_boolean (FALSE), WAIT_MSEC) ||
+      !sim_fixture_wait_property (fx, write_chr, CHR1, "WriteAcquired",
+                                  g_variant_new_boolean (FALSE), WAIT_MSEC))
+    fail_msg ("closing the sockets did not release the characteristics");
+}
+
+/* One client's notification session makes AcquireNotify from another
+ * InProgress: bluetoothd refuses it while any session exists. */
+static void
+test_acquire_while_other_client_notifies (void **state)
+{
+  static const char * const notify[] = { "notify", NULL };
+  g_autofree char *chr = find_char (HEART_RATE_MEASUREMENT, notify, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) other = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  other = g_dbus_connection_new_for_address_sync (sim_fixture_get_address (fx),
+                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                  NULL, NULL, &error);
+  if (other == NULL)
+    fail_msg ("second client: %s", error->message);
+  reply = sim_fixture_call_bluez (fx, chr, CHR1, "StartNotify", NULL, &error);
+  if (reply == NULL)
+    fail_msg ("StartNotify: %s", error->message);
+  expect_dbus_error (call_error (other, chr, "AcquireNotify",
+                                 g_variant_new ("(a{sv})", NULL)),
+                     "org.bluez.Error.InProgress", "In Progress",
+                     "AcquireNotify from a client while another notifies");
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call_bluez (fx, chr, CHR1, "StopNotify", NULL, NULL);
+  g_dbus_connection_close_sync (other, NULL, NULL);
+}
+
 static int
 group_setup (void **state)
 {
@@ -507,6 +603,8 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_notify_as_value),
     cmocka_unit_test (test_acquire_write),
+    cmocka_unit_test (test_acquire_twice),
+    cmocka_unit_test (test_acquire_while_other_client_notifies),
     cmocka_unit_test (test_hup_on_link_loss),
     cmocka_unit_test (test_reads_same_offset_join),
     cmocka_unit_test (test_reads_other_offset_in_progress),
