@@ -35,6 +35,11 @@ bleio_adapter_finalize (GObject *object)
 {
   BleioAdapter *self = BLEIO_ADAPTER (object);
 
+  /* A scan nobody can stop any more: end it and our discovery session. */
+  if (self->scan != NULL && bleio_scan_results_end (self->scan, NULL) &&
+      bleio_client_has_owner (self->client))
+    bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "StopDiscovery",
+                       NULL, -1, NULL, NULL, NULL);
   g_clear_object (&self->scan);
   g_queue_clear (&self->connect_queue);
   g_hash_table_unref (self->late_undos);

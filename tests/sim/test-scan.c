@@ -482,6 +482,34 @@ test_scan_adapter_removed_mid_scan (void **state)
   assert_true (bleio_scan_results_is_done (results));
 }
 
+typedef struct {
+  SimFixture *fx;
+} CallWait;
+
+static gboolean
+stop_discovery_called (gpointer user_data)
+{
+  return sim_fixture_count_calls (((CallWait *) user_data)->fx, "StopDiscovery") >= 1;
+}
+
+static void
+test_scan_ends_with_its_adapter (void **state)
+{
+  SimFixture *fx = *state;
+  g_autoptr(GError) error = NULL;
+  BleioAdapter *adapter = common_adapter (fx, "hci0");
+  g_autoptr(BleioScanResults) results = NULL;
+  CallWait w = { fx };
+
+  results = bleio_adapter_start_scan (adapter, NULL, 512, FALSE, 0, 0.1, 0.1, -127, TRUE, &error);
+  assert_no_error (error);
+  assert_true (sim_fixture_reset_calls (fx, &error));
+  /* Nobody can call stop_scan on a dropped adapter: the scan ends. */
+  g_object_unref (adapter);
+  assert_true (bleio_scan_results_is_done (results));
+  assert_true (common_wait (stop_discovery_called, &w, WAIT_MSEC));
+}
+
 static void
 test_scan_bluetoothd_restart (void **state)
 {
@@ -536,6 +564,7 @@ main (void)
     cmocka_unit_test (test_scan_shared_discovery),
     cmocka_unit_test (test_scan_repeated_advertisements),
     cmocka_unit_test (test_scan_adapter_removed_mid_scan),
+    cmocka_unit_test (test_scan_ends_with_its_adapter),
     cmocka_unit_test (test_scan_bluetoothd_restart),
   };
 
