@@ -36,6 +36,16 @@ return_not_connected (GDBusMethodInvocation *invocation)
   sim_return_error (invocation, SIM_ERR_FAILED, "Not connected");
 }
 
+static void
+pending_fail (SimPendingOp *p)
+{
+  g_autoptr(GPtrArray) waiting = g_steal_pointer (&p->invocations);
+
+  g_clear_handle_id (&p->source, g_source_remove);
+  for (guint i = 0; waiting != NULL && i < waiting->len; i++)
+    return_not_connected (g_ptr_array_index (waiting, i));
+}
+
 /* ---- building and exporting ---- */
 
 static void
@@ -43,6 +53,8 @@ desc_free (gpointer data)
 {
   SimDesc *d = data;
 
+  pending_fail (&d->read_op);
+  pending_fail (&d->write_op);
   sim_obj_clear (&d->obj);
   g_byte_array_unref (d->cached);
   g_free (d);
@@ -84,10 +96,9 @@ char_free (gpointer data)
   release_notify_fd (c, FALSE);
   release_write_fd (c, FALSE);
   g_clear_handle_id (&c->stream_source, g_source_remove);
-  g_clear_handle_id (&c->op_source, g_source_remove);
   g_clear_handle_id (&c->burst_source, g_source_remove);
-  if (c->op_invocation != NULL)
-    return_not_connected (g_steal_pointer (&c->op_invocation));
+  pending_fail (&c->read_op);
+  pending_fail (&c->write_op);
   g_hash_table_unref (c->sessions);
   g_clear_pointer (&c->burst_value, g_bytes_unref);
   g_ptr_array_unref (c->descs);
@@ -265,9 +276,15 @@ sim_gatt_link_lost (GPtrArray *services)
             }
           set_cccd (c, FALSE);
           stream_update (c);
-          g_clear_handle_id (&c->op_source, g_source_remove);
-          if (c->op_invocation != NULL)
-            return_not_connected (g_steal_pointer (&c->op_invocation));
+          pending_fail (&c->read_op);
+          pending_fail (&c->write_op);
+          for (guint k = 0; k < c->descs->len; k++)
+            {
+              SimDesc *d = g_ptr_array_index (c->descs, k);
+
+              pending_fail (&d->read_op);
+              pending_fail (&d->write_op);
+            }
         }
     }
 }
@@ -583,8 +600,10 @@ parse_options (GVariant *dict)
   return o;
 }
 
-/* A pending ATT operation: the reply comes from the main loop, so a second
- * request sent meanwhile meets InProgress like on bluetoothd. */
+/* An ATT operation: the reply comes from the main loop (after the
+ * peripheral's att_delay_ms), so requests sent meanwhile meet bluetoothd's
+ * rules: a read at the pending read's offset joins it, any other second
+ * read or write is InProgress, reads and writes do not block each other. */
 typedef struct {
   SimChar *chr;
   SimDesc *desc;
@@ -603,6 +622,14 @@ op_free (gpointer data)
   g_free (op);
 }
 
+static SimPendingOp *
+op_slot (Op *op)
+{
+  if (op->desc != NULL)
+    return op->write ? &op->desc->write_op : &op->desc->read_op;
+  return op->write ? &op->chr->write_op : &op->chr->read_op;
+}
+
 static void
 apply_write (GByteArray  *target,
              guint16      offset,
@@ -616,68 +643,61 @@ static gboolean
 op_complete (gpointer data)
 {
   Op *op = data;
-  SimChar *chr = op->chr;
-  GDBusMethodInvocation *invocation = g_steal_pointer (&chr->op_invocation);
+  SimPendingOp *slot = op_slot (op);
+  g_autoptr(GPtrArray) waiting = g_steal_pointer (&slot->invocations);
+  GByteArray *value = op->desc != NULL ? op->desc->def->value : op->chr->def->value;
+  GByteArray *cached = op->desc != NULL ? op->desc->cached : op->chr->cached;
 
-  chr->op_source = 0;
-  if (op->desc != NULL)
-    {
-      SimDesc *d = op->desc;
-
-      if (op->write)
-        {
-          apply_write (d->def->value, op->offset, op->data);
-          g_dbus_method_invocation_return_value (invocation, NULL);
-        }
-      else
-        {
-          GByteArray *v = d->def->value;
-          guint off = MIN (op->offset, v->len);
-
-          g_byte_array_set_size (d->cached, 0);
-          g_byte_array_append (d->cached, v->data + off, v->len - off);
-          sim_obj_changed (&d->obj, &sim_desc_iface, "Value", NULL);
-          g_dbus_method_invocation_return_value (invocation,
-                                                 g_variant_new ("(@ay)",
-                                                                sim_bytes_variant (d->cached->data,
-                                                                                   d->cached->len)));
-        }
-      return G_SOURCE_REMOVE;
-    }
+  slot->source = 0;
   if (op->write)
     {
-      apply_write (chr->def->value, op->offset, op->data);
-      g_dbus_method_invocation_return_value (invocation, NULL);
+      apply_write (value, op->offset, op->data);
+      for (guint i = 0; i < waiting->len; i++)
+        g_dbus_method_invocation_return_value (g_ptr_array_index (waiting, i), NULL);
+      return G_SOURCE_REMOVE;
     }
-  else
-    {
-      GByteArray *v = chr->def->value;
-      guint off = MIN (op->offset, v->len);
+  {
+    guint off = MIN (op->offset, value->len);
 
-      g_byte_array_set_size (chr->cached, 0);
-      g_byte_array_append (chr->cached, v->data + off, v->len - off);
-      sim_obj_changed (&chr->obj, &sim_char_iface, "Value", NULL);
-      g_dbus_method_invocation_return_value (invocation,
-                                             g_variant_new ("(@ay)",
-                                                            sim_bytes_variant (chr->cached->data,
-                                                                               chr->cached->len)));
-    }
+    g_byte_array_set_size (cached, 0);
+    g_byte_array_append (cached, value->data + off, value->len - off);
+  }
+  if (op->desc != NULL)
+    sim_obj_changed (&op->desc->obj, &sim_desc_iface, "Value", NULL);
+  else
+    sim_obj_changed (&op->chr->obj, &sim_char_iface, "Value", NULL);
+  for (guint i = 0; i < waiting->len; i++)
+    g_dbus_method_invocation_return_value (g_ptr_array_index (waiting, i),
+                                           g_variant_new ("(@ay)",
+                                                          sim_bytes_variant (cached->data,
+                                                                             cached->len)));
   return G_SOURCE_REMOVE;
 }
 
+/* Starts @op, or joins or refuses it when its slot is busy. Takes @op. */
 static void
-start_op (SimChar               *chr,
-          GDBusMethodInvocation *invocation,
+start_op (GDBusMethodInvocation *invocation,
           Op                    *op)
 {
-  guint delay = char_device (chr)->periph->att_delay_ms;
+  SimPendingOp *slot = op_slot (op);
+  guint delay = char_device (op->chr)->periph->att_delay_ms;
 
-  op->chr = chr;
-  chr->op_invocation = invocation;
+  if (slot->source != 0)
+    {
+      if (!op->write && slot->offset == op->offset)
+        g_ptr_array_add (slot->invocations, invocation);
+      else
+        sim_return_error (invocation, SIM_ERR_IN_PROGRESS, SIM_MSG_IN_PROGRESS);
+      op_free (op);
+      return;
+    }
+  slot->offset = op->offset;
+  slot->invocations = g_ptr_array_new ();
+  g_ptr_array_add (slot->invocations, invocation);
   if (delay > 0)
-    chr->op_source = g_timeout_add_full (G_PRIORITY_DEFAULT, delay, op_complete, op, op_free);
+    slot->source = g_timeout_add_full (G_PRIORITY_DEFAULT, delay, op_complete, op, op_free);
   else
-    chr->op_source = g_idle_add_full (G_PRIORITY_DEFAULT, op_complete, op, op_free);
+    slot->source = g_idle_add_full (G_PRIORITY_DEFAULT, op_complete, op, op_free);
 }
 
 /* Security elevation: bluetoothd pairs through the default agent when the
@@ -698,10 +718,16 @@ elevation_done (SimDevice  *device,
   SimObj *obj = sim_obj_lookup (e->path);
   SimChar *chr = NULL;
 
+  /* the objects may have gone and come back meanwhile: look them up */
+  e->op->desc = NULL;
   if (obj != NULL && obj->kind == SIM_OBJ_CHAR)
     chr = (SimChar *) obj;
   else if (obj != NULL && obj->kind == SIM_OBJ_DESC)
-    chr = ((SimDesc *) obj)->chr;
+    {
+      e->op->desc = (SimDesc *) obj;
+      chr = e->op->desc->chr;
+    }
+  e->op->chr = chr;
   if (chr == NULL || !char_device (chr)->connected)
     {
       return_not_connected (e->invocation);
@@ -712,51 +738,37 @@ elevation_done (SimDevice  *device,
       sim_return_error (e->invocation, SIM_ERR_NOT_PERMITTED, "Not paired");
       op_free (e->op);
     }
-  else if (chr->op_source != 0)
-    {
-      sim_return_error (e->invocation, SIM_ERR_IN_PROGRESS, SIM_MSG_IN_PROGRESS);
-      op_free (e->op);
-    }
   else
-    start_op (chr, e->invocation, e->op);
+    start_op (e->invocation, e->op);
   g_free (e->path);
   g_free (e);
 }
 
 static void
 run_op (SimObj                *obj,
-        SimChar               *chr,
         GDBusMethodInvocation *invocation,
         Op                    *op,
         guint32                security)
 {
-  SimDevice *dev = char_device (chr);
+  SimDevice *dev = char_device (op->chr);
+  Elevation *e;
 
-  if (chr->op_source != 0)
+  if (op_slot (op)->source != 0 || security == 0 || dev->paired)
+    {
+      start_op (invocation, op);
+      return;
+    }
+  if (dev->pairing != NULL)
     {
       sim_return_error (invocation, SIM_ERR_IN_PROGRESS, SIM_MSG_IN_PROGRESS);
       op_free (op);
       return;
     }
-  if (security != 0 && !dev->paired)
-    {
-      Elevation *e = g_new0 (Elevation, 1);
-
-      if (dev->pairing != NULL)
-        {
-          sim_return_error (invocation, SIM_ERR_IN_PROGRESS, SIM_MSG_IN_PROGRESS);
-          op_free (op);
-          g_free (e);
-          return;
-        }
-      e->path = g_strdup (obj->path);
-      e->invocation = invocation;
-      e->op = op;
-      op->chr = chr;
-      sim_agent_pair (dev, NULL, elevation_done, e);
-      return;
-    }
-  start_op (chr, invocation, op);
+  e = g_new0 (Elevation, 1);
+  e->path = g_strdup (obj->path);
+  e->invocation = invocation;
+  e->op = op;
+  sim_agent_pair (dev, NULL, elevation_done, e);
 }
 
 static void
@@ -914,8 +926,9 @@ char_method (SimObj                *obj,
           return;
         }
       op = g_new0 (Op, 1);
+      op->chr = chr;
       op->offset = o.offset;
-      run_op (obj, chr, invocation, op, flags & SIM_CHR_READ_SECURITY);
+      run_op (obj, invocation, op, flags & SIM_CHR_READ_SECURITY);
     }
   else if (g_str_equal (method, "WriteValue"))
     {
@@ -938,6 +951,11 @@ char_method (SimObj                *obj,
               && !g_str_equal (o.type, "command") && !g_str_equal (o.type, "reliable")))
         {
           sim_return_error (invocation, SIM_ERR_NOT_SUPPORTED, SIM_MSG_NOT_SUPPORTED);
+          return;
+        }
+      if (chr->write_fd >= 0)
+        {
+          sim_return_error (invocation, SIM_ERR_NOT_PERMITTED, "Write acquired");
           return;
         }
       if (len + o.offset > SIM_MAX_ATTR_LEN)
@@ -966,11 +984,12 @@ char_method (SimObj                *obj,
           return;
         }
       op = g_new0 (Op, 1);
+      op->chr = chr;
       op->write = TRUE;
       op->offset = o.offset;
       op->data = g_byte_array_sized_new ((guint) len);
       g_byte_array_append (op->data, bytes, (guint) len);
-      run_op (obj, chr, invocation, op, flags & SIM_CHR_WRITE_SECURITY);
+      run_op (obj, invocation, op, flags & SIM_CHR_WRITE_SECURITY);
     }
   else if (g_str_equal (method, "StartNotify"))
     {
@@ -999,6 +1018,15 @@ char_method (SimObj                *obj,
     }
   else if (g_str_equal (method, "StopNotify"))
     {
+      /* bluetoothd's StopNotify shuts an acquired notify socket down */
+      if (chr->notify_fd >= 0)
+        {
+          release_notify_fd (chr, TRUE);
+          set_cccd (chr, FALSE);
+          g_dbus_method_invocation_return_value (invocation, NULL);
+          stream_update (chr);
+          return;
+        }
       if (!g_hash_table_remove (chr->sessions, sender))
         {
           sim_return_error (invocation, SIM_ERR_FAILED, "No notify session started");
@@ -1114,6 +1142,7 @@ desc_method (SimObj                *obj,
       return;
     }
   op = g_new0 (Op, 1);
+  op->chr = chr;
   op->desc = d;
   op->write = write;
   op->offset = o.offset;
@@ -1138,7 +1167,7 @@ desc_method (SimObj                *obj,
         }
       op->data = g_byte_array_sized_new ((guint) len);
       g_byte_array_append (op->data, bytes, (guint) len);
-      run_op (obj, chr, invocation, op, d->def->flags & SIM_CHR_WRITE_SECURITY);
+      run_op (obj, invocation, op, d->def->flags & SIM_CHR_WRITE_SECURITY);
     }
   else
     {
@@ -1148,7 +1177,7 @@ desc_method (SimObj                *obj,
           op_free (op);
           return;
         }
-      run_op (obj, chr, invocation, op, d->def->flags & SIM_CHR_READ_SECURITY);
+      run_op (obj, invocation, op, d->def->flags & SIM_CHR_READ_SECURITY);
     }
 }
 

@@ -290,6 +290,14 @@ typedef struct _SimChar SimChar;
 typedef struct _SimDesc SimDesc;
 typedef struct _SimPairing SimPairing;
 
+/* One pending ATT read or write: bluetoothd keeps one of each per
+ * attribute; reads at the same offset join the pending one. */
+typedef struct {
+  guint source;
+  guint16 offset;
+  GPtrArray *invocations;     /* GDBusMethodInvocation waiting for it */
+} SimPendingOp;
+
 typedef struct {
   char *sender;
   guint watch_id;
@@ -325,6 +333,7 @@ struct _SimAdapter {
   gboolean discovering;
   GHashTable *clients;        /* sender -> SimDiscoveryClient */
   GPtrArray *devices;         /* SimDevice, owned */
+  GHashTable *device_index;   /* address -> SimDevice, same set */
   GPtrArray *peripherals;     /* SimPeripheral advertising here, owned */
   GHashTable *next_adv;       /* SimPeripheral -> gint64 due time (us) */
   guint adv_source;
@@ -386,8 +395,8 @@ struct _SimChar {
   guint write_watch;
   guint stream_source;
   guint stream_index;
-  guint op_source;            /* pending ATT operation */
-  GDBusMethodInvocation *op_invocation;
+  SimPendingOp read_op;
+  SimPendingOp write_op;
   GPtrArray *descs;           /* SimDesc, owned */
   /* a NotifyBurst in progress */
   guint burst_left;
@@ -401,6 +410,8 @@ struct _SimDesc {
   SimChar *chr;
   SimDescDef *def;
   GByteArray *cached;
+  SimPendingOp read_op;
+  SimPendingOp write_op;
 };
 
 extern SimIfaceDef sim_adapter_iface;
@@ -454,6 +465,11 @@ void        sim_adapter_add_peripheral (SimAdapter    *adapter,
 SimAdapter *sim_adapter_find      (const char *name);
 SimDevice  *sim_adapter_find_device (SimAdapter *adapter,
                                      const char *address);
+void        sim_adapter_add_device  (SimAdapter *adapter,
+                                     SimDevice  *device);
+/* Removes @device from the adapter's lists and frees it. */
+void        sim_adapter_drop_device (SimAdapter *adapter,
+                                     SimDevice  *device);
 /* Creates and exports the Device1 object for @periph (InterfacesAdded). */
 SimDevice  *sim_adapter_ensure_device (SimAdapter    *adapter,
                                        SimPeripheral *periph);
