@@ -44,14 +44,33 @@ SimDevice *
 sim_adapter_find_device (SimAdapter *adapter,
                          const char *address)
 {
-  for (guint i = 0; i < adapter->devices->len; i++)
-    {
-      SimDevice *d = g_ptr_array_index (adapter->devices, i);
+  char upper[18];
 
-      if (g_ascii_strcasecmp (d->periph->address, address) == 0)
-        return d;
-    }
-  return NULL;
+  if (strlen (address) != 17)
+    return NULL;
+  for (int i = 0; i < 17; i++)
+    upper[i] = g_ascii_toupper (address[i]);
+  upper[17] = '\0';
+  return g_hash_table_lookup (adapter->device_index, upper);
+}
+
+/* Every device in adapter->devices is in device_index under its address
+ * (upper case, owned by its peripheral). */
+void
+sim_adapter_add_device (SimAdapter *adapter,
+                        SimDevice  *device)
+{
+  g_ptr_array_add (adapter->devices, device);
+  g_hash_table_insert (adapter->device_index, device->periph->address, device);
+}
+
+void
+sim_adapter_drop_device (SimAdapter *adapter,
+                         SimDevice  *device)
+{
+  if (g_hash_table_lookup (adapter->device_index, device->periph->address) == device)
+    g_hash_table_remove (adapter->device_index, device->periph->address);
+  g_ptr_array_remove (adapter->devices, device);
 }
 
 static SimPeripheral *
@@ -232,7 +251,7 @@ report (SimAdapter    *adapter,
       dev->tx_power_valid = p->has_tx_power;
       dev->shown_mfr = p->manufacturer_data != NULL ? g_variant_ref (p->manufacturer_data) : NULL;
       dev->shown_svc = p->service_data != NULL ? g_variant_ref (p->service_data) : NULL;
-      g_ptr_array_add (adapter->devices, dev);
+      sim_adapter_add_device (adapter, dev);
       sim_obj_export (&dev->obj, (const SimIfaceDef *const[]) { &sim_device_iface, NULL },
                       TRUE);
       return;
@@ -363,7 +382,7 @@ sim_adapter_ensure_device (SimAdapter    *adapter,
   if (dev != NULL)
     return dev;
   dev = sim_device_new (adapter, periph);
-  g_ptr_array_add (adapter->devices, dev);
+  sim_adapter_add_device (adapter, dev);
   sim_obj_export (&dev->obj, (const SimIfaceDef *const[]) { &sim_device_iface, NULL },
                   TRUE);
   return dev;
@@ -382,7 +401,7 @@ sim_adapter_remove_device (SimAdapter *adapter,
     }
   sim_obj_unexport (&device->obj, TRUE);
   device->periph->paired = FALSE;
-  g_ptr_array_remove (adapter->devices, device);
+  sim_adapter_drop_device (adapter, device);
 }
 
 void
@@ -648,7 +667,7 @@ connect_device (SimAdapter            *adapter,
     }
   dev = sim_device_new (adapter, p);
   dev->temporary = FALSE;
-  g_ptr_array_add (adapter->devices, dev);
+  sim_adapter_add_device (adapter, dev);
   /* The object appears once the link is up; sim_device_connect() exports it
    * and answers with its path. */
   dev->connect_device_invocation = invocation;
@@ -1004,6 +1023,7 @@ sim_adapter_new (SimAdapterDef *def)
   a->peripherals = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_peripheral_unref);
   a->flood_peripherals = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_peripheral_unref);
   a->next_adv = g_hash_table_new (NULL, NULL);
+  a->device_index = g_hash_table_new (g_str_hash, g_str_equal);
   return a;
 }
 
@@ -1051,7 +1071,9 @@ sim_adapter_free (SimAdapter *adapter)
         sim_gatt_unexport (d->services, FALSE);
       sim_obj_unexport (&d->obj, FALSE);
     }
+  g_hash_table_remove_all (adapter->device_index);
   g_ptr_array_unref (adapter->devices);
+  g_hash_table_unref (adapter->device_index);
   g_hash_table_unref (adapter->clients);
   g_hash_table_unref (adapter->next_adv);
   g_ptr_array_unref (adapter->peripherals);

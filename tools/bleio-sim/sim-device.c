@@ -413,7 +413,7 @@ prune_unexported (gpointer data)
       SimDevice *d = g_ptr_array_index (adapter->devices, i);
 
       if (!d->obj.exported && !d->connecting && !d->connected)
-        g_ptr_array_remove_index (adapter->devices, i);
+        sim_adapter_drop_device (adapter, d);
       else
         i++;
     }
