@@ -100,6 +100,7 @@ slow_device (guint connect_msec,
   g_autoptr(GError) error = NULL;
   g_autofree char *json = NULL;
   g_autofree char *name = g_strdup_printf ("Slow-%u", ++next_address);
+  g_autofree char *added = NULL;
   char *path;
 
   json = g_strdup_printf ("{ \"address\": \"C0:FF:EE:20:00:%02X\", \"name\": \"%s\", "
@@ -108,7 +109,8 @@ slow_device (guint connect_msec,
                           "\"pairing\": { \"io_capability\": \"NoInputNoOutput\", "
                           "\"delay_ms\": %u } }",
                           next_address, name, connect_msec, pair_msec);
-  if (sim_fixture_add_device (fx, "hci0", json, &error) == NULL)
+  added = sim_fixture_add_device (fx, "hci0", json, &error);
+  if (added == NULL)
     fail_msg ("AddDevice: %s", error->message);
   path = sim_fixture_find_device (fx, ADAPTER, name, &error);
   if (path == NULL)
