@@ -366,12 +366,17 @@ bleio_characteristic_deliver (BleioCharacteristic *characteristic,
                               const guint8        *data,
                               gsize                len)
 {
-  g_autoptr(GBytes) value = g_bytes_new (data, len);
+  g_autoptr(GBytes) value = NULL;
 
+  if (!g_signal_has_handler_pending (characteristic, signals[SIGNAL_NOTIFICATION], 0, TRUE))
+    return;
+  value = g_bytes_new (data, len);
   queue_emission (characteristic, value);
 }
 
-/* In the characteristic's context: Value changes while subscribed. */
+/* On the worker: Value changes while subscribed go to the signal's queue,
+ * which takes them only while a handler is connected, so a process that
+ * never runs its main loop does not pile them up. */
 static void
 on_value_event (BleioClient            *client,
                 const BleioClientEvent *event,
@@ -396,9 +401,8 @@ on_value_event (BleioClient            *client,
     {
       gsize len = 0;
       const guint8 *data = g_variant_get_fixed_array (value, &len, 1);
-      g_autoptr(GBytes) bytes = g_bytes_new (data, len);
 
-      g_signal_emit (self, signals[SIGNAL_NOTIFICATION], 0, bytes);
+      bleio_characteristic_deliver (self, data, len);
     }
 }
 
@@ -422,8 +426,7 @@ bleio_characteristic_hold_subscription (BleioCharacteristic *characteristic,
   if (hold)
     {
       if (characteristic->subscriptions++ == 0)
-        characteristic->watch_id = bleio_client_watch (characteristic->client,
-                                                       characteristic->context,
+        characteristic->watch_id = bleio_client_watch (characteristic->client, NULL,
                                                        on_value_event,
                                                        bleio_weak_ref_new (characteristic),
                                                        bleio_weak_ref_free);

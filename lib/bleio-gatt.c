@@ -11,6 +11,8 @@
  */
 #include "bleio-gatt-private.h"
 
+#include <string.h>
+
 #define RETRY_LIMIT 3
 #define RETRY_STEP_MSEC 50
 
@@ -130,6 +132,29 @@ queue_advance (OpQueue *queue)
     schedule_start (next);
 }
 
+/* The Device1 path an attribute path lies under, or NULL. */
+static char *
+device_path_of (const char *path)
+{
+  const char *dev = strstr (path, "/dev_");
+  const char *end;
+
+  if (dev == NULL)
+    return NULL;
+  end = strchr (dev + 1, '/');
+  return end != NULL ? g_strndup (path, (gsize) (end - path)) : g_strdup (path);
+}
+
+/* FALSE when the cache says the attribute's device has no link. */
+static gboolean
+op_link_up (Op *op)
+{
+  g_autofree char *device = device_path_of (op->path);
+
+  return device == NULL ||
+         bleio_client_get_boolean (op->client, device, BLEIO_IFACE_DEVICE, "Connected");
+}
+
 static void
 op_return (GTask    *task_in,
            GVariant *reply,
@@ -138,6 +163,19 @@ op_return (GTask    *task_in,
   g_autoptr(GTask) task = task_in;
   Op *op = g_task_get_task_data (task);
 
+  /* A link lost under a pending call shows as "Not connected" or, when
+   * bluetoothd dropped the attribute objects first, as an object that went
+   * away; either way the application sees the link loss. */
+  if (error != NULL && error->domain == BLEIO_ERROR &&
+      (error->code == BLEIO_ERROR_DOES_NOT_EXIST || !op_link_up (op)) &&
+      error->code != BLEIO_ERROR_CONNECTION && error->code != BLEIO_ERROR_BLUEZ_UNAVAILABLE)
+    {
+      GError *lost = g_error_new (BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+                                  BLEIO_NOT_CONNECTED_MESSAGE " (%s)", error->message);
+
+      g_error_free (error);
+      error = lost;
+    }
   queue_advance (op->queue);
   if (reply == NULL)
     g_task_return_error (task, error);
@@ -184,6 +222,13 @@ op_start (GTask *task_in)
   if (g_cancellable_set_error_if_cancelled (cancellable, &error))
     {
       op_return (g_steal_pointer (&task), NULL, error);
+      return;
+    }
+  if (!op_link_up (op))
+    {
+      op_return (g_steal_pointer (&task), NULL,
+                 g_error_new_literal (BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+                                      BLEIO_NOT_CONNECTED_MESSAGE));
       return;
     }
   op->attempts++;
