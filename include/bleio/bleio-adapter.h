@@ -535,7 +535,10 @@ gboolean bleio_adapter_stop_scan (BleioAdapter  *adapter,
  * When @timeout expires the attempt is undone (`Device1.Disconnect`) and the
  * call fails with %BLEIO_ERROR_TIMEOUT, "Failed to connect: timeout"; when
  * @cancellable is cancelled it is undone too and fails with
- * `G_IO_ERROR_CANCELLED`. Finish with bleio_adapter_connect_finish(); the
+ * `G_IO_ERROR_CANCELLED`. If the attempt was abandoned while
+ * `ConnectDevice` ran and BlueZ had no device object to disconnect yet, a
+ * link that still comes up within 45 s is disconnected as soon as it
+ * appears, unless a new connect to the same address starts first. Finish with bleio_adapter_connect_finish(); the
  * blocking twin is bleio_adapter_connect().
  */
 BLEIO_EXPORT
@@ -642,7 +645,8 @@ typedef gboolean (*BleioPasskeyConfirmFunc) (const BleioAddress *peer,
  *
  * The callbacks run on libbleio's worker thread, not in any application
  * context, so that a blocking pair in any thread cannot deadlock; they must
- * return promptly (BlueZ waits for their answer).
+ * return promptly (BlueZ waits for their answer) and must not call blocking
+ * libbleio functions, which need that thread to see BlueZ's events.
  */
 BLEIO_EXPORT
 void bleio_adapter_set_pairing_callbacks (BleioAdapter            *adapter,
