@@ -468,6 +468,49 @@ test_peer_drops_during_discovery (void **state)
   g_free (path);
 }
 
+static void
+test_adapter_removed_mid_connection (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(BleioAdapter) hci3 = NULL;
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(BleioAddress) address = common_address ("00:BB:00:00:01:0B");
+  g_autofree char *device = NULL;
+  Disconnected d = { 0, };
+
+  reply = sim_fixture_call (g->fx, "AddAdapter", g_variant_new ("(ss)", "hci3", "00:AA:01:00:00:73"), &error);
+  assert_no_error (error);
+  device = sim_fixture_add_device (g->fx, "hci3",
+    "{\"address\": \"00:BB:00:00:01:0B\", \"name\": \"OnHci3\"}", &error);
+  assert_no_error (error);
+  for (guint i = 0; i < 500 && hci3 == NULL; i++)
+    {
+      hci3 = bleio_adapter_new_for_name (sim_fixture_get_connection (g->fx), "hci3", NULL, NULL);
+      if (hci3 == NULL)
+        g_usleep (20 * 1000);
+    }
+  assert_non_null (hci3);
+  connection = bleio_adapter_connect (hci3, address, 10, NULL, &error);
+  assert_no_error (error);
+  g_signal_connect (connection, "disconnected", G_CALLBACK (common_on_disconnected), &d);
+
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call (g->fx, "RemoveAdapter", g_variant_new ("(s)", "hci3"), &error);
+  assert_no_error (error);
+  assert_true (common_wait (common_disconnected_fired, &d, WAIT_MSEC));
+  /* The link drops (Connected false) and the device object goes with its
+   * adapter: whichever the library sees first names the reason. */
+  assert_true (d.reason == BLEIO_DISCONNECT_REASON_ADAPTER_REMOVED ||
+               d.reason == BLEIO_DISCONNECT_REASON_DEVICE_REMOVED ||
+               d.reason == BLEIO_DISCONNECT_REASON_REMOTE);
+  common_assert_spent (connection);
+  g_signal_handlers_disconnect_by_data (connection, &d);
+  /* hci0 is untouched. */
+  assert_true (bleio_adapter_is_present (g->adapter));
+}
+
 int
 main (void)
 {
@@ -484,6 +527,7 @@ main (void)
     cmocka_unit_test (test_discover_services),
     cmocka_unit_test (test_max_packet_length_small_mtu),
     cmocka_unit_test (test_peer_drops_during_discovery),
+    cmocka_unit_test (test_adapter_removed_mid_connection),
   };
 
   return cmocka_run_group_tests (tests, group_setup, group_teardown);
