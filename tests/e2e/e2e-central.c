@@ -101,11 +101,11 @@ peripheral_side_disconnect (GDBusConnection *bus,
   g_variant_iter_init (&iter, objects);
   while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &ifaces))
     {
-      g_autoptr(GVariant) owned = ifaces;
       g_autoptr(GVariant) device = g_variant_lookup_value (ifaces, "org.bluez.Device1", NULL);
       gboolean connected = FALSE;
       g_autoptr(GVariant) r = NULL;
 
+      g_variant_unref (ifaces);
       if (!g_str_has_prefix (path, prefix) || device == NULL
           || !g_variant_lookup (device, "Connected", "b", &connected) || !connected)
         continue;

@@ -775,6 +775,9 @@ unadvertised (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  if (!reply)
+    g_printerr ("peripheral: unregistering the advertisement failed: %s\n",
+                error->message);
   self->adv_registered = FALSE;
   g_dbus_connection_call (self->bus, BLUEZ, self->adapter_path,
                           "org.bluez.LEAdvertisingManager1", "RegisterAdvertisement",

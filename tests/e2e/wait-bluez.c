@@ -67,10 +67,11 @@ main (int argc, char **argv)
   w.bus = bus;
   w.paths = (char **) paths->pdata;
 
-  if (!e2e_wait_until (adapters_exported, &w, E2E_WAIT_MSEC))
+  /* bluetoothd starts slowly under TCG on a busy host: be generous. */
+  if (!e2e_wait_until (adapters_exported, &w, 3 * E2E_WAIT_MSEC))
     {
       g_printerr ("wait-bluez: org.bluez did not export the adapters in %u ms\n",
-                  E2E_WAIT_MSEC);
+                  3 * E2E_WAIT_MSEC);
       return 1;
     }
   return 0;
