@@ -278,5 +278,13 @@ if "bleio-characteristic.h" in headers:
                 int(Bleio.WriteType.COMMAND)] == [0, 1, 2]
 
 
+for page in filter(None, os.environ.get("BLEIO_DOC_PAGES", "").split(os.pathsep)):
+    text = open(page, encoding="utf-8").read()
+    for n, block in enumerate(re.findall(r"^```python\n(.*?)^```", text, re.S | re.M)):
+        @check(f"the Python example {n + 1} of {os.path.basename(page)} runs")
+        def _(block=block):
+            exec(compile(block, f"{os.path.basename(page)}:python{n + 1}", "exec"), {})
+
+
 print(f"{checks - len(failures)} passed, {len(failures)} failed")
 sys.exit(1 if failures or checks == 0 else 0)
