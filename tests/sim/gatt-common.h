@@ -215,8 +215,10 @@ gatt_teardown (void **state)
    * socket): the peripheral goes away, as a real one would. */
   if (!gatt_sim_disconnected (env))
     {
-      g_autoptr(GVariant) reply = sim_fixture_call_bluez (env->fx, BENCH_PATH, "org.bluez.Device1",
-                                                          "Disconnect", NULL, NULL);
+      GVariant *reply = sim_fixture_call_bluez (env->fx, BENCH_PATH, "org.bluez.Device1",
+                                                "Disconnect", NULL, NULL);
+
+      g_clear_pointer (&reply, g_variant_unref);
     }
   gatt_wait (gatt_sim_disconnected, env, WAIT_MSEC);
   g_clear_pointer (&env->characteristics, g_ptr_array_unref);
