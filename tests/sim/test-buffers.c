@@ -661,6 +661,62 @@ test_pb_not_usable (void **state)
   assert_bleio_error (error, BLEIO_ERROR_NOT_SUPPORTED);
 }
 
+static void
+cb_new_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  BleioCharacteristicBuffer **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = bleio_characteristic_buffer_new_finish (result, &error);
+  assert_no_error (error);
+}
+
+static void
+pb_new_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  BleioPacketBuffer **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = bleio_packet_buffer_new_finish (result, &error);
+  assert_no_error (error);
+}
+
+static gboolean
+pointer_set (gpointer user_data)
+{
+  return *(gpointer *) user_data != NULL;
+}
+
+static void
+test_async_constructors (void **state)
+{
+  GattEnv *env = *state;
+  g_autoptr(BleioCharacteristicBuffer) bytes = NULL;
+  g_autoptr(BleioPacketBuffer) packets = NULL;
+  g_autoptr(GBytes) packet = NULL;
+  g_autoptr(GBytes) got = NULL;
+  g_autoptr(GError) error = NULL;
+
+  bleio_characteristic_buffer_new_async (gatt_char (env, H_DUP1), 1, 16, NULL, cb_new_cb, &bytes);
+  bleio_packet_buffer_new_async (gatt_char (env, H_STREAM), 4, 0, NULL, pb_new_cb, &packets);
+  assert_true (gatt_wait (pointer_set, &bytes, WAIT_MSEC));
+  assert_true (gatt_wait (pointer_set, &packets, WAIT_MSEC));
+  assert_true (bleio_characteristic_buffer_get_notify_acquired (bytes));
+  assert_true (bleio_packet_buffer_get_notify_acquired (packets));
+  gatt_notify (env, H_DUP1, "b", 1);
+  gatt_notify (env, H_STREAM, "p", 1);
+  wait_in_waiting (bytes, 1);
+  wait_packets (packets, 1);
+  got = bleio_characteristic_buffer_read (bytes, 1, &error);
+  assert_bytes (got, "b", 1);
+  packet = bleio_packet_buffer_read_packet (packets, &error);
+  assert_bytes (packet, "p", 1);
+}
+
 /* ---- the notification signal, fed from an acquired descriptor ---------- */
 
 typedef struct {
@@ -926,6 +982,7 @@ main (int    argc,
     cmocka_unit_test_setup_teardown (test_pb_write_value_fallback, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_pb_write_after_link_loss, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_pb_not_usable, gatt_setup, gatt_teardown),
+    cmocka_unit_test_setup_teardown (test_async_constructors, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_signal_with_acquired_buffer, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_full_speed_acquired, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_full_speed_value_signals, gatt_setup, gatt_teardown),

@@ -312,6 +312,48 @@ test_cccd_descriptor (void **state)
   assert_no_error (error);
 }
 
+static void
+desc_read_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GBytes **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = bleio_descriptor_read_value_finish (BLEIO_DESCRIPTOR (source), result, &error);
+  assert_no_error (error);
+}
+
+static void
+desc_write_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  int *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *done = bleio_descriptor_write_value_finish (BLEIO_DESCRIPTOR (source), result, &error) ? 1 : 2;
+  assert_no_error (error);
+}
+
+static void
+test_descriptors_async (void **state)
+{
+  GattEnv *env = *state;
+  g_autoptr(GPtrArray) descriptors = bleio_characteristic_dup_descriptors (gatt_char (env, H_RW));
+  BleioDescriptor *custom = g_ptr_array_index (descriptors, 1);
+  g_autoptr(GBytes) written = g_bytes_new ("\x0a\x0b\x0c", 3);
+  g_autoptr(GBytes) value = NULL;
+  int done = 0;
+
+  bleio_descriptor_write_value_async (custom, written, NULL, desc_write_cb, &done);
+  assert_true (gatt_wait (int_set, &done, WAIT_MSEC));
+  assert_int_equal (done, 1);
+  bleio_descriptor_read_value_async (custom, NULL, desc_read_cb, &value);
+  assert_true (gatt_wait (pointer_set, &value, WAIT_MSEC));
+  assert_bytes (value, "\x0a\x0b\x0c", 3);
+}
+
 typedef struct {
   GPtrArray *values;
   GThread *thread;
@@ -486,6 +528,7 @@ main (int    argc,
     cmocka_unit_test_setup_teardown (test_write_types, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_write_long, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_descriptors, gatt_setup, gatt_teardown),
+    cmocka_unit_test_setup_teardown (test_descriptors_async, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_cccd_descriptor, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_set_cccd_notifications, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_set_cccd_indicate, gatt_setup, gatt_teardown),
