@@ -925,8 +925,11 @@ full_speed (GattEnv    *env,
   /* Flat memory: nothing grows with the number of notifications. The
    * heap in use is the measure (RSS also counts arenas that glibc keeps
    * once grown); RSS only gets a loose bound. */
-  assert_true (rss_start > 0 && heap_start > 0);
-  assert_true (heap_end - heap_start < 512);
+  assert_true (rss_start > 0);
+  if (heap_start > 0)
+    assert_true (heap_end - heap_start < 512);
+  else
+    assert_true (rss_end - rss_start < 4096);   /* a sanitizer owns malloc */
   assert_true (rss_end - rss_first < 16 * 1024);
   g_free (w);
 }
