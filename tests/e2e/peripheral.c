@@ -17,10 +17,12 @@
  * advertising is switched on, and the kernel drops reports that arrive
  * before its discovery has fully started; a real controller repeats its
  * advertisements. So when another adapter of this bluetoothd starts
- * discovering while nobody is connected to us, the advertisement is
- * registered anew ADV_REFRESH_MSEC later, which makes btvirt report it
- * once more, now to a discovery that listens. Only then: re-advertising
- * while the central connects made bluetoothd see the link twice.
+ * discovering while nobody is connected to us, and ADV_REFRESH_MSEC later
+ * it still has not heard us (its Device1 for us has no RSSI), the
+ * advertisement is registered anew, which makes btvirt report it once more,
+ * now to a discovery that listens. Only then: re-advertising while the
+ * central connects made bluetoothd see the link twice and never answer
+ * Device1.Connect.
  *
  * Usage: bleio-e2e-peripheral [ADAPTER]   (default hci1)
  */
@@ -55,39 +57,46 @@ typedef struct {
 
 #define CUSTOM_UUID(n) "12345678-1234-5678-1234-56789abcdef" n
 
+/* The values of tools/bleio-sim/scenarios/demo.json. */
 static const ChrDef heart_rate_chrs[] = {
-  /* Heart Rate Measurement: flags byte, then bpm (uint8). */
-  { "00002a37-0000-1000-8000-00805f9b34fb", "notify", "0048", 1000,
-    "0048,0049,004a,004b" },
+  /* Heart Rate Measurement: flags (uint8 bpm, contact detected), bpm. */
+  { "00002a37-0000-1000-8000-00805f9b34fb", "notify", "0648", 1000,
+    "0648,064a,064c,0650,064e" },
   /* Body Sensor Location: chest. */
   { "00002a38-0000-1000-8000-00805f9b34fb", "read", "01", 0, NULL },
+  /* Heart Rate Control Point. */
+  { "00002a39-0000-1000-8000-00805f9b34fb", "write", "", 0, NULL },
   { NULL }
 };
 
 static const ChrDef battery_chrs[] = {
-  /* Battery Level, percent. */
-  { "00002a19-0000-1000-8000-00805f9b34fb", "read,notify", "5a", 0, NULL },
+  /* Battery Level, percent: 98. */
+  { "00002a19-0000-1000-8000-00805f9b34fb", "read,notify", "62", 0, NULL },
   { NULL }
 };
 
 static const ChrDef device_info_chrs[] = {
-  /* Manufacturer Name "libbleio", Model Number "e2e-1". */
-  { "00002a29-0000-1000-8000-00805f9b34fb", "read", "6c6962626c65696f", 0, NULL },
-  { "00002a24-0000-1000-8000-00805f9b34fb", "read", "6532652d31", 0, NULL },
+  /* Manufacturer Name "bleio", Model Number "Sim-1", PnP ID. */
+  { "00002a29-0000-1000-8000-00805f9b34fb", "read", "626c65696f", 0, NULL },
+  { "00002a24-0000-1000-8000-00805f9b34fb", "read", "53696d2d31", 0, NULL },
+  { "00002a50-0000-1000-8000-00805f9b34fb", "read", "026b1d46024205", 0, NULL },
   { NULL }
 };
 
 static const ChrDef custom_chrs[] = {
-  /* read: "hello" */
-  { CUSTOM_UUID ("1"), "read", "68656c6c6f", 0, NULL },
-  /* write request, readable so that tests can check what they wrote */
+  /* read: "Hello" */
+  { CUSTOM_UUID ("1"), "read", "48656c6c6f", 0, NULL },
+  /* read and write request */
   { CUSTOM_UUID ("2"), "read,write", "00", 0, NULL },
-  /* write without response, readable too */
-  { CUSTOM_UUID ("3"), "read,write-without-response", "00", 0, NULL },
+  /* write without response */
+  { CUSTOM_UUID ("3"), "write-without-response", "", 0, NULL },
   /* notify: a counter stream */
-  { CUSTOM_UUID ("4"), "notify", "00", 200, "01,02,03,04,05,06,07,08" },
-  /* read only over an encrypted link: "secret" */
-  { CUSTOM_UUID ("5"), "encrypt-read", "736563726574", 0, NULL },
+  { CUSTOM_UUID ("4"), "notify", "00", 500, "00,01,02,03" },
+  /* read over an encrypted link only: "secret" */
+  { CUSTOM_UUID ("5"), "read,encrypt-read", "736563726574", 0, NULL },
+  /* the same UUID twice (as HID does): distinct characteristics */
+  { CUSTOM_UUID ("6"), "read,notify", "01", 0, NULL },
+  { CUSTOM_UUID ("6"), "read,notify", "02", 0, NULL },
   { NULL }
 };
 
@@ -138,6 +147,7 @@ struct _Peripheral {
   gboolean refreshing;       /* an Unregister/Register round is under way */
   guint power_attempts;
   guint refresh_source;
+  const char *address;       /* ours, as BlueZ writes it */
 };
 
 static const char introspection_xml[] =
@@ -293,8 +303,13 @@ svc_get_property (Svc *svc, const char *name)
 static GVariant *
 adv_get_property (const char *name)
 {
+  /* With the flags, 27 of the 31 bytes; the name goes to the scan
+   * response (BlueZ puts it there). */
   static const char *const uuids[] = {
-    "0000180d-0000-1000-8000-00805f9b34fb", NULL
+    "0000180d-0000-1000-8000-00805f9b34fb",
+    "0000180f-0000-1000-8000-00805f9b34fb",
+    CUSTOM_UUID ("0"),
+    NULL
   };
 
   if (g_str_equal (name, "Type"))
@@ -743,6 +758,13 @@ powered (GObject *source, GAsyncResult *result, gpointer user_data)
         }
       return;
     }
+  /* The GAP Device Name is the adapter's alias: the demo's name. */
+  g_dbus_connection_call (self->bus, BLUEZ, self->adapter_path,
+                          "org.freedesktop.DBus.Properties", "Set",
+                          g_variant_new ("(ssv)", "org.bluez.Adapter1", "Alias",
+                                         g_variant_new_string (LOCAL_NAME)),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, 10000, self->cancellable,
+                          NULL, NULL);
   register_step (self, STEP_APP);
 }
 
@@ -786,10 +808,40 @@ unadvertised (GObject *source, GAsyncResult *result, gpointer user_data)
                           readvertised, self);
 }
 
+/* The discovering side has already heard us when its Device1 for us has an
+ * RSSI: then advertising anew would only race with its connect. */
+static void
+got_rssi (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Peripheral *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                              result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (reply != NULL || !self->adv_registered
+      || g_hash_table_size (self->discovering) == 0
+      || g_hash_table_size (self->connected) > 0)
+    {
+      self->refreshing = FALSE;
+      return;
+    }
+  g_dbus_connection_call (self->bus, BLUEZ, self->adapter_path,
+                          "org.bluez.LEAdvertisingManager1", "UnregisterAdvertisement",
+                          g_variant_new ("(o)", ADV_PATH), NULL,
+                          G_DBUS_CALL_FLAGS_NONE, 10000, self->cancellable,
+                          unadvertised, self);
+}
+
 static gboolean
 refresh_advertisement (gpointer user_data)
 {
   Peripheral *self = user_data;
+  GHashTableIter iter;
+  gpointer scanner;
+  g_autofree char *address = NULL;
+  g_autofree char *device_path = NULL;
 
   self->refresh_source = 0;
   if (self->refreshing || !self->adv_registered
@@ -797,11 +849,15 @@ refresh_advertisement (gpointer user_data)
       || g_hash_table_size (self->connected) > 0)
     return G_SOURCE_REMOVE;
   self->refreshing = TRUE;
-  g_dbus_connection_call (self->bus, BLUEZ, self->adapter_path,
-                          "org.bluez.LEAdvertisingManager1", "UnregisterAdvertisement",
-                          g_variant_new ("(o)", ADV_PATH), NULL,
-                          G_DBUS_CALL_FLAGS_NONE, 10000, self->cancellable,
-                          unadvertised, self);
+  g_hash_table_iter_init (&iter, self->discovering);
+  g_hash_table_iter_next (&iter, &scanner, NULL);
+  address = g_strdelimit (g_strdup (self->address), ":", '_');
+  device_path = g_strdup_printf ("%s/dev_%s", (const char *) scanner, address);
+  g_dbus_connection_call (self->bus, BLUEZ, device_path,
+                          "org.freedesktop.DBus.Properties", "Get",
+                          g_variant_new ("(ss)", "org.bluez.Device1", "RSSI"),
+                          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 10000,
+                          self->cancellable, got_rssi, self);
   return G_SOURCE_REMOVE;
 }
 
@@ -922,6 +978,9 @@ main (int argc, char **argv)
   self.registrations = g_array_new (FALSE, FALSE, sizeof (guint));
   self.cancellable = g_cancellable_new ();
   g_object_set_data (G_OBJECT (self.bus), "bleio-e2e-peripheral", &self);
+  self.address = g_getenv ("BLEIO_TEST_PERIPHERAL_ADDRESS");
+  if (self.address == NULL)
+    self.address = "00:AA:01:01:00:01";
   self.discovering = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self.connected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_dbus_connection_signal_subscribe (self.bus, BLUEZ, "org.freedesktop.DBus.Properties",

@@ -6,7 +6,7 @@
  * the guest (or the simulator) is broken, not the library.
  *
  * Environment: BLEIO_TEST_ADAPTER (hci0), BLEIO_TEST_PERIPHERAL_NAME
- * (InterestingPeripheral), BLEIO_TEST_BATTERY_LEVEL (90, the demo's value).
+ * (InterestingPeripheral), BLEIO_TEST_BATTERY_LEVEL (98, the demo's value).
  */
 #include "e2e-gdbus.h"
 
@@ -135,7 +135,7 @@ main (void)
   g_autofree char *battery_path = NULL;
   const guint8 *bytes;
   gsize len;
-  guint expected = (guint) g_ascii_strtoull (e2e_env ("BLEIO_TEST_BATTERY_LEVEL", "90"), NULL, 10);
+  guint expected = (guint) g_ascii_strtoull (e2e_env ("BLEIO_TEST_BATTERY_LEVEL", "98"), NULL, 10);
 
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
   CHECK_NO_ERROR ("system bus", error);

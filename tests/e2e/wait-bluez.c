@@ -2,9 +2,9 @@
 /*
  * bleio-e2e-wait-bluez [ADAPTER...]: waits until org.bluez exports a
  * powered Adapter1 for each named adapter (default hci0 and hci1; bluetoothd
- * powers them itself, AutoEnable), at most
- * E2E_WAIT_MSEC. Exit status 0 when they are all there. The guest's
- * e2e-restart-bluetoothd uses it: busybox has no D-Bus client.
+ * powers them itself, AutoEnable), at most 3 * E2E_WAIT_MSEC. Exit status
+ * 0 when they are all there. The guest's e2e-restart-bluetoothd uses it:
+ * busybox has no D-Bus client.
  */
 #include "e2e-gdbus.h"
 
