@@ -204,6 +204,14 @@ gatt_wait (GattCondition cond,
   return TRUE;
 }
 
+static G_GNUC_UNUSED gboolean
+gatt_cache_emptied (gpointer user_data)
+{
+  g_autoptr(GPtrArray) left = bleio_service_dup_characteristics (user_data);
+
+  return left->len == 0;
+}
+
 static G_GNUC_UNUSED int
 gatt_teardown (void **state)
 {
@@ -221,6 +229,11 @@ gatt_teardown (void **state)
       g_clear_pointer (&reply, g_variant_unref);
     }
   gatt_wait (gatt_sim_disconnected, env, WAIT_MSEC);
+  /* and until the library's cache has seen the objects go (its worker may
+   * lag behind the simulator under a sanitizer), so that the next test's
+   * discovery does not read the old link's state */
+  if (env->service != NULL)
+    gatt_wait (gatt_cache_emptied, env->service, WAIT_MSEC);
   g_clear_pointer (&env->characteristics, g_ptr_array_unref);
   g_clear_object (&env->service);
   g_clear_object (&env->connection);

@@ -927,10 +927,16 @@ full_speed (GattEnv    *env,
    * once grown); RSS only gets a loose bound. */
   assert_true (rss_start > 0);
   if (heap_start > 0)
-    assert_true (heap_end - heap_start < 512);
+    {
+      assert_true (heap_end - heap_start < 512);
+      assert_true (rss_end - rss_first < 16 * 1024);
+    }
   else
-    assert_true (rss_end - rss_start < 4096);   /* a sanitizer owns malloc */
-  assert_true (rss_end - rss_first < 16 * 1024);
+    {
+      /* A sanitizer owns malloc: mallinfo2 says nothing and RSS grows with
+       * its quarantine of freed blocks; its leak checker judges instead. */
+      printf ("%s: heap in use not measurable under a sanitizer\n", label);
+    }
   g_free (w);
 }
 
