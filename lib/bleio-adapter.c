@@ -1180,6 +1180,9 @@ connect_finish_ok (GTask *task_in)
   if (data->stage == STAGE_DONE)
     return;
   data->stage = STAGE_DONE;
+  /* Calls still in flight (a Connect whose reply waits for the GATT
+   * browse) give their reference on the task back now. */
+  g_cancellable_cancel (data->op_cancellable);
   connect_detach (task);
   stop_filtered_discovery (task);
   connection = bleio_connection_dup_for_path (self->client, self->path, data->device_path,
@@ -1203,6 +1206,7 @@ connect_finish_error (GTask  *task_in,
       return;
     }
   data->stage = STAGE_DONE;
+  g_cancellable_cancel (data->op_cancellable);
   connect_detach (task);
   stop_filtered_discovery (task);
   connect_dequeue (self, task);
@@ -1308,6 +1312,8 @@ remaining_msec (GTask *task)
 static void wait_connected (GTask *task);
 static void call_connect (GTask *task);
 static void connect_device (GTask *task);
+static void watch_connect_events (GTask *task);
+static gboolean link_up (GTask *task);
 
 static void
 connect_reply_cb (GObject      *source,
@@ -1359,9 +1365,28 @@ call_connect (GTask *task_in)
   gint timeout_msec = remaining_msec (task);
 
   data->stage = STAGE_CONNECT;
+  watch_connect_events (task);
   bleio_client_call (self->client, data->device_path, BLEIO_IFACE_DEVICE, "Connect", NULL,
                      timeout_msec, data->op_cancellable, connect_reply_cb,
                      g_steal_pointer (&task));
+}
+
+/* The link is up once BlueZ says Connected, which can be long before the
+ * Connect reply: bluetoothd answers only after reading the peer's GATT
+ * database. _bleio's connect returns with the link; service discovery is
+ * discover_remote_services()'s business. */
+static gboolean
+link_up (GTask *task)
+{
+  BleioAdapter *self = g_task_get_source_object (task);
+  ConnectData *data = g_task_get_task_data (task);
+  g_autofree char *path = bleio_client_find_device (self->client, self->path, data->bluez_address);
+
+  if (path == NULL || !bleio_client_get_boolean (self->client, path, BLEIO_IFACE_DEVICE, "Connected"))
+    return FALSE;
+  if (data->device_path == NULL)
+    data->device_path = g_steal_pointer (&path);
+  return TRUE;
 }
 
 static void
@@ -1396,6 +1421,21 @@ on_connect_event (BleioClient            *client,
           data->device_path = g_steal_pointer (&path);
           stop_filtered_discovery (task);
           call_connect (g_object_ref (task));
+        }
+      return;
+    }
+  if (data->stage == STAGE_CONNECT || data->stage == STAGE_CONNECT_DEVICE)
+    {
+      gboolean value = FALSE;
+
+      /* Only a change seen after our call counts: the cache may still hold
+       * the previous link's Connected=true for a moment. */
+      if ((event->kind == BLEIO_CLIENT_EVENT_CHANGED &&
+           g_variant_lookup (event->changed, "Connected", "b", &value) && value) ||
+          event->kind == BLEIO_CLIENT_EVENT_ADDED)
+        {
+          if (link_up (task) && g_str_equal (data->device_path, event->path))
+            connect_finish_ok (g_object_ref (task));
         }
       return;
     }
@@ -1607,6 +1647,7 @@ connect_device (GTask *task_in)
                          g_variant_new_string (bleio_address_get_address_type (data->address) ==
                                                BLEIO_ADDRESS_TYPE_PUBLIC ? "public" : "random"));
   timeout_msec = remaining_msec (task);
+  watch_connect_events (task);
   bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "ConnectDevice",
                      g_variant_new ("(a{sv})", &props), timeout_msec,
                      data->op_cancellable, connect_device_cb, g_steal_pointer (&task));

@@ -152,6 +152,10 @@ bleio_sync_wait (BleioSync *sync)
 void
 bleio_sync_end (BleioSync *sync)
 {
+  /* Run what the operation left ready (cancelled calls giving their
+   * references back) before the context goes. */
+  while (g_main_context_iteration (sync->context, FALSE))
+    ;
   g_main_context_pop_thread_default (sync->context);
   g_clear_object (&sync->result);
   g_clear_pointer (&sync->context, g_main_context_unref);

@@ -405,19 +405,6 @@ pair_succeeded (GTask *task_in)
                              g_steal_pointer (&task));
 }
 
-static void
-cancel_pairing_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  BleioClient *client = user_data;
-  GVariant *reply = bleio_client_call_finish (client, result, NULL);
-
-  g_clear_pointer (&reply, g_variant_unref);
-
-  bleio_client_unref (client);
-}
-
 static gboolean
 peer_paired (BleioConnection *self)
 {
@@ -443,7 +430,7 @@ pair_cb (GObject      *source,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
-                         NULL, -1, NULL, cancel_pairing_cb, bleio_client_ref (self->client));
+                         NULL, -1, NULL, NULL, NULL);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -462,7 +449,7 @@ pair_cb (GObject      *source,
     }
   if (error->domain == BLEIO_ERROR && error->code == BLEIO_ERROR_TIMEOUT)
     bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
-                       NULL, -1, NULL, cancel_pairing_cb, bleio_client_ref (self->client));
+                       NULL, -1, NULL, NULL, NULL);
   g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_SECURITY,
                            "Pairing failed: %s", error->message);
 }
