@@ -530,7 +530,10 @@ gboolean bleio_adapter_stop_scan (BleioAdapter  *adapter,
  * bluetoothd does not offer that experimental method, after a short
  * discovery filtered on the address. Connect attempts on one adapter run one
  * at a time, in call order. A failure `le-connection-abort-by-local` (or
- * `Software caused connection abort`) is retried once.
+ * `Software caused connection abort`) is retried once. The call completes
+ * as soon as BlueZ reports the link up (`Connected`), without waiting for
+ * bluetoothd to finish reading the peer's GATT database;
+ * bleio_connection_discover_remote_services() waits for that.
  *
  * When @timeout expires the attempt is undone (`Device1.Disconnect`) and the
  * call fails with %BLEIO_ERROR_TIMEOUT, "Failed to connect: timeout"; when
