@@ -412,7 +412,7 @@ bleio_characteristic_is_subscribed (BleioCharacteristic *characteristic)
   gboolean subscribed;
 
   g_mutex_lock (&characteristic->lock);
-  subscribed = characteristic->cccd_on;
+  subscribed = characteristic->subscriptions > 0;
   g_mutex_unlock (&characteristic->lock);
   return subscribed;
 }
@@ -765,6 +765,29 @@ bleio_characteristic_set_cccd_async (BleioCharacteristic *characteristic,
                                characteristic->path,
                                notify && indicate ? "notify or indicate" : notify ? "notify" : "indicate");
       return;
+    }
+  if (!data->enable)
+    {
+      gboolean others;
+
+      /* BlueZ keeps one notify session per client: while a buffer of this
+       * object still needs it, turning the CCCD off only drops our part. */
+      g_mutex_lock (&characteristic->lock);
+      others = characteristic->subscriptions > (characteristic->cccd_on ? 1u : 0u);
+      g_mutex_unlock (&characteristic->lock);
+      if (others)
+        {
+          gboolean was_on;
+
+          g_mutex_lock (&characteristic->lock);
+          was_on = characteristic->cccd_on;
+          characteristic->cccd_on = FALSE;
+          g_mutex_unlock (&characteristic->lock);
+          if (was_on)
+            bleio_characteristic_hold_subscription (characteristic, FALSE);
+          g_task_return_boolean (task, TRUE);
+          return;
+        }
     }
   /* Subscribed first (the signal watch is up), asked second. */
   if (data->enable)

@@ -56,7 +56,8 @@ void         bleio_characteristic_note_mtu      (BleioCharacteristic *characteri
  * characteristic supports the Acquire* calls). */
 gboolean     bleio_characteristic_can_acquire   (BleioCharacteristic *characteristic,
                                                  gboolean             write);
-/* Subscriptions made by this process through set_cccd() or a buffer. */
+/* Subscriptions made through this object (set_cccd() or a buffer):
+ * is_subscribed is TRUE while any holds BlueZ's notify session. */
 gboolean     bleio_characteristic_is_subscribed (BleioCharacteristic *characteristic);
 void         bleio_characteristic_hold_subscription (BleioCharacteristic *characteristic,
                                                      gboolean             hold);

@@ -514,7 +514,8 @@ bleio_notifier_stop (BleioNotifier *notifier)
   if (g_atomic_int_get (&notifier->subscribed))
     {
       bleio_characteristic_hold_subscription (notifier->characteristic, FALSE);
-      /* The application's own set_cccd() keeps its subscription. */
+      /* The application's own set_cccd(), or another buffer, keeps the
+       * session. */
       if (!bleio_characteristic_is_subscribed (notifier->characteristic) &&
           bleio_client_has_owner (notifier->client))
         bleio_client_call (notifier->client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,

@@ -527,6 +527,33 @@ sim_value_is (gpointer user_data)
          memcmp (g_bytes_get_data (value, NULL), w->expected, w->len) == 0;
 }
 
+/* BlueZ has one notify session per client: the application turning its
+ * CCCD off must not cut a PacketBuffer that subscribed too. */
+static void
+test_pb_survives_set_cccd_off (void **state)
+{
+  GattEnv *env = *state;
+  BleioCharacteristic *noacq = gatt_char (env, H_NOACQ);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioPacketBuffer) buffer = NULL;
+  g_autoptr(GBytes) packet = NULL;
+
+  assert_true (bleio_characteristic_set_cccd (noacq, TRUE, FALSE, &error));
+  assert_no_error (error);
+  buffer = bleio_packet_buffer_new (noacq, 8, 0, &error);
+  assert_no_error (error);
+  assert_true (bleio_characteristic_set_cccd (noacq, FALSE, FALSE, &error));
+  assert_no_error (error);
+  wait_sim_bool (env, H_NOACQ, "Notifying", TRUE);
+  gatt_notify (env, H_NOACQ, "still", 5);
+  wait_packets (buffer, 1);
+  packet = bleio_packet_buffer_read_packet (buffer, &error);
+  assert_bytes (packet, "still", 5);
+  /* The last one out unsubscribes. */
+  bleio_packet_buffer_deinit (buffer);
+  wait_sim_bool (env, H_NOACQ, "Notifying", FALSE);
+}
+
 static void
 test_pb_write_acquired (void **state)
 {
@@ -987,6 +1014,7 @@ main (int    argc,
     cmocka_unit_test_setup_teardown (test_pb_acquired_packets, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_pb_overflow_drops_oldest, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_pb_value_path_subscribes, gatt_setup, gatt_teardown),
+    cmocka_unit_test_setup_teardown (test_pb_survives_set_cccd_off, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_pb_write_acquired, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_pb_write_value_fallback, gatt_setup, gatt_teardown),
     cmocka_unit_test_setup_teardown (test_pb_write_after_link_loss, gatt_setup, gatt_teardown),
