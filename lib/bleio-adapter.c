@@ -1368,7 +1368,13 @@ call_connect (GTask *task_in)
   watch_connect_events (task);
   bleio_client_call (self->client, data->device_path, BLEIO_IFACE_DEVICE, "Connect", NULL,
                      timeout_msec, data->op_cancellable, connect_reply_cb,
-                     g_steal_pointer (&task));
+                     g_object_ref (task));
+  /* Subscribed first, checked second: the link may be up already (made by
+   * another program, or by bluetoothd itself); Connect would then answer
+   * only after a GATT browse. Our own disconnects wait for the cache to
+   * say so, so a stale Connected=true is not left behind by us. */
+  if (link_up (task))
+    connect_finish_ok (g_steal_pointer (&task));
 }
 
 /* The link is up once BlueZ says Connected, which can be long before the

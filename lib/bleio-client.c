@@ -1029,7 +1029,11 @@ on_wait_event (BleioClient            *client,
 
   if (event->kind == BLEIO_CLIENT_EVENT_OWNER && !event->has_owner)
     wait_finish (task, FALSE);
-  else if (event->path != NULL && g_str_equal (event->path, data->path) && wait_matches (data))
+  else if (event->path == NULL || !g_str_equal (event->path, data->path))
+    return;
+  else if (event->kind == BLEIO_CLIENT_EVENT_REMOVED && g_str_equal (event->interface, data->interface))
+    wait_finish (task, FALSE);     /* the object is gone: nothing to wait for */
+  else if (wait_matches (data))
     wait_finish (task, TRUE);
 }
 
@@ -1067,6 +1071,11 @@ bleio_client_wait_property_async (BleioClient         *client,
   if (wait_matches (data))
     {
       wait_finish (task, TRUE);
+      return;
+    }
+  if (!bleio_client_has_interface (client, path, interface))
+    {
+      wait_finish (task, FALSE);
       return;
     }
   data->timeout = g_timeout_source_new (timeout_msec);

@@ -290,6 +290,17 @@ bleio_connection_get_paired (BleioConnection  *connection,
 /* ---- disconnect --------------------------------------------------------- */
 
 static void
+disconnect_cached_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  bleio_client_wait_property_finish (result);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
 disconnect_cb (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
@@ -311,7 +322,11 @@ disconnect_cb (GObject      *source,
     }
   g_clear_error (&error);
   spend (self, BLEIO_DISCONNECT_REASON_LOCAL);
-  g_task_return_boolean (task, TRUE);
+  /* Return once the cache has seen the link go, so that a connect right
+   * after this does not meet the old Connected=true. */
+  bleio_client_wait_property_async (self->client, self->path, BLEIO_IFACE_DEVICE, "Connected",
+                                    g_variant_new_boolean (FALSE), 2000, disconnect_cached_cb,
+                                    g_steal_pointer (&task));
 }
 
 void
