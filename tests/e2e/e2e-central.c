@@ -62,6 +62,32 @@ e2e_find_peripheral (BleioAdapter *adapter,
 }
 
 BleioConnection *
+e2e_connect (BleioAdapter       *adapter,
+             const BleioAddress *address,
+             GError            **error)
+{
+  guint attempts = e2e_target_is_real_bluez () ? E2E_CONNECT_ATTEMPTS : 1;
+
+  for (guint i = 1;; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      BleioConnection *connection = bleio_adapter_connect (adapter, address, 10, NULL,
+                                                           &local_error);
+
+      if (connection != NULL)
+        return connection;
+      if (i >= attempts || !g_error_matches (local_error, BLEIO_ERROR, BLEIO_ERROR_TIMEOUT))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      g_printerr ("e2e: connect attempt %u of %u: %s; bluetoothd lost "
+                  "Device1.Connect (README.md), trying again\n",
+                  i, attempts, local_error->message);
+    }
+}
+
+BleioConnection *
 e2e_connect_peripheral (BleioAdapter *adapter,
                         GError      **error)
 {
@@ -69,7 +95,7 @@ e2e_connect_peripheral (BleioAdapter *adapter,
 
   if (address == NULL)
     return NULL;
-  return bleio_adapter_connect (adapter, address, 10, NULL, error);
+  return e2e_connect (adapter, address, error);
 }
 
 static GDBusConnection *

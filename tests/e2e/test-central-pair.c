@@ -27,7 +27,7 @@ test_pair (void **state)
   address = e2e_find_peripheral (adapter, &error);
   if (error)
     fail_msg ("%s", error->message);
-  connection = bleio_adapter_connect (adapter, address, 10, NULL, &error);
+  connection = e2e_connect (adapter, address, &error);
   if (error)
     fail_msg ("connect: %s", error->message);
 
@@ -49,7 +49,7 @@ test_pair (void **state)
 
   assert_true (bleio_connection_disconnect (connection, &error));
   assert_null (error);
-  reconnected = bleio_adapter_connect (adapter, address, 10, NULL, &error);
+  reconnected = e2e_connect (adapter, address, &error);
   if (error)
     fail_msg ("reconnect: %s", error->message);
   assert_true (bleio_connection_get_paired (reconnected, &error));

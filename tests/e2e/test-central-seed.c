@@ -53,7 +53,7 @@ test_seed_flow (void **state)
   address = e2e_find_peripheral (adapter, &error);
   if (error)
     fail_msg ("%s", error->message);
-  connection = bleio_adapter_connect (adapter, address, 10, NULL, &error);
+  connection = e2e_connect (adapter, address, &error);
   if (error)
     fail_msg ("connect: %s", error->message);
   assert_true (bleio_connection_get_connected (connection));
@@ -61,7 +61,7 @@ test_seed_flow (void **state)
   assert_true (bleio_adapter_get_connected (adapter));
 
   /* The same link gives the same object, from connect and from the list. */
-  again = bleio_adapter_connect (adapter, address, 10, NULL, &error);
+  again = e2e_connect (adapter, address, &error);
   if (error)
     fail_msg ("second connect: %s", error->message);
   assert_ptr_equal (again, connection);
