@@ -453,28 +453,6 @@ bleio_characteristic_hold_acquired (BleioCharacteristic *characteristic,
 
 /* ---- read ----------------------------------------------------------------- */
 
-static void
-read_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
-  g_autoptr(GVariant) value = NULL;
-  gsize len = 0;
-  const guint8 *data;
-
-  if (reply == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  value = g_variant_get_child_value (reply, 0);
-  data = g_variant_get_fixed_array (value, &len, 1);
-  g_task_return_pointer (task, g_bytes_new (data, len), (GDestroyNotify) g_bytes_unref);
-}
-
 void
 bleio_characteristic_read_value_async (BleioCharacteristic *characteristic,
                                        GCancellable        *cancellable,
@@ -494,7 +472,7 @@ bleio_characteristic_read_value_async (BleioCharacteristic *characteristic,
     }
   bleio_gatt_call_async (characteristic->client, characteristic->path,
                          BLEIO_IFACE_CHARACTERISTIC, "ReadValue",
-                         g_variant_new ("(a{sv})", NULL), cancellable, read_cb,
+                         g_variant_new ("(a{sv})", NULL), cancellable, bleio_gatt_read_value_cb,
                          g_steal_pointer (&task));
 }
 

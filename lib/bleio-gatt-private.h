@@ -38,6 +38,14 @@ void      bleio_gatt_call_async  (BleioClient         *client,
 GVariant *bleio_gatt_call_finish (GAsyncResult  *result,
                                   GError       **error);
 
+/* The completion of a ReadValue sent with bleio_gatt_call_async() for
+ * characteristics and descriptors alike: @user_data is the GTask (owned),
+ * which gets the value as GBytes, or an error; a reply that is not (ay) is
+ * BLEIO_ERROR_INVALID_VALUE rather than a crash. */
+void      bleio_gatt_read_value_cb (GObject      *source,
+                                    GAsyncResult *result,
+                                    gpointer      user_data);
+
 /* BlueZ Flags strings to _bleio property bits. */
 BleioCharacteristicProperties bleio_characteristic_properties_from_flags (const char *const *flags);
 

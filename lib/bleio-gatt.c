@@ -313,3 +313,32 @@ bleio_uuid_is_cccd (const BleioUuid *uuid)
   return uuid != NULL && bleio_uuid_get_size (uuid) == 16 &&
          bleio_uuid_get_uuid16 (uuid) == 0x2902;
 }
+
+void
+bleio_gatt_read_value_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
+  g_autoptr(GVariant) value = NULL;
+  gsize len = 0;
+  const guint8 *data;
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!g_variant_is_of_type (reply, G_VARIANT_TYPE ("(ay)")))
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_VALUE,
+                               "BlueZ answered ReadValue with a value of type %s "
+                               "instead of (ay)", g_variant_get_type_string (reply));
+      return;
+    }
+  value = g_variant_get_child_value (reply, 0);
+  data = g_variant_get_fixed_array (value, &len, 1);
+  g_task_return_pointer (task, g_bytes_new (data, len), (GDestroyNotify) g_bytes_unref);
+}
