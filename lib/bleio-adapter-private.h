@@ -25,6 +25,19 @@ BleioScanResults *bleio_scan_results_new      (BleioClient  *client,
 gboolean          bleio_scan_results_end      (BleioScanResults *results,
                                                GError           *error);
 
+/* The scan entry for one Device1's properties (a{sv}, as the cache or
+ * GetManagedObjects gives them): NULL unless the device belongs to
+ * @adapter_path, was heard (RSSI) at or above @minimum_rssi, has an
+ * address, and its rebuilt advertisement matches @prefixes (NULL or empty:
+ * any). Pure: tests/fuzz drives it. */
+BleioScanEntry   *bleio_scan_entry_new_from_bluez (GVariant   *props,
+                                                   const char *adapter_path,
+                                                   int         minimum_rssi,
+                                                   GBytes     *prefixes);
+/* TRUE when a Device1 PropertiesChanged dict (a{sv}) touches a field the
+ * advertisement is built from. */
+gboolean          bleio_scan_is_advert_change     (GVariant   *changed);
+
 /* Connections (lib/bleio-connection.c): the live object for the link, a
  * new one if the previous one is spent. */
 BleioConnection  *bleio_connection_dup_for_path (BleioClient  *client,

@@ -5,6 +5,7 @@
  */
 #include "bleio-adapter-private.h"
 #include "bleio-agent-private.h"
+#include "bleio-values-private.h"
 
 #include <string.h>
 
@@ -299,15 +300,13 @@ bleio_adapter_get_enabled (BleioAdapter *adapter)
 BleioAddress *
 bleio_adapter_dup_address (BleioAdapter *adapter)
 {
-  g_autofree char *address = NULL;
-  g_autofree char *type = NULL;
+  g_autoptr(GVariant) address = NULL;
+  g_autoptr(GVariant) type = NULL;
 
   g_return_val_if_fail (BLEIO_IS_ADAPTER (adapter), NULL);
-  address = bleio_client_dup_string (adapter->client, adapter->path, BLEIO_IFACE_ADAPTER, "Address");
-  type = bleio_client_dup_string (adapter->client, adapter->path, BLEIO_IFACE_ADAPTER, "AddressType");
-  if (address == NULL)
-    return NULL;
-  return bleio_address_new_from_bluez (address, type != NULL ? type : "public", NULL);
+  address = bleio_client_dup_property (adapter->client, adapter->path, BLEIO_IFACE_ADAPTER, "Address");
+  type = bleio_client_dup_property (adapter->client, adapter->path, BLEIO_IFACE_ADAPTER, "AddressType");
+  return bleio_address_from_bluez_values (address, type);
 }
 
 char *

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioCharacteristic: a peer's GATT characteristic. */
 #include "bleio-gatt-private.h"
+#include "bleio-values-private.h"
 
 #include <string.h>
 
@@ -118,7 +119,7 @@ characteristic_new (BleioService *service,
 {
   BleioConnection *connection = bleio_service_get_connection (service);
   BleioClient *client = bleio_connection_get_client (connection);
-  g_autofree char *uuid_str = bleio_client_dup_string (client, path, BLEIO_IFACE_CHARACTERISTIC, "UUID");
+  g_autoptr(GVariant) uuid = bleio_client_dup_property (client, path, BLEIO_IFACE_CHARACTERISTIC, "UUID");
   g_autoptr(GVariant) flags = bleio_client_dup_property (client, path, BLEIO_IFACE_CHARACTERISTIC, "Flags");
   g_autoptr(GVariant) notify_acquired = bleio_client_dup_property (client, path, BLEIO_IFACE_CHARACTERISTIC, "NotifyAcquired");
   g_autoptr(GVariant) write_acquired = bleio_client_dup_property (client, path, BLEIO_IFACE_CHARACTERISTIC, "WriteAcquired");
@@ -130,16 +131,10 @@ characteristic_new (BleioService *service,
   self->device_path = g_strdup (bleio_connection_get_object_path (connection));
   self->handle = (guint16) bleio_path_handle (path, "char");
   self->context = g_main_context_ref_thread_default ();
-  if (uuid_str != NULL)
-    self->uuid = bleio_uuid_new_from_string (uuid_str, NULL);
+  self->uuid = bleio_uuid_from_bluez_value (uuid);
   if (self->uuid == NULL)
     self->uuid = bleio_uuid_new_from_uuid16 (0);
-  if (flags != NULL && g_variant_is_of_type (flags, G_VARIANT_TYPE_STRING_ARRAY))
-    {
-      g_autofree const char **strv = g_variant_get_strv (flags, NULL);
-
-      self->properties = bleio_characteristic_properties_from_flags (strv);
-    }
+  self->properties = bleio_properties_from_bluez_value (flags);
   /* bluetoothd exports NotifyAcquired/WriteAcquired only for
    * characteristics that can notify / be written without response. */
   self->can_acquire_notify = notify_acquired != NULL &&
@@ -261,13 +256,14 @@ bleio_characteristic_get_mtu (BleioCharacteristic *characteristic)
 {
   g_autoptr(GVariant) mtu = NULL;
   guint acquired;
+  guint16 value;
 
   g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), BLEIO_ATT_DEFAULT_MTU);
   mtu = bleio_client_dup_property (characteristic->client, characteristic->path,
                                    BLEIO_IFACE_CHARACTERISTIC, "MTU");
-  if (mtu != NULL && g_variant_is_of_type (mtu, G_VARIANT_TYPE_UINT16) &&
-      g_variant_get_uint16 (mtu) >= BLEIO_ATT_DEFAULT_MTU)
-    return g_variant_get_uint16 (mtu);
+  value = bleio_mtu_from_bluez_value (mtu, BLEIO_ATT_DEFAULT_MTU);
+  if (value != 0)
+    return value;
   g_mutex_lock (&characteristic->lock);
   acquired = characteristic->acquired_mtu;
   g_mutex_unlock (&characteristic->lock);

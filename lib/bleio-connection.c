@@ -4,6 +4,7 @@
  * client's worker thread; once the link goes down the object is spent.
  */
 #include "bleio-adapter-private.h"
+#include "bleio-values-private.h"
 
 #include <string.h>
 
@@ -184,25 +185,22 @@ bleio_connection_dup_for_path (BleioClient  *client,
                                GMainContext *context)
 {
   g_autoptr(GObject) existing = bleio_client_dup_connection (client, device_path);
-  g_autofree char *address = NULL;
-  g_autofree char *address_type = NULL;
+  g_autoptr(GVariant) address = NULL;
+  g_autoptr(GVariant) address_type = NULL;
   BleioConnection *self;
 
   if (existing != NULL && !bleio_connection_is_spent (BLEIO_CONNECTION (existing)))
     return BLEIO_CONNECTION (g_steal_pointer (&existing));
 
-  address = bleio_client_dup_string (client, device_path, BLEIO_IFACE_DEVICE, "Address");
-  address_type = bleio_client_dup_string (client, device_path, BLEIO_IFACE_DEVICE, "AddressType");
+  address = bleio_client_dup_property (client, device_path, BLEIO_IFACE_DEVICE, "Address");
+  address_type = bleio_client_dup_property (client, device_path, BLEIO_IFACE_DEVICE, "AddressType");
 
   self = g_object_new (BLEIO_TYPE_CONNECTION, NULL);
   self->client = bleio_client_ref (client);
   self->adapter_path = g_strdup (adapter_path);
   self->path = g_strdup (device_path);
   self->context = g_main_context_ref (context);
-  if (address != NULL)
-    self->address = bleio_address_new_from_bluez (address,
-                                                  address_type != NULL ? address_type : "public",
-                                                  NULL);
+  self->address = bleio_address_from_bluez_values (address, address_type);
   if (self->address == NULL)
     {
       static const guint8 zero[6] = { 0, };
@@ -631,15 +629,15 @@ collect_services (BleioConnection *self,
   for (guint i = 0; i < paths->len; i++)
     {
       const char *path = g_ptr_array_index (paths, i);
-      g_autofree char *uuid_str = bleio_client_dup_string (self->client, path, BLEIO_IFACE_SERVICE, "UUID");
+      g_autoptr(GVariant) uuid_value = bleio_client_dup_property (self->client, path, BLEIO_IFACE_SERVICE, "UUID");
       g_autoptr(GVariant) primary = bleio_client_dup_property (self->client, path, BLEIO_IFACE_SERVICE, "Primary");
       BleioUuid *uuid;
 
       /* Services only, not characteristics of services (same interface
        * never appears deeper, but be strict about direct children). */
-      if (strchr (path + strlen (self->path) + 1, '/') != NULL || uuid_str == NULL)
+      if (strchr (path + strlen (self->path) + 1, '/') != NULL)
         continue;
-      uuid = bleio_uuid_new_from_string (uuid_str, NULL);
+      uuid = bleio_uuid_from_bluez_value (uuid_value);
       if (uuid == NULL)
         continue;
       if (!uuid_whitelisted (whitelist, uuid))
@@ -649,7 +647,7 @@ collect_services (BleioConnection *self,
         }
       g_ptr_array_add (services,
                        bleio_service_new (self, path, uuid,
-                                          primary == NULL || g_variant_get_boolean (primary)));
+                                          bleio_boolean_from_bluez_value (primary, TRUE)));
     }
   g_ptr_array_sort (services, service_compare);
   return services;
@@ -909,9 +907,10 @@ bleio_connection_get_max_packet_length (BleioConnection  *connection,
                                                            g_ptr_array_index (paths, i),
                                                            BLEIO_IFACE_CHARACTERISTIC, "MTU");
 
-      if (mtu != NULL && g_variant_is_of_type (mtu, G_VARIANT_TYPE_UINT16) &&
-          g_variant_get_uint16 (mtu) > 3)
-        return g_variant_get_uint16 (mtu) - 3;
+      guint16 value = bleio_mtu_from_bluez_value (mtu, 4);
+
+      if (value != 0)
+        return value - 3;
     }
   return 20;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioDescriptor: a descriptor of a peer's characteristic. */
 #include "bleio-gatt-private.h"
+#include "bleio-values-private.h"
 
 struct _BleioDescriptor {
   GObject parent_instance;
@@ -40,14 +41,13 @@ bleio_descriptor_new (BleioCharacteristic *characteristic,
                       const char          *path)
 {
   BleioClient *client = bleio_characteristic_get_client (characteristic);
-  g_autofree char *uuid_str = bleio_client_dup_string (client, path, BLEIO_IFACE_DESCRIPTOR, "UUID");
+  g_autoptr(GVariant) uuid = bleio_client_dup_property (client, path, BLEIO_IFACE_DESCRIPTOR, "UUID");
   BleioDescriptor *self = g_object_new (BLEIO_TYPE_DESCRIPTOR, NULL);
 
   self->characteristic = g_object_ref (characteristic);
   self->path = g_strdup (path);
   self->handle = (guint16) bleio_path_handle (path, "desc");
-  if (uuid_str != NULL)
-    self->uuid = bleio_uuid_new_from_string (uuid_str, NULL);
+  self->uuid = bleio_uuid_from_bluez_value (uuid);
   if (self->uuid == NULL)
     self->uuid = bleio_uuid_new_from_uuid16 (0);
   return self;

@@ -363,11 +363,12 @@ is_beacon_frame (GVariant *props)
   return FALSE;
 }
 
-static void
-consider_device (BleioScanResults *self,
-                 const char       *path)
+BleioScanEntry *
+bleio_scan_entry_new_from_bluez (GVariant   *props,
+                                 const char *adapter_path,
+                                 int         minimum_rssi,
+                                 GBytes     *prefixes)
 {
-  g_autoptr(GVariant) props = bleio_client_dup_properties (self->client, path, BLEIO_IFACE_DEVICE);
   g_autoptr(GBytes) bytes = NULL;
   const char *adapter = NULL;
   const char *address = NULL;
@@ -377,33 +378,33 @@ consider_device (BleioScanResults *self,
   BleioScanEntry *entry;
   g_autoptr(BleioAddress) parsed = NULL;
 
-  if (props == NULL)
-    return;
+  if (props == NULL || !g_variant_is_of_type (props, G_VARIANT_TYPE_VARDICT))
+    return NULL;
   if (!g_variant_lookup (props, "Adapter", "&o", &adapter) ||
-      !g_str_equal (adapter, self->adapter_path))
-    return;
+      !g_str_equal (adapter, adapter_path))
+    return NULL;
   /* No RSSI: not heard in this discovery (a stored or stale device). */
   if (!g_variant_lookup (props, "RSSI", "n", &rssi))
-    return;
-  if (rssi < self->minimum_rssi)
-    return;
+    return NULL;
+  if (rssi < minimum_rssi)
+    return NULL;
   if (!g_variant_lookup (props, "Address", "&s", &address))
-    return;
+    return NULL;
   g_variant_lookup (props, "AddressType", "&s", &address_type);
   parsed = bleio_address_new_from_bluez (address, address_type, NULL);
   if (parsed == NULL)
-    return;
+    return NULL;
   bytes = bleio_ad_build_from_bluez (props, NULL);
   if (bytes == NULL)
     bytes = g_bytes_new (NULL, 0);
-  if (self->prefixes != NULL && g_bytes_get_size (self->prefixes) > 0)
+  if (prefixes != NULL && g_bytes_get_size (prefixes) > 0)
     {
       gsize plen = 0, alen = 0;
-      const guint8 *p = g_bytes_get_data (self->prefixes, &plen);
+      const guint8 *p = g_bytes_get_data (prefixes, &plen);
       const guint8 *a = g_bytes_get_data (bytes, &alen);
 
       if (!bleio_ad_matches (a, alen, p, plen, FALSE))
-        return;
+        return NULL;
     }
   g_variant_lookup (props, "Connected", "b", &connected);
   g_variant_lookup (props, "Paired", "b", &paired);
@@ -415,6 +416,20 @@ consider_device (BleioScanResults *self,
   entry->rssi = rssi;
   entry->connectable = (flags_discoverable (props) && !is_beacon_frame (props)) ||
                        connected || paired;
+  return entry;
+}
+
+static void
+consider_device (BleioScanResults *self,
+                 const char       *path)
+{
+  g_autoptr(GVariant) props = bleio_client_dup_properties (self->client, path, BLEIO_IFACE_DEVICE);
+  BleioScanEntry *entry;
+
+  entry = bleio_scan_entry_new_from_bluez (props, self->adapter_path,
+                                           self->minimum_rssi, self->prefixes);
+  if (entry == NULL)
+    return;
   push_entry (self, entry);
   bleio_scan_entry_unref (entry);
 }
@@ -424,9 +439,11 @@ static const char *const advert_properties[] = {
   "AdvertisingFlags", "TxPower", "Name", "UUIDs", "Appearance",
 };
 
-static gboolean
-is_advert_change (GVariant *changed)
+gboolean
+bleio_scan_is_advert_change (GVariant *changed)
 {
+  if (changed == NULL || !g_variant_is_of_type (changed, G_VARIANT_TYPE_VARDICT))
+    return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (advert_properties); i++)
     {
       g_autoptr(GVariant) value = g_variant_lookup_value (changed, advert_properties[i], NULL);
@@ -456,7 +473,7 @@ on_client_event (BleioClient            *client,
       break;
     case BLEIO_CLIENT_EVENT_CHANGED:
       if (g_str_equal (event->interface, BLEIO_IFACE_DEVICE) &&
-          is_advert_change (event->changed))
+          bleio_scan_is_advert_change (event->changed))
         consider_device (self, event->path);
       break;
     case BLEIO_CLIENT_EVENT_REMOVED:
