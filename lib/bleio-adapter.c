@@ -1773,3 +1773,19 @@ bleio_adapter_set_pairing_callbacks (BleioAdapter            *adapter,
   bleio_agent_state_set_callbacks (bleio_client_get_agent_state (adapter->client),
                                    display, request, confirm, user_data, destroy);
 }
+
+void
+bleio_adapter_set_accept_incoming_pairing (BleioAdapter *adapter,
+                                           gboolean      accept)
+{
+  g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
+  bleio_agent_state_set_accept_incoming (bleio_client_get_agent_state (adapter->client),
+                                         accept);
+}
+
+gboolean
+bleio_adapter_get_accept_incoming_pairing (BleioAdapter *adapter)
+{
+  g_return_val_if_fail (BLEIO_IS_ADAPTER (adapter), FALSE);
+  return bleio_agent_state_get_accept_incoming (bleio_client_get_agent_state (adapter->client));
+}

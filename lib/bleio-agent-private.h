@@ -24,5 +24,15 @@ void             bleio_agent_state_set_callbacks (BleioAgentState         *state
                                                   BleioPasskeyConfirmFunc  confirm,
                                                   gpointer                 user_data,
                                                   GDestroyNotify           destroy);
+/* Marks @device_path as being paired by the application (one
+ * bleio_connection_pair() call); the agent answers only for such devices
+ * unless incoming pairings are accepted. Calls nest. */
+void             bleio_agent_state_begin_pairing (BleioAgentState *state,
+                                                  const char      *device_path);
+void             bleio_agent_state_end_pairing   (BleioAgentState *state,
+                                                  const char      *device_path);
+void             bleio_agent_state_set_accept_incoming (BleioAgentState *state,
+                                                        gboolean         accept);
+gboolean         bleio_agent_state_get_accept_incoming (BleioAgentState *state);
 
 G_END_DECLS

@@ -3,6 +3,13 @@
  * libbleio's pairing agent: an org.bluez.Agent1 object exported on the bus
  * connection from the client's worker thread, so that bluetoothd's calls
  * are answered even while an application thread blocks in Pair.
+ *
+ * Security rules (docs/security.md):
+ *   - only calls from the current owner of org.bluez are answered;
+ *   - requests about a device the application is not pairing with
+ *     (bleio_connection_pair() in progress) are rejected unless the
+ *     application opted in with bleio_adapter_set_accept_incoming_pairing();
+ *   - passkeys and PIN codes are never logged.
  */
 #include "bleio-agent-private.h"
 #include "bleio-bluez-generated.h"
@@ -21,6 +28,9 @@ struct _BleioAgentState {
   BleioPasskeyConfirmFunc confirm;
   gpointer user_data;
   GDestroyNotify destroy;
+
+  GHashTable *pairing;          /* device path -> count of our Pair calls */
+  gboolean accept_incoming;
 };
 
 static guint agent_serial;
@@ -32,6 +42,7 @@ bleio_agent_state_new (BleioClient *client)
 
   state->client = client;
   g_mutex_init (&state->lock);
+  state->pairing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   state->path = g_strdup_printf ("/org/bleio/agent/p%d_%u", (int) getpid (),
                                  g_atomic_int_add (&agent_serial, 1));
   return state;
@@ -49,6 +60,7 @@ bleio_agent_state_free (BleioAgentState *state)
     state->destroy (state->user_data);
   g_free (state->registered_capability);
   g_free (state->path);
+  g_hash_table_unref (state->pairing);
   g_mutex_clear (&state->lock);
   g_free (state);
 }
@@ -75,6 +87,55 @@ bleio_agent_state_set_callbacks (BleioAgentState         *state,
   g_mutex_unlock (&state->lock);
   if (old_destroy != NULL)
     old_destroy (old_data);
+}
+
+void
+bleio_agent_state_begin_pairing (BleioAgentState *state,
+                                 const char      *device_path)
+{
+  gpointer count;
+
+  g_mutex_lock (&state->lock);
+  count = g_hash_table_lookup (state->pairing, device_path);
+  g_hash_table_insert (state->pairing, g_strdup (device_path),
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (count) + 1));
+  g_mutex_unlock (&state->lock);
+}
+
+void
+bleio_agent_state_end_pairing (BleioAgentState *state,
+                               const char      *device_path)
+{
+  guint count;
+
+  g_mutex_lock (&state->lock);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (state->pairing, device_path));
+  if (count > 1)
+    g_hash_table_insert (state->pairing, g_strdup (device_path),
+                         GUINT_TO_POINTER (count - 1));
+  else
+    g_hash_table_remove (state->pairing, device_path);
+  g_mutex_unlock (&state->lock);
+}
+
+void
+bleio_agent_state_set_accept_incoming (BleioAgentState *state,
+                                       gboolean         accept)
+{
+  g_mutex_lock (&state->lock);
+  state->accept_incoming = accept;
+  g_mutex_unlock (&state->lock);
+}
+
+gboolean
+bleio_agent_state_get_accept_incoming (BleioAgentState *state)
+{
+  gboolean accept;
+
+  g_mutex_lock (&state->lock);
+  accept = state->accept_incoming;
+  g_mutex_unlock (&state->lock);
+  return accept;
 }
 
 static const char *
@@ -138,14 +199,22 @@ agent_method_call (GDBusConnection       *connection,
   gpointer data;
   const char *device = NULL;
   g_autoptr(BleioAddress) peer = NULL;
+  g_autofree char *bluez = bleio_client_dup_bluez_owner (state->client);
+  gboolean ours = FALSE;
+  gboolean accept_incoming;
 
+  /* Never log the parameters: they carry passkeys and PIN codes. */
   g_debug ("agent: %s from %s", method_name, sender);
-  g_mutex_lock (&state->lock);
-  display = state->display;
-  request = state->request;
-  confirm = state->confirm;
-  data = state->user_data;
-  g_mutex_unlock (&state->lock);
+  if (bluez == NULL || g_strcmp0 (sender, bluez) != 0)
+    {
+      /* Only bluetoothd may drive the agent; anyone else on the bus could
+       * otherwise learn or plant passkeys. */
+      g_debug ("agent: %s refused: %s is not org.bluez", method_name, sender);
+      g_dbus_method_invocation_return_dbus_error (invocation,
+                                                  "org.freedesktop.DBus.Error.AccessDenied",
+                                                  "Only org.bluez may call this agent");
+      return;
+    }
 
   if (g_variant_n_children (parameters) > 0)
     {
@@ -156,6 +225,28 @@ agent_method_call (GDBusConnection       *connection,
           device = g_variant_get_string (first, NULL);
           peer = peer_address (state, device);
         }
+    }
+
+  g_mutex_lock (&state->lock);
+  display = state->display;
+  request = state->request;
+  confirm = state->confirm;
+  data = state->user_data;
+  accept_incoming = state->accept_incoming;
+  if (device != NULL)
+    ours = g_hash_table_contains (state->pairing, device);
+  g_mutex_unlock (&state->lock);
+
+  /* A request about a device nobody in this process is pairing with comes
+   * from the peer or from another program: refuse it unless the
+   * application asked for incoming pairings. */
+  if (device != NULL && !ours && !accept_incoming)
+    {
+      g_debug ("agent: %s for %s refused: the application is not pairing with it",
+               method_name, device);
+      reject (invocation, "Pairing not started by this application; "
+                          "see bleio_adapter_set_accept_incoming_pairing()");
+      return;
     }
 
   if (g_str_equal (method_name, "Release"))
@@ -227,7 +318,8 @@ agent_method_call (GDBusConnection       *connection,
   else if (g_str_equal (method_name, "RequestAuthorization") ||
            g_str_equal (method_name, "AuthorizeService"))
     {
-      /* The application asked for the pairing; accept. */
+      /* The application asked for the pairing, or opted in to incoming
+       * ones; accept. */
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method_name, "Cancel"))

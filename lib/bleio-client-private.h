@@ -69,6 +69,8 @@ void          bleio_client_unref       (BleioClient         *client);
 GDBusConnection *bleio_client_get_connection     (BleioClient *client);
 GMainContext    *bleio_client_get_worker_context (BleioClient *client);
 
+/* The unique bus name that owns org.bluez now, or NULL. */
+char     *bleio_client_dup_bluez_owner  (BleioClient *client);
 /* TRUE while org.bluez has an owner. */
 gboolean  bleio_client_has_owner        (BleioClient *client);
 /* FALSE with BLEIO_ERROR_BLUEZ_UNAVAILABLE when org.bluez has no owner. */

@@ -966,6 +966,22 @@ bleio_client_get_agent_state (BleioClient *client)
   return client->agent;
 }
 
+char *
+bleio_client_dup_bluez_owner (BleioClient *client)
+{
+  GDBusObjectManager *manager = NULL;
+  char *owner = NULL;
+
+  g_mutex_lock (&client->lock);
+  if (client->manager != NULL)
+    manager = g_object_ref (client->manager);
+  g_mutex_unlock (&client->lock);
+  if (manager != NULL)
+    owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
+  g_clear_object (&manager);
+  return owner;
+}
+
 /* ---- waiting for the cache ------------------------------------------------ */
 
 typedef struct {

@@ -4,6 +4,7 @@
  * client's worker thread; once the link goes down the object is spent.
  */
 #include "bleio-adapter-private.h"
+#include "bleio-agent-private.h"
 #include "bleio-values-private.h"
 
 #include <string.h>
@@ -435,6 +436,7 @@ pair_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
 
+  bleio_agent_state_end_pairing (bleio_client_get_agent_state (self->client), self->path);
   if (reply != NULL || g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS))
     {
       pair_succeeded (g_steal_pointer (&task));
@@ -487,6 +489,8 @@ ensure_agent_cb (GObject      *source,
       return;
     }
   cancellable = g_task_get_cancellable (task);
+  /* The agent answers bluetoothd's requests about this device only. */
+  bleio_agent_state_begin_pairing (bleio_client_get_agent_state (self->client), self->path);
   bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "Pair", NULL,
                      PAIR_TIMEOUT_MSEC, cancellable, pair_cb, g_steal_pointer (&task));
 }

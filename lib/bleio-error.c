@@ -200,6 +200,22 @@ static const ReasonMap reasons[] = {
   { "br-connection-bad-socket", BLEIO_ERROR_BLUETOOTH, NULL },
   { "br-connection-memory-allocation", BLEIO_ERROR_BLUETOOTH, NULL },
   { "br-connection-unknown", BLEIO_ERROR_BLUETOOTH, NULL },
+  /* ATT security errors on a read or write: bluetoothd 5.66 answers
+   * NotPermitted "Not paired" for Insufficient Authentication, Encryption
+   * and Encryption Key Size; other versions pass the ATT error's name or
+   * number on as the message of Failed. */
+  { "Not paired", BLEIO_ERROR_SECURITY,
+    "the peripheral requires an encrypted link: pair with bleio_connection_pair() first" },
+  { "Insufficient Authentication", BLEIO_ERROR_SECURITY,
+    "the peripheral requires an authenticated link: pair with bleio_connection_pair() first" },
+  { "Insufficient Encryption", BLEIO_ERROR_SECURITY,
+    "the peripheral requires an encrypted link: pair with bleio_connection_pair() first" },
+  { "Operation failed with ATT error: 0x05", BLEIO_ERROR_SECURITY,
+    "the peripheral requires an authenticated link: pair with bleio_connection_pair() first" },
+  { "Operation failed with ATT error: 0x0f", BLEIO_ERROR_SECURITY,
+    "the peripheral requires an encrypted link: pair with bleio_connection_pair() first" },
+  { "Operation failed with ATT error: 0x0c", BLEIO_ERROR_SECURITY,
+    "the peripheral requires a longer encryption key: pair again with bleio_connection_pair()" },
   /* errno texts that BlueZ passes on as the message of Failed. */
   { "Software caused connection abort", BLEIO_ERROR_CONNECTION,
     "the link was aborted; retry" },
@@ -249,14 +265,26 @@ code_for_remote (const char *name,
   BleioError code = BLEIO_ERROR_BLUETOOTH;
 
   *hint = NULL;
+  /* dbus-daemon answers NoReply with this text for a call whose recipient
+   * left the bus before answering: bluetoothd stopped or crashed. (Its own
+   * reply timeout says "timeout by message bus" and stays a TIMEOUT.) */
+  if (g_str_equal (name, "org.freedesktop.DBus.Error.NoReply") &&
+      strstr (message, "disconnected from message bus") != NULL)
+    {
+      *hint = "bluetoothd left the bus before answering; retry once it is back";
+      return BLEIO_ERROR_BLUEZ_UNAVAILABLE;
+    }
   if (!bleio_error_lookup_dbus_name (name, &code) &&
       !g_str_has_prefix (name, "org.bluez.Error."))
     code = BLEIO_ERROR_BLUETOOTH;
 
   /* A reason word refines the generic names only: a SECURITY or
-   * INVALID_ARGUMENT name keeps its meaning whatever the text says. */
+   * INVALID_ARGUMENT name keeps its meaning whatever the text says. An
+   * ATT security error refines NotPermitted too (quirk: bluetoothd 5.66
+   * reports a missing pairing as NotPermitted "Not paired"). */
   if (reason != NULL &&
-      (code == BLEIO_ERROR_BLUETOOTH || code == BLEIO_ERROR_NOT_READY))
+      (code == BLEIO_ERROR_BLUETOOTH || code == BLEIO_ERROR_NOT_READY ||
+       (code == BLEIO_ERROR_NOT_PERMITTED && reason->code == BLEIO_ERROR_SECURITY)))
     {
       *hint = reason->hint;
       code = reason->code;

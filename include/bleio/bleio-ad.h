@@ -126,13 +126,17 @@ typedef struct {
 } BleioAdIter;
 
 /**
- * bleio_ad_iter_init:
+ * bleio_ad_iter_init: (skip)
  * @iter: an uninitialised #BleioAdIter, usually on the stack
  * @data: (array length=len) (nullable): the advertising data
  * @len: the length of @data
  *
  * Prepares @iter to walk @data. @data is not copied: it must stay valid and
  * unchanged while @iter is used.
+ *
+ * Not available through GObject Introspection: the iterator points into
+ * memory the caller owns, which bindings cannot keep alive. Bindings walk
+ * the AD structures in their own language (bleio_ad_validate() checks them).
  */
 BLEIO_EXPORT
 void bleio_ad_iter_init (BleioAdIter  *iter,
@@ -140,7 +144,7 @@ void bleio_ad_iter_init (BleioAdIter  *iter,
                          gsize         len);
 
 /**
- * bleio_ad_iter_next:
+ * bleio_ad_iter_next: (skip)
  * @iter: a #BleioAdIter
  * @type: (out) (optional): the AD type of the structure
  * @payload: (out) (optional) (transfer none) (array length=payload_len):
@@ -150,6 +154,7 @@ void bleio_ad_iter_init (BleioAdIter  *iter,
  * @error: return location for a #GError, or %NULL
  *
  * Moves to the next AD structure. Never reads outside the data given to
+ * bleio_ad_iter_init(). Not available through GObject Introspection, as
  * bleio_ad_iter_init().
  *
  * Returns: %TRUE when a structure was found and the out arguments were set;

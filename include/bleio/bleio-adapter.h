@@ -630,7 +630,7 @@ typedef gboolean (*BleioPasskeyConfirmFunc) (const BleioAddress *peer,
                                              gpointer            user_data);
 
 /**
- * bleio_adapter_set_pairing_callbacks:
+ * bleio_adapter_set_pairing_callbacks: (skip)
  * @adapter: a #BleioAdapter
  * @display: (nullable) (scope notified): shows a passkey
  * @request: (nullable) (scope notified): asks for a passkey
@@ -658,5 +658,42 @@ void bleio_adapter_set_pairing_callbacks (BleioAdapter            *adapter,
                                           BleioPasskeyConfirmFunc  confirm,
                                           gpointer                 user_data,
                                           GDestroyNotify           destroy);
+
+/**
+ * bleio_adapter_set_accept_incoming_pairing:
+ * @adapter: a #BleioAdapter
+ * @accept: %TRUE to answer pairing requests the application did not start
+ *
+ * By default libbleio's pairing agent answers bluetoothd only about a
+ * device that bleio_connection_pair() is pairing with at that moment:
+ * `RequestConfirmation`, `RequestPasskey`, `RequestPinCode`,
+ * `DisplayPasskey`, `DisplayPinCode`, `RequestAuthorization` and
+ * `AuthorizeService` about any other device (a peer that starts pairing on
+ * its own, or another program's pairing) are refused with
+ * `org.bluez.Error.Rejected`, and the callbacks of
+ * bleio_adapter_set_pairing_callbacks() are not called. With @accept
+ * %TRUE such requests are answered as the application's own pairings are:
+ * through those callbacks, or accepted ("just works") when there is none.
+ *
+ * The setting belongs to the agent, which is shared by every adapter on
+ * the bus connection of @adapter. Calls from any bus name other than the
+ * owner of `org.bluez` are refused either way.
+ */
+BLEIO_EXPORT
+void bleio_adapter_set_accept_incoming_pairing (BleioAdapter *adapter,
+                                                gboolean      accept);
+
+/**
+ * bleio_adapter_get_accept_incoming_pairing:
+ * @adapter: a #BleioAdapter
+ *
+ * Whether the pairing agent answers pairing requests that the application
+ * did not start; see bleio_adapter_set_accept_incoming_pairing().
+ *
+ * Returns: %TRUE when incoming pairing requests are answered, %FALSE (the
+ *   default) when they are rejected
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_get_accept_incoming_pairing (BleioAdapter *adapter);
 
 G_END_DECLS

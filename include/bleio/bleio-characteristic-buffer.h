@@ -124,7 +124,7 @@ GBytes *bleio_characteristic_buffer_read (BleioCharacteristicBuffer  *buffer,
  * @buffer: a #BleioCharacteristicBuffer
  * @data: (out caller-allocates) (array length=length) (element-type guint8):
  *   where the bytes go
- * @length: the size of @data
+ * @length: (in): the size of @data
  * @error: return location for a #GError, or %NULL
  *
  * `_bleio.CharacteristicBuffer.readinto()`: like

@@ -100,7 +100,7 @@ BleioPacketBuffer *bleio_packet_buffer_new (BleioCharacteristic  *characteristic
  * @buffer: a #BleioPacketBuffer
  * @data: (out caller-allocates) (array length=length) (element-type guint8):
  *   where the packet goes
- * @length: the size of @data
+ * @length: (in): the size of @data
  * @error: return location for a #GError, or %NULL
  *
  * `_bleio.PacketBuffer.readinto()`: takes the oldest packet, without

@@ -160,7 +160,7 @@ gboolean bleio_uuid_get_uuid128 (const BleioUuid *uuid,
                                  guint8           out[16]);
 
 /**
- * bleio_uuid_pack_into:
+ * bleio_uuid_pack_into: (skip)
  * @uuid: a #BleioUuid
  * @buffer: (array length=buffer_len): the buffer to write into
  * @buffer_len: the length of @buffer
@@ -169,6 +169,9 @@ gboolean bleio_uuid_get_uuid128 (const BleioUuid *uuid,
  *
  * Writes the UUID into @buffer at @offset, little-endian: two bytes for a
  * 16-bit UUID, sixteen for a 128-bit one, as `_bleio.UUID.pack_into()`.
+ * Not available through GObject Introspection, which cannot write into a
+ * caller's buffer in place: bindings use bleio_uuid_get_uuid16() or
+ * bleio_uuid_get_uuid128() and copy the bytes themselves.
  *
  * Returns: %TRUE on success; %FALSE with @error set to
  *   %BLEIO_ERROR_INVALID_ARGUMENT (and @buffer untouched) when the UUID does

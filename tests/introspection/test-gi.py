@@ -107,6 +107,17 @@ def gir_callables():
     return found
 
 
+# C-only functions, (skip) in their doc comments, and why a binding cannot
+# use them. Each must stay out of the typelib, and nothing else may.
+NOT_BINDABLE = {
+    "bleio_ad_iter_init": "the iterator points into caller-owned memory",
+    "bleio_ad_iter_next": "the iterator points into caller-owned memory",
+    "bleio_uuid_pack_into": "writes into a caller's buffer in place",
+    "bleio_adapter_set_pairing_callbacks":
+        "three callbacks share one user_data, which GI cannot express",
+}
+
+
 @check("every exported function is callable from Python")
 def _():
     gir = gir_callables()
@@ -116,6 +127,10 @@ def _():
             problems.append(f"{symbol}: not in {os.path.basename(gir_path)}")
             continue
         container, name, introspectable = gir[symbol]
+        if symbol in NOT_BINDABLE:
+            if introspectable != "0":
+                problems.append(f"{symbol}: should be (skip): {NOT_BINDABLE[symbol]}")
+            continue
         if introspectable == "0":
             problems.append(f"{symbol}: marked introspectable=\"0\" (fix its annotations)")
             continue
@@ -188,8 +203,6 @@ if "bleio-uuid.h" in headers:
                          Bleio.Error.INVALID_ARGUMENT)
         assert "not-a-uuid" in e.message, e.message
         expect_error(lambda: Bleio.Uuid.new_from_bytes(b"\x01\x02\x03"),
-                     Bleio.Error.INVALID_ARGUMENT)
-        expect_error(lambda: long.pack_into(bytes(8), 0),
                      Bleio.Error.INVALID_ARGUMENT)
         assert short.copy().equal(short)
 

@@ -381,19 +381,18 @@ choose_method (SimPeripheral *p,
                            : secure_methods[responder][initiator];
 }
 
+static void pair_with_agent (SimDevice  *device,
+                             Agent      *agent,
+                             SimPairDone done,
+                             gpointer    user_data);
+
 void
 sim_agent_pair (SimDevice             *device,
                 GDBusMethodInvocation *invocation,
                 SimPairDone            done,
                 gpointer               user_data)
 {
-  SimPeripheral *p = device->periph;
   Agent *agent = NULL;
-  SimPairing *pairing;
-  const char *method, *agent_method = NULL;
-  GVariant *params = NULL;
-  const GVariantType *reply_type = NULL;
-  CallData *cd;
 
   ensure_agents ();
   if (invocation != NULL)
@@ -407,6 +406,40 @@ sim_agent_pair (SimDevice             *device,
       done (device, SIM_ERR_AUTH_FAILED, "Authentication Failed", user_data);
       return;
     }
+  pair_with_agent (device, agent, done, user_data);
+}
+
+void
+sim_agent_pair_incoming (SimDevice  *device,
+                         SimPairDone done,
+                         gpointer    user_data)
+{
+  Agent *agent = NULL;
+
+  /* bluetoothd hands a pairing the peer starts to the default agent. The
+   * simulator falls back to the most recently registered one, so that a
+   * test can put an unsolicited request before an agent that never asked
+   * to be the default (as a confused or hostile peer would reach it). */
+  ensure_agents ();
+  if (default_agents != NULL)
+    agent = default_agents->data;
+  else if (agents->len > 0)
+    agent = g_ptr_array_index (agents, agents->len - 1);
+  pair_with_agent (device, agent, done, user_data);
+}
+
+static void
+pair_with_agent (SimDevice  *device,
+                 Agent      *agent,
+                 SimPairDone done,
+                 gpointer    user_data)
+{
+  SimPeripheral *p = device->periph;
+  SimPairing *pairing;
+  const char *method, *agent_method = NULL;
+  GVariant *params = NULL;
+  const GVariantType *reply_type = NULL;
+  CallData *cd;
 
   pairing = g_new0 (SimPairing, 1);
   pairing->device = device;

@@ -429,6 +429,21 @@ set_property (GDBusMethodInvocation *invocation,
   g_dbus_method_invocation_return_value (invocation, NULL);
 }
 
+/* PairIncoming: the control call's reply is the pairing's outcome. */
+static void
+pair_incoming_done (SimDevice  *device,
+                    const char *error_name,
+                    const char *error_message,
+                    gpointer    user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+
+  if (error_name != NULL)
+    sim_return_error (invocation, error_name, error_message);
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
 static void
 control_method (GDBusConnection       *conn,
                 const char            *sender,
@@ -687,6 +702,24 @@ control_method (GDBusConnection       *conn,
         }
       sim_device_drop_link (d, reason);
       g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else if (g_str_equal (method, "PairIncoming"))
+    {
+      const char *dpath;
+      SimDevice *d;
+
+      g_variant_get (params, "(&o)", &dpath);
+      d = lookup_device (dpath);
+      if (d == NULL)
+        not_found (invocation, "device");
+      else if (!d->connected)
+        sim_return_error (invocation, "org.bluez.Error.NotConnected", "Not Connected");
+      else if (d->pairing != NULL)
+        sim_return_error (invocation, SIM_ERR_IN_PROGRESS, SIM_MSG_IN_PROGRESS);
+      else if (d->paired)
+        sim_return_error (invocation, SIM_ERR_ALREADY_EXISTS, SIM_MSG_ALREADY_EXISTS);
+      else
+        sim_agent_pair_incoming (d, pair_incoming_done, invocation);
     }
   else if (g_str_equal (method, "Flood"))
     {

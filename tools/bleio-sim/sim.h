@@ -535,6 +535,11 @@ void       sim_agent_pair         (SimDevice             *device,
                                    SimPairDone            done,
                                    gpointer               user_data);
 gboolean   sim_agent_cancel_pairing (SimDevice *device);
+/* A pairing the peer of @device starts (control method PairIncoming):
+ * the default agent answers, else the most recently registered one. */
+void       sim_agent_pair_incoming (SimDevice  *device,
+                                    SimPairDone done,
+                                    gpointer    user_data);
 void       sim_agent_pairing_free (SimPairing *pairing);
 gboolean   sim_agent_have_default (void);
 
