@@ -283,6 +283,23 @@ bleio_adapter_get_interface_name (BleioAdapter *adapter)
   return adapter->name;
 }
 
+GPtrArray *
+bleio_adapter_dup_all (BleioAdapter *adapter)
+{
+  g_autoptr(GPtrArray) paths = NULL;
+  GPtrArray *adapters;
+
+  g_return_val_if_fail (BLEIO_IS_ADAPTER (adapter), NULL);
+  adapters = g_ptr_array_new_with_free_func (g_object_unref);
+  if (!bleio_client_has_owner (adapter->client))
+    return adapters;
+  paths = bleio_client_list_paths (adapter->client, BLEIO_IFACE_ADAPTER, NULL);
+  for (guint i = 0; i < paths->len; i++)
+    g_ptr_array_add (adapters, adapter_for_path (adapter->client, g_ptr_array_index (paths, i),
+                                                 adapter->context));
+  return adapters;
+}
+
 gboolean
 bleio_adapter_is_present (BleioAdapter *adapter)
 {

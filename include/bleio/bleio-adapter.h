@@ -158,6 +158,23 @@ BLEIO_EXPORT
 const char *bleio_adapter_get_interface_name (BleioAdapter *adapter);
 
 /**
+ * bleio_adapter_dup_all:
+ * @adapter: a #BleioAdapter
+ *
+ * Lists every adapter BlueZ exports on the bus of @adapter, @adapter
+ * included, in path order (`hci0`, `hci1`, ..., `hci10`), as tools such as
+ * `bleioctl adapter` show them. Read from the cache without blocking. Each
+ * adapter is the same object bleio_adapter_new_for_name() gives for its
+ * name while someone holds a reference, and its signals are emitted in the
+ * context @adapter was created in.
+ *
+ * Returns: (transfer full) (element-type BleioAdapter): the adapters; empty
+ *   when bluetoothd is not running or has no adapter
+ */
+BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
+GPtrArray *bleio_adapter_dup_all (BleioAdapter *adapter);
+
+/**
  * bleio_adapter_is_present:
  * @adapter: a #BleioAdapter
  *

@@ -1,0 +1,493 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""bleioctl against bleio-sim's demo scenario, one case per meson test.
+
+Usage: test-bleioctl.py CASE BLEIO_SIM BLEIOCTL SOURCE_DIR
+
+Each case that needs BlueZ re-runs this script under `bleio-sim run` (a
+private bus with the simulator, fresh for the case), runs bleioctl commands
+there, parses their output (JSON with the json module) and checks it against
+the demo scenario's values and against what BlueZ (the simulator) reports
+over D-Bus on its own. Exit status 0 means the case passed.
+"""
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+CASE, SIM, BLEIOCTL, SRCDIR = sys.argv[1:5]
+PERIPHERAL = "00:AA:01:01:00:01"
+DEVICE_PATH = "/org/bluez/hci0/dev_00_AA_01_01_00_01"
+# Generous bounds: the machine may be loaded. Never asserted as durations.
+RUN_TIMEOUT = 60
+
+# Exit codes as documented in docs/bleioctl.md.
+EXIT = {"ok": 0, "failed": 1, "usage": 2, "not-found": 3, "timeout": 4,
+        "connection": 5, "security": 6, "not-supported": 7,
+        "bluez-unavailable": 8, "no-adapter": 9, "busy": 10}
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def ctl(*args, expect=0, env=None):
+    """Runs bleioctl; returns (stdout, stderr) after checking the status."""
+    proc = subprocess.run([BLEIOCTL, *args], capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT, env=env)
+    print(f"$ bleioctl {' '.join(args)}  -> {proc.returncode}")
+    if proc.stdout:
+        print("  stdout: " + proc.stdout.rstrip().replace("\n", "\n          "))
+    if proc.stderr:
+        print("  stderr: " + proc.stderr.rstrip().replace("\n", "\n          "))
+    check(proc.returncode == expect,
+          f"bleioctl {' '.join(args)}: exit {proc.returncode}, expected {expect}")
+    return proc.stdout, proc.stderr
+
+
+def ctl_json(*args, expect=0):
+    """Runs bleioctl --json; returns the list of objects, one per line."""
+    out, err = ctl("--json", *args, expect=expect)
+    objects = [json.loads(line) for line in out.splitlines()]
+    if expect != 0:
+        error = json.loads(err.strip().splitlines()[-1])
+        check(error["exit_code"] == expect, f"error object says {error}")
+        check(EXIT[error["error"]] == expect, f"error class {error['error']} for {expect}")
+        check(len(error["message"]) > 10, "error message is empty")
+        return error
+    return objects
+
+
+# ---- independent view of BlueZ (the simulator), through python3-gi ----------
+
+def bus():
+    from gi.repository import Gio
+    return Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
+
+
+def bluez_property(path, interface, name):
+    from gi.repository import GLib, Gio
+    reply = bus().call_sync("org.bluez", path, "org.freedesktop.DBus.Properties", "Get",
+                            GLib.Variant("(ss)", (interface, name)), None,
+                            Gio.DBusCallFlags.NONE, 10000, None)
+    return reply.unpack()[0]
+
+
+def sim_call(method, signature, args):
+    from gi.repository import GLib, Gio
+    return bus().call_sync("org.bluez", "/org/bleio/sim", "org.bleio.Sim1", method,
+                           GLib.Variant(signature, args) if signature else None, None,
+                           Gio.DBusCallFlags.NONE, 10000, None).unpack()
+
+
+def wait_property(path, interface, name, value, seconds=20):
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            current = bluez_property(path, interface, name)
+        except Exception:  # the object may not exist yet
+            current = None
+        if current == value:
+            return
+        if time.monotonic() > end:
+            raise Failure(f"{path} {name} is {current!r}, expected {value!r}")
+        time.sleep(0.05)
+
+
+# ---- cases against the simulator -------------------------------------------
+
+def case_adapter():
+    out, _ = ctl("adapter")
+    check(out.startswith("hci0  00:AA:01:00:00:00  on"), "human adapter line")
+    [adapter] = ctl_json("adapter")
+    check(adapter["adapter"] == "hci0" and adapter["address"] == "00:AA:01:00:00:00", "adapter")
+    check(adapter["powered"] is True and adapter["address_type"] == "public", "powered, type")
+
+    # A second adapter is listed after the first; --adapter picks one.
+    sim_call("AddAdapter", "(ss)", ("hci1", "00:AA:01:00:00:71"))
+    wait_property("/org/bluez/hci1", "org.bluez.Adapter1", "Powered", True)
+    listed = ctl_json("adapter")
+    check([a["adapter"] for a in listed] == ["hci0", "hci1"], "both adapters, in order")
+    [one] = ctl_json("--adapter", "hci1", "adapter")
+    check(one["address"] == "00:AA:01:00:00:71", "--adapter hci1")
+
+    [off] = ctl_json("adapter", "power", "off")
+    check(off["powered"] is False, "power off reported")
+    check(bluez_property("/org/bluez/hci0", "org.bluez.Adapter1", "Powered") is False,
+          "BlueZ's Powered is false")
+    [state] = ctl_json("adapter", "--adapter", "hci0")
+    check(state["powered"] is False, "adapter lists it off")
+    out, _ = ctl("adapter", "power", "on")
+    check(" on " in out, "human power on")
+    check(bluez_property("/org/bluez/hci0", "org.bluez.Adapter1", "Powered") is True,
+          "BlueZ's Powered is true again")
+
+    name = 'Lab "gateway" \\ 1'
+    [renamed] = ctl_json("adapter", "name", name)
+    check(renamed["name"] == name, "name set and escaped")
+    check(bluez_property("/org/bluez/hci0", "org.bluez.Adapter1", "Alias") == name, "BlueZ Alias")
+
+    ctl("adapter", "power", "maybe", expect=EXIT["usage"])
+    ctl("adapter", "frobnicate", expect=EXIT["usage"])
+    ctl_json("--adapter", "hci7", "adapter", expect=EXIT["no-adapter"])
+
+
+def case_scan():
+    out, _ = ctl("scan", "--timeout", "3")
+    lines = [l for l in out.splitlines() if "InterestingPeripheral" in l]
+    check(len(lines) == 1, "InterestingPeripheral once in the human scan")
+    check(lines[0].startswith(PERIPHERAL) and " connectable " in lines[0], "human line")
+    check(out.rstrip().endswith("devices found"), "summary line")
+
+    entries = ctl_json("scan", "--timeout", "3")
+    by_address = {e["address"]: e for e in entries}
+    check(len(by_address) == len(entries), "each advertiser once")
+    demo = by_address[PERIPHERAL]
+    check(demo["name"] == "InterestingPeripheral", "name")
+    check(demo["address_type"] == "public" and demo["connectable"] is True, "type, connectable")
+    check(-52 - 4 <= demo["rssi"] <= -52 + 4, f"rssi {demo['rssi']} within the jitter")
+    check(demo["tx_power"] == 4 and demo["appearance"] == 832, "tx power, appearance")
+    check(demo["manufacturer_data"] == {"0xffff": "00010203"}, "manufacturer data")
+    check(demo["service_data"] == {"9999": "0001020304"}, "service data")
+    check({"180d", "180f", "12345678-1234-5678-1234-56789abcdef0"} <= set(demo["uuids"]), "uuids")
+    check(bytes.fromhex(demo["advertisement"]).find(b"InterestingPeripheral") > 0, "adv bytes")
+    beacon = by_address["4C:00:00:00:00:01"]
+    check(beacon["connectable"] is False and beacon["name"] is None, "iBeacon")
+    check(beacon["address_type"] == "random-private-resolvable", "random type from the top bits")
+    check(beacon["manufacturer_data"]["0x004c"].startswith("0215"), "iBeacon payload")
+
+    only = ctl_json("scan", "--timeout", "3", "--prefix", "Interest")
+    check([e["name"] for e in only] == ["InterestingPeripheral"], "--prefix")
+    only = ctl_json("scan", "--timeout", "3", "--name", "Thermometer")
+    check([e["address"] for e in only] == ["00:1B:DC:00:00:04"], "--name")
+    strong = ctl_json("scan", "--timeout", "3", "--min-rssi", "-65")
+    check(len(strong) > 0 and all(e["rssi"] >= -65 for e in strong), "--min-rssi")
+    check("00:0C:00:00:00:09" not in [e["address"] for e in strong], "FarAway (-94) filtered")
+    first = ctl_json("scan", "--count", "1", "--timeout", "20")
+    check(len(first) == 1, "--count 1")
+
+
+def case_scan_escaping():
+    # A peer's name is peer-controlled: quotes, backslashes, control
+    # characters and non-ASCII must survive JSON and stay harmless on a tty.
+    name = 'Evil "Name" \\ \t\u00e9\u2603'
+    sim_call("AddDevice", "(ss)", ("hci0", json.dumps({
+        "address": "00:AA:01:01:00:99", "name": name, "rssi": -40,
+        "advertising_interval_ms": 100, "connectable": True, "advertising_flags": "06"})))
+    entries = ctl_json("scan", "--timeout", "3", "--prefix", "Evil")
+    check([e["name"] for e in entries] == [name], f"name round-trips: {entries}")
+    out, _ = ctl("scan", "--timeout", "3", "--prefix", "Evil")
+    check("\t" not in out.splitlines()[0] and "Evil \"Name\" \\ ?\u00e9\u2603" in out,
+          "control characters replaced in human output")
+
+
+def case_info():
+    out, _ = ctl("info", PERIPHERAL)
+    check("name: InterestingPeripheral" in out and "connected: no" in out, "human info")
+    check("service uuid: 180f Battery" in out, "assigned name of an advertised service")
+    [info] = ctl_json("info", PERIPHERAL)
+    check(info["name"] == "InterestingPeripheral" and info["connected"] is False, "json info")
+    check(info["paired"] is None, "paired unknown without a link")
+    check(info["manufacturer_data"] == {"0xffff": "00010203"}, "info manufacturer data")
+    # Once connected (by anyone), info comes from the link.
+    ctl("connect", PERIPHERAL)
+    [info] = ctl_json("info", PERIPHERAL)
+    check(info["connected"] is True and info["paired"] is False, "info of a connected peer")
+    ctl_json("info", "11:22:33:44:55:66", "--timeout", "2", expect=EXIT["not-found"])
+    ctl("info", "not-an-address", expect=EXIT["usage"])
+
+
+def service_named(services, uuid):
+    [service] = [s for s in services if s["uuid"] == uuid]
+    return service
+
+
+def case_connect_services():
+    [result] = ctl_json("connect", PERIPHERAL)
+    check(result["address"] == PERIPHERAL, "address")
+    battery = service_named(result["services"], "180f")
+    check(battery["name"] == "Battery" and battery["handle"] == "0x0045", "battery service")
+    check(battery["primary"] is True, "primary")
+    [level] = battery["characteristics"]
+    check(level == {"uuid": "2a19", "name": "Battery Level", "handle": "0x0046",
+                    "properties": ["read", "notify"],
+                    "descriptors": [{"uuid": "2902", "name": "Client Characteristic Configuration",
+                                     "handle": "0x0048"}]}, f"battery level: {level}")
+    custom = service_named(result["services"], "12345678-1234-5678-1234-56789abcdef0")
+    check(custom["name"] is None, "unknown 128-bit service has no name")
+    handles = [c["handle"] for c in custom["characteristics"]
+               if c["uuid"] == "12345678-1234-5678-1234-56789abcdef6"]
+    check(handles == ["0x005a", "0x005e"], "both characteristics sharing a UUID")
+    # connect leaves the link up.
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Connected") is True, "still connected")
+
+    out, _ = ctl("services", PERIPHERAL)
+    check("service 0x0045 180f Battery" in out, "human service line")
+    check("  characteristic 0x0046 2a19 Battery Level [read,notify]" in out, "human characteristic")
+    check("    descriptor 0x0048 2902 Client Characteristic Configuration" in out, "descriptor")
+    [only] = ctl_json("services", PERIPHERAL, "180f", "180d")
+    check([s["uuid"] for s in only["services"]] == ["180d", "180f"], "UUID filter")
+    ctl("services", PERIPHERAL, "nope", expect=EXIT["usage"])
+
+
+def case_read():
+    out, _ = ctl("read", PERIPHERAL, "2a19")
+    check(out.strip() == "0x0046 2a19 Battery Level: 62", f"human read: {out!r}")
+    [value] = ctl_json("read", PERIPHERAL, "2a19")
+    check(value == {"address": PERIPHERAL, "uuid": "2a19", "name": "Battery Level",
+                    "handle": "0x0046", "value": "62"}, f"json read {value}")
+    # A one-shot read closes the link it made.
+    wait_property(DEVICE_PATH, "org.bluez.Device1", "Connected", False)
+    [value] = ctl_json("read", PERIPHERAL, "0x005e")
+    check(value["value"] == "02" and value["uuid"] == "12345678-1234-5678-1234-56789abcdef6", "by handle")
+    [value] = ctl_json("read", PERIPHERAL, "0x5a")
+    check(value["value"] == "01" and value["handle"] == "0x005a", "short handle")
+    [value] = ctl_json("read", PERIPHERAL, "0000180F-0000-1000-8000-00805F9B34FB".replace("180F", "2A19"))
+    check(value["uuid"] == "2a19", "full 128-bit form of a 16-bit UUID")
+    out, _ = ctl("read", PERIPHERAL, "12345678-1234-5678-1234-56789abcdef1")
+    check(out.strip().endswith(': 48656c6c6f "Hello"'), "text shown with the hex")
+    err = ctl_json("read", PERIPHERAL, "12345678-1234-5678-1234-56789abcdef6", expect=EXIT["usage"])
+    check("0x005a" in err["message"] and "0x005e" in err["message"], "ambiguous UUID lists handles")
+    ctl_json("read", PERIPHERAL, "2a99", expect=EXIT["not-found"])
+    ctl("read", PERIPHERAL, "0xzz", expect=EXIT["usage"])
+    ctl("read", PERIPHERAL, expect=EXIT["usage"])
+    # A link already up (made by connect) is used and left up.
+    ctl("connect", PERIPHERAL)
+    ctl("read", PERIPHERAL, "2a19")
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Connected") is True, "left up")
+
+
+def case_write():
+    custom = "12345678-1234-5678-1234-56789abcdef2"
+    [written] = ctl_json("write", PERIPHERAL, custom, "c0ffee")
+    check(written["value"] == "c0ffee" and written["write_type"] == "request", f"json write {written}")
+    [back] = ctl_json("read", PERIPHERAL, custom)
+    check(back["value"] == "c0ffee", "read back what was written")
+    out, _ = ctl("write", PERIPHERAL, "0x004d", "01:02:ff")
+    check(out.strip() == f"wrote 3 bytes to 0x004d {custom}", f"human write {out!r}")
+    [back] = ctl_json("read", PERIPHERAL, custom)
+    check(back["value"] == "0102ff", "separators accepted")
+    [cmd] = ctl_json("write", PERIPHERAL, "12345678-1234-5678-1234-56789abcdef3", "aa", "--no-response")
+    check(cmd["write_type"] == "command", "--no-response")
+    # Only write-without-response allowed: that is what bleioctl uses.
+    [cmd] = ctl_json("write", PERIPHERAL, "12345678-1234-5678-1234-56789abcdef3", "bb")
+    check(cmd["write_type"] == "command", "write-without-response only characteristic")
+    # Bad hex is a usage error, found before any radio work.
+    sim_call("ResetCalls", None, None)
+    for bad in ("zz", "abc", "0x1"):
+        ctl_json("write", PERIPHERAL, custom, bad, expect=EXIT["usage"])
+    calls = [c[0] for c in sim_call("GetCalls", None, None)[0]]
+    check("StartDiscovery" not in calls and "Connect" not in calls, f"no radio work: {calls}")
+    # A read-only characteristic cannot be written; a write-only one read.
+    err = ctl_json("write", PERIPHERAL, "2a19", "01", expect=EXIT["not-supported"])
+    check("cannot be written" in err["message"], err["message"])
+    err = ctl_json("read", PERIPHERAL, "2a39", expect=EXIT["not-supported"])
+    check("cannot be read" in err["message"], err["message"])
+
+
+def case_notify():
+    payloads = ["0648", "064a", "064c", "0650", "064e"]
+    lines = ctl_json("notify", PERIPHERAL, "2a37", "--count", "3")
+    check(len(lines) == 3, f"3 notifications, got {len(lines)}")
+    values = [l["value"] for l in lines]
+    check(all(v in payloads for v in values), f"values from the scenario: {values}")
+    start = payloads.index(values[0])
+    check(values == [payloads[(start + i) % len(payloads)] for i in range(3)], "in order")
+    check(all(l["uuid"] == "2a37" and l["handle"] == "0x003e" and
+              l["name"] == "Heart Rate Measurement" for l in lines), "fields")
+    out, _ = ctl("notify", PERIPHERAL, "12345678-1234-5678-1234-56789abcdef4", "-n", "2")
+    check(len(out.splitlines()) == 2 and
+          all(l.startswith("0x0053 12345678-1234-5678-1234-56789abcdef4: 0") for l in out.splitlines()),
+          "human notifications")
+    ctl_json("notify", PERIPHERAL, "2a38", "--count", "1", expect=EXIT["not-supported"])
+    wait_property(DEVICE_PATH, "org.bluez.Device1", "Connected", False)
+
+    # SIGINT ends an open-ended notify normally.
+    proc = subprocess.Popen([BLEIOCTL, "--json", "notify", PERIPHERAL, "2a37"],
+                            stdout=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    check(json.loads(first)["uuid"] == "2a37", "first notification before SIGINT")
+    proc.send_signal(2)
+    rest, _ = proc.communicate(timeout=RUN_TIMEOUT)
+    print(f"notify after SIGINT: {proc.returncode}")
+    check(proc.returncode == 0, f"notify interrupted exits {proc.returncode}")
+    wait_property(DEVICE_PATH, "org.bluez.Device1", "Connected", False)
+
+
+def case_pair():
+    [paired] = ctl_json("pair", PERIPHERAL)
+    check(paired == {"address": PERIPHERAL, "paired": True}, f"pair {paired}")
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Paired") is True, "BlueZ Paired")
+    # The encrypted characteristic reads now.
+    [secret] = ctl_json("read", PERIPHERAL, "12345678-1234-5678-1234-56789abcdef5")
+    check(bytes.fromhex(secret["value"]) == b"secret", "encrypted read after pairing")
+    out, _ = ctl("pair", PERIPHERAL)
+    check(out.strip() == f"paired with {PERIPHERAL}", "pairing again succeeds")
+
+
+def case_pair_rejected():
+    sim_call("AddDevice", "(ss)", ("hci0", json.dumps({
+        "address": "00:AA:01:01:00:77", "name": "Rejecter", "rssi": -40,
+        "advertising_interval_ms": 100, "connectable": True, "advertising_flags": "06",
+        "pairing": {"io_capability": "NoInputNoOutput", "outcome": "reject"},
+        "gatt": [{"uuid": "180f", "handle": "0x0010", "characteristics": [
+            {"uuid": "2a19", "handle": "0x0011", "flags": ["read"], "value": "10"}]}]})))
+    err = ctl_json("pair", "00:AA:01:01:00:77", expect=EXIT["security"])
+    check("pair" in err["message"].lower() or "auth" in err["message"].lower(), err["message"])
+
+
+def case_disconnect():
+    ctl("connect", PERIPHERAL)
+    [gone] = ctl_json("disconnect", PERIPHERAL)
+    check(gone == {"address": PERIPHERAL, "connected": False}, f"disconnect {gone}")
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Connected") is False, "BlueZ link down")
+    ctl_json("disconnect", PERIPHERAL, expect=EXIT["not-found"])
+    # A link another program made (here: Device1.Connect over plain D-Bus).
+    from gi.repository import Gio
+    bus().call_sync("org.bluez", DEVICE_PATH, "org.bluez.Device1", "Connect", None, None,
+                    Gio.DBusCallFlags.NONE, 30000, None)
+    wait_property(DEVICE_PATH, "org.bluez.Device1", "Connected", True)
+    out, _ = ctl("disconnect", PERIPHERAL)
+    check(out.strip() == f"disconnected {PERIPHERAL}", "human disconnect")
+    wait_property(DEVICE_PATH, "org.bluez.Device1", "Connected", False)
+
+
+def case_errors():
+    ctl(expect=EXIT["usage"])
+    ctl("frobnicate", expect=EXIT["usage"])
+    ctl("--bogus-option", "scan", expect=EXIT["usage"])
+    ctl("scan", "extra", expect=EXIT["usage"])
+    ctl("read", "00:AA:01:01:00", "2a19", expect=EXIT["usage"])
+    ctl("notify", PERIPHERAL, "2a37", "--count", "-1", expect=EXIT["usage"])
+    out, _ = ctl("--version")
+    check(out.startswith("bleioctl "), "version")
+    # Nobody advertises at this address: not found, after the timeout.
+    ctl_json("read", "11:22:33:44:55:66", "2a19", "--timeout", "2", expect=EXIT["not-found"])
+    # With --address-type there is no scan: the connect itself times out.
+    ctl_json("connect", "11:22:33:44:55:66", "--address-type", "public", "--timeout", "2",
+             expect=EXIT["timeout"])
+    # bluetoothd away.
+    sim_call("Restart", "(u)", (8000,))
+    time.sleep(0.5)
+    ctl_json("adapter", expect=EXIT["bluez-unavailable"])
+
+
+def case_progress():
+    # Piped: no progress indicator anywhere.
+    out, err = ctl("scan", "--timeout", "2")
+    check("\r" not in out + err and "scanning" not in out + err, "no progress when piped")
+    # On a terminal: the indicator with the elapsed time, then the results.
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(BLEIOCTL, [BLEIOCTL, "scan", "--timeout", "2"])
+    data = b""
+    end = time.monotonic() + RUN_TIMEOUT
+    while time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    _, status = os.waitpid(pid, 0)
+    text = data.decode("utf-8", "replace")
+    print(repr(text[:400]))
+    check(os.waitstatus_to_exitcode(status) == 0, "scan on a tty succeeded")
+    check("scanning" in text and " s" in text and "\r" in text, "progress drawn on a tty")
+    check("InterestingPeripheral" in text, "results on a tty")
+
+
+# ---- cases without the simulator ----------------------------------------------
+
+def case_manpage():
+    page = os.path.join(SRCDIR, "tools", "bleioctl", "bleioctl.1")
+    proc = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", page],
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    print(proc.stderr)
+    check(proc.returncode == 0 and proc.stderr.strip() == "",
+          f"groff warnings: {proc.stderr.count(chr(10))} lines")
+    proc = subprocess.run(["groff", "-man", "-Tutf8", page], capture_output=True,
+                          timeout=RUN_TIMEOUT)
+    text = proc.stdout.decode("utf-8", "replace")
+    # Bold and underline are overstrikes in grotty's output.
+    plain = "".join(c for i, c in enumerate(text) if c != "\b" and (i + 1 >= len(text) or text[i + 1] != "\b"))
+    for section in ("NAME", "SYNOPSIS", "COMMANDS", "OPTIONS", "JSON OUTPUT", "EXIT STATUS"):
+        check(section in plain, f"section {section}")
+    for command in ("scan", "info", "connect", "services", "read", "write", "notify",
+                    "pair", "disconnect", "adapter"):
+        check(command in plain, f"command {command} documented")
+    with open(os.path.join(SRCDIR, "docs", "bleioctl.md")) as f:
+        doc = f.read()
+    for code, number in EXIT.items():
+        check(f"| {number} | `{code}` |" in doc, f"exit code {number} ({code}) in docs/bleioctl.md")
+
+
+def complete(words):
+    script = os.path.join(SRCDIR, "tools", "bleioctl", "bleioctl.bash-completion")
+    line = " ".join(words)
+    cmd = (f'source "{script}" || exit 9; complete -p bleioctl || exit 8; '
+           f'COMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; COMP_LINE="{line}"; '
+           f'_bleioctl; printf "%s\\n" "${{COMPREPLY[@]}}"')
+    proc = subprocess.run(["bash", "--norc", "--noprofile", "-c", cmd], capture_output=True,
+                          text=True, timeout=RUN_TIMEOUT)
+    check(proc.returncode == 0, f"completion failed: {proc.stderr}")
+    lines = proc.stdout.splitlines()
+    check(lines[0].startswith("complete -F _bleioctl bleioctl"), "registered")
+    return sorted(lines[1:])
+
+
+def case_completion():
+    check(complete(["bleioctl", "re"]) == ["read"], "re<TAB> -> read")
+    check(complete(["bleioctl", "di"]) == ["disconnect"], "di<TAB>")
+    check(len(complete(["bleioctl", "''"])) == 10, "all ten commands")
+    check(complete(["bleioctl", "--json", "no"]) == ["notify"], "after an option")
+    check(complete(["bleioctl", "--adapter", "hci0", "sc"]) == ["scan"], "after an option value")
+    check(complete(["bleioctl", "adapter", "power", "o"]) == ["off", "on"], "power on|off")
+    check(complete(["bleioctl", "scan", "--pre"]) == ["--prefix"], "scan options")
+    check(complete(["bleioctl", "write", "--no"]) == ["--no-response"], "write options")
+    check(complete(["bleioctl", "--address-type", "r"]) == ["random"], "address types")
+
+
+SIM_CASES = {
+    "adapter": case_adapter, "scan": case_scan, "scan-escaping": case_scan_escaping,
+    "info": case_info, "connect-services": case_connect_services, "read": case_read,
+    "write": case_write, "notify": case_notify, "pair": case_pair,
+    "pair-rejected": case_pair_rejected, "disconnect": case_disconnect,
+    "errors": case_errors, "progress": case_progress,
+}
+LOCAL_CASES = {"manpage": case_manpage, "completion": case_completion}
+
+
+def main():
+    if CASE in SIM_CASES and os.environ.get("BLEIOCTL_TEST_INNER") != "1":
+        env = dict(os.environ, BLEIOCTL_TEST_INNER="1")
+        proc = subprocess.run([SIM, "run", "--", sys.executable, *sys.argv], env=env,
+                              timeout=240)
+        return proc.returncode
+    run = SIM_CASES.get(CASE) or LOCAL_CASES.get(CASE)
+    if run is None:
+        print(f"unknown case {CASE}")
+        return 2
+    try:
+        run()
+    except Failure as failure:
+        print(f"FAIL ({CASE}): {failure}")
+        return 1
+    print(f"ok ({CASE})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
