@@ -10,6 +10,8 @@
 #include <string.h>
 
 #define SPENT_MESSAGE "Connection has been disconnected and can no longer be used. Create a new connection."
+#define BLUEZ_LEFT_MESSAGE "bluetoothd left the bus and the link went with it. " \
+  "Create a new connection once it is back."
 #define SETTLE_MSEC 100
 #define PAIR_TIMEOUT_MSEC 120000
 
@@ -458,8 +460,15 @@ pair_cb (GObject      *source,
     }
   if (!check_alive (self, NULL))
     {
-      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
-                               "Pairing failed: the link went down (%s)", error->message);
+      /* bluetoothd leaving the bus takes the link with it: say so. */
+      if (!bleio_client_has_owner (self->client) ||
+          g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE))
+        g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                                 "Pairing failed: bluetoothd left the bus and the link "
+                                 "went with it (%s)", error->message);
+      else
+        g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+                                 "Pairing failed: the link went down (%s)", error->message);
       return;
     }
   if (error->domain == BLEIO_ERROR && error->code == BLEIO_ERROR_TIMEOUT)
@@ -729,10 +738,12 @@ on_discover_event (BleioClient            *client,
   DiscoverData *data = g_task_get_task_data (task);
   gboolean value = FALSE;
 
-  if (event->kind == BLEIO_CLIENT_EVENT_OWNER && !event->has_owner)
+  if ((event->kind == BLEIO_CLIENT_EVENT_OWNER && !event->has_owner) ||
+      (event->kind == BLEIO_CLIENT_EVENT_REMOVED && !bleio_client_has_owner (client)))
     {
       discover_fail (g_object_ref (task),
-                     g_error_new_literal (BLEIO_ERROR, BLEIO_ERROR_CONNECTION, SPENT_MESSAGE));
+                     g_error_new_literal (BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                                          BLUEZ_LEFT_MESSAGE));
       return;
     }
   if (event->path == NULL)

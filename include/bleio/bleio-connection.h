@@ -58,6 +58,13 @@ GType bleio_disconnect_reason_get_type (void);
  * returns %FALSE, bleio_connection_disconnect() does nothing, and every
  * other member fails with %BLEIO_ERROR_CONNECTION ("Connection has been
  * disconnected and can no longer be used. Create a new connection.").
+ * An operation already running on the link when it goes (a pair, a service
+ * discovery, a read or write of one of its attributes) fails with
+ * %BLEIO_ERROR_CONNECTION when the peer dropped or the link was lost, and
+ * with %BLEIO_ERROR_BLUEZ_UNAVAILABLE when bluetoothd left the bus (it
+ * stopped or crashed: every link goes with it). Its callback runs once
+ * either way. Notification buffers say %BLEIO_ERROR_CONNECTION in both
+ * cases, once their buffered data is read.
  *
  * Threads and main contexts: `_async` functions complete in the
  * thread-default context of their caller; #BleioConnection::disconnected is

@@ -107,8 +107,12 @@ GQuark bleio_error_quark (void);
  * domain. BlueZ's error names (`org.bluez.Error.*`), its connection failure
  * reasons (`le-connection-abort-by-local`, `br-connection-page-timeout`,
  * ...), D-Bus's own errors (no reply, service unknown, unknown object) and
- * GIO's errors each map to one #BleioError code. The message is BlueZ's text
- * without the `GDBus.Error:org.bluez.Error.X: ` prefix.
+ * GIO's errors each map to one #BleioError code. The one exception is
+ * `org.freedesktop.DBus.Error.NoReply`: dbus-daemon's own reply timeout is
+ * %BLEIO_ERROR_TIMEOUT, but the NoReply it sends when the recipient left the
+ * bus before answering (bluetoothd stopped or crashed) is
+ * %BLEIO_ERROR_BLUEZ_UNAVAILABLE. The message is BlueZ's text without the
+ * `GDBus.Error:org.bluez.Error.X: ` prefix.
  *
  * `G_IO_ERROR_CANCELLED` is returned unchanged (as a copy), and an error
  * already in the %BLEIO_ERROR domain is copied as it is.

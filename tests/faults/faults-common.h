@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers of the fault-injection tests (tests/faults): every test gets a
+ * bus and simulator of its own (tests/faults/faults.json), injects one
+ * fault while one library operation is in flight, checks the error the
+ * operation reports, that its callback ran exactly once, and that the
+ * library works again afterwards in the same process (a scan finds the
+ * peer, a new connect and a read succeed).
+ */
+#pragma once
+
+#include "central-common.h"
+
+#define FAULT_PEER "FaultPeer"
+#define FAULT_ADDRESS "00:AA:03:00:00:01"
+#define FAULT_PATH "/org/bluez/hci0/dev_00_AA_03_00_00_01"
+#define SLOW_PEER "SlowPeer"
+#define SLOW_ADDRESS "00:AA:03:00:00:02"
+#define SLOW_PATH "/org/bluez/hci0/dev_00_AA_03_00_00_02"
+/* How long a polite Restart keeps org.bluez away. */
+#define RESTART_DOWN_MSEC 300
+/* After a callback fired: how long we keep iterating to see it fire twice. */
+#define SETTLE_MSEC 300
+
+typedef enum {
+  FAULT_RESTART,        /* org.bleio.Sim1.Restart: name and objects go, come back */
+  FAULT_CRASH,          /* SIGKILL of the simulator, a new one on the same bus */
+  FAULT_DROP,           /* org.bleio.Sim1.DropLink: the peer vanishes */
+} FaultKind;
+
+static const char *faults_scenario;
+static FaultKind fault_kind;
+
+typedef struct {
+  SimFixture *fx;
+  BleioAdapter *adapter;
+  gpointer adapter_weak;        /* NULL once the adapter is finalized */
+} Env;
+
+static G_GNUC_UNUSED const char *
+fault_name (FaultKind kind)
+{
+  switch (kind)
+    {
+    case FAULT_RESTART:
+      return "restart";
+    case FAULT_CRASH:
+      return "crash";
+    case FAULT_DROP:
+    default:
+      return "drop";
+    }
+}
+
+/* argv[1] is the scenario, argv[2] (optional) the fault kind. */
+static G_GNUC_UNUSED void
+faults_init (int    argc,
+             char **argv)
+{
+  if (argc < 2)
+    {
+      g_printerr ("usage: %s SCENARIO.json [restart|crash|drop] [GROUP]\n", argv[0]);
+      exit (2);
+    }
+  faults_scenario = argv[1];
+  fault_kind = FAULT_RESTART;
+  if (argc > 2 && g_str_equal (argv[2], "crash"))
+    fault_kind = FAULT_CRASH;
+  else if (argc > 2 && g_str_equal (argv[2], "drop"))
+    fault_kind = FAULT_DROP;
+}
+
+static G_GNUC_UNUSED int
+faults_setup (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  Env *env = g_new0 (Env, 1);
+
+  env->fx = sim_fixture_new (faults_scenario, &error);
+  if (env->fx == NULL)
+    {
+      g_printerr ("simulator: %s\n", error->message);
+      g_free (env);
+      return -1;
+    }
+  /* Devices found by a scan stay until the test ends. */
+  reply = sim_fixture_call (env->fx, "SetTemporaryTimeout",
+                            g_variant_new ("(u)", 3600 * 1000), &error);
+  if (reply == NULL)
+    {
+      g_printerr ("SetTemporaryTimeout: %s\n", error->message);
+      return -1;
+    }
+  env->adapter = common_adapter (env->fx, "hci0");
+  env->adapter_weak = env->adapter;
+  g_object_add_weak_pointer (G_OBJECT (env->adapter), &env->adapter_weak);
+  *state = env;
+  return 0;
+}
+
+static G_GNUC_UNUSED gboolean
+adapter_gone (gpointer user_data)
+{
+  Env *env = user_data;
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return env->adapter_weak == NULL;
+}
+
+static G_GNUC_UNUSED int
+faults_teardown (void **state)
+{
+  Env *env = *state;
+
+  g_clear_object (&env->adapter);
+  /* Nothing the test did keeps the adapter alive once its own references
+   * are gone: no pending operation, no leaked reference. */
+  if (!common_wait (adapter_gone, env, WAIT_MSEC))
+    fail_msg ("the adapter is still alive after the test dropped it");
+  sim_fixture_free (env->fx);
+  g_free (env);
+  return 0;
+}
+
+/* ---- faults ------------------------------------------------------------- */
+
+/* Injects the fault of this run; @device_path is the peer for a drop. */
+static G_GNUC_UNUSED void
+inject (Env        *env,
+        const char *device_path)
+{
+  g_autoptr(GError) error = NULL;
+
+  switch (fault_kind)
+    {
+    case FAULT_RESTART:
+      assert_true (sim_fixture_restart (env->fx, RESTART_DOWN_MSEC, &error));
+      break;
+    case FAULT_CRASH:
+      assert_true (sim_fixture_crash (env->fx, &error));
+      break;
+    case FAULT_DROP:
+    default:
+      assert_true (sim_fixture_drop_link (env->fx, device_path, "connection-timeout", &error));
+      break;
+    }
+  assert_no_error (error);
+}
+
+/* The error every operation in flight reports for this run's fault. */
+static G_GNUC_UNUSED BleioError
+expected_error (void)
+{
+  return fault_kind == FAULT_DROP ? BLEIO_ERROR_CONNECTION : BLEIO_ERROR_BLUEZ_UNAVAILABLE;
+}
+
+/* The reason #BleioConnection::disconnected gives for this run's fault. */
+static G_GNUC_UNUSED BleioDisconnectReason
+expected_reason (void)
+{
+  return fault_kind == FAULT_DROP ? BLEIO_DISCONNECT_REASON_REMOTE
+                                  : BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE;
+}
+
+typedef struct {
+  SimFixture *fx;
+  const char *method;
+  int count;
+} CallsWait;
+
+static G_GNUC_UNUSED gboolean
+calls_reached (gpointer user_data)
+{
+  CallsWait *w = user_data;
+
+  return sim_fixture_count_calls (w->fx, w->method) >= w->count;
+}
+
+/* Waits until the simulator has received @count calls of @method. */
+static G_GNUC_UNUSED void
+wait_calls (Env        *env,
+            const char *method,
+            int         count)
+{
+  CallsWait w = { env->fx, method, count };
+
+  if (!common_wait (calls_reached, &w, WAIT_MSEC))
+    fail_msg ("the simulator never received %d %s call(s)", count, method);
+}
+
+/* A blocking library call on a thread of its own while the test's thread
+ * injects the fault. (The fault is injected from the test's thread because
+ * a simulator respawned after a crash dies with the thread that started it:
+ * sim-bus.c sets PR_SET_PDEATHSIG, which follows the thread, not the
+ * process.) */
+typedef gpointer (*BlockingFunc) (gpointer   data,
+                                  GError   **error);
+
+typedef struct {
+  BlockingFunc func;
+  gpointer data;
+  gpointer result;
+  GError *error;
+  GThread *thread;
+  gpointer returned_at;         /* non-NULL once the call returned */
+} Blocker;
+
+static gpointer
+blocker_main (gpointer user_data)
+{
+  Blocker *b = user_data;
+
+  b->result = b->func (b->data, &b->error);
+  g_atomic_pointer_set (&b->returned_at, GSIZE_TO_POINTER (1));
+  return NULL;
+}
+
+static G_GNUC_UNUSED void
+blocker_start (Blocker      *b,
+               BlockingFunc  func,
+               gpointer      data)
+{
+  memset (b, 0, sizeof *b);
+  b->func = func;
+  b->data = data;
+  b->thread = g_thread_new ("blocking-call", blocker_main, b);
+}
+
+static G_GNUC_UNUSED gboolean
+blocker_returned (gpointer user_data)
+{
+  Blocker *b = user_data;
+
+  return g_atomic_pointer_get (&b->returned_at) != NULL;
+}
+
+/* The blocking call returns (within @msec) after the fault. */
+static G_GNUC_UNUSED void
+blocker_join (Blocker *b,
+              guint    msec)
+{
+  if (!common_wait (blocker_returned, b, msec))
+    fail_msg ("the blocking call did not return within %u ms of the fault", msec);
+  g_thread_join (b->thread);
+  b->thread = NULL;
+}
+
+/* ---- async operations --------------------------------------------------- */
+
+/* What an async callback saw; @fired counts its calls. */
+typedef struct {
+  guint fired;
+  GError *error;
+  gpointer result;              /* a GObject, GBytes or GPtrArray */
+  GDestroyNotify free_result;
+  gboolean ok;
+} Pending;
+
+static G_GNUC_UNUSED void
+pending_clear (Pending *p)
+{
+  g_clear_error (&p->error);
+  if (p->result != NULL && p->free_result != NULL)
+    p->free_result (p->result);
+  p->result = NULL;
+}
+
+static G_GNUC_UNUSED gboolean
+pending_fired (gpointer user_data)
+{
+  return ((Pending *) user_data)->fired > 0;
+}
+
+static G_GNUC_UNUSED gboolean
+never (gpointer user_data)
+{
+  return FALSE;
+}
+
+/* The callback ran once, and not again for a while after. */
+static G_GNUC_UNUSED void
+assert_fired_once (Pending *p)
+{
+  if (!common_wait (pending_fired, p, 2 * WAIT_MSEC))
+    fail_msg ("the operation's callback never ran");
+  common_wait (never, NULL, SETTLE_MSEC);
+  assert_int_equal (p->fired, 1);
+}
+
+/* ---- the library working again ------------------------------------------ */
+
+static G_GNUC_UNUSED gboolean
+adapter_back (gpointer user_data)
+{
+  return bleio_adapter_is_present (user_data);
+}
+
+/* Scans until @name shows up, retrying while bluetoothd is still coming
+ * back; returns its address. */
+static G_GNUC_UNUSED BleioAddress *
+scan_until_found (Env        *env,
+                  const char *name)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) 2 * WAIT_MSEC * 1000;
+  g_autofree char *last = NULL;
+
+  if (!common_wait (adapter_back, env->adapter, WAIT_MSEC))
+    fail_msg ("the adapter did not come back");
+  while (g_get_monotonic_time () < end)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BleioScanResults) results = NULL;
+
+      results = bleio_adapter_start_scan (env->adapter, NULL, 4096, FALSE, 0, 0.1, 0.1,
+                                          -127, TRUE, &error);
+      if (results == NULL)
+        {
+          g_free (last);
+          last = g_strdup (error->message);
+          g_usleep (20000);
+          continue;
+        }
+      while (g_get_monotonic_time () < end)
+        {
+          g_autoptr(BleioScanEntry) entry = bleio_scan_results_next (results, 0.2, &error);
+          g_autofree char *entry_name = NULL;
+
+          if (entry == NULL)
+            {
+              if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_TIMEOUT))
+                {
+                  g_clear_error (&error);
+                  continue;
+                }
+              g_free (last);
+              last = g_strdup (error != NULL ? error->message : "the scan ended");
+              break;
+            }
+          entry_name = bleio_scan_entry_dup_complete_name (entry);
+          if (g_strcmp0 (entry_name, name) == 0)
+            {
+              BleioAddress *found = bleio_address_copy (bleio_scan_entry_get_address (entry));
+
+              bleio_adapter_stop_scan (env->adapter, NULL);
+              return found;
+            }
+        }
+      bleio_adapter_stop_scan (env->adapter, NULL);
+    }
+  fail_msg ("no scan entry named %s (last error: %s)", name, last != NULL ? last : "none");
+  return NULL;
+}
+
+/* The characteristic of @uuid16 among @services. */
+static G_GNUC_UNUSED BleioCharacteristic *
+find_char (GPtrArray *services,
+           guint16    uuid16)
+{
+  g_autoptr(BleioUuid) uuid = bleio_uuid_new_from_uuid16 (uuid16);
+
+  for (guint i = 0; i < services->len; i++)
+    {
+      g_autoptr(GPtrArray) chars = bleio_service_dup_characteristics (g_ptr_array_index (services, i));
+
+      for (guint j = 0; j < chars->len; j++)
+        if (bleio_uuid_equal (bleio_characteristic_get_uuid (g_ptr_array_index (chars, j)), uuid))
+          return g_object_ref (g_ptr_array_index (chars, j));
+    }
+  fail_msg ("no characteristic %04x", uuid16);
+  return NULL;
+}
+
+/* Connects @name (scanning for it first) and discovers its services. */
+static G_GNUC_UNUSED BleioConnection *
+connect_peer (Env         *env,
+              const char  *name,
+              GPtrArray  **services_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioAddress) address = scan_until_found (env, name);
+  BleioConnection *connection = bleio_adapter_connect (env->adapter, address, 10, NULL, &error);
+
+  assert_no_error (error);
+  assert_non_null (connection);
+  if (services_out != NULL)
+    {
+      *services_out = bleio_connection_discover_remote_services (connection, NULL, 10, &error);
+      assert_no_error (error);
+      assert_non_null (*services_out);
+    }
+  return connection;
+}
+
+/* The library works again in this process: a scan finds @name, a new
+ * connect, discovery and a read of @uuid16 give @value. */
+static G_GNUC_UNUSED void
+assert_recovered (Env          *env,
+                  const char   *name,
+                  guint16       uuid16,
+                  const guint8 *value,
+                  gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(BleioConnection) connection = connect_peer (env, name, &services);
+  g_autoptr(BleioCharacteristic) c = find_char (services, uuid16);
+  g_autoptr(GBytes) read = bleio_characteristic_read_value (c, &error);
+
+  assert_no_error (error);
+  assert_non_null (read);
+  assert_int_equal (g_bytes_get_size (read), len);
+  assert_memory_equal (g_bytes_get_data (read, NULL), value, len);
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_no_error (error);
+}
+
+static const guint8 fa03_value[] = { 0x01, 0x02 };
+static const guint8 fb03_value[] = { 0x03, 0x04 };
+
+static G_GNUC_UNUSED void
+assert_fault_peer_recovered (Env *env)
+{
+  assert_recovered (env, FAULT_PEER, 0xfa03, fa03_value, sizeof fa03_value);
+}
+
+static G_GNUC_UNUSED void
+assert_slow_peer_recovered (Env *env)
+{
+  assert_recovered (env, SLOW_PEER, 0xfb03, fb03_value, sizeof fb03_value);
+}
