@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """bleioctl against bleio-sim's demo scenario, one case per meson test.
 
-Usage: test-bleioctl.py CASE BLEIO_SIM BLEIOCTL SOURCE_DIR
+Usage: test-bleioctl.py CASE BLEIO_SIM BLEIOCTL SOURCE_DIR [BUILD_DIR]
 
 Each case that needs BlueZ re-runs this script under `bleio-sim run` (a
 private bus with the simulator, fresh for the case), runs bleioctl commands
@@ -460,6 +460,38 @@ def case_completion():
     check(complete(["bleioctl", "--address-type", "r"]) == ["random"], "address types")
 
 
+def case_install():
+    # What `meson install` puts where bleioctl's users look for it.
+    import glob
+    import tempfile
+    build = sys.argv[5]
+    with tempfile.TemporaryDirectory() as dest:
+        proc = subprocess.run(["meson", "install", "-C", build, "--destdir", dest,
+                               "--no-rebuild", "--quiet"], capture_output=True, text=True,
+                              timeout=300)
+        print(proc.stdout[-2000:], proc.stderr[-2000:])
+        check(proc.returncode == 0, "meson install")
+        found = {}
+        for pattern in ("**/bin/bleioctl", "**/share/man/man1/bleioctl.1*",
+                        "**/bash-completion/completions/bleioctl", "**/libbleio.so.0"):
+            hits = glob.glob(os.path.join(dest, pattern), recursive=True)
+            check(len(hits) == 1, f"installed {pattern}: {hits}")
+            found[pattern] = hits[0]
+        libdir = os.path.dirname(found["**/libbleio.so.0"])
+        env = dict(os.environ, LD_LIBRARY_PATH=libdir)
+        proc = subprocess.run([found["**/bin/bleioctl"], "--version"], capture_output=True,
+                              text=True, env=env, timeout=RUN_TIMEOUT)
+        check(proc.returncode == 0 and proc.stdout.startswith("bleioctl "), "installed binary runs")
+        # Links only libbleio, GLib and json-glib (self-contained for the e2e guest).
+        proc = subprocess.run(["objdump", "-p", found["**/bin/bleioctl"]], capture_output=True,
+                              text=True, timeout=RUN_TIMEOUT)
+        needed = sorted(l.split()[1] for l in proc.stdout.splitlines() if "NEEDED" in l)
+        print(needed)
+        allowed = ("libbleio.so", "libglib-2.0", "libgobject-2.0", "libgio-2.0",
+                   "libjson-glib-1.0", "libc.so")
+        check(all(n.startswith(allowed) for n in needed), f"unexpected libraries: {needed}")
+
+
 SIM_CASES = {
     "adapter": case_adapter, "scan": case_scan, "scan-escaping": case_scan_escaping,
     "info": case_info, "connect-services": case_connect_services, "read": case_read,
@@ -467,7 +499,7 @@ SIM_CASES = {
     "pair-rejected": case_pair_rejected, "disconnect": case_disconnect,
     "errors": case_errors, "progress": case_progress,
 }
-LOCAL_CASES = {"manpage": case_manpage, "completion": case_completion}
+LOCAL_CASES = {"manpage": case_manpage, "completion": case_completion, "install": case_install}
 
 
 def main():
