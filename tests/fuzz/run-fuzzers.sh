@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs every libFuzzer target of BUILDDIR (configured with CC=clang
+# -Dfuzzing=true -Db_sanitize=address,undefined) for SECONDS each, starting
+# from its seed corpus (tests/fuzz/corpus/<target>/). Fails on any crash,
+# timeout, leak or sanitizer report, and prints the executions per target.
+# New inputs go to BUILDDIR/fuzz-work/<target>/, crashing ones to
+# BUILDDIR/fuzz-artifacts/ (copy them into the corpus as crash-* once the
+# bug is fixed: the fuzz suite replays the corpus in every build).
+#
+#   tests/fuzz/run-fuzzers.sh build-fuzz 60
+set -uo pipefail
+
+if [ $# -ne 2 ]; then
+  echo "usage: $0 BUILDDIR SECONDS" >&2
+  exit 2
+fi
+builddir=$1
+seconds=$2
+here=$(cd "$(dirname "$0")" && pwd)
+targets=$(sed -n "s/^  '\(fuzz-[a-z-]*\)',$/\1/p" "$here/meson.build")
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}
+export G_SLICE=always-malloc
+export G_DEBUG=fatal-criticals
+
+mkdir -p "$builddir/fuzz-artifacts"
+total=0
+failed=0
+n=0
+for t in $targets; do
+  exe=$builddir/tests/fuzz/$t
+  work=$builddir/fuzz-work/$t
+  log=$builddir/fuzz-work/$t.log
+  if [ ! -x "$exe" ]; then
+    echo "$t: not built in $builddir (configure it with CC=clang -Dfuzzing=true)" >&2
+    failed=$((failed + 1))
+    continue
+  fi
+  rm -rf "$work"
+  mkdir -p "$work"
+  # -timeout: one input taking this long is a hang; generous for a loaded
+  # 2-core machine. -rss_limit_mb: the sanitizers' own overhead included.
+  "$exe" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \
+    -print_final_stats=1 -artifact_prefix="$builddir/fuzz-artifacts/$t-" \
+    "$work" "$here/corpus/$t" >"$log" 2>&1
+  rc=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
+  execs=${execs:-0}
+  n=$((n + 1))
+  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|GLib.*CRITICAL|fuzz oracle failed' "$log"; then
+    failed=$((failed + 1))
+    echo "$t: FAILED after $execs executions (exit $rc); log $log:"
+    grep -E -A30 'ERROR:|runtime error:|CRITICAL|fuzz oracle failed|deadly signal' "$log" | head -60
+    ls "$builddir"/fuzz-artifacts/"$t"-* 2>/dev/null
+  else
+    echo "$t: $execs executions in ${seconds} s, $(ls "$work" | wc -l) new inputs, clean"
+  fi
+  total=$((total + execs))
+done
+
+if [ $failed -ne 0 ]; then
+  echo "fuzzing: $failed of $n targets FAILED ($total executions)"
+  exit 1
+fi
+echo "fuzzing: $n targets, $total executions, ${seconds} s each, no crash, leak or sanitizer report"
