@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connect and discover a 3,100-object GATT database (100 services x 10
+ * characteristics x 2 descriptors): bleio_adapter_connect() +
+ * bleio_connection_discover_remote_services(), and the same walk over the
+ * services' characteristics and descriptors, against raw GDBus: Connect(),
+ * wait for ServicesResolved, GetManagedObjects(), and a parse of every
+ * GATT object under the device into a tree (UUIDs, flags, parents).
+ * The clock runs from the connect request until the tree is in hand; the
+ * link is dropped between runs (the simulator removes a non-bonded
+ * device's GATT objects, so every run discovers afresh). Raw and library
+ * alternate, --reps times; the best of each is reported.
+ *
+ * Usage: bench-connect [--reps N] [--services N]
+ */
+#include "bench-common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PEER "C0:FF:EE:00:0C:01"
+
+static char *
+make_scenario (guint services)
+{
+  GString *json = g_string_new (NULL);
+
+  g_string_append (json,
+                   "{ \"adapters\": [ { \"name\": \"hci0\", \"address\": \"00:AA:01:00:00:00\" } ],\n"
+                   "  \"peripherals\": [ { \"address\": \"" PEER "\", \"name\": \"BigDatabase\",\n"
+                   "    \"advertising_interval_ms\": 50,\n"
+                   "    \"gatt\": [\n");
+  for (guint s = 0; s < services; s++)
+    {
+      g_string_append_printf (json, "%s      { \"uuid\": \"%08x-0000-4000-8000-00805f9b34fb\", "
+                              "\"characteristics\": [\n", s > 0 ? ",\n" : "", 0xb0000000u + s);
+      for (guint c = 0; c < 10; c++)
+        g_string_append_printf (json,
+                                "%s        { \"uuid\": \"%04x\", \"flags\": [\"read\", \"write\"], "
+                                "\"value\": \"%02x\", \"descriptors\": [ "
+                                "{ \"uuid\": \"2901\", \"value\": \"6e616d65\" }, "
+                                "{ \"uuid\": \"2904\", \"value\": \"04000027ad0100\" } ] }",
+                                c > 0 ? ",\n" : "", 0xc000 + c, c);
+      g_string_append (json, " ] }");
+    }
+  g_string_append (json, "\n    ] } ] }\n");
+  return g_string_free (json, FALSE);
+}
+
+static void
+drop_link (SimFixture *fx,
+           const char *device)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sim_fixture_drop_link (fx, device, "bench", &error))
+    {
+      g_printerr ("bench-connect: DropLink: %s\n", error->message);
+      exit (1);
+    }
+  if (!sim_fixture_wait_property (fx, device, BENCH_DEVICE1, "Connected",
+                                  g_variant_new_boolean (FALSE), 30000))
+    {
+      g_printerr ("bench-connect: %s stayed connected\n", device);
+      exit (1);
+    }
+}
+
+/* ---- raw GDBus ---- */
+
+typedef struct {
+  char *path;
+  char *uuid;
+  char *parent;
+  GStrv flags;
+} RawAttr;
+
+static void
+raw_attr_free (gpointer data)
+{
+  RawAttr *attr = data;
+
+  g_free (attr->path);
+  g_free (attr->uuid);
+  g_free (attr->parent);
+  g_strfreev (attr->flags);
+  g_free (attr);
+}
+
+static void
+on_resolved (GDBusConnection *connection,
+             const char      *sender,
+             const char      *path,
+             const char      *interface,
+             const char      *signal,
+             GVariant        *params,
+             gpointer         user_data)
+{
+  gboolean *resolved = user_data;
+  g_autoptr(GVariant) changed = NULL;
+  gboolean value;
+
+  g_variant_get (params, "(&s@a{sv}@as)", NULL, &changed, NULL);
+  if (g_variant_lookup (changed, "ServicesResolved", "b", &value) && value)
+    *resolved = TRUE;
+}
+
+static void
+connect_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GError **error = user_data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                             result, error);
+
+  if (reply == NULL && *error == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no reply");
+}
+
+/* The parse: every GATT object under @device into RawAttr records, the
+ * way an application without the library keeps a database. */
+static guint
+raw_parse (GVariant   *objects,
+           const char *device,
+           GPtrArray  *attrs)
+{
+  static const char * const gatt[] = {
+    "org.bluez.GattService1", "org.bluez.GattCharacteristic1", "org.bluez.GattDescriptor1",
+  };
+  g_autofree char *prefix = g_strconcat (device, "/", NULL);
+  GVariantIter iter;
+  const char *path;
+  GVariant *interfaces;
+
+  g_variant_iter_init (&iter, objects);
+  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &interfaces))
+    {
+      if (g_str_has_prefix (path, prefix))
+        for (guint i = 0; i < G_N_ELEMENTS (gatt); i++)
+          {
+            g_autoptr(GVariant) props = g_variant_lookup_value (interfaces, gatt[i],
+                                                                G_VARIANT_TYPE ("a{sv}"));
+            RawAttr *attr;
+
+            if (props == NULL)
+              continue;
+            attr = g_new0 (RawAttr, 1);
+            attr->path = g_strdup (path);
+            g_variant_lookup (props, "UUID", "s", &attr->uuid);
+            if (!g_variant_lookup (props, "Service", "o", &attr->parent))
+              g_variant_lookup (props, "Characteristic", "o", &attr->parent);
+            g_variant_lookup (props, "Flags", "^as", &attr->flags);
+            g_ptr_array_add (attrs, attr);
+          }
+      g_variant_unref (interfaces);
+    }
+  return attrs->len;
+}
+
+static double
+raw_connect (SimFixture *fx,
+             const char *device,
+             guint       expected)
+{
+  GDBusConnection *connection = bench_connection_new (fx);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) objects = NULL;
+  g_autoptr(GPtrArray) attrs = g_ptr_array_new_with_free_func (raw_attr_free);
+  gboolean resolved = FALSE;
+  guint subscription;
+  double start, end;
+  guint found;
+
+  subscription = g_dbus_connection_signal_subscribe (connection, "org.bluez", BENCH_PROPS,
+                                                     "PropertiesChanged", device,
+                                                     BENCH_DEVICE1, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                     on_resolved, &resolved, NULL);
+  start = bench_now ();
+  g_dbus_connection_call (connection, "org.bluez", device, BENCH_DEVICE1, "Connect", NULL,
+                          NULL, G_DBUS_CALL_FLAGS_NONE, 60000, NULL, connect_done, &error);
+  if (!bench_wait_flag (&resolved))
+    {
+      g_printerr ("bench-connect: raw: ServicesResolved never came%s%s\n",
+                  error != NULL ? ": " : "", error != NULL ? error->message : "");
+      exit (1);
+    }
+  {
+    g_autoptr(GVariant) reply =
+      g_dbus_connection_call_sync (connection, "org.bluez", "/",
+                                   "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                                   NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                   G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &error);
+
+    if (reply == NULL)
+      {
+        g_printerr ("bench-connect: GetManagedObjects: %s\n", error->message);
+        exit (1);
+      }
+    objects = g_variant_get_child_value (reply, 0);
+  }
+  found = raw_parse (objects, device, attrs);
+  end = bench_now ();
+  g_dbus_connection_signal_unsubscribe (connection, subscription);
+  bench_connection_free (connection);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  if (found != expected)
+    {
+      g_printerr ("bench-connect: raw: %u GATT objects, expected %u\n", found, expected);
+      exit (1);
+    }
+  return end - start;
+}
+
+/* ---- libbleio ---- */
+
+static double
+lib_connect (SimFixture *fx,
+             guint       expected)
+{
+  GDBusConnection *bus = bench_connection_new (fx);
+  g_autoptr(BleioAdapter) adapter = bench_adapter (bus);
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(GPtrArray) services = NULL;
+  guint found = 0;
+  double start, end;
+
+  start = bench_now ();
+  connection = bench_lib_connect (adapter, PEER, &services);
+  for (guint i = 0; i < services->len; i++)
+    {
+      g_autoptr(GPtrArray) chars =
+        bleio_service_dup_characteristics (g_ptr_array_index (services, i));
+
+      found++;
+      for (guint j = 0; j < chars->len; j++)
+        {
+          g_autoptr(GPtrArray) descs =
+            bleio_characteristic_dup_descriptors (g_ptr_array_index (chars, j));
+
+          found += 1 + descs->len;
+        }
+    }
+  end = bench_now ();
+  g_clear_pointer (&services, g_ptr_array_unref);
+  g_clear_object (&connection);
+  g_clear_object (&adapter);
+  bench_connection_free (bus);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  if (found != expected)
+    {
+      g_printerr ("bench-connect: libbleio: %u GATT objects, expected %u\n", found, expected);
+      exit (1);
+    }
+  return end - start;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(SimFixture) fx = NULL;
+  g_autofree char *scenario = NULL;
+  g_autofree char *device = NULL;
+  guint reps = 3;
+  guint services = 100;
+  guint expected;
+  double lib_time[16], raw_time[16];
+
+  g_set_prgname ("bench-connect");
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--reps") == 0 && i + 1 < argc)
+        reps = (guint) strtoul (argv[++i], NULL, 10);
+      else if (strcmp (argv[i], "--services") == 0 && i + 1 < argc)
+        services = (guint) strtoul (argv[++i], NULL, 10);
+      else
+        {
+          g_printerr ("usage: bench-connect [--reps N] [--services N]\n");
+          return 2;
+        }
+    }
+  reps = CLAMP (reps, 1, 16);
+  services = CLAMP (services, 1, 1000);
+  expected = services * (1 + 10 * 3);
+
+  scenario = make_scenario (services);
+  fx = bench_sim_new (scenario);
+  bench_sim_call (fx, "SetTemporaryTimeout", g_variant_new ("(u)", 3600000));
+  device = bench_ensure_device (fx, PEER);
+
+  for (guint r = 0; r < reps; r++)
+    {
+      raw_time[r] = raw_connect (fx, device, expected);
+      drop_link (fx, device);
+      lib_time[r] = lib_connect (fx, expected);
+      drop_link (fx, device);
+    }
+  bench_table_begin ("Connect and discover a large GATT database");
+  {
+    g_autofree char *name = g_strdup_printf ("connect + discover %u objects", expected);
+
+    bench_table_row (name, "ms", 1000 * bench_best (lib_time, reps, BENCH_LOWER_IS_BETTER),
+                     1000 * bench_best (raw_time, reps, BENCH_LOWER_IS_BETTER),
+                     BENCH_LOWER_IS_BETTER, 1.2);
+  }
+  bench_note ("%u services x 10 characteristics x 2 descriptors; best of %u runs each",
+              services, reps);
+  return 0;
+}
