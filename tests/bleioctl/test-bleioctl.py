@@ -1,8 +1,13 @@
-#!/usr/bin/env python3
+#!@PYTHON@
 # SPDX-License-Identifier: MIT
 """bleioctl against bleio-sim's demo scenario, one case per meson test.
 
 Usage: test-bleioctl.py CASE BLEIO_SIM BLEIOCTL SOURCE_DIR [BUILD_DIR]
+
+meson writes the Python that has python3-gi into the first line, in a copy
+in the build directory (so that valgrind's test setup, which wraps ELF
+programs only, runs the script as it is); run this source file with
+`python3 test-bleioctl.py ...` by hand.
 
 Each case that needs BlueZ re-runs this script under `bleio-sim run` (a
 private bus with the simulator, fresh for the case), runs bleioctl commands
