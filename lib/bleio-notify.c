@@ -26,6 +26,9 @@
 #define PACKET_MAX 1024
 /* Packets read per wake-up before giving the worker back. */
 #define READ_BURST 256
+/* A byte inbox takes the packets of one wake-up in one push: one lock and
+ * one wake-up of its reader per batch instead of per notification. */
+#define BATCH_BYTES (64 * PACKET_MAX)
 
 /* ---- inbox ---------------------------------------------------------------- */
 
@@ -97,9 +100,13 @@ bleio_inbox_push (BleioInbox   *inbox,
       gsize room = inbox->capacity - inbox->len;
       gsize take = MIN (room, len);
 
-      /* As _bleio: what does not fit is dropped. */
-      for (gsize i = 0; i < take; i++)
-        inbox->ring[(inbox->head + inbox->len + i) % inbox->capacity] = data[i];
+      gsize tail = (inbox->head + inbox->len) % inbox->capacity;
+      gsize first = MIN (take, inbox->capacity - tail);
+
+      /* As _bleio: what does not fit is dropped. The free space is at
+       * most two runs of the ring: copy them whole. */
+      memcpy (inbox->ring + tail, data, first);
+      memcpy (inbox->ring, data + first, take - first);
       inbox->len += take;
       inbox->dropped += len - take;
     }
@@ -273,8 +280,12 @@ bleio_inbox_read_bytes (BleioInbox  *inbox,
       lost_error (error);
       return -1;
     }
-  for (gsize i = 0; i < n; i++)
-    dest[i] = inbox->ring[(inbox->head + i) % inbox->capacity];
+  {
+    gsize first = MIN (n, inbox->capacity - inbox->head);
+
+    memcpy (dest, inbox->ring + inbox->head, first);
+    memcpy (dest + first, inbox->ring, n - first);
+  }
   inbox->head = (inbox->head + n) % inbox->capacity;
   inbox->len -= n;
   g_mutex_unlock (&inbox->lock);
@@ -324,6 +335,7 @@ struct _BleioNotifier {
   /* Worker only (after start). */
   int fd;
   GSource *fd_source;
+  guint8 *batch;                /* BATCH_BYTES, for a byte inbox */
   guint watch_id;
 };
 
@@ -343,6 +355,7 @@ notifier_unref (gpointer data)
     return;
   if (notifier->fd >= 0)
     close (notifier->fd);
+  g_free (notifier->batch);
   bleio_inbox_unref (notifier->inbox);
   bleio_client_unref (notifier->client);
   g_object_unref (notifier->characteristic);
@@ -404,20 +417,25 @@ fd_ready_cb (int          fd,
 {
   BleioNotifier *notifier = user_data;
   guint8 buf[PACKET_MAX];
+  gboolean bytes = notifier->inbox->mode == BLEIO_INBOX_BYTES;
+  gsize batched = 0;
+  gboolean drained = FALSE;
 
   if (g_atomic_int_get (&notifier->stopped))
     return G_SOURCE_CONTINUE;   /* the teardown removes us */
+  if (bytes && notifier->batch == NULL)
+    notifier->batch = g_malloc (BATCH_BYTES);
   for (guint i = 0; i < READ_BURST; i++)
     {
-      ssize_t n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
+      guint8 *into = bytes ? notifier->batch + batched : buf;
+      ssize_t n = recv (fd, into, PACKET_MAX, MSG_DONTWAIT);
 
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         {
-          if (condition & (G_IO_HUP | G_IO_ERR))
-            break;
-          return G_SOURCE_CONTINUE;
+          drained = !(condition & (G_IO_HUP | G_IO_ERR));
+          break;
         }
       if (n < 0)
         break;
@@ -425,8 +443,23 @@ fd_ready_cb (int          fd,
        * other side is gone. */
       if (n == 0 && fd_hung_up (fd))
         break;
-      notifier_take (notifier, buf, (gsize) n);
+      if (!bytes)
+        {
+          notifier_take (notifier, buf, (gsize) n);
+          continue;
+        }
+      bleio_characteristic_deliver (notifier->characteristic, into, (gsize) n);
+      batched += (gsize) n;
+      if (batched > BATCH_BYTES - PACKET_MAX)
+        {
+          bleio_inbox_push (notifier->inbox, notifier->batch, batched);
+          batched = 0;
+        }
     }
+  if (batched > 0)
+    bleio_inbox_push (notifier->inbox, notifier->batch, batched);
+  if (drained)
+    return G_SOURCE_CONTINUE;
   if (!(condition & (G_IO_HUP | G_IO_ERR)) && !fd_hung_up (fd))
     return G_SOURCE_CONTINUE;   /* more than a burst was waiting */
 
