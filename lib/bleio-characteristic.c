@@ -25,6 +25,7 @@ struct _BleioCharacteristic {
   guint subscriptions;          /* set_cccd and buffers of this object */
   gboolean cccd_on;             /* set_cccd (TRUE) in effect */
   guint acquired;               /* AcquireNotify descriptors held */
+  gboolean released;            /* one of them has been released */
   guint watch_id;               /* Value changes, in @context */
   GQueue pending;               /* GBytes* on their way to @context */
   GSource *emit_source;
@@ -443,8 +444,22 @@ bleio_characteristic_hold_acquired (BleioCharacteristic *characteristic,
   if (hold)
     characteristic->acquired++;
   else if (characteristic->acquired > 0)
-    characteristic->acquired--;
+    {
+      characteristic->acquired--;
+      characteristic->released = TRUE;
+    }
   g_mutex_unlock (&characteristic->lock);
+}
+
+gboolean
+bleio_characteristic_released_acquired (BleioCharacteristic *characteristic)
+{
+  gboolean released;
+
+  g_mutex_lock (&characteristic->lock);
+  released = characteristic->released;
+  g_mutex_unlock (&characteristic->lock);
+  return released;
 }
 
 /* ---- read ----------------------------------------------------------------- */

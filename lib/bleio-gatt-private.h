@@ -73,6 +73,9 @@ void         bleio_characteristic_hold_subscription (BleioCharacteristic *charac
  * notification signal is fed from it rather than from Value changes. */
 void         bleio_characteristic_hold_acquired (BleioCharacteristic *characteristic,
                                                  gboolean             hold);
+/* TRUE once a descriptor held through this object has been released:
+ * bluetoothd may still count it as acquired until it sees the hang-up. */
+gboolean     bleio_characteristic_released_acquired (BleioCharacteristic *characteristic);
 /* Any thread: one notification for #BleioCharacteristic::notification. */
 void         bleio_characteristic_deliver       (BleioCharacteristic *characteristic,
                                                  const guint8        *data,

@@ -660,10 +660,51 @@ start_fallback (GTask *task_in,
                          start_notify_cb, g_steal_pointer (&task));
 }
 
+/* How long a refused AcquireNotify waits for bluetoothd to see that our
+ * previous descriptor on the characteristic was closed, and how often the
+ * cache is looked at meanwhile. */
+#define REACQUIRE_WAIT_MSEC 5000
+#define REACQUIRE_POLL_MSEC 5
+
 typedef struct {
   GTask *task;
   gboolean subscribe;
+  gboolean retried;
+  guint waited_msec;
 } AcquireNotifyData;
+
+static void acquire_notify_send (AcquireNotifyData *data);
+
+/* The task's context: poll the cache until bluetoothd has said that the
+ * descriptor we released is no longer acquired, then ask again. */
+static gboolean
+acquire_notify_wait_cb (gpointer user_data)
+{
+  AcquireNotifyData *data = user_data;
+  BleioNotifier *notifier = g_task_get_task_data (data->task);
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (data->task))
+    {
+      bleio_notifier_stop (notifier);
+      g_object_unref (data->task);
+      g_free (data);
+      return G_SOURCE_REMOVE;
+    }
+  if (!bleio_characteristic_check_connected (notifier->characteristic, &error))
+    {
+      start_fail (data->task, error);
+      g_free (data);
+      return G_SOURCE_REMOVE;
+    }
+  data->waited_msec += REACQUIRE_POLL_MSEC;
+  if (bleio_client_get_boolean (notifier->client, notifier->path,
+                                BLEIO_IFACE_CHARACTERISTIC, "NotifyAcquired") &&
+      data->waited_msec < REACQUIRE_WAIT_MSEC)
+    return G_SOURCE_CONTINUE;
+  acquire_notify_send (data);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 acquire_notify_cb (GObject      *source,
@@ -682,7 +723,6 @@ acquire_notify_cb (GObject      *source,
   guint16 mtu = 0;
   int fd;
 
-  g_free (data);
   reply = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source),
                                                            &fds, result, &local);
   if (reply == NULL)
@@ -691,9 +731,31 @@ acquire_notify_cb (GObject      *source,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
           g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION))
         {
+          g_free (data);
           start_fail (g_steal_pointer (&task), error);
           return;
         }
+      /* "Notify acquired" for a descriptor this process has just closed:
+       * bluetoothd frees it only once its main loop sees the hang-up.
+       * Wait for NotifyAcquired to turn false, then ask once more. */
+      if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED) &&
+          !data->retried &&
+          bleio_characteristic_released_acquired (notifier->characteristic))
+        {
+          GSource *wait = g_timeout_source_new (REACQUIRE_POLL_MSEC);
+
+          g_debug ("AcquireNotify on %s refused (%s): waiting for the release",
+                   notifier->path, error->message);
+          g_error_free (error);
+          data->retried = TRUE;
+          data->task = g_steal_pointer (&task);
+          g_source_set_callback (wait, acquire_notify_wait_cb, data, NULL);
+          g_source_set_static_name (wait, "[bleio] AcquireNotify retry");
+          g_source_attach (wait, g_task_get_context (data->task));
+          g_source_unref (wait);
+          return;
+        }
+      g_free (data);
       /* Refused (not allowed, or StartNotify already holds it): take the
        * Value signals instead. */
       g_debug ("AcquireNotify on %s refused (%s): using Value signals",
@@ -702,6 +764,7 @@ acquire_notify_cb (GObject      *source,
       start_fallback (g_steal_pointer (&task), subscribe);
       return;
     }
+  g_free (data);
   g_variant_get (reply, "(hq)", &index, &mtu);
   fd = fds != NULL ? g_unix_fd_list_get (fds, index, &local) : -1;
   if (fd < 0)
@@ -721,6 +784,22 @@ acquire_notify_cb (GObject      *source,
                               G_PRIORITY_DEFAULT, attach_fd_cb,
                               notifier_ref (notifier), notifier_unref);
   start_return (g_steal_pointer (&task));
+}
+
+/* Called in the task's context; the reply comes back there. */
+static void
+acquire_notify_send (AcquireNotifyData *data)
+{
+  BleioNotifier *notifier = g_task_get_task_data (data->task);
+
+  g_dbus_connection_call_with_unix_fd_list (bleio_client_get_connection (notifier->client),
+                                            BLEIO_BLUEZ_NAME, notifier->path,
+                                            BLEIO_IFACE_CHARACTERISTIC, "AcquireNotify",
+                                            g_variant_new ("(a{sv})", NULL),
+                                            G_VARIANT_TYPE ("(hq)"),
+                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
+                                            g_task_get_cancellable (data->task),
+                                            acquire_notify_cb, data);
 }
 
 void
@@ -768,13 +847,7 @@ bleio_notifier_start_async (BleioCharacteristic *characteristic,
 
       data->task = g_steal_pointer (&task);
       data->subscribe = subscribe;
-      g_dbus_connection_call_with_unix_fd_list (bleio_client_get_connection (notifier->client),
-                                                BLEIO_BLUEZ_NAME, notifier->path,
-                                                BLEIO_IFACE_CHARACTERISTIC, "AcquireNotify",
-                                                g_variant_new ("(a{sv})", NULL),
-                                                G_VARIANT_TYPE ("(hq)"),
-                                                G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
-                                                cancellable, acquire_notify_cb, data);
+      acquire_notify_send (data);
       return;
     }
   start_fallback (g_steal_pointer (&task), subscribe);
