@@ -339,6 +339,28 @@ def case_pair():
     check(out.strip() == f"paired with {PERIPHERAL}", "pairing again succeeds")
 
 
+def case_pair_passkey():
+    # The demo peripheral shows 123456 (DisplayYesNo); with --passkey
+    # bleioctl's agent is KeyboardOnly, so BlueZ asks it for the passkey.
+    err = ctl_json("pair", PERIPHERAL, "--passkey", "111111", expect=EXIT["security"])
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Paired") is False, "wrong passkey")
+    [paired] = ctl_json("pair", PERIPHERAL, "--passkey", "123456")
+    check(paired["paired"] is True, "right passkey")
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Paired") is True, "BlueZ Paired")
+    ctl("pair", PERIPHERAL, "--passkey", "1000000", expect=EXIT["usage"])
+
+
+def case_pair_confirm():
+    # --confirm makes the agent DisplayYesNo: numeric comparison, with the
+    # passkey printed; with --passkey too, a different passkey is refused.
+    _, err = ctl("pair", PERIPHERAL, "--confirm", "--passkey", "654321", expect=EXIT["security"])
+    check("rejecting" in err and "123456" in err, "mismatch refused and shown")
+    out, err = ctl("pair", PERIPHERAL, "--confirm")
+    check("confirming passkey 123456" in err, "passkey shown")
+    check(out.strip() == f"paired with {PERIPHERAL}", "paired")
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Paired") is True, "BlueZ Paired")
+
+
 def case_pair_rejected():
     sim_call("AddDevice", "(ss)", ("hci0", json.dumps({
         "address": "00:AA:01:01:00:77", "name": "Rejecter", "rssi": -40,
@@ -462,6 +484,7 @@ def case_completion():
     check(complete(["bleioctl", "adapter", "power", "o"]) == ["off", "on"], "power on|off")
     check(complete(["bleioctl", "scan", "--pre"]) == ["--prefix"], "scan options")
     check(complete(["bleioctl", "write", "--no"]) == ["--no-response"], "write options")
+    check(complete(["bleioctl", "pair", "--c"]) == ["--confirm"], "pair options")
     check(complete(["bleioctl", "--address-type", "r"]) == ["random"], "address types")
 
 
@@ -501,7 +524,8 @@ SIM_CASES = {
     "adapter": case_adapter, "scan": case_scan, "scan-escaping": case_scan_escaping,
     "info": case_info, "connect-services": case_connect_services, "read": case_read,
     "write": case_write, "notify": case_notify, "pair": case_pair,
-    "pair-rejected": case_pair_rejected, "disconnect": case_disconnect,
+    "pair-rejected": case_pair_rejected, "pair-passkey": case_pair_passkey,
+    "pair-confirm": case_pair_confirm, "disconnect": case_disconnect,
     "errors": case_errors, "progress": case_progress,
 }
 LOCAL_CASES = {"manpage": case_manpage, "completion": case_completion, "install": case_install}

@@ -52,6 +52,8 @@ typedef struct {
   gboolean duplicates;
   char *address_type;
   gboolean version;
+  gint64 passkey;
+  gboolean confirm;
 
   /* state */
   gboolean progress;
@@ -1583,6 +1585,49 @@ cmd_notify (char   **args,
 
 /* ---- pair, disconnect, info --------------------------------------------------- */
 
+/* Pairing callbacks: they run on libbleio's worker thread and must answer
+ * at once, so they only print and compare. */
+static void
+pair_display (const BleioAddress *peer,
+              guint32             passkey,
+              guint16             entered,
+              gpointer            user_data)
+{
+  g_autofree char *text = bleio_address_to_bluez_string (peer);
+
+  g_mutex_lock (&spinner.lock);
+  spinner_erase_locked ();
+  fprintf (stderr, "bleioctl: type the passkey %06u on %s\n", passkey, text);
+  fflush (stderr);
+  g_mutex_unlock (&spinner.lock);
+}
+
+static gboolean
+pair_request (const BleioAddress *peer,
+              guint32            *passkey,
+              gpointer            user_data)
+{
+  *passkey = (guint32) ctl.passkey;
+  return TRUE;
+}
+
+static gboolean
+pair_confirm (const BleioAddress *peer,
+              guint32             passkey,
+              gpointer            user_data)
+{
+  g_autofree char *text = bleio_address_to_bluez_string (peer);
+  gboolean accept = ctl.passkey < 0 || (guint32) ctl.passkey == passkey;
+
+  g_mutex_lock (&spinner.lock);
+  spinner_erase_locked ();
+  fprintf (stderr, "bleioctl: %s passkey %06u shown by %s\n",
+           accept ? "confirming" : "rejecting (not the --passkey given)", passkey, text);
+  fflush (stderr);
+  g_mutex_unlock (&spinner.lock);
+  return accept;
+}
+
 static gboolean
 cmd_pair (char   **args,
           GError **error)
@@ -1591,11 +1636,19 @@ cmd_pair (char   **args,
   g_autofree char *address = NULL;
   gboolean made = FALSE, ok;
 
-  if (!require_address (args, 0, 0, "pair ADDRESS", error))
+  if (!require_address (args, 0, 0, "pair ADDRESS [--passkey N] [--confirm]", error))
     return FALSE;
   connection = open_connection (args[0], &made, error);
   if (connection == NULL)
     return FALSE;
+  /* The agent's IO capability follows from the callbacks: none is "just
+   * works", --passkey types the peer's passkey, --confirm compares. */
+  if (ctl.passkey >= 0 || ctl.confirm)
+    bleio_adapter_set_pairing_callbacks (ctl.adapter,
+                                         ctl.confirm ? pair_display : NULL,
+                                         ctl.passkey >= 0 ? pair_request : NULL,
+                                         ctl.confirm ? pair_confirm : NULL,
+                                         NULL, NULL);
   spinner_begin ("pairing");
   ok = bleio_connection_pair (connection, TRUE, error);
   spinner_end ();
@@ -1773,7 +1826,7 @@ static const Command commands[] = {
   { "read", cmd_read, "read ADDRESS CHARACTERISTIC" },
   { "write", cmd_write, "write ADDRESS CHARACTERISTIC HEX [--no-response]" },
   { "notify", cmd_notify, "notify ADDRESS CHARACTERISTIC [--count N]" },
-  { "pair", cmd_pair, "pair ADDRESS" },
+  { "pair", cmd_pair, "pair ADDRESS [--passkey N] [--confirm]" },
   { "disconnect", cmd_disconnect, "disconnect ADDRESS" },
   { "adapter", cmd_adapter, "adapter [power on|off | name NAME]" },
 };
@@ -1843,6 +1896,7 @@ main (int    argc,
   double timeout = -1;
   int min_rssi = G_MININT;
   int count = 0;
+  int passkey = -1;
   int status;
   const GOptionEntry entries[] = {
     { "adapter", 'a', 0, G_OPTION_ARG_STRING, &ctl.adapter_name,
@@ -1863,6 +1917,10 @@ main (int    argc,
       "Leave a link this command made connected", NULL },
     { "address-type", 0, 0, G_OPTION_ARG_STRING, &ctl.address_type,
       "public or random: connect without scanning for the peer first", "TYPE" },
+    { "passkey", 0, 0, G_OPTION_ARG_INT, &passkey,
+      "pair: the passkey the peer shows (0-999999)", "N" },
+    { "confirm", 0, 0, G_OPTION_ARG_NONE, &ctl.confirm,
+      "pair: accept numeric comparison (the passkey is printed)", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &ctl.version, "Print the version", NULL },
     { NULL }
   };
@@ -1889,6 +1947,12 @@ main (int    argc,
   ctl.min_rssi = min_rssi;
   ctl.min_rssi_set = min_rssi != G_MININT;
   ctl.count = count;
+  ctl.passkey = passkey;
+  if (passkey < -1 || passkey > 999999)
+    {
+      fprintf (stderr, "bleioctl: --passkey must be 0 to 999999\n");
+      return EXIT_USAGE;
+    }
   if (count < 0)
     {
       fprintf (stderr, "bleioctl: --count must be 0 or more\n");
