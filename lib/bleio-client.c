@@ -37,6 +37,8 @@ struct _BleioClient {
 
   BleioAgentState *agent;
   gboolean free_on_exit;        /* the last unref ran on the worker */
+  gint bus_closed;              /* atomic: the connection closed for good */
+  GSource *bus_check;           /* worker: polls for a closed connection */
 };
 
 struct _Watch {
@@ -410,6 +412,35 @@ on_name_owner (GObject    *object,
 }
 
 /* ---- lifetime ----------------------------------------------------------- */
+/* GDBus tells that a connection closed only in the context the connection
+ * was made in, which a blocking program never iterates; the worker looks
+ * for itself. The check is an atomic read. */
+#define BUS_CHECK_MSEC 500
+
+/* Runs in the worker. The bus is gone (dbus-daemon stopped, or the
+ * application closed the connection): to every watcher it is as if
+ * bluetoothd left, for good, and the cache reads as empty from now on. */
+static gboolean
+bus_check_cb (gpointer user_data)
+{
+  BleioClient *client = user_data;
+  BleioClientEvent event = { 0, };
+
+  if (!g_dbus_connection_is_closed (client->connection))
+    return G_SOURCE_CONTINUE;
+  g_debug ("the bus connection closed: org.bluez is out of reach for good");
+  g_mutex_lock (&client->lock);
+  g_atomic_int_set (&client->bus_closed, TRUE);
+  client->has_owner = FALSE;
+  g_clear_pointer (&client->bus_check, g_source_unref);
+  g_mutex_unlock (&client->lock);
+
+  event.kind = BLEIO_CLIENT_EVENT_OWNER;
+  event.has_owner = FALSE;
+  emit_event (client, &event);
+  return G_SOURCE_REMOVE;
+}
+
 
 static void client_free (BleioClient *client);
 
@@ -442,6 +473,10 @@ worker_main (gpointer data)
     }
   bleio_agent_state_export (client->agent);
 
+  client->bus_check = g_timeout_source_new (BUS_CHECK_MSEC);
+  g_source_set_callback (client->bus_check, bus_check_cb, client, NULL);
+  g_source_set_static_name (client->bus_check, "[bleio] bus check");
+  g_source_attach (client->bus_check, client->worker_context);
   g_mutex_lock (&client->lock);
   client->manager = manager;
   client->has_owner = owner != NULL;
@@ -476,6 +511,11 @@ worker_main (gpointer data)
   g_main_loop_run (client->worker_loop);
 
   if (manager != NULL)
+  if (client->bus_check != NULL)
+    {
+      g_source_destroy (client->bus_check);
+      g_clear_pointer (&client->bus_check, g_source_unref);
+    }
     {
       g_signal_handlers_disconnect_by_data (manager, client);
       g_object_unref (manager);
@@ -653,6 +693,38 @@ bleio_client_get_finish (GAsyncResult  *result,
 }
 
 GDBusConnection *
+/* GLib hands out its shared system bus connection as long as anybody holds
+ * it, even once it closed (the bus went away and came back): then libbleio
+ * reaches the new bus on a connection of its own, kept here. */
+static GMutex system_lock;
+static GDBusConnection *system_replacement;
+
+static void
+replacement_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) connection = g_dbus_connection_new_for_address_finish (result, &error);
+
+  if (connection == NULL)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                               "Cannot reach the system bus (%s); is D-Bus "
+                               "running?", error->message);
+      return;
+    }
+  g_dbus_connection_set_exit_on_close (connection, FALSE);
+  g_mutex_lock (&system_lock);
+  if (system_replacement != NULL && !g_dbus_connection_is_closed (system_replacement))
+    g_set_object (&connection, system_replacement);     /* another call was first */
+  else
+    g_set_object (&system_replacement, connection);
+  g_mutex_unlock (&system_lock);
+  get_with_connection (connection, g_steal_pointer (&task));
+}
+
 bleio_client_get_connection (BleioClient *client)
 {
   return client->connection;
@@ -661,6 +733,8 @@ bleio_client_get_connection (BleioClient *client)
 GMainContext *
 bleio_client_get_worker_context (BleioClient *client)
 {
+  g_autofree char *address = NULL;
+  GCancellable *cancellable;
   return client->worker_context;
 }
 
@@ -669,6 +743,30 @@ bleio_client_has_owner (BleioClient *client)
 {
   gboolean has_owner;
 
+  if (g_dbus_connection_is_closed (connection))
+    {
+      g_mutex_lock (&system_lock);
+      g_set_object (&connection, system_replacement);
+      g_mutex_unlock (&system_lock);
+      if (connection == NULL || g_dbus_connection_is_closed (connection))
+        {
+          address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
+          if (address == NULL)
+            {
+              g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                                       "Cannot reach the system bus (%s); is D-Bus "
+                                       "running?", error->message);
+              return;
+            }
+          cancellable = g_task_get_cancellable (task);
+          g_dbus_connection_new_for_address (address,
+                                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                             G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                             NULL, cancellable,
+                                             replacement_cb, g_steal_pointer (&task));
+          return;
+        }
+    }
   g_mutex_lock (&client->lock);
   has_owner = client->has_owner;
   g_mutex_unlock (&client->lock);
@@ -712,7 +810,7 @@ bleio_client_list_paths (BleioClient *client,
   g_autolist(GDBusObject) objects = NULL;
   g_autofree char *under = prefix != NULL ? g_strconcat (prefix, "/", NULL) : NULL;
 
-  if (client->manager == NULL)
+  if (client->manager == NULL || g_atomic_int_get (&client->bus_closed))
     return paths;
   objects = g_dbus_object_manager_get_objects (client->manager);
   for (GList *l = objects; l != NULL; l = l->next)
@@ -735,7 +833,7 @@ dup_proxy (BleioClient *client,
            const char  *path,
            const char  *interface)
 {
-  if (client->manager == NULL)
+  if (client->manager == NULL || g_atomic_int_get (&client->bus_closed))
     return NULL;
   return (GDBusProxy *) g_dbus_object_manager_get_interface (client->manager, path, interface);
 }

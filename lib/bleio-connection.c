@@ -440,6 +440,58 @@ pair_cb (GObject      *source,
 
   bleio_agent_state_end_pairing (bleio_client_get_agent_state (self->client), self->path);
   if (reply != NULL || g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS))
+#define PAIR_LINK_CHECK_MSEC 5000
+
+typedef struct {
+  GTask *task;
+  GError *error;        /* Pair's */
+} PairFailure;
+
+static void
+pair_link_checked_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  PairFailure *failure = user_data;
+  g_autoptr(GTask) task = failure->task;
+  g_autoptr(GError) error = failure->error;
+  BleioConnection *self = g_task_get_source_object (task);
+  g_autoptr(GError) check_error = NULL;
+  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &check_error);
+  gboolean connected = FALSE;
+
+  g_free (failure);
+  if (reply != NULL && g_variant_is_of_type (reply, G_VARIANT_TYPE ("(v)")))
+    {
+      g_autoptr(GVariant) value = NULL;
+
+      g_variant_get (reply, "(v)", &value);
+      connected = g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN) &&
+                  g_variant_get_boolean (value);
+    }
+  /* bluetoothd leaving the bus takes the link with it: say so. */
+  if (!bleio_client_has_owner (self->client) ||
+      g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE) ||
+      g_error_matches (check_error, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE))
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                               "Pairing failed: bluetoothd left the bus and the link "
+                               "went with it (%s)", error->message);
+      return;
+    }
+  if (!connected || !check_alive (self, NULL))
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+                               "Pairing failed: the link went down (%s)", error->message);
+      return;
+    }
+  if (error->domain == BLEIO_ERROR && error->code == BLEIO_ERROR_TIMEOUT)
+    bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
+                       NULL, -1, NULL, NULL, NULL);
+  g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_SECURITY,
+                           "Pairing failed: %s", error->message);
+}
+
     {
       pair_succeeded (g_steal_pointer (&task));
       return;
@@ -449,6 +501,7 @@ pair_cb (GObject      *source,
       bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
                          NULL, -1, NULL, NULL, NULL);
       g_task_return_error (task, g_steal_pointer (&error));
+  PairFailure *failure;
       return;
     }
   /* bluetoothd 5.66 answers AuthenticationFailed to Pair on a peer that it
@@ -458,24 +511,14 @@ pair_cb (GObject      *source,
       pair_succeeded (g_steal_pointer (&task));
       return;
     }
-  if (!check_alive (self, NULL))
-    {
-      /* bluetoothd leaving the bus takes the link with it: say so. */
-      if (!bleio_client_has_owner (self->client) ||
-          g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE))
-        g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
-                                 "Pairing failed: bluetoothd left the bus and the link "
-                                 "went with it (%s)", error->message);
-      else
-        g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
-                                 "Pairing failed: the link went down (%s)", error->message);
-      return;
-    }
-  if (error->domain == BLEIO_ERROR && error->code == BLEIO_ERROR_TIMEOUT)
-    bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
-                       NULL, -1, NULL, NULL, NULL);
-  g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_SECURITY,
-                           "Pairing failed: %s", error->message);
+  /* bluetoothd answers Pair before it signals that the link went down:
+   * ask it whether the link is up before calling this a pairing failure. */
+  failure = g_new0 (PairFailure, 1);
+  failure->task = g_steal_pointer (&task);
+  failure->error = g_steal_pointer (&error);
+  bleio_client_call (self->client, self->path, "org.freedesktop.DBus.Properties", "Get",
+                     g_variant_new ("(ss)", BLEIO_IFACE_DEVICE, "Connected"),
+                     PAIR_LINK_CHECK_MSEC, NULL, pair_link_checked_cb, failure);
 }
 
 static void

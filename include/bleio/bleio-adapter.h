@@ -36,6 +36,19 @@ G_BEGIN_DECLS
  * %BLEIO_ERROR_BLUEZ_UNAVAILABLE; when it comes back the same adapter object
  * works again. When the adapter itself goes away, calls fail with
  * %BLEIO_ERROR_NO_ADAPTER until it returns.
+ *
+ * When the bus itself goes away (dbus-daemon stopped: the #GDBusConnection
+ * closed), it is as if bluetoothd left for good: operations in flight fail
+ * with %BLEIO_ERROR_BLUEZ_UNAVAILABLE, links are spent
+ * (%BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE), scans end, and every later
+ * call on the adapters of that connection fails with
+ * %BLEIO_ERROR_BLUEZ_UNAVAILABLE (libbleio notices within half a second
+ * even when no main loop runs). A #GDBusConnection never reconnects: once
+ * the bus is back, make new adapters, with bleio_adapter_new_for_name() on
+ * a new connection or with bleio_adapter_get_default(). GLib ends a process
+ * whose shared system bus connection (g_bus_get()) closes unless
+ * exit-on-close is turned off with g_dbus_connection_set_exit_on_close();
+ * libbleio leaves that choice to the application.
  */
 #define BLEIO_TYPE_ADAPTER (bleio_adapter_get_type ())
 BLEIO_EXPORT
@@ -50,8 +63,11 @@ G_DECLARE_FINAL_TYPE (BleioAdapter, bleio_adapter, BLEIO, ADAPTER, GObject)
  *
  * Finds the first adapter (in path order: `hci0` before `hci1`) on the
  * system bus, whose address is taken from `DBUS_SYSTEM_BUS_ADDRESS` when it
- * is set. Finish with bleio_adapter_get_default_finish(); the blocking twin
- * is bleio_adapter_get_default().
+ * is set. The bus connection is GLib's shared one (g_bus_get()); when that
+ * one closed (the bus went away and came back) while something still holds
+ * it, libbleio opens a connection of its own to the new bus. Finish with
+ * bleio_adapter_get_default_finish(); the blocking twin is
+ * bleio_adapter_get_default().
  */
 BLEIO_EXPORT
 void bleio_adapter_get_default_async (GCancellable        *cancellable,

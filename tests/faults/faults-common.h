@@ -289,6 +289,27 @@ assert_fired_once (Pending *p)
   assert_int_equal (p->fired, 1);
 }
 
+/* Reads until the buffer reports the loss; returns how many bytes were
+ * still delivered after the fault. */
+static G_GNUC_UNUSED gsize
+drain_buffer_until_lost (BleioCharacteristicBuffer *buffer)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 end = g_get_monotonic_time () + (gint64) 2 * WAIT_MSEC * 1000;
+  gsize total = 0;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_autoptr(GBytes) bytes = bleio_characteristic_buffer_read (buffer, 0, &error);
+
+      if (bytes == NULL)
+        break;
+      total += g_bytes_get_size (bytes);
+    }
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  return total;
+}
+
 /* ---- the library working again ------------------------------------------ */
 
 static G_GNUC_UNUSED gboolean

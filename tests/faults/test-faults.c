@@ -304,27 +304,6 @@ burst (Env        *env,
   assert_no_error (error);
 }
 
-/* Reads until the buffer reports the loss; returns how many bytes were
- * still delivered after the fault. */
-static gsize
-drain_buffer (BleioCharacteristicBuffer *buffer)
-{
-  g_autoptr(GError) error = NULL;
-  gint64 end = g_get_monotonic_time () + (gint64) 2 * WAIT_MSEC * 1000;
-  gsize total = 0;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_autoptr(GBytes) bytes = bleio_characteristic_buffer_read (buffer, 0, &error);
-
-      if (bytes == NULL)
-        break;
-      total += g_bytes_get_size (bytes);
-    }
-  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
-  return total;
-}
-
 static void
 notify_buffer_case (void       **state,
                     guint16      uuid16,
@@ -357,7 +336,7 @@ notify_buffer_case (void       **state,
   assert_no_error (error);
   assert_int_equal (g_bytes_get_size (first), 2);
   inject (env, FAULT_PATH);
-  drain_buffer (buffer);
+  drain_buffer_until_lost (buffer);
   assert_false (bleio_characteristic_buffer_get_connected (buffer));
   assert_true (common_wait (common_not_connected, connection, WAIT_MSEC));
   /* The spent buffer keeps failing the same way, and goes with its last
