@@ -570,16 +570,31 @@ sim_emit_value (const char   *path,
                 const guint8 *data,
                 gsize         len)
 {
-  GVariantBuilder changed;
+  static GDBusMessage *template;
+  g_autoptr(GDBusMessage) message = NULL;
+  GVariant *entry;
+  GVariant *body[3];
 
-  g_variant_builder_init (&changed, G_VARIANT_TYPE ("a{sv}"));
-  g_variant_builder_add (&changed, "{sv}", "Value", sim_bytes_variant (data, len));
-  g_dbus_connection_emit_signal (sim->conn, NULL, path,
-                                 "org.freedesktop.DBus.Properties",
-                                 "PropertiesChanged",
-                                 g_variant_new ("(sa{sv}as)", interface,
-                                                &changed, NULL),
-                                 NULL);
+  /* The hot path of notification bursts (bench/sim-throughput): the body
+   * is put together with the plain constructors, as building it from
+   * format strings cost a third of the simulator's time per signal, and
+   * the header fields of the last object's signal are copied rather than
+   * made and checked again. */
+  entry = g_variant_new_dict_entry (g_variant_new_string ("Value"),
+                                    g_variant_new_variant (sim_bytes_variant (data, len)));
+  body[0] = g_variant_new_string (interface);
+  body[1] = g_variant_new_array (NULL, &entry, 1);
+  body[2] = g_variant_new_array (G_VARIANT_TYPE_STRING, NULL, 0);
+  if (template == NULL || g_strcmp0 (g_dbus_message_get_path (template), path) != 0)
+    {
+      g_clear_object (&template);
+      template = g_dbus_message_new_signal (path, "org.freedesktop.DBus.Properties",
+                                            "PropertiesChanged");
+    }
+  message = g_dbus_message_copy (template, NULL);
+  g_dbus_message_set_body (message, g_variant_new_tuple (body, 3));
+  g_dbus_connection_send_message (sim->conn, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL,
+                                  NULL);
 }
 
 /* ---- "/" and "/org/bluez" ---- */
