@@ -402,6 +402,22 @@ def case_errors():
     # With --address-type there is no scan: the connect itself times out.
     ctl_json("connect", "11:22:33:44:55:66", "--address-type", "public", "--timeout", "2",
              expect=EXIT["timeout"])
+    # SIGINT: a scan ends normally with what it found; a connect in
+    # progress is abandoned with 130.
+    proc = subprocess.Popen([BLEIOCTL, "scan", "--timeout", "0"], stdout=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    check(first.strip() != "", "scan printed a device before SIGINT")
+    proc.send_signal(2)
+    rest, _ = proc.communicate(timeout=RUN_TIMEOUT)
+    print(f"scan after SIGINT: {proc.returncode} {rest!r}")
+    check(proc.returncode == 0 and rest.rstrip().endswith("found"), "scan interrupted normally")
+    proc = subprocess.Popen([BLEIOCTL, "connect", "11:22:33:44:55:66", "--address-type", "public",
+                             "--timeout", "60"], stderr=subprocess.PIPE, text=True)
+    time.sleep(1)
+    proc.send_signal(2)
+    _, err = proc.communicate(timeout=RUN_TIMEOUT)
+    print(f"connect after SIGINT: {proc.returncode} {err!r}")
+    check(proc.returncode == 130 and "Interrupted" in err, f"connect interrupted: {proc.returncode}")
     # bluetoothd away.
     sim_call("Restart", "(u)", (8000,))
     time.sleep(0.5)

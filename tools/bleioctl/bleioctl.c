@@ -1904,7 +1904,7 @@ main (int    argc,
     { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout,
       "Seconds for each wait (scan duration for scan); default 10", "SECONDS" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &ctl.json, "Print JSON, one object per line", NULL },
-    { "name", 0, 0, G_OPTION_ARG_STRING, &ctl.name, "scan: only this complete name", "NAME" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &ctl.name, "scan: only this name (complete or short)", "NAME" },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &ctl.prefix, "scan: only names starting so", "PREFIX" },
     { "min-rssi", 0, 0, G_OPTION_ARG_INT, &min_rssi, "scan: only RSSI at least this", "DBM" },
     { "duplicates", 0, 0, G_OPTION_ARG_NONE, &ctl.duplicates,
@@ -1983,7 +1983,13 @@ main (int    argc,
   else if (error == NULL)
     status = EXIT_FAILURE_GENERIC;
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    status = EXIT_INTERRUPTED;
+    {
+      g_autoptr(GError) interrupted =
+        g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                             "Interrupted; what was in progress was undone");
+
+      status = report_error (interrupted);
+    }
   else
     status = report_error (error);
   /* Interrupting a scan or notify is how they are meant to end. */
