@@ -376,8 +376,9 @@ set_property_cb (GObject      *source,
     }
   /* The reply can overtake the PropertiesChanged on its way through the
    * worker's cache: wait for it so that getters agree on return. */
+  /* data->value is not floating: the wait takes a reference of its own. */
   bleio_client_wait_property_async (self->client, self->path, BLEIO_IFACE_ADAPTER,
-                                    data->property, g_variant_ref (data->value), 2000,
+                                    data->property, data->value, 2000,
                                     property_cached_cb, g_steal_pointer (&task));
 }
 
@@ -403,8 +404,9 @@ set_adapter_property (BleioAdapter        *self,
       g_task_return_error (task, error);
       return;
     }
+  /* g_variant_new ("v") references a value that is not floating. */
   bleio_client_set_property (self->client, self->path, BLEIO_IFACE_ADAPTER, property,
-                             g_variant_ref (data->value), cancellable, set_property_cb,
+                             data->value, cancellable, set_property_cb,
                              g_steal_pointer (&task));
 }
 
