@@ -184,7 +184,7 @@ const char *bleio_adapter_get_interface_name (BleioAdapter *adapter);
  * name while someone holds a reference, and its signals are emitted in the
  * context @adapter was created in.
  *
- * Returns: (transfer full) (element-type BleioAdapter): the adapters; empty
+ * Returns: (transfer container) (element-type BleioAdapter): the adapters; empty
  *   when bluetoothd is not running or has no adapter
  */
 BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
@@ -358,7 +358,7 @@ gboolean bleio_adapter_get_connected (BleioAdapter *adapter);
  * device of this adapter, whoever made the link. The same link gives the
  * same object every time.
  *
- * Returns: (transfer full) (element-type BleioConnection): the connections
+ * Returns: (transfer container) (element-type BleioConnection): the connections
  */
 BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
 GPtrArray *bleio_adapter_dup_connections (BleioAdapter *adapter);

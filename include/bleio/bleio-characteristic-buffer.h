@@ -120,15 +120,18 @@ GBytes *bleio_characteristic_buffer_read (BleioCharacteristicBuffer  *buffer,
                                           GError                    **error);
 
 /**
- * bleio_characteristic_buffer_readinto:
+ * bleio_characteristic_buffer_readinto: (skip)
  * @buffer: a #BleioCharacteristicBuffer
  * @data: (out caller-allocates) (array length=length) (element-type guint8):
  *   where the bytes go
- * @length: (in): the size of @data
+ * @length: the size of @data
  * @error: return location for a #GError, or %NULL
  *
  * `_bleio.CharacteristicBuffer.readinto()`: like
  * bleio_characteristic_buffer_read() with @length bytes wanted. Blocks.
+ * Not available through GObject Introspection, which cannot hand a
+ * caller-sized buffer to C to be filled: bindings call
+ * bleio_characteristic_buffer_read().
  *
  * Returns: how many bytes were stored (0 when nothing arrived in time), or
  *   -1 with @error set

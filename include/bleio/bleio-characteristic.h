@@ -140,7 +140,7 @@ G_DECLARE_FINAL_TYPE (BleioCharacteristic, bleio_characteristic, BLEIO, CHARACTE
  * same #BleioCharacteristic object while anything holds a reference to it.
  * Never blocks.
  *
- * Returns: (transfer full) (element-type BleioCharacteristic): the
+ * Returns: (transfer container) (element-type BleioCharacteristic): the
  *   characteristics; empty once BlueZ has dropped the service's objects
  */
 BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
@@ -442,7 +442,7 @@ gboolean bleio_characteristic_set_cccd (BleioCharacteristic  *characteristic,
  * handle order. The same BlueZ descriptor gives the same #BleioDescriptor
  * while anything holds a reference to it. Never blocks.
  *
- * Returns: (transfer full) (element-type BleioDescriptor): the descriptors
+ * Returns: (transfer container) (element-type BleioDescriptor): the descriptors
  */
 BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
 GPtrArray *bleio_characteristic_dup_descriptors (BleioCharacteristic *characteristic);

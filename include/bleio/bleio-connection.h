@@ -259,7 +259,7 @@ void bleio_connection_discover_remote_services_async (BleioConnection     *conne
  *
  * Finishes bleio_connection_discover_remote_services_async().
  *
- * Returns: (transfer full) (element-type BleioService): the services in
+ * Returns: (transfer container) (element-type BleioService): the services in
  *   handle order, or %NULL with @error set
  */
 BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT
@@ -277,7 +277,7 @@ GPtrArray *bleio_connection_discover_remote_services_finish (BleioConnection  *c
  * Blocking twin of bleio_connection_discover_remote_services_async(); safe
  * from any thread.
  *
- * Returns: (transfer full) (element-type BleioService): the services in
+ * Returns: (transfer container) (element-type BleioService): the services in
  *   handle order, or %NULL with @error set
  */
 BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT

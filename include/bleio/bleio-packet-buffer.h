@@ -96,18 +96,20 @@ BleioPacketBuffer *bleio_packet_buffer_new (BleioCharacteristic  *characteristic
                                             GError              **error);
 
 /**
- * bleio_packet_buffer_readinto:
+ * bleio_packet_buffer_readinto: (skip)
  * @buffer: a #BleioPacketBuffer
  * @data: (out caller-allocates) (array length=length) (element-type guint8):
  *   where the packet goes
- * @length: (in): the size of @data
+ * @length: the size of @data
  * @error: return location for a #GError, or %NULL
  *
  * `_bleio.PacketBuffer.readinto()`: takes the oldest packet, without
  * waiting. A packet longer than @length is dropped and the call fails with
  * %BLEIO_ERROR_INVALID_ARGUMENT ("Buffer too short by N bytes"). Returns 0
  * both when nothing is buffered and for a zero-length packet; use
- * bleio_packet_buffer_read_packet() to tell them apart.
+ * bleio_packet_buffer_read_packet() to tell them apart. Not available
+ * through GObject Introspection, which cannot hand a caller-sized buffer to
+ * C to be filled: bindings call bleio_packet_buffer_read_packet().
  *
  * Returns: the packet's length, or -1 with @error set
  */

@@ -113,6 +113,8 @@ NOT_BINDABLE = {
     "bleio_ad_iter_init": "the iterator points into caller-owned memory",
     "bleio_ad_iter_next": "the iterator points into caller-owned memory",
     "bleio_uuid_pack_into": "writes into a caller's buffer in place",
+    "bleio_characteristic_buffer_readinto": "fills a caller-sized buffer; use read()",
+    "bleio_packet_buffer_readinto": "fills a caller-sized buffer; use read_packet()",
     "bleio_adapter_set_pairing_callbacks":
         "three callbacks share one user_data, which GI cannot express",
 }
