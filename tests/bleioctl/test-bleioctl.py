@@ -124,6 +124,8 @@ def case_adapter():
     check([a["adapter"] for a in listed] == ["hci0", "hci1"], "both adapters, in order")
     [one] = ctl_json("--adapter", "hci1", "adapter")
     check(one["address"] == "00:AA:01:00:00:71", "--adapter hci1")
+    [one] = ctl_json("--adapter", "00:aa:01:00:00:71", "adapter")
+    check(one["adapter"] == "hci1", "--adapter by address")
 
     [off] = ctl_json("adapter", "power", "off")
     check(off["powered"] is False, "power off reported")
@@ -179,6 +181,10 @@ def case_scan():
     check("00:0C:00:00:00:09" not in [e["address"] for e in strong], "FarAway (-94) filtered")
     first = ctl_json("scan", "--count", "1", "--timeout", "20")
     check(len(first) == 1, "--count 1")
+    # --duplicates: every advertisement (500 ms interval, changing RSSI).
+    every = ctl_json("scan", "--timeout", "4", "--prefix", "Interest", "--duplicates")
+    check(len(every) >= 2 and all(e["address"] == PERIPHERAL for e in every),
+          f"--duplicates gave {len(every)} lines")
 
 
 def case_scan_escaping():
@@ -265,6 +271,10 @@ def case_read():
     ctl_json("read", PERIPHERAL, "2a99", expect=EXIT["not-found"])
     ctl("read", PERIPHERAL, "0xzz", expect=EXIT["usage"])
     ctl("read", PERIPHERAL, expect=EXIT["usage"])
+    # --keep leaves the link this read made.
+    ctl("read", PERIPHERAL, "2a19", "--keep")
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Connected") is True, "--keep")
+    ctl("disconnect", PERIPHERAL)
     # A link already up (made by connect) is used and left up.
     ctl("connect", PERIPHERAL)
     ctl("read", PERIPHERAL, "2a19")

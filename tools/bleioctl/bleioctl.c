@@ -891,9 +891,7 @@ find_advertiser (const BleioAddress  *address,
     return found;
   if (local != NULL)
     g_propagate_error (error, g_steal_pointer (&local));
-  else if (g_cancellable_set_error_if_cancelled (ctl.cancellable, error))
-    ;
-  else
+  else if (!g_cancellable_set_error_if_cancelled (ctl.cancellable, error))
     g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
                  "Device %s not found: it did not advertise within %.0f s. Check that it is "
                  "powered and in range, raise --timeout, or pass --address-type to connect "
