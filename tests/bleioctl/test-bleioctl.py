@@ -248,6 +248,12 @@ def case_connect_services():
     [only] = ctl_json("services", PERIPHERAL, "180f", "180d")
     check([s["uuid"] for s in only["services"]] == ["180d", "180f"], "UUID filter")
     ctl("services", PERIPHERAL, "nope", expect=EXIT["usage"])
+    # A peer with a random static address: its type comes from the scan.
+    [lock] = ctl_json("info", "D4:11:22:33:44:05")
+    check(lock["address_type"] == "random-static" and lock["name"] == "SmartLock", f"{lock}")
+    [lock] = ctl_json("services", "d4:11:22:33:44:05")
+    check([s["uuid"] for s in lock["services"]] == ["fff0"], "SmartLock services")
+    check(lock["services"][0]["characteristics"][0]["properties"] == ["read", "write"], "fff1")
 
 
 def case_read():
@@ -358,6 +364,12 @@ def case_pair_passkey():
     check(paired["paired"] is True, "right passkey")
     check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Paired") is True, "BlueZ Paired")
     ctl("pair", PERIPHERAL, "--passkey", "1000000", expect=EXIT["usage"])
+    # SmartLock: a random static address (learnt from the scan) showing
+    # 246810 (DisplayOnly).
+    [paired] = ctl_json("pair", "D4:11:22:33:44:05", "--passkey", "246810")
+    check(paired == {"address": "D4:11:22:33:44:05", "paired": True}, f"SmartLock {paired}")
+    check(bluez_property("/org/bluez/hci0/dev_D4_11_22_33_44_05", "org.bluez.Device1", "Paired")
+          is True, "SmartLock paired")
 
 
 def case_pair_confirm():
