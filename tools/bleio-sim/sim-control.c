@@ -527,6 +527,11 @@ control_method (GDBusConnection       *conn,
       g_dbus_method_invocation_return_value (invocation, NULL);
       return;
     }
+  if (g_str_equal (method, "SetHostile") || g_str_equal (method, "ClearHostile"))
+    {
+      sim_hostile_control (invocation, method, params);
+      return;
+    }
   if (!sim->up)
     {
       g_dbus_method_invocation_return_dbus_error (invocation, "org.bleio.Sim1.Error.Down",

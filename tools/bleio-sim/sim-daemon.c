@@ -263,6 +263,8 @@ on_method_call (GDBusConnection       *conn,
                                                   "Unknown method");
       return;
     }
+  if (sim_hostile_intercept (invocation))
+    return;
   if (sim_control_intercept (invocation, &delay))
     return;
   if (delay > 0)
@@ -343,7 +345,7 @@ iface_props (SimObj            *obj,
           g_variant_unref (v);
         }
     }
-  return g_variant_builder_end (&b);
+  return sim_hostile_filter_props (obj->path, def->name, g_variant_builder_end (&b), TRUE);
 }
 
 static gboolean
@@ -540,8 +542,11 @@ sim_obj_changed (SimObj            *obj,
   g_dbus_connection_emit_signal (sim->conn, NULL, obj->path,
                                  "org.freedesktop.DBus.Properties",
                                  "PropertiesChanged",
-                                 g_variant_new ("(sa{sv}as)", def->name,
-                                                &changed, &invalidated),
+                                 g_variant_new ("(s@a{sv}as)", def->name,
+                                                sim_hostile_filter_props (obj->path, def->name,
+                                                                          g_variant_builder_end (&changed),
+                                                                          FALSE),
+                                                &invalidated),
                                  NULL);
 }
 
@@ -583,7 +588,8 @@ sim_emit_value (const char   *path,
   entry = g_variant_new_dict_entry (g_variant_new_string ("Value"),
                                     g_variant_new_variant (sim_bytes_variant (data, len)));
   body[0] = g_variant_new_string (interface);
-  body[1] = g_variant_new_array (NULL, &entry, 1);
+  body[1] = sim_hostile_filter_props (path, interface, g_variant_new_array (NULL, &entry, 1),
+                                      FALSE);
   body[2] = g_variant_new_array (G_VARIANT_TYPE_STRING, NULL, 0);
   if (template == NULL || g_strcmp0 (g_dbus_message_get_path (template), path) != 0)
     {
@@ -619,6 +625,7 @@ root_method (SimObj                *obj,
         continue;
       g_variant_builder_add (&b, "{o@a{sa{sv}}}", o->path, obj_interfaces (o, NULL));
     }
+  sim_hostile_add_objects (&b);
   g_dbus_method_invocation_return_value (invocation,
                                          g_variant_new ("(a{oa{sa{sv}}})", &b));
 }
@@ -1059,6 +1066,7 @@ sim_daemon_stop (void)
 {
   tear_down ();
   sim_control_unexport ();
+  sim_hostile_free ();
   if (filter_id != 0)
     g_dbus_connection_remove_filter (sim->conn, filter_id);
   filter_id = 0;

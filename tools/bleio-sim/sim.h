@@ -543,6 +543,26 @@ void       sim_agent_pair_incoming (SimDevice  *device,
 void       sim_agent_pairing_free (SimPairing *pairing);
 gboolean   sim_agent_have_default (void);
 
+/* ---- sim-hostile.c: SetHostile / ClearHostile ---- */
+void       sim_hostile_control    (GDBusMethodInvocation *invocation,
+                                   const char            *method,
+                                   GVariant              *params);
+void       sim_hostile_reset      (void);
+void       sim_hostile_free       (void);
+/* Applies the property overrides to @props (a{sv} of @path's @interface;
+ * consumed if floating) and returns the result; @add_missing also adds
+ * overridden properties @props lacks. Returns @props itself when nothing
+ * applies. */
+GVariant  *sim_hostile_filter_props (const char *path,
+                                     const char *interface,
+                                     GVariant   *props,
+                                     gboolean    add_missing);
+/* Appends the hostile fake objects to a GetManagedObjects answer. */
+void       sim_hostile_add_objects (GVariantBuilder *b);
+/* Answers a call the hostile way (a malformed reply, a bad fd); returns
+ * TRUE when it took @invocation. */
+gboolean   sim_hostile_intercept  (GDBusMethodInvocation *invocation);
+
 /* ---- sim-control.c ---- */
 void       sim_control_export     (GDBusConnection *conn);
 void       sim_control_unexport   (void);
