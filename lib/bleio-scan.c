@@ -386,6 +386,8 @@ bleio_scan_entry_new_from_bluez (GVariant   *props,
   /* No RSSI: not heard in this discovery (a stored or stale device). */
   if (!g_variant_lookup (props, "RSSI", "n", &rssi))
     return NULL;
+  /* HCI reports -127..+20 dBm; anything else is a broken bluetoothd. */
+  rssi = CLAMP (rssi, -127, 20);
   if (rssi < minimum_rssi)
     return NULL;
   if (!g_variant_lookup (props, "Address", "&s", &address))

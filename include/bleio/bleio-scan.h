@@ -82,7 +82,8 @@ GBytes *bleio_scan_entry_get_advertisement_bytes (const BleioScanEntry *entry);
  * bleio_scan_entry_get_rssi:
  * @entry: a #BleioScanEntry
  *
- * Returns: the received signal strength in dBm
+ * Returns: the received signal strength in dBm, within -127..+20 (the
+ *   range HCI reports; a value BlueZ gives outside it is clamped)
  */
 BLEIO_EXPORT
 int bleio_scan_entry_get_rssi (const BleioScanEntry *entry);
