@@ -35,7 +35,8 @@ BleioCharacteristicProperties bleio_properties_from_bluez_value (GVariant *value
 BleioAddress *bleio_address_from_bluez_values (GVariant *address,
                                                GVariant *address_type);
 
-/* An MTU property (q): its value when at least @minimum, else 0. */
+/* An MTU property (q): its value, at most 517 (ATT's largest), when it is
+ * at least @minimum and at least 23 (ATT's smallest on LE), else 0. */
 guint16       bleio_mtu_from_bluez_value     (GVariant *value,
                                               guint16   minimum);
 

@@ -55,5 +55,9 @@ bleio_mtu_from_bluez_value (GVariant *value,
   if (value == NULL || !g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16))
     return 0;
   mtu = g_variant_get_uint16 (value);
-  return mtu >= minimum ? mtu : 0;
+  /* LE's ATT MTU is 23..517 (Core Vol 3 Part F 3.2.8, 3.2.9): below is no
+   * MTU at all, above is more than any peer can use. */
+  if (mtu < MAX (minimum, 23))
+    return 0;
+  return MIN (mtu, 517);
 }
