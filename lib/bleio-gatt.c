@@ -13,6 +13,9 @@
 
 #include <string.h>
 
+/* The longest attribute value (Core Vol 3 Part F 3.2.9). */
+#define ATT_MAX_VALUE_LEN 512
+
 #define RETRY_LIMIT 3
 #define RETRY_STEP_MSEC 50
 
@@ -340,5 +343,13 @@ bleio_gatt_read_value_cb (GObject      *source,
     }
   value = g_variant_get_child_value (reply, 0);
   data = g_variant_get_fixed_array (value, &len, 1);
+  if (len > ATT_MAX_VALUE_LEN)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_VALUE,
+                               "BlueZ answered ReadValue with %" G_GSIZE_FORMAT " bytes; "
+                               "an attribute holds at most %d, so bluetoothd is broken",
+                               len, ATT_MAX_VALUE_LEN);
+      return;
+    }
   g_task_return_pointer (task, g_bytes_new (data, len), (GDestroyNotify) g_bytes_unref);
 }
