@@ -766,7 +766,10 @@ acquire_notify_cb (GObject      *source,
     }
   g_free (data);
   g_variant_get (reply, "(hq)", &index, &mtu);
-  fd = fds != NULL ? g_unix_fd_list_get (fds, index, &local) : -1;
+  /* A descriptor index past the list (or no list) is a broken answer:
+   * GUnixFDList would complain loudly, so check it here. */
+  fd = fds != NULL && index >= 0 && index < g_unix_fd_list_get_length (fds)
+       ? g_unix_fd_list_get (fds, index, &local) : -1;
   if (fd < 0)
     {
       if (local != NULL)
@@ -903,7 +906,8 @@ acquire_write_cb (GObject      *source,
   g_variant_get (reply, "(hq)", &index, &mtu);
   acquired = g_new0 (AcquiredWrite, 1);
   acquired->mtu = mtu;
-  acquired->fd = fds != NULL ? g_unix_fd_list_get (fds, index, &local) : -1;
+  acquired->fd = fds != NULL && index >= 0 && index < g_unix_fd_list_get_length (fds)
+                 ? g_unix_fd_list_get (fds, index, &local) : -1;
   if (acquired->fd < 0)
     {
       acquired_write_free (acquired);
