@@ -24,6 +24,9 @@
 
 /* Larger than any ATT payload (MTU 517 - 3); SEQPACKET keeps boundaries. */
 #define PACKET_MAX 1024
+/* LE's smallest and largest ATT MTU (Core Vol 3 Part F 3.2.8, 3.2.9). */
+#define ATT_MIN_MTU 23
+#define ATT_MAX_MTU 517
 /* Packets read per wake-up before giving the worker back. */
 #define READ_BURST 256
 /* A byte inbox takes the packets of one wake-up in one push: one lock and
@@ -331,6 +334,7 @@ struct _BleioNotifier {
   gint subscribed;
   gint stopped;
   guint mtu;
+  gsize packet_max;             /* longest notification: MTU - 3 */
 
   /* Worker only (after start). */
   int fd;
@@ -428,7 +432,9 @@ fd_ready_cb (int          fd,
   for (guint i = 0; i < READ_BURST; i++)
     {
       guint8 *into = bytes ? notifier->batch + batched : buf;
-      ssize_t n = recv (fd, into, PACKET_MAX, MSG_DONTWAIT);
+      /* A packet longer than the MTU allows is cut to it, as no peer
+       * could have sent more (SEQPACKET drops the excess). */
+      ssize_t n = recv (fd, into, notifier->packet_max, MSG_DONTWAIT);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -519,7 +525,7 @@ on_notifier_event (BleioClient            *client,
                                          BLEIO_IFACE_CHARACTERISTIC, "Notifying"))
             break;
           data = g_variant_get_fixed_array (value, &len, 1);
-          bleio_inbox_push (notifier->inbox, data, len);
+          bleio_inbox_push (notifier->inbox, data, MIN (len, notifier->packet_max));
         }
       break;
     case BLEIO_CLIENT_EVENT_ADDED:
@@ -778,8 +784,11 @@ acquire_notify_cb (GObject      *source,
       return;
     }
   g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+  /* LE's ATT MTU is 23..517; keep a broken answer within that. */
+  mtu = CLAMP (mtu, ATT_MIN_MTU, ATT_MAX_MTU);
   notifier->fd = fd;
   notifier->mtu = mtu;
+  notifier->packet_max = mtu - 3;
   bleio_characteristic_note_mtu (notifier->characteristic, mtu);
   g_atomic_int_set (&notifier->acquired, 1);
   bleio_characteristic_hold_acquired (notifier->characteristic, TRUE);
@@ -821,6 +830,7 @@ bleio_notifier_start_async (BleioCharacteristic *characteristic,
   g_task_set_source_tag (task, BLEIO_TAG (bleio_notifier_start_async));
   notifier->ref_count = 1;
   notifier->fd = -1;
+  notifier->packet_max = ATT_MAX_MTU - 3;
   notifier->characteristic = g_object_ref (characteristic);
   notifier->client = bleio_client_ref (bleio_characteristic_get_client (characteristic));
   notifier->inbox = bleio_inbox_ref (inbox);
@@ -905,7 +915,7 @@ acquire_write_cb (GObject      *source,
     }
   g_variant_get (reply, "(hq)", &index, &mtu);
   acquired = g_new0 (AcquiredWrite, 1);
-  acquired->mtu = mtu;
+  acquired->mtu = CLAMP (mtu, ATT_MIN_MTU, ATT_MAX_MTU);
   acquired->fd = fds != NULL && index >= 0 && index < g_unix_fd_list_get_length (fds)
                  ? g_unix_fd_list_get (fds, index, &local) : -1;
   if (acquired->fd < 0)
