@@ -387,8 +387,20 @@ paired_cached_cb (GObject      *source,
                   gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  BleioConnection *self = g_task_get_source_object (task);
 
   bleio_client_wait_property_finish (result);
+  /* A bluetoothd that answers Pair without pairing (seen only from a
+   * broken one) must not make us claim a bond. */
+  if (!bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Paired") &&
+      !bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Bonded"))
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_SECURITY,
+                               "bluetoothd answered Pair but %s is still not paired; "
+                               "pair again, or restart bluetoothd if it persists",
+                               self->path);
+      return;
+    }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -406,7 +418,7 @@ trusted_cb (GObject      *source,
   /* Trust only spares later prompts; pairing itself succeeded. Let the
    * cache see Paired so that bleio_connection_get_paired() agrees. */
   bleio_client_wait_property_async (self->client, self->path, BLEIO_IFACE_DEVICE, "Paired",
-                                    g_variant_new_boolean (TRUE), 2000, paired_cached_cb,
+                                    g_variant_new_boolean (TRUE), 5000, paired_cached_cb,
                                     g_steal_pointer (&task));
 }
 
