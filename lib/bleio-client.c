@@ -37,6 +37,7 @@ struct _BleioClient {
 
   BleioAgentState *agent;
   gboolean free_on_exit;        /* the last unref ran on the worker */
+  guint signal_filter;          /* drop_malformed_signal() on @connection */
   gint bus_closed;              /* atomic: the connection closed for good */
   GSource *bus_check;           /* worker: polls for a closed connection */
 };
@@ -529,6 +530,47 @@ worker_main (gpointer data)
   return NULL;
 }
 
+/* GDBus's object manager client reads InterfacesAdded and
+ * InterfacesRemoved without checking their signature (a GLib critical,
+ * then garbage), and its proxies warn about a malformed PropertiesChanged:
+ * drop such signals, which no well-behaved sender emits, before anything
+ * on this connection sees them. Runs in GDBus's worker thread and touches
+ * nothing but @message. */
+static GDBusMessage *
+drop_malformed_signal (GDBusConnection *connection,
+                       GDBusMessage    *message,
+                       gboolean         incoming,
+                       gpointer         user_data)
+{
+  const char *interface, *member, *signature;
+  const char *want = NULL;
+
+  if (!incoming || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_SIGNAL)
+    return message;
+  interface = g_dbus_message_get_interface (message);
+  member = g_dbus_message_get_member (message);
+  if (interface == NULL || member == NULL)
+    return message;
+  if (g_str_equal (interface, "org.freedesktop.DBus.ObjectManager"))
+    {
+      if (g_str_equal (member, "InterfacesAdded"))
+        want = "oa{sa{sv}}";
+      else if (g_str_equal (member, "InterfacesRemoved"))
+        want = "oas";
+    }
+  else if (g_str_equal (interface, "org.freedesktop.DBus.Properties") &&
+           g_str_equal (member, "PropertiesChanged"))
+    want = "sa{sv}as";
+  signature = g_dbus_message_get_signature (message);
+  if (want == NULL || g_strcmp0 (signature != NULL ? signature : "", want) == 0)
+    return message;
+  g_debug ("dropped %s.%s on %s from %s: signature \"%s\" instead of \"%s\"",
+           interface, member, g_dbus_message_get_path (message),
+           g_dbus_message_get_sender (message), signature != NULL ? signature : "", want);
+  g_object_unref (message);
+  return NULL;
+}
+
 static BleioClient *
 client_new (GDBusConnection *connection)
 {
@@ -543,6 +585,8 @@ client_new (GDBusConnection *connection)
   client->adapters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, weak_ref_free_cb);
   client->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   client->agent = bleio_agent_state_new (client);
+  client->signal_filter = g_dbus_connection_add_filter (connection, drop_malformed_signal,
+                                                        NULL, NULL);
   client->worker = g_thread_new ("bleio-client", worker_main, client);
   return client;
 }
@@ -570,6 +614,7 @@ client_free (BleioClient *client)
   g_clear_error (&client->init_error);
   g_main_loop_unref (client->worker_loop);
   g_main_context_unref (client->worker_context);
+  g_dbus_connection_remove_filter (client->connection, client->signal_filter);
   g_object_unref (client->connection);
   g_mutex_clear (&client->lock);
   g_cond_clear (&client->cond);
