@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hostile BlueZ, notifications: AcquireNotify answers without a usable
+ * descriptor (none, a bad index, a pipe, one already hung up, one that
+ * carries oversized packets), NotifyAcquired without any descriptor, and
+ * Value signals of the wrong type or size, through CharacteristicBuffer,
+ * PacketBuffer and set_cccd.
+ */
+#include "hostile-common.h"
+
+typedef struct {
+  BleioConnection *connection;
+  GPtrArray *services;
+  BleioCharacteristic *chr;
+} Link;
+
+static void
+link_open (Hostile *h,
+           Link    *link)
+{
+  link->connection = hostile_connect (h);
+  link->services = hostile_discover (link->connection);
+  link->chr = hostile_find_char (link->services, CUSTOM_CHAR);
+}
+
+static void
+link_close (Link *link)
+{
+  g_clear_object (&link->chr);
+  g_clear_pointer (&link->services, g_ptr_array_unref);
+  g_clear_object (&link->connection);
+}
+
+/* Reads from @buffer until @want bytes came or the wait bound passes. */
+static gsize
+buffer_collect (BleioCharacteristicBuffer *buffer,
+                guint8                    *out,
+                gsize                      want)
+{
+  gsize got = 0;
+  gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
+
+  while (got < want && g_get_monotonic_time () < end)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = bleio_characteristic_buffer_readinto (buffer, out + got, want - got, &error);
+
+      assert_no_error (error);
+      got += (gsize) n;
+    }
+  return got;
+}
+
+/* The next packet of @buffer (waiting up to the bound); its length. */
+static gssize
+packet_next (BleioPacketBuffer *buffer,
+             guint8            *out,
+             gsize              size)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
+  gssize n = 0;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_autoptr(GError) error = NULL;
+
+      n = bleio_packet_buffer_readinto (buffer, out, size, &error);
+      assert_no_error (error);
+      if (n != 0)
+        break;
+      hostile_settle (10);
+    }
+  return n;
+}
+
+static void
+notify (Hostile      *h,
+        const guint8 *data,
+        gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+
+  assert_true (sim_fixture_notify (h->fx, CUSTOM_CHAR, data, len, &error));
+  assert_no_error (error);
+}
+
+/* A descriptor that cannot be used: the PacketBuffer falls back to
+ * StartNotify and Value signals and gets every notification. */
+static void
+fallback_works (Hostile    *h,
+                const char *mode)
+{
+  Link link = { 0 };
+  g_autoptr(BleioPacketBuffer) buffer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 out[64] = { 0 };
+
+  link_open (h, &link);
+  hostile_acquire (h, mode, 23, 0, 0);
+  buffer = bleio_packet_buffer_new (link.chr, 8, 0, &error);
+  assert_no_error (error);
+  assert_non_null (buffer);
+  assert_false (bleio_packet_buffer_get_notify_acquired (buffer));
+  assert_int_equal (sim_fixture_count_calls (h->fx, "StartNotify"), 1);
+  notify (h, (const guint8 *) "ab", 2);
+  notify (h, (const guint8 *) "cde", 3);
+  assert_int_equal (packet_next (buffer, out, sizeof out), 2);
+  assert_memory_equal (out, "ab", 2);
+  assert_int_equal (packet_next (buffer, out, sizeof out), 3);
+  assert_memory_equal (out, "cde", 3);
+  link_close (&link);
+}
+
+/* AcquireNotify answering (h) index 0 with no descriptor attached. */
+static void
+test_acquire_notify_no_fd (void **state)
+{
+  fallback_works (*state, "no-fd");
+}
+
+/* AcquireNotify answering an index past the descriptors it sent. */
+static void
+test_acquire_notify_bad_index (void **state)
+{
+  fallback_works (*state, "bad-index");
+}
+
+/* The descriptor is a pipe with 3 x 600 bytes in it, then end of file: no
+ * notification comes out of it (recv fails on a pipe), the buffer reports
+ * the descriptor lost (CONNECTION once drained), never a crash. */
+static void
+test_acquire_notify_not_socket (void **state)
+{
+  Hostile *h = *state;
+  Link link = { 0 };
+  g_autoptr(BleioCharacteristicBuffer) buffer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 out[8];
+  gint64 end;
+
+  link_open (h, &link);
+  hostile_acquire (h, "not-socket", 23, 600, 3);
+  buffer = bleio_characteristic_buffer_new (link.chr, 0.2, 64, &error);
+  assert_no_error (error);
+  assert_non_null (buffer);
+  end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
+  while (bleio_characteristic_buffer_get_connected (buffer) && g_get_monotonic_time () < end)
+    hostile_settle (20);
+  assert_false (bleio_characteristic_buffer_get_connected (buffer));
+  assert_int_equal (bleio_characteristic_buffer_get_in_waiting (buffer), 0);
+  assert_int_equal (bleio_characteristic_buffer_readinto (buffer, out, sizeof out, &error), -1);
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  link_close (&link);
+}
+
+/* The descriptor hangs up at once: the buffer reports the loss
+ * (CONNECTION on read), and the connection itself is unaffected. */
+static void
+test_acquire_notify_closed (void **state)
+{
+  Hostile *h = *state;
+  Link link = { 0 };
+  g_autoptr(BleioCharacteristicBuffer) buffer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) value = NULL;
+  guint8 out[8];
+  gint64 end;
+
+  link_open (h, &link);
+  hostile_acquire (h, "closed", 23, 0, 0);
+  buffer = bleio_characteristic_buffer_new (link.chr, 0.2, 64, &error);
+  assert_no_error (error);
+  assert_non_null (buffer);
+  end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
+  while (bleio_characteristic_buffer_get_connected (buffer) && g_get_monotonic_time () < end)
+    hostile_settle (20);
+  assert_false (bleio_characteristic_buffer_get_connected (buffer));
+  assert_int_equal (bleio_characteristic_buffer_readinto (buffer, out, sizeof out, &error), -1);
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  g_clear_error (&error);
+  assert_true (bleio_connection_get_connected (link.connection));
+  value = bleio_characteristic_read_value (link.chr, &error);
+  assert_no_error (error);
+  link_close (&link);
+}
+
+/* Packets of 600 bytes on a link whose MTU is 23: each is cut to the
+ * 20 bytes the MTU allows (never more than a peer could send). */
+static void
+test_acquire_notify_oversized (void **state)
+{
+  Hostile *h = *state;
+  Link link = { 0 };
+  g_autoptr(BleioPacketBuffer) buffer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 out[1024];
+  gsize incoming;
+
+  link_open (h, &link);
+  hostile_acquire (h, "oversized", 23, 600, 3);
+  buffer = bleio_packet_buffer_new (link.chr, 8, 0, &error);
+  assert_no_error (error);
+  assert_non_null (buffer);
+  assert_true (bleio_packet_buffer_get_notify_acquired (buffer));
+  incoming = bleio_packet_buffer_get_incoming_packet_length (buffer);
+  assert_true (incoming <= 514);
+  for (guint i = 0; i < 3; i++)
+    {
+      gssize n = -1;
+      gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
+
+      while (g_get_monotonic_time () < end)
+        {
+          n = bleio_packet_buffer_readinto (buffer, out, sizeof out, &error);
+          assert_no_error (error);
+          if (n != 0)
+            break;
+          hostile_settle (10);
+        }
+      assert_int_equal (n, 20);
+      assert_int_equal (out[19], 19);
+    }
+  link_close (&link);
+}
+
+/* AcquireNotify answering MTU 65535 (and an fd that stays silent): the
+ * MTU the library reports stays within ATT's 23..517. */
+static void
+test_acquire_notify_mtu_65535 (void **state)
+{
+  Hostile *h = *state;
+  Link link = { 0 };
+  g_autoptr(BleioCharacteristicBuffer) buffer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint mtu;
+
+  link_open (h, &link);
+  hostile_hide (h, CUSTOM_CHAR, IFACE_CHAR, "MTU");
+  hostile_acquire (h, "oversized", 65535, 1, 0);
+  buffer = bleio_characteristic_buffer_new (link.chr, 0.2, 64, &error);
+  assert_no_error (error);
+  mtu = bleio_characteristic_get_mtu (link.chr);
+  assert_true (mtu >= 23 && mtu <= 517);
+  link_close (&link);
+}
+
+/* AcquireNotify answering MTU 0: likewise. */
+static void
+test_acquire_notify_mtu_0 (void **state)
+{
+  Hostile *h = *state;
+  Link link = { 0 };
+  g_autoptr(BleioCharacteristicBuffer) buffer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint mtu;
+
+  link_open (h, &link);
+  hostile_acquire (h, "oversized", 0, 1, 0);
+  buffer = bleio_characteristic_buffer_new (link.chr, 0.2, 64, &error);
+  assert_no_error (error);
+  mtu = bleio_characteristic_get_mtu (link.chr);
+  assert_true (mtu >= 23 && mtu <= 517);
+  link_close (&link);
+}
+
+/* NotifyAcquired true on a characteristic nobody acquired: buffers still
+ * subscribe and receive. */
+static void
+test_notify_acquired_without_fd (void **state)
+{
+  Hostile *h = *state;
+  Link link = { 0 };
+  g_autoptr(BleioCharacteristicBuffer) buffer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 out[2];
+
+  hostile_property_quiet (h, CUSTOM_CHAR, IFACE_CHAR, "NotifyAcquired", g_variant_new_boolean (TRUE));
+  link_open (h, &link);
+  buffer = bleio_characteristic_buffer_new (link.chr, 1, 64, &error);
+  assert_no_error (error);
+  notify (h, (const guint8 *) "hi", 2);
+  assert_int_equal (buffer_collect (buffer, out, 2), 2);
+  assert_memory_equal (out, "hi", 2);
+  link_close (&link);
+}
+
+/* The Value-signal path (AcquireNotify refused, PacketBuffer subscribed
+ * with StartNotify): Value as ai and as a string are not delivered; 600
+ * bytes (more than any MTU carries) are cut to 514; the next proper
+ * notification comes through. */
+static void
+test_value_signal_wrong_types (void **state)
+{
+  Hostile *h = *state;
+  Link link = { 0 };
+  g_autoptr(BleioPacketBuffer) buffer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 big[600];
+  guint8 out[1024];
+
+  link_open (h, &link);
+  assert_true (sim_fixture_fail_next (h->fx, "AcquireNotify", "org.bluez.Error.NotSupported",
+                                      "Operation is not supported", 1, &error));
+  buffer = bleio_packet_buffer_new (link.chr, 8, 0, &error);
+  assert_no_error (error);
+  assert_false (bleio_packet_buffer_get_notify_acquired (buffer));
+  memset (big, 0x77, sizeof big);
+  hostile_changed (h, CUSTOM_CHAR, IFACE_CHAR, "Value", g_variant_new_parsed ("[1, 2, 3]"));
+  hostile_changed (h, CUSTOM_CHAR, IFACE_CHAR, "Value", g_variant_new_string ("text"));
+  hostile_changed (h, CUSTOM_CHAR, IFACE_CHAR, "Value",
+                   g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, big, sizeof big, 1));
+  notify (h, (const guint8 *) "ok", 2);
+  assert_int_equal (packet_next (buffer, out, sizeof out), 514);
+  assert_int_equal (out[513], 0x77);
+  assert_int_equal (packet_next (buffer, out, sizeof out), 2);
+  assert_memory_equal (out, "ok", 2);
+  hostile_settle (100);
+  assert_int_equal (bleio_packet_buffer_get_packets_waiting (buffer), 0);
+  link_close (&link);
+}
+
+/* A Value signal for a characteristic nobody subscribed to, and one on
+ * the descriptor path: no notification surfaces anywhere. */
+static void
+test_value_signal_not_notifying (void **state)
+{
+  Hostile *h = *state;
+  Link link = { 0 };
+  g_autoptr(BleioCharacteristic) battery = NULL;
+  g_autoptr(BleioCharacteristicBuffer) buffer = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 out[2];
+
+  link_open (h, &link);
+  battery = hostile_find_char (link.services, BATTERY_CHAR);
+  buffer = bleio_characteristic_buffer_new (link.chr, 1, 64, &error);
+  assert_no_error (error);
+  hostile_changed (h, BATTERY_CHAR, IFACE_CHAR, "Value", g_variant_new_bytestring ("zz"));
+  notify (h, (const guint8 *) "ok", 2);
+  assert_int_equal (buffer_collect (buffer, out, 2), 2);
+  assert_memory_equal (out, "ok", 2);
+  hostile_settle (100);
+  assert_int_equal (bleio_characteristic_buffer_get_in_waiting (buffer), 0);
+  link_close (&link);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (test_acquire_notify_no_fd, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_acquire_notify_bad_index, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_acquire_notify_not_socket, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_acquire_notify_closed, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_acquire_notify_oversized, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_acquire_notify_mtu_65535, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_acquire_notify_mtu_0, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_notify_acquired_without_fd, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_value_signal_wrong_types, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_value_signal_not_notifying, hostile_setup, hostile_teardown),
+  };
+
+  if (argc > 1)
+    cmocka_set_test_filter (argv[1]);
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
