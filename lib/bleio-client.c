@@ -412,7 +412,6 @@ on_name_owner (GObject    *object,
   emit_event (client, &event);
 }
 
-/* ---- lifetime ----------------------------------------------------------- */
 /* GDBus tells that a connection closed only in the context the connection
  * was made in, which a blocking program never iterates; the worker looks
  * for itself. The check is an atomic read. */
@@ -442,6 +441,7 @@ bus_check_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* ---- lifetime ----------------------------------------------------------- */
 
 static void client_free (BleioClient *client);
 
@@ -473,11 +473,11 @@ worker_main (gpointer data)
       owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
     }
   bleio_agent_state_export (client->agent);
-
   client->bus_check = g_timeout_source_new (BUS_CHECK_MSEC);
   g_source_set_callback (client->bus_check, bus_check_cb, client, NULL);
   g_source_set_static_name (client->bus_check, "[bleio] bus check");
   g_source_attach (client->bus_check, client->worker_context);
+
   g_mutex_lock (&client->lock);
   client->manager = manager;
   client->has_owner = owner != NULL;
@@ -511,12 +511,12 @@ worker_main (gpointer data)
 
   g_main_loop_run (client->worker_loop);
 
-  if (manager != NULL)
   if (client->bus_check != NULL)
     {
       g_source_destroy (client->bus_check);
       g_clear_pointer (&client->bus_check, g_source_unref);
     }
+  if (manager != NULL)
     {
       g_signal_handlers_disconnect_by_data (manager, client);
       g_object_unref (manager);
@@ -693,51 +693,6 @@ get_with_connection (GDBusConnection *connection,
   g_task_return_pointer (task, client, (GDestroyNotify) bleio_client_unref);
 }
 
-static void
-system_bus_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) connection = g_bus_get_finish (result, &error);
-
-  if (connection == NULL)
-    {
-      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
-                               "Cannot reach the system bus (%s); is D-Bus "
-                               "running?", error->message);
-      return;
-    }
-  get_with_connection (connection, g_steal_pointer (&task));
-}
-
-void
-bleio_client_get_async (GDBusConnection     *connection,
-                        GCancellable        *cancellable,
-                        GAsyncReadyCallback  callback,
-                        gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, BLEIO_TAG (bleio_client_get_async));
-  if (connection != NULL)
-    {
-      get_with_connection (connection, g_steal_pointer (&task));
-      return;
-    }
-  g_bus_get (G_BUS_TYPE_SYSTEM, cancellable, system_bus_cb, g_steal_pointer (&task));
-}
-
-BleioClient *
-bleio_client_get_finish (GAsyncResult  *result,
-                         GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-GDBusConnection *
 /* GLib hands out its shared system bus connection as long as anybody holds
  * it, even once it closed (the bus went away and came back): then libbleio
  * reaches the new bus on a connection of its own, kept here. */
@@ -770,24 +725,24 @@ replacement_cb (GObject      *source,
   get_with_connection (connection, g_steal_pointer (&task));
 }
 
-bleio_client_get_connection (BleioClient *client)
+static void
+system_bus_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
 {
-  return client->connection;
-}
-
-GMainContext *
-bleio_client_get_worker_context (BleioClient *client)
-{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) connection = g_bus_get_finish (result, &error);
   g_autofree char *address = NULL;
   GCancellable *cancellable;
-  return client->worker_context;
-}
 
-gboolean
-bleio_client_has_owner (BleioClient *client)
-{
-  gboolean has_owner;
-
+  if (connection == NULL)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                               "Cannot reach the system bus (%s); is D-Bus "
+                               "running?", error->message);
+      return;
+    }
   if (g_dbus_connection_is_closed (connection))
     {
       g_mutex_lock (&system_lock);
@@ -812,6 +767,51 @@ bleio_client_has_owner (BleioClient *client)
           return;
         }
     }
+  get_with_connection (connection, g_steal_pointer (&task));
+}
+
+void
+bleio_client_get_async (GDBusConnection     *connection,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_client_get_async));
+  if (connection != NULL)
+    {
+      get_with_connection (connection, g_steal_pointer (&task));
+      return;
+    }
+  g_bus_get (G_BUS_TYPE_SYSTEM, cancellable, system_bus_cb, g_steal_pointer (&task));
+}
+
+BleioClient *
+bleio_client_get_finish (GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+GDBusConnection *
+bleio_client_get_connection (BleioClient *client)
+{
+  return client->connection;
+}
+
+GMainContext *
+bleio_client_get_worker_context (BleioClient *client)
+{
+  return client->worker_context;
+}
+
+gboolean
+bleio_client_has_owner (BleioClient *client)
+{
+  gboolean has_owner;
+
   g_mutex_lock (&client->lock);
   has_owner = client->has_owner;
   g_mutex_unlock (&client->lock);
