@@ -440,18 +440,6 @@ peer_paired (BleioConnection *self)
          bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Bonded");
 }
 
-static void
-pair_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  BleioConnection *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
-
-  bleio_agent_state_end_pairing (bleio_client_get_agent_state (self->client), self->path);
-  if (reply != NULL || g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS))
 #define PAIR_LINK_CHECK_MSEC 5000
 
 typedef struct {
@@ -504,6 +492,19 @@ pair_link_checked_cb (GObject      *source,
                            "Pairing failed: %s", error->message);
 }
 
+static void
+pair_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioConnection *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
+  PairFailure *failure;
+
+  bleio_agent_state_end_pairing (bleio_client_get_agent_state (self->client), self->path);
+  if (reply != NULL || g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS))
     {
       pair_succeeded (g_steal_pointer (&task));
       return;
@@ -513,7 +514,6 @@ pair_link_checked_cb (GObject      *source,
       bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
                          NULL, -1, NULL, NULL, NULL);
       g_task_return_error (task, g_steal_pointer (&error));
-  PairFailure *failure;
       return;
     }
   /* bluetoothd 5.66 answers AuthenticationFailed to Pair on a peer that it
