@@ -26,6 +26,8 @@ struct _BleioPacketBuffer {
   GMutex lock;
   gboolean deinited;
   gboolean write_lost;
+  guint writers;                /* writes running on write_fd */
+  int deferred_close;           /* write_fd after deinit, closed by the last writer */
 };
 
 G_DEFINE_FINAL_TYPE (BleioPacketBuffer, bleio_packet_buffer, G_TYPE_OBJECT)
@@ -54,6 +56,7 @@ bleio_packet_buffer_init (BleioPacketBuffer *self)
 {
   g_mutex_init (&self->lock);
   self->write_fd = -1;
+  self->deferred_close = -1;
 }
 
 /* ---- construction ------------------------------------------------------- */
@@ -407,6 +410,7 @@ bleio_packet_buffer_write_async (BleioPacketBuffer   *buffer,
   g_autoptr(GByteArray) packet = NULL;
   gsize outgoing;
   gboolean deinited, lost;
+  int fd;
   BleioCharacteristicProperties properties;
   GVariantBuilder options;
 
@@ -450,23 +454,52 @@ bleio_packet_buffer_write_async (BleioPacketBuffer   *buffer,
       return;
     }
 
-  if (buffer->write_fd >= 0)
+  /* A deinit in another thread must not close the descriptor under a
+   * write (its number could be reused at once): it shuts the socket down,
+   * which wakes the write, and the last writer closes it. */
+  g_mutex_lock (&buffer->lock);
+  deinited = buffer->deinited;
+  fd = deinited ? -1 : buffer->write_fd;
+  if (fd >= 0)
+    buffer->writers++;
+  g_mutex_unlock (&buffer->lock);
+  if (fd >= 0)
     {
       GError *error = NULL;
-      gssize sent = send_packet (buffer->write_fd, packet->data, packet->len, &error);
+      gssize sent = send_packet (fd, packet->data, packet->len, &error);
+      int to_close = -1;
 
+      g_mutex_lock (&buffer->lock);
+      if (--buffer->writers == 0)
+        {
+          to_close = buffer->deferred_close;
+          buffer->deferred_close = -1;
+        }
+      deinited = buffer->deinited;
+      if (sent == 0 && !deinited)
+        buffer->write_lost = TRUE;
+      g_mutex_unlock (&buffer->lock);
+      if (to_close >= 0)
+        close (to_close);
+      if (sent <= 0 && deinited)
+        {
+          g_clear_error (&error);
+          g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                                   "Object has been deinitialized and can no longer be used");
+          return;
+        }
       if (sent < 0)
         {
           g_task_return_error (task, error);
           return;
         }
-      if (sent == 0)
-        {
-          g_mutex_lock (&buffer->lock);
-          buffer->write_lost = TRUE;
-          g_mutex_unlock (&buffer->lock);
-        }
       g_task_return_int (task, sent);
+      return;
+    }
+  if (deinited)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                               "Object has been deinitialized and can no longer be used");
       return;
     }
 
@@ -596,6 +629,12 @@ bleio_packet_buffer_deinit (BleioPacketBuffer *buffer)
   buffer->deinited = TRUE;
   fd = buffer->write_fd;
   buffer->write_fd = -1;
+  if (fd >= 0 && buffer->writers > 0)
+    {
+      shutdown (fd, SHUT_RDWR);
+      buffer->deferred_close = fd;
+      fd = -1;
+    }
   g_mutex_unlock (&buffer->lock);
   if (buffer->notifier != NULL)
     bleio_notifier_stop (buffer->notifier);

@@ -296,8 +296,10 @@ gboolean bleio_packet_buffer_get_connected (BleioPacketBuffer *buffer);
  *
  * `_bleio.PacketBuffer.deinit()`: unsubscribes, releases the acquired
  * descriptors; later reads and writes fail with
- * %BLEIO_ERROR_INVALID_ARGUMENT. Idempotent; dropping the last reference
- * does the same.
+ * %BLEIO_ERROR_INVALID_ARGUMENT, and so does a write that another thread
+ * has blocked on the `AcquireWrite` descriptor meanwhile (it returns at
+ * once; the descriptor is closed once no write uses it). Idempotent;
+ * dropping the last reference does the same.
  */
 BLEIO_EXPORT
 void bleio_packet_buffer_deinit (BleioPacketBuffer *buffer);

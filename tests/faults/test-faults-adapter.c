@@ -16,10 +16,11 @@ static void
 remove_adapter (Env *env)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = sim_fixture_call (env->fx, "RemoveAdapter",
-                                                g_variant_new ("(s)", "hci0"), &error);
+  GVariant *reply = sim_fixture_call (env->fx, "RemoveAdapter",
+                                      g_variant_new ("(s)", "hci0"), &error);
 
   assert_no_error (error);
+  g_variant_unref (reply);
 }
 
 static gboolean
@@ -33,13 +34,14 @@ static void
 add_adapter_back (Env *env)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonArray *peripherals;
+  GVariant *reply = sim_fixture_call (env->fx, "AddAdapter",
+                                      g_variant_new ("(ss)", "hci0", "00:AA:01:00:00:00"),
+                                      &error);
 
-  reply = sim_fixture_call (env->fx, "AddAdapter",
-                            g_variant_new ("(ss)", "hci0", "00:AA:01:00:00:00"), &error);
   assert_no_error (error);
+  g_variant_unref (reply);
   assert_true (json_parser_load_from_file (parser, faults_scenario, &error));
   assert_no_error (error);
   peripherals = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),

@@ -330,8 +330,10 @@ notify_buffer_case (void       **state,
   weak = buffer;
   g_object_add_weak_pointer (G_OBJECT (buffer), &weak);
   assert_int_equal (bleio_characteristic_buffer_get_notify_acquired (buffer), acquired);
-  /* Streaming: the peer sends as fast as it can; the fault hits mid-way. */
-  burst (env, char_path, 5000);
+  /* Streaming: the peer sends as fast as it can; the fault hits mid-way.
+   * (Fewer through Value signals: each is a D-Bus message the simulator
+   * queues ahead of the fault injection call.) */
+  burst (env, char_path, acquired ? 5000 : 300);
   first = bleio_characteristic_buffer_read (buffer, 2, &error);
   assert_no_error (error);
   assert_int_equal (g_bytes_get_size (first), 2);
