@@ -433,9 +433,15 @@ def case_errors():
     rest, _ = proc.communicate(timeout=RUN_TIMEOUT)
     print(f"scan after SIGINT: {proc.returncode} {rest!r}")
     check(proc.returncode == 0 and rest.rstrip().endswith("found"), "scan interrupted normally")
+    sim_call("ResetCalls", None, None)
     proc = subprocess.Popen([BLEIOCTL, "connect", "11:22:33:44:55:66", "--address-type", "public",
                              "--timeout", "60"], stderr=subprocess.PIPE, text=True)
-    time.sleep(1)
+    # Interrupt once the connect is under way (BlueZ was asked), however
+    # slowly the process started.
+    end = time.monotonic() + RUN_TIMEOUT
+    while not {"ConnectDevice", "StartDiscovery"} & {c[0] for c in sim_call("GetCalls", None, None)[0]}:
+        check(time.monotonic() < end and proc.poll() is None, "connect never reached BlueZ")
+        time.sleep(0.05)
     proc.send_signal(2)
     _, err = proc.communicate(timeout=RUN_TIMEOUT)
     print(f"connect after SIGINT: {proc.returncode} {err!r}")
