@@ -419,6 +419,11 @@ def case_errors():
     ctl("notify", PERIPHERAL, "2a37", "--count", "-1", expect=EXIT["usage"])
     out, _ = ctl("--version")
     check(out.startswith("bleioctl "), "version")
+    out, _ = ctl("--help")
+    for command in ("scan", "info", "connect", "services", "read", "write", "notify", "pair",
+                    "disconnect", "adapter"):
+        check(f"\n  {command}" in out, f"--help lists {command}")
+    check("3 not found" in out, "--help gives the exit codes")
     # Nobody advertises at this address: not found, after the timeout.
     ctl_json("read", "11:22:33:44:55:66", "2a19", "--timeout", "2", expect=EXIT["not-found"])
     # With --address-type there is no scan: the connect itself times out.
