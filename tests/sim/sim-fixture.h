@@ -139,7 +139,10 @@ gboolean         sim_fixture_reset_calls     (SimFixture  *fx,
 gboolean         sim_fixture_restart         (SimFixture  *fx,
                                               guint        down_msec,
                                               GError     **error);
-/* A real crash: SIGKILL the simulator process and start a fresh one. */
+/* A real crash: SIGKILL the simulator process and start a fresh one. The
+ * new one dies with the thread that calls this (PR_SET_PDEATHSIG follows
+ * the thread): call it from a thread that outlives the test, such as the
+ * main one. */
 gboolean         sim_fixture_crash           (SimFixture  *fx,
                                               GError     **error);
 
