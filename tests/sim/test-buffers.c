@@ -833,7 +833,8 @@ drain_thread (gpointer user_data)
               if (buf[i] != (guint8) (burst & 0xff))
                 g_atomic_int_inc (&d->mismatches);
             }
-          d->received = byte_pos / PAYLOAD;
+          /* Read by the main thread while this one runs. */
+          __atomic_store_n (&d->received, byte_pos / PAYLOAD, __ATOMIC_RELEASE);
         }
       else
         {
@@ -852,7 +853,7 @@ drain_thread (gpointer user_data)
           if (g_bytes_get_size (packet) != PAYLOAD ||
               ((const guint8 *) g_bytes_get_data (packet, NULL))[0] != (guint8) (burst & 0xff))
             g_atomic_int_inc (&d->mismatches);
-          d->received = d->received + 1;
+          __atomic_store_n (&d->received, d->received + 1, __ATOMIC_RELEASE);
         }
     }
   return NULL;
@@ -868,7 +869,7 @@ drained (gpointer user_data)
 {
   FullSpeed *w = user_data;
 
-  return w->d.received >= w->target;
+  return __atomic_load_n (&w->d.received, __ATOMIC_ACQUIRE) >= w->target;
 }
 
 static void

@@ -352,9 +352,9 @@ test_discover_services (void **state)
   while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &ifaces))
     {
       g_autofree char *prefix = g_strconcat (bleio_connection_get_object_path (connection), "/", NULL);
+      g_autoptr(GVariant) service = g_variant_lookup_value (ifaces, "org.bluez.GattService1", NULL);
 
-      if (g_str_has_prefix (path, prefix) &&
-          g_variant_lookup_value (ifaces, "org.bluez.GattService1", NULL) != NULL)
+      if (g_str_has_prefix (path, prefix) && service != NULL)
         sim_services++;
       g_variant_unref (ifaces);
     }
