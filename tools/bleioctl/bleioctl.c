@@ -746,7 +746,11 @@ cmd_adapter (char   **args,
       if (!parse_on_off (args[1], &on, error) || !open_adapter (error))
         return FALSE;
       if (!bleio_adapter_set_enabled (ctl.adapter, on, error))
-        return FALSE;
+        {
+          g_prefix_error (error, "Cannot power %s %s: ", bleio_adapter_get_interface_name (ctl.adapter),
+                          on ? "on" : "off");
+          return FALSE;
+        }
       print_adapter (ctl.adapter);
       return TRUE;
     }
@@ -755,7 +759,10 @@ cmd_adapter (char   **args,
       if (!open_adapter (error))
         return FALSE;
       if (!bleio_adapter_set_name (ctl.adapter, args[1], error))
-        return FALSE;
+        {
+          g_prefix_error (error, "Cannot rename %s: ", bleio_adapter_get_interface_name (ctl.adapter));
+          return FALSE;
+        }
       print_adapter (ctl.adapter);
       return TRUE;
     }
@@ -947,6 +954,8 @@ open_connection (const char  *address_text,
   spinner_begin (label);
   connection = bleio_adapter_connect (ctl.adapter, target, op_timeout (), ctl.cancellable, error);
   spinner_end ();
+  if (connection == NULL)
+    g_prefix_error (error, "Cannot connect to %s: ", address_text);
   *made = connection != NULL;
   return connection;
 }
@@ -974,6 +983,8 @@ discover (BleioConnection  *connection,
   spinner_begin ("discovering services");
   services = bleio_connection_discover_remote_services (connection, whitelist, op_timeout (), error);
   spinner_end ();
+  if (services == NULL)
+    g_prefix_error (error, "Cannot discover the services: ");
   return services;
 }
 
@@ -1401,7 +1412,11 @@ cmd_read (char   **args,
                  "Characteristic %s cannot be read (see its properties with bleioctl services)",
                  args[1]);
   else if (characteristic != NULL)
-    value = bleio_characteristic_read_value (characteristic, error);
+    {
+      value = bleio_characteristic_read_value (characteristic, error);
+      if (value == NULL)
+        g_prefix_error (error, "Cannot read %s: ", args[1]);
+    }
   if (value != NULL)
     print_value (connection, characteristic, value);
   close_connection (connection, made);
@@ -1445,6 +1460,8 @@ cmd_write (char   **args,
            (props & BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE) != 0))
         type = BLEIO_WRITE_TYPE_COMMAND;
       ok = bleio_characteristic_write_value_full (characteristic, value, type, 0, error);
+      if (!ok)
+        g_prefix_error (error, "Cannot write %s: ", args[1]);
     }
   if (ok)
     {
@@ -1559,6 +1576,7 @@ cmd_notify (char   **args,
   cancel_id = g_cancellable_connect (ctl.cancellable, G_CALLBACK (on_cancelled), loop, NULL);
   if (!bleio_characteristic_set_cccd (characteristic, !indicate, indicate, error))
     {
+      g_prefix_error (error, "Cannot subscribe to %s: ", args[1]);
       g_cancellable_disconnect (ctl.cancellable, cancel_id);
       g_signal_handler_disconnect (characteristic, notify_id);
       g_signal_handler_disconnect (connection, disconnect_id);
@@ -1649,6 +1667,8 @@ cmd_pair (char   **args,
                                          NULL, NULL);
   spinner_begin ("pairing");
   ok = bleio_connection_pair (connection, TRUE, error);
+  if (!ok)
+    g_prefix_error (error, "Cannot pair with %s: ", args[0]);
   spinner_end ();
   address = bleio_address_to_bluez_string (bleio_connection_get_address (connection));
   if (ok)
@@ -1695,7 +1715,10 @@ cmd_disconnect (char   **args,
       return FALSE;
     }
   if (!bleio_connection_disconnect (connection, error))
-    return FALSE;
+    {
+      g_prefix_error (error, "Cannot disconnect %s: ", text);
+      return FALSE;
+    }
   if (ctl.json)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
