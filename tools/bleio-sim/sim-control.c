@@ -658,7 +658,8 @@ control_method (GDBusConnection       *conn,
     }
   else if (g_str_equal (method, "SetProperty"))
     set_property (invocation, params);
-  else if (g_str_equal (method, "Notify") || g_str_equal (method, "NotifyBurst"))
+  else if (g_str_equal (method, "Notify") || g_str_equal (method, "NotifyBurst") ||
+           g_str_equal (method, "NotifySequence"))
     {
       const char *cpath;
       g_autoptr(GVariant) value = NULL;
@@ -683,13 +684,21 @@ control_method (GDBusConnection       *conn,
           return;
         }
       bytes = g_variant_get_fixed_array (value, &len, 1);
+      if (g_str_equal (method, "NotifySequence") && len < 4)
+        {
+          invalid (invocation, "NotifySequence needs a value of at least 4 bytes");
+          return;
+        }
       if (g_str_equal (method, "Notify"))
         sim_char_notify (c, bytes, len);
       else
         {
           g_autoptr(GBytes) b = g_bytes_new (bytes, len);
 
-          sim_char_notify_burst (c, b, count);
+          if (g_str_equal (method, "NotifySequence"))
+            sim_char_notify_sequence (c, b, count);
+          else
+            sim_char_notify_burst (c, b, count);
         }
       g_dbus_method_invocation_return_value (invocation, NULL);
     }

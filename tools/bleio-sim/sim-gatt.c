@@ -404,6 +404,24 @@ burst_writable (int          fd,
   return G_SOURCE_REMOVE;
 }
 
+/* The next notification of a burst: its value as given, or for
+ * NotifySequence a copy in @scratch with the index in the first four
+ * bytes (little-endian). */
+static const guint8 *
+burst_payload (SimChar *chr,
+               guint8  *scratch,
+               gsize    len)
+{
+  const guint8 *bytes = g_bytes_get_data (chr->burst_value, NULL);
+
+  if (!chr->burst_counted)
+    return bytes;
+  memcpy (scratch, bytes, len);
+  for (guint i = 0; i < 4 && i < len; i++)
+    scratch[i] = (guint8) (chr->burst_seq >> (8 * i));
+  return scratch;
+}
+
 static gboolean
 burst_step (gpointer data)
 {
@@ -411,6 +429,7 @@ burst_step (gpointer data)
   gsize len;
   const guint8 *bytes = g_bytes_get_data (chr->burst_value, &len);
   gsize max = char_device (chr)->periph->mtu - 3u;
+  guint8 scratch[SIM_MAX_ATTR_LEN];
 
   chr->burst_source = 0;
   if (!char_device (chr)->connected)
@@ -420,10 +439,13 @@ burst_step (gpointer data)
     }
   if (len > max)
     len = max;
+  if (chr->burst_counted && len > sizeof scratch)
+    len = sizeof scratch;
   if (chr->notify_fd >= 0)
     {
       while (chr->burst_left > 0)
         {
+          bytes = burst_payload (chr, scratch, len);
           if (send (chr->notify_fd, bytes, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
             {
               if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -440,6 +462,7 @@ burst_step (gpointer data)
               return G_SOURCE_REMOVE;
             }
           chr->burst_left--;
+          chr->burst_seq++;
         }
       return G_SOURCE_REMOVE;
     }
@@ -450,7 +473,11 @@ burst_step (gpointer data)
       g_byte_array_set_size (chr->cached, 0);
       g_byte_array_append (chr->cached, bytes, (guint) len);
       for (guint i = 0; i < n; i++)
-        sim_emit_value (chr->obj.path, "org.bluez.GattCharacteristic1", bytes, len);
+        {
+          bytes = burst_payload (chr, scratch, len);
+          sim_emit_value (chr->obj.path, "org.bluez.GattCharacteristic1", bytes, len);
+          chr->burst_seq++;
+        }
       chr->burst_left -= n;
       /* Keep GDBus's send queue short: a long queue makes its writer
        * slower, so the next batch waits for this one to be on the wire. */
@@ -475,6 +502,8 @@ sim_char_notify_burst (SimChar *chr,
   g_clear_pointer (&chr->burst_value, g_bytes_unref);
   chr->burst_value = g_bytes_ref (value);
   chr->burst_left = count;
+  chr->burst_counted = FALSE;
+  chr->burst_seq = 0;
   {
     gsize len;
     const guint8 *bytes = g_bytes_get_data (value, &len);
@@ -484,6 +513,15 @@ sim_char_notify_burst (SimChar *chr,
   }
   if (count > 0)
     chr->burst_source = g_idle_add (burst_step, chr);
+}
+
+void
+sim_char_notify_sequence (SimChar *chr,
+                          GBytes  *value,
+                          guint    count)
+{
+  sim_char_notify_burst (chr, value, count);
+  chr->burst_counted = TRUE;
 }
 
 static gboolean

@@ -403,6 +403,9 @@ struct _SimChar {
   GBytes *burst_value;
   guint burst_source;
   gboolean burst_flushing;
+  /* NotifySequence: the next index written into the payload */
+  gboolean burst_counted;
+  guint32 burst_seq;
 };
 
 struct _SimDesc {
@@ -520,6 +523,11 @@ gboolean   sim_char_notify        (SimChar      *chr,
 void       sim_char_notify_burst  (SimChar *chr,
                                    GBytes  *value,
                                    guint    count);
+/* As sim_char_notify_burst(), with each notification's index (from 0) in
+ * its first four bytes, little-endian; @value must hold at least four. */
+void       sim_char_notify_sequence (SimChar *chr,
+                                     GBytes  *value,
+                                     guint    count);
 
 /* ---- sim-agent.c ---- */
 void       sim_agent_manager_reset (void);
