@@ -533,6 +533,37 @@ pair_cb (GObject      *source,
                      PAIR_LINK_CHECK_MSEC, NULL, pair_link_checked_cb, failure);
 }
 
+/* bluetoothd 5.66 starts a GATT browse on every new LE link, and a bond
+ * that completes while that browse runs makes its device_browse_gatt()
+ * find the browse busy: it frees the Pair message unanswered, although
+ * the bond is made (the e2e suite saw Pair never answer; tests/e2e
+ * README.md). So Pair waits until ServicesResolved, at most this long,
+ * then goes ahead whatever the cache says. */
+#define PAIR_RESOLVE_WAIT_MSEC 15000
+
+static void
+call_pair (GTask *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  BleioConnection *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  /* The agent answers bluetoothd's requests about this device only. */
+  bleio_agent_state_begin_pairing (bleio_client_get_agent_state (self->client), self->path);
+  bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "Pair", NULL,
+                     PAIR_TIMEOUT_MSEC, cancellable, pair_cb, g_steal_pointer (&task));
+}
+
+static void
+pair_resolved_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  /* Resolved, timed out or bluetoothd gone: Pair tells which. */
+  bleio_client_wait_property_finish (result);
+  call_pair (user_data);
+}
+
 static void
 ensure_agent_cb (GObject      *source,
                  GAsyncResult *result,
@@ -541,7 +572,6 @@ ensure_agent_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   BleioConnection *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
-  GCancellable *cancellable;
 
   if (!bleio_client_ensure_agent_finish (self->client, result, &error))
     {
@@ -552,11 +582,10 @@ ensure_agent_cb (GObject      *source,
                                  "Cannot register the pairing agent: %s", error->message);
       return;
     }
-  cancellable = g_task_get_cancellable (task);
-  /* The agent answers bluetoothd's requests about this device only. */
-  bleio_agent_state_begin_pairing (bleio_client_get_agent_state (self->client), self->path);
-  bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "Pair", NULL,
-                     PAIR_TIMEOUT_MSEC, cancellable, pair_cb, g_steal_pointer (&task));
+  bleio_client_wait_property_async (self->client, self->path, BLEIO_IFACE_DEVICE,
+                                    "ServicesResolved", g_variant_new_boolean (TRUE),
+                                    PAIR_RESOLVE_WAIT_MSEC, pair_resolved_cb,
+                                    g_steal_pointer (&task));
 }
 
 void

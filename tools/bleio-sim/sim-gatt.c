@@ -958,6 +958,16 @@ char_method (SimObj                *obj,
           sim_return_error (invocation, SIM_ERR_INVALID_ARGS, SIM_MSG_INVALID_ARGS);
           return;
         }
+      /* As observed of bluetoothd 5.66: reading a notify-only
+       * characteristic is NotSupported (errors-observed.json), reading
+       * one that can only be written comes back from the peer as Read
+       * Not Permitted (the e2e guest, tests/e2e/README.md). */
+      if (!(flags & SIM_CHR_READ)
+          && (flags & (SIM_CHR_WRITE | SIM_CHR_WRITE_WITHOUT_RESPONSE)))
+        {
+          sim_return_error (invocation, SIM_ERR_NOT_PERMITTED, "Read not permitted");
+          return;
+        }
       if (!(flags & SIM_CHR_READ))
         {
           sim_return_error (invocation, SIM_ERR_NOT_SUPPORTED, SIM_MSG_NOT_SUPPORTED);
