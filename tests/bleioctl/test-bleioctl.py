@@ -258,7 +258,7 @@ def case_connect_services():
 
 def case_read():
     out, _ = ctl("read", PERIPHERAL, "2a19")
-    check(out.strip() == "0x0046 2a19 Battery Level: 62", f"human read: {out!r}")
+    check(out.strip() == "0x0046 2a19 Battery Level: 62 (98 %)", f"human read: {out!r}")
     [value] = ctl_json("read", PERIPHERAL, "2a19")
     check(value == {"address": PERIPHERAL, "uuid": "2a19", "name": "Battery Level",
                     "handle": "0x0046", "value": "62"}, f"json read {value}")
@@ -270,6 +270,8 @@ def case_read():
     check(value["value"] == "01" and value["handle"] == "0x005a", "short handle")
     [value] = ctl_json("read", PERIPHERAL, "0000180F-0000-1000-8000-00805F9B34FB".replace("180F", "2A19"))
     check(value["uuid"] == "2a19", "full 128-bit form of a 16-bit UUID")
+    out, _ = ctl("read", PERIPHERAL, "2a38")
+    check(out.strip() == "0x0041 2a38 Body Sensor Location: 01 (Chest)", f"location: {out!r}")
     out, _ = ctl("read", PERIPHERAL, "12345678-1234-5678-1234-56789abcdef1")
     check(out.strip().endswith(': 48656c6c6f "Hello"'), "text shown with the hex")
     err = ctl_json("read", PERIPHERAL, "12345678-1234-5678-1234-56789abcdef6", expect=EXIT["usage"])
@@ -277,6 +279,21 @@ def case_read():
     ctl_json("read", PERIPHERAL, "2a99", expect=EXIT["not-found"])
     ctl("read", PERIPHERAL, "0xzz", expect=EXIT["usage"])
     ctl("read", PERIPHERAL, expect=EXIT["usage"])
+    # Readings in their units, on a sensor added for the purpose.
+    sim_call("AddDevice", "(ss)", ("hci0", json.dumps({
+        "address": "00:AA:01:01:00:66", "name": "EnvSensor", "rssi": -40,
+        "advertising_interval_ms": 100, "connectable": True, "advertising_flags": "06",
+        "gatt": [{"uuid": "181a", "handle": "0x0010", "characteristics": [
+            {"uuid": "2a6e", "handle": "0x0011", "flags": ["read"], "value": "3408"},
+            {"uuid": "2a6f", "handle": "0x0013", "flags": ["read"], "value": "a00f"},
+            {"uuid": "2a07", "handle": "0x0015", "flags": ["read"], "value": "f8"},
+            {"uuid": "2a19", "handle": "0x0017", "flags": ["read"], "value": "c8"}]}]})))
+    for spec, expected in (("2a6e", "Temperature: 3408 (21.00 \u00b0C)"),
+                           ("2a6f", "Humidity: a00f (40.00 %)"),
+                           ("2a07", "Tx Power Level: f8 (-8 dBm)"),
+                           ("2a19", "Battery Level: c8")):  # 200 % is no reading
+        out, _ = ctl("read", "00:AA:01:01:00:66", spec)
+        check(out.strip().endswith(expected), f"{spec}: {out!r}")
     # --keep leaves the link this read made.
     ctl("read", PERIPHERAL, "2a19", "--keep")
     check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Connected") is True, "--keep")
@@ -325,6 +342,11 @@ def case_notify():
     check(values == [payloads[(start + i) % len(payloads)] for i in range(3)], "in order")
     check(all(l["uuid"] == "2a37" and l["handle"] == "0x003e" and
               l["name"] == "Heart Rate Measurement" for l in lines), "fields")
+    out, _ = ctl("notify", PERIPHERAL, "2a37", "-n", "2")
+    bpm = {"0648": 72, "064a": 74, "064c": 76, "0650": 80, "064e": 78}
+    for line in out.splitlines():
+        value = line.split(": ")[1].split(" ")[0]
+        check(line == f"0x003e 2a37 Heart Rate Measurement: {value} ({bpm[value]} bpm)", line)
     out, _ = ctl("notify", PERIPHERAL, "12345678-1234-5678-1234-56789abcdef4", "-n", "2")
     check(len(out.splitlines()) == 2 and
           all(l.startswith("0x0053 12345678-1234-5678-1234-56789abcdef4: 0") for l in out.splitlines()),

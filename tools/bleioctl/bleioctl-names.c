@@ -158,3 +158,38 @@ ctl_uuid_format (const BleioUuid *uuid)
     return g_strdup_printf ("%04x", bleio_uuid_get_uuid16 (uuid));
   return bleio_uuid_to_string (uuid);
 }
+
+char *
+ctl_value_describe (const BleioUuid *uuid,
+                    GBytes          *value)
+{
+  static const char *const locations[] = {
+    "Other", "Chest", "Wrist", "Finger", "Hand", "Ear Lobe", "Foot",
+  };
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (value, &len);
+
+  if (bleio_uuid_get_size (uuid) != 16 || len == 0)
+    return NULL;
+  switch (bleio_uuid_get_uuid16 (uuid))
+    {
+    case 0x2a19: /* Battery Level: uint8, percent */
+      return len == 1 && data[0] <= 100 ? g_strdup_printf ("%u %%", data[0]) : NULL;
+    case 0x2a07: /* Tx Power Level: sint8, dBm */
+      return len == 1 ? g_strdup_printf ("%d dBm", (gint8) data[0]) : NULL;
+    case 0x2a37: /* Heart Rate Measurement: flags, then uint8 or uint16 bpm */
+      if ((data[0] & 0x01) == 0)
+        return len >= 2 ? g_strdup_printf ("%u bpm", data[1]) : NULL;
+      return len >= 3 ? g_strdup_printf ("%u bpm", (guint) data[1] | (guint) data[2] << 8) : NULL;
+    case 0x2a38: /* Body Sensor Location: enumeration */
+      return len == 1 && data[0] < G_N_ELEMENTS (locations) ? g_strdup (locations[data[0]]) : NULL;
+    case 0x2a6e: /* Temperature: sint16, 0.01 degree Celsius */
+      return len == 2 ? g_strdup_printf ("%.2f \xc2\xb0" "C", (gint16) (data[0] | data[1] << 8) / 100.0)
+                      : NULL;
+    case 0x2a6f: /* Humidity: uint16, 0.01 percent */
+      return len == 2 ? g_strdup_printf ("%.2f %%", (guint16) (data[0] | data[1] << 8) / 100.0)
+                      : NULL;
+    default:
+      return NULL;
+    }
+}

@@ -22,4 +22,10 @@ const char *ctl_uuid_name (const BleioUuid *uuid,
  * UUID (`2a19`), the 36-character form for a 128-bit one. */
 char *ctl_uuid_format (const BleioUuid *uuid);
 
+/* A reading of a few common characteristics in their units ("98 %",
+ * "72 bpm"), for human output; NULL for anything else or a value of the
+ * wrong length. */
+char *ctl_value_describe (const BleioUuid *uuid,
+                          GBytes          *value);
+
 G_END_DECLS

@@ -1386,8 +1386,12 @@ print_value (BleioConnection     *connection,
                                         bleio_characteristic_get_handle (characteristic),
                                         CTL_NAME_CHARACTERISTIC);
       g_autofree char *text = text_of (value);
+      g_autofree char *reading = ctl_value_describe (bleio_characteristic_get_uuid (characteristic),
+                                                     value);
 
-      if (text != NULL)
+      if (reading != NULL)
+        out ("%s: %s (%s)\n", line, hex, reading);
+      else if (text != NULL)
         out ("%s: %s \"%s\"\n", line, hex, text);
       else
         out ("%s: %s\n", line, hex);
