@@ -33,7 +33,7 @@ convert_value (GVariant *value)
   g_autoptr(BleioAddress) address = bleio_address_from_bluez_values (value, value);
   guint16 mtu = bleio_mtu_from_bluez_value (value, 23);
 
-  fuzz_check (mtu == 0 || mtu >= 23, "the MTU minimum holds");
+  fuzz_check (mtu == 0 || (mtu >= 23 && mtu <= 517), "an MTU is within ATT's 23..517");
   fuzz_check (uuid == NULL || g_variant_is_of_type (value, G_VARIANT_TYPE_STRING), "only a string is a UUID");
   fuzz_check (address == NULL || g_variant_is_of_type (value, G_VARIANT_TYPE_STRING), "only a string is an address");
   (void) bleio_boolean_from_bluez_value (value, TRUE);

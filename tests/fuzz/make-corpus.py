@@ -173,3 +173,27 @@ for i, s in enumerate([b'00:AA:01:01:00:01\0public', b'C0:11:22:33:44:55\0random
                        b'4a:11:22:33:44:55\0random', b'00:aa:01:01:00:01', b'12:34:56:78:9A:BC\0bogus',
                        b'12:34:56:78:9A:B\0random', b'12-34-56-78-9A-BC\0public']):
     write('fuzz-address', 'seed-%02d' % i, s)
+
+# Hand-made regressions: values of the wrong type where the library once
+# took them on trust (a Primary that is not a boolean reached
+# g_variant_get_boolean(), a GLib critical).
+svc = '/org/bluez/hci0/dev_00_AA_01_01_00_01/service0008'
+write('fuzz-managed-objects', 'regress-primary-not-boolean', b'\0' + data(GLib.Variant('a{oa{sa{sv}}}', {
+    svc: {'org.bluez.GattService1': {
+        'UUID': GLib.Variant('s', '0000180d-0000-1000-8000-00805f9b34fb'),
+        'Primary': GLib.Variant('s', 'yes'),
+        'Device': GLib.Variant('o', '/org/bluez/hci0/dev_00_AA_01_01_00_01')}},
+    svc + '/char0009': {'org.bluez.GattCharacteristic1': {
+        'UUID': GLib.Variant('u', 0x2a37),
+        'Flags': GLib.Variant('s', 'notify'),
+        'MTU': GLib.Variant('s', '517')}},
+    svc + '/char0009/desc000b': {'org.bluez.GattDescriptor1': {
+        'UUID': GLib.Variant('ay', b'\x02\x29')}},
+    '/org/bluez/hci0/dev_00_AA_01_01_00_01': {'org.bluez.Device1': {
+        'Adapter': GLib.Variant('o', '/org/bluez/hci0'),
+        'Address': GLib.Variant('ay', b'\0\xaa\x01\x01\0\x01'),
+        'AddressType': GLib.Variant('b', True),
+        'RSSI': GLib.Variant('s', '-60'),
+        'ManufacturerData': GLib.Variant('a{sv}', {'76': GLib.Variant('s', 'x')}),
+        'ServiceData': GLib.Variant('a{qv}', {1: GLib.Variant('ay', b'\1')})}},
+})))
