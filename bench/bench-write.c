@@ -10,7 +10,9 @@
  * the fixture's connection), so what the socket still buffered counts.
  * Raw and library alternate, --reps times; the best of each is reported.
  *
- * Usage: bench-write [--count N] [--calls N] [--reps N]
+ * Usage: bench-write [--count N] [--calls N] [--reps N] [--cpu]
+ * --cpu: one run per side under callgrind, counters dumped around the
+ * writes themselves (the client's cost per write).
  */
 #include "bench-common.h"
 #include "bench-peripheral.h"
@@ -81,9 +83,10 @@ wait_value (Bench        *b,
 /* ---- raw GDBus ---- */
 
 static double
-raw_fd (Bench *b,
-        guint  count,
-        guint  run)
+raw_fd (Bench      *b,
+        guint       count,
+        guint       run,
+        const char *label)
 {
   GDBusConnection *connection = bench_connection_new (b->fx);
   g_autoptr(GError) error = NULL;
@@ -105,6 +108,8 @@ raw_fd (Bench *b,
       exit (1);
     }
   g_clear_object (&fds);
+  if (label != NULL)
+    bench_callgrind_zero ();
   start = bench_now ();
   for (guint i = 0; i < count; i++)
     {
@@ -121,6 +126,8 @@ raw_fd (Bench *b,
           poll (&pfd, 1, 1000);
         }
     }
+  if (label != NULL)
+    bench_callgrind_dump (label);
   wait_value (b, b->chr_fd, payload);
   end = bench_now ();
   close (fd);
@@ -132,14 +139,17 @@ raw_fd (Bench *b,
 }
 
 static double
-raw_calls (Bench *b,
-           guint  count,
-           guint  run)
+raw_calls (Bench      *b,
+           guint       count,
+           guint       run,
+           const char *label)
 {
   GDBusConnection *connection = bench_connection_new (b->fx);
   guint8 payload[PAYLOAD];
   double start, end;
 
+  if (label != NULL)
+    bench_callgrind_zero ();
   start = bench_now ();
   for (guint i = 0; i < count; i++)
     {
@@ -163,6 +173,8 @@ raw_calls (Bench *b,
           exit (1);
         }
     }
+  if (label != NULL)
+    bench_callgrind_dump (label);
   wait_value (b, b->chr_call, payload);
   end = bench_now ();
   bench_connection_free (connection);
@@ -199,9 +211,10 @@ lib_close (Lib *lib)
 }
 
 static double
-lib_fd (Bench *b,
-        guint  count,
-        guint  run)
+lib_fd (Bench      *b,
+        guint       count,
+        guint       run,
+        const char *label)
 {
   Lib lib = { 0 };
   g_autoptr(BleioCharacteristic) chr = NULL;
@@ -223,6 +236,8 @@ lib_fd (Bench *b,
       g_printerr ("bench-write: the PacketBuffer did not take AcquireWrite\n");
       exit (1);
     }
+  if (label != NULL)
+    bench_callgrind_zero ();
   start = bench_now ();
   for (guint i = 0; i < count; i++)
     {
@@ -234,6 +249,8 @@ lib_fd (Bench *b,
           exit (1);
         }
     }
+  if (label != NULL)
+    bench_callgrind_dump (label);
   wait_value (b, b->chr_fd, payload);
   end = bench_now ();
   bleio_packet_buffer_deinit (buffer);
@@ -247,9 +264,10 @@ lib_fd (Bench *b,
 }
 
 static double
-lib_calls (Bench *b,
-           guint  count,
-           guint  run)
+lib_calls (Bench      *b,
+           guint       count,
+           guint       run,
+           const char *label)
 {
   Lib lib = { 0 };
   g_autoptr(BleioCharacteristic) chr = NULL;
@@ -258,6 +276,8 @@ lib_calls (Bench *b,
 
   lib_open (b, &lib);
   chr = bench_find_characteristic (lib.services, BENCH_CHR_WRITE_CALL);
+  if (label != NULL)
+    bench_callgrind_zero ();
   start = bench_now ();
   for (guint i = 0; i < count; i++)
     {
@@ -273,6 +293,8 @@ lib_calls (Bench *b,
           exit (1);
         }
     }
+  if (label != NULL)
+    bench_callgrind_dump (label);
   wait_value (b, b->chr_call, payload);
   end = bench_now ();
   g_clear_object (&chr);
@@ -288,6 +310,7 @@ main (int    argc,
   guint count = 100000;
   guint calls = 3000;
   guint reps = 3;
+  gboolean cpu = FALSE;
   double lib_rate[16], raw_rate[16];
 
   g_set_prgname ("bench-write");
@@ -299,13 +322,20 @@ main (int    argc,
         calls = (guint) strtoul (argv[++i], NULL, 10);
       else if (strcmp (argv[i], "--reps") == 0 && i + 1 < argc)
         reps = (guint) strtoul (argv[++i], NULL, 10);
+      else if (strcmp (argv[i], "--cpu") == 0)
+        cpu = TRUE;
       else
         {
-          g_printerr ("usage: bench-write [--count N] [--calls N] [--reps N]\n");
+          g_printerr ("usage: bench-write [--count N] [--calls N] [--reps N] [--cpu]\n");
           return 2;
         }
     }
   reps = CLAMP (reps, 1, 16);
+  if (cpu)
+    {
+      count = MIN (count, 20000);
+      calls = MIN (calls, 300);
+    }
   if (count == 0 || calls == 0)
     {
       g_printerr ("bench-write: counts must be positive\n");
@@ -327,27 +357,45 @@ main (int    argc,
   b.chr_fd = bench_find_gatt_path (b.fx, b.device, BENCH_CHR1, BENCH_CHR_WRITE_FD);
   b.chr_call = bench_find_gatt_path (b.fx, b.device, BENCH_CHR1, BENCH_CHR_WRITE_CALL);
 
-  bench_table_begin ("Writes without response, 20 bytes each");
+  if (cpu)
+    {
+      g_autofree char *fd_raw = g_strdup_printf ("write fd|raw|%u", count);
+      g_autofree char *fd_lib = g_strdup_printf ("write fd|lib|%u", count);
+      g_autofree char *call_raw = g_strdup_printf ("write call|raw|%u", calls);
+      g_autofree char *call_lib = g_strdup_printf ("write call|lib|%u", calls);
+
+      bench_table_begin ("Writes: instructions per write (callgrind)");
+      raw_fd (&b, count, 0, fd_raw);
+      lib_fd (&b, count, 1, fd_lib);
+      raw_calls (&b, calls, 0, call_raw);
+      lib_calls (&b, calls, 1, call_lib);
+      reps = 0;
+    }
+  else
+    bench_table_begin ("Writes without response, 20 bytes each");
   for (guint r = 0; r < reps; r++)
     {
-      raw_rate[r] = raw_fd (&b, count, 2 * r);
-      lib_rate[r] = lib_fd (&b, count, 2 * r + 1);
+      raw_rate[r] = raw_fd (&b, count, 2 * r, NULL);
+      lib_rate[r] = lib_fd (&b, count, 2 * r + 1, NULL);
     }
-  bench_table_row ("write AcquireWrite", "writes/s",
-                   bench_best (lib_rate, reps, BENCH_HIGHER_IS_BETTER),
-                   bench_best (raw_rate, reps, BENCH_HIGHER_IS_BETTER),
-                   BENCH_HIGHER_IS_BETTER, 0.9);
+  if (reps > 0)
+    bench_table_row ("write AcquireWrite", "writes/s",
+                     bench_best (lib_rate, reps, BENCH_HIGHER_IS_BETTER),
+                     bench_best (raw_rate, reps, BENCH_HIGHER_IS_BETTER),
+                     BENCH_HIGHER_IS_BETTER, 0.9);
   for (guint r = 0; r < reps; r++)
     {
-      raw_rate[r] = raw_calls (&b, calls, 2 * r);
-      lib_rate[r] = lib_calls (&b, calls, 2 * r + 1);
+      raw_rate[r] = raw_calls (&b, calls, 2 * r, NULL);
+      lib_rate[r] = lib_calls (&b, calls, 2 * r + 1, NULL);
     }
-  bench_table_row ("write WriteValue (command)", "writes/s",
-                   bench_best (lib_rate, reps, BENCH_HIGHER_IS_BETTER),
-                   bench_best (raw_rate, reps, BENCH_HIGHER_IS_BETTER),
-                   BENCH_HIGHER_IS_BETTER, 0.9);
-  bench_note ("%u writes per AcquireWrite run, %u per WriteValue run; best of %u runs each",
-              count, calls, reps);
+  if (reps > 0)
+    bench_table_row ("write WriteValue (command)", "writes/s",
+                     bench_best (lib_rate, reps, BENCH_HIGHER_IS_BETTER),
+                     bench_best (raw_rate, reps, BENCH_HIGHER_IS_BETTER),
+                     BENCH_HIGHER_IS_BETTER, 0.9);
+  if (reps > 0)
+    bench_note ("%u writes per AcquireWrite run, %u per WriteValue run; best of %u runs each",
+                count, calls, reps);
 
   g_free (b.device);
   g_free (b.chr_fd);
