@@ -412,3 +412,54 @@ hostile_sync (Hostile *h)
 
   assert_no_error (error);
 }
+
+/* Scans until an entry from the peripheral arrives; fails the test if none
+ * does. */
+static G_GNUC_UNUSED BleioScanEntry *
+scan_expect (Hostile *h)
+{
+  BleioScanEntry *entry = hostile_scan_for (h, HOSTILE_ADDRESS, WAIT_MSEC);
+
+  if (entry == NULL)
+    fail_msg ("no scan entry from %s", HOSTILE_ADDRESS);
+  return entry;
+}
+
+static G_GNUC_UNUSED gsize
+adv_len (BleioScanEntry *entry)
+{
+  return g_bytes_get_size (bleio_scan_entry_get_advertisement_bytes (entry));
+}
+
+/* The advertisement the library rebuilt must be well-formed AD data. */
+static G_GNUC_UNUSED void
+assert_adv_valid (BleioScanEntry *entry)
+{
+  GBytes *bytes = bleio_scan_entry_get_advertisement_bytes (entry);
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  g_autoptr(GError) error = NULL;
+
+  assert_true (bleio_ad_validate (data, len, &error));
+  assert_no_error (error);
+}
+
+/* The AD field of @type in @entry's advertisement, or NULL. */
+static G_GNUC_UNUSED GBytes *
+adv_field (BleioScanEntry *entry,
+           guint8          type)
+{
+  GBytes *bytes = bleio_scan_entry_get_advertisement_bytes (entry);
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  BleioAdIter iter;
+  guint8 t;
+  const guint8 *field;
+  gsize field_len;
+
+  bleio_ad_iter_init (&iter, data, len);
+  while (bleio_ad_iter_next (&iter, &t, &field, &field_len, NULL))
+    if (t == type)
+      return g_bytes_new (field, field_len);
+  return NULL;
+}

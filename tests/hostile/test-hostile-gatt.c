@@ -252,34 +252,6 @@ test_objects_at_odd_paths (void **state)
   assert_int_equal (g_bytes_get_size (value), 5);
 }
 
-/* 10,000 services in GetManagedObjects under the device (there before
- * the library first looks): discovery lists them all, in handle order. */
-static void
-test_services_10000 (void **state)
-{
-  Hostile *h = *state;
-  GVariantBuilder objects;
-  g_autoptr(BleioConnection) connection = NULL;
-  g_autoptr(GPtrArray) services = NULL;
-
-  g_variant_builder_init (&objects, G_VARIANT_TYPE ("a{oa{sa{sv}}}"));
-  for (guint i = 0; i < 10000; i++)
-    {
-      g_autofree char *path = g_strdup_printf (DEV "/service%04x", 0x1000 + i);
-      g_autofree char *uuid = g_strdup_printf ("%08x-0000-1000-8000-00805f9b34fb", 0x10000 + i);
-
-      g_variant_builder_add_parsed (&objects,
-                                    "{%o, {'org.bluez.GattService1': {'UUID': <%s>, 'Device': <%o>, 'Primary': <true>}}}",
-                                    path, uuid, DEV);
-    }
-  hostile_objects (h, g_variant_builder_end (&objects), FALSE);
-  connection = hostile_connect (h);
-  services = hostile_discover (connection);
-  assert_int_equal (services->len, 10002);
-  assert_int_equal (bleio_service_get_handle (g_ptr_array_index (services, 0)), 0x0010);
-  assert_int_equal (bleio_service_get_handle (g_ptr_array_index (services, 10001)), 0x1000 + 9999);
-}
-
 static guint
 packet_length_with_mtu (Hostile  *h,
                         GVariant *mtu)
@@ -551,7 +523,6 @@ main (int    argc,
     cmocka_unit_test_setup_teardown (test_char_flags_as_bytes, hostile_setup, hostile_teardown),
     cmocka_unit_test_setup_teardown (test_char_flags_unknown, hostile_setup, hostile_teardown),
     cmocka_unit_test_setup_teardown (test_objects_at_odd_paths, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_services_10000, hostile_setup, hostile_teardown),
     cmocka_unit_test_setup_teardown (test_mtu_as_string, hostile_setup, hostile_teardown),
     cmocka_unit_test_setup_teardown (test_mtu_0, hostile_setup, hostile_teardown),
     cmocka_unit_test_setup_teardown (test_mtu_7, hostile_setup, hostile_teardown),
