@@ -9,6 +9,7 @@
 # bug is fixed: the fuzz suite replays the corpus in every build).
 #
 #   tests/fuzz/run-fuzzers.sh build-fuzz 60
+#   FUZZ_JOBS=2 tests/fuzz/run-fuzzers.sh build-fuzz 60   # two at a time
 set -uo pipefail
 
 if [ $# -ne 2 ]; then
@@ -25,31 +26,48 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}
 export G_SLICE=always-malloc
 export G_DEBUG=fatal-criticals
 
-mkdir -p "$builddir/fuzz-artifacts"
-total=0
-failed=0
-n=0
-for t in $targets; do
-  exe=$builddir/tests/fuzz/$t
-  work=$builddir/fuzz-work/$t
-  log=$builddir/fuzz-work/$t.log
-  if [ ! -x "$exe" ]; then
-    echo "$t: not built in $builddir (configure it with CC=clang -Dfuzzing=true)" >&2
-    failed=$((failed + 1))
-    continue
-  fi
+mkdir -p "$builddir/fuzz-artifacts" "$builddir/fuzz-work"
+jobs=${FUZZ_JOBS:-1}
+
+# One target: its log in fuzz-work/<target>.log, its exit status in .rc.
+run_target () {
+  local t=$1 exe=$builddir/tests/fuzz/$1 work=$builddir/fuzz-work/$1
   rm -rf "$work"
   mkdir -p "$work"
   # -timeout: one input taking this long is a hang; generous for a loaded
   # 2-core machine. -rss_limit_mb: the sanitizers' own overhead included.
   "$exe" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \
     -print_final_stats=1 -artifact_prefix="$builddir/fuzz-artifacts/$t-" \
-    "$work" "$here/corpus/$t" >"$log" 2>&1
-  rc=$?
+    "$work" "$here/corpus/$t" >"$work.log" 2>&1
+  echo $? >"$work.rc"
+}
+
+failed=0
+n=0
+for t in $targets; do
+  if [ ! -x "$builddir/tests/fuzz/$t" ]; then
+    echo "$t: not built in $builddir (configure it with CC=clang -Dfuzzing=true)" >&2
+    exit 1
+  fi
+done
+# FUZZ_JOBS targets at a time (CI: one per core).
+for t in $targets; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+    wait -n
+  done
+  run_target "$t" &
+done
+wait
+
+total=0
+for t in $targets; do
+  work=$builddir/fuzz-work/$t
+  log=$work.log
+  rc=$(cat "$work.rc")
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
   execs=${execs:-0}
   n=$((n + 1))
-  if [ $rc -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|GLib.*CRITICAL|fuzz oracle failed' "$log"; then
+  if [ "$rc" -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|GLib.*CRITICAL|fuzz oracle failed' "$log"; then
     failed=$((failed + 1))
     echo "$t: FAILED after $execs executions (exit $rc); log $log:"
     grep -E -A30 'ERROR:|runtime error:|CRITICAL|fuzz oracle failed|deadly signal' "$log" | head -60
@@ -64,4 +82,4 @@ if [ $failed -ne 0 ]; then
   echo "fuzzing: $failed of $n targets FAILED ($total executions)"
   exit 1
 fi
-echo "fuzzing: $n targets, $total executions, ${seconds} s each, no crash, leak or sanitizer report"
+echo "fuzzing: $n targets, $total executions, ${seconds} s each ($jobs at a time), no crash, leak or sanitizer report"
