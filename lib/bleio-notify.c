@@ -332,6 +332,7 @@ struct _BleioNotifier {
   /* Set before the start task returns, read on the worker. */
   gint acquired;
   gint subscribed;
+  gint riding;                  /* on another client's StartNotify session */
   gint stopped;
   guint mtu;
   gsize packet_max;             /* longest notification: MTU - 3 */
@@ -513,8 +514,20 @@ on_notifier_event (BleioClient            *client,
         {
           g_autoptr(GVariant) value = g_variant_lookup_value (event->changed, "Value",
                                                               G_VARIANT_TYPE_BYTESTRING);
+          gboolean notifying = TRUE;
           gsize len = 0;
           const guint8 *data;
+
+          /* The session we rode on ended: take our own. */
+          if (g_variant_lookup (event->changed, "Notifying", "b", &notifying) && !notifying &&
+              g_atomic_int_compare_and_exchange (&notifier->riding, 1, 0))
+            {
+              g_debug ("%s: the other client's session ended; subscribing", notifier->path);
+              g_atomic_int_set (&notifier->subscribed, 1);
+              bleio_characteristic_hold_subscription (notifier->characteristic, TRUE);
+              bleio_client_call (client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,
+                                 "StartNotify", NULL, -1, NULL, NULL, NULL);
+            }
 
           if (value == NULL)
             break;
@@ -655,6 +668,20 @@ start_fallback (GTask *task_in,
 
   if (!subscribe)
     {
+      start_return (g_steal_pointer (&task));
+      return;
+    }
+  /* bluetoothd 5.66 emits one Value change per StartNotify session for
+   * every notification (each session has its own callback), so a session
+   * of ours next to another client's would deliver each one twice (the
+   * e2e guest saw it). Ride on theirs; on_notifier_event() takes a session
+   * of our own when theirs ends. */
+  if (!bleio_characteristic_is_subscribed (notifier->characteristic) &&
+      bleio_client_get_boolean (notifier->client, notifier->path,
+                                BLEIO_IFACE_CHARACTERISTIC, "Notifying"))
+    {
+      g_debug ("%s: another client is subscribed; using its session", notifier->path);
+      g_atomic_int_set (&notifier->riding, 1);
       start_return (g_steal_pointer (&task));
       return;
     }
