@@ -61,6 +61,35 @@ e2e_find_peripheral (BleioAdapter *adapter,
   return g_steal_pointer (&found);
 }
 
+/* What bluetoothd says about the device when asked (not from signals):
+ * for the report of a lost Device1.Connect. */
+static void
+print_device_state (BleioAdapter       *adapter,
+                    const BleioAddress *address)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
+  g_autofree char *text = bleio_address_to_string (address);
+  g_autofree char *path = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) props = NULL;
+  gboolean connected = FALSE, resolved = FALSE;
+
+  if (bus == NULL || text == NULL)
+    return;
+  g_strdelimit (text, ":", '_');
+  path = g_strdup_printf ("/org/bluez/%s/dev_%s",
+                          e2e_env ("BLEIO_TEST_ADAPTER", "hci0"), text);
+  reply = e2e_call (bus, path, "org.freedesktop.DBus.Properties", "GetAll",
+                    g_variant_new ("(s)", "org.bluez.Device1"), "(a{sv})", 5000, NULL);
+  if (reply == NULL)
+    return;
+  props = g_variant_get_child_value (reply, 0);
+  g_variant_lookup (props, "Connected", "b", &connected);
+  g_variant_lookup (props, "ServicesResolved", "b", &resolved);
+  g_printerr ("e2e: bluetoothd says %s Connected=%d ServicesResolved=%d\n",
+              path, connected, resolved);
+}
+
 BleioConnection *
 e2e_connect (BleioAdapter       *adapter,
              const BleioAddress *address,
@@ -84,6 +113,7 @@ e2e_connect (BleioAdapter       *adapter,
       g_printerr ("e2e: connect attempt %u of %u: %s; bluetoothd lost "
                   "Device1.Connect (README.md), trying again\n",
                   i, attempts, local_error->message);
+      print_device_state (adapter, address);
     }
 }
 
@@ -167,7 +197,8 @@ e2e_peer_disconnect (BleioConnection *connection,
 }
 
 gboolean
-e2e_restart_bluez (GError **error)
+e2e_restart_bluez (gboolean crash,
+                   GError **error)
 {
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GVariant) reply = NULL;
@@ -175,6 +206,7 @@ e2e_restart_bluez (GError **error)
   if (e2e_target_is_real_bluez ())
     {
       const char *command = e2e_env ("BLEIO_TEST_RESTART_BLUEZ", NULL);
+      const char *argv[] = { command, crash ? "kill" : NULL, NULL };
       int status;
 
       if (command == NULL)
@@ -183,7 +215,8 @@ e2e_restart_bluez (GError **error)
                        "BLEIO_TEST_RESTART_BLUEZ is not set");
           return FALSE;
         }
-      if (!g_spawn_command_line_sync (command, NULL, NULL, &status, error))
+      if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                         NULL, NULL, &status, error))
         return FALSE;
       return g_spawn_check_wait_status (status, error);
     }
@@ -229,4 +262,220 @@ e2e_wait_disconnected (E2eDisconnects *record,
                        guint           timeout_msec)
 {
   return e2e_wait_until (seen_disconnect, record, timeout_msec);
+}
+
+/* ---- GATT ---- */
+
+static gboolean
+uuid_is (const BleioUuid *uuid,
+         const char      *wanted)
+{
+  g_autofree char *s = bleio_uuid_to_bluez_string (uuid);
+
+  return g_ascii_strcasecmp (s, wanted) == 0;
+}
+
+BleioCharacteristic *
+e2e_find_characteristic (BleioConnection *connection,
+                         const char      *service_uuid,
+                         const char      *char_uuid,
+                         GError         **error)
+{
+  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(GPtrArray) whitelist = g_ptr_array_new_with_free_func ((GDestroyNotify) bleio_uuid_free);
+  BleioUuid *wanted = bleio_uuid_new_from_string (service_uuid, error);
+
+  if (wanted == NULL)
+    return NULL;
+  g_ptr_array_add (whitelist, wanted);
+  services = bleio_connection_discover_remote_services (connection, whitelist, 30, error);
+  if (services == NULL)
+    return NULL;
+  for (guint i = 0; i < services->len; i++)
+    {
+      g_autoptr(GPtrArray) chrs = bleio_service_dup_characteristics (g_ptr_array_index (services, i));
+
+      for (guint j = 0; j < chrs->len; j++)
+        {
+          BleioCharacteristic *c = g_ptr_array_index (chrs, j);
+
+          if (uuid_is (bleio_characteristic_get_uuid (c), char_uuid))
+            return g_object_ref (c);
+        }
+    }
+  g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
+               "no characteristic %s in service %s", char_uuid, service_uuid);
+  return NULL;
+}
+
+BleioDescriptor *
+e2e_find_descriptor (BleioCharacteristic *characteristic,
+                     const char          *uuid,
+                     GError             **error)
+{
+  g_autoptr(GPtrArray) descriptors = bleio_characteristic_dup_descriptors (characteristic);
+
+  for (guint i = 0; i < descriptors->len; i++)
+    {
+      BleioDescriptor *d = g_ptr_array_index (descriptors, i);
+
+      if (uuid_is (bleio_descriptor_get_uuid (d), uuid))
+        return g_object_ref (d);
+    }
+  g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
+               "no descriptor %s on %s (%u descriptors)", uuid,
+               bleio_characteristic_get_object_path (characteristic), descriptors->len);
+  return NULL;
+}
+
+GDBusConnection *
+e2e_other_client_start_notify (BleioCharacteristic *characteristic,
+                               GError             **error)
+{
+  g_autofree char *address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SYSTEM, NULL, error);
+  g_autoptr(GDBusConnection) other = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  if (address == NULL)
+    return NULL;
+  other = g_dbus_connection_new_for_address_sync (address,
+                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                                  | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                  NULL, NULL, error);
+  if (other == NULL)
+    return NULL;
+  reply = e2e_call (other, bleio_characteristic_get_object_path (characteristic),
+                    "org.bluez.GattCharacteristic1", "StartNotify", NULL, NULL, 20000, error);
+  if (reply == NULL)
+    return NULL;
+  return g_steal_pointer (&other);
+}
+
+/* The test peripheral's unique bus name, from its ready file. */
+static char *
+peripheral_bus_name (GError **error)
+{
+  const char *file = e2e_env ("BLEIO_E2E_READY_FILE", "/run/e2e/peripheral-ready");
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) words = NULL;
+
+  if (!g_file_get_contents (file, &contents, NULL, error))
+    return NULL;
+  words = g_strsplit_set (g_strstrip (contents), " ", -1);
+  if (g_strv_length (words) < 2 || !g_dbus_is_unique_name (words[1]))
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
+                   "%s does not name the peripheral's bus name: '%s'", file, contents);
+      return NULL;
+    }
+  return g_strdup (words[1]);
+}
+
+GBytes *
+e2e_peer_value (BleioCharacteristic *characteristic,
+                GError             **error)
+{
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autofree char *peer = NULL;
+  g_autofree char *wanted = NULL;
+  g_autoptr(GVariant) objects = NULL;
+  g_autoptr(GVariant) tree = NULL;
+  g_autoptr(GVariant) value = NULL;
+  GVariantIter iter;
+  const char *path;
+  GVariant *ifaces;
+  g_autofree char *found = NULL;
+
+  if (!e2e_target_is_real_bluez ())
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                   "the simulator has no peripheral-side view of a value");
+      return NULL;
+    }
+  bus = system_bus (error);
+  if (bus == NULL || (peer = peripheral_bus_name (error)) == NULL)
+    return NULL;
+  wanted = bleio_uuid_to_bluez_string (bleio_characteristic_get_uuid (characteristic));
+  objects = g_dbus_connection_call_sync (bus, peer, "/org/bleio/e2e",
+                                         "org.freedesktop.DBus.ObjectManager",
+                                         "GetManagedObjects", NULL,
+                                         G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                         G_DBUS_CALL_FLAGS_NONE, 10000, NULL, error);
+  if (objects == NULL)
+    return NULL;
+  tree = g_variant_get_child_value (objects, 0);
+  g_variant_iter_init (&iter, tree);
+  while (found == NULL && g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &ifaces))
+    {
+      g_autoptr(GVariant) chr = g_variant_lookup_value (ifaces, "org.bluez.GattCharacteristic1", NULL);
+      const char *uuid = NULL;
+
+      if (chr != NULL && g_variant_lookup (chr, "UUID", "&s", &uuid)
+          && g_ascii_strcasecmp (uuid, wanted) == 0)
+        found = g_strdup (path);
+      g_variant_unref (ifaces);
+    }
+  if (found == NULL)
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
+                   "the peripheral has no characteristic %s", wanted);
+      return NULL;
+    }
+  value = g_dbus_connection_call_sync (bus, peer, found, "org.bluez.GattCharacteristic1",
+                                       "ReadValue", g_variant_new ("(a{sv})", NULL),
+                                       G_VARIANT_TYPE ("(ay)"), G_DBUS_CALL_FLAGS_NONE,
+                                       10000, NULL, error);
+  if (value == NULL)
+    return NULL;
+  {
+    g_autoptr(GVariant) ay = g_variant_get_child_value (value, 0);
+
+    return g_variant_get_data_as_bytes (ay);
+  }
+}
+
+gint
+e2e_sim_write_calls (BleioCharacteristic *characteristic,
+                     GError             **error)
+{
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) calls = NULL;
+  const char *path = bleio_characteristic_get_object_path (characteristic);
+  GVariantIter iter;
+  const char *method, *object, *sender;
+  gint count = 0;
+
+  if (e2e_target_is_real_bluez ())
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                   "bluetoothd keeps no log of calls");
+      return -1;
+    }
+  bus = system_bus (error);
+  if (bus == NULL)
+    return -1;
+  reply = g_dbus_connection_call_sync (bus, "org.bluez", "/org/bleio/sim", "org.bleio.Sim1",
+                                       "GetCalls", NULL, G_VARIANT_TYPE ("(a(sos))"),
+                                       G_DBUS_CALL_FLAGS_NONE, 10000, NULL, error);
+  if (reply == NULL)
+    return -1;
+  calls = g_variant_get_child_value (reply, 0);
+  g_variant_iter_init (&iter, calls);
+  while (g_variant_iter_next (&iter, "(&s&o&s)", &method, &object, &sender))
+    if (g_str_equal (method, "WriteValue") && g_str_equal (object, path))
+      count++;
+  return count;
+}
+
+char *
+e2e_hex (GBytes *bytes)
+{
+  gsize len = 0;
+  const guint8 *data = bytes ? g_bytes_get_data (bytes, &len) : NULL;
+  GString *out = g_string_new (NULL);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (out, "%02x", data[i]);
+  return g_string_free (out, FALSE);
 }

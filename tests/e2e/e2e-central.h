@@ -56,9 +56,63 @@ BleioConnection *e2e_connect_peripheral   (BleioAdapter *adapter,
 gboolean         e2e_peer_disconnect      (BleioConnection *connection,
                                            GError         **error);
 
-/* bluetoothd goes away and comes back: the guest's restart script (kill,
- * start, wait for the adapters), org.bleio.Sim1.Restart otherwise. */
-gboolean         e2e_restart_bluez        (GError **error);
+/* bluetoothd goes away and comes back: the guest's restart script (stop
+ * with SIGTERM, or SIGKILL when @crash; start; wait for the adapters),
+ * org.bleio.Sim1.Restart otherwise (which is always a crash). */
+gboolean         e2e_restart_bluez        (gboolean crash,
+                                           GError **error);
+
+/* The demo peripheral's UUIDs (tools/bleio-sim/scenarios/demo.json and
+ * peripheral.c). */
+#define E2E_UUID_HEART_RATE        "0000180d-0000-1000-8000-00805f9b34fb"
+#define E2E_UUID_HEART_RATE_MEAS   "00002a37-0000-1000-8000-00805f9b34fb"
+#define E2E_UUID_BODY_LOCATION     "00002a38-0000-1000-8000-00805f9b34fb"
+#define E2E_UUID_BATTERY           "0000180f-0000-1000-8000-00805f9b34fb"
+#define E2E_UUID_BATTERY_LEVEL     "00002a19-0000-1000-8000-00805f9b34fb"
+#define E2E_UUID_CUSTOM            "12345678-1234-5678-1234-56789abcdef0"
+#define E2E_UUID_CUSTOM_READ       "12345678-1234-5678-1234-56789abcdef1"
+#define E2E_UUID_CUSTOM_WRITE      "12345678-1234-5678-1234-56789abcdef2"
+#define E2E_UUID_CUSTOM_COMMAND    "12345678-1234-5678-1234-56789abcdef3"
+#define E2E_UUID_CUSTOM_COUNTER    "12345678-1234-5678-1234-56789abcdef4"
+#define E2E_UUID_CUSTOM_SECRET     "12345678-1234-5678-1234-56789abcdef5"
+#define E2E_UUID_USER_DESCRIPTION  "00002901-0000-1000-8000-00805f9b34fb"
+#define E2E_UUID_CCCD              "00002902-0000-1000-8000-00805f9b34fb"
+
+/* The first characteristic @char_uuid of the first service @service_uuid,
+ * found through bleio_connection_discover_remote_services(); a new
+ * reference, or NULL with @error set. */
+BleioCharacteristic *e2e_find_characteristic (BleioConnection *connection,
+                                              const char      *service_uuid,
+                                              const char      *char_uuid,
+                                              GError         **error);
+
+/* The descriptor @uuid of @characteristic (a new reference), or NULL with
+ * @error set. */
+BleioDescriptor *e2e_find_descriptor      (BleioCharacteristic *characteristic,
+                                           const char          *uuid,
+                                           GError             **error);
+
+/* Another D-Bus client of BlueZ (its own bus connection) subscribes to
+ * @characteristic with StartNotify, as a second application would. While
+ * it holds the session, bluetoothd refuses AcquireNotify (InProgress) and
+ * libbleio falls back to Value signals. Unref the connection to end it. */
+GDBusConnection *e2e_other_client_start_notify (BleioCharacteristic *characteristic,
+                                                GError             **error);
+
+/* What the peripheral itself holds as @characteristic's value, whatever
+ * its flags allow the central: in the guest, a ReadValue on the test
+ * peripheral's own GATT object (its bus name is in the ready file); under
+ * the simulator, which keeps no such view, NULL and NOT_SUPPORTED. */
+GBytes          *e2e_peer_value           (BleioCharacteristic *characteristic,
+                                           GError             **error);
+
+/* How many WriteValue calls reached the simulator for @characteristic
+ * (org.bleio.Sim1.GetCalls); -1 and NOT_SUPPORTED in the guest. */
+gint             e2e_sim_write_calls      (BleioCharacteristic *characteristic,
+                                           GError             **error);
+
+/* bytes as lower-case hex, for messages. */
+char            *e2e_hex                  (GBytes *bytes);
 
 /* Counts BleioConnection::disconnected and keeps the last reason. */
 typedef struct {

@@ -69,6 +69,7 @@ export BLEIO_TEST_PERIPHERAL_ADAPTER=hci1
 export BLEIO_TEST_PERIPHERAL_NAME=InterestingPeripheral
 export BLEIO_TEST_PERIPHERAL_ADDRESS=00:AA:01:01:00:01
 export BLEIO_TEST_RESTART_BLUEZ=/bin/e2e-restart-bluetoothd
+export BLEIO_TEST_BLEIOCTL=/e2e/bin/bleioctl
 export LC_ALL=C.UTF-8
 # The build tree's libraries (libbleio.so.0), see run-e2e.sh.
 export LD_LIBRARY_PATH=/e2e/lib

@@ -48,6 +48,7 @@ typedef struct {
   const char *value_hex;     /* initial value */
   guint notify_period_ms;    /* 0: no stream while notifying */
   const char *stream_hex;    /* comma-separated payloads sent in turn */
+  const char *description;   /* a readable 0x2901 descriptor, or NULL */
 } ChrDef;
 
 typedef struct {
@@ -85,18 +86,18 @@ static const ChrDef device_info_chrs[] = {
 
 static const ChrDef custom_chrs[] = {
   /* read: "Hello" */
-  { CUSTOM_UUID ("1"), "read", "48656c6c6f", 0, NULL },
+  { CUSTOM_UUID ("1"), "read", "48656c6c6f", 0, NULL, "Read me" },
   /* read and write request */
-  { CUSTOM_UUID ("2"), "read,write", "00", 0, NULL },
+  { CUSTOM_UUID ("2"), "read,write", "00", 0, NULL, "Write me" },
   /* write without response */
-  { CUSTOM_UUID ("3"), "write-without-response", "", 0, NULL },
+  { CUSTOM_UUID ("3"), "write-without-response", "", 0, NULL, "Command" },
   /* notify: a counter stream */
-  { CUSTOM_UUID ("4"), "notify", "00", 500, "00,01,02,03" },
+  { CUSTOM_UUID ("4"), "notify", "00", 500, "00,01,02,03", "Counter" },
   /* read over an encrypted link only: "secret" */
-  { CUSTOM_UUID ("5"), "read,encrypt-read", "736563726574", 0, NULL },
+  { CUSTOM_UUID ("5"), "read,encrypt-read", "736563726574", 0, NULL, "Secret" },
   /* the same UUID twice (as HID does): distinct characteristics */
-  { CUSTOM_UUID ("6"), "read,notify", "01", 0, NULL },
-  { CUSTOM_UUID ("6"), "read,notify", "02", 0, NULL },
+  { CUSTOM_UUID ("6"), "read,notify", "01", 0, NULL, "Report 1" },
+  { CUSTOM_UUID ("6"), "read,notify", "02", 0, NULL, "Report 2" },
   { NULL }
 };
 
@@ -121,6 +122,7 @@ typedef struct {
   guint stream_pos;
   gboolean notifying;
   guint notify_source;
+  char *desc_path;           /* its 0x2901 descriptor, or NULL */
 } Chr;
 
 typedef struct {
@@ -177,6 +179,15 @@ static const char introspection_xml[] =
   "    <property name='Flags' type='as' access='read'/>"
   "    <property name='Value' type='ay' access='read'/>"
   "    <property name='Notifying' type='b' access='read'/>"
+  "  </interface>"
+  "  <interface name='org.bluez.GattDescriptor1'>"
+  "    <method name='ReadValue'>"
+  "      <arg name='options' type='a{sv}' direction='in'/>"
+  "      <arg name='value' type='ay' direction='out'/>"
+  "    </method>"
+  "    <property name='UUID' type='s' access='read'/>"
+  "    <property name='Characteristic' type='o' access='read'/>"
+  "    <property name='Flags' type='as' access='read'/>"
   "  </interface>"
   "  <interface name='org.bluez.LEAdvertisement1'>"
   "    <method name='Release'/>"
@@ -256,6 +267,7 @@ chr_free (gpointer data)
 
   g_clear_handle_id (&chr->notify_source, g_source_remove);
   g_free (chr->path);
+  g_free (chr->desc_path);
   g_free (chr->service_path);
   g_byte_array_unref (chr->value);
   g_clear_pointer (&chr->stream, g_ptr_array_unref);
@@ -287,6 +299,21 @@ chr_get_property (Chr *chr, const char *name)
     return ay_variant (chr->value->data, chr->value->len);
   if (g_str_equal (name, "Notifying"))
     return g_variant_new_boolean (chr->notifying);
+  return NULL;
+}
+
+#define USER_DESCRIPTION_UUID "00002901-0000-1000-8000-00805f9b34fb"
+
+/* The 0x2901 descriptor of @chr (its object's user data is the Chr). */
+static GVariant *
+desc_get_property (Chr *chr, const char *name)
+{
+  if (g_str_equal (name, "UUID"))
+    return g_variant_new_string (USER_DESCRIPTION_UUID);
+  if (g_str_equal (name, "Characteristic"))
+    return g_variant_new_object_path (chr->path);
+  if (g_str_equal (name, "Flags"))
+    return flags_variant ("read");
   return NULL;
 }
 
@@ -340,6 +367,8 @@ all_properties (Peripheral *self, const char *iface, gpointer object)
         v = chr_get_property (object, name);
       else if (g_str_equal (iface, "org.bluez.GattService1"))
         v = svc_get_property (object, name);
+      else if (g_str_equal (iface, "org.bluez.GattDescriptor1"))
+        v = desc_get_property (object, name);
       if (v)
         g_variant_builder_add (&b, "{sv}", name, v);
     }
@@ -486,6 +515,9 @@ get_managed_objects (Peripheral *self)
 
           g_variant_builder_add (&objects, "{o@a{sa{sv}}}", chr->path,
                                  interfaces_and_properties (self, "org.bluez.GattCharacteristic1", chr));
+          if (chr->desc_path != NULL)
+            g_variant_builder_add (&objects, "{o@a{sa{sv}}}", chr->desc_path,
+                                   interfaces_and_properties (self, "org.bluez.GattDescriptor1", chr));
         }
     }
   return g_variant_builder_end (&objects);
@@ -515,6 +547,15 @@ method_call (GDBusConnection *bus, const char *sender, const char *path,
         g_variant_new_tuple ((GVariant *[]) { get_managed_objects (self) }, 1));
   else if (g_str_equal (iface, "org.bluez.GattCharacteristic1"))
     chr_method_call (user_data, method, params, invocation);
+  else if (g_str_equal (iface, "org.bluez.GattDescriptor1"))
+    {
+      Chr *chr = user_data;
+      const char *text = chr->def->description;
+
+      g_dbus_method_invocation_return_value (invocation,
+          g_variant_new_tuple ((GVariant *[]) {
+            ay_variant ((const guint8 *) text, strlen (text)) }, 1));
+    }
   else if (g_str_equal (iface, "org.bluez.Agent1"))
     agent_method_call (method, invocation);
   else if (g_str_equal (iface, "org.bluez.LEAdvertisement1"))
@@ -539,6 +580,8 @@ get_property (GDBusConnection *bus, const char *sender, const char *path,
     v = chr_get_property (user_data, name);
   else if (g_str_equal (iface, "org.bluez.GattService1"))
     v = svc_get_property (user_data, name);
+  else if (g_str_equal (iface, "org.bluez.GattDescriptor1"))
+    v = desc_get_property (user_data, name);
   else if (g_str_equal (iface, "org.bluez.LEAdvertisement1"))
     v = adv_get_property (name);
   if (!v)
@@ -603,6 +646,12 @@ build_and_export (Peripheral *self, GError **error)
           g_ptr_array_add (svc->chrs, chr);
           if (!export (self, chr->path, "org.bluez.GattCharacteristic1", chr, error))
             return FALSE;
+          if (chr->def->description != NULL)
+            {
+              chr->desc_path = g_strdup_printf ("%s/desc0", chr->path);
+              if (!export (self, chr->desc_path, "org.bluez.GattDescriptor1", chr, error))
+                return FALSE;
+            }
         }
     }
   return TRUE;
@@ -616,8 +665,12 @@ update_ready (Peripheral *self)
   if (self->app_registered && self->adv_registered && self->agent_registered)
     {
       g_autoptr(GError) error = NULL;
+      g_autofree char *contents = g_strdup_printf ("ready %s\n",
+          g_dbus_connection_get_unique_name (self->bus));
 
-      if (!g_file_set_contents (self->ready_file, "ready\n", -1, &error))
+      /* Tests read the bus name to look at our side of a value
+       * (e2e_peer_value()). */
+      if (!g_file_set_contents (self->ready_file, contents, -1, &error))
         g_printerr ("peripheral: %s\n", error->message);
       else
         g_printerr ("peripheral: registered on %s\n", self->adapter_path);

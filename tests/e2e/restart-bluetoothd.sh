@@ -5,6 +5,8 @@
 #   e2e-restart-bluetoothd        stop bluetoothd if it runs, start a new one,
 #                                 return once both adapters are on the bus
 #   e2e-restart-bluetoothd stop   only stop it
+#   e2e-restart-bluetoothd kill   SIGKILL it (a crash: it closes nothing
+#                                 itself), then start a new one
 pidfile=/run/e2e/bluetoothd.pid
 
 # A zombie still has /proc/PID: look at its state too.
@@ -13,7 +15,14 @@ alive() {
 }
 
 pid=$(cat "$pidfile" 2>/dev/null)
-if [ -n "$pid" ] && alive "$pid"; then
+if [ -n "$pid" ] && alive "$pid" && [ "${1:-}" = kill ]; then
+  kill -9 "$pid"
+  tries=50
+  while [ "$tries" -gt 0 ] && alive "$pid"; do
+    tries=$((tries - 1))
+    sleep 0.1
+  done
+elif [ -n "$pid" ] && alive "$pid"; then
   kill "$pid"
   tries=50
   while [ "$tries" -gt 0 ] && alive "$pid"; do
@@ -30,7 +39,15 @@ rm -f "$pidfile"
 # Control and Media Control services, and the central side's clients for
 # them read each other in a loop that kept Device1.Connect from answering;
 # the demo peripheral has no such services.
-/usr/libexec/bluetooth/bluetoothd -n -E -P vcp,mcp >> /tmp/bluetoothd.log 2>&1 &
+#
+# The configuration: [GATT] Channels from $BLEIO_E2E_GATT_CHANNELS (default
+# 3, bluetoothd's own default; 1 turns EATT off).
+# $BLEIO_E2E_BLUETOOTHD_ARGS adds options (-d for debug logs).
+conf=/run/e2e-main.conf
+printf '[GATT]\nChannels = %s\n' "${BLEIO_E2E_GATT_CHANNELS:-3}" > "$conf"
+# shellcheck disable=SC2086
+/usr/libexec/bluetooth/bluetoothd -n -E -P vcp,mcp -f "$conf" \
+  ${BLEIO_E2E_BLUETOOTHD_ARGS:-} >> /tmp/bluetoothd.log 2>&1 &
 echo $! > "$pidfile"
 # Ready means both adapters are exported on the bus (a test-only helper from
 # the appended cpio: busybox has no D-Bus client).

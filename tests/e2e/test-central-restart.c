@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bluetoothd killed and restarted mid-session: the open connection reports
- * BLUEZ_UNAVAILABLE and is spent, the same adapter object comes back, and
- * scanning and connecting work again without restarting the application.
+ * bluetoothd stopped (SIGTERM) or killed (SIGKILL) and started again
+ * mid-session: the open connection reports its end and is spent, the same
+ * adapter object comes back, and scanning, connecting and discovering work
+ * again without restarting the application.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,7 @@ adapter_back (gpointer user_data)
 }
 
 static void
-test_restart_mid_session (void **state)
+restart_mid_session (gboolean crash)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(BleioAdapter) adapter = NULL;
@@ -35,15 +36,18 @@ test_restart_mid_session (void **state)
     fail_msg ("connect: %s", error->message);
   e2e_watch_disconnects (connection, &seen);
 
-  if (!e2e_restart_bluez (&error))
+  if (!e2e_restart_bluez (crash, &error))
     fail_msg ("restart: %s", error->message);
   assert_true (e2e_wait_disconnected (&seen, E2E_WAIT_MSEC));
   /* A bluetoothd that is stopped (SIGTERM) drops its links before it
    * leaves the bus, so the link ends as REMOTE; one that vanishes at once
    * (the simulator's Restart, a crash) gives BLUEZ_UNAVAILABLE. */
   g_print ("disconnect reason %d\n", seen.reason);
-  assert_true (seen.reason == BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE
-               || seen.reason == BLEIO_DISCONNECT_REASON_REMOTE);
+  if (crash)
+    assert_int_equal (seen.reason, BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE);
+  else
+    assert_true (seen.reason == BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE
+                 || seen.reason == BLEIO_DISCONNECT_REASON_REMOTE);
   assert_int_equal (seen.count, 1);
   assert_false (bleio_connection_get_connected (connection));
   services = bleio_connection_discover_remote_services (connection, NULL, 5, &error);
@@ -63,11 +67,26 @@ test_restart_mid_session (void **state)
   assert_true (bleio_connection_disconnect (next, &error));
 }
 
+static void
+test_restart_mid_session (void **state)
+{
+  restart_mid_session (FALSE);
+}
+
+/* SIGKILL: bluetoothd leaves the bus without a word; its links are not
+ * closed by it. */
+static void
+test_killed_mid_session (void **state)
+{
+  restart_mid_session (TRUE);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_restart_mid_session),
+    cmocka_unit_test (test_killed_mid_session),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reads through the public API: the battery level (0x2A19), the custom
+ * read characteristic, the body sensor location, a characteristic user
+ * description descriptor (0x2901), the CCCD bluetoothd adds to a notify
+ * characteristic, and a read of a write-only characteristic, which the
+ * peripheral refuses. One connection serves the whole group.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "e2e-central.h"
+
+typedef struct {
+  BleioAdapter *adapter;
+  BleioConnection *connection;
+} Fixture;
+
+static int
+setup (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  Fixture *f = g_new0 (Fixture, 1);
+
+  *state = f;
+  f->adapter = e2e_central_adapter (&error);
+  if (f->adapter == NULL)
+    fail_msg ("adapter: %s", error->message);
+  f->connection = e2e_connect_peripheral (f->adapter, &error);
+  if (f->connection == NULL)
+    fail_msg ("connect: %s", error->message);
+  return 0;
+}
+
+static int
+teardown (void **state)
+{
+  Fixture *f = *state;
+
+  if (f->connection != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!bleio_connection_disconnect (f->connection, &error))
+        g_printerr ("disconnect: %s\n", error->message);
+    }
+  g_clear_object (&f->connection);
+  g_clear_object (&f->adapter);
+  g_free (f);
+  return 0;
+}
+
+static void
+assert_bytes (GBytes *bytes, const char *expected_hex)
+{
+  g_autofree char *hex = e2e_hex (bytes);
+
+  if (g_strcmp0 (hex, expected_hex) != 0)
+    fail_msg ("read %s, expected %s", hex, expected_hex);
+}
+
+static BleioCharacteristic *
+find (Fixture *f, const char *service, const char *chr)
+{
+  g_autoptr(GError) error = NULL;
+  BleioCharacteristic *c = e2e_find_characteristic (f->connection, service, chr, &error);
+
+  if (c == NULL)
+    fail_msg ("%s", error->message);
+  return c;
+}
+
+static void
+test_read_battery_level (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioCharacteristic) level = find (f, E2E_UUID_BATTERY, E2E_UUID_BATTERY_LEVEL);
+  g_autoptr(GBytes) value = bleio_characteristic_read_value (level, &error);
+
+  if (value == NULL)
+    fail_msg ("read: %s", error->message);
+  assert_bytes (value, "62");   /* 98 % */
+  assert_true (bleio_characteristic_get_properties (level) & BLEIO_CHARACTERISTIC_PROPERTY_READ);
+  assert_true (bleio_characteristic_get_properties (level) & BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY);
+}
+
+static void
+test_read_custom_twice (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioCharacteristic) hello = find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_READ);
+  g_autoptr(BleioCharacteristic) location = find (f, E2E_UUID_HEART_RATE, E2E_UUID_BODY_LOCATION);
+  g_autoptr(GBytes) value = NULL;
+  g_autoptr(GBytes) again = NULL;
+  g_autoptr(GBytes) chest = NULL;
+
+  value = bleio_characteristic_read_value (hello, &error);
+  if (value == NULL)
+    fail_msg ("read: %s", error->message);
+  assert_bytes (value, "48656c6c6f");   /* "Hello" */
+
+  /* A second read goes to the peripheral again and gives the same. */
+  again = bleio_characteristic_read_value (hello, &error);
+  if (again == NULL)
+    fail_msg ("second read: %s", error->message);
+  assert_true (g_bytes_equal (value, again));
+
+  chest = bleio_characteristic_read_value (location, &error);
+  if (chest == NULL)
+    fail_msg ("read body sensor location: %s", error->message);
+  assert_bytes (chest, "01");
+}
+
+static void
+test_read_user_description (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioCharacteristic) hello = find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_READ);
+  g_autoptr(BleioDescriptor) description = NULL;
+  g_autoptr(GBytes) value = NULL;
+
+  description = e2e_find_descriptor (hello, E2E_UUID_USER_DESCRIPTION, &error);
+  if (description == NULL)
+    fail_msg ("%s", error->message);
+  assert_ptr_equal (bleio_descriptor_get_characteristic (description), hello);
+  assert_true (bleio_descriptor_get_handle (description) > bleio_characteristic_get_handle (hello));
+  value = bleio_descriptor_read_value (description, &error);
+  if (value == NULL)
+    fail_msg ("read descriptor: %s", error->message);
+  assert_bytes (value, "52656164206d65");   /* "Read me" */
+}
+
+static void
+test_read_cccd (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioCharacteristic) counter = find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COUNTER);
+  g_autoptr(BleioDescriptor) cccd = NULL;
+  g_autoptr(GBytes) value = NULL;
+
+  /* bluetoothd adds a CCCD to every notify characteristic it serves. */
+  cccd = e2e_find_descriptor (counter, E2E_UUID_CCCD, &error);
+  if (cccd == NULL)
+    fail_msg ("%s", error->message);
+  value = bleio_descriptor_read_value (cccd, &error);
+  if (value == NULL)
+    fail_msg ("read CCCD: %s", error->message);
+  assert_int_equal (g_bytes_get_size (value), 2);
+}
+
+static void
+test_read_write_only_is_not_permitted (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioCharacteristic) command = find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COMMAND);
+  g_autoptr(GBytes) value = NULL;
+
+  assert_false (bleio_characteristic_get_properties (command) & BLEIO_CHARACTERISTIC_PROPERTY_READ);
+  value = bleio_characteristic_read_value (command, &error);
+  assert_null (value);
+  assert_non_null (error);
+  g_print ("read of a write-only characteristic: %s (%s %d)\n", error->message,
+           g_quark_to_string (error->domain), error->code);
+  assert_true (error->domain == BLEIO_ERROR);
+  assert_true (error->code == BLEIO_ERROR_NOT_PERMITTED);
+
+  /* The link is still good afterwards. */
+  assert_true (bleio_connection_get_connected (f->connection));
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_read_battery_level),
+    cmocka_unit_test (test_read_custom_twice),
+    cmocka_unit_test (test_read_user_description),
+    cmocka_unit_test (test_read_cccd),
+    cmocka_unit_test (test_read_write_only_is_not_permitted),
+  };
+
+  return cmocka_run_group_tests (tests, setup, teardown);
+}
