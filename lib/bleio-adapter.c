@@ -1001,9 +1001,16 @@ on_late_undo_event (BleioClient            *client,
       event->kind == BLEIO_CLIENT_EVENT_REMOVED)
     return;
   path = bleio_client_find_device (client, undo->adapter_path, undo->address);
-  if (path == NULL || !g_str_equal (path, event->path) ||
-      !bleio_client_get_boolean (client, path, BLEIO_IFACE_DEVICE, "Connected"))
+  if (path == NULL || !g_str_equal (path, event->path))
     return;
+  if (!bleio_client_get_boolean (client, path, BLEIO_IFACE_DEVICE, "Connected"))
+    {
+      /* bluetoothd exports the device of a ConnectDevice once its link is
+       * up. One that shows up without a link came from elsewhere (a scan):
+       * a link it gets later is another program's connect, left alone. */
+      late_undo_finish (undo);
+      return;
+    }
   g_debug ("%s connected after its attempt was abandoned: disconnecting", path);
   bleio_client_call (client, path, BLEIO_IFACE_DEVICE, "Disconnect", NULL, -1, NULL,
                      late_disconnect_cb, late_undo_ref (undo));

@@ -574,7 +574,9 @@ gboolean bleio_adapter_stop_scan (BleioAdapter  *adapter,
  * `G_IO_ERROR_CANCELLED`. If the attempt was abandoned while
  * `ConnectDevice` ran and BlueZ had no device object to disconnect yet, a
  * link that still comes up within 45 s is disconnected as soon as it
- * appears, unless a new connect to the same address starts first. Finish with bleio_adapter_connect_finish(); the
+ * appears, unless a new connect to the same address starts first or the
+ * device shows up without a link first (found by a scan: a link another
+ * program makes to it later is left alone). Finish with bleio_adapter_connect_finish(); the
  * blocking twin is bleio_adapter_connect().
  */
 BLEIO_EXPORT
@@ -683,6 +685,10 @@ typedef gboolean (*BleioPasskeyConfirmFunc) (const BleioAddress *peer,
  * context, so that a blocking pair in any thread cannot deadlock; they must
  * return promptly (BlueZ waits for their answer) and must not call blocking
  * libbleio functions, which need that thread to see BlueZ's events.
+ *
+ * Not available through GObject Introspection: the three callbacks share
+ * one @user_data, which GI cannot describe. Programs in other languages
+ * pair with the default "just works" agent.
  */
 BLEIO_EXPORT
 void bleio_adapter_set_pairing_callbacks (BleioAdapter            *adapter,
