@@ -273,12 +273,13 @@ test_quirk_not_paired_is_security (void **state)
 
 /* ---- incoming pairing ----------------------------------------------------- */
 
+/* Written on libbleio's worker thread, read by the test: atomics. */
 typedef struct {
   gint confirm_calls;
   gint request_calls;
   gint display_calls;
-  guint32 passkey_seen;
-  guint32 passkey_to_give;
+  gint passkey_seen;
+  gint passkey_to_give;
 } Callbacks;
 
 static void
@@ -290,7 +291,7 @@ on_display (const BleioAddress *peer,
   Callbacks *c = user_data;
 
   g_atomic_int_inc (&c->display_calls);
-  c->passkey_seen = passkey;
+  g_atomic_int_set (&c->passkey_seen, (gint) passkey);
 }
 
 static gboolean
@@ -301,7 +302,7 @@ on_request (const BleioAddress *peer,
   Callbacks *c = user_data;
 
   g_atomic_int_inc (&c->request_calls);
-  *passkey = c->passkey_to_give;
+  *passkey = (guint32) g_atomic_int_get (&c->passkey_to_give);
   return TRUE;
 }
 
@@ -313,7 +314,7 @@ on_confirm (const BleioAddress *peer,
   Callbacks *c = user_data;
 
   g_atomic_int_inc (&c->confirm_calls);
-  c->passkey_seen = passkey;
+  g_atomic_int_set (&c->passkey_seen, (gint) passkey);
   return TRUE;
 }
 
@@ -391,7 +392,7 @@ test_incoming_pairing_rejected_by_default (void **state)
     assert_true (bleio_connection_pair (connection, TRUE, &error));
     assert_no_error (error);
     assert_int_equal (g_atomic_int_get (&c.confirm_calls), 1);
-    assert_int_equal (c.passkey_seen, 100001);
+    assert_int_equal (g_atomic_int_get (&c.passkey_seen), 100001);
     cleanup (g, connection, path);
   }
   bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
@@ -416,13 +417,13 @@ test_incoming_pairing_opt_in (void **state)
   outcome = pair_incoming (g, path);
   assert_null (outcome);
   assert_int_equal (g_atomic_int_get (&c.confirm_calls), 1);
-  assert_int_equal (c.passkey_seen, 246802);
+  assert_int_equal (g_atomic_int_get (&c.passkey_seen), 246802);
   assert_true (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
   cleanup (g, connection, path);
 
   /* The application's callback still decides: passkey entry with the
    * wrong passkey fails. */
-  c.passkey_to_give = 1;
+  g_atomic_int_set (&c.passkey_to_give, 1);
   connection = connect_new (g, "00:BB:00:00:08:31",
                             "{\"method\": \"passkey-entry\", \"passkey\": 135791}", &path);
   g_clear_pointer (&outcome, g_free);
@@ -550,13 +551,14 @@ test_passkeys_never_logged (void **state)
       char *path = NULL;
       BleioConnection *connection;
 
-      c.passkey_to_give = (guint32) g_ascii_strtoull (rows[i].passkey, NULL, 10);
+      g_atomic_int_set (&c.passkey_to_give, (gint) g_ascii_strtoull (rows[i].passkey, NULL, 10));
       bleio_adapter_set_pairing_callbacks (g->adapter, on_display, on_request, on_confirm,
                                            &c, NULL);
       connection = connect_new (g, rows[i].address, rows[i].pairing, &path);
       assert_true (bleio_connection_pair (connection, TRUE, &error));
       assert_no_error (error);
-      assert_int_equal (c.confirm_calls + c.request_calls + c.display_calls, 1);
+      assert_int_equal (g_atomic_int_get (&c.confirm_calls) + g_atomic_int_get (&c.request_calls) +
+                        g_atomic_int_get (&c.display_calls), 1);
       cleanup (g, connection, path);
       bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
     }
