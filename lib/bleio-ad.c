@@ -178,15 +178,11 @@ append_structure (GByteArray   *out,
 
 /* Looks up @key in @props and returns it only when it has @type. */
 static GVariant *
-lookup_typed (GVariant           *props,
-              const char         *key,
-              const GVariantType *type)
+lookup_typed (const BleioPropIndex *props,
+              const char           *key,
+              const GVariantType   *type)
 {
-  g_autoptr(GVariant) value = g_variant_lookup_value (props, key, NULL);
-
-  if (value == NULL || !g_variant_is_of_type (value, type))
-    return NULL;
-  return g_steal_pointer (&value);
+  return bleio_prop_index_lookup (props, key, type);
 }
 
 /* The bytes of a byte-array variant, or NULL when it is of another type. */
@@ -253,9 +249,9 @@ uuid_ad_bytes (const BleioUuid *uuid,
 }
 
 static void
-add_uuids (GByteArray *out,
-           GVariant   *props,
-           guint8     *emitted)
+add_uuids (GByteArray           *out,
+           const BleioPropIndex *props,
+           guint8               *emitted)
 {
   g_autoptr(GVariant) uuids = lookup_typed (props, "UUIDs", G_VARIANT_TYPE_STRING_ARRAY);
   g_autoptr(GByteArray) b16 = g_byte_array_new ();
@@ -295,9 +291,9 @@ add_uuids (GByteArray *out,
 }
 
 static void
-add_name (GByteArray *out,
-          GVariant   *props,
-          guint8     *emitted)
+add_name (GByteArray           *out,
+          const BleioPropIndex *props,
+          guint8               *emitted)
 {
   g_autoptr(GVariant) name = lookup_typed (props, "Name", G_VARIANT_TYPE_STRING);
   const char *s;
@@ -326,9 +322,9 @@ add_name (GByteArray *out,
 }
 
 static void
-add_service_data (GByteArray *out,
-                  GVariant   *props,
-                  guint8     *emitted)
+add_service_data (GByteArray           *out,
+                  const BleioPropIndex *props,
+                  guint8               *emitted)
 {
   g_autoptr(GVariant) dict = lookup_typed (props, "ServiceData", G_VARIANT_TYPE_VARDICT);
   GVariantIter iter;
@@ -364,9 +360,9 @@ add_service_data (GByteArray *out,
 }
 
 static void
-add_manufacturer_data (GByteArray *out,
-                       GVariant   *props,
-                       guint8     *emitted)
+add_manufacturer_data (GByteArray           *out,
+                       const BleioPropIndex *props,
+                       guint8               *emitted)
 {
   g_autoptr(GVariant) dict = lookup_typed (props, "ManufacturerData", G_VARIANT_TYPE ("a{qv}"));
   GVariantIter iter;
@@ -396,9 +392,9 @@ add_manufacturer_data (GByteArray *out,
 }
 
 static void
-add_raw_data (GByteArray   *out,
-              GVariant     *props,
-              const guint8 *emitted)
+add_raw_data (GByteArray           *out,
+              const BleioPropIndex *props,
+              const guint8         *emitted)
 {
   g_autoptr(GVariant) dict = lookup_typed (props, "AdvertisingData", G_VARIANT_TYPE ("a{yv}"));
   GVariantIter iter;
@@ -420,12 +416,81 @@ add_raw_data (GByteArray   *out,
     }
 }
 
+/* (transfer none) */
+static GVariant *
+index_find (const BleioPropIndex *index,
+            const char           *key)
+{
+  for (guint i = 0; i < index->n; i++)
+    if (index->names[i] == key || strcmp (index->names[i], key) == 0)
+      return index->values[i];
+  return NULL;
+}
+
+void
+bleio_prop_index_init (BleioPropIndex     *index,
+                       GVariant           *dict,
+                       const char * const *keys,
+                       guint               n_keys)
+{
+  GVariantIter iter;
+  GVariant *entry;
+
+  g_assert (n_keys <= G_N_ELEMENTS (index->names));
+  index->n = 0;
+  g_variant_iter_init (&iter, dict);
+  while (index->n < n_keys && (entry = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
+      const char *name = g_variant_get_string (key, NULL);
+      guint i;
+
+      for (i = 0; i < n_keys; i++)
+        if (strcmp (name, keys[i]) == 0)
+          break;
+      if (i < n_keys && index_find (index, keys[i]) == NULL)
+        {
+          g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
+
+          index->names[index->n] = keys[i];
+          index->values[index->n] = g_variant_get_variant (boxed);
+          index->n++;
+        }
+      g_variant_unref (entry);
+    }
+}
+
+GVariant *
+bleio_prop_index_lookup (const BleioPropIndex *index,
+                         const char           *key,
+                         const GVariantType   *type)
+{
+  GVariant *value = index_find (index, key);
+
+  if (value == NULL || (type != NULL && !g_variant_is_of_type (value, type)))
+    return NULL;
+  return g_variant_ref (value);
+}
+
+void
+bleio_prop_index_clear (BleioPropIndex *index)
+{
+  for (guint i = 0; i < index->n; i++)
+    g_variant_unref (index->values[i]);
+  index->n = 0;
+}
+
 GBytes *
 bleio_ad_build_from_bluez (GVariant *device_properties,
                            GError  **error)
 {
+  static const char * const keys[] = {
+    "AdvertisingFlags", "UUIDs", "Name", "TxPower", "Appearance", "ServiceData",
+    "ManufacturerData", "AdvertisingData",
+  };
   g_autoptr(GByteArray) out = NULL;
   g_autoptr(GVariant) field = NULL;
+  BleioPropIndex props;
   guint8 emitted[256] = { 0 };
 
   g_return_val_if_fail (device_properties != NULL, NULL);
@@ -440,8 +505,9 @@ bleio_ad_build_from_bluez (GVariant *device_properties,
     }
 
   out = g_byte_array_new ();
+  bleio_prop_index_init (&props, device_properties, keys, G_N_ELEMENTS (keys));
 
-  field = lookup_typed (device_properties, "AdvertisingFlags", G_VARIANT_TYPE_BYTESTRING);
+  field = lookup_typed (&props, "AdvertisingFlags", G_VARIANT_TYPE_BYTESTRING);
   if (field != NULL && g_variant_n_children (field) > 0)
     {
       gsize len;
@@ -452,10 +518,10 @@ bleio_ad_build_from_bluez (GVariant *device_properties,
     }
   g_clear_pointer (&field, g_variant_unref);
 
-  add_uuids (out, device_properties, emitted);
-  add_name (out, device_properties, emitted);
+  add_uuids (out, &props, emitted);
+  add_name (out, &props, emitted);
 
-  field = lookup_typed (device_properties, "TxPower", G_VARIANT_TYPE_INT16);
+  field = lookup_typed (&props, "TxPower", G_VARIANT_TYPE_INT16);
   if (field != NULL)
     {
       gint16 power = CLAMP (g_variant_get_int16 (field), G_MININT8, G_MAXINT8);
@@ -466,7 +532,7 @@ bleio_ad_build_from_bluez (GVariant *device_properties,
     }
   g_clear_pointer (&field, g_variant_unref);
 
-  field = lookup_typed (device_properties, "Appearance", G_VARIANT_TYPE_UINT16);
+  field = lookup_typed (&props, "Appearance", G_VARIANT_TYPE_UINT16);
   if (field != NULL)
     {
       guint16 appearance = g_variant_get_uint16 (field);
@@ -477,9 +543,10 @@ bleio_ad_build_from_bluez (GVariant *device_properties,
     }
   g_clear_pointer (&field, g_variant_unref);
 
-  add_service_data (out, device_properties, emitted);
-  add_manufacturer_data (out, device_properties, emitted);
-  add_raw_data (out, device_properties, emitted);
+  add_service_data (out, &props, emitted);
+  add_manufacturer_data (out, &props, emitted);
+  add_raw_data (out, &props, emitted);
 
+  bleio_prop_index_clear (&props);
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
 }

@@ -923,8 +923,12 @@ bleio_client_dup_properties (BleioClient *client,
     {
       g_autoptr(GVariant) value = g_dbus_proxy_get_cached_property (proxy, names[i]);
 
+      /* The entry made directly: a format string parsed per property
+       * cost a quarter of each scan entry (bench-scan under callgrind). */
       if (value != NULL)
-        g_variant_builder_add (&builder, "{sv}", names[i], value);
+        g_variant_builder_add_value (&builder,
+                                     g_variant_new_dict_entry (g_variant_new_string (names[i]),
+                                                               g_variant_new_variant (value)));
     }
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }

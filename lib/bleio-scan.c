@@ -6,6 +6,7 @@
  * adapter's context.
  */
 #include "bleio-adapter-private.h"
+#include "bleio-private.h"
 
 #include <string.h>
 
@@ -304,10 +305,10 @@ push_entry (BleioScanResults *self,
 }
 
 static gboolean
-flags_discoverable (GVariant *props)
+flags_discoverable (const BleioPropIndex *props)
 {
-  g_autoptr(GVariant) flags = g_variant_lookup_value (props, "AdvertisingFlags",
-                                                      G_VARIANT_TYPE_BYTESTRING);
+  g_autoptr(GVariant) flags = bleio_prop_index_lookup (props, "AdvertisingFlags",
+                                                       G_VARIANT_TYPE_BYTESTRING);
   gsize n = 0;
   const guint8 *data;
 
@@ -321,12 +322,12 @@ flags_discoverable (GVariant *props)
 
 /* Beacon formats that are broadcast non-connectable by definition. */
 static gboolean
-is_beacon_frame (GVariant *props)
+is_beacon_frame (const BleioPropIndex *props)
 {
-  g_autoptr(GVariant) manufacturer = g_variant_lookup_value (props, "ManufacturerData",
-                                                             G_VARIANT_TYPE ("a{qv}"));
-  g_autoptr(GVariant) service_data = g_variant_lookup_value (props, "ServiceData",
-                                                             G_VARIANT_TYPE ("a{sv}"));
+  g_autoptr(GVariant) manufacturer = bleio_prop_index_lookup (props, "ManufacturerData",
+                                                              G_VARIANT_TYPE ("a{qv}"));
+  g_autoptr(GVariant) service_data = bleio_prop_index_lookup (props, "ServiceData",
+                                                              G_VARIANT_TYPE ("a{sv}"));
 
   if (manufacturer != NULL)
     {
@@ -364,39 +365,54 @@ is_beacon_frame (GVariant *props)
 }
 
 BleioScanEntry *
-bleio_scan_entry_new_from_bluez (GVariant   *props,
+bleio_scan_entry_new_from_bluez (GVariant   *props_all,
                                  const char *adapter_path,
                                  int         minimum_rssi,
                                  GBytes     *prefixes)
 {
+  static const char * const keys[] = {
+    "Adapter", "RSSI", "Address", "AddressType", "Connected", "Paired",
+    "AdvertisingFlags", "ServiceData", "ManufacturerData",
+  };
+  BleioPropIndex props;
+  g_autoptr(GVariant) adapter = NULL;
+  g_autoptr(GVariant) rssi_value = NULL;
+  g_autoptr(GVariant) address = NULL;
+  g_autoptr(GVariant) address_type = NULL;
+  g_autoptr(GVariant) connected = NULL;
+  g_autoptr(GVariant) paired = NULL;
   g_autoptr(GBytes) bytes = NULL;
-  const char *adapter = NULL;
-  const char *address = NULL;
-  const char *address_type = "public";
-  gint16 rssi = 0;
-  gboolean connected = FALSE, paired = FALSE;
-  BleioScanEntry *entry;
+  gint16 rssi;
+  BleioScanEntry *entry = NULL;
   g_autoptr(BleioAddress) parsed = NULL;
 
-  if (props == NULL || !g_variant_is_of_type (props, G_VARIANT_TYPE_VARDICT))
+  if (props_all == NULL || !g_variant_is_of_type (props_all, G_VARIANT_TYPE_VARDICT))
     return NULL;
-  if (!g_variant_lookup (props, "Adapter", "&o", &adapter) ||
-      !g_str_equal (adapter, adapter_path))
-    return NULL;
+  /* One pass over the properties (see BleioPropIndex), then lookups that
+   * cost next to nothing. */
+  bleio_prop_index_init (&props, props_all, keys, G_N_ELEMENTS (keys));
+  adapter = bleio_prop_index_lookup (&props, "Adapter", G_VARIANT_TYPE_OBJECT_PATH);
   /* No RSSI: not heard in this discovery (a stored or stale device). */
-  if (!g_variant_lookup (props, "RSSI", "n", &rssi))
-    return NULL;
+  rssi_value = bleio_prop_index_lookup (&props, "RSSI", G_VARIANT_TYPE_INT16);
+  address = bleio_prop_index_lookup (&props, "Address", G_VARIANT_TYPE_STRING);
+  address_type = bleio_prop_index_lookup (&props, "AddressType", G_VARIANT_TYPE_STRING);
+  connected = bleio_prop_index_lookup (&props, "Connected", G_VARIANT_TYPE_BOOLEAN);
+  paired = bleio_prop_index_lookup (&props, "Paired", G_VARIANT_TYPE_BOOLEAN);
+  if (adapter == NULL || !g_str_equal (g_variant_get_string (adapter, NULL), adapter_path) ||
+      rssi_value == NULL || address == NULL)
+    goto out;
   /* HCI reports -127..+20 dBm; anything else is a broken bluetoothd. */
-  rssi = CLAMP (rssi, -127, 20);
+  rssi = CLAMP (g_variant_get_int16 (rssi_value), -127, 20);
   if (rssi < minimum_rssi)
-    return NULL;
-  if (!g_variant_lookup (props, "Address", "&s", &address))
-    return NULL;
-  g_variant_lookup (props, "AddressType", "&s", &address_type);
-  parsed = bleio_address_new_from_bluez (address, address_type, NULL);
+    goto out;
+  parsed = bleio_address_new_from_bluez (g_variant_get_string (address, NULL),
+                                         address_type != NULL
+                                         ? g_variant_get_string (address_type, NULL)
+                                         : "public",
+                                         NULL);
   if (parsed == NULL)
-    return NULL;
-  bytes = bleio_ad_build_from_bluez (props, NULL);
+    goto out;
+  bytes = bleio_ad_build_from_bluez (props_all, NULL);
   if (bytes == NULL)
     bytes = g_bytes_new (NULL, 0);
   if (prefixes != NULL && g_bytes_get_size (prefixes) > 0)
@@ -406,18 +422,19 @@ bleio_scan_entry_new_from_bluez (GVariant   *props,
       const guint8 *a = g_bytes_get_data (bytes, &alen);
 
       if (!bleio_ad_matches (a, alen, p, plen, FALSE))
-        return NULL;
+        goto out;
     }
-  g_variant_lookup (props, "Connected", "b", &connected);
-  g_variant_lookup (props, "Paired", "b", &paired);
 
   entry = g_new0 (BleioScanEntry, 1);
   entry->ref_count = 1;
   entry->address = g_steal_pointer (&parsed);
   entry->bytes = g_steal_pointer (&bytes);
   entry->rssi = rssi;
-  entry->connectable = (flags_discoverable (props) && !is_beacon_frame (props)) ||
-                       connected || paired;
+  entry->connectable = (flags_discoverable (&props) && !is_beacon_frame (&props)) ||
+                       (connected != NULL && g_variant_get_boolean (connected)) ||
+                       (paired != NULL && g_variant_get_boolean (paired));
+out:
+  bleio_prop_index_clear (&props);
   return entry;
 }
 
