@@ -586,8 +586,9 @@ def case_install():
                               text=True, timeout=RUN_TIMEOUT)
         needed = sorted(l.split()[1] for l in proc.stdout.splitlines() if "NEEDED" in l)
         print(needed)
+        # (+ the sanitizer runtimes in an ASan/UBSan/TSan build, .ci/run step 2)
         allowed = ("libbleio.so", "libglib-2.0", "libgobject-2.0", "libgio-2.0",
-                   "libjson-glib-1.0", "libc.so")
+                   "libjson-glib-1.0", "libc.so", "libasan.so", "libubsan.so", "libtsan.so")
         check(all(n.startswith(allowed) for n in needed), f"unexpected libraries: {needed}")
 
 

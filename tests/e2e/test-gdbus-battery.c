@@ -178,8 +178,9 @@ main (void)
   device_path = t.device_path;
   {
     g_autoptr(GVariant) rssi = e2e_get_cached (manager, device_path, "org.bluez.Device1", "RSSI");
+    g_autofree char *printed = rssi != NULL ? g_variant_print (rssi, TRUE) : NULL;
 
-    g_print ("RSSI property: %s\n", rssi ? g_variant_print (rssi, TRUE) : "absent");
+    g_print ("RSSI property: %s\n", printed != NULL ? printed : "absent");
   }
   g_print ("%.1f s: found %s at %s\n", g_get_monotonic_time () / 1e6, t.name, device_path);
   reply = e2e_call (bus, adapter_path, "org.bluez.Adapter1", "StopDiscovery",
