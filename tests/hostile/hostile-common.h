@@ -411,6 +411,18 @@ hostile_sync (Hostile *h)
   g_autoptr(GVariant) calls = sim_fixture_get_calls (h->fx, &error);
 
   assert_no_error (error);
+  assert_non_null (calls);
+}
+
+/* ClearHostile(): the simulator answers honestly again. */
+static G_GNUC_UNUSED void
+hostile_clear (Hostile *h)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = sim_fixture_call (h->fx, "ClearHostile", NULL, &error);
+
+  assert_no_error (error);
+  assert_non_null (reply);
 }
 
 /* Scans until an entry from the peripheral arrives; fails the test if none

@@ -7,15 +7,6 @@
  */
 #include "hostile-common.h"
 
-static void
-clear_hostile (Hostile *h)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = sim_fixture_call (h->fx, "ClearHostile", NULL, &error);
-
-  assert_no_error (error);
-}
-
 static BleioService *
 find_service (GPtrArray  *services,
               const char *path)
@@ -496,7 +487,7 @@ test_connected_as_string (void **state)
   hostile_property (h, DEV, IFACE_DEVICE, "Connected", g_variant_new_string ("no"));
   hostile_sync (h);
   hostile_settle (300);
-  clear_hostile (h);
+  hostile_clear (h);
   assert_true (sim_fixture_drop_link (h->fx, DEV, "hostile test", &error));
   assert_no_error (error);
   {

@@ -27,13 +27,11 @@ test_rssi_as_string (void **state)
   Hostile *h = *state;
   g_autoptr(BleioScanEntry) entry = NULL;
   g_autoptr(BleioScanEntry) again = NULL;
-  g_autoptr(GError) error = NULL;
 
   hostile_property_quiet (h, DEV, IFACE_DEVICE, "RSSI", g_variant_new_string ("strong"));
   entry = hostile_scan_for (h, HOSTILE_ADDRESS, 1000);
   assert_null (entry);
-  assert_non_null (sim_fixture_call (h->fx, "ClearHostile", NULL, &error));
-  assert_no_error (error);
+  hostile_clear (h);
   again = scan_expect (h);
   assert_int_equal (bleio_scan_entry_get_rssi (again), -50);
 }
@@ -259,9 +257,7 @@ test_address_malformed (void **state)
 
   for (guint i = 0; bad[i] != NULL; i++)
     {
-      g_autoptr(BleioScanResults) results = NULL;
       g_autoptr(BleioScanEntry) entry = NULL;
-      g_autoptr(GError) error = NULL;
 
       hostile_property_quiet (h, DEV, IFACE_DEVICE, "Address", g_variant_new_string (bad[i]));
       entry = hostile_scan_for (h, HOSTILE_ADDRESS, 600);
