@@ -1801,6 +1801,39 @@ bleio_adapter_set_pairing_callbacks (BleioAdapter            *adapter,
 }
 
 void
+bleio_adapter_set_passkey_display_func (BleioAdapter            *adapter,
+                                        BleioPasskeyDisplayFunc  func,
+                                        gpointer                 user_data,
+                                        GDestroyNotify           destroy)
+{
+  g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
+  bleio_agent_state_set_display (bleio_client_get_agent_state (adapter->client),
+                                 func, user_data, destroy);
+}
+
+void
+bleio_adapter_set_passkey_request_func (BleioAdapter            *adapter,
+                                        BleioPasskeyRequestFunc  func,
+                                        gpointer                 user_data,
+                                        GDestroyNotify           destroy)
+{
+  g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
+  bleio_agent_state_set_request (bleio_client_get_agent_state (adapter->client),
+                                 func, user_data, destroy);
+}
+
+void
+bleio_adapter_set_passkey_confirm_func (BleioAdapter            *adapter,
+                                        BleioPasskeyConfirmFunc  func,
+                                        gpointer                 user_data,
+                                        GDestroyNotify           destroy)
+{
+  g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
+  bleio_agent_state_set_confirm (bleio_client_get_agent_state (adapter->client),
+                                 func, user_data, destroy);
+}
+
+void
 bleio_adapter_set_accept_incoming_pairing (BleioAdapter *adapter,
                                            gboolean      accept)
 {

@@ -24,6 +24,18 @@ void             bleio_agent_state_set_callbacks (BleioAgentState         *state
                                                   BleioPasskeyConfirmFunc  confirm,
                                                   gpointer                 user_data,
                                                   GDestroyNotify           destroy);
+void             bleio_agent_state_set_display (BleioAgentState         *state,
+                                                BleioPasskeyDisplayFunc  func,
+                                                gpointer                 user_data,
+                                                GDestroyNotify           destroy);
+void             bleio_agent_state_set_request (BleioAgentState         *state,
+                                                BleioPasskeyRequestFunc  func,
+                                                gpointer                 user_data,
+                                                GDestroyNotify           destroy);
+void             bleio_agent_state_set_confirm (BleioAgentState         *state,
+                                                BleioPasskeyConfirmFunc  func,
+                                                gpointer                 user_data,
+                                                GDestroyNotify           destroy);
 /* Marks @device_path as being paired by the application (one
  * bleio_connection_pair() call); the agent answers only for such devices
  * unless incoming pairings are accepted. Calls nest. */

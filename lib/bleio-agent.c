@@ -23,11 +23,19 @@ struct _BleioAgentState {
   guint registration_id;
   char *registered_capability;  /* NULL: not registered with bluetoothd */
 
+  /* Each callback with its own data (bleio_adapter_set_passkey_*_func()),
+   * or all three sharing @shared_data (bleio_adapter_set_pairing_callbacks()). */
   BleioPasskeyDisplayFunc display;
+  gpointer display_data;
+  GDestroyNotify display_destroy;
   BleioPasskeyRequestFunc request;
+  gpointer request_data;
+  GDestroyNotify request_destroy;
   BleioPasskeyConfirmFunc confirm;
-  gpointer user_data;
-  GDestroyNotify destroy;
+  gpointer confirm_data;
+  GDestroyNotify confirm_destroy;
+  gpointer shared_data;
+  GDestroyNotify shared_destroy;
 
   GHashTable *pairing;          /* device path -> count of our Pair calls */
   gboolean accept_incoming;
@@ -56,8 +64,14 @@ bleio_agent_state_free (BleioAgentState *state)
   if (state->registration_id != 0)
     g_dbus_connection_unregister_object (bleio_client_get_connection (state->client),
                                          state->registration_id);
-  if (state->destroy != NULL)
-    state->destroy (state->user_data);
+  if (state->display_destroy != NULL)
+    state->display_destroy (state->display_data);
+  if (state->request_destroy != NULL)
+    state->request_destroy (state->request_data);
+  if (state->confirm_destroy != NULL)
+    state->confirm_destroy (state->confirm_data);
+  if (state->shared_destroy != NULL)
+    state->shared_destroy (state->shared_data);
   g_free (state->registered_capability);
   g_free (state->path);
   g_hash_table_unref (state->pairing);
@@ -73,20 +87,74 @@ bleio_agent_state_set_callbacks (BleioAgentState         *state,
                                  gpointer                 user_data,
                                  GDestroyNotify           destroy)
 {
-  GDestroyNotify old_destroy;
-  gpointer old_data;
+  GDestroyNotify old_destroy[4];
+  gpointer old_data[4];
 
   g_mutex_lock (&state->lock);
-  old_destroy = state->destroy;
-  old_data = state->user_data;
+  old_destroy[0] = state->display_destroy;
+  old_data[0] = state->display_data;
+  old_destroy[1] = state->request_destroy;
+  old_data[1] = state->request_data;
+  old_destroy[2] = state->confirm_destroy;
+  old_data[2] = state->confirm_data;
+  old_destroy[3] = state->shared_destroy;
+  old_data[3] = state->shared_data;
   state->display = display;
   state->request = request;
   state->confirm = confirm;
-  state->user_data = user_data;
-  state->destroy = destroy;
+  state->display_data = state->request_data = state->confirm_data = user_data;
+  state->display_destroy = state->request_destroy = state->confirm_destroy = NULL;
+  state->shared_data = user_data;
+  state->shared_destroy = destroy;
   g_mutex_unlock (&state->lock);
-  if (old_destroy != NULL)
-    old_destroy (old_data);
+  /* Outside the lock: a destroy notify may do anything. */
+  for (guint i = 0; i < G_N_ELEMENTS (old_destroy); i++)
+    if (old_destroy[i] != NULL)
+      old_destroy[i] (old_data[i]);
+}
+
+/* Replaces one callback and its data; the others keep theirs. */
+#define SET_ONE(state, field, func, data, destroy_)               \
+  G_STMT_START {                                                   \
+    GDestroyNotify old_destroy;                                    \
+    gpointer old_data;                                             \
+                                                                   \
+    g_mutex_lock (&(state)->lock);                                 \
+    old_destroy = (state)->field##_destroy;                        \
+    old_data = (state)->field##_data;                              \
+    (state)->field = (func);                                       \
+    (state)->field##_data = (data);                                \
+    (state)->field##_destroy = (destroy_);                         \
+    g_mutex_unlock (&(state)->lock);                               \
+    if (old_destroy != NULL)                                       \
+      old_destroy (old_data);                                      \
+  } G_STMT_END
+
+void
+bleio_agent_state_set_display (BleioAgentState         *state,
+                               BleioPasskeyDisplayFunc  func,
+                               gpointer                 user_data,
+                               GDestroyNotify           destroy)
+{
+  SET_ONE (state, display, func, user_data, destroy);
+}
+
+void
+bleio_agent_state_set_request (BleioAgentState         *state,
+                               BleioPasskeyRequestFunc  func,
+                               gpointer                 user_data,
+                               GDestroyNotify           destroy)
+{
+  SET_ONE (state, request, func, user_data, destroy);
+}
+
+void
+bleio_agent_state_set_confirm (BleioAgentState         *state,
+                               BleioPasskeyConfirmFunc  func,
+                               gpointer                 user_data,
+                               GDestroyNotify           destroy)
+{
+  SET_ONE (state, confirm, func, user_data, destroy);
 }
 
 void
@@ -196,7 +264,7 @@ agent_method_call (GDBusConnection       *connection,
   BleioPasskeyDisplayFunc display;
   BleioPasskeyRequestFunc request;
   BleioPasskeyConfirmFunc confirm;
-  gpointer data;
+  gpointer display_data, request_data, confirm_data;
   const char *device = NULL;
   g_autoptr(BleioAddress) peer = NULL;
   g_autofree char *bluez = bleio_client_dup_bluez_owner (state->client);
@@ -229,9 +297,11 @@ agent_method_call (GDBusConnection       *connection,
 
   g_mutex_lock (&state->lock);
   display = state->display;
+  display_data = state->display_data;
   request = state->request;
+  request_data = state->request_data;
   confirm = state->confirm;
-  data = state->user_data;
+  confirm_data = state->confirm_data;
   accept_incoming = state->accept_incoming;
   if (device != NULL)
     ours = g_hash_table_contains (state->pairing, device);
@@ -258,7 +328,7 @@ agent_method_call (GDBusConnection       *connection,
     {
       guint32 passkey = 0;
 
-      if (request == NULL || peer == NULL || !request (peer, &passkey, data) ||
+      if (request == NULL || peer == NULL || !request (peer, &passkey, request_data) ||
           passkey > 999999)
         {
           reject (invocation, "No passkey given");
@@ -273,7 +343,7 @@ agent_method_call (GDBusConnection       *connection,
 
       /* Legacy PIN codes are a BR/EDR affair; answer with the passkey
        * callback when there is one. */
-      if (request == NULL || peer == NULL || !request (peer, &passkey, data) ||
+      if (request == NULL || peer == NULL || !request (peer, &passkey, request_data) ||
           passkey > 999999)
         {
           reject (invocation, "No PIN code given");
@@ -289,7 +359,7 @@ agent_method_call (GDBusConnection       *connection,
 
       g_variant_get (parameters, "(&ouq)", NULL, &passkey, &entered);
       if (display != NULL && peer != NULL)
-        display (peer, passkey, entered, data);
+        display (peer, passkey, entered, display_data);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method_name, "DisplayPinCode"))
@@ -300,7 +370,7 @@ agent_method_call (GDBusConnection       *connection,
       g_variant_get (parameters, "(&o&s)", NULL, &pin);
       if (display != NULL && peer != NULL &&
           g_ascii_string_to_unsigned (pin, 10, 0, 999999, &value, NULL))
-        display (peer, (guint32) value, 0, data);
+        display (peer, (guint32) value, 0, display_data);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method_name, "RequestConfirmation"))
@@ -308,7 +378,7 @@ agent_method_call (GDBusConnection       *connection,
       guint32 passkey = 0;
 
       g_variant_get (parameters, "(&ou)", NULL, &passkey);
-      if (confirm != NULL && (peer == NULL || !confirm (peer, passkey, data)))
+      if (confirm != NULL && (peer == NULL || !confirm (peer, passkey, confirm_data)))
         {
           reject (invocation, "Passkey not confirmed");
           return;

@@ -687,8 +687,10 @@ typedef gboolean (*BleioPasskeyConfirmFunc) (const BleioAddress *peer,
  * libbleio functions, which need that thread to see BlueZ's events.
  *
  * Not available through GObject Introspection: the three callbacks share
- * one @user_data, which GI cannot describe. Programs in other languages
- * pair with the default "just works" agent.
+ * one @user_data, which GI cannot describe. Bindings set each callback
+ * with bleio_adapter_set_passkey_display_func(),
+ * bleio_adapter_set_passkey_request_func() and
+ * bleio_adapter_set_passkey_confirm_func(), which C programs may use too.
  */
 BLEIO_EXPORT
 void bleio_adapter_set_pairing_callbacks (BleioAdapter            *adapter,
@@ -697,6 +699,62 @@ void bleio_adapter_set_pairing_callbacks (BleioAdapter            *adapter,
                                           BleioPasskeyConfirmFunc  confirm,
                                           gpointer                 user_data,
                                           GDestroyNotify           destroy);
+
+/**
+ * bleio_adapter_set_passkey_display_func:
+ * @adapter: a #BleioAdapter
+ * @func: (nullable) (scope notified): shows a passkey, or %NULL for none
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when @func is replaced or the
+ *   agent goes away
+ *
+ * Sets the @display callback of bleio_adapter_set_pairing_callbacks()
+ * alone, with data of its own; the other two callbacks stay as they are.
+ * The agent's IO capability follows from the callbacks set, as
+ * bleio_adapter_set_pairing_callbacks() describes, and they run on
+ * libbleio's worker thread under the same rules.
+ */
+BLEIO_EXPORT
+void bleio_adapter_set_passkey_display_func (BleioAdapter            *adapter,
+                                             BleioPasskeyDisplayFunc  func,
+                                             gpointer                 user_data,
+                                             GDestroyNotify           destroy);
+
+/**
+ * bleio_adapter_set_passkey_request_func:
+ * @adapter: a #BleioAdapter
+ * @func: (nullable) (scope notified): asks for the passkey the peer shows,
+ *   or %NULL for none
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when @func is replaced or the
+ *   agent goes away
+ *
+ * Sets the @request callback of bleio_adapter_set_pairing_callbacks()
+ * alone, with data of its own; see bleio_adapter_set_passkey_display_func().
+ */
+BLEIO_EXPORT
+void bleio_adapter_set_passkey_request_func (BleioAdapter            *adapter,
+                                             BleioPasskeyRequestFunc  func,
+                                             gpointer                 user_data,
+                                             GDestroyNotify           destroy);
+
+/**
+ * bleio_adapter_set_passkey_confirm_func:
+ * @adapter: a #BleioAdapter
+ * @func: (nullable) (scope notified): confirms the passkey both sides show,
+ *   or %NULL for none
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when @func is replaced or the
+ *   agent goes away
+ *
+ * Sets the @confirm callback of bleio_adapter_set_pairing_callbacks()
+ * alone, with data of its own; see bleio_adapter_set_passkey_display_func().
+ */
+BLEIO_EXPORT
+void bleio_adapter_set_passkey_confirm_func (BleioAdapter            *adapter,
+                                             BleioPasskeyConfirmFunc  func,
+                                             gpointer                 user_data,
+                                             GDestroyNotify           destroy);
 
 /**
  * bleio_adapter_set_accept_incoming_pairing:

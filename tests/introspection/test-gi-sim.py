@@ -7,7 +7,8 @@ Usage: bleio-sim run -- test-gi-sim.py DEMO_SCENARIO
 The seed task written in Python: scan for InterestingPeripheral, connect,
 discover its services, read the Battery Level (0x2A19) and compare it with
 the value the demo scenario gives; then a notification through a
-CharacteristicBuffer, and the disconnect. bleio-sim run points
+CharacteristicBuffer, the disconnect, and a passkey pairing answered by a
+Python callback. bleio-sim run points
 DBUS_SYSTEM_BUS_ADDRESS at its private bus, so Bleio.Adapter.get_default()
 finds the simulator. Prints TAP.
 """
@@ -35,6 +36,10 @@ def scenario_value(uuid):
                 if c["uuid"] == uuid:
                     return bytes.fromhex(c["value"].replace(" ", ""))
     raise KeyError(uuid)
+
+
+def demo_peripheral(name):
+    return next(p for p in demo["peripherals"] if p.get("name") == name)
 
 
 steps = []
@@ -132,6 +137,42 @@ def _():
     connection = state["connection"]
     connection.disconnect()
     assert not connection.get_connected()
+
+
+@step("passkey pairing with a Python callback (set_passkey_request_func)")
+def _():
+    adapter = state["adapter"]
+    lock = demo_peripheral("SmartLock")
+    asked = []
+
+    def request(peer):
+        # Runs on libbleio's worker thread; returns (answered, passkey).
+        asked.append(peer.to_bluez_string())
+        return True, lock["pairing"]["passkey"]
+
+    adapter.set_passkey_request_func(request)
+    results = adapter.start_scan(None, 4096, False, 20.0, 0.1, 0.1, -127, True)
+    address = None
+    while address is None:
+        entry = results.next(-1)
+        if entry is None:
+            break
+        if entry.dup_complete_name() == "SmartLock":
+            address = entry.get_address()
+    adapter.stop_scan()
+    assert address is not None, "SmartLock not seen"
+    connection = adapter.connect(address, 10.0, None)
+    connection.pair(True)
+    assert connection.get_paired(), "not paired"
+    assert asked == [lock["address"]], asked
+    services = connection.discover_remote_services(None, 10.0)
+    secret = [c for s in services for c in s.dup_characteristics()
+              if c.get_uuid().to_string() == "0xfff1"]
+    assert len(secret) == 1
+    value = secret[0].read_value()  # encrypt-read: needs the pairing
+    assert bytes(value.get_data()) == b"\x00", bytes(value.get_data())
+    adapter.set_passkey_request_func(None)
+    connection.disconnect()
 
 
 print(f"1..{len(steps)}")

@@ -5,6 +5,8 @@
  *   - the agent rejects pairing requests the application did not start,
  *     unless it opted in with bleio_adapter_set_accept_incoming_pairing();
  *   - the agent answers org.bluez only, not any other bus peer;
+ *   - each passkey callback can have data of its own (the setters bindings
+ *     use) and the agent's IO capability follows from them;
  *   - passkeys never reach the log, even with G_MESSAGES_DEBUG=all. */
 #include "central-common.h"
 
@@ -525,6 +527,76 @@ test_agent_answers_bluez_only (void **state)
   cleanup (g, connection, path);
 }
 
+/* ---- each callback with its own data (the GI-friendly setters) ------------ */
+
+typedef struct {
+  gint calls;
+  gint destroyed;
+  gint passkey;
+} Slot;
+
+static void
+slot_destroy (gpointer data)
+{
+  g_atomic_int_inc (&((Slot *) data)->destroyed);
+}
+
+static void
+slot_display (const BleioAddress *peer,
+              guint32             passkey,
+              guint16             entered,
+              gpointer            user_data)
+{
+  g_atomic_int_inc (&((Slot *) user_data)->calls);
+}
+
+static gboolean
+slot_request (const BleioAddress *peer,
+              guint32            *passkey,
+              gpointer            user_data)
+{
+  Slot *slot = user_data;
+
+  g_atomic_int_inc (&slot->calls);
+  *passkey = (guint32) g_atomic_int_get (&slot->passkey);
+  return TRUE;
+}
+
+static void
+test_passkey_funcs_own_data (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  Slot display_a = { 0, }, display_b = { 0, }, request = { 0, };
+  char *path = NULL;
+  BleioConnection *connection;
+
+  bleio_adapter_set_passkey_display_func (g->adapter, slot_display, &display_a, slot_destroy);
+  /* Replacing one callback frees its data only. */
+  bleio_adapter_set_passkey_display_func (g->adapter, slot_display, &display_b, slot_destroy);
+  assert_int_equal (g_atomic_int_get (&display_a.destroyed), 1);
+  g_atomic_int_set (&request.passkey, 314159);
+  bleio_adapter_set_passkey_request_func (g->adapter, slot_request, &request, slot_destroy);
+  assert_int_equal (g_atomic_int_get (&display_b.destroyed), 0);
+
+  /* Display + request is KeyboardDisplay: against a DisplayOnly peer SMP
+   * picks passkey entry, answered by the request callback with its data. */
+  connection = connect_new (g, "00:BB:00:00:08:60",
+                            "{\"io_capability\": \"DisplayOnly\", \"passkey\": 314159}", &path);
+  assert_true (bleio_connection_pair (connection, TRUE, &error));
+  assert_no_error (error);
+  assert_int_equal (g_atomic_int_get (&request.calls), 1);
+  assert_int_equal (g_atomic_int_get (&display_b.calls), 0);
+  assert_true (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
+  cleanup (g, connection, path);
+
+  /* The combined setter replaces (and frees) them all. */
+  bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
+  assert_int_equal (g_atomic_int_get (&display_b.destroyed), 1);
+  assert_int_equal (g_atomic_int_get (&request.destroyed), 1);
+  assert_int_equal (g_atomic_int_get (&display_a.destroyed), 1);
+}
+
 /* ---- passkeys never logged ------------------------------------------------ */
 
 static void
@@ -604,6 +676,7 @@ main (void)
     cmocka_unit_test (test_incoming_pairing_rejected_by_default),
     cmocka_unit_test (test_incoming_pairing_opt_in),
     cmocka_unit_test (test_agent_answers_bluez_only),
+    cmocka_unit_test (test_passkey_funcs_own_data),
     cmocka_unit_test (test_passkeys_never_logged),
   };
 
