@@ -11,7 +11,8 @@
  * device's GATT objects, so every run discovers afresh). Raw and library
  * alternate, --reps times; the best of each is reported.
  *
- * Usage: bench-connect [--reps N] [--services N]
+ * Usage: bench-connect [--reps N] [--services N] [--cpu]
+ * --cpu: one connect per side under callgrind, counters dumped around it.
  */
 #include "bench-common.h"
 
@@ -161,7 +162,8 @@ raw_parse (GVariant   *objects,
 static double
 raw_connect (SimFixture *fx,
              const char *device,
-             guint       expected)
+             guint       expected,
+             const char *label)
 {
   GDBusConnection *connection = bench_connection_new (fx);
   g_autoptr(GError) error = NULL;
@@ -176,6 +178,8 @@ raw_connect (SimFixture *fx,
                                                      "PropertiesChanged", device,
                                                      BENCH_DEVICE1, G_DBUS_SIGNAL_FLAGS_NONE,
                                                      on_resolved, &resolved, NULL);
+  if (label != NULL)
+    bench_callgrind_zero ();
   start = bench_now ();
   g_dbus_connection_call (connection, "org.bluez", device, BENCH_DEVICE1, "Connect", NULL,
                           NULL, G_DBUS_CALL_FLAGS_NONE, 60000, NULL, connect_done, &error);
@@ -201,6 +205,8 @@ raw_connect (SimFixture *fx,
   }
   found = raw_parse (objects, device, attrs);
   end = bench_now ();
+  if (label != NULL)
+    bench_callgrind_dump (label);
   g_dbus_connection_signal_unsubscribe (connection, subscription);
   bench_connection_free (connection);
   while (g_main_context_iteration (NULL, FALSE))
@@ -217,7 +223,8 @@ raw_connect (SimFixture *fx,
 
 static double
 lib_connect (SimFixture *fx,
-             guint       expected)
+             guint       expected,
+             const char *label)
 {
   GDBusConnection *bus = bench_connection_new (fx);
   g_autoptr(BleioAdapter) adapter = bench_adapter (bus);
@@ -226,6 +233,8 @@ lib_connect (SimFixture *fx,
   guint found = 0;
   double start, end;
 
+  if (label != NULL)
+    bench_callgrind_zero ();
   start = bench_now ();
   connection = bench_lib_connect (adapter, PEER, &services);
   for (guint i = 0; i < services->len; i++)
@@ -243,6 +252,8 @@ lib_connect (SimFixture *fx,
         }
     }
   end = bench_now ();
+  if (label != NULL)
+    bench_callgrind_dump (label);
   g_clear_pointer (&services, g_ptr_array_unref);
   g_clear_object (&connection);
   g_clear_object (&adapter);
@@ -265,6 +276,7 @@ main (int    argc,
   g_autofree char *scenario = NULL;
   g_autofree char *device = NULL;
   guint reps = 3;
+  gboolean cpu = FALSE;
   guint services = 100;
   guint expected;
   double lib_time[16], raw_time[16];
@@ -276,9 +288,11 @@ main (int    argc,
         reps = (guint) strtoul (argv[++i], NULL, 10);
       else if (strcmp (argv[i], "--services") == 0 && i + 1 < argc)
         services = (guint) strtoul (argv[++i], NULL, 10);
+      else if (strcmp (argv[i], "--cpu") == 0)
+        cpu = TRUE;
       else
         {
-          g_printerr ("usage: bench-connect [--reps N] [--services N]\n");
+          g_printerr ("usage: bench-connect [--reps N] [--services N] [--cpu]\n");
           return 2;
         }
     }
@@ -291,11 +305,23 @@ main (int    argc,
   bench_sim_call (fx, "SetTemporaryTimeout", g_variant_new ("(u)", 3600000));
   device = bench_ensure_device (fx, PEER);
 
+  if (cpu)
+    {
+      g_autofree char *raw_label = g_strdup_printf ("connect + discover %u objects|raw|1", expected);
+      g_autofree char *lib_label = g_strdup_printf ("connect + discover %u objects|lib|1", expected);
+
+      bench_table_begin ("Connect and discover: instructions (callgrind)");
+      raw_connect (fx, device, expected, raw_label);
+      drop_link (fx, device);
+      lib_connect (fx, expected, lib_label);
+      drop_link (fx, device);
+      return 0;
+    }
   for (guint r = 0; r < reps; r++)
     {
-      raw_time[r] = raw_connect (fx, device, expected);
+      raw_time[r] = raw_connect (fx, device, expected, NULL);
       drop_link (fx, device);
-      lib_time[r] = lib_connect (fx, expected);
+      lib_time[r] = lib_connect (fx, expected, NULL);
       drop_link (fx, device);
     }
   bench_table_begin ("Connect and discover a large GATT database");
