@@ -36,9 +36,15 @@ run_target () {
   mkdir -p "$work"
   # -timeout: one input taking this long is a hang; generous for a loaded
   # 2-core machine. -rss_limit_mb: the sanitizers' own overhead included.
+  # The GVariant targets get the BlueZ dictionary.
+  local dict=()
+  case $t in
+    fuzz-ad-build|fuzz-device-props|fuzz-managed-objects|fuzz-properties-changed)
+      dict=(-dict="$here/bluez.dict") ;;
+  esac
   "$exe" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \
     -print_final_stats=1 -artifact_prefix="$builddir/fuzz-artifacts/$t-" \
-    "$work" "$here/corpus/$t" >"$work.log" 2>&1
+    "${dict[@]}" "$work" "$here/corpus/$t" >"$work.log" 2>&1
   echo $? >"$work.rc"
 }
 
