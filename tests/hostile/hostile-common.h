@@ -252,6 +252,20 @@ hostile_acquire (Hostile    *h,
   hostile_set (h, "acquire-notify", g_variant_builder_end (&b));
 }
 
+/* The next AcquireWrite is answered the @mode way: "no-fd", "bad-index",
+ * "closed" (see the simulator's README). */
+static G_GNUC_UNUSED void
+hostile_acquire_write (Hostile    *h,
+                       const char *mode)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "mode", g_variant_new_string (mode));
+  g_variant_builder_add (&b, "{sv}", "packets", g_variant_new_uint32 (0));
+  hostile_set (h, "acquire-write", g_variant_builder_end (&b));
+}
+
 static G_GNUC_UNUSED BleioAdapter *
 hostile_adapter (Hostile *h)
 {

@@ -192,9 +192,10 @@ test_char_flags_unknown (void **state)
 
 /* Objects at odd paths under the device: a service whose handle is not
  * hex (serviceZZZZ), a characteristic charZZZZ in it, a characteristic
- * directly under the device, a service under another adapter claiming
- * this device. Discovery does not crash; the odd service shows with
- * handle 0, and the real ones keep working. */
+ * directly under the device, a service under another adapter and one
+ * directly under the adapter, both claiming this device. Discovery does
+ * not crash; the odd service shows with handle 0, the services outside
+ * the device's path do not show, and the real ones keep working. */
 static void
 test_objects_at_odd_paths (void **state)
 {
@@ -212,11 +213,13 @@ test_objects_at_odd_paths (void **state)
   objects = g_variant_new_parsed ("{%o: {'org.bluez.GattService1': {'UUID': <'0000aaaa-0000-1000-8000-00805f9b34fb'>, 'Device': <%o>, 'Primary': <true>}},"
                                   " %o: {'org.bluez.GattCharacteristic1': {'UUID': <'0000bbbb-0000-1000-8000-00805f9b34fb'>, 'Service': <%o>, 'Flags': <%^as>}},"
                                   " %o: {'org.bluez.GattCharacteristic1': {'UUID': <'0000cccc-0000-1000-8000-00805f9b34fb'>, 'Service': <%o>}},"
-                                  " %o: {'org.bluez.GattService1': {'UUID': <'0000dddd-0000-1000-8000-00805f9b34fb'>, 'Device': <%o>, 'Primary': <true>}}}",
+                                  " %o: {'org.bluez.GattService1': {'UUID': <'0000dddd-0000-1000-8000-00805f9b34fb'>, 'Device': <%o>, 'Primary': <true>}},"
+                                  " %o: {'org.bluez.GattService1': {'UUID': <'0000eeee-0000-1000-8000-00805f9b34fb'>, 'Device': <%o>, 'Primary': <true>}}}",
                                   DEV "/serviceZZZZ", DEV,
                                   DEV "/serviceZZZZ/charZZZZ", DEV "/serviceZZZZ", flags,
                                   DEV "/char0099", DEV "/serviceZZZZ",
-                                  "/org/bluez/hci1/dev_00_AA_05_00_00_01/service0099", DEV);
+                                  "/org/bluez/hci1/dev_00_AA_05_00_00_01/service0099", DEV,
+                                  HCI0 "/service0050", DEV);
   hostile_objects (h, objects, TRUE);
   hostile_sync (h);
   hostile_settle (200);
@@ -225,6 +228,7 @@ test_objects_at_odd_paths (void **state)
   assert_non_null (odd);
   assert_int_equal (bleio_service_get_handle (odd), 0);
   assert_null (find_service (services, "/org/bluez/hci1/dev_00_AA_05_00_00_01/service0099"));
+  assert_null (find_service (services, HCI0 "/service0050"));
   {
     g_autoptr(GPtrArray) chars = bleio_service_dup_characteristics (odd);
 

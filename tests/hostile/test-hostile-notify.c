@@ -344,6 +344,47 @@ test_value_signal_not_notifying (void **state)
   link_close (&link);
 }
 
+/* AcquireWrite answering without a usable descriptor: the PacketBuffer
+ * writes through WriteValue instead, and the peer gets the packet. */
+static void
+write_fallback_works (Hostile    *h,
+                      const char *mode)
+{
+  Link link = { 0 };
+  g_autoptr(BleioPacketBuffer) buffer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) value = NULL;
+
+  link_open (h, &link);
+  hostile_acquire_write (h, mode);
+  buffer = bleio_packet_buffer_new (link.chr, 8, 0, &error);
+  assert_no_error (error);
+  assert_non_null (buffer);
+  assert_false (bleio_packet_buffer_get_write_acquired (buffer));
+  assert_int_equal (bleio_packet_buffer_write (buffer, (const guint8 *) "wxyz", 4, NULL, 0, &error), 4);
+  assert_no_error (error);
+  value = bleio_characteristic_read_value (link.chr, &error);
+  assert_no_error (error);
+  assert_int_equal (g_bytes_get_size (value), 4);
+  assert_memory_equal (g_bytes_get_data (value, NULL), "wxyz", 4);
+  link_close (&link);
+}
+
+/* AcquireWrite answering a handle with no descriptor attached. */
+static void
+test_acquire_write_no_fd (void **state)
+{
+  write_fallback_works (*state, "no-fd");
+}
+
+/* AcquireWrite answering a handle past its descriptors (was a GLib
+ * critical in g_unix_fd_list_get). */
+static void
+test_acquire_write_bad_index (void **state)
+{
+  write_fallback_works (*state, "bad-index");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -359,6 +400,8 @@ main (int    argc,
     cmocka_unit_test_setup_teardown (test_notify_acquired_without_fd, hostile_setup, hostile_teardown),
     cmocka_unit_test_setup_teardown (test_value_signal_wrong_types, hostile_setup, hostile_teardown),
     cmocka_unit_test_setup_teardown (test_value_signal_not_notifying, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_acquire_write_no_fd, hostile_setup, hostile_teardown),
+    cmocka_unit_test_setup_teardown (test_acquire_write_bad_index, hostile_setup, hostile_teardown),
   };
 
   if (argc > 1)

@@ -35,6 +35,7 @@ typedef struct {
 } Reply;
 
 typedef struct {
+  const char *method;           /* AcquireNotify or AcquireWrite */
   char *path;                   /* NULL: any characteristic */
   char *mode;
   guint16 mtu;
@@ -227,7 +228,7 @@ hold_fd (int fd)
   g_array_append_val (held_fds, fd);
 }
 
-/* Answers AcquireNotify with @fault. */
+/* Answers AcquireNotify or AcquireWrite with @fault. */
 static void
 acquire_reply (GDBusMethodInvocation *invocation,
                AcquireFault          *fault)
@@ -305,12 +306,12 @@ sim_hostile_intercept (GDBusMethodInvocation *invocation)
 
   if (overrides == NULL)
     return FALSE;
-  if (g_str_equal (method, "AcquireNotify"))
+  if (g_str_equal (method, "AcquireNotify") || g_str_equal (method, "AcquireWrite"))
     for (GList *l = acquire_faults.head; l != NULL; l = l->next)
       {
         AcquireFault *a = l->data;
 
-        if (a->path != NULL && !g_str_equal (a->path, path))
+        if (!g_str_equal (a->method, method) || (a->path != NULL && !g_str_equal (a->path, path)))
           continue;
         /* each fault answers one call */
         g_queue_delete_link (&acquire_faults, l);
@@ -587,13 +588,16 @@ add_reply (GVariant  *options,
 }
 
 static gboolean
-add_acquire_fault (GVariant  *options,
-                   GError   **error)
+add_acquire_fault (GVariant    *options,
+                   const char  *method,
+                   GError     **error)
 {
   static const char *const modes[] = {
     "no-fd", "bad-index", "not-socket", "closed", "oversized", NULL
   };
   AcquireFault *a = g_new0 (AcquireFault, 1);
+
+  a->method = method;
 
   if (!opt_string (options, "mode", TRUE, &a->mode, error)
       || !opt_string (options, "path", FALSE, &a->path, error))
@@ -644,12 +648,14 @@ sim_hostile_control (GDBusMethodInvocation *invocation,
   else if (g_str_equal (kind, "reply"))
     ok = add_reply (options, &error);
   else if (g_str_equal (kind, "acquire-notify"))
-    ok = add_acquire_fault (options, &error);
+    ok = add_acquire_fault (options, "AcquireNotify", &error);
+  else if (g_str_equal (kind, "acquire-write"))
+    ok = add_acquire_fault (options, "AcquireWrite", &error);
   else
     {
       g_set_error (&error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
                    "unknown hostile kind '%s' (property, hide-property, objects, "
-                   "signal, reply, acquire-notify)", kind);
+                   "signal, reply, acquire-notify, acquire-write)", kind);
       ok = FALSE;
     }
   if (ok)
