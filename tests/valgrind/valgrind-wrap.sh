@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The exe_wrapper of `meson test --setup valgrind`: runs one test under
-# valgrind memcheck when it is one of our own ELF programs, and as it is
+# valgrind memcheck when it is one of our own ELF programs (not under
+# /usr, /bin, /sbin, /lib or /opt), and as it is
 # otherwise (python3, shell scripts: valgrind would measure the
 # interpreter, not libbleio). Processes a test starts (bleio-sim,
 # dbus-daemon) are not traced: the simulator is a test fixture here.
@@ -11,6 +12,11 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 prog=$1
 
+# Installed programs (/usr/bin/python3 is an ELF too) and scripts run as
+# they are.
+case $(readlink -f "$prog") in
+  /usr/* | /bin/* | /sbin/* | /lib/* | /opt/*) exec "$@" ;;
+esac
 if [ "$(head -c 4 "$prog" 2>/dev/null)" != $'\x7fELF' ]; then
   exec "$@"
 fi
