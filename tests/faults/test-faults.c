@@ -135,6 +135,47 @@ test_fault_during_connect (void **state)
   assert_slow_peer_recovered (env);
 }
 
+typedef struct {
+  BleioAdapter *adapter;
+  BleioAddress *address;
+} ConnectArgs;
+
+static gpointer
+connect_blocking (gpointer   data,
+                  GError   **error)
+{
+  ConnectArgs *args = data;
+
+  return bleio_adapter_connect (args->adapter, args->address, 10, NULL, error);
+}
+
+/* The blocking twin, on a thread of its own. */
+static void
+test_fault_during_connect_blocking (void **state)
+{
+  Env *env = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioAddress) address = scan_until_found (env, SLOW_PEER);
+  ConnectArgs args = { env->adapter, address };
+  Blocker b;
+
+  assert_true (sim_fixture_reset_calls (env->fx, &error));
+  blocker_start (&b, connect_blocking, &args);
+  wait_calls (env, "Connect", 1);
+  inject (env, SLOW_PATH);
+  if (fault_kind == FAULT_DROP)
+    {
+      wait_calls (env, "Connect", 2);
+      inject (env, SLOW_PATH);
+    }
+  blocker_join (&b, 2 * WAIT_MSEC);
+  assert_null (b.result);
+  assert_bleio_error (b.error, expected_error ());
+  g_clear_error (&b.error);
+  assert_true (common_wait (no_connections, env->adapter, WAIT_MSEC));
+  assert_slow_peer_recovered (env);
+}
+
 /* ---- pair --------------------------------------------------------------- */
 
 static void
@@ -169,6 +210,34 @@ test_fault_during_pair (void **state)
   assert_int_equal (d.reason, expected_reason ());
   common_assert_spent (connection);
   pending_clear (&p);
+  assert_fault_peer_recovered (env);
+}
+
+static gpointer
+pair_blocking (gpointer   data,
+               GError   **error)
+{
+  return bleio_connection_pair (data, TRUE, error) ? data : NULL;
+}
+
+static void
+test_fault_during_pair_blocking (void **state)
+{
+  Env *env = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioConnection) connection = connect_peer (env, FAULT_PEER, NULL);
+  Blocker b;
+
+  assert_true (sim_fixture_reset_calls (env->fx, &error));
+  blocker_start (&b, pair_blocking, connection);
+  wait_calls (env, "Pair", 1);
+  inject (env, FAULT_PATH);
+  blocker_join (&b, 2 * WAIT_MSEC);
+  assert_null (b.result);
+  assert_bleio_error (b.error, expected_error ());
+  g_clear_error (&b.error);
+  assert_true (common_wait (common_not_connected, connection, WAIT_MSEC));
+  common_assert_spent (connection);
   assert_fault_peer_recovered (env);
 }
 
@@ -286,6 +355,38 @@ test_fault_during_write (void **state)
   assert_int_equal (d.reason, expected_reason ());
   common_assert_spent (connection);
   pending_clear (&p);
+  assert_slow_peer_recovered (env);
+}
+
+static gpointer
+write_blocking (gpointer   data,
+                GError   **error)
+{
+  g_autoptr(GBytes) value = g_bytes_new_static (fb03_value, sizeof fb03_value);
+
+  return bleio_characteristic_write_value (data, value, error) ? data : NULL;
+}
+
+static void
+test_fault_during_write_blocking (void **state)
+{
+  Env *env = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(BleioConnection) connection = connect_peer (env, SLOW_PEER, &services);
+  g_autoptr(BleioCharacteristic) c = find_char (services, 0xfb03);
+  Blocker b;
+
+  assert_true (sim_fixture_reset_calls (env->fx, &error));
+  blocker_start (&b, write_blocking, c);
+  wait_calls (env, "WriteValue", 1);
+  inject (env, SLOW_PATH);
+  blocker_join (&b, 2 * WAIT_MSEC);
+  assert_null (b.result);
+  assert_bleio_error (b.error, expected_error ());
+  g_clear_error (&b.error);
+  assert_true (common_wait (common_not_connected, connection, WAIT_MSEC));
+  common_assert_spent (connection);
   assert_slow_peer_recovered (env);
 }
 
@@ -419,12 +520,15 @@ main (int    argc,
   const struct CMUnitTest link_tests[] = {
     cmocka_unit_test_setup_teardown (test_fault_during_scan, faults_setup, faults_teardown),
     cmocka_unit_test_setup_teardown (test_fault_during_connect, faults_setup, faults_teardown),
+    cmocka_unit_test_setup_teardown (test_fault_during_connect_blocking, faults_setup, faults_teardown),
     cmocka_unit_test_setup_teardown (test_fault_during_pair, faults_setup, faults_teardown),
+    cmocka_unit_test_setup_teardown (test_fault_during_pair_blocking, faults_setup, faults_teardown),
     cmocka_unit_test_setup_teardown (test_fault_during_discovery, faults_setup, faults_teardown),
   };
   const struct CMUnitTest gatt_tests[] = {
     cmocka_unit_test_setup_teardown (test_fault_during_read, faults_setup, faults_teardown),
     cmocka_unit_test_setup_teardown (test_fault_during_write, faults_setup, faults_teardown),
+    cmocka_unit_test_setup_teardown (test_fault_during_write_blocking, faults_setup, faults_teardown),
     cmocka_unit_test_setup_teardown (test_fault_during_notify_acquired, faults_setup, faults_teardown),
     cmocka_unit_test_setup_teardown (test_fault_during_notify_value_signals, faults_setup, faults_teardown),
     cmocka_unit_test_setup_teardown (test_fault_during_packet_buffer, faults_setup, faults_teardown),
