@@ -824,9 +824,15 @@ bleio_client_check_available (BleioClient  *client,
 {
   if (bleio_client_has_owner (client))
     return TRUE;
-  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
-                       "BlueZ (bluetoothd) is not running on the system bus; "
-                       "start bluetooth.service (systemctl start bluetooth)");
+  if (g_atomic_int_get (&client->bus_closed))
+    g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                         "The D-Bus connection to BlueZ is closed (the bus went "
+                         "away); once it is back, make a new adapter on a new "
+                         "connection");
+  else
+    g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                         "BlueZ (bluetoothd) is not running on the system bus; "
+                         "start bluetooth.service (systemctl start bluetooth)");
   return FALSE;
 }
 
