@@ -15,9 +15,11 @@
  *   - g_once_init_leave: release on the location (the matching acquire is
  *     the atomic read in the g_once_init_enter macro, which is
  *     instrumented where it is expanded);
- *   - idle and timeout sources, g_idle_add*, g_timeout_add*,
+ *   - idle and timeout sources made with g_*_source_new, and
  *     g_main_context_invoke*: the callback runs through a trampoline
- *     that acquires what the attaching thread released.
+ *     that acquires what the attaching thread released. g_idle_add*
+ *     and g_timeout_add* are left alone: g_idle_remove_by_data() (the
+ *     simulator uses it) must still find their sources by user data.
  * Only calls that cross a shared-library boundary reach these wrappers
  * (libbleio, the tests, GIO calling GLib); GLib's calls to itself stay
  * invisible, which is what tests/tsan/tsan.supp is for.
@@ -273,41 +275,4 @@ g_main_context_invoke (GMainContext *context,
                        gpointer      data)
 {
   g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, function, data, NULL);
-}
-
-guint
-g_idle_add_full (gint           priority,
-                 GSourceFunc    function,
-                 gpointer       data,
-                 GDestroyNotify notify)
-{
-  REAL (guint, g_idle_add_full, (gint, GSourceFunc, gpointer, GDestroyNotify));
-  return real (priority, trampoline_run, trampoline_new (function, data, notify), trampoline_free);
-}
-
-guint
-g_idle_add (GSourceFunc function,
-            gpointer    data)
-{
-  return g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, function, data, NULL);
-}
-
-guint
-g_timeout_add_full (gint           priority,
-                    guint          interval,
-                    GSourceFunc    function,
-                    gpointer       data,
-                    GDestroyNotify notify)
-{
-  REAL (guint, g_timeout_add_full, (gint, guint, GSourceFunc, gpointer, GDestroyNotify));
-  return real (priority, interval, trampoline_run, trampoline_new (function, data, notify),
-               trampoline_free);
-}
-
-guint
-g_timeout_add (guint       interval,
-               GSourceFunc function,
-               gpointer    data)
-{
-  return g_timeout_add_full (G_PRIORITY_DEFAULT, interval, function, data, NULL);
 }

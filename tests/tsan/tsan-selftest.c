@@ -62,10 +62,14 @@ main (int    argc,
     {
       GMainContext *context = g_main_context_default ();
 
+      /* Owned by this thread from now on, so that the sender hands the
+       * buffer over instead of running the callback itself. */
+      g_assert_true (g_main_context_acquire (context));
       loop = g_main_loop_new (context, FALSE);
       g_thread_unref (g_thread_new ("sender", sender, context));
       g_main_loop_run (loop);
       g_main_loop_unref (loop);
+      g_main_context_release (context);
     }
   return counter > 0 ? 0 : 1;
 }
