@@ -158,6 +158,9 @@ BleioAdapter *bleio_adapter_new_for_name (GDBusConnection  *connection,
  * bleio_adapter_get_object_path:
  * @adapter: a #BleioAdapter
  *
+ * Where BlueZ exports the adapter, for programs that also talk to BlueZ
+ * directly. Never blocks.
+ *
  * Returns: (transfer none): the adapter's D-Bus object path, such as
  *   `/org/bluez/hci0`
  */
@@ -167,6 +170,9 @@ const char *bleio_adapter_get_object_path (BleioAdapter *adapter);
 /**
  * bleio_adapter_get_interface_name:
  * @adapter: a #BleioAdapter
+ *
+ * The controller's name, the last part of the adapter's object path. Never
+ * blocks.
  *
  * Returns: (transfer none): the adapter's interface name, such as `hci0`
  */

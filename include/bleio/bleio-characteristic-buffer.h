@@ -183,6 +183,8 @@ void bleio_characteristic_buffer_reset_input_buffer (BleioCharacteristicBuffer *
  * bleio_characteristic_buffer_get_dropped:
  * @buffer: a #BleioCharacteristicBuffer
  *
+ * Counts the bytes lost to a full buffer since it was made.
+ *
  * Returns: how many bytes arrived while the buffer was full and were
  *   dropped
  */
@@ -193,6 +195,8 @@ guint64 bleio_characteristic_buffer_get_dropped (BleioCharacteristicBuffer *buff
  * bleio_characteristic_buffer_get_buffer_size:
  * @buffer: a #BleioCharacteristicBuffer
  *
+ * The size given when the buffer was made.
+ *
  * Returns: the capacity in bytes
  */
 BLEIO_EXPORT
@@ -201,6 +205,8 @@ gsize bleio_characteristic_buffer_get_buffer_size (BleioCharacteristicBuffer *bu
 /**
  * bleio_characteristic_buffer_get_timeout:
  * @buffer: a #BleioCharacteristicBuffer
+ *
+ * The timeout given when the buffer was made.
  *
  * Returns: seconds a read waits
  */
@@ -222,6 +228,8 @@ void bleio_characteristic_buffer_set_timeout (BleioCharacteristicBuffer *buffer,
  * bleio_characteristic_buffer_get_characteristic:
  * @buffer: a #BleioCharacteristicBuffer
  *
+ * The characteristic whose notifications fill the buffer.
+ *
  * Returns: (transfer none): the characteristic the buffer listens to
  */
 BLEIO_EXPORT
@@ -230,6 +238,8 @@ BleioCharacteristic *bleio_characteristic_buffer_get_characteristic (BleioCharac
 /**
  * bleio_characteristic_buffer_get_notify_acquired:
  * @buffer: a #BleioCharacteristicBuffer
+ *
+ * Which of BlueZ's two notification paths the buffer uses.
  *
  * Returns: %TRUE when the buffer reads BlueZ's `AcquireNotify` descriptor,
  *   %FALSE when it takes `Value` signals
@@ -240,6 +250,8 @@ gboolean bleio_characteristic_buffer_get_notify_acquired (BleioCharacteristicBuf
 /**
  * bleio_characteristic_buffer_get_connected:
  * @buffer: a #BleioCharacteristicBuffer
+ *
+ * Whether the buffer still receives notifications.
  *
  * Returns: %FALSE once the buffer has seen the link go down or was
  *   deinitialised

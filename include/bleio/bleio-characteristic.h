@@ -150,6 +150,8 @@ GPtrArray *bleio_service_dup_characteristics (BleioService *service);
  * bleio_characteristic_get_uuid:
  * @characteristic: a #BleioCharacteristic
  *
+ * `_bleio.Characteristic.uuid`.
+ *
  * Returns: (transfer none): the characteristic's UUID; UUIDs on the
  *   Bluetooth base are 16-bit
  */
@@ -207,6 +209,9 @@ BleioService *bleio_characteristic_get_service (BleioCharacteristic *characteris
 /**
  * bleio_characteristic_get_object_path:
  * @characteristic: a #BleioCharacteristic
+ *
+ * Where BlueZ exports the characteristic, for programs that also talk to
+ * BlueZ directly.
  *
  * Returns: (transfer none): BlueZ's object path of the characteristic
  */

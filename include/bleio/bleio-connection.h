@@ -81,6 +81,8 @@ G_DECLARE_FINAL_TYPE (BleioConnection, bleio_connection, BLEIO, CONNECTION, GObj
  * bleio_connection_get_address:
  * @connection: a #BleioConnection
  *
+ * The address of the peer this connection links to.
+ *
  * Returns: (transfer none): the peer's address
  */
 BLEIO_EXPORT
@@ -89,6 +91,9 @@ const BleioAddress *bleio_connection_get_address (BleioConnection *connection);
 /**
  * bleio_connection_get_object_path:
  * @connection: a #BleioConnection
+ *
+ * Where BlueZ exports the peer, for programs that also talk to BlueZ
+ * directly.
  *
  * Returns: (transfer none): BlueZ's `Device1` object path of the peer
  */

@@ -36,6 +36,8 @@ G_DECLARE_FINAL_TYPE (BleioDescriptor, bleio_descriptor, BLEIO, DESCRIPTOR, GObj
  * bleio_descriptor_get_uuid:
  * @descriptor: a #BleioDescriptor
  *
+ * `_bleio.Descriptor.uuid`.
+ *
  * Returns: (transfer none): the descriptor's UUID; UUIDs on the Bluetooth
  *   base are 16-bit
  */
@@ -45,6 +47,8 @@ const BleioUuid *bleio_descriptor_get_uuid (BleioDescriptor *descriptor);
 /**
  * bleio_descriptor_get_handle:
  * @descriptor: a #BleioDescriptor
+ *
+ * The descriptor's attribute handle in the peer's GATT database.
  *
  * Returns: the descriptor's handle, read from BlueZ's object path
  */
@@ -65,6 +69,9 @@ BleioCharacteristic *bleio_descriptor_get_characteristic (BleioDescriptor *descr
 /**
  * bleio_descriptor_get_object_path:
  * @descriptor: a #BleioDescriptor
+ *
+ * Where BlueZ exports the descriptor, for programs that also talk to BlueZ
+ * directly.
  *
  * Returns: (transfer none): BlueZ's object path of the descriptor
  */

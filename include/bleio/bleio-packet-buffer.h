@@ -227,6 +227,8 @@ gsize bleio_packet_buffer_get_outgoing_packet_length (BleioPacketBuffer *buffer)
  * bleio_packet_buffer_get_packets_waiting:
  * @buffer: a #BleioPacketBuffer
  *
+ * Packets that arrived and were not read yet.
+ *
  * Returns: how many packets are buffered
  */
 BLEIO_EXPORT
@@ -235,6 +237,8 @@ gsize bleio_packet_buffer_get_packets_waiting (BleioPacketBuffer *buffer);
 /**
  * bleio_packet_buffer_get_dropped:
  * @buffer: a #BleioPacketBuffer
+ *
+ * Counts the packets lost since the buffer was made.
  *
  * Returns: how many packets were dropped, because the buffer was full or a
  *   readinto buffer was too short
@@ -246,6 +250,8 @@ guint64 bleio_packet_buffer_get_dropped (BleioPacketBuffer *buffer);
  * bleio_packet_buffer_get_buffer_size:
  * @buffer: a #BleioPacketBuffer
  *
+ * The number of packets given when the buffer was made.
+ *
  * Returns: the capacity in packets
  */
 BLEIO_EXPORT
@@ -255,6 +261,8 @@ gsize bleio_packet_buffer_get_buffer_size (BleioPacketBuffer *buffer);
  * bleio_packet_buffer_get_characteristic:
  * @buffer: a #BleioPacketBuffer
  *
+ * The characteristic the buffer reads from and writes to.
+ *
  * Returns: (transfer none): the characteristic of the buffer
  */
 BLEIO_EXPORT
@@ -263,6 +271,8 @@ BleioCharacteristic *bleio_packet_buffer_get_characteristic (BleioPacketBuffer *
 /**
  * bleio_packet_buffer_get_notify_acquired:
  * @buffer: a #BleioPacketBuffer
+ *
+ * Which of BlueZ's two notification paths the buffer uses.
  *
  * Returns: %TRUE when incoming packets come through BlueZ's
  *   `AcquireNotify` descriptor
@@ -274,6 +284,8 @@ gboolean bleio_packet_buffer_get_notify_acquired (BleioPacketBuffer *buffer);
  * bleio_packet_buffer_get_write_acquired:
  * @buffer: a #BleioPacketBuffer
  *
+ * Which of BlueZ's two write paths the buffer uses.
+ *
  * Returns: %TRUE when outgoing packets go through BlueZ's `AcquireWrite`
  *   descriptor
  */
@@ -283,6 +295,8 @@ gboolean bleio_packet_buffer_get_write_acquired (BleioPacketBuffer *buffer);
 /**
  * bleio_packet_buffer_get_connected:
  * @buffer: a #BleioPacketBuffer
+ *
+ * Whether the buffer can still send and receive.
  *
  * Returns: %FALSE once the buffer has seen the link go down or was
  *   deinitialised

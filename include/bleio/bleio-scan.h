@@ -45,6 +45,8 @@ GType bleio_scan_entry_get_type (void);
  * bleio_scan_entry_ref:
  * @entry: a #BleioScanEntry
  *
+ * Takes a reference to @entry; release it with bleio_scan_entry_unref().
+ *
  * Returns: (transfer full): @entry with one more reference
  */
 BLEIO_EXPORT
@@ -63,6 +65,8 @@ void bleio_scan_entry_unref (BleioScanEntry *entry);
  * bleio_scan_entry_get_address:
  * @entry: a #BleioScanEntry
  *
+ * `_bleio.ScanEntry.address`.
+ *
  * Returns: (transfer none): the advertiser's address and address type
  */
 BLEIO_EXPORT
@@ -71,6 +75,9 @@ const BleioAddress *bleio_scan_entry_get_address (const BleioScanEntry *entry);
 /**
  * bleio_scan_entry_get_advertisement_bytes:
  * @entry: a #BleioScanEntry
+ *
+ * `_bleio.ScanEntry.advertisement_bytes`: the AD structures as libbleio
+ * rebuilt them from what BlueZ parsed.
  *
  * Returns: (transfer none): the advertisement, rebuilt from BlueZ's
  *   properties
@@ -81,6 +88,8 @@ GBytes *bleio_scan_entry_get_advertisement_bytes (const BleioScanEntry *entry);
 /**
  * bleio_scan_entry_get_rssi:
  * @entry: a #BleioScanEntry
+ *
+ * `_bleio.ScanEntry.rssi`.
  *
  * Returns: the received signal strength in dBm, within -127..+20 (the
  *   range HCI reports; a value BlueZ gives outside it is clamped)
@@ -107,6 +116,8 @@ gboolean bleio_scan_entry_get_connectable (const BleioScanEntry *entry);
 /**
  * bleio_scan_entry_get_scan_response:
  * @entry: a #BleioScanEntry
+ *
+ * `_bleio.ScanEntry.scan_response`.
  *
  * Returns: always %FALSE: BlueZ merges scan responses into the
  *   advertisement data
@@ -188,6 +199,9 @@ BleioScanEntry *bleio_scan_results_next (BleioScanResults  *results,
  * bleio_scan_results_is_done:
  * @results: a #BleioScanResults
  *
+ * Whether the scan is over; bleio_scan_results_next() returns what is still
+ * buffered.
+ *
  * Returns: %TRUE once the scan has stopped (stopped, timed out, or ended
  *   by a failure); buffered entries may remain
  */
@@ -197,6 +211,8 @@ gboolean bleio_scan_results_is_done (BleioScanResults *results);
 /**
  * bleio_scan_results_get_dropped:
  * @results: a #BleioScanResults
+ *
+ * Counts the entries lost to a full buffer since the scan started.
  *
  * Returns: how many entries were dropped because the buffer of
  *   bleio_scan_results_next() was full

@@ -28,6 +28,8 @@ G_DECLARE_FINAL_TYPE (BleioService, bleio_service, BLEIO, SERVICE, GObject)
  * bleio_service_get_uuid:
  * @service: a #BleioService
  *
+ * `_bleio.Service.uuid`.
+ *
  * Returns: (transfer none): the service's UUID; UUIDs on the Bluetooth
  *   base are 16-bit
  */
@@ -51,6 +53,8 @@ guint16 bleio_service_get_handle (BleioService *service);
  * bleio_service_get_secondary:
  * @service: a #BleioService
  *
+ * `_bleio.Service.secondary`.
+ *
  * Returns: %TRUE for a secondary service (BlueZ's `Primary` is false)
  */
 BLEIO_EXPORT
@@ -59,6 +63,8 @@ gboolean bleio_service_get_secondary (BleioService *service);
 /**
  * bleio_service_get_remote:
  * @service: a #BleioService
+ *
+ * `_bleio.Service.remote`.
  *
  * Returns: %TRUE: every service libbleio returns so far is a peer's
  */
@@ -69,6 +75,8 @@ gboolean bleio_service_get_remote (BleioService *service);
  * bleio_service_get_connection:
  * @service: a #BleioService
  *
+ * The connection whose peer has this service.
+ *
  * Returns: (transfer none): the connection the service was discovered on
  */
 BLEIO_EXPORT
@@ -77,6 +85,9 @@ BleioConnection *bleio_service_get_connection (BleioService *service);
 /**
  * bleio_service_get_object_path:
  * @service: a #BleioService
+ *
+ * Where BlueZ exports the service, for programs that also talk to BlueZ
+ * directly.
  *
  * Returns: (transfer none): BlueZ's object path of the service
  */
