@@ -405,6 +405,38 @@ burst (Env        *env,
   assert_no_error (error);
 }
 
+/* A buffer never resubscribes (its connection is spent): a new one on a
+ * new connection gets the peer's notifications again. */
+static void
+assert_new_buffer_works (Env        *env,
+                         guint16     uuid16,
+                         const char *char_path,
+                         gboolean    acquired)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(BleioConnection) connection = connect_peer (env, FAULT_PEER, &services);
+  g_autoptr(BleioCharacteristic) c = find_char (services, uuid16);
+  g_autoptr(BleioCharacteristicBuffer) buffer = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (!acquired)
+    {
+      assert_true (bleio_characteristic_set_cccd (c, TRUE, FALSE, &error));
+      assert_no_error (error);
+    }
+  buffer = bleio_characteristic_buffer_new (c, WAIT_MSEC / 1000.0, 64, &error);
+  assert_no_error (error);
+  burst (env, char_path, 1);
+  bytes = bleio_characteristic_buffer_read (buffer, 2, &error);
+  assert_no_error (error);
+  assert_int_equal (g_bytes_get_size (bytes), 2);
+  assert_memory_equal (g_bytes_get_data (bytes, NULL), "ab", 2);
+  bleio_characteristic_buffer_deinit (buffer);
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_no_error (error);
+}
+
 static void
 notify_buffer_case (void       **state,
                     guint16      uuid16,
@@ -453,6 +485,7 @@ notify_buffer_case (void       **state,
   g_clear_object (&buffer);
   assert_null (weak);
   assert_fault_peer_recovered (env);
+  assert_new_buffer_works (env, uuid16, char_path, acquired);
 }
 
 static void
