@@ -69,20 +69,26 @@ print_device_state (BleioAdapter       *adapter,
 {
   g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, NULL);
   g_autofree char *text = bleio_address_to_string (address);
+  g_autofree char *upper = NULL;
   g_autofree char *path = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) props = NULL;
+  g_autoptr(GError) error = NULL;
   gboolean connected = FALSE, resolved = FALSE;
 
   if (bus == NULL || text == NULL)
     return;
-  g_strdelimit (text, ":", '_');
+  /* BlueZ's object paths have the address in upper case. */
+  upper = g_ascii_strup (g_strdelimit (text, ":", '_'), -1);
   path = g_strdup_printf ("/org/bluez/%s/dev_%s",
-                          e2e_env ("BLEIO_TEST_ADAPTER", "hci0"), text);
+                          e2e_env ("BLEIO_TEST_ADAPTER", "hci0"), upper);
   reply = e2e_call (bus, path, "org.freedesktop.DBus.Properties", "GetAll",
-                    g_variant_new ("(s)", "org.bluez.Device1"), "(a{sv})", 5000, NULL);
+                    g_variant_new ("(s)", "org.bluez.Device1"), "(a{sv})", 5000, &error);
   if (reply == NULL)
-    return;
+    {
+      g_printerr ("e2e: asking bluetoothd about %s: %s\n", path, error->message);
+      return;
+    }
   props = g_variant_get_child_value (reply, 0);
   g_variant_lookup (props, "Connected", "b", &connected);
   g_variant_lookup (props, "ServicesResolved", "b", &resolved);

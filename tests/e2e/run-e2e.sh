@@ -106,7 +106,7 @@ timeout --kill-after=10 "$timeout" \
     -nographic -no-reboot -net none \
     -kernel "$image/vmlinuz" -initrd "$initrd" \
     -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
-    < /dev/null 2>&1 | tr -d '\r' | tee "$console" >&2
+    < /dev/null 2>&1 | sed -u 's/\r//g' | tee "$console" >&2
 status=${PIPESTATUS[0]}
 set -e
 t3=$(now)
