@@ -40,6 +40,13 @@ struct _BleioClient {
   guint signal_filter;          /* drop_malformed_signal() on @connection */
   gint bus_closed;              /* atomic: the connection closed for good */
   GSource *bus_check;           /* worker: polls for a closed connection */
+
+  /* Every object path the manager holds, in strcmp() order, so that the
+   * objects under a path are one range (bleio_client_list_paths()): asking
+   * the manager for all its objects on every call made walking a
+   * 3,100-object database quadratic (bench-connect under callgrind). */
+  GMutex paths_lock;
+  GTree *paths;                         /* char* -> NULL */
 };
 
 struct _Watch {
@@ -334,12 +341,32 @@ emit_interface (BleioClient          *client,
   emit_event (client, &event);
 }
 
+static int
+tree_path_compare (gconstpointer a,
+                   gconstpointer b,
+                   gpointer      user_data)
+{
+  return strcmp (a, b);
+}
+
+static void
+paths_add (BleioClient *client,
+           const char  *path)
+{
+  g_mutex_lock (&client->paths_lock);
+  g_tree_insert (client->paths, g_strdup (path), NULL);
+  g_mutex_unlock (&client->paths_lock);
+}
+
 static void
 on_object_added (GDBusObjectManager *manager,
                  GDBusObject        *object,
                  gpointer            user_data)
 {
   g_autolist(GDBusInterface) interfaces = g_dbus_object_get_interfaces (object);
+  BleioClient *client = user_data;
+
+  paths_add (client, g_dbus_object_get_object_path (object));
 
   for (GList *l = interfaces; l != NULL; l = l->next)
     emit_interface (user_data, BLEIO_CLIENT_EVENT_ADDED, object, l->data);
@@ -351,6 +378,11 @@ on_object_removed (GDBusObjectManager *manager,
                    gpointer            user_data)
 {
   g_autolist(GDBusInterface) interfaces = g_dbus_object_get_interfaces (object);
+  BleioClient *client = user_data;
+
+  g_mutex_lock (&client->paths_lock);
+  g_tree_remove (client->paths, g_dbus_object_get_object_path (object));
+  g_mutex_unlock (&client->paths_lock);
 
   for (GList *l = interfaces; l != NULL; l = l->next)
     emit_interface (user_data, BLEIO_CLIENT_EVENT_REMOVED, object, l->data);
@@ -471,6 +503,12 @@ worker_main (gpointer data)
                         G_CALLBACK (on_properties_changed), client);
       g_signal_connect (manager, "notify::name-owner", G_CALLBACK (on_name_owner), client);
       owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
+      {
+        g_autolist(GDBusObject) objects = g_dbus_object_manager_get_objects (manager);
+
+        for (GList *l = objects; l != NULL; l = l->next)
+          paths_add (client, g_dbus_object_get_object_path (l->data));
+      }
     }
   bleio_agent_state_export (client->agent);
   client->bus_check = g_timeout_source_new (BUS_CHECK_MSEC);
@@ -582,6 +620,8 @@ client_new (GDBusConnection *connection)
   client->worker_loop = g_main_loop_new (client->worker_context, FALSE);
   g_mutex_init (&client->lock);
   g_cond_init (&client->cond);
+  g_mutex_init (&client->paths_lock);
+  client->paths = g_tree_new_full (tree_path_compare, NULL, g_free, NULL);
   client->adapters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, weak_ref_free_cb);
   client->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   client->agent = bleio_agent_state_new (client);
@@ -618,6 +658,8 @@ client_free (BleioClient *client)
   g_object_unref (client->connection);
   g_mutex_clear (&client->lock);
   g_cond_clear (&client->cond);
+  g_tree_unref (client->paths);
+  g_mutex_clear (&client->paths_lock);
   g_free (client);
 }
 
@@ -858,20 +900,42 @@ bleio_client_list_paths (BleioClient *client,
                          const char  *prefix)
 {
   GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) under_prefix = NULL;
   g_autolist(GDBusObject) objects = NULL;
   g_autofree char *under = prefix != NULL ? g_strconcat (prefix, "/", NULL) : NULL;
 
   if (client->manager == NULL || g_atomic_int_get (&client->bus_closed))
     return paths;
+  if (under != NULL)
+    {
+      GTreeNode *node;
+
+      /* The objects under @prefix, from the sorted index: one range. */
+      under_prefix = g_ptr_array_new_with_free_func (g_free);
+      g_mutex_lock (&client->paths_lock);
+      for (node = g_tree_lower_bound (client->paths, under);
+           node != NULL && g_str_has_prefix (g_tree_node_key (node), under);
+           node = g_tree_node_next (node))
+        g_ptr_array_add (under_prefix, g_strdup (g_tree_node_key (node)));
+      g_mutex_unlock (&client->paths_lock);
+      for (guint i = 0; i < under_prefix->len; i++)
+        {
+          const char *path = g_ptr_array_index (under_prefix, i);
+          g_autoptr(GDBusInterface) iface =
+            g_dbus_object_manager_get_interface (client->manager, path, interface);
+
+          if (iface != NULL)
+            g_ptr_array_add (paths, g_strdup (path));
+        }
+      g_ptr_array_sort (paths, path_compare);
+      return paths;
+    }
   objects = g_dbus_object_manager_get_objects (client->manager);
   for (GList *l = objects; l != NULL; l = l->next)
     {
       const char *path = g_dbus_object_get_object_path (l->data);
-      g_autoptr(GDBusInterface) iface = NULL;
+      g_autoptr(GDBusInterface) iface = g_dbus_object_get_interface (l->data, interface);
 
-      if (under != NULL && !g_str_has_prefix (path, under))
-        continue;
-      iface = g_dbus_object_get_interface (l->data, interface);
       if (iface != NULL)
         g_ptr_array_add (paths, g_strdup (path));
     }
