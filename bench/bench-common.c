@@ -114,16 +114,18 @@ bench_lib_connect (BleioAdapter *adapter,
   g_autoptr(GError) error = NULL;
   g_autoptr(BleioAddress) peer = NULL;
   BleioConnection *connection;
+  /* Under valgrind everything in this process runs tens of times slower. */
+  double slow = bench_under_valgrind () ? 20 : 1;
 
   peer = bleio_address_new_from_string (address, BLEIO_ADDRESS_TYPE_PUBLIC, &error);
   if (peer == NULL)
     die ("%s: %s", address, error->message);
-  connection = bleio_adapter_connect (adapter, peer, 30, NULL, &error);
+  connection = bleio_adapter_connect (adapter, peer, 30 * slow, NULL, &error);
   if (connection == NULL)
     die ("bleio_adapter_connect %s: %s", address, error->message);
   if (services != NULL)
     {
-      *services = bleio_connection_discover_remote_services (connection, NULL, 60, &error);
+      *services = bleio_connection_discover_remote_services (connection, NULL, 60 * slow, &error);
       if (*services == NULL)
         die ("discover_remote_services %s: %s", address, error->message);
     }
