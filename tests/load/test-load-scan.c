@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Load: 10,000 advertisers during a scan (org.bleio.Sim1.Flood). The
+ * scan's buffer_size bounds what it holds for bleio_scan_results_next()
+ * (an entry costs its advertisement plus 16 bytes): a consumer that does
+ * not read keeps at most that much, and every other advertisement is
+ * counted as dropped; a consumer that reads with a buffer that can hold a
+ * round gets every advertisement once. Memory after ten rounds of 10,000
+ * advertisements stays where it was after two: the library keeps one
+ * cached object per device, nothing per advertisement.
+ */
+#include "load-common.h"
+
+#define N_DEVICES 10000
+#define N_ROUNDS 10
+#define SMALL_BUFFER 4096
+#define BIG_BUFFER (1024 * 1024)
+#define ENTRY_HEADER 16         /* documented cost of an entry beyond its bytes */
+/* Growth allowed between round 2 and round N_ROUNDS: a leak of 16 bytes
+ * per advertisement would be 1.2 MiB of heap over those 80,000. */
+#define HEAP_SLACK_KIB 1024
+#define RSS_SLACK_KIB (4 * 1024)
+/* Upper bound of every wait for a round; never a measured duration. */
+#define ROUND_WAIT_MSEC (60 * 1000)
+
+/* The Flood device index carried in the entry's manufacturer data
+ * (company 0xFFFF: round, round, index, index), or -1. */
+static int
+flood_index (BleioScanEntry *entry)
+{
+  GBytes *bytes = bleio_scan_entry_get_advertisement_bytes (entry);
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+
+  for (gsize i = 0; i + 1 < len && data[i] > 0; i += (gsize) data[i] + 1)
+    {
+      gsize n = data[i];
+
+      if (i + n >= len)
+        break;
+      if (data[i + 1] == 0xff && n == 7 && data[i + 2] == 0xff && data[i + 3] == 0xff)
+        return data[i + 6] << 8 | data[i + 7];
+    }
+  return -1;
+}
+
+static gsize
+entry_cost (BleioScanEntry *entry)
+{
+  return g_bytes_get_size (bleio_scan_entry_get_advertisement_bytes (entry)) + ENTRY_HEADER;
+}
+
+static void
+flood (SimFixture *fx,
+       guint       rounds)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply = sim_fixture_call (fx, "Flood",
+                                      g_variant_new ("(suu)", "hci0", (guint32) N_DEVICES,
+                                                     (guint32) rounds),
+                                      &error);
+
+  assert_no_error (error);
+  g_variant_unref (reply);
+}
+
+static int
+fresh_sim (void **state)
+{
+  return load_group_setup (state);
+}
+
+static int
+drop_sim (void **state)
+{
+  return load_group_teardown (state);
+}
+
+typedef struct {
+  BleioScanResults *results;
+  guint threshold;
+} DroppedWait;
+
+static gboolean
+dropped_at_least (gpointer user_data)
+{
+  DroppedWait *w = user_data;
+
+  return bleio_scan_results_get_dropped (w->results) >= w->threshold;
+}
+
+/* Nobody reads while 10,000 advertisers report once: the scan holds what
+ * fits in SMALL_BUFFER (the first ones) and counts the rest as dropped. */
+static void
+test_unread_scan_is_bounded (void **state)
+{
+  SimFixture *fx = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
+  g_autoptr(BleioScanResults) results = NULL;
+  g_autofree guint8 *seen = g_new0 (guint8, N_DEVICES);
+  DroppedWait w;
+  guint taken = 0, held = 0;
+  gsize held_bytes = 0;
+  gboolean in_prefix = TRUE;
+
+  load_report ("scan-unread", "start");
+  results = bleio_adapter_start_scan (adapter, NULL, SMALL_BUFFER, FALSE, 0, 0.1, 0.1,
+                                      -127, TRUE, &error);
+  assert_no_error (error);
+  flood (fx, 1);
+
+  /* Everything but what the buffer can hold has been dropped. */
+  w.results = results;
+  w.threshold = N_DEVICES - SMALL_BUFFER / ENTRY_HEADER;
+  if (!common_wait (dropped_at_least, &w, ROUND_WAIT_MSEC))
+    fail_msg ("only %u advertisements dropped", bleio_scan_results_get_dropped (results));
+  printf ("load: scan: unread, buffer_size %u: %u of %u advertisements dropped before"
+          " the first read\n", SMALL_BUFFER, bleio_scan_results_get_dropped (results), N_DEVICES);
+  load_report ("scan-unread", "after 10,000 advertisements, unread");
+
+  /* Now read: the entries held come first, devices 0, 1, ... in order,
+   * then whatever was still on its way. Each device shows up once, and
+   * what was neither delivered nor dropped would hang this loop. */
+  while (taken + bleio_scan_results_get_dropped (results) < N_DEVICES)
+    {
+      g_autoptr(BleioScanEntry) entry = bleio_scan_results_next (results, ROUND_WAIT_MSEC / 1000.0,
+                                                                 &error);
+      int index;
+
+      if (entry == NULL)
+        fail_msg ("%u taken + %u dropped of %u: %s", taken,
+                  bleio_scan_results_get_dropped (results), N_DEVICES,
+                  error != NULL ? error->message : "scan ended");
+      index = flood_index (entry);
+      assert_true (index >= 0 && index < N_DEVICES);
+      if (seen[index]++)
+        fail_msg ("device %d delivered twice", index);
+      if (in_prefix && (guint) index == held)
+        {
+          held++;
+          held_bytes += entry_cost (entry);
+        }
+      else
+        in_prefix = FALSE;
+      taken++;
+    }
+  assert_true (bleio_adapter_stop_scan (adapter, &error));
+  assert_no_error (error);
+
+  /* The held entries never cost more than buffer_size; and the buffer was
+   * really used (one more entry would not have fitted). */
+  printf ("load: scan: unread, buffer_size %u: %u entries (%zu bytes) held, %u dropped,"
+          " %u delivered in all\n", SMALL_BUFFER, held, held_bytes,
+          bleio_scan_results_get_dropped (results), taken);
+  assert_true (held > 0);
+  assert_true (held_bytes <= SMALL_BUFFER);
+  assert_true (held_bytes + held_bytes / held > SMALL_BUFFER - ENTRY_HEADER);
+  assert_int_equal (taken + bleio_scan_results_get_dropped (results), N_DEVICES);
+  load_iterate ();
+  load_report ("scan-unread", "end");
+}
+
+/* A reader with a buffer that holds a whole round: ten rounds, every
+ * advertisement of every round delivered once, none dropped, memory
+ * flat from round 2 on. */
+static void
+test_read_scan_rounds (void **state)
+{
+  SimFixture *fx = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
+  g_autoptr(BleioScanResults) results = NULL;
+  g_autofree guint8 *seen = g_new0 (guint8, N_DEVICES);
+  long rss[N_ROUNDS], heap[N_ROUNDS];
+  long rss_start = load_rss_kib (), heap_start = load_heap_kib ();
+
+  load_report ("scan-read", "start");
+  results = bleio_adapter_start_scan (adapter, NULL, BIG_BUFFER, FALSE, 0, 0.1, 0.1,
+                                      -127, TRUE, &error);
+  assert_no_error (error);
+  for (guint r = 0; r < N_ROUNDS; r++)
+    {
+      memset (seen, 0, N_DEVICES);
+      flood (fx, 1);
+      for (guint taken = 0; taken < N_DEVICES; taken++)
+        {
+          g_autoptr(BleioScanEntry) entry = bleio_scan_results_next (results,
+                                                                     ROUND_WAIT_MSEC / 1000.0,
+                                                                     &error);
+          int index;
+
+          if (entry == NULL)
+            fail_msg ("round %u: %u of %u delivered, %u dropped: %s", r + 1, taken, N_DEVICES,
+                      bleio_scan_results_get_dropped (results),
+                      error != NULL ? error->message : "scan ended");
+          index = flood_index (entry);
+          assert_true (index >= 0 && index < N_DEVICES);
+          if (seen[index]++)
+            fail_msg ("round %u: device %d delivered twice", r + 1, index);
+        }
+      assert_int_equal (bleio_scan_results_get_dropped (results), 0);
+      /* the ::entry signal's queue is flushed too */
+      load_iterate ();
+      rss[r] = load_rss_kib ();
+      heap[r] = load_heap_kib ();
+      printf ("load: scan: read, round %u: %u delivered, 0 dropped; rss %ld KiB, heap %ld KiB\n",
+              r + 1, N_DEVICES, rss[r], heap[r]);
+      fflush (stdout);
+    }
+  assert_true (bleio_adapter_stop_scan (adapter, &error));
+  assert_no_error (error);
+  load_iterate ();
+  printf ("load: scan: %u rounds of %u advertisements: rss start %ld KiB, after round 2"
+          " %ld KiB, end %ld KiB; heap start %ld KiB, after round 2 %ld KiB, end %ld KiB\n",
+          N_ROUNDS, N_DEVICES, rss_start, rss[1], rss[N_ROUNDS - 1],
+          heap_start, heap[1], heap[N_ROUNDS - 1]);
+  if (heap[N_ROUNDS - 1] > heap[1] + HEAP_SLACK_KIB)
+    fail_msg ("heap grew by %ld KiB from round 2 to round %u", heap[N_ROUNDS - 1] - heap[1],
+              N_ROUNDS);
+  if (rss[N_ROUNDS - 1] > rss[1] + RSS_SLACK_KIB)
+    fail_msg ("RSS grew by %ld KiB from round 2 to round %u", rss[N_ROUNDS - 1] - rss[1],
+              N_ROUNDS);
+  load_report ("scan-read", "end");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (test_unread_scan_is_bounded, fresh_sim, drop_sim),
+    cmocka_unit_test_setup_teardown (test_read_scan_rounds, fresh_sim, drop_sim),
+  };
+
+  load_init (argc, argv);
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
