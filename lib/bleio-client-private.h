@@ -93,6 +93,13 @@ GVariant *bleio_client_dup_property     (BleioClient *client,
 GVariant *bleio_client_dup_properties   (BleioClient *client,
                                          const char  *path,
                                          const char  *interface);
+/* Like bleio_client_dup_properties(), with only the properties named in
+ * @keys (those the cache has). */
+GVariant *bleio_client_dup_some_properties (BleioClient        *client,
+                                            const char         *path,
+                                            const char         *interface,
+                                            const char * const *keys,
+                                            guint               n_keys);
 gboolean  bleio_client_get_boolean      (BleioClient *client,
                                          const char  *path,
                                          const char  *interface,

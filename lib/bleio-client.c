@@ -977,6 +977,31 @@ bleio_client_dup_property (BleioClient *client,
 }
 
 GVariant *
+bleio_client_dup_some_properties (BleioClient        *client,
+                                  const char         *path,
+                                  const char         *interface,
+                                  const char * const *keys,
+                                  guint               n_keys)
+{
+  g_autoptr(GDBusProxy) proxy = dup_proxy (client, path, interface);
+  GVariantBuilder builder;
+
+  if (proxy == NULL)
+    return NULL;
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  for (guint i = 0; i < n_keys; i++)
+    {
+      g_autoptr(GVariant) value = g_dbus_proxy_get_cached_property (proxy, keys[i]);
+
+      if (value != NULL)
+        g_variant_builder_add_value (&builder,
+                                     g_variant_new_dict_entry (g_variant_new_string (keys[i]),
+                                                               g_variant_new_variant (value)));
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
+GVariant *
 bleio_client_dup_properties (BleioClient *client,
                              const char  *path,
                              const char  *interface)

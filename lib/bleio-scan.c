@@ -442,7 +442,16 @@ static void
 consider_device (BleioScanResults *self,
                  const char       *path)
 {
-  g_autoptr(GVariant) props = bleio_client_dup_properties (self->client, path, BLEIO_IFACE_DEVICE);
+  /* What bleio_scan_entry_new_from_bluez() and the advertisement rebuild
+   * read, and nothing else: a Device1 has a score of other properties. */
+  static const char * const keys[] = {
+    "Adapter", "RSSI", "Address", "AddressType", "Connected", "Paired",
+    "AdvertisingFlags", "UUIDs", "Name", "TxPower", "Appearance", "ServiceData",
+    "ManufacturerData", "AdvertisingData",
+  };
+  g_autoptr(GVariant) props = bleio_client_dup_some_properties (self->client, path,
+                                                                BLEIO_IFACE_DEVICE, keys,
+                                                                G_N_ELEMENTS (keys));
   BleioScanEntry *entry;
 
   entry = bleio_scan_entry_new_from_bluez (props, self->adapter_path,
