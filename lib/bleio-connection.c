@@ -657,6 +657,7 @@ typedef struct {
   GSource *settle_source;
   gulong cancel_id;
   gboolean resolved;
+  guint incomplete_settles;     /* quiet spells with a service still bare */
   char *prefix;                 /* device path + "/" */
 } DiscoverData;
 
@@ -780,6 +781,31 @@ has_services (BleioConnection *self)
   return paths->len > 0;
 }
 
+/* A service whose characteristics are not in the cache yet: on a loaded
+ * machine (the e2e guest, load average near 20) the tree went quiet for
+ * longer than SETTLE_MSEC between a service and its characteristics. */
+#define SETTLE_INCOMPLETE_MAX 20
+
+static gboolean
+services_complete (BleioConnection *self)
+{
+  g_autoptr(GPtrArray) services = bleio_client_list_paths (self->client, BLEIO_IFACE_SERVICE,
+                                                           self->path);
+
+  for (guint i = 0; i < services->len; i++)
+    {
+      g_autoptr(GPtrArray) chars = bleio_client_list_paths (self->client,
+                                                            BLEIO_IFACE_CHARACTERISTIC,
+                                                            g_ptr_array_index (services, i));
+
+      if (chars->len == 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void restart_settle (GTask *task);
+
 static gboolean
 settle_cb (gpointer user_data)
 {
@@ -789,9 +815,17 @@ settle_cb (gpointer user_data)
 
   g_clear_pointer (&data->settle_source, g_source_unref);
   /* ServicesResolved may come before the objects (bluez#1489): wait for
-   * at least one service, then for the tree to stay quiet. */
-  if (has_services (self))
-    discover_return (g_object_ref (task));
+   * at least one service, then for the tree to stay quiet. A service
+   * without characteristics may still be on its way: wait a while longer
+   * (a service may have none, so not for ever). */
+  if (!has_services (self))
+    return G_SOURCE_REMOVE;
+  if (!services_complete (self) && data->incomplete_settles++ < SETTLE_INCOMPLETE_MAX)
+    {
+      restart_settle (task);
+      return G_SOURCE_REMOVE;
+    }
+  discover_return (g_object_ref (task));
   return G_SOURCE_REMOVE;
 }
 
