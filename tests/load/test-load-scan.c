@@ -7,7 +7,8 @@
  * counted as dropped; a consumer that reads with a buffer that can hold a
  * round gets every advertisement once. Memory after ten rounds of 10,000
  * advertisements stays where it was after two: the library keeps one
- * cached object per device, nothing per advertisement.
+ * cached object per device, nothing per advertisement, and lets go of it
+ * when bluetoothd removes the device.
  */
 #include "load-common.h"
 
@@ -20,6 +21,9 @@
  * per advertisement would be 1.2 MiB of heap over those 80,000. */
 #define HEAP_SLACK_KIB 1024
 #define RSS_SLACK_KIB (4 * 1024)
+/* What may stay on the heap once bluetoothd has removed the devices
+ * (they take about 55 MiB while cached). */
+#define FORGOTTEN_SLACK_KIB 1024
 /* Upper bound of every wait for a round; never a measured duration. */
 #define ROUND_WAIT_MSEC (60 * 1000)
 
@@ -161,6 +165,16 @@ test_unread_scan_is_bounded (void **state)
   load_report ("scan-unread", "end");
 }
 
+typedef struct {
+  long limit_kib;
+} HeapWait;
+
+static gboolean
+heap_below (gpointer user_data)
+{
+  return load_heap_kib () < ((HeapWait *) user_data)->limit_kib;
+}
+
 /* A reader with a buffer that holds a whole round: ten rounds, every
  * advertisement of every round delivered once, none dropped, memory
  * flat from round 2 on. */
@@ -174,6 +188,8 @@ test_read_scan_rounds (void **state)
   g_autofree guint8 *seen = g_new0 (guint8, N_DEVICES);
   long rss[N_ROUNDS], heap[N_ROUNDS];
   long rss_start = load_rss_kib (), heap_start = load_heap_kib ();
+  HeapWait gone;
+  GVariant *reply;
 
   load_report ("scan-read", "start");
   results = bleio_adapter_start_scan (adapter, NULL, BIG_BUFFER, FALSE, 0, 0.1, 0.1,
@@ -221,7 +237,90 @@ test_read_scan_rounds (void **state)
   if (rss[N_ROUNDS - 1] > rss[1] + RSS_SLACK_KIB)
     fail_msg ("RSS grew by %ld KiB from round 2 to round %u", rss[N_ROUNDS - 1] - rss[1],
               N_ROUNDS);
+
+  /* Discovery is over: bluetoothd drops the 10,000 temporary devices, and
+   * the library's cache lets go of them while the adapter stays. */
+  reply = sim_fixture_call (fx, "SetTemporaryTimeout", g_variant_new ("(u)", 100), &error);
+  assert_no_error (error);
+  g_variant_unref (reply);
+  gone.limit_kib = heap_start + FORGOTTEN_SLACK_KIB;
+  if (!common_wait (heap_below, &gone, ROUND_WAIT_MSEC))
+    fail_msg ("the devices are gone but the heap holds %ld KiB (%ld KiB at the start)",
+              load_heap_kib (), heap_start);
+  printf ("load: scan: the 10,000 devices removed by bluetoothd: heap %ld KiB (start %ld KiB)\n",
+          load_heap_kib (), heap_start);
+  assert_true (bleio_adapter_is_present (adapter));
   load_report ("scan-read", "end");
+}
+
+/* Privacy addresses rotate: a gateway meets new devices for ever. Each
+ * lifetime, N_ROTATING devices nobody saw before appear, are scanned, and
+ * are removed from bluetoothd; the heap may not grow with them. */
+#define N_ROTATING 1000
+#define N_LIFETIMES 5
+#define ROTATING_SLACK_KIB 192
+
+static void
+test_rotating_addresses (void **state)
+{
+  SimFixture *fx = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
+  long heap[N_LIFETIMES];
+
+  load_report ("scan-rotating", "start");
+  for (guint life = 0; life < N_LIFETIMES; life++)
+    {
+      g_autoptr(BleioScanResults) results = NULL;
+      g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      char *paths[N_ROTATING];
+
+      for (guint i = 0; i < N_ROTATING; i++)
+        {
+          g_autofree char *json = g_strdup_printf (
+            "{\"address\": \"F1:%02X:00:00:%02X:%02X\", \"address_type\": \"random\","
+            " \"name\": \"R%u-%u\", \"advertising_interval_ms\": 100}",
+            life, i >> 8, i & 0xff, life, i);
+
+          paths[i] = common_add (fx, json);
+        }
+      results = bleio_adapter_start_scan (adapter, NULL, BIG_BUFFER, FALSE, 0, 0.1, 0.1,
+                                          -127, TRUE, &error);
+      assert_no_error (error);
+      while (g_hash_table_size (seen) < N_ROTATING)
+        {
+          g_autoptr(BleioScanEntry) entry = bleio_scan_results_next (results,
+                                                                     ROUND_WAIT_MSEC / 1000.0,
+                                                                     &error);
+          g_autofree char *name = NULL;
+
+          if (entry == NULL)
+            fail_msg ("lifetime %u: %u of %u devices seen: %s", life + 1,
+                      g_hash_table_size (seen), N_ROTATING,
+                      error != NULL ? error->message : "scan ended");
+          name = bleio_scan_entry_dup_complete_name (entry);
+          if (name != NULL && name[0] == 'R')
+            g_hash_table_add (seen, g_steal_pointer (&name));
+        }
+      assert_true (bleio_adapter_stop_scan (adapter, &error));
+      assert_no_error (error);
+      for (guint i = 0; i < N_ROTATING; i++)
+        {
+          assert_true (sim_fixture_remove_device (fx, paths[i], &error));
+          assert_no_error (error);
+          g_free (paths[i]);
+        }
+      g_clear_object (&results);
+      load_iterate ();
+      heap[life] = load_heap_kib ();
+      printf ("load: scan: rotating, lifetime %u: %u new devices seen and removed;"
+              " rss %ld KiB, heap %ld KiB\n", life + 1, N_ROTATING, load_rss_kib (), heap[life]);
+      fflush (stdout);
+    }
+  load_report ("scan-rotating", "end");
+  if (heap[N_LIFETIMES - 1] > heap[1] + ROTATING_SLACK_KIB)
+    fail_msg ("heap grew by %ld KiB from lifetime 2 to lifetime %u",
+              heap[N_LIFETIMES - 1] - heap[1], N_LIFETIMES);
 }
 
 int
@@ -231,6 +330,7 @@ main (int    argc,
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_unread_scan_is_bounded, fresh_sim, drop_sim),
     cmocka_unit_test_setup_teardown (test_read_scan_rounds, fresh_sim, drop_sim),
+    cmocka_unit_test_setup_teardown (test_rotating_addresses, fresh_sim, drop_sim),
   };
 
   load_init (argc, argv);
