@@ -121,6 +121,17 @@ test_raw_pair_during_browse_is_lost (void **state)
   assert_true (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
   /* Paired all the same. */
   assert_true (property_true (b, SLOW_PATH, "Paired"));
+
+  /* bluetoothd keeps one agent per bus connection, and this connection is
+   * the process's shared system bus, which libbleio uses too: leave it
+   * free for the library's own agent in the next test. */
+  g_clear_pointer (&connected, g_variant_unref);
+  g_clear_error (&error);
+  connected = e2e_call (b, "/org/bluez", "org.bluez.AgentManager1", "UnregisterAgent",
+                        g_variant_new ("(o)", "/org/bleio/test/agent"),
+                        NULL, 5000, &error);
+  if (connected == NULL)
+    fail_msg ("UnregisterAgent: %s", error->message);
 }
 
 static void
