@@ -866,6 +866,23 @@ bleio_client_check_available (BleioClient  *client,
 {
   if (bleio_client_has_owner (client))
     return TRUE;
+  /* When a new bluetoothd appears, GLib's object manager loads its objects
+   * (so the adapter reads as present again) before it notifies the new
+   * owner: ask the manager itself rather than fail a call in that gap. */
+  if (!g_atomic_int_get (&client->bus_closed))
+    {
+      g_autoptr(GDBusObjectManager) manager = NULL;
+      g_autofree char *owner = NULL;
+
+      g_mutex_lock (&client->lock);
+      if (client->manager != NULL)
+        manager = g_object_ref (client->manager);
+      g_mutex_unlock (&client->lock);
+      if (manager != NULL)
+        owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
+      if (owner != NULL)
+        return TRUE;
+    }
   if (g_atomic_int_get (&client->bus_closed))
     g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
                          "The D-Bus connection to BlueZ is closed (the bus went "
