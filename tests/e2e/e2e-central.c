@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
 #include "e2e-central.h"
 
 gboolean
@@ -484,4 +490,52 @@ e2e_hex (GBytes *bytes)
   for (gsize i = 0; i < len; i++)
     g_string_append_printf (out, "%02x", data[i]);
   return g_string_free (out, FALSE);
+}
+
+int
+e2e_fixture_setup (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  E2eFixture *f = g_new0 (E2eFixture, 1);
+
+  *state = f;
+  f->adapter = e2e_central_adapter (&error);
+  if (f->adapter == NULL)
+    fail_msg ("adapter: %s", error->message);
+  f->connection = e2e_connect_peripheral (f->adapter, &error);
+  if (f->connection == NULL)
+    fail_msg ("connect: %s", error->message);
+  return 0;
+}
+
+int
+e2e_fixture_teardown (void **state)
+{
+  E2eFixture *f = *state;
+
+  if (f->connection != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!bleio_connection_disconnect (f->connection, &error))
+        g_printerr ("disconnect: %s\n", error->message);
+    }
+  g_clear_object (&f->connection);
+  g_clear_object (&f->adapter);
+  g_free (f);
+  return 0;
+}
+
+BleioCharacteristic *
+e2e_fixture_find (E2eFixture *f,
+                  const char *service_uuid,
+                  const char *char_uuid)
+{
+  g_autoptr(GError) error = NULL;
+  BleioCharacteristic *c = e2e_find_characteristic (f->connection, service_uuid,
+                                                    char_uuid, &error);
+
+  if (c == NULL)
+    fail_msg ("%s", error->message);
+  return c;
 }

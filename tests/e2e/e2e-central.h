@@ -128,4 +128,27 @@ void             e2e_watch_disconnects    (BleioConnection *connection,
 gboolean         e2e_wait_disconnected    (E2eDisconnects *record,
                                            guint           timeout_msec);
 
+/* The group fixture of the tests that share one connection to the
+ * peripheral for all their cases (read, write, notify): connecting once
+ * keeps the group inside its time bound in the guest, where a connect can
+ * take several attempts. */
+typedef struct {
+  BleioAdapter *adapter;
+  BleioConnection *connection;
+} E2eFixture;
+
+/* cmocka group setup: the central adapter and a connection to the
+ * peripheral in a new E2eFixture; fails the group when either is missing. */
+int              e2e_fixture_setup        (void **state);
+
+/* cmocka group teardown: disconnects (a failure is only printed, the cases
+ * have run by then) and frees the fixture. */
+int              e2e_fixture_teardown     (void **state);
+
+/* e2e_find_characteristic() on the fixture's connection that fails the
+ * test instead of returning NULL; a new reference. */
+BleioCharacteristic *e2e_fixture_find     (E2eFixture *f,
+                                           const char *service_uuid,
+                                           const char *char_uuid);
+
 G_END_DECLS

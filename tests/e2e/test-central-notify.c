@@ -27,56 +27,6 @@
 #define READ_TIMEOUT_S 15.0
 #define PACKETS 3
 
-typedef struct {
-  BleioAdapter *adapter;
-  BleioConnection *connection;
-} Fixture;
-
-static int
-setup (void **state)
-{
-  g_autoptr(GError) error = NULL;
-  Fixture *f = g_new0 (Fixture, 1);
-
-  *state = f;
-  f->adapter = e2e_central_adapter (&error);
-  if (f->adapter == NULL)
-    fail_msg ("adapter: %s", error->message);
-  f->connection = e2e_connect_peripheral (f->adapter, &error);
-  if (f->connection == NULL)
-    fail_msg ("connect: %s", error->message);
-  return 0;
-}
-
-static int
-teardown (void **state)
-{
-  Fixture *f = *state;
-
-  if (f->connection != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      if (!bleio_connection_disconnect (f->connection, &error))
-        g_printerr ("disconnect: %s\n", error->message);
-    }
-  g_clear_object (&f->connection);
-  g_clear_object (&f->adapter);
-  g_free (f);
-  return 0;
-}
-
-static BleioCharacteristic *
-find (Fixture *f, const char *service, const char *chr)
-{
-  g_autoptr(GError) error = NULL;
-  BleioCharacteristic *c = e2e_find_characteristic (f->connection, service, chr, &error);
-
-  if (c == NULL)
-    fail_msg ("%s", error->message);
-  return c;
-}
-
 /* The counter through a CharacteristicBuffer: 4 bytes that count on. */
 static void
 check_counter_buffer (BleioCharacteristic *counter,
@@ -180,8 +130,8 @@ check_heart_rate_packets (BleioCharacteristic *measurement,
 static void
 test_characteristic_buffer_acquired (void **state)
 {
-  Fixture *f = *state;
-  g_autoptr(BleioCharacteristic) counter = find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COUNTER);
+  E2eFixture *f = *state;
+  g_autoptr(BleioCharacteristic) counter = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COUNTER);
 
   check_counter_buffer (counter, TRUE);
 }
@@ -189,9 +139,9 @@ test_characteristic_buffer_acquired (void **state)
 static void
 test_characteristic_buffer_fallback (void **state)
 {
-  Fixture *f = *state;
+  E2eFixture *f = *state;
   g_autoptr(GError) error = NULL;
-  g_autoptr(BleioCharacteristic) counter = find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COUNTER);
+  g_autoptr(BleioCharacteristic) counter = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COUNTER);
   g_autoptr(GDBusConnection) other = e2e_other_client_start_notify (counter, &error);
 
   if (other == NULL)
@@ -203,9 +153,9 @@ test_characteristic_buffer_fallback (void **state)
 static void
 test_packet_buffer_acquired (void **state)
 {
-  Fixture *f = *state;
-  g_autoptr(BleioCharacteristic) measurement = find (f, E2E_UUID_HEART_RATE,
-                                                     E2E_UUID_HEART_RATE_MEAS);
+  E2eFixture *f = *state;
+  g_autoptr(BleioCharacteristic) measurement = e2e_fixture_find (f, E2E_UUID_HEART_RATE,
+                                                                 E2E_UUID_HEART_RATE_MEAS);
 
   check_heart_rate_packets (measurement, TRUE);
 }
@@ -217,10 +167,10 @@ test_packet_buffer_acquired (void **state)
 static void
 test_packet_buffer_fallback_one_value_per_notification (void **state)
 {
-  Fixture *f = *state;
+  E2eFixture *f = *state;
   g_autoptr(GError) error = NULL;
-  g_autoptr(BleioCharacteristic) measurement = find (f, E2E_UUID_HEART_RATE,
-                                                     E2E_UUID_HEART_RATE_MEAS);
+  g_autoptr(BleioCharacteristic) measurement = e2e_fixture_find (f, E2E_UUID_HEART_RATE,
+                                                                 E2E_UUID_HEART_RATE_MEAS);
   g_autoptr(GDBusConnection) other = e2e_other_client_start_notify (measurement, &error);
 
   if (other == NULL)
@@ -239,5 +189,5 @@ main (void)
     cmocka_unit_test (test_packet_buffer_fallback_one_value_per_notification),
   };
 
-  return cmocka_run_group_tests (tests, setup, teardown);
+  return cmocka_run_group_tests (tests, e2e_fixture_setup, e2e_fixture_teardown);
 }

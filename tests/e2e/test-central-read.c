@@ -15,45 +15,6 @@
 
 #include "e2e-central.h"
 
-typedef struct {
-  BleioAdapter *adapter;
-  BleioConnection *connection;
-} Fixture;
-
-static int
-setup (void **state)
-{
-  g_autoptr(GError) error = NULL;
-  Fixture *f = g_new0 (Fixture, 1);
-
-  *state = f;
-  f->adapter = e2e_central_adapter (&error);
-  if (f->adapter == NULL)
-    fail_msg ("adapter: %s", error->message);
-  f->connection = e2e_connect_peripheral (f->adapter, &error);
-  if (f->connection == NULL)
-    fail_msg ("connect: %s", error->message);
-  return 0;
-}
-
-static int
-teardown (void **state)
-{
-  Fixture *f = *state;
-
-  if (f->connection != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      if (!bleio_connection_disconnect (f->connection, &error))
-        g_printerr ("disconnect: %s\n", error->message);
-    }
-  g_clear_object (&f->connection);
-  g_clear_object (&f->adapter);
-  g_free (f);
-  return 0;
-}
-
 static void
 assert_bytes (GBytes *bytes, const char *expected_hex)
 {
@@ -63,23 +24,12 @@ assert_bytes (GBytes *bytes, const char *expected_hex)
     fail_msg ("read %s, expected %s", hex, expected_hex);
 }
 
-static BleioCharacteristic *
-find (Fixture *f, const char *service, const char *chr)
-{
-  g_autoptr(GError) error = NULL;
-  BleioCharacteristic *c = e2e_find_characteristic (f->connection, service, chr, &error);
-
-  if (c == NULL)
-    fail_msg ("%s", error->message);
-  return c;
-}
-
 static void
 test_read_battery_level (void **state)
 {
-  Fixture *f = *state;
+  E2eFixture *f = *state;
   g_autoptr(GError) error = NULL;
-  g_autoptr(BleioCharacteristic) level = find (f, E2E_UUID_BATTERY, E2E_UUID_BATTERY_LEVEL);
+  g_autoptr(BleioCharacteristic) level = e2e_fixture_find (f, E2E_UUID_BATTERY, E2E_UUID_BATTERY_LEVEL);
   g_autoptr(GBytes) value = bleio_characteristic_read_value (level, &error);
 
   if (value == NULL)
@@ -92,10 +42,10 @@ test_read_battery_level (void **state)
 static void
 test_read_custom_twice (void **state)
 {
-  Fixture *f = *state;
+  E2eFixture *f = *state;
   g_autoptr(GError) error = NULL;
-  g_autoptr(BleioCharacteristic) hello = find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_READ);
-  g_autoptr(BleioCharacteristic) location = find (f, E2E_UUID_HEART_RATE, E2E_UUID_BODY_LOCATION);
+  g_autoptr(BleioCharacteristic) hello = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_READ);
+  g_autoptr(BleioCharacteristic) location = e2e_fixture_find (f, E2E_UUID_HEART_RATE, E2E_UUID_BODY_LOCATION);
   g_autoptr(GBytes) value = NULL;
   g_autoptr(GBytes) again = NULL;
   g_autoptr(GBytes) chest = NULL;
@@ -120,9 +70,9 @@ test_read_custom_twice (void **state)
 static void
 test_read_user_description (void **state)
 {
-  Fixture *f = *state;
+  E2eFixture *f = *state;
   g_autoptr(GError) error = NULL;
-  g_autoptr(BleioCharacteristic) hello = find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_READ);
+  g_autoptr(BleioCharacteristic) hello = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_READ);
   g_autoptr(BleioDescriptor) description = NULL;
   g_autoptr(GBytes) value = NULL;
 
@@ -140,9 +90,9 @@ test_read_user_description (void **state)
 static void
 test_read_cccd (void **state)
 {
-  Fixture *f = *state;
+  E2eFixture *f = *state;
   g_autoptr(GError) error = NULL;
-  g_autoptr(BleioCharacteristic) counter = find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COUNTER);
+  g_autoptr(BleioCharacteristic) counter = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COUNTER);
   g_autoptr(BleioDescriptor) cccd = NULL;
   g_autoptr(GBytes) value = NULL;
 
@@ -159,9 +109,9 @@ test_read_cccd (void **state)
 static void
 test_read_write_only_is_not_permitted (void **state)
 {
-  Fixture *f = *state;
+  E2eFixture *f = *state;
   g_autoptr(GError) error = NULL;
-  g_autoptr(BleioCharacteristic) command = find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COMMAND);
+  g_autoptr(BleioCharacteristic) command = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COMMAND);
   g_autoptr(GBytes) value = NULL;
 
   assert_false (bleio_characteristic_get_properties (command) & BLEIO_CHARACTERISTIC_PROPERTY_READ);
@@ -188,5 +138,5 @@ main (void)
     cmocka_unit_test (test_read_write_only_is_not_permitted),
   };
 
-  return cmocka_run_group_tests (tests, setup, teardown);
+  return cmocka_run_group_tests (tests, e2e_fixture_setup, e2e_fixture_teardown);
 }

@@ -16,56 +16,6 @@
 
 #include "e2e-central.h"
 
-typedef struct {
-  BleioAdapter *adapter;
-  BleioConnection *connection;
-} Fixture;
-
-static int
-setup (void **state)
-{
-  g_autoptr(GError) error = NULL;
-  Fixture *f = g_new0 (Fixture, 1);
-
-  *state = f;
-  f->adapter = e2e_central_adapter (&error);
-  if (f->adapter == NULL)
-    fail_msg ("adapter: %s", error->message);
-  f->connection = e2e_connect_peripheral (f->adapter, &error);
-  if (f->connection == NULL)
-    fail_msg ("connect: %s", error->message);
-  return 0;
-}
-
-static int
-teardown (void **state)
-{
-  Fixture *f = *state;
-
-  if (f->connection != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      if (!bleio_connection_disconnect (f->connection, &error))
-        g_printerr ("disconnect: %s\n", error->message);
-    }
-  g_clear_object (&f->connection);
-  g_clear_object (&f->adapter);
-  g_free (f);
-  return 0;
-}
-
-static BleioCharacteristic *
-find (Fixture *f, const char *chr)
-{
-  g_autoptr(GError) error = NULL;
-  BleioCharacteristic *c = e2e_find_characteristic (f->connection, E2E_UUID_CUSTOM, chr, &error);
-
-  if (c == NULL)
-    fail_msg ("%s", error->message);
-  return c;
-}
-
 static void
 read_back (BleioCharacteristic *chr, const char *expected_hex)
 {
@@ -83,9 +33,9 @@ read_back (BleioCharacteristic *chr, const char *expected_hex)
 static void
 test_write_request_read_back (void **state)
 {
-  Fixture *f = *state;
+  E2eFixture *f = *state;
   g_autoptr(GError) error = NULL;
-  g_autoptr(BleioCharacteristic) chr = find (f, E2E_UUID_CUSTOM_WRITE);
+  g_autoptr(BleioCharacteristic) chr = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_WRITE);
   g_autoptr(GBytes) first = g_bytes_new_static ("\x01\x02\x03", 3);
   g_autoptr(GBytes) second = g_bytes_new_static ("\xa5\x5a", 2);
   g_autoptr(GBytes) peer = NULL;
@@ -120,10 +70,10 @@ test_write_request_read_back (void **state)
 static void
 test_write_without_response (void **state)
 {
-  Fixture *f = *state;
+  E2eFixture *f = *state;
   g_autoptr(GError) error = NULL;
-  g_autoptr(BleioCharacteristic) chr = find (f, E2E_UUID_CUSTOM_COMMAND);
-  g_autoptr(BleioCharacteristic) check = find (f, E2E_UUID_CUSTOM_WRITE);
+  g_autoptr(BleioCharacteristic) chr = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COMMAND);
+  g_autoptr(BleioCharacteristic) check = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_WRITE);
   g_autoptr(GBytes) first = g_bytes_new_static ("\x10\x20", 2);
   g_autoptr(GBytes) second = g_bytes_new_static ("\x30\x40\x50", 3);
   g_autoptr(GBytes) marker = g_bytes_new_static ("\x77", 1);
@@ -190,5 +140,5 @@ main (void)
     cmocka_unit_test (test_write_without_response),
   };
 
-  return cmocka_run_group_tests (tests, setup, teardown);
+  return cmocka_run_group_tests (tests, e2e_fixture_setup, e2e_fixture_teardown);
 }
