@@ -12,10 +12,7 @@
 
 #include <string.h>
 
-typedef struct {
-  SimFixture *fx;
-  BleioAdapter *adapter;
-} Group;
+typedef CommonGroup Group;
 
 /* ---- log capture ---------------------------------------------------------- */
 
@@ -58,35 +55,6 @@ log_snapshot (void)
 
 /* ---- fixture -------------------------------------------------------------- */
 
-static int
-group_setup (void **state)
-{
-  Group *g = g_new0 (Group, 1);
-  g_autoptr(GError) error = NULL;
-
-  g->fx = sim_fixture_new (NULL, &error);
-  if (g->fx == NULL)
-    {
-      g_printerr ("fixture: %s\n", error->message);
-      g_free (g);
-      return -1;
-    }
-  g->adapter = common_adapter (g->fx, "hci0");
-  *state = g;
-  return 0;
-}
-
-static int
-group_teardown (void **state)
-{
-  Group *g = *state;
-
-  g_clear_object (&g->adapter);
-  sim_fixture_free (g->fx);
-  g_free (g);
-  return 0;
-}
-
 /* A peripheral with @pairing (a JSON object), one plain and one encrypted
  * characteristic; connected through the library. */
 static BleioConnection *
@@ -95,7 +63,6 @@ connect_new (Group      *g,
              const char *pairing,
              char      **path_out)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *json =
     g_strdup_printf ("{\"address\": \"%s\", \"name\": \"S%s\", \"pairing\": %s,"
                      " \"gatt\": [{\"uuid\": \"fff0\", \"characteristics\": ["
@@ -103,29 +70,8 @@ connect_new (Group      *g,
                      "  {\"uuid\": \"fff2\", \"flags\": [\"read\", \"encrypt-read\"], \"value\": \"5a\"}"
                      " ]}]}",
                      address, address + 12, pairing);
-  g_autoptr(BleioAddress) bleio_address = common_address (address);
-  BleioConnection *connection;
 
-  *path_out = common_add (g->fx, json);
-  connection = bleio_adapter_connect (g->adapter, bleio_address, 10, NULL, &error);
-  assert_no_error (error);
-  assert_non_null (connection);
-  return connection;
-}
-
-static void
-cleanup (Group           *g,
-         BleioConnection *connection,
-         char            *path)
-{
-  g_autoptr(GError) error = NULL;
-
-  assert_true (bleio_connection_disconnect (connection, &error));
-  assert_no_error (error);
-  g_object_unref (connection);
-  assert_true (sim_fixture_remove_device (g->fx, path, &error));
-  assert_no_error (error);
-  g_free (path);
+  return common_add_and_connect (g, address, json, path_out);
 }
 
 static BleioCharacteristic *
@@ -248,7 +194,7 @@ test_auth_errors_are_security (void **state)
   /* Nothing above paired the device or dropped the link. */
   assert_false (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
   assert_true (bleio_connection_get_connected (connection));
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 }
 
 /* Without FailNext: the peripheral refuses the pairing that an encrypted
@@ -270,7 +216,7 @@ test_quirk_not_paired_is_security (void **state)
   assert_non_null (strstr (error->message, "bleio_connection_pair"));
   g_clear_error (&error);
   assert_false (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 }
 
 /* ---- incoming pairing ----------------------------------------------------- */
@@ -331,7 +277,7 @@ register_agent (Group *g)
 
   assert_true (bleio_connection_pair (connection, TRUE, &error));
   assert_no_error (error);
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 }
 
 /* The peer of @path starts pairing (bleio-sim's PairIncoming); returns the
@@ -377,7 +323,7 @@ test_incoming_pairing_rejected_by_default (void **state)
       assert_string_equal (outcome, "org.bluez.Error.AuthenticationRejected");
       assert_false (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
       assert_false (bleio_connection_get_paired (connection, NULL));
-      cleanup (g, connection, path);
+      common_disconnect_remove (g, connection, path);
     }
   /* The application was never asked. */
   assert_int_equal (g_atomic_int_get (&c.confirm_calls), 0);
@@ -395,7 +341,7 @@ test_incoming_pairing_rejected_by_default (void **state)
     assert_no_error (error);
     assert_int_equal (g_atomic_int_get (&c.confirm_calls), 1);
     assert_int_equal (g_atomic_int_get (&c.passkey_seen), 100001);
-    cleanup (g, connection, path);
+    common_disconnect_remove (g, connection, path);
   }
   bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
 }
@@ -421,7 +367,7 @@ test_incoming_pairing_opt_in (void **state)
   assert_int_equal (g_atomic_int_get (&c.confirm_calls), 1);
   assert_int_equal (g_atomic_int_get (&c.passkey_seen), 246802);
   assert_true (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 
   /* The application's callback still decides: passkey entry with the
    * wrong passkey fails. */
@@ -432,7 +378,7 @@ test_incoming_pairing_opt_in (void **state)
   outcome = pair_incoming (g, path);
   assert_string_equal (outcome, "org.bluez.Error.AuthenticationFailed");
   assert_int_equal (g_atomic_int_get (&c.request_calls), 1);
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 
   /* Back to the default. */
   bleio_adapter_set_accept_incoming_pairing (g->adapter, FALSE);
@@ -443,7 +389,7 @@ test_incoming_pairing_opt_in (void **state)
   outcome = pair_incoming (g, path);
   assert_string_equal (outcome, "org.bluez.Error.AuthenticationRejected");
   assert_int_equal (g_atomic_int_get (&c.confirm_calls), 1);
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
   bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
 }
 
@@ -524,7 +470,7 @@ test_agent_answers_bluez_only (void **state)
   bleio_adapter_set_accept_incoming_pairing (g->adapter, FALSE);
   bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
   g_dbus_connection_close_sync (other, NULL, NULL);
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 }
 
 /* ---- each callback with its own data (the GI-friendly setters) ------------ */
@@ -588,7 +534,7 @@ test_passkey_funcs_own_data (void **state)
   assert_int_equal (g_atomic_int_get (&request.calls), 1);
   assert_int_equal (g_atomic_int_get (&display_b.calls), 0);
   assert_true (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 
   /* The combined setter replaces (and frees) them all. */
   bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
@@ -631,7 +577,7 @@ test_passkeys_never_logged (void **state)
       assert_no_error (error);
       assert_int_equal (g_atomic_int_get (&c.confirm_calls) + g_atomic_int_get (&c.request_calls) +
                         g_atomic_int_get (&c.display_calls), 1);
-      cleanup (g, connection, path);
+      common_disconnect_remove (g, connection, path);
       bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
     }
   /* A wrong passkey, so that the failure's message is logged too. */
@@ -650,7 +596,7 @@ test_passkeys_never_logged (void **state)
     assert_null (strstr (error->message, "192837"));
     assert_null (strstr (error->message, "564738"));
     g_clear_error (&error);
-    cleanup (g, connection, path);
+    common_disconnect_remove (g, connection, path);
     bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
   }
 
@@ -685,5 +631,5 @@ main (void)
   g_log_set_debug_enabled (TRUE);
   log_text = g_string_new (NULL);
   g_log_set_writer_func (capture_writer, NULL, NULL);
-  return cmocka_run_group_tests (tests, group_setup, group_teardown);
+  return cmocka_run_group_tests (tests, common_group_setup, common_group_teardown);
 }

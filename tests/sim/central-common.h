@@ -127,6 +127,85 @@ common_add (SimFixture *fx,
   return path;
 }
 
+/* ---- group fixture ---- */
+
+/* What the tests that run all their cases against one simulator and hci0's
+ * adapter share (test-pair.c, test-quirks.c, test-quirk-resolved-early.c,
+ * tests/security): set up once per program, since starting bleio-sim is
+ * the slow part. */
+typedef struct {
+  SimFixture *fx;
+  BleioAdapter *adapter;
+} CommonGroup;
+
+/* cmocka group setup: a fresh simulator and its hci0. */
+static G_GNUC_UNUSED int
+common_group_setup (void **state)
+{
+  CommonGroup *g = g_new0 (CommonGroup, 1);
+  g_autoptr(GError) error = NULL;
+
+  g->fx = sim_fixture_new (NULL, &error);
+  if (g->fx == NULL)
+    {
+      g_printerr ("fixture: %s\n", error->message);
+      g_free (g);
+      return -1;
+    }
+  g->adapter = common_adapter (g->fx, "hci0");
+  *state = g;
+  return 0;
+}
+
+static G_GNUC_UNUSED int
+common_group_teardown (void **state)
+{
+  CommonGroup *g = *state;
+
+  g_clear_object (&g->adapter);
+  sim_fixture_free (g->fx);
+  g_free (g);
+  return 0;
+}
+
+/* Adds the peripheral @json (at @address) to hci0 and connects to it
+ * through the library; the peripheral's object path in @path_out, for
+ * common_disconnect_remove(). */
+static G_GNUC_UNUSED BleioConnection *
+common_add_and_connect (CommonGroup *g,
+                        const char  *address,
+                        const char  *json,
+                        char       **path_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioAddress) bleio_address = common_address (address);
+  BleioConnection *connection;
+
+  *path_out = common_add (g->fx, json);
+  connection = bleio_adapter_connect (g->adapter, bleio_address, 10, NULL, &error);
+  assert_no_error (error);
+  assert_non_null (connection);
+  return connection;
+}
+
+/* Ends what common_add_and_connect() made: disconnects (which must work),
+ * drops @connection, removes the peripheral and frees @path, so that the
+ * next case starts from an adapter with no link and no such device. */
+static G_GNUC_UNUSED void
+common_disconnect_remove (CommonGroup     *g,
+                          BleioConnection *connection,
+                          char            *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_no_error (error);
+  g_object_unref (connection);
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+  assert_no_error (error);
+  g_free (path);
+}
+
 static G_GNUC_UNUSED gboolean
 common_sim_bool (SimFixture *fx,
                  const char *path,

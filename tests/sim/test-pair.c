@@ -4,39 +4,7 @@
  * timed-out pairing, bond=FALSE, already paired, erase_bonding. */
 #include "central-common.h"
 
-typedef struct {
-  SimFixture *fx;
-  BleioAdapter *adapter;
-} Group;
-
-static int
-group_setup (void **state)
-{
-  Group *g = g_new0 (Group, 1);
-  g_autoptr(GError) error = NULL;
-
-  g->fx = sim_fixture_new (NULL, &error);
-  if (g->fx == NULL)
-    {
-      g_printerr ("fixture: %s\n", error->message);
-      g_free (g);
-      return -1;
-    }
-  g->adapter = common_adapter (g->fx, "hci0");
-  *state = g;
-  return 0;
-}
-
-static int
-group_teardown (void **state)
-{
-  Group *g = *state;
-
-  g_clear_object (&g->adapter);
-  sim_fixture_free (g->fx);
-  g_free (g);
-  return 0;
-}
+typedef CommonGroup Group;
 
 /* Adds a peripheral with @pairing (a JSON object) and connects to it. */
 static BleioConnection *
@@ -45,31 +13,10 @@ connect_new (Group      *g,
              const char *pairing,
              char      **path_out)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *json = g_strdup_printf ("{\"address\": \"%s\", \"name\": \"P%s\", \"pairing\": %s}",
                                            address, address + 12, pairing);
-  g_autoptr(BleioAddress) bleio_address = common_address (address);
-  BleioConnection *connection;
 
-  *path_out = common_add (g->fx, json);
-  connection = bleio_adapter_connect (g->adapter, bleio_address, 10, NULL, &error);
-  assert_no_error (error);
-  assert_non_null (connection);
-  return connection;
-}
-
-static void
-cleanup (Group           *g,
-         BleioConnection *connection,
-         char            *path)
-{
-  g_autoptr(GError) error = NULL;
-
-  assert_true (bleio_connection_disconnect (connection, &error));
-  assert_no_error (error);
-  g_object_unref (connection);
-  assert_true (sim_fixture_remove_device (g->fx, path, &error));
-  g_free (path);
+  return common_add_and_connect (g, address, json, path_out);
 }
 
 static void
@@ -93,7 +40,7 @@ test_pair_just_works (void **state)
   /* Pairing an already paired peer succeeds without asking BlueZ again. */
   assert_true (bleio_connection_pair (connection, TRUE, &error));
   assert_no_error (error);
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 }
 
 static void
@@ -108,7 +55,7 @@ test_pair_without_bond_not_supported (void **state)
   assert_bleio_error (error, BLEIO_ERROR_NOT_SUPPORTED);
   g_clear_error (&error);
   assert_false (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 }
 
 static void
@@ -124,7 +71,7 @@ pair_expect_security (Group      *g,
   assert_bleio_error (error, BLEIO_ERROR_SECURITY);
   g_clear_error (&error);
   assert_false (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 }
 
 static void
@@ -226,7 +173,7 @@ test_pair_confirmation_callback (void **state)
   assert_int_equal (c.confirm_calls, 1);
   assert_int_equal (c.passkey_seen, 654321);
   assert_ptr_not_equal (c.thread, g_thread_self ());
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 
   /* Saying no fails the pairing. */
   c.answer = FALSE;
@@ -236,7 +183,7 @@ test_pair_confirmation_callback (void **state)
   assert_bleio_error (error, BLEIO_ERROR_SECURITY);
   g_clear_error (&error);
   assert_int_equal (c.confirm_calls, 2);
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
   bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
 }
 
@@ -257,7 +204,7 @@ test_pair_passkey_entry_callback (void **state)
   assert_true (bleio_connection_pair (connection, TRUE, &error));
   assert_no_error (error);
   assert_int_equal (c.request_calls, 1);
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 
   /* The wrong passkey fails. */
   c.passkey_to_give = 13579;
@@ -266,7 +213,7 @@ test_pair_passkey_entry_callback (void **state)
   assert_false (bleio_connection_pair (connection, TRUE, &error));
   assert_bleio_error (error, BLEIO_ERROR_SECURITY);
   g_clear_error (&error);
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
   bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
 }
 
@@ -286,7 +233,7 @@ test_pair_display_callback (void **state)
   assert_no_error (error);
   assert_int_equal (c.display_calls, 1);
   assert_int_equal (c.passkey_seen, 97531);
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
   bleio_adapter_set_pairing_callbacks (g->adapter, NULL, NULL, NULL, NULL, NULL);
 }
 
@@ -328,7 +275,7 @@ test_pair_async (void **state)
   assert_no_error (s.error);
   assert_true (s.ok);
   assert_ptr_equal (s.thread, g_thread_self ());
-  cleanup (g, connection, path);
+  common_disconnect_remove (g, connection, path);
 }
 
 static void
@@ -372,5 +319,5 @@ main (void)
     cmocka_unit_test (test_erase_bonding),
   };
 
-  return cmocka_run_group_tests (tests, group_setup, group_teardown);
+  return cmocka_run_group_tests (tests, common_group_setup, common_group_teardown);
 }

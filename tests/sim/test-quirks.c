@@ -12,39 +12,7 @@
  */
 #include "central-common.h"
 
-typedef struct {
-  SimFixture *fx;
-  BleioAdapter *adapter;
-} Group;
-
-static int
-group_setup (void **state)
-{
-  Group *g = g_new0 (Group, 1);
-  g_autoptr(GError) error = NULL;
-
-  g->fx = sim_fixture_new (NULL, &error);
-  if (g->fx == NULL)
-    {
-      g_printerr ("fixture: %s\n", error->message);
-      g_free (g);
-      return -1;
-    }
-  g->adapter = common_adapter (g->fx, "hci0");
-  *state = g;
-  return 0;
-}
-
-static int
-group_teardown (void **state)
-{
-  Group *g = *state;
-
-  g_clear_object (&g->adapter);
-  sim_fixture_free (g->fx);
-  g_free (g);
-  return 0;
-}
+typedef CommonGroup Group;
 
 #define TWO_SERVICES \
   "\"gatt\": [" \
@@ -291,5 +259,5 @@ main (void)
     cmocka_unit_test (test_quirk_bluetoothd_restart_mid_connection),
   };
 
-  return cmocka_run_group_tests (tests, group_setup, group_teardown);
+  return cmocka_run_group_tests (tests, common_group_setup, common_group_teardown);
 }
