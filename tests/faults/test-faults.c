@@ -86,6 +86,80 @@ test_fault_during_scan (void **state)
   assert_fault_peer_recovered (env);
 }
 
+/* ---- one call in flight ------------------------------------------------- */
+
+/* Most cases have one shape: a link to one of the two peers, one call
+ * started on it (or on one of its characteristics), the fault injected at
+ * that peer once the simulator has seen the call, then the same checks:
+ * the call fails once with expected_error(), the link is spent, and the
+ * library works again. A row of the table below says what differs, so
+ * that every case checks the same things in the same order. */
+typedef struct {
+  const char *peer;             /* FAULT_PEER or SLOW_PEER */
+  const char *path;             /* its object path, where the fault hits */
+  guint16 uuid16;               /* the call's characteristic; 0: the connection */
+  const char *method;           /* the BlueZ call the fault waits for */
+  /* Exactly one of the two: a blocking call (on a thread of its own), or
+   * an async one reporting to @p. The target is the characteristic, or
+   * the connection when @uuid16 is 0. */
+  BlockingFunc blocking;
+  void (*start_async) (gpointer target,
+                       Pending *p);
+  /* Optional: more checks on the spent characteristic. */
+  void (*check_spent_char) (BleioCharacteristic *c);
+} InFlightCase;
+
+static void
+run_in_flight_case (void               **state,
+                    const InFlightCase  *row)
+{
+  Env *env = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(BleioConnection) connection =
+    connect_peer (env, row->peer, row->uuid16 != 0 ? &services : NULL);
+  g_autoptr(BleioCharacteristic) c =
+    row->uuid16 != 0 ? find_char (services, row->uuid16) : NULL;
+  gpointer target = c != NULL ? (gpointer) c : (gpointer) connection;
+  Disconnected d = { 0, };
+  Pending p = { 0, };
+  Blocker b;
+
+  if (row->blocking != NULL)
+    {
+      assert_true (sim_fixture_reset_calls (env->fx, &error));
+      blocker_start (&b, row->blocking, target);
+      wait_calls (env, row->method, 1);
+      inject (env, row->path);
+      blocker_join (&b, 2 * WAIT_MSEC);
+      assert_null (b.result);
+      assert_bleio_error (b.error, expected_error ());
+      g_clear_error (&b.error);
+      assert_true (common_wait (common_not_connected, connection, WAIT_MSEC));
+    }
+  else
+    {
+      g_signal_connect (connection, "disconnected", G_CALLBACK (common_on_disconnected), &d);
+      assert_true (sim_fixture_reset_calls (env->fx, &error));
+      row->start_async (target, &p);
+      wait_calls (env, row->method, 1);
+      inject (env, row->path);
+      assert_fired_once (&p);
+      assert_false (p.ok);
+      assert_bleio_error (p.error, expected_error ());
+      assert_true (common_wait (common_disconnected_fired, &d, WAIT_MSEC));
+      assert_int_equal (d.reason, expected_reason ());
+    }
+  common_assert_spent (connection);
+  if (row->check_spent_char != NULL)
+    row->check_spent_char (c);
+  pending_clear (&p);
+  if (g_str_equal (row->peer, SLOW_PEER))
+    assert_slow_peer_recovered (env);
+  else
+    assert_fault_peer_recovered (env);
+}
+
 /* ---- connect ------------------------------------------------------------ */
 
 static void
@@ -108,6 +182,21 @@ no_connections (gpointer user_data)
   return connections->len == 0;
 }
 
+/* The fault hits SlowPeer's Connect in flight. A link lost while it was
+ * being made is le-connection-abort-by-local, which the library retries
+ * once: with the peer dropping, the retry is dropped too. */
+static void
+inject_into_connect (Env *env)
+{
+  wait_calls (env, "Connect", 1);
+  inject (env, SLOW_PATH);
+  if (fault_kind == FAULT_DROP)
+    {
+      wait_calls (env, "Connect", 2);
+      inject (env, SLOW_PATH);
+    }
+}
+
 static void
 test_fault_during_connect (void **state)
 {
@@ -118,15 +207,7 @@ test_fault_during_connect (void **state)
 
   assert_true (sim_fixture_reset_calls (env->fx, &error));
   bleio_adapter_connect_async (env->adapter, address, 10, NULL, connect_cb, &p);
-  wait_calls (env, "Connect", 1);
-  inject (env, SLOW_PATH);
-  if (fault_kind == FAULT_DROP)
-    {
-      /* A link lost while it was being made is le-connection-abort-by-local,
-       * which the library retries once: drop the retry too. */
-      wait_calls (env, "Connect", 2);
-      inject (env, SLOW_PATH);
-    }
+  inject_into_connect (env);
   assert_fired_once (&p);
   assert_null (p.result);
   assert_bleio_error (p.error, expected_error ());
@@ -161,13 +242,7 @@ test_fault_during_connect_blocking (void **state)
 
   assert_true (sim_fixture_reset_calls (env->fx, &error));
   blocker_start (&b, connect_blocking, &args);
-  wait_calls (env, "Connect", 1);
-  inject (env, SLOW_PATH);
-  if (fault_kind == FAULT_DROP)
-    {
-      wait_calls (env, "Connect", 2);
-      inject (env, SLOW_PATH);
-    }
+  inject_into_connect (env);
   blocker_join (&b, 2 * WAIT_MSEC);
   assert_null (b.result);
   assert_bleio_error (b.error, expected_error ());
@@ -190,27 +265,10 @@ pair_cb (GObject      *source,
 }
 
 static void
-test_fault_during_pair (void **state)
+pair_start (gpointer  connection,
+            Pending  *p)
 {
-  Env *env = *state;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BleioConnection) connection = connect_peer (env, FAULT_PEER, NULL);
-  Disconnected d = { 0, };
-  Pending p = { 0, };
-
-  g_signal_connect (connection, "disconnected", G_CALLBACK (common_on_disconnected), &d);
-  assert_true (sim_fixture_reset_calls (env->fx, &error));
-  bleio_connection_pair_async (connection, TRUE, NULL, pair_cb, &p);
-  wait_calls (env, "Pair", 1);
-  inject (env, FAULT_PATH);
-  assert_fired_once (&p);
-  assert_false (p.ok);
-  assert_bleio_error (p.error, expected_error ());
-  assert_true (common_wait (common_disconnected_fired, &d, WAIT_MSEC));
-  assert_int_equal (d.reason, expected_reason ());
-  common_assert_spent (connection);
-  pending_clear (&p);
-  assert_fault_peer_recovered (env);
+  bleio_connection_pair_async (connection, TRUE, NULL, pair_cb, p);
 }
 
 static gpointer
@@ -221,24 +279,23 @@ pair_blocking (gpointer   data,
 }
 
 static void
+test_fault_during_pair (void **state)
+{
+  static const InFlightCase row = {
+    FAULT_PEER, FAULT_PATH, 0, "Pair", NULL, pair_start, NULL,
+  };
+
+  run_in_flight_case (state, &row);
+}
+
+static void
 test_fault_during_pair_blocking (void **state)
 {
-  Env *env = *state;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(BleioConnection) connection = connect_peer (env, FAULT_PEER, NULL);
-  Blocker b;
+  static const InFlightCase row = {
+    FAULT_PEER, FAULT_PATH, 0, "Pair", pair_blocking, NULL, NULL,
+  };
 
-  assert_true (sim_fixture_reset_calls (env->fx, &error));
-  blocker_start (&b, pair_blocking, connection);
-  wait_calls (env, "Pair", 1);
-  inject (env, FAULT_PATH);
-  blocker_join (&b, 2 * WAIT_MSEC);
-  assert_null (b.result);
-  assert_bleio_error (b.error, expected_error ());
-  g_clear_error (&b.error);
-  assert_true (common_wait (common_not_connected, connection, WAIT_MSEC));
-  common_assert_spent (connection);
-  assert_fault_peer_recovered (env);
+  run_in_flight_case (state, &row);
 }
 
 /* ---- service discovery (blocking, on a thread of its own) --------------- */
@@ -285,37 +342,30 @@ read_blocking (gpointer   data,
   return bleio_characteristic_read_value (data, error);
 }
 
+/* The characteristic of the spent link fails at once. */
+static void
+assert_read_fails_at_once (BleioCharacteristic *c)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) value = bleio_characteristic_read_value (c, &error);
+
+  assert_null (value);
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+}
+
 static void
 test_fault_during_read (void **state)
 {
-  Env *env = *state;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) services = NULL;
-  g_autoptr(BleioConnection) connection = connect_peer (env, SLOW_PEER, &services);
-  g_autoptr(BleioCharacteristic) c = find_char (services, 0xfb03);
-  g_autoptr(GBytes) value = NULL;
-  Blocker b;
-
-  assert_true (sim_fixture_reset_calls (env->fx, &error));
   /* SlowPeer answers reads after 700 ms. */
-  blocker_start (&b, read_blocking, c);
-  wait_calls (env, "ReadValue", 1);
-  inject (env, SLOW_PATH);
-  blocker_join (&b, 2 * WAIT_MSEC);
-  assert_null (b.result);
-  assert_bleio_error (b.error, expected_error ());
-  g_clear_error (&b.error);
-  assert_true (common_wait (common_not_connected, connection, WAIT_MSEC));
-  common_assert_spent (connection);
-  /* The characteristic of the spent link fails at once. */
-  value = bleio_characteristic_read_value (c, &error);
-  assert_null (value);
-  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
-  g_clear_error (&error);
-  assert_slow_peer_recovered (env);
+  static const InFlightCase row = {
+    SLOW_PEER, SLOW_PATH, 0xfb03, "ReadValue", read_blocking, NULL,
+    assert_read_fails_at_once,
+  };
+
+  run_in_flight_case (state, &row);
 }
 
-/* ---- write (async) ------------------------------------------------------ */
+/* ---- write (async, and blocking on a thread of its own) ----------------- */
 
 static void
 write_cb (GObject      *source,
@@ -329,33 +379,15 @@ write_cb (GObject      *source,
                                                    &p->error);
 }
 
+/* Both write the value fb03 already has, so that the recovery read knows
+ * what to expect whether or not the write landed. */
 static void
-test_fault_during_write (void **state)
+write_start (gpointer  c,
+             Pending  *p)
 {
-  Env *env = *state;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) services = NULL;
-  g_autoptr(BleioConnection) connection = connect_peer (env, SLOW_PEER, &services);
-  g_autoptr(BleioCharacteristic) c = find_char (services, 0xfb03);
-  /* the value it already has, so that the recovery read knows what to expect
-   * whether or not the write landed */
   g_autoptr(GBytes) value = g_bytes_new_static (fb03_value, sizeof fb03_value);
-  Disconnected d = { 0, };
-  Pending p = { 0, };
 
-  g_signal_connect (connection, "disconnected", G_CALLBACK (common_on_disconnected), &d);
-  assert_true (sim_fixture_reset_calls (env->fx, &error));
-  bleio_characteristic_write_value_async (c, value, NULL, write_cb, &p);
-  wait_calls (env, "WriteValue", 1);
-  inject (env, SLOW_PATH);
-  assert_fired_once (&p);
-  assert_false (p.ok);
-  assert_bleio_error (p.error, expected_error ());
-  assert_true (common_wait (common_disconnected_fired, &d, WAIT_MSEC));
-  assert_int_equal (d.reason, expected_reason ());
-  common_assert_spent (connection);
-  pending_clear (&p);
-  assert_slow_peer_recovered (env);
+  bleio_characteristic_write_value_async (c, value, NULL, write_cb, p);
 }
 
 static gpointer
@@ -368,26 +400,23 @@ write_blocking (gpointer   data,
 }
 
 static void
+test_fault_during_write (void **state)
+{
+  static const InFlightCase row = {
+    SLOW_PEER, SLOW_PATH, 0xfb03, "WriteValue", NULL, write_start, NULL,
+  };
+
+  run_in_flight_case (state, &row);
+}
+
+static void
 test_fault_during_write_blocking (void **state)
 {
-  Env *env = *state;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) services = NULL;
-  g_autoptr(BleioConnection) connection = connect_peer (env, SLOW_PEER, &services);
-  g_autoptr(BleioCharacteristic) c = find_char (services, 0xfb03);
-  Blocker b;
+  static const InFlightCase row = {
+    SLOW_PEER, SLOW_PATH, 0xfb03, "WriteValue", write_blocking, NULL, NULL,
+  };
 
-  assert_true (sim_fixture_reset_calls (env->fx, &error));
-  blocker_start (&b, write_blocking, c);
-  wait_calls (env, "WriteValue", 1);
-  inject (env, SLOW_PATH);
-  blocker_join (&b, 2 * WAIT_MSEC);
-  assert_null (b.result);
-  assert_bleio_error (b.error, expected_error ());
-  g_clear_error (&b.error);
-  assert_true (common_wait (common_not_connected, connection, WAIT_MSEC));
-  common_assert_spent (connection);
-  assert_slow_peer_recovered (env);
+  run_in_flight_case (state, &row);
 }
 
 /* ---- notifications ------------------------------------------------------ */
