@@ -106,6 +106,21 @@ hostile_set (Hostile    *h,
     fail_msg ("SetHostile %s: %s", kind, error->message);
 }
 
+/* Starts the options of a hostility about one property: which object,
+ * interface and property it is. The three helpers below add what they
+ * need and end @b. */
+static G_GNUC_UNUSED void
+hostile_property_options (GVariantBuilder *b,
+                          const char      *path,
+                          const char      *interface,
+                          const char      *name)
+{
+  g_variant_builder_init (b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (b, "{sv}", "path", g_variant_new_object_path (path));
+  g_variant_builder_add (b, "{sv}", "interface", g_variant_new_string (interface));
+  g_variant_builder_add (b, "{sv}", "name", g_variant_new_string (name));
+}
+
 /* @path's @interface.@name shows @value (any type) from now on, announced
  * with a PropertiesChanged. */
 static G_GNUC_UNUSED void
@@ -117,10 +132,7 @@ hostile_property (Hostile    *h,
 {
   GVariantBuilder b;
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&b, "{sv}", "path", g_variant_new_object_path (path));
-  g_variant_builder_add (&b, "{sv}", "interface", g_variant_new_string (interface));
-  g_variant_builder_add (&b, "{sv}", "name", g_variant_new_string (name));
+  hostile_property_options (&b, path, interface, name);
   g_variant_builder_add (&b, "{sv}", "value", g_variant_new_variant (value));
   hostile_set (h, "property", g_variant_builder_end (&b));
 }
@@ -136,10 +148,7 @@ hostile_property_quiet (Hostile    *h,
 {
   GVariantBuilder b;
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&b, "{sv}", "path", g_variant_new_object_path (path));
-  g_variant_builder_add (&b, "{sv}", "interface", g_variant_new_string (interface));
-  g_variant_builder_add (&b, "{sv}", "name", g_variant_new_string (name));
+  hostile_property_options (&b, path, interface, name);
   g_variant_builder_add (&b, "{sv}", "value", g_variant_new_variant (value));
   g_variant_builder_add (&b, "{sv}", "emit", g_variant_new_boolean (FALSE));
   hostile_set (h, "property", g_variant_builder_end (&b));
@@ -155,10 +164,7 @@ hostile_hide (Hostile    *h,
 {
   GVariantBuilder b;
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&b, "{sv}", "path", g_variant_new_object_path (path));
-  g_variant_builder_add (&b, "{sv}", "interface", g_variant_new_string (interface));
-  g_variant_builder_add (&b, "{sv}", "name", g_variant_new_string (name));
+  hostile_property_options (&b, path, interface, name);
   g_variant_builder_add (&b, "{sv}", "emit", g_variant_new_boolean (TRUE));
   hostile_set (h, "hide-property", g_variant_builder_end (&b));
 }
@@ -181,6 +187,16 @@ hostile_signal (Hostile    *h,
   if (args != NULL)
     g_variant_builder_add (&b, "{sv}", "args", args);
   hostile_set (h, "signal", g_variant_builder_end (&b));
+}
+
+/* ObjectManager.@member (InterfacesAdded, InterfacesRemoved) on "/" from
+ * org.bluez, with @args as hostile_signal() takes them. */
+static G_GNUC_UNUSED void
+hostile_object_manager_signal (Hostile    *h,
+                               const char *member,
+                               GVariant   *args)
+{
+  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", member, args);
 }
 
 /* PropertiesChanged(@interface, {@name: @value}, []) on @path from org.bluez. */
@@ -414,6 +430,17 @@ hostile_settle (guint msec)
         ;
       g_usleep (5000);
     }
+}
+
+/* Waits (up to the bound) until the library reports @connection lost. */
+static G_GNUC_UNUSED void
+hostile_wait_disconnected (BleioConnection *connection)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
+
+  while (bleio_connection_get_connected (connection) && g_get_monotonic_time () < end)
+    hostile_settle (20);
+  assert_false (bleio_connection_get_connected (connection));
 }
 
 /* A round trip through the simulator: every signal it sent before has

@@ -49,21 +49,27 @@ test_baseline (void **state)
   assert_int_equal (bleio_connection_get_max_packet_length (connection, &error), 244);
 }
 
+/* After the test spoiled the custom service's Primary: discovery still
+ * shows that service, as a primary one. */
+static void
+assert_custom_service_primary (Hostile *h)
+{
+  g_autoptr(BleioConnection) connection = hostile_connect (h);
+  g_autoptr(GPtrArray) services = hostile_discover (connection);
+  BleioService *service = find_service (services, CUSTOM_SERVICE);
+
+  assert_non_null (service);
+  assert_false (bleio_service_get_secondary (service));
+}
+
 /* A service without Primary counts as primary (BlueZ's default). */
 static void
 test_service_without_primary (void **state)
 {
   Hostile *h = *state;
-  g_autoptr(BleioConnection) connection = NULL;
-  g_autoptr(GPtrArray) services = NULL;
-  BleioService *service;
 
   hostile_hide (h, CUSTOM_SERVICE, IFACE_SERVICE, "Primary");
-  connection = hostile_connect (h);
-  services = hostile_discover (connection);
-  service = find_service (services, CUSTOM_SERVICE);
-  assert_non_null (service);
-  assert_false (bleio_service_get_secondary (service));
+  assert_custom_service_primary (h);
 }
 
 /* Primary as a string: also primary. */
@@ -71,16 +77,9 @@ static void
 test_service_primary_as_string (void **state)
 {
   Hostile *h = *state;
-  g_autoptr(BleioConnection) connection = NULL;
-  g_autoptr(GPtrArray) services = NULL;
-  BleioService *service;
 
   hostile_property_quiet (h, CUSTOM_SERVICE, IFACE_SERVICE, "Primary", g_variant_new_string ("false"));
-  connection = hostile_connect (h);
-  services = hostile_discover (connection);
-  service = find_service (services, CUSTOM_SERVICE);
-  assert_non_null (service);
-  assert_false (bleio_service_get_secondary (service));
+  assert_custom_service_primary (h);
 }
 
 /* A service without UUID, or with one that is not a UUID: left out, the
@@ -156,20 +155,29 @@ test_char_service_missing_or_nowhere (void **state)
   assert_true (has_char (services, BATTERY_CHAR));
 }
 
-/* Flags as ay: no properties; reading is still attempted and works. */
-static void
-test_char_flags_as_bytes (void **state)
+/* The properties the library gives the custom characteristic when its
+ * Flags show @flags. */
+static BleioCharacteristicProperties
+custom_char_properties_with_flags (Hostile  *h,
+                                   GVariant *flags)
 {
-  Hostile *h = *state;
   g_autoptr(BleioConnection) connection = NULL;
   g_autoptr(GPtrArray) services = NULL;
   g_autoptr(BleioCharacteristic) chr = NULL;
 
-  hostile_property_quiet (h, CUSTOM_CHAR, IFACE_CHAR, "Flags", g_variant_new_bytestring ("read"));
+  hostile_property_quiet (h, CUSTOM_CHAR, IFACE_CHAR, "Flags", flags);
   connection = hostile_connect (h);
   services = hostile_discover (connection);
   chr = hostile_find_char (services, CUSTOM_CHAR);
-  assert_int_equal (bleio_characteristic_get_properties (chr), 0);
+  return bleio_characteristic_get_properties (chr);
+}
+
+/* Flags as ay: no properties; reading is still attempted and works. */
+static void
+test_char_flags_as_bytes (void **state)
+{
+  assert_int_equal (custom_char_properties_with_flags (*state, g_variant_new_bytestring ("read")),
+                    0);
 }
 
 /* Flags with strings BlueZ never sends: those are ignored, the known
@@ -177,17 +185,10 @@ test_char_flags_as_bytes (void **state)
 static void
 test_char_flags_unknown (void **state)
 {
-  Hostile *h = *state;
   const char *flags[] = { "teleport", "", "read", "READ", "notify-ish", NULL };
-  g_autoptr(BleioConnection) connection = NULL;
-  g_autoptr(GPtrArray) services = NULL;
-  g_autoptr(BleioCharacteristic) chr = NULL;
 
-  hostile_property_quiet (h, CUSTOM_CHAR, IFACE_CHAR, "Flags", g_variant_new_strv (flags, -1));
-  connection = hostile_connect (h);
-  services = hostile_discover (connection);
-  chr = hostile_find_char (services, CUSTOM_CHAR);
-  assert_int_equal (bleio_characteristic_get_properties (chr), BLEIO_CHARACTERISTIC_PROPERTY_READ);
+  assert_int_equal (custom_char_properties_with_flags (*state, g_variant_new_strv (flags, -1)),
+                    BLEIO_CHARACTERISTIC_PROPERTY_READ);
 }
 
 /* Objects at odd paths under the device: a service whose handle is not
@@ -494,13 +495,7 @@ test_connected_as_string (void **state)
   hostile_clear (h);
   assert_true (sim_fixture_drop_link (h->fx, DEV, "hostile test", &error));
   assert_no_error (error);
-  {
-    gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
-
-    while (bleio_connection_get_connected (connection) && g_get_monotonic_time () < end)
-      hostile_settle (20);
-  }
-  assert_false (bleio_connection_get_connected (connection));
+  hostile_wait_disconnected (connection);
 }
 
 int

@@ -73,6 +73,17 @@ packet_next (BleioPacketBuffer *buffer,
   return n;
 }
 
+/* Waits (up to the bound) until @buffer reports its descriptor lost. */
+static void
+wait_buffer_lost (BleioCharacteristicBuffer *buffer)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
+
+  while (bleio_characteristic_buffer_get_connected (buffer) && g_get_monotonic_time () < end)
+    hostile_settle (20);
+  assert_false (bleio_characteristic_buffer_get_connected (buffer));
+}
+
 static void
 notify (Hostile      *h,
         const guint8 *data,
@@ -136,17 +147,13 @@ test_acquire_notify_not_socket (void **state)
   g_autoptr(BleioCharacteristicBuffer) buffer = NULL;
   g_autoptr(GError) error = NULL;
   guint8 out[8];
-  gint64 end;
 
   link_open (h, &link);
   hostile_acquire (h, "not-socket", 23, 600, 3);
   buffer = bleio_characteristic_buffer_new (link.chr, 0.2, 64, &error);
   assert_no_error (error);
   assert_non_null (buffer);
-  end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
-  while (bleio_characteristic_buffer_get_connected (buffer) && g_get_monotonic_time () < end)
-    hostile_settle (20);
-  assert_false (bleio_characteristic_buffer_get_connected (buffer));
+  wait_buffer_lost (buffer);
   assert_int_equal (bleio_characteristic_buffer_get_in_waiting (buffer), 0);
   assert_int_equal (bleio_characteristic_buffer_readinto (buffer, out, sizeof out, &error), -1);
   assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
@@ -164,17 +171,13 @@ test_acquire_notify_closed (void **state)
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) value = NULL;
   guint8 out[8];
-  gint64 end;
 
   link_open (h, &link);
   hostile_acquire (h, "closed", 23, 0, 0);
   buffer = bleio_characteristic_buffer_new (link.chr, 0.2, 64, &error);
   assert_no_error (error);
   assert_non_null (buffer);
-  end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
-  while (bleio_characteristic_buffer_get_connected (buffer) && g_get_monotonic_time () < end)
-    hostile_settle (20);
-  assert_false (bleio_characteristic_buffer_get_connected (buffer));
+  wait_buffer_lost (buffer);
   assert_int_equal (bleio_characteristic_buffer_readinto (buffer, out, sizeof out, &error), -1);
   assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
   g_clear_error (&error);
@@ -206,61 +209,47 @@ test_acquire_notify_oversized (void **state)
   assert_true (incoming <= 514);
   for (guint i = 0; i < 3; i++)
     {
-      gssize n = -1;
-      gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
-
-      while (g_get_monotonic_time () < end)
-        {
-          n = bleio_packet_buffer_readinto (buffer, out, sizeof out, &error);
-          assert_no_error (error);
-          if (n != 0)
-            break;
-          hostile_settle (10);
-        }
-      assert_int_equal (n, 20);
+      assert_int_equal (packet_next (buffer, out, sizeof out), 20);
       assert_int_equal (out[19], 19);
     }
   link_close (&link);
 }
 
-/* AcquireNotify answering MTU 65535 (and an fd that stays silent): the
- * MTU the library reports stays within ATT's 23..517. */
+/* AcquireNotify answering @mtu (and an fd that stays silent): the MTU
+ * the library reports stays within ATT's 23..517. With @hide_mtu the
+ * characteristic shows no MTU property, so the answer is all it has. */
 static void
-test_acquire_notify_mtu_65535 (void **state)
+acquire_notify_mtu_in_range (Hostile  *h,
+                             guint     mtu_answered,
+                             gboolean  hide_mtu)
 {
-  Hostile *h = *state;
   Link link = { 0 };
   g_autoptr(BleioCharacteristicBuffer) buffer = NULL;
   g_autoptr(GError) error = NULL;
   guint mtu;
 
   link_open (h, &link);
-  hostile_hide (h, CUSTOM_CHAR, IFACE_CHAR, "MTU");
-  hostile_acquire (h, "oversized", 65535, 1, 0);
+  if (hide_mtu)
+    hostile_hide (h, CUSTOM_CHAR, IFACE_CHAR, "MTU");
+  hostile_acquire (h, "oversized", mtu_answered, 1, 0);
   buffer = bleio_characteristic_buffer_new (link.chr, 0.2, 64, &error);
   assert_no_error (error);
   mtu = bleio_characteristic_get_mtu (link.chr);
   assert_true (mtu >= 23 && mtu <= 517);
   link_close (&link);
+}
+
+static void
+test_acquire_notify_mtu_65535 (void **state)
+{
+  acquire_notify_mtu_in_range (*state, 65535, TRUE);
 }
 
 /* AcquireNotify answering MTU 0: likewise. */
 static void
 test_acquire_notify_mtu_0 (void **state)
 {
-  Hostile *h = *state;
-  Link link = { 0 };
-  g_autoptr(BleioCharacteristicBuffer) buffer = NULL;
-  g_autoptr(GError) error = NULL;
-  guint mtu;
-
-  link_open (h, &link);
-  hostile_acquire (h, "oversized", 0, 1, 0);
-  buffer = bleio_characteristic_buffer_new (link.chr, 0.2, 64, &error);
-  assert_no_error (error);
-  mtu = bleio_characteristic_get_mtu (link.chr);
-  assert_true (mtu >= 23 && mtu <= 517);
-  link_close (&link);
+  acquire_notify_mtu_in_range (*state, 0, FALSE);
 }
 
 /* NotifyAcquired true on a characteristic nobody acquired: buffers still

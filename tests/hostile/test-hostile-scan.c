@@ -6,6 +6,40 @@
  */
 #include "hostile-common.h"
 
+/* Device1.@name shows @value (announced in no signal): a scan of @msec
+ * does not report the peripheral. */
+static void
+assert_spoiled_not_reported (Hostile    *h,
+                             const char *name,
+                             GVariant   *value,
+                             guint       msec)
+{
+  g_autoptr(BleioScanEntry) entry = NULL;
+
+  hostile_property_quiet (h, DEV, IFACE_DEVICE, name, value);
+  entry = hostile_scan_for (h, HOSTILE_ADDRESS, msec);
+  assert_null (entry);
+}
+
+/* Device1.@name shows @value: the peripheral is still reported, but its
+ * advertisement has no AD field of @type. Returns the entry for the
+ * caller's further checks. */
+static BleioScanEntry *
+spoiled_field_left_out (Hostile    *h,
+                        const char *name,
+                        GVariant   *value,
+                        guint8      type)
+{
+  BleioScanEntry *entry;
+  g_autoptr(GBytes) field = NULL;
+
+  hostile_property_quiet (h, DEV, IFACE_DEVICE, name, value);
+  entry = scan_expect (h);
+  field = adv_field (entry, type);
+  assert_null (field);
+  return entry;
+}
+
 /* A baseline: the untouched peripheral scans as the scenario says. */
 static void
 test_baseline (void **state)
@@ -25,12 +59,9 @@ static void
 test_rssi_as_string (void **state)
 {
   Hostile *h = *state;
-  g_autoptr(BleioScanEntry) entry = NULL;
   g_autoptr(BleioScanEntry) again = NULL;
 
-  hostile_property_quiet (h, DEV, IFACE_DEVICE, "RSSI", g_variant_new_string ("strong"));
-  entry = hostile_scan_for (h, HOSTILE_ADDRESS, 1000);
-  assert_null (entry);
+  assert_spoiled_not_reported (h, "RSSI", g_variant_new_string ("strong"), 1000);
   hostile_clear (h);
   again = scan_expect (h);
   assert_int_equal (bleio_scan_entry_get_rssi (again), -50);
@@ -66,12 +97,7 @@ test_rssi_minus_32768_clamped (void **state)
 static void
 test_rssi_as_int32 (void **state)
 {
-  Hostile *h = *state;
-  g_autoptr(BleioScanEntry) entry = NULL;
-
-  hostile_property_quiet (h, DEV, IFACE_DEVICE, "RSSI", g_variant_new_int32 (-40));
-  entry = hostile_scan_for (h, HOSTILE_ADDRESS, 1000);
-  assert_null (entry);
+  assert_spoiled_not_reported (*state, "RSSI", g_variant_new_int32 (-40), 1000);
 }
 
 /* UUIDs as one string instead of as: the field is left out, the rest of
@@ -79,16 +105,12 @@ test_rssi_as_int32 (void **state)
 static void
 test_uuids_as_string (void **state)
 {
-  Hostile *h = *state;
   g_autoptr(BleioScanEntry) entry = NULL;
-  g_autoptr(GBytes) uuids = NULL;
   g_autofree char *name = NULL;
 
-  hostile_property_quiet (h, DEV, IFACE_DEVICE, "UUIDs",
-                          g_variant_new_string ("0000180f-0000-1000-8000-00805f9b34fb"));
-  entry = scan_expect (h);
-  uuids = adv_field (entry, BLEIO_AD_TYPE_UUID16_COMPLETE);
-  assert_null (uuids);
+  entry = spoiled_field_left_out (*state, "UUIDs",
+                                  g_variant_new_string ("0000180f-0000-1000-8000-00805f9b34fb"),
+                                  BLEIO_AD_TYPE_UUID16_COMPLETE);
   name = bleio_scan_entry_dup_complete_name (entry);
   assert_string_equal (name, HOSTILE_NAME);
   assert_adv_valid (entry);
@@ -120,18 +142,14 @@ test_uuids_not_uuids (void **state)
 static void
 test_manufacturer_data_keyed_by_string (void **state)
 {
-  Hostile *h = *state;
   GVariantBuilder b;
   g_autoptr(BleioScanEntry) entry = NULL;
-  g_autoptr(GBytes) field = NULL;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a{sv}"));
   g_variant_builder_add (&b, "{sv}", "0xffff",
                          g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "\x01\x02", 2, 1));
-  hostile_property_quiet (h, DEV, IFACE_DEVICE, "ManufacturerData", g_variant_builder_end (&b));
-  entry = scan_expect (h);
-  field = adv_field (entry, BLEIO_AD_TYPE_MANUFACTURER_DATA);
-  assert_null (field);
+  entry = spoiled_field_left_out (*state, "ManufacturerData", g_variant_builder_end (&b),
+                                  BLEIO_AD_TYPE_MANUFACTURER_DATA);
   assert_adv_valid (entry);
 }
 
@@ -139,17 +157,13 @@ test_manufacturer_data_keyed_by_string (void **state)
 static void
 test_manufacturer_data_value_string (void **state)
 {
-  Hostile *h = *state;
   GVariantBuilder b;
   g_autoptr(BleioScanEntry) entry = NULL;
-  g_autoptr(GBytes) field = NULL;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a{qv}"));
   g_variant_builder_add (&b, "{qv}", 0xffff, g_variant_new_string ("0102"));
-  hostile_property_quiet (h, DEV, IFACE_DEVICE, "ManufacturerData", g_variant_builder_end (&b));
-  entry = scan_expect (h);
-  field = adv_field (entry, BLEIO_AD_TYPE_MANUFACTURER_DATA);
-  assert_null (field);
+  entry = spoiled_field_left_out (*state, "ManufacturerData", g_variant_builder_end (&b),
+                                  BLEIO_AD_TYPE_MANUFACTURER_DATA);
   assert_adv_valid (entry);
 }
 
@@ -215,14 +229,9 @@ test_txpower_out_of_range (void **state)
 static void
 test_advertising_flags_as_string (void **state)
 {
-  Hostile *h = *state;
-  g_autoptr(BleioScanEntry) entry = NULL;
-  g_autoptr(GBytes) flags = NULL;
-
-  hostile_property_quiet (h, DEV, IFACE_DEVICE, "AdvertisingFlags", g_variant_new_string ("06"));
-  entry = scan_expect (h);
-  flags = adv_field (entry, BLEIO_AD_TYPE_FLAGS);
-  assert_null (flags);
+  g_autoptr(BleioScanEntry) entry =
+    spoiled_field_left_out (*state, "AdvertisingFlags", g_variant_new_string ("06"),
+                            BLEIO_AD_TYPE_FLAGS);
 }
 
 /* A Device1 without Address (the device is announced without it when
@@ -256,25 +265,14 @@ test_address_malformed (void **state)
   const char *bad[] = { "", "00:AA:05:00:00", "ZZ:ZZ:ZZ:ZZ:ZZ:ZZ", "00:AA:05:00:00:01:02", NULL };
 
   for (guint i = 0; bad[i] != NULL; i++)
-    {
-      g_autoptr(BleioScanEntry) entry = NULL;
-
-      hostile_property_quiet (h, DEV, IFACE_DEVICE, "Address", g_variant_new_string (bad[i]));
-      entry = hostile_scan_for (h, HOSTILE_ADDRESS, 600);
-      assert_null (entry);
-    }
+    assert_spoiled_not_reported (h, "Address", g_variant_new_string (bad[i]), 600);
 }
 
 /* Address as an int: not reported. */
 static void
 test_address_as_uint64 (void **state)
 {
-  Hostile *h = *state;
-  g_autoptr(BleioScanEntry) entry = NULL;
-
-  hostile_property_quiet (h, DEV, IFACE_DEVICE, "Address", g_variant_new_uint64 (0x00aa05000001));
-  entry = hostile_scan_for (h, HOSTILE_ADDRESS, 1000);
-  assert_null (entry);
+  assert_spoiled_not_reported (*state, "Address", g_variant_new_uint64 (0x00aa05000001), 1000);
 }
 
 /* AddressType as a number: taken as public, BlueZ's default. */
@@ -295,12 +293,7 @@ test_address_type_as_uint32 (void **state)
 static void
 test_device_adapter_as_string (void **state)
 {
-  Hostile *h = *state;
-  g_autoptr(BleioScanEntry) entry = NULL;
-
-  hostile_property_quiet (h, DEV, IFACE_DEVICE, "Adapter", g_variant_new_string (HCI0));
-  entry = hostile_scan_for (h, HOSTILE_ADDRESS, 1000);
-  assert_null (entry);
+  assert_spoiled_not_reported (*state, "Adapter", g_variant_new_string (HCI0), 1000);
 }
 
 /* A Device1 under hci0's path whose Adapter says hci1: not reported by a
@@ -308,13 +301,8 @@ test_device_adapter_as_string (void **state)
 static void
 test_device_adapter_other (void **state)
 {
-  Hostile *h = *state;
-  g_autoptr(BleioScanEntry) entry = NULL;
-
-  hostile_property_quiet (h, DEV, IFACE_DEVICE, "Adapter",
-                          g_variant_new_object_path ("/org/bluez/hci1"));
-  entry = hostile_scan_for (h, HOSTILE_ADDRESS, 1000);
-  assert_null (entry);
+  assert_spoiled_not_reported (*state, "Adapter",
+                               g_variant_new_object_path ("/org/bluez/hci1"), 1000);
 }
 
 /* Devices at unexpected paths: under an adapter that does not exist,

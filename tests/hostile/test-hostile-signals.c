@@ -59,12 +59,12 @@ test_interfaces_removed_unknown (void **state)
   const char *device_only[] = { "org.bluez.Battery1", "org.bluez.Nonsense1", NULL };
   const char *all[] = { IFACE_DEVICE, IFACE_SERVICE, IFACE_CHAR, NULL };
 
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-                  g_variant_new ("(o^as)", HCI0 "/dev_FF_FF_FF_FF_FF_FF", all));
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-                  g_variant_new ("(o^as)", "/org/bluez/hci7", all));
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-                  g_variant_new ("(o^as)", DEV, device_only));
+  hostile_object_manager_signal (h, "InterfacesRemoved",
+                                 g_variant_new ("(o^as)", HCI0 "/dev_FF_FF_FF_FF_FF_FF", all));
+  hostile_object_manager_signal (h, "InterfacesRemoved",
+                                 g_variant_new ("(o^as)", "/org/bluez/hci7", all));
+  hostile_object_manager_signal (h, "InterfacesRemoved",
+                                 g_variant_new ("(o^as)", DEV, device_only));
   assert_link_fine (h, connection);
 }
 
@@ -78,15 +78,15 @@ test_interfaces_added_twice (void **state)
   g_autoptr(GPtrArray) services = NULL;
   const char *path = DEV "/service0077";
 
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
-                  g_variant_new_parsed ("(%o, {'org.bluez.GattService1': {'UUID': <'0000abcd-0000-1000-8000-00805f9b34fb'>, 'Device': <%o>, 'Primary': <true>}})",
-                                        path, DEV));
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
-                  g_variant_new_parsed ("(%o, {'org.bluez.GattCharacteristic1': {'UUID': <'0000abce-0000-1000-8000-00805f9b34fb'>, 'Service': <%o>}})",
-                                        path, path));
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
-                  g_variant_new_parsed ("(%o, {'org.bluez.GattService1': {'UUID': <'0000abcf-0000-1000-8000-00805f9b34fb'>}})",
-                                        path));
+  hostile_object_manager_signal (h, "InterfacesAdded",
+                                 g_variant_new_parsed ("(%o, {'org.bluez.GattService1': {'UUID': <'0000abcd-0000-1000-8000-00805f9b34fb'>, 'Device': <%o>, 'Primary': <true>}})",
+                                                       path, DEV));
+  hostile_object_manager_signal (h, "InterfacesAdded",
+                                 g_variant_new_parsed ("(%o, {'org.bluez.GattCharacteristic1': {'UUID': <'0000abce-0000-1000-8000-00805f9b34fb'>, 'Service': <%o>}})",
+                                                       path, path));
+  hostile_object_manager_signal (h, "InterfacesAdded",
+                                 g_variant_new_parsed ("(%o, {'org.bluez.GattService1': {'UUID': <'0000abcf-0000-1000-8000-00805f9b34fb'>}})",
+                                                       path));
   hostile_sync (h);
   hostile_settle (300);
   services = hostile_discover (connection);
@@ -105,14 +105,10 @@ test_device_added_again_disconnected (void **state)
   g_autoptr(BleioConnection) connection = hostile_connect (h);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) services = NULL;
-  gint64 end;
 
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
-                  g_variant_new_parsed ("(%o, {'org.bluez.Device1': {'Connected': <false>}})", DEV));
-  end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
-  while (bleio_connection_get_connected (connection) && g_get_monotonic_time () < end)
-    hostile_settle (20);
-  assert_false (bleio_connection_get_connected (connection));
+  hostile_object_manager_signal (h, "InterfacesAdded",
+                                 g_variant_new_parsed ("(%o, {'org.bluez.Device1': {'Connected': <false>}})", DEV));
+  hostile_wait_disconnected (connection);
   services = bleio_connection_discover_remote_services (connection, NULL, 1, &error);
   assert_null (services);
   assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
@@ -127,13 +123,11 @@ test_signals_wrong_signature (void **state)
   Hostile *h = *state;
   g_autoptr(BleioConnection) connection = hostile_connect (h);
 
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesAdded",
-                  g_variant_new ("(os)", DEV "/service0078", "GattService1"));
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesAdded", NULL);
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-                  g_variant_new ("(s)", DEV));
-  hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
-                  g_variant_new ("(oas)", DEV, NULL));
+  hostile_object_manager_signal (h, "InterfacesAdded",
+                                 g_variant_new ("(os)", DEV "/service0078", "GattService1"));
+  hostile_object_manager_signal (h, "InterfacesAdded", NULL);
+  hostile_object_manager_signal (h, "InterfacesRemoved", g_variant_new ("(s)", DEV));
+  hostile_object_manager_signal (h, "InterfacesRemoved", g_variant_new ("(oas)", DEV, NULL));
   hostile_signal (h, DEV, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                   g_variant_new ("(sas)", IFACE_DEVICE, NULL));
   hostile_signal (h, DEV, "org.freedesktop.DBus.Properties", "PropertiesChanged",
