@@ -229,9 +229,9 @@ test_txpower_out_of_range (void **state)
 static void
 test_advertising_flags_as_string (void **state)
 {
-  g_autoptr(BleioScanEntry) entry =
-    spoiled_field_left_out (*state, "AdvertisingFlags", g_variant_new_string ("06"),
-                            BLEIO_AD_TYPE_FLAGS);
+  bleio_scan_entry_unref (spoiled_field_left_out (*state, "AdvertisingFlags",
+                                                  g_variant_new_string ("06"),
+                                                  BLEIO_AD_TYPE_FLAGS));
 }
 
 /* A Device1 without Address (the device is announced without it when
