@@ -6,11 +6,11 @@
  */
 #pragma once
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "central-common.h"
+#include "proc-figures.h"
 
 static char *load_scenario_path;
 
@@ -50,30 +50,6 @@ load_group_teardown (void **state)
   return sim_fixture_group_teardown (state);
 }
 
-/* Resident set size of this process in KiB, from /proc/self/status. */
-static G_GNUC_UNUSED long
-load_rss_kib (void)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return -1;
-  line = strstr (status, "VmRSS:");
-  return line != NULL ? strtol (line + 6, NULL, 10) : -1;
-}
-
-/* Bytes the allocator has handed out and not got back, in KiB (every
- * arena). Unlike RSS it does not move when arenas grow or fragment, so it
- * is the figure that shows a leak. */
-static G_GNUC_UNUSED long
-load_heap_kib (void)
-{
-  struct mallinfo2 info = mallinfo2 ();
-
-  return (long) ((info.uordblks + info.hblkhd) / 1024);
-}
-
 /* Open file descriptors of this process. */
 static G_GNUC_UNUSED int
 load_fd_count (void)
@@ -94,7 +70,7 @@ load_report (const char *test,
              const char *when)
 {
   printf ("load: %s: %s: rss %ld KiB, heap %ld KiB, fds %d\n",
-          test, when, load_rss_kib (), load_heap_kib (), load_fd_count ());
+          test, when, proc_rss_kib (), proc_heap_kib (), load_fd_count ());
   fflush (stdout);
 }
 

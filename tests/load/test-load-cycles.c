@@ -98,7 +98,7 @@ test_thousand_cycles (void **state)
                          " \"connect\": {\"delay_ms\": 1, \"resolve_delay_ms\": 1},"
                          " \"gatt\": [{\"uuid\": \"180f\", \"characteristics\": [{\"uuid\": \"2a19\","
                          " \"flags\": [\"read\"], \"value\": \"2a\"}]}]}");
-  rss_start = load_rss_kib ();
+  rss_start = proc_rss_kib ();
   fds_start = load_fd_count ();
   load_report ("cycles", "start");
   for (guint cycle = 1; cycle <= N_CYCLES; cycle++)
@@ -116,29 +116,29 @@ test_thousand_cycles (void **state)
                   cycle, load_fd_count (), fds_start);
       if (cycle == CHECKPOINT)
         {
-          rss_mid = load_rss_kib ();
-          heap_mid = load_heap_kib ();
+          rss_mid = proc_rss_kib ();
+          heap_mid = proc_heap_kib ();
           fds_mid = load_fd_count ();
           load_report ("cycles", "after 100 cycles");
         }
       else
         {
           printf ("load: cycles: after %u: rss %ld KiB, heap %ld KiB, fds %d\n", cycle,
-                  load_rss_kib (), load_heap_kib (), load_fd_count ());
+                  proc_rss_kib (), proc_heap_kib (), load_fd_count ());
           fflush (stdout);
         }
     }
   load_report ("cycles", "end");
   printf ("load: cycles: %u cycles: rss start %ld KiB, after %u %ld KiB, end %ld KiB;"
           " heap after %u %ld KiB, end %ld KiB; fds start %d, after %u %d, end %d\n",
-          N_CYCLES, rss_start, CHECKPOINT, rss_mid, load_rss_kib (), CHECKPOINT, heap_mid,
-          load_heap_kib (), fds_start, CHECKPOINT, fds_mid, load_fd_count ());
+          N_CYCLES, rss_start, CHECKPOINT, rss_mid, proc_rss_kib (), CHECKPOINT, heap_mid,
+          proc_heap_kib (), fds_start, CHECKPOINT, fds_mid, load_fd_count ());
   assert_true (load_fd_count () <= fds_start);
-  if (load_heap_kib () > heap_mid + HEAP_SLACK_KIB)
-    fail_msg ("heap grew by %ld KiB from cycle %u to cycle %u", load_heap_kib () - heap_mid,
+  if (proc_heap_kib () > heap_mid + HEAP_SLACK_KIB)
+    fail_msg ("heap grew by %ld KiB from cycle %u to cycle %u", proc_heap_kib () - heap_mid,
               CHECKPOINT, N_CYCLES);
-  if (load_rss_kib () > rss_mid + RSS_SLACK_KIB)
-    fail_msg ("RSS grew by %ld KiB from cycle %u to cycle %u", load_rss_kib () - rss_mid,
+  if (proc_rss_kib () > rss_mid + RSS_SLACK_KIB)
+    fail_msg ("RSS grew by %ld KiB from cycle %u to cycle %u", proc_rss_kib () - rss_mid,
               CHECKPOINT, N_CYCLES);
   assert_true (sim_fixture_remove_device (fx, path, &error));
   assert_no_error (error);

@@ -281,20 +281,20 @@ test_twenty_streams (void **state)
 {
   SimFixture *fx = *state;
   g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
-  long rss_start = load_rss_kib ();
+  long rss_start = proc_rss_kib ();
   long heap[N_ROUNDS];
 
   load_report ("notify", "start");
   for (guint r = 0; r < N_ROUNDS; r++)
     {
       stream_round (fx, adapter);
-      heap[r] = load_heap_kib ();
+      heap[r] = proc_heap_kib ();
       printf ("load: notify: after round %u: rss %ld KiB, heap %ld KiB\n",
-              r + 1, load_rss_kib (), heap[r]);
+              r + 1, proc_rss_kib (), heap[r]);
     }
   load_report ("notify", "end");
   printf ("load: notify: %u rounds: rss start %ld KiB, end %ld KiB; heap after round 1"
-          " %ld KiB, after round %u %ld KiB, end %ld KiB\n", N_ROUNDS, rss_start, load_rss_kib (),
+          " %ld KiB, after round %u %ld KiB, end %ld KiB\n", N_ROUNDS, rss_start, proc_rss_kib (),
           heap[0], N_ROUNDS - 1, heap[N_ROUNDS - 2], heap[N_ROUNDS - 1]);
   if (heap[N_ROUNDS - 1] > heap[N_ROUNDS - 2] + HEAP_SLACK_KIB)
     fail_msg ("heap grew by %ld KiB in the last round", heap[N_ROUNDS - 1] - heap[N_ROUNDS - 2]);

@@ -172,7 +172,7 @@ typedef struct {
 static gboolean
 heap_below (gpointer user_data)
 {
-  return load_heap_kib () < ((HeapWait *) user_data)->limit_kib;
+  return proc_heap_kib () < ((HeapWait *) user_data)->limit_kib;
 }
 
 /* A reader with a buffer that holds a whole round: ten rounds, every
@@ -187,7 +187,7 @@ test_read_scan_rounds (void **state)
   g_autoptr(BleioScanResults) results = NULL;
   g_autofree guint8 *seen = g_new0 (guint8, N_DEVICES);
   long rss[N_ROUNDS], heap[N_ROUNDS];
-  long rss_start = load_rss_kib (), heap_start = load_heap_kib ();
+  long rss_start = proc_rss_kib (), heap_start = proc_heap_kib ();
   HeapWait gone;
   GVariant *reply;
 
@@ -218,8 +218,8 @@ test_read_scan_rounds (void **state)
       assert_int_equal (bleio_scan_results_get_dropped (results), 0);
       /* the ::entry signal's queue is flushed too */
       load_iterate ();
-      rss[r] = load_rss_kib ();
-      heap[r] = load_heap_kib ();
+      rss[r] = proc_rss_kib ();
+      heap[r] = proc_heap_kib ();
       printf ("load: scan: read, round %u: %u delivered, 0 dropped; rss %ld KiB, heap %ld KiB\n",
               r + 1, N_DEVICES, rss[r], heap[r]);
       fflush (stdout);
@@ -246,9 +246,9 @@ test_read_scan_rounds (void **state)
   gone.limit_kib = heap_start + FORGOTTEN_SLACK_KIB;
   if (!common_wait (heap_below, &gone, ROUND_WAIT_MSEC))
     fail_msg ("the devices are gone but the heap holds %ld KiB (%ld KiB at the start)",
-              load_heap_kib (), heap_start);
+              proc_heap_kib (), heap_start);
   printf ("load: scan: the 10,000 devices removed by bluetoothd: heap %ld KiB (start %ld KiB)\n",
-          load_heap_kib (), heap_start);
+          proc_heap_kib (), heap_start);
   assert_true (bleio_adapter_is_present (adapter));
   load_report ("scan-read", "end");
 }
@@ -312,9 +312,9 @@ test_rotating_addresses (void **state)
         }
       g_clear_object (&results);
       load_iterate ();
-      heap[life] = load_heap_kib ();
+      heap[life] = proc_heap_kib ();
       printf ("load: scan: rotating, lifetime %u: %u new devices seen and removed;"
-              " rss %ld KiB, heap %ld KiB\n", life + 1, N_ROTATING, load_rss_kib (), heap[life]);
+              " rss %ld KiB, heap %ld KiB\n", life + 1, N_ROTATING, proc_rss_kib (), heap[life]);
       fflush (stdout);
     }
   load_report ("scan-rotating", "end");

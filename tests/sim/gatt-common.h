@@ -14,10 +14,10 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include <malloc.h>
 
 #include <bleio/bleio.h>
 #include "sim-fixture.h"
+#include "proc-figures.h"
 
 #define BENCH_ADDRESS "00:AA:02:00:00:01"
 #define BENCH_PATH "/org/bluez/hci0/dev_00_AA_02_00_00_01"
@@ -307,27 +307,4 @@ assert_bytes (GBytes     *bytes,
   assert_int_equal (g_bytes_get_size (bytes), len);
   if (len > 0)
     assert_memory_equal (g_bytes_get_data (bytes, NULL), expected, len);
-}
-
-/* Resident set size of this process in KiB, from /proc/self/status. */
-static G_GNUC_UNUSED long
-gatt_rss_kib (void)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return -1;
-  line = strstr (status, "VmRSS:");
-  return line != NULL ? strtol (line + 6, NULL, 10) : -1;
-}
-
-/* Bytes the allocator has handed out and not got back (every arena).
- * Unlike RSS it does not move when arenas grow or fragment. */
-static G_GNUC_UNUSED long
-gatt_heap_in_use_kib (void)
-{
-  struct mallinfo2 info = mallinfo2 ();
-
-  return (long) ((info.uordblks + info.hblkhd) / 1024);
 }

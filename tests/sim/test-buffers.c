@@ -910,7 +910,7 @@ full_speed (GattEnv    *env,
                   w->d.bytes != NULL ? bleio_characteristic_buffer_get_in_waiting (w->d.bytes)
                                      : bleio_packet_buffer_get_packets_waiting (w->d.packets));
       if (bursts == 1)
-        rss_first = gatt_rss_kib ();
+        rss_first = proc_rss_kib ();
       /* Allocator arenas and GDBus buffers grow during the first seconds;
        * flat means no growth after that. */
       if (rss_start < 0 && g_get_monotonic_time () >= start + WARM_UP_SECONDS * G_USEC_PER_SEC)
@@ -919,8 +919,8 @@ full_speed (GattEnv    *env,
            * application's backlog, not the library's. */
           while (g_main_context_iteration (NULL, FALSE))
             ;
-          rss_start = gatt_rss_kib ();
-          heap_start = gatt_heap_in_use_kib ();
+          rss_start = proc_rss_kib ();
+          heap_start = proc_heap_kib ();
         }
     }
   g_atomic_int_set (&w->d.stop, 1);
@@ -929,8 +929,8 @@ full_speed (GattEnv    *env,
   g_thread_join (thread);
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  rss_end = gatt_rss_kib ();
-  heap_end = gatt_heap_in_use_kib ();
+  rss_end = proc_rss_kib ();
+  heap_end = proc_heap_kib ();
 
   printf ("%s: %" G_GINT64_FORMAT " notifications sent, %" G_GINT64_FORMAT
           " received in %.1f s (%.0f/s), dropped %" G_GUINT64_FORMAT
