@@ -481,6 +481,56 @@ bleio_prop_index_clear (BleioPropIndex *index)
 }
 
 GBytes *
+bleio_ad_build_from_index (const BleioPropIndex *props)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GVariant) field = NULL;
+  guint8 emitted[256] = { 0 };
+
+  field = lookup_typed (props, "AdvertisingFlags", G_VARIANT_TYPE_BYTESTRING);
+  if (field != NULL && g_variant_n_children (field) > 0)
+    {
+      gsize len;
+      const guint8 *flags = g_variant_get_fixed_array (field, &len, 1);
+
+      append_structure (out, BLEIO_AD_TYPE_FLAGS, flags, MIN (len, (gsize) MAX_PAYLOAD));
+      emitted[BLEIO_AD_TYPE_FLAGS] = TRUE;
+    }
+  g_clear_pointer (&field, g_variant_unref);
+
+  add_uuids (out, props, emitted);
+  add_name (out, props, emitted);
+
+  field = lookup_typed (props, "TxPower", G_VARIANT_TYPE_INT16);
+  if (field != NULL)
+    {
+      gint16 power = CLAMP (g_variant_get_int16 (field), G_MININT8, G_MAXINT8);
+      guint8 b = (guint8) (gint8) power;
+
+      append_structure (out, BLEIO_AD_TYPE_TX_POWER, &b, 1);
+      emitted[BLEIO_AD_TYPE_TX_POWER] = TRUE;
+    }
+  g_clear_pointer (&field, g_variant_unref);
+
+  field = lookup_typed (props, "Appearance", G_VARIANT_TYPE_UINT16);
+  if (field != NULL)
+    {
+      guint16 appearance = g_variant_get_uint16 (field);
+      guint8 b[2] = { appearance & 0xff, appearance >> 8 };
+
+      append_structure (out, BLEIO_AD_TYPE_APPEARANCE, b, 2);
+      emitted[BLEIO_AD_TYPE_APPEARANCE] = TRUE;
+    }
+  g_clear_pointer (&field, g_variant_unref);
+
+  add_service_data (out, props, emitted);
+  add_manufacturer_data (out, props, emitted);
+  add_raw_data (out, props, emitted);
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+GBytes *
 bleio_ad_build_from_bluez (GVariant *device_properties,
                            GError  **error)
 {
@@ -488,10 +538,8 @@ bleio_ad_build_from_bluez (GVariant *device_properties,
     "AdvertisingFlags", "UUIDs", "Name", "TxPower", "Appearance", "ServiceData",
     "ManufacturerData", "AdvertisingData",
   };
-  g_autoptr(GByteArray) out = NULL;
-  g_autoptr(GVariant) field = NULL;
   BleioPropIndex props;
-  guint8 emitted[256] = { 0 };
+  GBytes *bytes;
 
   g_return_val_if_fail (device_properties != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -504,49 +552,8 @@ bleio_ad_build_from_bluez (GVariant *device_properties,
       return NULL;
     }
 
-  out = g_byte_array_new ();
   bleio_prop_index_init (&props, device_properties, keys, G_N_ELEMENTS (keys));
-
-  field = lookup_typed (&props, "AdvertisingFlags", G_VARIANT_TYPE_BYTESTRING);
-  if (field != NULL && g_variant_n_children (field) > 0)
-    {
-      gsize len;
-      const guint8 *flags = g_variant_get_fixed_array (field, &len, 1);
-
-      append_structure (out, BLEIO_AD_TYPE_FLAGS, flags, MIN (len, (gsize) MAX_PAYLOAD));
-      emitted[BLEIO_AD_TYPE_FLAGS] = TRUE;
-    }
-  g_clear_pointer (&field, g_variant_unref);
-
-  add_uuids (out, &props, emitted);
-  add_name (out, &props, emitted);
-
-  field = lookup_typed (&props, "TxPower", G_VARIANT_TYPE_INT16);
-  if (field != NULL)
-    {
-      gint16 power = CLAMP (g_variant_get_int16 (field), G_MININT8, G_MAXINT8);
-      guint8 b = (guint8) (gint8) power;
-
-      append_structure (out, BLEIO_AD_TYPE_TX_POWER, &b, 1);
-      emitted[BLEIO_AD_TYPE_TX_POWER] = TRUE;
-    }
-  g_clear_pointer (&field, g_variant_unref);
-
-  field = lookup_typed (&props, "Appearance", G_VARIANT_TYPE_UINT16);
-  if (field != NULL)
-    {
-      guint16 appearance = g_variant_get_uint16 (field);
-      guint8 b[2] = { appearance & 0xff, appearance >> 8 };
-
-      append_structure (out, BLEIO_AD_TYPE_APPEARANCE, b, 2);
-      emitted[BLEIO_AD_TYPE_APPEARANCE] = TRUE;
-    }
-  g_clear_pointer (&field, g_variant_unref);
-
-  add_service_data (out, &props, emitted);
-  add_manufacturer_data (out, &props, emitted);
-  add_raw_data (out, &props, emitted);
-
+  bytes = bleio_ad_build_from_index (&props);
   bleio_prop_index_clear (&props);
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+  return bytes;
 }

@@ -3,10 +3,11 @@
  * The shared view of org.bluez: one per GDBusConnection.
  *
  * Threading rule (the one everything else in the library relies on): the
- * GDBusObjectManagerClient lives on a private worker thread that iterates
- * its own GMainContext, so the cache stays current whether or not any
- * application thread runs a main loop. Reading the cache (objects and
- * cached properties) is safe from any thread. Events are handed to each
+ * object cache (lib/bleio-cache.c) is fed by org.bluez's signals on a
+ * private worker thread that iterates its own GMainContext, so the cache
+ * stays current whether or not any application thread runs a main loop.
+ * Reading the cache (objects and cached properties) is safe from any
+ * thread. Events are handed to each
  * watcher in the GMainContext it chose: the worker's own (the callback runs
  * on the worker thread and must not block) or any other (the events are
  * queued in order and dispatched from an idle source there). Method calls
@@ -93,13 +94,13 @@ GVariant *bleio_client_dup_property     (BleioClient *client,
 GVariant *bleio_client_dup_properties   (BleioClient *client,
                                          const char  *path,
                                          const char  *interface);
-/* Like bleio_client_dup_properties(), with only the properties named in
- * @keys (those the cache has). */
-GVariant *bleio_client_dup_some_properties (BleioClient        *client,
-                                            const char         *path,
-                                            const char         *interface,
-                                            const char * const *keys,
-                                            guint               n_keys);
+/* bleio_cache_fill_index() on the cache (see BleioPropIndex). */
+gboolean  bleio_client_fill_index       (BleioClient        *client,
+                                         const char         *path,
+                                         const char         *interface,
+                                         BleioPropIndex     *index,
+                                         const char * const *keys,
+                                         guint               n_keys);
 gboolean  bleio_client_get_boolean      (BleioClient *client,
                                          const char  *path,
                                          const char  *interface,

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One GDBusObjectManagerClient over org.bluez per GDBusConnection, on a
- * worker thread of its own; see bleio-client-private.h for the rules.
+ * One view of org.bluez per GDBusConnection: its owner, its objects (the
+ * cache of lib/bleio-cache.c, fed by GetManagedObjects and the signals)
+ * and the watchers of both, on a worker thread of its own; see
+ * bleio-client-private.h for the rules.
  */
 #include "bleio-client-private.h"
 #include "bleio-agent-private.h"
+#include "bleio-cache-private.h"
 
 #include <string.h>
 
@@ -28,8 +31,8 @@ struct _BleioClient {
   ClientState state;
   GError *init_error;
   GList *pending;                       /* GTask* waiting for READY */
-  GDBusObjectManager *manager;          /* created and used in the worker */
-  gboolean has_owner;
+  char *owner;                          /* org.bluez's unique name, or NULL */
+  gboolean has_owner;                   /* announced: its objects are loaded */
   GList *watches;                       /* Watch* */
   guint next_watch_id;
   GHashTable *adapters;                 /* path -> GWeakRef* */
@@ -37,16 +40,19 @@ struct _BleioClient {
 
   BleioAgentState *agent;
   gboolean free_on_exit;        /* the last unref ran on the worker */
-  guint signal_filter;          /* drop_malformed_signal() on @connection */
   gint bus_closed;              /* atomic: the connection closed for good */
   GSource *bus_check;           /* worker: polls for a closed connection */
 
-  /* Every object path the manager holds, in strcmp() order, so that the
-   * objects under a path are one range (bleio_client_list_paths()): asking
-   * the manager for all its objects on every call made walking a
-   * 3,100-object database quadratic (bench-connect under callgrind). */
-  GMutex paths_lock;
-  GTree *paths;                         /* char* -> NULL */
+  /* Worker only. */
+  BleioCache *cache;
+  guint owner_subscription;     /* NameOwnerChanged for org.bluez */
+  guint bluez_subscription;     /* every signal org.bluez sends */
+  guint subscriptions_alive;    /* their destroy notifies still to come */
+  guint calls_in_flight;        /* GetNameOwner / GetManagedObjects */
+  gboolean owner_known;         /* GetNameOwner answered */
+  guint generation;             /* one per owner of org.bluez */
+  gboolean loading;             /* GetManagedObjects of @generation out */
+  GCancellable *cancellable;    /* the calls, cancelled at shutdown */
 };
 
 struct _Watch {
@@ -315,133 +321,299 @@ bleio_client_unwatch (BleioClient *client,
     watch_unref (found);
 }
 
+/* Runs in the worker: hands the events a cache change caused to the
+ * watchers, in order. */
 static void
-emit_interface (BleioClient          *client,
-                BleioClientEventKind  kind,
-                GDBusObject          *object,
-                GDBusInterface       *interface)
+emit_events (BleioClient *client,
+             GPtrArray   *events)
 {
-  GDBusInterfaceInfo *info = g_dbus_interface_get_info (interface);
+  for (guint i = 0; i < events->len; i++)
+    {
+      const BleioClientEvent *event = g_ptr_array_index (events, i);
+
+      if (event->kind != BLEIO_CLIENT_EVENT_CHANGED)
+        g_debug ("%s %s %s", event->kind == BLEIO_CLIENT_EVENT_ADDED ? "added" : "removed",
+                 event->path, event->interface);
+      emit_event (client, event);
+    }
+}
+
+static void
+emit_owner (BleioClient *client,
+            gboolean     has_owner)
+{
   BleioClientEvent event = { 0, };
 
-  if (info == NULL)
+  event.kind = BLEIO_CLIENT_EVENT_OWNER;
+  event.has_owner = has_owner;
+  emit_event (client, &event);
+}
+
+/* ---- org.bluez's signals (worker) ----------------------------------------- */
+
+static void
+on_bluez_signal (GDBusConnection *connection,
+                 const char      *sender,
+                 const char      *path,
+                 const char      *interface,
+                 const char      *member,
+                 GVariant        *params,
+                 gpointer         user_data)
+{
+  BleioClient *client = user_data;
+  g_autoptr(GPtrArray) events = NULL;
+
+  /* Only the owner of org.bluez speaks for it (the bus routes by the
+   * name; this also holds if GDBus does not check the sender). While its
+   * objects load, its signals are older than the reply that is coming
+   * and are in it. */
+  if (client->loading || client->owner == NULL || g_strcmp0 (sender, client->owner) != 0)
+    return;
+  events = bleio_cache_events_new ();
+  /* Each argument list is checked before it is read: a malformed signal
+   * (which no well-behaved sender emits) is dropped. */
+  if (g_str_equal (interface, "org.freedesktop.DBus.Properties") &&
+      g_str_equal (member, "PropertiesChanged"))
     {
-      /* Plain proxies made by the manager know their name. */
-      event.interface = (char *) g_dbus_proxy_get_interface_name (G_DBUS_PROXY (interface));
+      const char *iface;
+      g_autoptr(GVariant) changed = NULL;
+      g_autofree const char **invalidated = NULL;
+
+      if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
+        goto malformed;
+      g_variant_get (params, "(&s@a{sv}^a&s)", &iface, &changed, &invalidated);
+      bleio_cache_change_properties (client->cache, path, iface, changed, invalidated, events);
+    }
+  else if (g_str_equal (interface, "org.freedesktop.DBus.ObjectManager") &&
+           g_str_equal (path, "/"))
+    {
+      const char *object;
+
+      if (g_str_equal (member, "InterfacesAdded"))
+        {
+          g_autoptr(GVariant) interfaces = NULL;
+
+          if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(oa{sa{sv}})")))
+            goto malformed;
+          g_variant_get (params, "(&o@a{sa{sv}})", &object, &interfaces);
+          bleio_cache_add_interfaces (client->cache, object, interfaces, events);
+        }
+      else if (g_str_equal (member, "InterfacesRemoved"))
+        {
+          g_autofree const char **names = NULL;
+
+          if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(oas)")))
+            goto malformed;
+          g_variant_get (params, "(&o^a&s)", &object, &names);
+          bleio_cache_remove_interfaces (client->cache, object, names, events);
+        }
+    }
+  emit_events (client, events);
+  return;
+
+malformed:
+  g_debug ("dropped %s.%s on %s from %s: arguments %s", interface, member, path, sender,
+           g_variant_get_type_string (params));
+}
+
+/* ---- org.bluez's owner (worker) -------------------------------------------- */
+
+typedef struct {
+  BleioClient *client;          /* not a reference: see calls_in_flight */
+  guint generation;
+} CallData;
+
+static CallData *
+call_data_new (BleioClient *client)
+{
+  CallData *data = g_new0 (CallData, 1);
+
+  data->client = client;
+  data->generation = client->generation;
+  client->calls_in_flight++;
+  return data;
+}
+
+/* Until the first owner (or its absence) is known, applications wait. */
+static void
+become_ready (BleioClient *client,
+              GError      *error)
+{
+  GList *pending;
+
+  g_mutex_lock (&client->lock);
+  if (client->state != CLIENT_STARTING)
+    {
+      g_mutex_unlock (&client->lock);
+      g_clear_error (&error);
+      return;
+    }
+  if (error != NULL)
+    {
+      client->state = CLIENT_FAILED;
+      client->init_error = error;
+    }
+  else
+    client->state = CLIENT_READY;
+  pending = g_steal_pointer (&client->pending);
+  g_cond_broadcast (&client->cond);
+  g_mutex_unlock (&client->lock);
+
+  for (GList *l = pending; l != NULL; l = l->next)
+    {
+      g_autoptr(GTask) task = l->data;
+
+      /* Each pending task carries one reference taken for it. */
+      if (client->state == CLIENT_FAILED)
+        {
+          g_task_return_error (task, g_error_copy (client->init_error));
+          bleio_client_unref (client);
+        }
+      else
+        g_task_return_pointer (task, client, (GDestroyNotify) bleio_client_unref);
+    }
+  g_list_free (pending);
+}
+
+static void
+load_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  CallData *data = user_data;
+  BleioClient *client = data->client;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                             result, &error);
+  g_autoptr(GPtrArray) events = bleio_cache_events_new ();
+  gboolean current = data->generation == client->generation;
+
+  client->calls_in_flight--;
+  g_free (data);
+  if (!current || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;             /* that owner left meanwhile, or shutting down */
+  client->loading = FALSE;
+  if (reply != NULL)
+    {
+      g_autoptr(GVariant) objects = g_variant_get_child_value (reply, 0);
+
+      bleio_cache_load (client->cache, objects, events);
     }
   else
     {
-      event.interface = info->name;
+      /* An empty view until signals fill it: a bluetoothd that cannot
+       * answer GetManagedObjects has nothing usable to show. */
+      g_debug ("GetManagedObjects from %s failed: %s", client->owner, error->message);
     }
-  event.kind = kind;
-  event.path = (char *) g_dbus_object_get_object_path (object);
-  g_debug ("%s %s %s",
-           kind == BLEIO_CLIENT_EVENT_ADDED ? "added" : "removed",
-           event.path, event.interface);
-  emit_event (client, &event);
-}
+  emit_events (client, events);
 
-static int
-tree_path_compare (gconstpointer a,
-                   gconstpointer b,
-                   gpointer      user_data)
-{
-  return strcmp (a, b);
-}
-
-static void
-paths_add (BleioClient *client,
-           const char  *path)
-{
-  g_mutex_lock (&client->paths_lock);
-  g_tree_insert (client->paths, g_strdup (path), NULL);
-  g_mutex_unlock (&client->paths_lock);
-}
-
-static void
-on_object_added (GDBusObjectManager *manager,
-                 GDBusObject        *object,
-                 gpointer            user_data)
-{
-  g_autolist(GDBusInterface) interfaces = g_dbus_object_get_interfaces (object);
-  BleioClient *client = user_data;
-
-  paths_add (client, g_dbus_object_get_object_path (object));
-
-  for (GList *l = interfaces; l != NULL; l = l->next)
-    emit_interface (user_data, BLEIO_CLIENT_EVENT_ADDED, object, l->data);
-}
-
-static void
-on_object_removed (GDBusObjectManager *manager,
-                   GDBusObject        *object,
-                   gpointer            user_data)
-{
-  g_autolist(GDBusInterface) interfaces = g_dbus_object_get_interfaces (object);
-  BleioClient *client = user_data;
-
-  g_mutex_lock (&client->paths_lock);
-  g_tree_remove (client->paths, g_dbus_object_get_object_path (object));
-  g_mutex_unlock (&client->paths_lock);
-
-  for (GList *l = interfaces; l != NULL; l = l->next)
-    emit_interface (user_data, BLEIO_CLIENT_EVENT_REMOVED, object, l->data);
-}
-
-static void
-on_interface_added (GDBusObjectManager *manager,
-                    GDBusObject        *object,
-                    GDBusInterface     *interface,
-                    gpointer            user_data)
-{
-  emit_interface (user_data, BLEIO_CLIENT_EVENT_ADDED, object, interface);
-}
-
-static void
-on_interface_removed (GDBusObjectManager *manager,
-                      GDBusObject        *object,
-                      GDBusInterface     *interface,
-                      gpointer            user_data)
-{
-  emit_interface (user_data, BLEIO_CLIENT_EVENT_REMOVED, object, interface);
-}
-
-static void
-on_properties_changed (GDBusObjectManagerClient *manager,
-                       GDBusObjectProxy         *object_proxy,
-                       GDBusProxy               *interface_proxy,
-                       GVariant                 *changed_properties,
-                       const char *const        *invalidated_properties,
-                       gpointer                  user_data)
-{
-  BleioClientEvent event = { 0, };
-
-  event.kind = BLEIO_CLIENT_EVENT_CHANGED;
-  event.path = (char *) g_dbus_object_get_object_path (G_DBUS_OBJECT (object_proxy));
-  event.interface = (char *) g_dbus_proxy_get_interface_name (interface_proxy);
-  event.changed = changed_properties;
-  emit_event (user_data, &event);
-}
-
-static void
-on_name_owner (GObject    *object,
-               GParamSpec *pspec,
-               gpointer    user_data)
-{
-  BleioClient *client = user_data;
-  g_autofree char *owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (object));
-  BleioClientEvent event = { 0, };
-
-  g_debug ("org.bluez owner: %s", owner != NULL ? owner : "(none)");
   g_mutex_lock (&client->lock);
-  client->has_owner = owner != NULL;
+  client->has_owner = TRUE;
   g_mutex_unlock (&client->lock);
   /* A new bluetoothd knows nothing of our agent. */
   bleio_client_agent_forget (client);
+  emit_owner (client, TRUE);
+  become_ready (client, NULL);
+}
 
-  event.kind = BLEIO_CLIENT_EVENT_OWNER;
-  event.has_owner = owner != NULL;
-  emit_event (client, &event);
+static void
+owner_lost (BleioClient *client)
+{
+  g_autoptr(GPtrArray) events = bleio_cache_events_new ();
+  gboolean had_owner;
+
+  g_debug ("org.bluez has no owner (was %s)", client->owner);
+  client->generation++;
+  client->loading = FALSE;
+  g_mutex_lock (&client->lock);
+  g_clear_pointer (&client->owner, g_free);
+  had_owner = client->has_owner;
+  client->has_owner = FALSE;
+  g_mutex_unlock (&client->lock);
+  /* As GLib's object manager did: the view is emptied, the owner's
+   * departure told, then each object's removal, so that a watcher can
+   * tell a removal from bluetoothd leaving. */
+  bleio_cache_clear (client->cache, events);
+  bleio_client_agent_forget (client);
+  if (had_owner)
+    emit_owner (client, FALSE);
+  emit_events (client, events);
+}
+
+static void
+owner_found (BleioClient *client,
+             const char  *owner)
+{
+  g_debug ("org.bluez owner: %s", owner);
+  client->generation++;
+  client->loading = TRUE;
+  g_mutex_lock (&client->lock);
+  g_free (client->owner);
+  client->owner = g_strdup (owner);
+  g_mutex_unlock (&client->lock);
+  g_dbus_connection_call (client->connection, owner, "/",
+                          "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                          NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, client->cancellable,
+                          load_done, call_data_new (client));
+}
+
+static void
+on_owner_changed (GDBusConnection *connection,
+                  const char      *sender,
+                  const char      *path,
+                  const char      *interface,
+                  const char      *member,
+                  GVariant        *params,
+                  gpointer         user_data)
+{
+  BleioClient *client = user_data;
+  const char *name, *old_owner, *new_owner;
+
+  /* Before GetNameOwner answers, changes are older than its answer. */
+  if (!client->owner_known || !g_variant_is_of_type (params, G_VARIANT_TYPE ("(sss)")))
+    return;
+  g_variant_get (params, "(&s&s&s)", &name, &old_owner, &new_owner);
+  if (!g_str_equal (name, BLEIO_BLUEZ_NAME))
+    return;
+  if (client->owner != NULL)
+    owner_lost (client);
+  if (*new_owner != '\0')
+    owner_found (client, new_owner);
+}
+
+static void
+get_owner_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  CallData *data = user_data;
+  BleioClient *client = data->client;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                             result, &error);
+  const char *owner;
+
+  client->calls_in_flight--;
+  g_free (data);
+  if (reply == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  client->owner_known = TRUE;
+  if (reply == NULL)
+    {
+      g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+      if (g_strcmp0 (remote, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0)
+        {
+          g_debug ("org.bluez has no owner");
+          become_ready (client, NULL);
+        }
+      else
+        become_ready (client, bleio_error_from_dbus (error));
+      return;
+    }
+  g_variant_get (reply, "(&s)", &owner);
+  owner_found (client, owner);
 }
 
 /* GDBus tells that a connection closed only in the context the connection
@@ -456,7 +628,6 @@ static gboolean
 bus_check_cb (gpointer user_data)
 {
   BleioClient *client = user_data;
-  BleioClientEvent event = { 0, };
 
   if (!g_dbus_connection_is_closed (client->connection))
     return G_SOURCE_CONTINUE;
@@ -467,9 +638,7 @@ bus_check_cb (gpointer user_data)
   g_clear_pointer (&client->bus_check, g_source_unref);
   g_mutex_unlock (&client->lock);
 
-  event.kind = BLEIO_CLIENT_EVENT_OWNER;
-  event.has_owner = FALSE;
-  emit_event (client, &event);
+  emit_owner (client, FALSE);
   return G_SOURCE_REMOVE;
 }
 
@@ -477,75 +646,44 @@ bus_check_cb (gpointer user_data)
 
 static void client_free (BleioClient *client);
 
+static void
+subscription_gone (gpointer user_data)
+{
+  BleioClient *client = user_data;
+
+  client->subscriptions_alive--;
+}
+
 static gpointer
 worker_main (gpointer data)
 {
   BleioClient *client = data;
-  g_autoptr(GError) error = NULL;
-  GDBusObjectManager *manager;
-  GList *pending;
-  g_autofree char *owner = NULL;
 
   g_main_context_push_thread_default (client->worker_context);
 
-  manager = g_dbus_object_manager_client_new_sync (client->connection,
-                                                   G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
-                                                   BLEIO_BLUEZ_NAME, "/",
-                                                   NULL, NULL, NULL,
-                                                   NULL, &error);
-  if (manager != NULL)
-    {
-      g_signal_connect (manager, "object-added", G_CALLBACK (on_object_added), client);
-      g_signal_connect (manager, "object-removed", G_CALLBACK (on_object_removed), client);
-      g_signal_connect (manager, "interface-added", G_CALLBACK (on_interface_added), client);
-      g_signal_connect (manager, "interface-removed", G_CALLBACK (on_interface_removed), client);
-      g_signal_connect (manager, "interface-proxy-properties-changed",
-                        G_CALLBACK (on_properties_changed), client);
-      g_signal_connect (manager, "notify::name-owner", G_CALLBACK (on_name_owner), client);
-      owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
-      {
-        g_autolist(GDBusObject) objects = g_dbus_object_manager_get_objects (manager);
+  /* Subscribe first, ask second: every change after the answers is seen. */
+  client->subscriptions_alive = 2;
+  client->owner_subscription =
+    g_dbus_connection_signal_subscribe (client->connection, "org.freedesktop.DBus",
+                                        "org.freedesktop.DBus", "NameOwnerChanged",
+                                        "/org/freedesktop/DBus", BLEIO_BLUEZ_NAME,
+                                        G_DBUS_SIGNAL_FLAGS_NONE, on_owner_changed,
+                                        client, subscription_gone);
+  client->bluez_subscription =
+    g_dbus_connection_signal_subscribe (client->connection, BLEIO_BLUEZ_NAME,
+                                        NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                        on_bluez_signal, client, subscription_gone);
+  g_dbus_connection_call (client->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "GetNameOwner",
+                          g_variant_new ("(s)", BLEIO_BLUEZ_NAME), G_VARIANT_TYPE ("(s)"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, client->cancellable,
+                          get_owner_done, call_data_new (client));
 
-        for (GList *l = objects; l != NULL; l = l->next)
-          paths_add (client, g_dbus_object_get_object_path (l->data));
-      }
-    }
   bleio_agent_state_export (client->agent);
   client->bus_check = g_timeout_source_new (BUS_CHECK_MSEC);
   g_source_set_callback (client->bus_check, bus_check_cb, client, NULL);
   g_source_set_static_name (client->bus_check, "[bleio] bus check");
   g_source_attach (client->bus_check, client->worker_context);
-
-  g_mutex_lock (&client->lock);
-  client->manager = manager;
-  client->has_owner = owner != NULL;
-  if (manager == NULL)
-    {
-      client->state = CLIENT_FAILED;
-      client->init_error = bleio_error_from_dbus (error);
-    }
-  else
-    {
-      client->state = CLIENT_READY;
-    }
-  pending = g_steal_pointer (&client->pending);
-  g_cond_broadcast (&client->cond);
-  g_mutex_unlock (&client->lock);
-
-  for (GList *l = pending; l != NULL; l = l->next)
-    {
-      g_autoptr(GTask) task = l->data;
-
-      /* Each pending task carries one reference taken for it. */
-      if (manager == NULL)
-        {
-          g_task_return_error (task, g_error_copy (client->init_error));
-          bleio_client_unref (client);
-        }
-      else
-        g_task_return_pointer (task, client, (GDestroyNotify) bleio_client_unref);
-    }
-  g_list_free (pending);
 
   g_main_loop_run (client->worker_loop);
 
@@ -554,58 +692,18 @@ worker_main (gpointer data)
       g_source_destroy (client->bus_check);
       g_clear_pointer (&client->bus_check, g_source_unref);
     }
-  if (manager != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (manager, client);
-      g_object_unref (manager);
-    }
-  /* Let pending callbacks of the manager run out. */
+  g_dbus_connection_signal_unsubscribe (client->connection, client->owner_subscription);
+  g_dbus_connection_signal_unsubscribe (client->connection, client->bluez_subscription);
+  g_cancellable_cancel (client->cancellable);
+  /* The calls' callbacks and the subscriptions' destroy notifies hold
+   * @client: wait for each (GDBus delivers them in this context). */
+  while (client->calls_in_flight > 0 || client->subscriptions_alive > 0)
+    g_main_context_iteration (client->worker_context, TRUE);
   while (g_main_context_iteration (client->worker_context, FALSE))
     ;
   g_main_context_pop_thread_default (client->worker_context);
   if (client->free_on_exit)
     client_free (client);
-  return NULL;
-}
-
-/* GDBus's object manager client reads InterfacesAdded and
- * InterfacesRemoved without checking their signature (a GLib critical,
- * then garbage), and its proxies warn about a malformed PropertiesChanged:
- * drop such signals, which no well-behaved sender emits, before anything
- * on this connection sees them. Runs in GDBus's worker thread and touches
- * nothing but @message. */
-static GDBusMessage *
-drop_malformed_signal (GDBusConnection *connection,
-                       GDBusMessage    *message,
-                       gboolean         incoming,
-                       gpointer         user_data)
-{
-  const char *interface, *member, *signature;
-  const char *want = NULL;
-
-  if (!incoming || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_SIGNAL)
-    return message;
-  interface = g_dbus_message_get_interface (message);
-  member = g_dbus_message_get_member (message);
-  if (interface == NULL || member == NULL)
-    return message;
-  if (g_str_equal (interface, "org.freedesktop.DBus.ObjectManager"))
-    {
-      if (g_str_equal (member, "InterfacesAdded"))
-        want = "oa{sa{sv}}";
-      else if (g_str_equal (member, "InterfacesRemoved"))
-        want = "oas";
-    }
-  else if (g_str_equal (interface, "org.freedesktop.DBus.Properties") &&
-           g_str_equal (member, "PropertiesChanged"))
-    want = "sa{sv}as";
-  signature = g_dbus_message_get_signature (message);
-  if (want == NULL || g_strcmp0 (signature != NULL ? signature : "", want) == 0)
-    return message;
-  g_debug ("dropped %s.%s on %s from %s: signature \"%s\" instead of \"%s\"",
-           interface, member, g_dbus_message_get_path (message),
-           g_dbus_message_get_sender (message), signature != NULL ? signature : "", want);
-  g_object_unref (message);
   return NULL;
 }
 
@@ -620,13 +718,11 @@ client_new (GDBusConnection *connection)
   client->worker_loop = g_main_loop_new (client->worker_context, FALSE);
   g_mutex_init (&client->lock);
   g_cond_init (&client->cond);
-  g_mutex_init (&client->paths_lock);
-  client->paths = g_tree_new_full (tree_path_compare, NULL, g_free, NULL);
+  client->cache = bleio_cache_new ();
+  client->cancellable = g_cancellable_new ();
   client->adapters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, weak_ref_free_cb);
   client->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   client->agent = bleio_agent_state_new (client);
-  client->signal_filter = g_dbus_connection_add_filter (connection, drop_malformed_signal,
-                                                        NULL, NULL);
   client->worker = g_thread_new ("bleio-client", worker_main, client);
   return client;
 }
@@ -654,12 +750,12 @@ client_free (BleioClient *client)
   g_clear_error (&client->init_error);
   g_main_loop_unref (client->worker_loop);
   g_main_context_unref (client->worker_context);
-  g_dbus_connection_remove_filter (client->connection, client->signal_filter);
   g_object_unref (client->connection);
   g_mutex_clear (&client->lock);
   g_cond_clear (&client->cond);
-  g_tree_unref (client->paths);
-  g_mutex_clear (&client->paths_lock);
+  bleio_cache_free (client->cache);
+  g_object_unref (client->cancellable);
+  g_free (client->owner);
   g_free (client);
 }
 
@@ -866,21 +962,16 @@ bleio_client_check_available (BleioClient  *client,
 {
   if (bleio_client_has_owner (client))
     return TRUE;
-  /* When a new bluetoothd appears, GLib's object manager loads its objects
-   * (so the adapter reads as present again) before it notifies the new
-   * owner: ask the manager itself rather than fail a call in that gap. */
+  /* A new bluetoothd is announced once its objects are loaded; a call
+   * made while they load goes through (the name has an owner). */
   if (!g_atomic_int_get (&client->bus_closed))
     {
-      g_autoptr(GDBusObjectManager) manager = NULL;
-      g_autofree char *owner = NULL;
+      gboolean owned;
 
       g_mutex_lock (&client->lock);
-      if (client->manager != NULL)
-        manager = g_object_ref (client->manager);
+      owned = client->owner != NULL;
       g_mutex_unlock (&client->lock);
-      if (manager != NULL)
-        owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
-      if (owner != NULL)
+      if (owned)
         return TRUE;
     }
   if (g_atomic_int_get (&client->bus_closed))
@@ -897,18 +988,11 @@ bleio_client_check_available (BleioClient  *client,
 
 /* ---- cache -------------------------------------------------------------- */
 
-static int
-path_compare (gconstpointer a,
-              gconstpointer b)
+/* Empty once the bus is gone: nothing in it can be acted on. */
+static BleioCache *
+cache_for_readers (BleioClient *client)
 {
-  const char *pa = *(const char * const *) a;
-  const char *pb = *(const char * const *) b;
-  gsize la = strlen (pa), lb = strlen (pb);
-
-  /* Shorter first so that hci2 sorts before hci10. */
-  if (la != lb)
-    return la < lb ? -1 : 1;
-  return strcmp (pa, pb);
+  return g_atomic_int_get (&client->bus_closed) ? NULL : client->cache;
 }
 
 GPtrArray *
@@ -916,58 +1000,11 @@ bleio_client_list_paths (BleioClient *client,
                          const char  *interface,
                          const char  *prefix)
 {
-  GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) under_prefix = NULL;
-  g_autolist(GDBusObject) objects = NULL;
-  g_autofree char *under = prefix != NULL ? g_strconcat (prefix, "/", NULL) : NULL;
+  BleioCache *cache = cache_for_readers (client);
 
-  if (client->manager == NULL || g_atomic_int_get (&client->bus_closed))
-    return paths;
-  if (under != NULL)
-    {
-      GTreeNode *node;
-
-      /* The objects under @prefix, from the sorted index: one range. */
-      under_prefix = g_ptr_array_new_with_free_func (g_free);
-      g_mutex_lock (&client->paths_lock);
-      for (node = g_tree_lower_bound (client->paths, under);
-           node != NULL && g_str_has_prefix (g_tree_node_key (node), under);
-           node = g_tree_node_next (node))
-        g_ptr_array_add (under_prefix, g_strdup (g_tree_node_key (node)));
-      g_mutex_unlock (&client->paths_lock);
-      for (guint i = 0; i < under_prefix->len; i++)
-        {
-          const char *path = g_ptr_array_index (under_prefix, i);
-          g_autoptr(GDBusInterface) iface =
-            g_dbus_object_manager_get_interface (client->manager, path, interface);
-
-          if (iface != NULL)
-            g_ptr_array_add (paths, g_strdup (path));
-        }
-      g_ptr_array_sort (paths, path_compare);
-      return paths;
-    }
-  objects = g_dbus_object_manager_get_objects (client->manager);
-  for (GList *l = objects; l != NULL; l = l->next)
-    {
-      const char *path = g_dbus_object_get_object_path (l->data);
-      g_autoptr(GDBusInterface) iface = g_dbus_object_get_interface (l->data, interface);
-
-      if (iface != NULL)
-        g_ptr_array_add (paths, g_strdup (path));
-    }
-  g_ptr_array_sort (paths, path_compare);
-  return paths;
-}
-
-static GDBusProxy *
-dup_proxy (BleioClient *client,
-           const char  *path,
-           const char  *interface)
-{
-  if (client->manager == NULL || g_atomic_int_get (&client->bus_closed))
-    return NULL;
-  return (GDBusProxy *) g_dbus_object_manager_get_interface (client->manager, path, interface);
+  if (cache == NULL)
+    return g_ptr_array_new_with_free_func (g_free);
+  return bleio_cache_list_paths (cache, interface, prefix);
 }
 
 gboolean
@@ -975,9 +1012,9 @@ bleio_client_has_interface (BleioClient *client,
                             const char  *path,
                             const char  *interface)
 {
-  g_autoptr(GDBusProxy) proxy = dup_proxy (client, path, interface);
+  BleioCache *cache = cache_for_readers (client);
 
-  return proxy != NULL;
+  return cache != NULL && bleio_cache_has_interface (cache, path, interface);
 }
 
 GVariant *
@@ -986,36 +1023,9 @@ bleio_client_dup_property (BleioClient *client,
                            const char  *interface,
                            const char  *property)
 {
-  g_autoptr(GDBusProxy) proxy = dup_proxy (client, path, interface);
+  BleioCache *cache = cache_for_readers (client);
 
-  if (proxy == NULL)
-    return NULL;
-  return g_dbus_proxy_get_cached_property (proxy, property);
-}
-
-GVariant *
-bleio_client_dup_some_properties (BleioClient        *client,
-                                  const char         *path,
-                                  const char         *interface,
-                                  const char * const *keys,
-                                  guint               n_keys)
-{
-  g_autoptr(GDBusProxy) proxy = dup_proxy (client, path, interface);
-  GVariantBuilder builder;
-
-  if (proxy == NULL)
-    return NULL;
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  for (guint i = 0; i < n_keys; i++)
-    {
-      g_autoptr(GVariant) value = g_dbus_proxy_get_cached_property (proxy, keys[i]);
-
-      if (value != NULL)
-        g_variant_builder_add_value (&builder,
-                                     g_variant_new_dict_entry (g_variant_new_string (keys[i]),
-                                                               g_variant_new_variant (value)));
-    }
-  return g_variant_ref_sink (g_variant_builder_end (&builder));
+  return cache != NULL ? bleio_cache_dup_property (cache, path, interface, property) : NULL;
 }
 
 GVariant *
@@ -1023,26 +1033,27 @@ bleio_client_dup_properties (BleioClient *client,
                              const char  *path,
                              const char  *interface)
 {
-  g_autoptr(GDBusProxy) proxy = dup_proxy (client, path, interface);
-  g_auto(GStrv) names = NULL;
-  GVariantBuilder builder;
+  BleioCache *cache = cache_for_readers (client);
 
-  if (proxy == NULL)
-    return NULL;
-  names = g_dbus_proxy_get_cached_property_names (proxy);
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+  return cache != NULL ? bleio_cache_dup_properties (cache, path, interface) : NULL;
+}
+
+gboolean
+bleio_client_fill_index (BleioClient        *client,
+                         const char         *path,
+                         const char         *interface,
+                         BleioPropIndex     *index,
+                         const char * const *keys,
+                         guint               n_keys)
+{
+  BleioCache *cache = cache_for_readers (client);
+
+  if (cache == NULL)
     {
-      g_autoptr(GVariant) value = g_dbus_proxy_get_cached_property (proxy, names[i]);
-
-      /* The entry made directly: a format string parsed per property
-       * cost a quarter of each scan entry (bench-scan under callgrind). */
-      if (value != NULL)
-        g_variant_builder_add_value (&builder,
-                                     g_variant_new_dict_entry (g_variant_new_string (names[i]),
-                                                               g_variant_new_variant (value)));
+      index->n = 0;
+      return FALSE;
     }
-  return g_variant_ref_sink (g_variant_builder_end (&builder));
+  return bleio_cache_fill_index (cache, path, interface, index, keys, n_keys);
 }
 
 gboolean
@@ -1228,16 +1239,11 @@ bleio_client_get_agent_state (BleioClient *client)
 char *
 bleio_client_dup_bluez_owner (BleioClient *client)
 {
-  GDBusObjectManager *manager = NULL;
-  char *owner = NULL;
+  char *owner;
 
   g_mutex_lock (&client->lock);
-  if (client->manager != NULL)
-    manager = g_object_ref (client->manager);
+  owner = g_strdup (client->owner);
   g_mutex_unlock (&client->lock);
-  if (manager != NULL)
-    owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (manager));
-  g_clear_object (&manager);
   return owner;
 }
 

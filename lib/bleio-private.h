@@ -43,4 +43,8 @@ GVariant *bleio_prop_index_lookup (const BleioPropIndex *index,
                                    const GVariantType   *type);
 void      bleio_prop_index_clear  (BleioPropIndex     *index);
 
+/* bleio_ad_build_from_bluez() on an index holding (at least) the Device1
+ * properties an advertisement is rebuilt from. */
+GBytes   *bleio_ad_build_from_index (const BleioPropIndex *props);
+
 G_END_DECLS

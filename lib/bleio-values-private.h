@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Conversions of single BlueZ property values into library values. The
- * values come from the object manager's cache, which keeps whatever type
+ * values come from the library's object cache, which keeps whatever type
  * bluetoothd (or anything owning org.bluez) sent, so every function takes
  * a value of any type, or NULL, and never fails loudly: a value of the
  * wrong type counts as missing. No bus is needed, so tests/fuzz drives

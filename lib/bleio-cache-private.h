@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The library's copy of org.bluez's objects: path -> interface ->
+ * property -> value, fed by GetManagedObjects and the ObjectManager and
+ * Properties signals (lib/bleio-client.c does the D-Bus side).
+ *
+ * It replaces GLib's GDBusObjectManagerClient, which builds a GObject
+ * proxy per interface of every object (three per GATT attribute, counting
+ * org.freedesktop.DBus.Properties and Introspectable): on a 3,100-object
+ * database that was half of the library's work in bench-connect. Here an
+ * interface is a hash table of the values exactly as bluetoothd sent them
+ * (any type: readers check), and an object is a few of those.
+ *
+ * One thread writes (the client's worker); any thread reads. Writers
+ * append the events their change causes to an array, so the caller hands
+ * them to its watchers after the cache's lock is released.
+ */
+#pragma once
+
+#ifndef BLEIO_COMPILATION
+#error "bleio-cache-private.h is internal to libbleio"
+#endif
+
+#include "bleio-client-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _BleioCache BleioCache;
+
+BleioCache *bleio_cache_new  (void);
+void        bleio_cache_free (BleioCache *cache);
+
+/* An array for the writers' events (BleioClientEvent*, owned). */
+GPtrArray  *bleio_cache_events_new (void);
+
+/* ---- writers (one thread) ---- */
+
+/* InterfacesAdded: @interfaces is a{sa{sv}} (anything else is ignored).
+ * A new interface is an ADDED event; one the object has already is
+ * updated with the values given and reported as CHANGED with them.
+ * org.freedesktop.DBus.* interfaces are not kept. */
+void        bleio_cache_add_interfaces    (BleioCache         *cache,
+                                           const char         *path,
+                                           GVariant           *interfaces,
+                                           GPtrArray          *events);
+/* InterfacesRemoved: a REMOVED event per interface the object had. */
+void        bleio_cache_remove_interfaces (BleioCache         *cache,
+                                           const char         *path,
+                                           const char * const *interfaces,
+                                           GPtrArray          *events);
+/* PropertiesChanged: @changed is a{sv}. Ignored (no event) for an object
+ * or interface the cache does not hold, as GLib's proxies did. */
+void        bleio_cache_change_properties (BleioCache         *cache,
+                                           const char         *path,
+                                           const char         *interface,
+                                           GVariant           *changed,
+                                           const char * const *invalidated,
+                                           GPtrArray          *events);
+/* A GetManagedObjects reply, a{oa{sa{sv}}}, added object by object. */
+void        bleio_cache_load              (BleioCache         *cache,
+                                           GVariant           *objects,
+                                           GPtrArray          *events);
+/* Empties the cache: a REMOVED event per interface of every object. */
+void        bleio_cache_clear             (BleioCache         *cache,
+                                           GPtrArray          *events);
+
+/* ---- readers (any thread) ---- */
+
+guint       bleio_cache_count_objects     (BleioCache  *cache);
+gboolean    bleio_cache_has_interface     (BleioCache  *cache,
+                                           const char  *path,
+                                           const char  *interface);
+/* The value (not boxed in a variant), or NULL. */
+GVariant   *bleio_cache_dup_property      (BleioCache  *cache,
+                                           const char  *path,
+                                           const char  *interface,
+                                           const char  *property);
+/* a{sv} of every property, or NULL without the interface. */
+GVariant   *bleio_cache_dup_properties    (BleioCache  *cache,
+                                           const char  *path,
+                                           const char  *interface);
+/* Fills @index with the values of those of @keys (at most 16, static
+ * strings) the interface has; FALSE (and @index empty) without it. */
+gboolean    bleio_cache_fill_index        (BleioCache         *cache,
+                                           const char         *path,
+                                           const char         *interface,
+                                           BleioPropIndex     *index,
+                                           const char * const *keys,
+                                           guint               n_keys);
+/* Paths of the objects with @interface, under @prefix/ when @prefix is
+ * not NULL, sorted shorter first then by strcmp() (hci2 before hci10,
+ * service0009 before service000a). */
+GPtrArray  *bleio_cache_list_paths        (BleioCache  *cache,
+                                           const char  *interface,
+                                           const char  *prefix);
+
+G_END_DECLS
