@@ -804,6 +804,21 @@ services_complete (BleioConnection *self)
   return TRUE;
 }
 
+/* Whether the tree can be returned as soon as ServicesResolved is true.
+ * bluetoothd 5.66 sends the flag after the objects or before them: in
+ * ../shared/bluez-5.66/signals-discovery-to-disconnect.json one device's
+ * GATT objects all come before its ServicesResolved (signals 17-44),
+ * another's trickle in over 90 ms after it (6-14). The cache already
+ * holds everything sent before the flag (signals are applied in order),
+ * so services that are there, each with its characteristics, are the
+ * first case; none, or a bare service, is the second (bluez#1489), which
+ * waits for the tree to settle. */
+static gboolean
+tree_ready (BleioConnection *self)
+{
+  return has_services (self) && services_complete (self);
+}
+
 static void restart_settle (GTask *task);
 
 static gboolean
@@ -882,7 +897,10 @@ on_discover_event (BleioClient            *client,
           !data->resolved)
         {
           data->resolved = TRUE;
-          restart_settle (task);
+          if (tree_ready (self))
+            discover_return (g_object_ref (task));
+          else
+            restart_settle (task);
         }
       return;
     }
@@ -984,7 +1002,7 @@ bleio_connection_discover_remote_services_async (BleioConnection     *connection
                                 BLEIO_IFACE_DEVICE, "ServicesResolved"))
     {
       data->resolved = TRUE;
-      if (has_services (connection))
+      if (tree_ready (connection))
         {
           discover_return (g_steal_pointer (&task));
           return;
