@@ -138,21 +138,36 @@ typedef struct {
   BleioAdapter *adapter;
 } CommonGroup;
 
+/* A fresh simulator in *@fx and its hci0 in *@adapter; FALSE, said on
+ * stderr, when the simulator does not start. For group setups, including
+ * those that keep more than a CommonGroup (test-connection.c). */
+static G_GNUC_UNUSED gboolean
+common_start (SimFixture   **fx,
+              BleioAdapter **adapter)
+{
+  g_autoptr(GError) error = NULL;
+
+  *fx = sim_fixture_new (NULL, &error);
+  if (*fx == NULL)
+    {
+      g_printerr ("fixture: %s\n", error->message);
+      return FALSE;
+    }
+  *adapter = common_adapter (*fx, "hci0");
+  return TRUE;
+}
+
 /* cmocka group setup: a fresh simulator and its hci0. */
 static G_GNUC_UNUSED int
 common_group_setup (void **state)
 {
   CommonGroup *g = g_new0 (CommonGroup, 1);
-  g_autoptr(GError) error = NULL;
 
-  g->fx = sim_fixture_new (NULL, &error);
-  if (g->fx == NULL)
+  if (!common_start (&g->fx, &g->adapter))
     {
-      g_printerr ("fixture: %s\n", error->message);
       g_free (g);
       return -1;
     }
-  g->adapter = common_adapter (g->fx, "hci0");
   *state = g;
   return 0;
 }

@@ -12,16 +12,12 @@ static int
 group_setup (void **state)
 {
   Group *g = g_new0 (Group, 1);
-  g_autoptr(GError) error = NULL;
 
-  g->fx = sim_fixture_new (NULL, &error);
-  if (g->fx == NULL)
+  if (!common_start (&g->fx, &g->adapter))
     {
-      g_printerr ("fixture: %s\n", error->message);
       g_free (g);
       return -1;
     }
-  g->adapter = common_adapter (g->fx, "hci0");
   g->demo = common_scan_for (g->adapter, DEMO_NAME, WAIT_MSEC);
   if (g->demo == NULL)
     return -1;
