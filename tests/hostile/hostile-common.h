@@ -107,8 +107,8 @@ hostile_set (Hostile    *h,
 }
 
 /* Starts the options of a hostility about one property: which object,
- * interface and property it is. The three helpers below add what they
- * need and end @b. */
+ * interface and property it is. hostile_property_full() and
+ * hostile_hide() add what they need and end @b. */
 static G_GNUC_UNUSED void
 hostile_property_options (GVariantBuilder *b,
                           const char      *path,
@@ -121,8 +121,27 @@ hostile_property_options (GVariantBuilder *b,
   g_variant_builder_add (b, "{sv}", "name", g_variant_new_string (name));
 }
 
-/* @path's @interface.@name shows @value (any type) from now on, announced
- * with a PropertiesChanged. */
+/* @path's @interface.@name shows @value (any type) from now on. With
+ * @announce a PropertiesChanged says so; without, the value shows only in
+ * the object's next InterfacesAdded and in GetManagedObjects. */
+static G_GNUC_UNUSED void
+hostile_property_full (Hostile    *h,
+                       const char *path,
+                       const char *interface,
+                       const char *name,
+                       GVariant   *value,
+                       gboolean    announce)
+{
+  GVariantBuilder b;
+
+  hostile_property_options (&b, path, interface, name);
+  g_variant_builder_add (&b, "{sv}", "value", g_variant_new_variant (value));
+  if (!announce)
+    g_variant_builder_add (&b, "{sv}", "emit", g_variant_new_boolean (FALSE));
+  hostile_set (h, "property", g_variant_builder_end (&b));
+}
+
+/* Announced, as bluetoothd would change a property. */
 static G_GNUC_UNUSED void
 hostile_property (Hostile    *h,
                   const char *path,
@@ -130,15 +149,11 @@ hostile_property (Hostile    *h,
                   const char *name,
                   GVariant   *value)
 {
-  GVariantBuilder b;
-
-  hostile_property_options (&b, path, interface, name);
-  g_variant_builder_add (&b, "{sv}", "value", g_variant_new_variant (value));
-  hostile_set (h, "property", g_variant_builder_end (&b));
+  hostile_property_full (h, path, interface, name, value, TRUE);
 }
 
-/* Same, without the PropertiesChanged: the value shows in the object's
- * next InterfacesAdded and in GetManagedObjects. */
+/* Quiet: what a newly announced object (or a fresh GetManagedObjects)
+ * will carry. */
 static G_GNUC_UNUSED void
 hostile_property_quiet (Hostile    *h,
                         const char *path,
@@ -146,12 +161,7 @@ hostile_property_quiet (Hostile    *h,
                         const char *name,
                         GVariant   *value)
 {
-  GVariantBuilder b;
-
-  hostile_property_options (&b, path, interface, name);
-  g_variant_builder_add (&b, "{sv}", "value", g_variant_new_variant (value));
-  g_variant_builder_add (&b, "{sv}", "emit", g_variant_new_boolean (FALSE));
-  hostile_set (h, "property", g_variant_builder_end (&b));
+  hostile_property_full (h, path, interface, name, value, FALSE);
 }
 
 /* @path's @interface.@name is left out of what the bus shows from now
