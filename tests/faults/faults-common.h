@@ -280,6 +280,33 @@ never (gpointer user_data)
   return FALSE;
 }
 
+/* The async callbacks more than one fault program needs: each records
+ * its call and outcome in the Pending it was given. */
+static G_GNUC_UNUSED void
+pending_connect_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Pending *p = user_data;
+
+  p->fired++;
+  p->result = bleio_adapter_connect_finish (BLEIO_ADAPTER (source), result, &p->error);
+  p->free_result = g_object_unref;
+}
+
+static G_GNUC_UNUSED void
+pending_read_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Pending *p = user_data;
+
+  p->fired++;
+  p->result = bleio_characteristic_read_value_finish (BLEIO_CHARACTERISTIC (source), result,
+                                                      &p->error);
+  p->free_result = (GDestroyNotify) g_bytes_unref;
+}
+
 /* The callback ran once, and not again for a while after. */
 static G_GNUC_UNUSED void
 assert_fired_once (Pending *p)
@@ -288,6 +315,26 @@ assert_fired_once (Pending *p)
     fail_msg ("the operation's callback never ran");
   common_wait (never, NULL, SETTLE_MSEC);
   assert_int_equal (p->fired, 1);
+}
+
+/* A scan the fault ended: the entries buffered before it come first,
+ * then the end, with the error @code. */
+static G_GNUC_UNUSED void
+assert_scan_ends (BleioScanResults *results,
+                  BleioError        code)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ended = FALSE;
+
+  for (guint i = 0; i < 100000 && !ended; i++)
+    {
+      g_autoptr(BleioScanEntry) e = bleio_scan_results_next (results, WAIT_MSEC / 1000.0,
+                                                             &error);
+
+      ended = e == NULL;
+    }
+  assert_true (ended);
+  assert_bleio_error (error, code);
 }
 
 /* Reads until the buffer reports the loss; returns how many bytes were

@@ -15,31 +15,6 @@
 #include <signal.h>
 
 static void
-read_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Pending *p = user_data;
-
-  p->fired++;
-  p->result = bleio_characteristic_read_value_finish (BLEIO_CHARACTERISTIC (source), result,
-                                                      &p->error);
-  p->free_result = (GDestroyNotify) g_bytes_unref;
-}
-
-static void
-connect_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  Pending *p = user_data;
-
-  p->fired++;
-  p->result = bleio_adapter_connect_finish (BLEIO_ADAPTER (source), result, &p->error);
-  p->free_result = g_object_unref;
-}
-
-static void
 kill_bus (SimFixture *fx)
 {
   GPid daemon = sim_bus_get_daemon_pid (sim_fixture_get_bus (fx));
@@ -91,7 +66,6 @@ test_fault_bus_lost (void **state)
   Disconnected d_slow = { 0, };
   Pending p = { 0, };
   Pending pc = { 0, };
-  gboolean ended = FALSE;
 
   g_signal_connect (fast, "disconnected", G_CALLBACK (common_on_disconnected), &d_fast);
   g_signal_connect (slow, "disconnected", G_CALLBACK (common_on_disconnected), &d_slow);
@@ -101,7 +75,7 @@ test_fault_bus_lost (void **state)
                                       -127, TRUE, &error);
   assert_no_error (error);
   assert_true (sim_fixture_reset_calls (env->fx, &error));
-  bleio_characteristic_read_value_async (slow_char, NULL, read_cb, &p);
+  bleio_characteristic_read_value_async (slow_char, NULL, pending_read_cb, &p);
   wait_calls (env, "ReadValue", 1);
 
   kill_bus (env->fx);
@@ -120,16 +94,7 @@ test_fault_bus_lost (void **state)
   common_assert_spent (fast);
   common_assert_spent (slow);
   /* the scan: ends with BLUEZ_UNAVAILABLE after what it buffered */
-  for (guint i = 0; i < 100000 && !ended; i++)
-    {
-      g_autoptr(BleioScanEntry) e = bleio_scan_results_next (results, WAIT_MSEC / 1000.0,
-                                                             &error);
-
-      ended = e == NULL;
-    }
-  assert_true (ended);
-  assert_bleio_error (error, BLEIO_ERROR_BLUEZ_UNAVAILABLE);
-  g_clear_error (&error);
+  assert_scan_ends (results, BLEIO_ERROR_BLUEZ_UNAVAILABLE);
   /* the buffer: CONNECTION */
   drain_buffer_until_lost (buffer);
   /* the old adapter: gone, and every call fails at once */
@@ -145,7 +110,7 @@ test_fault_bus_lost (void **state)
   assert_null (none);
   assert_bleio_error (error, BLEIO_ERROR_BLUEZ_UNAVAILABLE);
   g_clear_error (&error);
-  bleio_adapter_connect_async (env->adapter, address, 5, NULL, connect_cb, &pc);
+  bleio_adapter_connect_async (env->adapter, address, 5, NULL, pending_connect_cb, &pc);
   assert_fired_once (&pc);
   assert_bleio_error (pc.error, BLEIO_ERROR_BLUEZ_UNAVAILABLE);
   pending_clear (&pc);
@@ -177,7 +142,6 @@ test_fault_system_bus_lost (void **state)
   g_autoptr(BleioAdapter) after = NULL;
   g_autoptr(BleioScanResults) results = NULL;
   g_autoptr(SimFixture) fx2 = NULL;
-  gboolean ended = FALSE;
 
   assert_no_error (error);
   g_dbus_connection_set_exit_on_close (system, FALSE);
@@ -189,16 +153,7 @@ test_fault_system_bus_lost (void **state)
 
   kill_bus (env->fx);
   assert_true (common_wait (connection_closed, system, WAIT_MSEC));
-  for (guint i = 0; i < 100000 && !ended; i++)
-    {
-      g_autoptr(BleioScanEntry) e = bleio_scan_results_next (results, WAIT_MSEC / 1000.0,
-                                                             &error);
-
-      ended = e == NULL;
-    }
-  assert_true (ended);
-  assert_bleio_error (error, BLEIO_ERROR_BLUEZ_UNAVAILABLE);
-  g_clear_error (&error);
+  assert_scan_ends (results, BLEIO_ERROR_BLUEZ_UNAVAILABLE);
   g_clear_object (&results);
 
   /* the system's bus is back (a new one, at the address the environment
