@@ -221,50 +221,7 @@ test_quirk_not_paired_is_security (void **state)
 
 /* ---- incoming pairing ----------------------------------------------------- */
 
-/* Written on libbleio's worker thread, read by the test: atomics. */
-typedef struct {
-  gint confirm_calls;
-  gint request_calls;
-  gint display_calls;
-  gint passkey_seen;
-  gint passkey_to_give;
-} Callbacks;
-
-static void
-on_display (const BleioAddress *peer,
-            guint32             passkey,
-            guint16             entered,
-            gpointer            user_data)
-{
-  Callbacks *c = user_data;
-
-  g_atomic_int_inc (&c->display_calls);
-  g_atomic_int_set (&c->passkey_seen, (gint) passkey);
-}
-
-static gboolean
-on_request (const BleioAddress *peer,
-            guint32            *passkey,
-            gpointer            user_data)
-{
-  Callbacks *c = user_data;
-
-  g_atomic_int_inc (&c->request_calls);
-  *passkey = (guint32) g_atomic_int_get (&c->passkey_to_give);
-  return TRUE;
-}
-
-static gboolean
-on_confirm (const BleioAddress *peer,
-            guint32             passkey,
-            gpointer            user_data)
-{
-  Callbacks *c = user_data;
-
-  g_atomic_int_inc (&c->confirm_calls);
-  g_atomic_int_set (&c->passkey_seen, (gint) passkey);
-  return TRUE;
-}
+typedef PairCallbacks Callbacks;
 
 /* The agent registers with bluetoothd on the first bleio_connection_pair();
  * pair a throwaway peripheral so that it is there to be asked. */
@@ -312,7 +269,8 @@ test_incoming_pairing_rejected_by_default (void **state)
   register_agent (g);
   assert_false (bleio_adapter_get_accept_incoming_pairing (g->adapter));
   c.passkey_to_give = 445566;
-  bleio_adapter_set_pairing_callbacks (g->adapter, on_display, on_request, on_confirm, &c, NULL);
+  bleio_adapter_set_pairing_callbacks (g->adapter, common_on_display, common_on_request,
+                                       common_on_confirm, &c, NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (pairings); i++)
     {
       g_autofree char *address = g_strdup_printf ("00:BB:00:00:08:1%c", (char) ('0' + i));
@@ -356,7 +314,8 @@ test_incoming_pairing_opt_in (void **state)
   g_autofree char *outcome = NULL;
 
   register_agent (g);
-  bleio_adapter_set_pairing_callbacks (g->adapter, on_display, on_request, on_confirm, &c, NULL);
+  bleio_adapter_set_pairing_callbacks (g->adapter, common_on_display, common_on_request,
+                                       common_on_confirm, &c, NULL);
   bleio_adapter_set_accept_incoming_pairing (g->adapter, TRUE);
   assert_true (bleio_adapter_get_accept_incoming_pairing (g->adapter));
 
@@ -417,7 +376,8 @@ test_agent_answers_bluez_only (void **state)
 
   register_agent (g);
   c.passkey_to_give = 123123;
-  bleio_adapter_set_pairing_callbacks (g->adapter, on_display, on_request, on_confirm, &c, NULL);
+  bleio_adapter_set_pairing_callbacks (g->adapter, common_on_display, common_on_request,
+                                       common_on_confirm, &c, NULL);
   bleio_adapter_set_accept_incoming_pairing (g->adapter, TRUE);
   connection = connect_new (g, "00:BB:00:00:08:40", "{}", &path);
 
@@ -570,8 +530,8 @@ test_passkeys_never_logged (void **state)
       BleioConnection *connection;
 
       g_atomic_int_set (&c.passkey_to_give, (gint) g_ascii_strtoull (rows[i].passkey, NULL, 10));
-      bleio_adapter_set_pairing_callbacks (g->adapter, on_display, on_request, on_confirm,
-                                           &c, NULL);
+      bleio_adapter_set_pairing_callbacks (g->adapter, common_on_display, common_on_request,
+                                           common_on_confirm, &c, NULL);
       connection = connect_new (g, rows[i].address, rows[i].pairing, &path);
       assert_true (bleio_connection_pair (connection, TRUE, &error));
       assert_no_error (error);
@@ -588,7 +548,7 @@ test_passkeys_never_logged (void **state)
     BleioConnection *connection;
 
     c.passkey_to_give = 192837;
-    bleio_adapter_set_pairing_callbacks (g->adapter, NULL, on_request, NULL, &c, NULL);
+    bleio_adapter_set_pairing_callbacks (g->adapter, NULL, common_on_request, NULL, &c, NULL);
     connection = connect_new (g, "00:BB:00:00:08:54",
                               "{\"method\": \"passkey-entry\", \"passkey\": 564738}", &path);
     assert_false (bleio_connection_pair (connection, TRUE, &error));

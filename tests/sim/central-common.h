@@ -221,6 +221,60 @@ common_disconnect_remove (CommonGroup     *g,
   g_free (path);
 }
 
+/* The pairing callbacks of test-pair.c and tests/security: they count
+ * their calls and keep the last passkey shown or asked to confirm and the
+ * thread they ran on; request gives @passkey_to_give. Request and confirm
+ * answer yes unless @refuse. libbleio runs them on its worker thread
+ * while the test's thread may look: every field is an atomic. */
+typedef struct {
+  gint confirm_calls;
+  gint request_calls;
+  gint display_calls;
+  gint passkey_seen;
+  gint passkey_to_give;
+  gint refuse;
+  gpointer thread;
+} PairCallbacks;
+
+static G_GNUC_UNUSED void
+common_on_display (const BleioAddress *peer,
+                   guint32             passkey,
+                   guint16             entered,
+                   gpointer            user_data)
+{
+  PairCallbacks *c = user_data;
+
+  g_atomic_int_inc (&c->display_calls);
+  g_atomic_int_set (&c->passkey_seen, (gint) passkey);
+  g_atomic_pointer_set (&c->thread, g_thread_self ());
+}
+
+static G_GNUC_UNUSED gboolean
+common_on_request (const BleioAddress *peer,
+                   guint32            *passkey,
+                   gpointer            user_data)
+{
+  PairCallbacks *c = user_data;
+
+  g_atomic_int_inc (&c->request_calls);
+  g_atomic_pointer_set (&c->thread, g_thread_self ());
+  *passkey = (guint32) g_atomic_int_get (&c->passkey_to_give);
+  return !g_atomic_int_get (&c->refuse);
+}
+
+static G_GNUC_UNUSED gboolean
+common_on_confirm (const BleioAddress *peer,
+                   guint32             passkey,
+                   gpointer            user_data)
+{
+  PairCallbacks *c = user_data;
+
+  g_atomic_int_inc (&c->confirm_calls);
+  g_atomic_int_set (&c->passkey_seen, (gint) passkey);
+  g_atomic_pointer_set (&c->thread, g_thread_self ());
+  return !g_atomic_int_get (&c->refuse);
+}
+
 static G_GNUC_UNUSED gboolean
 common_sim_bool (SimFixture *fx,
                  const char *path,

@@ -104,54 +104,7 @@ test_pair_failed_by_bluez (void **state)
   pair_expect_security (g, "00:BB:00:00:03:06", "{}");
 }
 
-typedef struct {
-  guint confirm_calls;
-  guint request_calls;
-  guint display_calls;
-  guint32 passkey_seen;
-  gboolean answer;
-  guint32 passkey_to_give;
-  GThread *thread;
-} Callbacks;
-
-static void
-on_display (const BleioAddress *peer,
-            guint32             passkey,
-            guint16             entered,
-            gpointer            user_data)
-{
-  Callbacks *c = user_data;
-
-  c->display_calls++;
-  c->passkey_seen = passkey;
-  c->thread = g_thread_self ();
-}
-
-static gboolean
-on_request (const BleioAddress *peer,
-            guint32            *passkey,
-            gpointer            user_data)
-{
-  Callbacks *c = user_data;
-
-  c->request_calls++;
-  c->thread = g_thread_self ();
-  *passkey = c->passkey_to_give;
-  return c->answer;
-}
-
-static gboolean
-on_confirm (const BleioAddress *peer,
-            guint32             passkey,
-            gpointer            user_data)
-{
-  Callbacks *c = user_data;
-
-  c->confirm_calls++;
-  c->passkey_seen = passkey;
-  c->thread = g_thread_self ();
-  return c->answer;
-}
+typedef PairCallbacks Callbacks;
 
 static void
 test_pair_confirmation_callback (void **state)
@@ -162,8 +115,8 @@ test_pair_confirmation_callback (void **state)
   char *path = NULL;
   BleioConnection *connection;
 
-  c.answer = TRUE;
-  bleio_adapter_set_pairing_callbacks (g->adapter, on_display, NULL, on_confirm, &c, NULL);
+  bleio_adapter_set_pairing_callbacks (g->adapter, common_on_display, NULL,
+                                       common_on_confirm, &c, NULL);
   connection = connect_new (g, "00:BB:00:00:03:07",
                             "{\"method\": \"confirmation\", \"passkey\": 654321}", &path);
   /* Blocking pair in this thread, with no main loop running here: the
@@ -176,7 +129,7 @@ test_pair_confirmation_callback (void **state)
   common_disconnect_remove (g, connection, path);
 
   /* Saying no fails the pairing. */
-  c.answer = FALSE;
+  c.refuse = TRUE;
   connection = connect_new (g, "00:BB:00:00:03:08",
                             "{\"method\": \"confirmation\", \"passkey\": 111111}", &path);
   assert_false (bleio_connection_pair (connection, TRUE, &error));
@@ -196,9 +149,9 @@ test_pair_passkey_entry_callback (void **state)
   char *path = NULL;
   BleioConnection *connection;
 
-  c.answer = TRUE;
   c.passkey_to_give = 24680;
-  bleio_adapter_set_pairing_callbacks (g->adapter, on_display, on_request, NULL, &c, NULL);
+  bleio_adapter_set_pairing_callbacks (g->adapter, common_on_display, common_on_request,
+                                       NULL, &c, NULL);
   connection = connect_new (g, "00:BB:00:00:03:09",
                             "{\"method\": \"passkey-entry\", \"passkey\": 24680}", &path);
   assert_true (bleio_connection_pair (connection, TRUE, &error));
@@ -226,7 +179,7 @@ test_pair_display_callback (void **state)
   char *path = NULL;
   BleioConnection *connection;
 
-  bleio_adapter_set_pairing_callbacks (g->adapter, on_display, NULL, NULL, &c, NULL);
+  bleio_adapter_set_pairing_callbacks (g->adapter, common_on_display, NULL, NULL, &c, NULL);
   connection = connect_new (g, "00:BB:00:00:03:0B",
                             "{\"method\": \"display-passkey\", \"passkey\": 97531}", &path);
   assert_true (bleio_connection_pair (connection, TRUE, &error));
