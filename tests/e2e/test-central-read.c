@@ -24,16 +24,50 @@ assert_bytes (GBytes *bytes, const char *expected_hex)
     fail_msg ("read %s, expected %s", hex, expected_hex);
 }
 
+/* The reads below fail the test with @what and the library's message. */
+static GBytes *
+read_value (BleioCharacteristic *chr,
+            const char          *what)
+{
+  g_autoptr(GError) error = NULL;
+  GBytes *value = bleio_characteristic_read_value (chr, &error);
+
+  if (value == NULL)
+    fail_msg ("%s: %s", what, error->message);
+  return value;
+}
+
+static BleioDescriptor *
+find_descriptor (BleioCharacteristic *chr,
+                 const char          *uuid)
+{
+  g_autoptr(GError) error = NULL;
+  BleioDescriptor *descriptor = e2e_find_descriptor (chr, uuid, &error);
+
+  if (descriptor == NULL)
+    fail_msg ("%s", error->message);
+  return descriptor;
+}
+
+static GBytes *
+read_descriptor (BleioDescriptor *descriptor,
+                 const char      *what)
+{
+  g_autoptr(GError) error = NULL;
+  GBytes *value = bleio_descriptor_read_value (descriptor, &error);
+
+  if (value == NULL)
+    fail_msg ("%s: %s", what, error->message);
+  return value;
+}
+
 static void
 test_read_battery_level (void **state)
 {
   E2eFixture *f = *state;
-  g_autoptr(GError) error = NULL;
   g_autoptr(BleioCharacteristic) level = e2e_fixture_find (f, E2E_UUID_BATTERY, E2E_UUID_BATTERY_LEVEL);
-  g_autoptr(GBytes) value = bleio_characteristic_read_value (level, &error);
+  g_autoptr(GBytes) value = read_value (level, "read");
 
-  if (value == NULL)
-    fail_msg ("read: %s", error->message);
   assert_bytes (value, "62");   /* 98 % */
   assert_true (bleio_characteristic_get_properties (level) & BLEIO_CHARACTERISTIC_PROPERTY_READ);
   assert_true (bleio_characteristic_get_properties (level) & BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY);
@@ -43,27 +77,20 @@ static void
 test_read_custom_twice (void **state)
 {
   E2eFixture *f = *state;
-  g_autoptr(GError) error = NULL;
   g_autoptr(BleioCharacteristic) hello = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_READ);
   g_autoptr(BleioCharacteristic) location = e2e_fixture_find (f, E2E_UUID_HEART_RATE, E2E_UUID_BODY_LOCATION);
   g_autoptr(GBytes) value = NULL;
   g_autoptr(GBytes) again = NULL;
   g_autoptr(GBytes) chest = NULL;
 
-  value = bleio_characteristic_read_value (hello, &error);
-  if (value == NULL)
-    fail_msg ("read: %s", error->message);
+  value = read_value (hello, "read");
   assert_bytes (value, "48656c6c6f");   /* "Hello" */
 
   /* A second read goes to the peripheral again and gives the same. */
-  again = bleio_characteristic_read_value (hello, &error);
-  if (again == NULL)
-    fail_msg ("second read: %s", error->message);
+  again = read_value (hello, "second read");
   assert_true (g_bytes_equal (value, again));
 
-  chest = bleio_characteristic_read_value (location, &error);
-  if (chest == NULL)
-    fail_msg ("read body sensor location: %s", error->message);
+  chest = read_value (location, "read body sensor location");
   assert_bytes (chest, "01");
 }
 
@@ -71,19 +98,14 @@ static void
 test_read_user_description (void **state)
 {
   E2eFixture *f = *state;
-  g_autoptr(GError) error = NULL;
   g_autoptr(BleioCharacteristic) hello = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_READ);
   g_autoptr(BleioDescriptor) description = NULL;
   g_autoptr(GBytes) value = NULL;
 
-  description = e2e_find_descriptor (hello, E2E_UUID_USER_DESCRIPTION, &error);
-  if (description == NULL)
-    fail_msg ("%s", error->message);
+  description = find_descriptor (hello, E2E_UUID_USER_DESCRIPTION);
   assert_ptr_equal (bleio_descriptor_get_characteristic (description), hello);
   assert_true (bleio_descriptor_get_handle (description) > bleio_characteristic_get_handle (hello));
-  value = bleio_descriptor_read_value (description, &error);
-  if (value == NULL)
-    fail_msg ("read descriptor: %s", error->message);
+  value = read_descriptor (description, "read descriptor");
   assert_bytes (value, "52656164206d65");   /* "Read me" */
 }
 
@@ -91,18 +113,13 @@ static void
 test_read_cccd (void **state)
 {
   E2eFixture *f = *state;
-  g_autoptr(GError) error = NULL;
   g_autoptr(BleioCharacteristic) counter = e2e_fixture_find (f, E2E_UUID_CUSTOM, E2E_UUID_CUSTOM_COUNTER);
   g_autoptr(BleioDescriptor) cccd = NULL;
   g_autoptr(GBytes) value = NULL;
 
   /* bluetoothd adds a CCCD to every notify characteristic it serves. */
-  cccd = e2e_find_descriptor (counter, E2E_UUID_CCCD, &error);
-  if (cccd == NULL)
-    fail_msg ("%s", error->message);
-  value = bleio_descriptor_read_value (cccd, &error);
-  if (value == NULL)
-    fail_msg ("read CCCD: %s", error->message);
+  cccd = find_descriptor (counter, E2E_UUID_CCCD);
+  value = read_descriptor (cccd, "read CCCD");
   assert_int_equal (g_bytes_get_size (value), 2);
 }
 
