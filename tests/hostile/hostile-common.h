@@ -91,6 +91,23 @@ hostile_teardown (void **state)
   return 0;
 }
 
+/* Every hostile case runs on a fresh simulator (hostile_setup). */
+#define HOSTILE_TEST(f) cmocka_unit_test_setup_teardown (f, hostile_setup, hostile_teardown)
+
+/* main() of each hostile program: runs @tests (named "tests", as
+ * cmocka_run_group_tests() would name the array), or with an argument
+ * only the cases that cmocka filter matches, to run one by hand. */
+static G_GNUC_UNUSED int
+hostile_run_tests (const struct CMUnitTest *tests,
+                   gsize                    n_tests,
+                   int                      argc,
+                   char                   **argv)
+{
+  if (argc > 1)
+    cmocka_set_test_filter (argv[1]);
+  return _cmocka_run_group_tests ("tests", tests, n_tests, NULL, NULL);
+}
+
 /* SetHostile(kind, options); @options (a{sv}) is consumed if floating. */
 static G_GNUC_UNUSED void
 hostile_set (Hostile    *h,

@@ -121,13 +121,11 @@ main (int    argc,
       char **argv)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown (test_uuids_100000, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_manufacturer_data_60000, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_name_64k, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_services_10000, hostile_setup, hostile_teardown),
+    HOSTILE_TEST (test_uuids_100000),
+    HOSTILE_TEST (test_manufacturer_data_60000),
+    HOSTILE_TEST (test_name_64k),
+    HOSTILE_TEST (test_services_10000),
   };
 
-  if (argc > 1)
-    cmocka_set_test_filter (argv[1]);
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  return hostile_run_tests (tests, G_N_ELEMENTS (tests), argc, argv);
 }

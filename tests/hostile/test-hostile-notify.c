@@ -379,21 +379,19 @@ main (int    argc,
       char **argv)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown (test_acquire_notify_no_fd, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_acquire_notify_bad_index, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_acquire_notify_not_socket, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_acquire_notify_closed, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_acquire_notify_oversized, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_acquire_notify_mtu_65535, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_acquire_notify_mtu_0, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_notify_acquired_without_fd, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_value_signal_wrong_types, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_value_signal_not_notifying, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_acquire_write_no_fd, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_acquire_write_bad_index, hostile_setup, hostile_teardown),
+    HOSTILE_TEST (test_acquire_notify_no_fd),
+    HOSTILE_TEST (test_acquire_notify_bad_index),
+    HOSTILE_TEST (test_acquire_notify_not_socket),
+    HOSTILE_TEST (test_acquire_notify_closed),
+    HOSTILE_TEST (test_acquire_notify_oversized),
+    HOSTILE_TEST (test_acquire_notify_mtu_65535),
+    HOSTILE_TEST (test_acquire_notify_mtu_0),
+    HOSTILE_TEST (test_notify_acquired_without_fd),
+    HOSTILE_TEST (test_value_signal_wrong_types),
+    HOSTILE_TEST (test_value_signal_not_notifying),
+    HOSTILE_TEST (test_acquire_write_no_fd),
+    HOSTILE_TEST (test_acquire_write_bad_index),
   };
 
-  if (argc > 1)
-    cmocka_set_test_filter (argv[1]);
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  return hostile_run_tests (tests, G_N_ELEMENTS (tests), argc, argv);
 }

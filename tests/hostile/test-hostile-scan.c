@@ -374,29 +374,27 @@ main (int    argc,
       char **argv)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown (test_baseline, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_rssi_as_string, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_rssi_500_clamped, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_rssi_minus_32768_clamped, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_rssi_as_int32, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_uuids_as_string, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_uuids_not_uuids, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_manufacturer_data_keyed_by_string, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_manufacturer_data_value_string, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_name_as_bytes, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_txpower_appearance_wrong, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_txpower_out_of_range, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_advertising_flags_as_string, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_device_without_address, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_address_malformed, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_address_as_uint64, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_address_type_as_uint32, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_device_adapter_as_string, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_device_adapter_other, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_devices_at_odd_paths, hostile_setup, hostile_teardown),
+    HOSTILE_TEST (test_baseline),
+    HOSTILE_TEST (test_rssi_as_string),
+    HOSTILE_TEST (test_rssi_500_clamped),
+    HOSTILE_TEST (test_rssi_minus_32768_clamped),
+    HOSTILE_TEST (test_rssi_as_int32),
+    HOSTILE_TEST (test_uuids_as_string),
+    HOSTILE_TEST (test_uuids_not_uuids),
+    HOSTILE_TEST (test_manufacturer_data_keyed_by_string),
+    HOSTILE_TEST (test_manufacturer_data_value_string),
+    HOSTILE_TEST (test_name_as_bytes),
+    HOSTILE_TEST (test_txpower_appearance_wrong),
+    HOSTILE_TEST (test_txpower_out_of_range),
+    HOSTILE_TEST (test_advertising_flags_as_string),
+    HOSTILE_TEST (test_device_without_address),
+    HOSTILE_TEST (test_address_malformed),
+    HOSTILE_TEST (test_address_as_uint64),
+    HOSTILE_TEST (test_address_type_as_uint32),
+    HOSTILE_TEST (test_device_adapter_as_string),
+    HOSTILE_TEST (test_device_adapter_other),
+    HOSTILE_TEST (test_devices_at_odd_paths),
   };
 
-  if (argc > 1)
-    cmocka_set_test_filter (argv[1]);
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  return hostile_run_tests (tests, G_N_ELEMENTS (tests), argc, argv);
 }

@@ -192,16 +192,14 @@ main (int    argc,
       char **argv)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown (test_properties_changed_unknown_paths, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_interfaces_removed_unknown, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_interfaces_added_twice, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_device_added_again_disconnected, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_signals_wrong_signature, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_signals_from_impostor, hostile_setup, hostile_teardown),
-    cmocka_unit_test_setup_teardown (test_device_properties_change_type, hostile_setup, hostile_teardown),
+    HOSTILE_TEST (test_properties_changed_unknown_paths),
+    HOSTILE_TEST (test_interfaces_removed_unknown),
+    HOSTILE_TEST (test_interfaces_added_twice),
+    HOSTILE_TEST (test_device_added_again_disconnected),
+    HOSTILE_TEST (test_signals_wrong_signature),
+    HOSTILE_TEST (test_signals_from_impostor),
+    HOSTILE_TEST (test_device_properties_change_type),
   };
 
-  if (argc > 1)
-    cmocka_set_test_filter (argv[1]);
-  return cmocka_run_group_tests (tests, NULL, NULL);
+  return hostile_run_tests (tests, G_N_ELEMENTS (tests), argc, argv);
 }
