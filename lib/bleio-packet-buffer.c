@@ -468,7 +468,7 @@ write_direct (BleioPacketBuffer  *buffer,
     }
   /* With the AcquireWrite descriptor, a lost link shows on the socket
    * (bluetoothd shuts it down) and has marked the connection spent: looking
-   * the Connected property up in the object manager for every packet cost
+   * the Connected property up in the object cache for every packet cost
    * ten times what the send() does (bench-write under callgrind). */
   if (lost ||
       (buffer->write_fd >= 0
