@@ -539,3 +539,19 @@ e2e_fixture_find (E2eFixture *f,
     fail_msg ("%s", error->message);
   return c;
 }
+
+BleioConnection *
+e2e_connect_watched (BleioAdapter  **adapter_out,
+                     E2eDisconnects *record)
+{
+  g_autoptr(GError) error = NULL;
+  BleioConnection *connection;
+
+  *adapter_out = e2e_central_adapter (&error);
+  assert_null (error);
+  connection = e2e_connect_peripheral (*adapter_out, &error);
+  if (error)
+    fail_msg ("connect: %s", error->message);
+  e2e_watch_disconnects (connection, record);
+  return connection;
+}

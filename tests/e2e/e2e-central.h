@@ -123,6 +123,12 @@ typedef struct {
 void             e2e_watch_disconnects    (BleioConnection *connection,
                                            E2eDisconnects  *record);
 
+/* The start of the disconnect and restart cases: the central adapter
+ * (in *@adapter_out) and a connection to the peripheral whose
+ * disconnects @record counts; fails the test when either is missing. */
+BleioConnection *e2e_connect_watched      (BleioAdapter  **adapter_out,
+                                           E2eDisconnects *record);
+
 /* Iterates the default main context until @record saw a disconnect or
  * @timeout_msec passed. */
 gboolean         e2e_wait_disconnected    (E2eDisconnects *record,

@@ -36,12 +36,7 @@ test_local_disconnect (void **state)
   g_autoptr(BleioConnection) connection = NULL;
   E2eDisconnects seen;
 
-  adapter = e2e_central_adapter (&error);
-  assert_null (error);
-  connection = e2e_connect_peripheral (adapter, &error);
-  if (error)
-    fail_msg ("connect: %s", error->message);
-  e2e_watch_disconnects (connection, &seen);
+  connection = e2e_connect_watched (&adapter, &seen);
 
   assert_true (bleio_connection_disconnect (connection, &error));
   assert_null (error);
@@ -63,12 +58,7 @@ test_remote_disconnect (void **state)
   g_autoptr(BleioConnection) next = NULL;
   E2eDisconnects seen;
 
-  adapter = e2e_central_adapter (&error);
-  assert_null (error);
-  connection = e2e_connect_peripheral (adapter, &error);
-  if (error)
-    fail_msg ("connect: %s", error->message);
-  e2e_watch_disconnects (connection, &seen);
+  connection = e2e_connect_watched (&adapter, &seen);
 
   if (!e2e_peer_disconnect (connection, &error))
     fail_msg ("peer disconnect: %s", error->message);

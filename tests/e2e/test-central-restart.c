@@ -29,12 +29,7 @@ restart_mid_session (gboolean crash)
   g_autoptr(GPtrArray) services = NULL;
   E2eDisconnects seen;
 
-  adapter = e2e_central_adapter (&error);
-  assert_null (error);
-  connection = e2e_connect_peripheral (adapter, &error);
-  if (error)
-    fail_msg ("connect: %s", error->message);
-  e2e_watch_disconnects (connection, &seen);
+  connection = e2e_connect_watched (&adapter, &seen);
 
   if (!e2e_restart_bluez (crash, &error))
     fail_msg ("restart: %s", error->message);
