@@ -117,18 +117,24 @@ find_iface (CacheObject *object,
 }
 
 /* Stores every entry of an a{sv} (each a new reference into the message
- * it came in, no copy). */
+ * it came in, no copy). The children are taken directly: a format string
+ * parsed per entry was a third of the cache's cost (bench-connect under
+ * callgrind). */
 static void
 store_props (GHashTable *props,
              GVariant   *dict)
 {
-  GVariantIter iter;
-  char *name;
-  GVariant *value;
+  gsize n = g_variant_n_children (dict);
 
-  g_variant_iter_init (&iter, dict);
-  while (g_variant_iter_next (&iter, "{sv}", &name, &value))
-    g_hash_table_replace (props, name, value);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) entry = g_variant_get_child_value (dict, i);
+      g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
+      g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
+
+      g_hash_table_replace (props, g_variant_dup_string (key, NULL),
+                            g_variant_get_variant (boxed));
+    }
 }
 
 /* Locked. */
@@ -139,13 +145,14 @@ add_locked (BleioCache *cache,
             GPtrArray  *events)
 {
   CacheObject *object = g_hash_table_lookup (cache->objects, path);
-  GVariantIter iter;
-  const char *name;
-  GVariant *props;
+  gsize n = g_variant_n_children (interfaces);
 
-  g_variant_iter_init (&iter, interfaces);
-  while (g_variant_iter_next (&iter, "{&s@a{sv}}", &name, &props))
+  for (gsize i = 0; i < n; i++)
     {
+      g_autoptr(GVariant) entry = g_variant_get_child_value (interfaces, i);
+      g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
+      const char *name = g_variant_get_string (key, NULL);
+      GVariant *props = g_variant_get_child_value (entry, 1);
       CacheIface *iface;
 
       /* Properties and Introspectable say nothing the library reads. */
@@ -271,18 +278,19 @@ bleio_cache_load (BleioCache *cache,
                   GVariant   *objects,
                   GPtrArray  *events)
 {
-  GVariantIter iter;
-  const char *path;
-  GVariant *interfaces;
+  gsize n;
 
   if (objects == NULL || !g_variant_is_of_type (objects, G_VARIANT_TYPE ("a{oa{sa{sv}}}")))
     return;
+  n = g_variant_n_children (objects);
   g_mutex_lock (&cache->lock);
-  g_variant_iter_init (&iter, objects);
-  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &interfaces))
+  for (gsize i = 0; i < n; i++)
     {
-      add_locked (cache, path, interfaces, events);
-      g_variant_unref (interfaces);
+      g_autoptr(GVariant) entry = g_variant_get_child_value (objects, i);
+      g_autoptr(GVariant) path = g_variant_get_child_value (entry, 0);
+      g_autoptr(GVariant) interfaces = g_variant_get_child_value (entry, 1);
+
+      add_locked (cache, g_variant_get_string (path, NULL), interfaces, events);
     }
   g_mutex_unlock (&cache->lock);
 }

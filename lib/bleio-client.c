@@ -375,14 +375,22 @@ on_bluez_signal (GDBusConnection *connection,
   if (g_str_equal (interface, "org.freedesktop.DBus.Properties") &&
       g_str_equal (member, "PropertiesChanged"))
     {
-      const char *iface;
+      g_autoptr(GVariant) iface = NULL;
       g_autoptr(GVariant) changed = NULL;
+      g_autoptr(GVariant) gone = NULL;
       g_autofree const char **invalidated = NULL;
 
       if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
         goto malformed;
-      g_variant_get (params, "(&s@a{sv}^a&s)", &iface, &changed, &invalidated);
-      bleio_cache_change_properties (client->cache, path, iface, changed, invalidated, events);
+      /* The children directly: every notification through Value signals
+       * and every advertisement comes this way. */
+      iface = g_variant_get_child_value (params, 0);
+      changed = g_variant_get_child_value (params, 1);
+      gone = g_variant_get_child_value (params, 2);
+      if (g_variant_n_children (gone) > 0)
+        invalidated = g_variant_get_strv (gone, NULL);
+      bleio_cache_change_properties (client->cache, path, g_variant_get_string (iface, NULL),
+                                     changed, invalidated, events);
     }
   else if (g_str_equal (interface, "org.freedesktop.DBus.ObjectManager") &&
            g_str_equal (path, "/"))
@@ -391,11 +399,15 @@ on_bluez_signal (GDBusConnection *connection,
 
       if (g_str_equal (member, "InterfacesAdded"))
         {
+          g_autoptr(GVariant) first = NULL;
           g_autoptr(GVariant) interfaces = NULL;
 
           if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(oa{sa{sv}})")))
             goto malformed;
-          g_variant_get (params, "(&o@a{sa{sv}})", &object, &interfaces);
+          /* Children taken directly, not through a format string. */
+          first = g_variant_get_child_value (params, 0);
+          interfaces = g_variant_get_child_value (params, 1);
+          object = g_variant_get_string (first, NULL);
           bleio_cache_add_interfaces (client->cache, object, interfaces, events);
         }
       else if (g_str_equal (member, "InterfacesRemoved"))
