@@ -363,7 +363,9 @@ send_packet (int            fd,
              gsize          size,
              GError       **error)
 {
-  gint64 end = g_get_monotonic_time () + WRITE_WAIT_MSEC * G_TIME_SPAN_MILLISECOND;
+  /* The deadline is taken when the socket first fills: the clock read per
+   * packet was a tenth of a write's cost next to raw send() (bench-write). */
+  gint64 end = 0;
 
   for (;;)
     {
@@ -386,6 +388,8 @@ send_packet (int            fd,
                        g_strerror (saved));
           return -1;
         }
+      if (end == 0)
+        end = g_get_monotonic_time () + WRITE_WAIT_MSEC * G_TIME_SPAN_MILLISECOND;
       left = (end - g_get_monotonic_time ()) / G_TIME_SPAN_MILLISECOND;
       if (left <= 0)
         {
@@ -396,6 +400,30 @@ send_packet (int            fd,
       if (poll (&pfd, 1, (int) left) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
         return 0;
     }
+}
+
+/* Gives back the descriptor write_direct() claimed; @link_lost marks the
+ * link lost unless a deinit came meanwhile. Returns whether one came. */
+static gboolean
+release_writer (BleioPacketBuffer *buffer,
+                gboolean           link_lost)
+{
+  int to_close = -1;
+  gboolean deinited;
+
+  g_mutex_lock (&buffer->lock);
+  if (--buffer->writers == 0)
+    {
+      to_close = buffer->deferred_close;
+      buffer->deferred_close = -1;
+    }
+  deinited = buffer->deinited;
+  if (link_lost && !deinited)
+    buffer->write_lost = TRUE;
+  g_mutex_unlock (&buffer->lock);
+  if (to_close >= 0)
+    close (to_close);
+  return deinited;
 }
 
 /* The checks and the AcquireWrite path, shared by
@@ -419,12 +447,23 @@ write_direct (BleioPacketBuffer  *buffer,
   const guint8 *bytes;
   gsize outgoing;
   gboolean deinited, lost;
+  GError *local = NULL;
+  gssize sent;
   int fd;
 
   *sent_out = -1;
+  /* One look under the lock (the state, and the descriptor claimed for
+   * this write when there is one): a lock per step was a tenth of a
+   * write's cost next to raw send() (bench-write). A deinit in another
+   * thread must not close the descriptor under a write (its number could
+   * be reused at once): it shuts the socket down, which wakes the write,
+   * and the last writer closes it. */
   g_mutex_lock (&buffer->lock);
   deinited = buffer->deinited;
   lost = buffer->write_lost;
+  fd = deinited || lost ? -1 : buffer->write_fd;
+  if (fd >= 0)
+    buffer->writers++;
   g_mutex_unlock (&buffer->lock);
   if (deinited)
     {
@@ -435,6 +474,8 @@ write_direct (BleioPacketBuffer  *buffer,
   outgoing = bleio_packet_buffer_get_outgoing_packet_length (buffer);
   if (outgoing == 0)
     {
+      if (fd >= 0)
+        release_writer (buffer, FALSE);
       g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
                    "Characteristic %s cannot be written",
                    bleio_characteristic_get_object_path (buffer->characteristic));
@@ -442,6 +483,8 @@ write_direct (BleioPacketBuffer  *buffer,
     }
   if (header_length + length > outgoing)
     {
+      if (fd >= 0)
+        release_writer (buffer, FALSE);
       g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
                    "Total data to write is larger than outgoing_packet_length "
                    "(%" G_GSIZE_FORMAT " > %" G_GSIZE_FORMAT ")", header_length + length,
@@ -471,69 +514,43 @@ write_direct (BleioPacketBuffer  *buffer,
    * the Connected property up in the object cache for every packet cost
    * ten times what the send() does (bench-write under callgrind). */
   if (lost ||
-      (buffer->write_fd >= 0
+      (fd >= 0
        ? bleio_connection_is_spent (bleio_service_get_connection (bleio_characteristic_get_service (buffer->characteristic)))
        : !bleio_characteristic_check_connected (buffer->characteristic, NULL)))
     {
+      if (fd >= 0)
+        release_writer (buffer, FALSE);
       *sent_out = 0;
       return TRUE;
     }
 
-  /* A deinit in another thread must not close the descriptor under a
-   * write (its number could be reused at once): it shuts the socket down,
-   * which wakes the write, and the last writer closes it. */
-  g_mutex_lock (&buffer->lock);
-  deinited = buffer->deinited;
-  fd = deinited ? -1 : buffer->write_fd;
-  if (fd >= 0)
-    buffer->writers++;
-  g_mutex_unlock (&buffer->lock);
-  if (fd >= 0)
+  if (fd < 0)
     {
-      GError *local = NULL;
-      gssize sent = send_packet (fd, bytes, header_length + length, &local);
-      int to_close = -1;
-
-      g_mutex_lock (&buffer->lock);
-      if (--buffer->writers == 0)
+      if (packet == NULL)
         {
-          to_close = buffer->deferred_close;
-          buffer->deferred_close = -1;
+          packet = g_byte_array_sized_new ((guint) (header_length + length));
+          g_byte_array_append (packet, bytes, (guint) (header_length + length));
         }
-      deinited = buffer->deinited;
-      if (sent == 0 && !deinited)
-        buffer->write_lost = TRUE;
-      g_mutex_unlock (&buffer->lock);
-      if (to_close >= 0)
-        close (to_close);
-      if (sent <= 0 && deinited)
-        {
-          g_clear_error (&local);
-          g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                               "Object has been deinitialized and can no longer be used");
-          return TRUE;
-        }
-      if (sent < 0)
-        {
-          g_propagate_error (error, local);
-          return TRUE;
-        }
-      *sent_out = sent;
-      return TRUE;
+      *packet_out = g_steal_pointer (&packet);
+      return FALSE;
     }
-  if (deinited)
+
+  sent = send_packet (fd, bytes, header_length + length, &local);
+  deinited = release_writer (buffer, sent == 0);
+  if (sent <= 0 && deinited)
     {
+      g_clear_error (&local);
       g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
                            "Object has been deinitialized and can no longer be used");
       return TRUE;
     }
-  if (packet == NULL)
+  if (sent < 0)
     {
-      packet = g_byte_array_sized_new ((guint) (header_length + length));
-      g_byte_array_append (packet, bytes, (guint) (header_length + length));
+      g_propagate_error (error, local);
+      return TRUE;
     }
-  *packet_out = g_steal_pointer (&packet);
-  return FALSE;
+  *sent_out = sent;
+  return TRUE;
 }
 
 void
