@@ -307,7 +307,7 @@ main (int    argc,
       char **argv)
 {
   Bench b = { 0 };
-  guint count = 100000;
+  guint count = 1000000;        /* ~1 s: 100,000 swung 2x from run to run */
   guint calls = 3000;
   guint reps = 3;
   gboolean cpu = FALSE;
