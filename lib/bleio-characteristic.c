@@ -365,10 +365,16 @@ bleio_characteristic_deliver (BleioCharacteristic *characteristic,
 {
   g_autoptr(GBytes) value = NULL;
 
-  if (!g_signal_has_handler_pending (characteristic, signals[SIGNAL_NOTIFICATION], 0, TRUE))
+  if (!bleio_characteristic_wants_notifications (characteristic))
     return;
   value = g_bytes_new (data, len);
   queue_emission (characteristic, value);
+}
+
+gboolean
+bleio_characteristic_wants_notifications (BleioCharacteristic *characteristic)
+{
+  return g_signal_has_handler_pending (characteristic, signals[SIGNAL_NOTIFICATION], 0, TRUE);
 }
 
 /* On the worker: Value changes while subscribed go to the signal's queue,

@@ -80,6 +80,10 @@ gboolean     bleio_characteristic_released_acquired (BleioCharacteristic *charac
 void         bleio_characteristic_deliver       (BleioCharacteristic *characteristic,
                                                  const guint8        *data,
                                                  gsize                len);
+/* Any thread: whether #BleioCharacteristic::notification has a handler
+ * (deliveries are dropped otherwise). It takes GLib's signal lock: ask
+ * once per batch of packets, not per packet. */
+gboolean     bleio_characteristic_wants_notifications (BleioCharacteristic *characteristic);
 
 /* ---- descriptor internals (lib/bleio-descriptor.c) ---- */
 BleioDescriptor *bleio_descriptor_new (BleioCharacteristic *characteristic,

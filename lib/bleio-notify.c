@@ -398,10 +398,12 @@ notifier_lost (BleioNotifier *notifier,
 static void
 notifier_take (BleioNotifier *notifier,
                const guint8  *data,
-               gsize          len)
+               gsize          len,
+               gboolean       signal)
 {
   bleio_inbox_push (notifier->inbox, data, len);
-  bleio_characteristic_deliver (notifier->characteristic, data, len);
+  if (signal)
+    bleio_characteristic_deliver (notifier->characteristic, data, len);
 }
 
 /* Worker: the peer hung up once poll says so. */
@@ -425,9 +427,14 @@ fd_ready_cb (int          fd,
   gboolean bytes = notifier->inbox->mode == BLEIO_INBOX_BYTES;
   gsize batched = 0;
   gboolean drained = FALSE;
+  gboolean signal;
 
   if (g_atomic_int_get (&notifier->stopped))
     return G_SOURCE_CONTINUE;   /* the teardown removes us */
+  /* Asked once per wake-up: asked per packet (it takes GLib's signal
+   * lock), it cost ~250 of the 1,350 instructions of a 20-byte
+   * notification (bench-notify under callgrind). */
+  signal = bleio_characteristic_wants_notifications (notifier->characteristic);
   if (bytes && notifier->batch == NULL)
     notifier->batch = g_malloc (BATCH_BYTES);
   for (guint i = 0; i < READ_BURST; i++)
@@ -452,10 +459,11 @@ fd_ready_cb (int          fd,
         break;
       if (!bytes)
         {
-          notifier_take (notifier, buf, (gsize) n);
+          notifier_take (notifier, buf, (gsize) n, signal);
           continue;
         }
-      bleio_characteristic_deliver (notifier->characteristic, into, (gsize) n);
+      if (signal)
+        bleio_characteristic_deliver (notifier->characteristic, into, (gsize) n);
       batched += (gsize) n;
       if (batched > BATCH_BYTES - PACKET_MAX)
         {
