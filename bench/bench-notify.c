@@ -318,7 +318,7 @@ lib_buffer (Bench      *b,
       g_printerr ("bench-notify: set_cccd: %s\n", error->message);
       exit (1);
     }
-  buffer = bleio_characteristic_buffer_new (chr, 5.0, 64u << 20, &error);
+  buffer = bleio_characteristic_buffer_new (chr, 5.0, 256u << 20, &error);
   if (buffer == NULL)
     {
       g_printerr ("bench-notify: CharacteristicBuffer: %s\n", error->message);
@@ -453,7 +453,7 @@ main (int    argc,
       char **argv)
 {
   Bench b = { 0 };
-  guint fd_count = 200000;
+  guint fd_count = 1000000;       /* ~1 s a run: 200,000 swung 2x between runs */
   guint signal_count = 20000;
   guint read_count = 2000;
   guint reps = 3;
