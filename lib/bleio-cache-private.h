@@ -93,5 +93,8 @@ gboolean    bleio_cache_fill_index        (BleioCache         *cache,
 GPtrArray  *bleio_cache_list_paths        (BleioCache  *cache,
                                            const char  *interface,
                                            const char  *prefix);
+/* That order, for g_ptr_array_sort() on an array of paths. */
+int         bleio_cache_path_compare      (gconstpointer a,
+                                           gconstpointer b);
 
 G_END_DECLS

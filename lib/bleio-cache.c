@@ -498,9 +498,9 @@ bleio_cache_fill_index (BleioCache         *cache,
   return iface != NULL;
 }
 
-static int
-path_compare (gconstpointer a,
-              gconstpointer b)
+int
+bleio_cache_path_compare (gconstpointer a,
+                          gconstpointer b)
 {
   const char *pa = *(const char * const *) a;
   const char *pb = *(const char * const *) b;
@@ -556,6 +556,6 @@ bleio_cache_list_paths (BleioCache *cache,
       g_tree_foreach (cache->sorted, list_all_cb, &list);
     }
   g_mutex_unlock (&cache->lock);
-  g_ptr_array_sort (paths, path_compare);
+  g_ptr_array_sort (paths, bleio_cache_path_compare);
   return paths;
 }

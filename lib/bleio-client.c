@@ -446,6 +446,23 @@ call_data_new (BleioClient *client)
   return data;
 }
 
+/* The reply of a call made with call_data_new(); frees @data. */
+static GVariant *
+call_data_finish (CallData      *data,
+                  GAsyncResult  *result,
+                  BleioClient  **client,
+                  gboolean      *current,
+                  GError       **error)
+{
+  GVariant *reply = g_dbus_connection_call_finish (data->client->connection, result, error);
+
+  *client = data->client;
+  *current = data->generation == data->client->generation;
+  data->client->calls_in_flight--;
+  g_free (data);
+  return reply;
+}
+
 /* Until the first owner (or its absence) is known, applications wait. */
 static void
 become_ready (BleioClient *client,
@@ -492,16 +509,12 @@ load_done (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  CallData *data = user_data;
-  BleioClient *client = data->client;
+  BleioClient *client;
+  gboolean current;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
-                                                             result, &error);
+  g_autoptr(GVariant) reply = call_data_finish (user_data, result, &client, &current, &error);
   g_autoptr(GPtrArray) events = bleio_cache_events_new ();
-  gboolean current = data->generation == client->generation;
 
-  client->calls_in_flight--;
-  g_free (data);
   if (!current || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;             /* that owner left meanwhile, or shutting down */
   client->loading = FALSE;
@@ -599,15 +612,12 @@ get_owner_done (GObject      *source,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
-  CallData *data = user_data;
-  BleioClient *client = data->client;
+  BleioClient *client;
+  gboolean current;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
-                                                             result, &error);
+  g_autoptr(GVariant) reply = call_data_finish (user_data, result, &client, &current, &error);
   const char *owner;
 
-  client->calls_in_flight--;
-  g_free (data);
   if (reply == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   client->owner_known = TRUE;

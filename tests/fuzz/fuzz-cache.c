@@ -198,18 +198,6 @@ shadow_apply (Shadow    *shadow,
     }
 }
 
-static int
-path_order (gconstpointer a,
-            gconstpointer b)
-{
-  const char *pa = *(const char * const *) a;
-  const char *pb = *(const char * const *) b;
-  gsize la = strlen (pa), lb = strlen (pb);
-
-  if (la != lb)
-    return la < lb ? -1 : 1;
-  return strcmp (pa, pb);
-}
 
 /* The cache agrees with the shadow, through every reader. */
 static void
@@ -241,7 +229,7 @@ check_invariants (BleioCache *cache,
                       "a listed object has the interface");
           fuzz_check (shadow_has (shadow, path, interface),
                       "a listed object was reported ADDED");
-          fuzz_check (i == 0 || path_order (&g_ptr_array_index (list, i - 1),
+          fuzz_check (i == 0 || bleio_cache_path_compare (&g_ptr_array_index (list, i - 1),
                                             &g_ptr_array_index (list, i)) < 0,
                       "list_paths is sorted, no path twice");
           g_hash_table_add (listed, (gpointer) path);
@@ -264,7 +252,7 @@ check_invariants (BleioCache *cache,
               fuzz_check (g_str_has_prefix (path, slash), "a path listed under a prefix is under it");
               fuzz_check (shadow_has (shadow, path, interface),
                           "a path listed under a prefix has the interface");
-              fuzz_check (i == 0 || path_order (&g_ptr_array_index (under, i - 1),
+              fuzz_check (i == 0 || bleio_cache_path_compare (&g_ptr_array_index (under, i - 1),
                                                 &g_ptr_array_index (under, i)) < 0,
                           "list_paths under a prefix is sorted, no path twice");
             }
