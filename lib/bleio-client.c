@@ -563,6 +563,10 @@ owner_lost (BleioClient *client)
   if (had_owner)
     emit_owner (client, FALSE);
   emit_events (client, events);
+  /* Gone before its objects loaded, the first time: applications
+   * waiting for the client get it now, without an owner, rather than
+   * when a bluetoothd next appears. */
+  become_ready (client, NULL);
 }
 
 static void
