@@ -3,8 +3,9 @@
  * Discovery as bluetoothd 5.66 does it, seen on D-Bus: sessions per
  * client (each bus connection), the filter keys it reports, the adapter's
  * Discovering following the union of sessions, a client's session ending
- * when it leaves the bus, RSSI updates while discovering, and temporary
- * devices removed once discovery stops.
+ * when it leaves the bus, RSSI updates while discovering, temporary
+ * devices removed once discovery stops, a Flood() ending with the
+ * discovery it was seen by, and an adapter removed and added again.
  */
 #include "sim-fixture.h"
 
@@ -360,6 +361,254 @@ test_flood (void **state)
   g_main_context_pop_thread_default (context);
 }
 
+/* ---- a flood ends with the discovery it was seen by ---- */
+
+/* Whether @path is a Flood() advertiser's device (F0:0D:.., see Flood). */
+static gboolean
+is_flood_device (const char *path)
+{
+  const char *dev = strstr (path, "/dev_F0_0D_");
+
+  return dev != NULL && strchr (dev + 1, '/') == NULL;
+}
+
+/* Counts what a flood round shows: a flooding device added, or its
+ * ManufacturerData changed. */
+static void
+on_flood_signal (GDBusConnection *connection,
+                 const char      *sender,
+                 const char      *path,
+                 const char      *interface,
+                 const char      *signal,
+                 GVariant        *params,
+                 gpointer         user_data)
+{
+  guint *events = user_data;
+
+  if (strcmp (signal, "InterfacesAdded") == 0 &&
+      g_variant_is_of_type (params, G_VARIANT_TYPE ("(oa{sa{sv}})")))
+    {
+      const char *object = NULL;
+
+      g_variant_get (params, "(&o@a{sa{sv}})", &object, NULL);
+      if (is_flood_device (object))
+        (*events)++;
+    }
+  else if (strcmp (signal, "PropertiesChanged") == 0 && is_flood_device (path) &&
+           g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
+    {
+      g_autoptr(GVariant) changed = g_variant_get_child_value (params, 1);
+      g_autoptr(GVariant) data = g_variant_lookup_value (changed, "ManufacturerData", NULL);
+
+      if (data != NULL)
+        (*events)++;
+    }
+}
+
+typedef struct {
+  const guint *events;
+  guint target;
+} EventsWait;
+
+static gboolean
+events_reached (gpointer data)
+{
+  EventsWait *w = data;
+
+  return *w->events >= w->target;
+}
+
+static void
+wait_events (const guint *events,
+             guint        target)
+{
+  EventsWait w = { events, target };
+
+  if (!sim_fixture_wait_until (events_reached, &w, 3 * WAIT_MSEC))
+    fail_msg ("%u flood signals, waited for %u", *events, target);
+}
+
+/* Runs the thread-default context for @msec: signals already on their way
+ * are counted. */
+static void
+settle (guint msec)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  gint64 deadline = g_get_monotonic_time () + msec * G_TIME_SPAN_MILLISECOND;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      while (g_main_context_iteration (context, FALSE))
+        ;
+      g_usleep (10 * 1000);
+    }
+}
+
+/* No flood signal for a while, and none once discovery starts again. */
+static void
+assert_flood_over (GDBusConnection *starter,
+                   const guint     *events)
+{
+  guint before;
+
+  settle (300);
+  before = *events;
+  settle (500);
+  if (*events != before)
+    fail_msg ("%u flood signals after discovery stopped", *events - before);
+  must (starter, "StartDiscovery");
+  wait_discovering (TRUE);
+  settle (500);
+  if (*events != before)
+    fail_msg ("the ended flood resumed with the next discovery: %u signals",
+              *events - before);
+  must (starter, "StopDiscovery");
+  wait_discovering (FALSE);
+}
+
+static void
+start_flood (guint devices,
+             guint rounds)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = sim_fixture_call (fx, "Flood", g_variant_new ("(suu)", "hci0", devices, rounds),
+                            &error);
+  if (reply == NULL)
+    fail_msg ("Flood: %s", error->message);
+}
+
+/* StopDiscovery, or the last discovering client leaving the bus, ends a
+ * flood: before, a round whose flush was in flight resumed it at the next
+ * StartDiscovery, and stop_discovery() could remove the flood's idle
+ * without clearing flood_source. A new Flood after a new StartDiscovery
+ * delivers. */
+static void
+test_flood_ends_with_discovery (void **state)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  GDBusConnection *bus = sim_fixture_get_connection (fx);
+  g_autoptr(GDBusConnection) b = NULL;
+  guint events = 0;
+  guint subscription;
+
+  g_main_context_push_thread_default (context);
+  subscription = g_dbus_connection_signal_subscribe (bus, "org.bluez", NULL, NULL, NULL,
+                                                     NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                     on_flood_signal, &events, NULL);
+
+  /* StopDiscovery in the middle of an endless flood */
+  must (bus, "StartDiscovery");
+  wait_discovering (TRUE);
+  start_flood (50, G_MAXUINT32);
+  wait_events (&events, 150);
+  must (bus, "StopDiscovery");
+  wait_discovering (FALSE);
+  assert_flood_over (bus, &events);
+
+  /* a new flood in a new discovery delivers, and ends after its rounds */
+  must (bus, "StartDiscovery");
+  wait_discovering (TRUE);
+  start_flood (50, 4);
+  wait_events (&events, events + 100);
+  must (bus, "StopDiscovery");
+  wait_discovering (FALSE);
+
+  /* the last discovering client leaving the bus */
+  b = new_client ();
+  must (b, "StartDiscovery");
+  wait_discovering (TRUE);
+  start_flood (50, G_MAXUINT32);
+  wait_events (&events, events + 150);
+  g_dbus_connection_close_sync (b, NULL, NULL);
+  wait_discovering (FALSE);
+  assert_flood_over (bus, &events);
+
+  g_dbus_connection_signal_unsubscribe (bus, subscription);
+  g_main_context_pop_thread_default (context);
+}
+
+/* How many objects are at or under @prefix. */
+static gsize
+objects_under (const char *prefix)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) all = sim_fixture_get_objects (fx, &error);
+  gsize n = 0;
+
+  if (all == NULL)
+    fail_msg ("GetManagedObjects: %s", error->message);
+  for (gsize i = 0; i < g_variant_n_children (all); i++)
+    {
+      const char *path = NULL;
+
+      g_variant_get_child (all, i, "{&o@a{sa{sv}}}", &path, NULL);
+      if (g_str_has_prefix (path, prefix))
+        n++;
+    }
+  return n;
+}
+
+/* A controller unplugged and plugged in again: bluetoothd removes the
+ * adapter with its device objects (and a flood seen through it ends), and
+ * the re-added adapter discovers the peripherals around the machine, the
+ * scenario's ones for its name, again. */
+static void
+test_adapter_readded (void **state)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  GDBusConnection *bus = sim_fixture_get_connection (fx);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *thermometer = NULL;
+  g_autofree char *interesting = NULL;
+  guint events = 0;
+  guint before;
+  guint subscription;
+
+  g_main_context_push_thread_default (context);
+  subscription = g_dbus_connection_signal_subscribe (bus, "org.bluez", NULL, NULL, NULL,
+                                                     NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                     on_flood_signal, &events, NULL);
+  must (bus, "StartDiscovery");
+  wait_discovering (TRUE);
+  start_flood (50, G_MAXUINT32);
+  wait_events (&events, 100);
+
+  reply = sim_fixture_call (fx, "RemoveAdapter", g_variant_new ("(s)", "hci0"), &error);
+  if (reply == NULL)
+    fail_msg ("RemoveAdapter: %s", error->message);
+  g_clear_pointer (&reply, g_variant_unref);
+  assert_int_equal (objects_under (ADAPTER), 0);
+
+  reply = sim_fixture_call (fx, "AddAdapter",
+                            g_variant_new ("(ss)", "hci0", "00:AA:01:00:00:00"), &error);
+  if (reply == NULL)
+    fail_msg ("AddAdapter: %s", error->message);
+  /* the adapter alone: its old device objects are gone */
+  assert_int_equal (objects_under (ADAPTER), 1);
+  assert_int_equal (objects_under (ADAPTER "/dev_"), 0);
+  assert_false (discovering ());
+
+  settle (300);
+  before = events;
+  interesting = sim_fixture_find_device (fx, ADAPTER, "InterestingPeripheral", &error);
+  if (interesting == NULL)
+    fail_msg ("the re-added adapter does not discover the scenario's peripherals: %s",
+              error->message);
+  thermometer = sim_fixture_find_device (fx, ADAPTER, "Thermometer", &error);
+  if (thermometer == NULL)
+    fail_msg ("Thermometer: %s", error->message);
+  assert_string_equal (interesting, ADAPTER "/dev_00_AA_01_01_00_01");
+  /* the flood of the removed adapter did not follow its name */
+  settle (300);
+  assert_int_equal (events, before);
+
+  g_dbus_connection_signal_unsubscribe (bus, subscription);
+  g_main_context_pop_thread_default (context);
+}
+
 static int
 group_setup (void **state)
 {
@@ -391,6 +640,9 @@ main (void)
     cmocka_unit_test (test_session_ends_with_client),
     cmocka_unit_test (test_rssi_and_temporary_devices),
     cmocka_unit_test (test_flood),
+    cmocka_unit_test (test_flood_ends_with_discovery),
+    /* last: it replaces the adapter */
+    cmocka_unit_test (test_adapter_readded),
   };
 
   return cmocka_run_group_tests (tests, group_setup, group_teardown);

@@ -25,6 +25,7 @@ static const char *const filter_names[] = {
 #define RSSI_DELTA_THRESHOLD 8
 
 static void stop_discovery (SimAdapter *adapter);
+static void flood_end (SimAdapter *adapter);
 static void update_discoverable (SimAdapter *adapter);
 
 SimAdapter *
@@ -289,6 +290,7 @@ first_adv (gpointer data)
 {
   SimAdapter *adapter = data;
 
+  adapter->first_adv_source = 0;
   if (adapter->discovering)
     adv_tick (adapter);
   return G_SOURCE_REMOVE;
@@ -331,7 +333,8 @@ start_discovery (SimAdapter *adapter)
   sim_obj_changed (&adapter->obj, &sim_adapter_iface, "Discovering", NULL);
   g_hash_table_remove_all (adapter->next_adv);
   sim_adapter_update_temporary (adapter);
-  g_idle_add (first_adv, adapter);
+  if (adapter->first_adv_source == 0)
+    adapter->first_adv_source = g_idle_add (first_adv, adapter);
   if (adapter->adv_source == 0)
     adapter->adv_source = g_timeout_add (ADV_TICK_MS, adv_tick, adapter);
 }
@@ -340,7 +343,14 @@ static void
 stop_discovery (SimAdapter *adapter)
 {
   g_clear_handle_id (&adapter->adv_source, g_source_remove);
-  g_idle_remove_by_data (adapter);
+  /* By id: g_idle_remove_by_data() removed whichever idle of this adapter
+   * came first, the flood's step or a pending prune among them, and left
+   * flood_source naming a source that no longer existed. */
+  g_clear_handle_id (&adapter->first_adv_source, g_source_remove);
+  /* A flood is advertising seen by this discovery: it ends with it, and a
+   * round whose flush is still on its way must not resume it at the next
+   * StartDiscovery. */
+  flood_end (adapter);
   for (guint i = 0; i < adapter->devices->len; i++)
     {
       SimDevice *d = g_ptr_array_index (adapter->devices, i);
@@ -437,19 +447,38 @@ sim_adapter_remove_peripheral (SimAdapter    *adapter,
 
 static gboolean flood_step (gpointer data);
 
+/* A flush in flight names its flood by adapter name and flood id: the
+ * adapter may be gone (or removed and added again under the same name)
+ * and the flood ended or replaced by the time it completes. */
+typedef struct {
+  char *adapter_name;
+  guint flood_id;
+} FloodFlush;
+
+static void
+flood_end (SimAdapter *adapter)
+{
+  g_clear_handle_id (&adapter->flood_source, g_source_remove);
+  adapter->flood_id = 0;
+  adapter->flood_rounds = 0;
+  adapter->flood_round = 0;
+}
+
 static void
 flood_flushed (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  g_autofree char *name = user_data;
+  FloodFlush *flush = user_data;
   SimAdapter *adapter;
 
   g_dbus_connection_flush_finish (G_DBUS_CONNECTION (source), result, NULL);
-  adapter = sim != NULL ? sim_adapter_find (name) : NULL;
-  if (adapter != NULL && adapter->flood_round < adapter->flood_rounds
-      && adapter->flood_source == 0)
+  adapter = sim != NULL ? sim_adapter_find (flush->adapter_name) : NULL;
+  if (adapter != NULL && adapter->flood_id == flush->flood_id
+      && adapter->flood_round < adapter->flood_rounds && adapter->flood_source == 0)
     adapter->flood_source = g_idle_add (flood_step, adapter);
+  g_free (flush->adapter_name);
+  g_free (flush);
 }
 
 static gboolean
@@ -483,7 +512,15 @@ flood_step (gpointer data)
   /* Next round once this one is on the wire: GDBus's writer slows down
    * when its queue grows (see NotifyBurst). */
   if (adapter->flood_round < adapter->flood_rounds)
-    g_dbus_connection_flush (sim->conn, NULL, flood_flushed, g_strdup (adapter->name));
+    {
+      FloodFlush *flush = g_new0 (FloodFlush, 1);
+
+      flush->adapter_name = g_strdup (adapter->name);
+      flush->flood_id = adapter->flood_id;
+      g_dbus_connection_flush (sim->conn, NULL, flood_flushed, flush);
+    }
+  else
+    adapter->flood_id = 0;
   return G_SOURCE_REMOVE;
 }
 
@@ -492,7 +529,9 @@ sim_adapter_flood (SimAdapter *adapter,
                    guint       devices,
                    guint       rounds)
 {
-  g_clear_handle_id (&adapter->flood_source, g_source_remove);
+  static guint last_flood_id = 0;
+
+  flood_end (adapter);
   for (guint i = adapter->flood_peripherals->len; i < devices; i++)
     {
       SimPeripheral *p = g_new0 (SimPeripheral, 1);
@@ -514,10 +553,13 @@ sim_adapter_flood (SimAdapter *adapter,
       g_ptr_array_add (adapter->flood_peripherals, p);
     }
   adapter->flood_devices = devices;
+  if (rounds == 0 || devices == 0)
+    return;
   adapter->flood_rounds = rounds;
-  adapter->flood_round = 0;
-  if (rounds > 0 && devices > 0)
-    adapter->flood_source = g_idle_add (flood_step, adapter);
+  if (++last_flood_id == 0)
+    last_flood_id = 1;
+  adapter->flood_id = last_flood_id;
+  adapter->flood_source = g_idle_add (flood_step, adapter);
 }
 
 /* ---- Adapter1 ---- */
@@ -1058,7 +1100,8 @@ sim_adapter_free (SimAdapter *adapter)
   if (adapter == NULL)
     return;
   g_clear_handle_id (&adapter->adv_source, g_source_remove);
-  g_clear_handle_id (&adapter->flood_source, g_source_remove);
+  g_clear_handle_id (&adapter->first_adv_source, g_source_remove);
+  flood_end (adapter);
   g_clear_handle_id (&adapter->discoverable_source, g_source_remove);
   while (g_idle_remove_by_data (adapter))
     ;

@@ -577,6 +577,19 @@ control_method (GDBusConnection       *conn,
       sim_adapter_def_free (def);
       g_ptr_array_add (sim->adapters, a);
       sim_adapter_export (a, TRUE);
+      /* The scenario's peripherals are radios around the machine, not
+       * state of the controller: a controller plugged in again (or a new
+       * one with a scenario adapter's name) sees those tied to its name,
+       * as bring_up() gives them to the scenario's adapters. Their device
+       * objects went with the adapter that was removed and come back only
+       * when discovered again. */
+      for (guint i = 0; i < sim->scenario->peripherals->len; i++)
+        {
+          SimPeripheral *p = g_ptr_array_index (sim->scenario->peripherals, i);
+
+          if (g_strcmp0 (p->adapter, name) == 0)
+            sim_adapter_add_peripheral (a, p);
+        }
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method, "RemoveAdapter"))

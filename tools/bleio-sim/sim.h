@@ -337,7 +337,10 @@ struct _SimAdapter {
   GPtrArray *peripherals;     /* SimPeripheral advertising here, owned */
   GHashTable *next_adv;       /* SimPeripheral -> gint64 due time (us) */
   guint adv_source;
+  guint first_adv_source;     /* the idle that starts a discovery's adverts */
   guint flood_source;
+  guint flood_id;             /* the running flood, 0 for none: flushes of an
+                               * ended flood must not resume it */
   guint flood_devices;
   guint flood_rounds;
   guint flood_round;
