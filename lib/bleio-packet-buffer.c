@@ -315,18 +315,32 @@ bleio_packet_buffer_get_incoming_packet_length (BleioPacketBuffer *buffer)
   return bound (buffer, mtu);
 }
 
-gsize
-bleio_packet_buffer_get_outgoing_packet_length (BleioPacketBuffer *buffer)
+/* The outgoing length, with or without the AcquireWrite descriptor; the
+ * caller read write_fd under the lock (a deinit clears it). */
+static gsize
+outgoing_length (BleioPacketBuffer *buffer,
+                 gboolean           have_fd)
 {
   guint mtu;
 
-  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), 0);
   if (!buffer->can_write)
     return 0;
-  mtu = buffer->write_fd >= 0 ? buffer->write_mtu : 0;
+  mtu = have_fd ? buffer->write_mtu : 0;
   if (mtu < BLEIO_ATT_DEFAULT_MTU)
     mtu = bleio_characteristic_get_mtu (buffer->characteristic);
   return bound (buffer, mtu);
+}
+
+gsize
+bleio_packet_buffer_get_outgoing_packet_length (BleioPacketBuffer *buffer)
+{
+  gboolean have_fd;
+
+  g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), 0);
+  g_mutex_lock (&buffer->lock);
+  have_fd = buffer->write_fd >= 0;
+  g_mutex_unlock (&buffer->lock);
+  return outgoing_length (buffer, have_fd);
 }
 
 /* ---- writing -------------------------------------------------------------- */
@@ -471,7 +485,9 @@ write_direct (BleioPacketBuffer  *buffer,
                            "Object has been deinitialized and can no longer be used");
       return TRUE;
     }
-  outgoing = bleio_packet_buffer_get_outgoing_packet_length (buffer);
+  /* From the descriptor claimed above, not write_fd again: a deinit in
+   * another thread may clear it meanwhile (ThreadSanitizer). */
+  outgoing = outgoing_length (buffer, fd >= 0);
   if (outgoing == 0)
     {
       if (fd >= 0)
@@ -689,8 +705,14 @@ bleio_packet_buffer_get_notify_acquired (BleioPacketBuffer *buffer)
 gboolean
 bleio_packet_buffer_get_write_acquired (BleioPacketBuffer *buffer)
 {
+  gboolean acquired;
+
   g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), FALSE);
-  return buffer->write_fd >= 0;
+  /* Under the lock: a deinit in another thread clears write_fd. */
+  g_mutex_lock (&buffer->lock);
+  acquired = buffer->write_fd >= 0;
+  g_mutex_unlock (&buffer->lock);
+  return acquired;
 }
 
 gboolean
