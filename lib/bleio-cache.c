@@ -129,10 +129,6 @@ find_iface (CacheObject *object,
   return NULL;
 }
 
-/* Stores every entry of an a{sv} (each a new reference into the message
- * it came in, no copy). The children are taken directly: a format string
- * parsed per entry was a third of the cache's cost (bench-connect under
- * callgrind). */
 /* The value inside @boxed, a compact copy of its own rather than a view
  * into the message it came in: a cached value kept each message body
  * alive, and 10,000 advertisers' bodies, replaced at every advertisement,
@@ -154,6 +150,11 @@ copy_value (GVariant *boxed)
   return g_variant_ref_sink (g_variant_new_from_bytes (g_variant_get_type (inner), copy, FALSE));
 }
 
+/* Stores every entry of an a{sv}. The children are taken directly: a
+ * format string parsed per entry was a third of the cache's cost
+ * (bench-connect under callgrind). A known property keeps its key: a new
+ * key per change, freed among the short-lived allocations of each
+ * signal, scattered the cache over ever more pages. */
 static void
 store_props (GHashTable *props,
              GVariant   *dict)
@@ -166,13 +167,8 @@ store_props (GHashTable *props,
       g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
       g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
       const char *name = g_variant_get_string (key, NULL);
-      gpointer stored;
-
-      /* A known property keeps its key: a new key per change, freed
-       * among the short-lived allocations of each signal, scattered the
-       * cache over ever more pages (test-load-scan: RSS +4-7 MiB over
-       * 80,000 advertisements, the heap in use flat). */
       GVariant *value = copy_value (boxed);
+      gpointer stored;
 
       if (g_hash_table_lookup_extended (props, name, &stored, NULL))
         g_hash_table_insert (props, stored, value);
