@@ -90,10 +90,6 @@ GVariant *bleio_client_dup_property     (BleioClient *client,
                                          const char  *path,
                                          const char  *interface,
                                          const char  *property);
-/* Every cached property of the interface as a{sv}, or NULL. */
-GVariant *bleio_client_dup_properties   (BleioClient *client,
-                                         const char  *path,
-                                         const char  *interface);
 /* bleio_cache_fill_index() on the cache (see BleioPropIndex). */
 gboolean  bleio_client_fill_index       (BleioClient        *client,
                                          const char         *path,

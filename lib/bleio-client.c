@@ -1054,16 +1054,6 @@ bleio_client_dup_property (BleioClient *client,
   return cache != NULL ? bleio_cache_dup_property (cache, path, interface, property) : NULL;
 }
 
-GVariant *
-bleio_client_dup_properties (BleioClient *client,
-                             const char  *path,
-                             const char  *interface)
-{
-  BleioCache *cache = cache_for_readers (client);
-
-  return cache != NULL ? bleio_cache_dup_properties (cache, path, interface) : NULL;
-}
-
 gboolean
 bleio_client_fill_index (BleioClient        *client,
                          const char         *path,
