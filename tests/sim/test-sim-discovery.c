@@ -493,6 +493,16 @@ test_flood_ends_with_discovery (void **state)
   guint events = 0;
   guint subscription;
 
+  /* Under memcheck this program takes each flood signal far slower than
+   * the simulator (not traced) sends them, so its own calls wait behind
+   * thousands of them: StopDiscovery timed out after 10 s in CI. Every
+   * other setup (plain, ASan, TSan) runs this case. */
+  if (g_getenv ("BLEIO_UNDER_MEMCHECK") != NULL)
+    {
+      g_print ("test_flood_ends_with_discovery: not run under memcheck (flood rate)\n");
+      skip ();
+    }
+
   g_main_context_push_thread_default (context);
   subscription = g_dbus_connection_signal_subscribe (bus, "org.bluez", NULL, NULL, NULL,
                                                      NULL, G_DBUS_SIGNAL_FLAGS_NONE,
