@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioCharacteristicBuffer: a byte FIFO fed by notifications. */
 #include "bleio-gatt-private.h"
+#include "bleio-inbox-private.h"
+#include "bleio-notifier-private.h"
 
 struct _BleioCharacteristicBuffer {
   GObject parent_instance;

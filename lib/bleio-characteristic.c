@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioCharacteristic: a peer's GATT characteristic. */
+#include "bleio-att-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-values-private.h"
 

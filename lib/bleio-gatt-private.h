@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Internals shared by the GATT client objects: the per-attribute operation
- * queue, the notification inbox and the subscriptions that feed it.
+ * queue (lib/bleio-gatt.c) and what the characteristic and descriptor
+ * objects offer one another and the buffers. The notification inbox, the
+ * notifier and AcquireWrite have headers of their own.
  */
 #pragma once
 
@@ -18,7 +20,6 @@ G_BEGIN_DECLS
 #define BLEIO_IFACE_DESCRIPTOR "org.bluez.GattDescriptor1"
 #endif
 
-#define BLEIO_ATT_DEFAULT_MTU 23
 #define BLEIO_NOT_CONNECTED_MESSAGE "Not connected"
 
 /* ---- per-attribute operation queue (lib/bleio-gatt.c) ----
@@ -45,9 +46,6 @@ GVariant *bleio_gatt_call_finish (GAsyncResult  *result,
 void      bleio_gatt_read_value_cb (GObject      *source,
                                     GAsyncResult *result,
                                     gpointer      user_data);
-
-/* BlueZ Flags strings to _bleio property bits. */
-BleioCharacteristicProperties bleio_characteristic_properties_from_flags (const char *const *flags);
 
 /* TRUE for the standard CCCD UUID (0x2902). */
 gboolean  bleio_uuid_is_cccd     (const BleioUuid *uuid);
@@ -88,78 +86,5 @@ gboolean     bleio_characteristic_wants_notifications (BleioCharacteristic *char
 /* ---- descriptor internals (lib/bleio-descriptor.c) ---- */
 BleioDescriptor *bleio_descriptor_new (BleioCharacteristic *characteristic,
                                        const char          *path);
-
-/* ---- notification inbox (lib/bleio-notify.c) ---- */
-
-typedef enum {
-  BLEIO_INBOX_BYTES,      /* byte FIFO; when full, new bytes are dropped */
-  BLEIO_INBOX_PACKETS,    /* packet FIFO; when full, the oldest is dropped */
-} BleioInboxMode;
-
-typedef struct _BleioInbox BleioInbox;
-
-BleioInbox *bleio_inbox_new        (BleioInboxMode mode,
-                                    gsize          capacity);
-BleioInbox *bleio_inbox_ref        (BleioInbox *inbox);
-void        bleio_inbox_unref      (BleioInbox *inbox);
-/* Any thread. Ignored once lost or closed. */
-void        bleio_inbox_push       (BleioInbox   *inbox,
-                                    const guint8 *data,
-                                    gsize         len);
-/* The link went down: readers drain what is there, then get CONNECTION. */
-void        bleio_inbox_set_lost   (BleioInbox *inbox);
-/* deinit: readers get INVALID_ARGUMENT at once. */
-void        bleio_inbox_close      (BleioInbox *inbox);
-gboolean    bleio_inbox_is_lost    (BleioInbox *inbox);
-gboolean    bleio_inbox_is_closed  (BleioInbox *inbox);
-gsize       bleio_inbox_get_waiting (BleioInbox *inbox);
-guint64     bleio_inbox_get_dropped (BleioInbox *inbox);
-void        bleio_inbox_count_dropped (BleioInbox *inbox,
-                                       guint64     count);
-void        bleio_inbox_clear      (BleioInbox *inbox);
-/* BYTES: waits until @want bytes (or, with @line, a newline) are there,
- * the link is lost, or @end_time (monotonic, µs) passes; copies up to @max
- * bytes. -1 with @error on deinit, or when the link is lost and nothing is
- * buffered. */
-gssize      bleio_inbox_read_bytes (BleioInbox  *inbox,
-                                    guint8      *dest,
-                                    gsize        max,
-                                    gsize        want,
-                                    gboolean     line,
-                                    gint64       end_time,
-                                    GError     **error);
-/* PACKETS: the oldest packet or NULL (no error) when empty. */
-GBytes     *bleio_inbox_pop_packet (BleioInbox  *inbox,
-                                    GError     **error);
-
-/* ---- subscriptions (lib/bleio-notify.c) ---- */
-
-typedef struct _BleioNotifier BleioNotifier;
-
-/* Feeds @inbox from @characteristic: AcquireNotify when the
- * characteristic allows it; otherwise Value changes, after StartNotify
- * when @subscribe, or while BlueZ reports Notifying when not. */
-void           bleio_notifier_start_async  (BleioCharacteristic *characteristic,
-                                            BleioInbox          *inbox,
-                                            gboolean             subscribe,
-                                            GCancellable        *cancellable,
-                                            GAsyncReadyCallback  callback,
-                                            gpointer             user_data);
-BleioNotifier *bleio_notifier_start_finish (GAsyncResult  *result,
-                                            GError       **error);
-/* Any thread; idempotent teardown happens on the worker. */
-void           bleio_notifier_stop         (BleioNotifier *notifier);
-void           bleio_notifier_unref        (BleioNotifier *notifier);
-gboolean       bleio_notifier_is_acquired  (BleioNotifier *notifier);
-guint          bleio_notifier_get_mtu      (BleioNotifier *notifier);
-
-/* AcquireWrite: the descriptor and its MTU, or -1 with @error. */
-void           bleio_acquire_write_async   (BleioCharacteristic *characteristic,
-                                            GCancellable        *cancellable,
-                                            GAsyncReadyCallback  callback,
-                                            gpointer             user_data);
-int            bleio_acquire_write_finish  (GAsyncResult  *result,
-                                            guint16       *mtu,
-                                            GError       **error);
 
 G_END_DECLS

@@ -9,12 +9,10 @@
  * keyed by path rather than hung on an object so that two objects for the
  * same attribute (from two discoveries) still share it.
  */
+#include "bleio-att-private.h"
 #include "bleio-gatt-private.h"
 
 #include <string.h>
-
-/* The longest attribute value (Core Vol 3 Part F 3.2.9). */
-#define ATT_MAX_VALUE_LEN 512
 
 #define RETRY_LIMIT 3
 #define RETRY_STEP_MSEC 50
@@ -287,29 +285,6 @@ bleio_gatt_call_finish (GAsyncResult  *result,
 
 /* ---- small helpers ------------------------------------------------------ */
 
-BleioCharacteristicProperties
-bleio_characteristic_properties_from_flags (const char *const *flags)
-{
-  static const struct {
-    const char *name;
-    BleioCharacteristicProperties bit;
-  } table[] = {
-    { "broadcast", BLEIO_CHARACTERISTIC_PROPERTY_BROADCAST },
-    { "read", BLEIO_CHARACTERISTIC_PROPERTY_READ },
-    { "write-without-response", BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE },
-    { "write", BLEIO_CHARACTERISTIC_PROPERTY_WRITE },
-    { "notify", BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY },
-    { "indicate", BLEIO_CHARACTERISTIC_PROPERTY_INDICATE },
-  };
-  BleioCharacteristicProperties properties = BLEIO_CHARACTERISTIC_PROPERTY_NONE;
-
-  for (gsize i = 0; flags != NULL && flags[i] != NULL; i++)
-    for (gsize j = 0; j < G_N_ELEMENTS (table); j++)
-      if (g_str_equal (flags[i], table[j].name))
-        properties |= table[j].bit;
-  return properties;
-}
-
 gboolean
 bleio_uuid_is_cccd (const BleioUuid *uuid)
 {
@@ -343,12 +318,12 @@ bleio_gatt_read_value_cb (GObject      *source,
     }
   value = g_variant_get_child_value (reply, 0);
   data = g_variant_get_fixed_array (value, &len, 1);
-  if (len > ATT_MAX_VALUE_LEN)
+  if (len > BLEIO_ATT_MAX_VALUE_LEN)
     {
       g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_VALUE,
                                "BlueZ answered ReadValue with %" G_GSIZE_FORMAT " bytes; "
                                "an attribute holds at most %d, so bluetoothd is broken",
-                               len, ATT_MAX_VALUE_LEN);
+                               len, BLEIO_ATT_MAX_VALUE_LEN);
       return;
     }
   g_task_return_pointer (task, g_bytes_new (data, len), (GDestroyNotify) g_bytes_unref);

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioPacketBuffer: whole packets in (notifications) and out (writes). */
+#include "bleio-acquire-write-private.h"
+#include "bleio-att-private.h"
 #include "bleio-gatt-private.h"
+#include "bleio-inbox-private.h"
+#include "bleio-notifier-private.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -26,6 +26,9 @@ BleioUuid    *bleio_uuid_from_bluez_value    (GVariant *value);
 gboolean      bleio_boolean_from_bluez_value (GVariant *value,
                                               gboolean  fallback);
 
+/* BlueZ Flags strings to _bleio property bits. */
+BleioCharacteristicProperties bleio_characteristic_properties_from_flags (const char *const *flags);
+
 /* A characteristic's Flags (as) as _bleio property bits; NONE when @value
  * is NULL or of another type. */
 BleioCharacteristicProperties bleio_properties_from_bluez_value (GVariant *value);
@@ -35,8 +38,8 @@ BleioCharacteristicProperties bleio_properties_from_bluez_value (GVariant *value
 BleioAddress *bleio_address_from_bluez_values (GVariant *address,
                                                GVariant *address_type);
 
-/* An MTU property (q): its value, at most 517 (ATT's largest), when it is
- * at least @minimum and at least 23 (ATT's smallest on LE), else 0. */
+/* An MTU property (q): its value, at most BLEIO_ATT_MAX_MTU, when it is at
+ * least @minimum and at least BLEIO_ATT_MIN_MTU, else 0. */
 guint16       bleio_mtu_from_bluez_value     (GVariant *value,
                                               guint16   minimum);
 

@@ -3,7 +3,7 @@
  * BlueZ property values to library values; see bleio-values-private.h.
  */
 #include "bleio-values-private.h"
-#include "bleio-gatt-private.h"
+#include "bleio-att-private.h"
 
 BleioUuid *
 bleio_uuid_from_bluez_value (GVariant *value)
@@ -20,6 +20,29 @@ bleio_boolean_from_bluez_value (GVariant *value,
   if (value == NULL || !g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
     return fallback;
   return g_variant_get_boolean (value);
+}
+
+BleioCharacteristicProperties
+bleio_characteristic_properties_from_flags (const char *const *flags)
+{
+  static const struct {
+    const char *name;
+    BleioCharacteristicProperties bit;
+  } table[] = {
+    { "broadcast", BLEIO_CHARACTERISTIC_PROPERTY_BROADCAST },
+    { "read", BLEIO_CHARACTERISTIC_PROPERTY_READ },
+    { "write-without-response", BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE },
+    { "write", BLEIO_CHARACTERISTIC_PROPERTY_WRITE },
+    { "notify", BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY },
+    { "indicate", BLEIO_CHARACTERISTIC_PROPERTY_INDICATE },
+  };
+  BleioCharacteristicProperties properties = BLEIO_CHARACTERISTIC_PROPERTY_NONE;
+
+  for (gsize i = 0; flags != NULL && flags[i] != NULL; i++)
+    for (gsize j = 0; j < G_N_ELEMENTS (table); j++)
+      if (g_str_equal (flags[i], table[j].name))
+        properties |= table[j].bit;
+  return properties;
 }
 
 BleioCharacteristicProperties
@@ -55,9 +78,9 @@ bleio_mtu_from_bluez_value (GVariant *value,
   if (value == NULL || !g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16))
     return 0;
   mtu = g_variant_get_uint16 (value);
-  /* LE's ATT MTU is 23..517 (Core Vol 3 Part F 3.2.8, 3.2.9): below is no
-   * MTU at all, above is more than any peer can use. */
-  if (mtu < MAX (minimum, 23))
+  /* Below ATT's smallest is no MTU at all, above its largest is more than
+   * any peer can use. */
+  if (mtu < MAX (minimum, BLEIO_ATT_MIN_MTU))
     return 0;
-  return MIN (mtu, 517);
+  return MIN (mtu, BLEIO_ATT_MAX_MTU);
 }

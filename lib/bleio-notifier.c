@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Notifications for the buffers: an inbox (a thread-safe byte or packet
- * FIFO with blocking reads) and a notifier that feeds it from BlueZ.
- *
- * The notifier works on the client's worker thread, so inboxes fill while
- * the application blocks in a read with no main loop running. It takes
- * AcquireNotify when the characteristic allows it: one notification per
- * read() on a SOCK_SEQPACKET descriptor, where a zero-length read is a
- * zero-length notification unless the peer hung up, and a hang-up means
- * the link is gone (DESIGN §3 quirk 7). Otherwise it takes Value changes,
- * only while the characteristic is subscribed (quirk 9).
+ * The notifier: feeds an inbox from BlueZ on the client's worker thread,
+ * so inboxes fill while the application blocks in a read with no main
+ * loop running. It takes AcquireNotify when the characteristic allows it:
+ * one notification per read() on a SOCK_SEQPACKET descriptor, where a
+ * zero-length read is a zero-length notification unless the peer hung up,
+ * and a hang-up means the link is gone (DESIGN §3 quirk 7). Otherwise it
+ * takes Value changes, only while the characteristic is subscribed
+ * (quirk 9).
  */
 #define _GNU_SOURCE   /* POLLRDHUP */
+#include "bleio-notifier-private.h"
+#include "bleio-att-private.h"
 #include "bleio-gatt-private.h"
 
 #include <errno.h>
@@ -22,304 +22,14 @@
 #include <gio/gunixfdlist.h>
 #include <glib-unix.h>
 
-/* Larger than any ATT payload (MTU 517 - 3); SEQPACKET keeps boundaries. */
+/* Larger than any ATT payload (BLEIO_ATT_MAX_MTU - 3); SEQPACKET keeps
+ * boundaries. */
 #define PACKET_MAX 1024
-/* LE's smallest and largest ATT MTU (Core Vol 3 Part F 3.2.8, 3.2.9). */
-#define ATT_MIN_MTU 23
-#define ATT_MAX_MTU 517
 /* Packets read per wake-up before giving the worker back. */
 #define READ_BURST 256
 /* A byte inbox takes the packets of one wake-up in one push: one lock and
  * one wake-up of its reader per batch instead of per notification. */
 #define BATCH_BYTES (64 * PACKET_MAX)
-
-/* ---- inbox ---------------------------------------------------------------- */
-
-struct _BleioInbox {
-  gint ref_count;
-  BleioInboxMode mode;
-  gsize capacity;
-
-  GMutex lock;
-  GCond cond;
-  guint8 *ring;                 /* BYTES */
-  gsize head;
-  gsize len;
-  GQueue packets;               /* PACKETS: GBytes* */
-  guint64 dropped;
-  gboolean lost;
-  gboolean closed;
-};
-
-BleioInbox *
-bleio_inbox_new (BleioInboxMode mode,
-                 gsize          capacity)
-{
-  BleioInbox *inbox = g_new0 (BleioInbox, 1);
-
-  inbox->ref_count = 1;
-  inbox->mode = mode;
-  inbox->capacity = MAX (capacity, 1);
-  g_mutex_init (&inbox->lock);
-  g_cond_init (&inbox->cond);
-  g_queue_init (&inbox->packets);
-  if (mode == BLEIO_INBOX_BYTES)
-    inbox->ring = g_malloc (inbox->capacity);
-  return inbox;
-}
-
-BleioInbox *
-bleio_inbox_ref (BleioInbox *inbox)
-{
-  g_atomic_int_inc (&inbox->ref_count);
-  return inbox;
-}
-
-void
-bleio_inbox_unref (BleioInbox *inbox)
-{
-  if (inbox == NULL || !g_atomic_int_dec_and_test (&inbox->ref_count))
-    return;
-  g_queue_clear_full (&inbox->packets, (GDestroyNotify) g_bytes_unref);
-  g_free (inbox->ring);
-  g_mutex_clear (&inbox->lock);
-  g_cond_clear (&inbox->cond);
-  g_free (inbox);
-}
-
-void
-bleio_inbox_push (BleioInbox   *inbox,
-                  const guint8 *data,
-                  gsize         len)
-{
-  g_mutex_lock (&inbox->lock);
-  if (inbox->lost || inbox->closed)
-    {
-      g_mutex_unlock (&inbox->lock);
-      return;
-    }
-  if (inbox->mode == BLEIO_INBOX_BYTES)
-    {
-      gsize room = inbox->capacity - inbox->len;
-      gsize take = MIN (room, len);
-
-      gsize tail = (inbox->head + inbox->len) % inbox->capacity;
-      gsize first = MIN (take, inbox->capacity - tail);
-
-      /* As _bleio: what does not fit is dropped. The free space is at
-       * most two runs of the ring: copy them whole. */
-      memcpy (inbox->ring + tail, data, first);
-      memcpy (inbox->ring, data + first, take - first);
-      inbox->len += take;
-      inbox->dropped += len - take;
-    }
-  else
-    {
-      if (g_queue_get_length (&inbox->packets) >= inbox->capacity)
-        {
-          g_bytes_unref (g_queue_pop_head (&inbox->packets));
-          inbox->dropped++;
-        }
-      g_queue_push_tail (&inbox->packets, g_bytes_new (data, len));
-    }
-  g_cond_broadcast (&inbox->cond);
-  g_mutex_unlock (&inbox->lock);
-}
-
-void
-bleio_inbox_set_lost (BleioInbox *inbox)
-{
-  g_mutex_lock (&inbox->lock);
-  inbox->lost = TRUE;
-  g_cond_broadcast (&inbox->cond);
-  g_mutex_unlock (&inbox->lock);
-}
-
-void
-bleio_inbox_close (BleioInbox *inbox)
-{
-  g_mutex_lock (&inbox->lock);
-  inbox->closed = TRUE;
-  g_cond_broadcast (&inbox->cond);
-  g_mutex_unlock (&inbox->lock);
-}
-
-gboolean
-bleio_inbox_is_lost (BleioInbox *inbox)
-{
-  gboolean lost;
-
-  g_mutex_lock (&inbox->lock);
-  lost = inbox->lost;
-  g_mutex_unlock (&inbox->lock);
-  return lost;
-}
-
-gboolean
-bleio_inbox_is_closed (BleioInbox *inbox)
-{
-  gboolean closed;
-
-  g_mutex_lock (&inbox->lock);
-  closed = inbox->closed;
-  g_mutex_unlock (&inbox->lock);
-  return closed;
-}
-
-gsize
-bleio_inbox_get_waiting (BleioInbox *inbox)
-{
-  gsize waiting;
-
-  g_mutex_lock (&inbox->lock);
-  waiting = inbox->mode == BLEIO_INBOX_BYTES ? inbox->len : g_queue_get_length (&inbox->packets);
-  g_mutex_unlock (&inbox->lock);
-  return waiting;
-}
-
-guint64
-bleio_inbox_get_dropped (BleioInbox *inbox)
-{
-  guint64 dropped;
-
-  g_mutex_lock (&inbox->lock);
-  dropped = inbox->dropped;
-  g_mutex_unlock (&inbox->lock);
-  return dropped;
-}
-
-void
-bleio_inbox_count_dropped (BleioInbox *inbox,
-                           guint64     count)
-{
-  g_mutex_lock (&inbox->lock);
-  inbox->dropped += count;
-  g_mutex_unlock (&inbox->lock);
-}
-
-void
-bleio_inbox_clear (BleioInbox *inbox)
-{
-  g_mutex_lock (&inbox->lock);
-  inbox->head = 0;
-  inbox->len = 0;
-  g_queue_clear_full (&inbox->packets, (GDestroyNotify) g_bytes_unref);
-  g_queue_init (&inbox->packets);
-  g_mutex_unlock (&inbox->lock);
-}
-
-static gboolean
-closed_error (GError **error)
-{
-  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                       "Object has been deinitialized and can no longer be used");
-  return FALSE;
-}
-
-static gboolean
-lost_error (GError **error)
-{
-  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
-                       "Connection has been disconnected and can no longer be used. "
-                       "Create a new connection.");
-  return FALSE;
-}
-
-/* Under the lock: how many bytes up to and including the first newline
- * among the first @max, or 0 when there is none. */
-static gsize
-line_length (BleioInbox *inbox,
-             gsize       max)
-{
-  gsize n = MIN (inbox->len, max);
-
-  for (gsize i = 0; i < n; i++)
-    if (inbox->ring[(inbox->head + i) % inbox->capacity] == '\n')
-      return i + 1;
-  return 0;
-}
-
-gssize
-bleio_inbox_read_bytes (BleioInbox  *inbox,
-                        guint8      *dest,
-                        gsize        max,
-                        gsize        want,
-                        gboolean     line,
-                        gint64       end_time,
-                        GError     **error)
-{
-  gsize n = 0;
-
-  want = MIN (MIN (want, max), inbox->capacity);
-  g_mutex_lock (&inbox->lock);
-  for (;;)
-    {
-      if (inbox->closed)
-        {
-          g_mutex_unlock (&inbox->lock);
-          closed_error (error);
-          return -1;
-        }
-      if (line)
-        {
-          n = line_length (inbox, max);
-          if (n == 0 && (inbox->len >= max || inbox->len >= inbox->capacity))
-            n = MIN (inbox->len, max);
-          if (n > 0)
-            break;
-        }
-      else if (inbox->len >= want && inbox->len > 0)
-        break;
-      if (inbox->lost)
-        break;
-      if (!g_cond_wait_until (&inbox->cond, &inbox->lock, end_time))
-        break;
-    }
-  if (n == 0)
-    n = MIN (inbox->len, max);
-  if (n == 0 && inbox->lost)
-    {
-      g_mutex_unlock (&inbox->lock);
-      lost_error (error);
-      return -1;
-    }
-  {
-    gsize first = MIN (n, inbox->capacity - inbox->head);
-
-    memcpy (dest, inbox->ring + inbox->head, first);
-    memcpy (dest + first, inbox->ring, n - first);
-  }
-  inbox->head = (inbox->head + n) % inbox->capacity;
-  inbox->len -= n;
-  g_mutex_unlock (&inbox->lock);
-  return (gssize) n;
-}
-
-GBytes *
-bleio_inbox_pop_packet (BleioInbox  *inbox,
-                        GError     **error)
-{
-  GBytes *packet;
-
-  g_mutex_lock (&inbox->lock);
-  if (inbox->closed)
-    {
-      g_mutex_unlock (&inbox->lock);
-      closed_error (error);
-      return NULL;
-    }
-  packet = g_queue_pop_head (&inbox->packets);
-  if (packet == NULL && inbox->lost)
-    {
-      g_mutex_unlock (&inbox->lock);
-      lost_error (error);
-      return NULL;
-    }
-  g_mutex_unlock (&inbox->lock);
-  return packet;
-}
-
-/* ---- notifier --------------------------------------------------------------- */
 
 struct _BleioNotifier {
   gint ref_count;
@@ -424,7 +134,7 @@ fd_ready_cb (int          fd,
 {
   BleioNotifier *notifier = user_data;
   guint8 buf[PACKET_MAX];
-  gboolean bytes = notifier->inbox->mode == BLEIO_INBOX_BYTES;
+  gboolean bytes = bleio_inbox_get_mode (notifier->inbox) == BLEIO_INBOX_BYTES;
   gsize batched = 0;
   gboolean drained = FALSE;
   gboolean signal;
@@ -819,8 +529,8 @@ acquire_notify_cb (GObject      *source,
       return;
     }
   g_unix_set_fd_nonblocking (fd, TRUE, NULL);
-  /* LE's ATT MTU is 23..517; keep a broken answer within that. */
-  mtu = CLAMP (mtu, ATT_MIN_MTU, ATT_MAX_MTU);
+  /* Keep a broken answer within ATT's bounds. */
+  mtu = CLAMP (mtu, BLEIO_ATT_MIN_MTU, BLEIO_ATT_MAX_MTU);
   notifier->fd = fd;
   notifier->mtu = mtu;
   notifier->packet_max = mtu - 3;
@@ -865,7 +575,7 @@ bleio_notifier_start_async (BleioCharacteristic *characteristic,
   g_task_set_source_tag (task, BLEIO_TAG (bleio_notifier_start_async));
   notifier->ref_count = 1;
   notifier->fd = -1;
-  notifier->packet_max = ATT_MAX_MTU - 3;
+  notifier->packet_max = BLEIO_ATT_MAX_MTU - 3;
   notifier->characteristic = g_object_ref (characteristic);
   notifier->client = bleio_client_ref (bleio_characteristic_get_client (characteristic));
   notifier->inbox = bleio_inbox_ref (inbox);
@@ -907,102 +617,4 @@ bleio_notifier_start_finish (GAsyncResult  *result,
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-/* ---- AcquireWrite ------------------------------------------------------------ */
-
-typedef struct {
-  int fd;
-  guint16 mtu;
-} AcquiredWrite;
-
-static void
-acquired_write_free (gpointer data)
-{
-  AcquiredWrite *acquired = data;
-
-  if (acquired->fd >= 0)
-    close (acquired->fd);
-  g_free (acquired);
-}
-
-static void
-acquire_write_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GUnixFDList) fds = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  GError *local = NULL;
-  GError *error = NULL;
-  AcquiredWrite *acquired;
-  gint32 index = -1;
-  guint16 mtu = 0;
-
-  reply = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source),
-                                                           &fds, result, &local);
-  if (reply == NULL)
-    {
-      bleio_propagate_dbus_error (&error, local);
-      g_task_return_error (task, error);
-      return;
-    }
-  g_variant_get (reply, "(hq)", &index, &mtu);
-  acquired = g_new0 (AcquiredWrite, 1);
-  acquired->mtu = CLAMP (mtu, ATT_MIN_MTU, ATT_MAX_MTU);
-  acquired->fd = fds != NULL && index >= 0 && index < g_unix_fd_list_get_length (fds)
-                 ? g_unix_fd_list_get (fds, index, &local) : -1;
-  if (acquired->fd < 0)
-    {
-      acquired_write_free (acquired);
-      if (local == NULL)
-        local = g_error_new_literal (BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
-                                     "AcquireWrite gave no file descriptor");
-      g_task_return_error (task, local);
-      return;
-    }
-  g_unix_set_fd_nonblocking (acquired->fd, TRUE, NULL);
-  g_task_return_pointer (task, acquired, acquired_write_free);
-}
-
-void
-bleio_acquire_write_async (BleioCharacteristic *characteristic,
-                           GCancellable        *cancellable,
-                           GAsyncReadyCallback  callback,
-                           gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  BleioClient *client = bleio_characteristic_get_client (characteristic);
-
-  g_task_set_source_tag (task, BLEIO_TAG (bleio_acquire_write_async));
-  g_dbus_connection_call_with_unix_fd_list (bleio_client_get_connection (client),
-                                            BLEIO_BLUEZ_NAME,
-                                            bleio_characteristic_get_object_path (characteristic),
-                                            BLEIO_IFACE_CHARACTERISTIC, "AcquireWrite",
-                                            g_variant_new ("(a{sv})", NULL),
-                                            G_VARIANT_TYPE ("(hq)"),
-                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
-                                            cancellable, acquire_write_cb,
-                                            g_steal_pointer (&task));
-}
-
-int
-bleio_acquire_write_finish (GAsyncResult  *result,
-                            guint16       *mtu,
-                            GError       **error)
-{
-  AcquiredWrite *acquired;
-  int fd;
-
-  g_return_val_if_fail (g_task_is_valid (result, NULL), -1);
-  acquired = g_task_propagate_pointer (G_TASK (result), error);
-  if (acquired == NULL)
-    return -1;
-  fd = acquired->fd;
-  acquired->fd = -1;
-  if (mtu != NULL)
-    *mtu = acquired->mtu;
-  acquired_write_free (acquired);
-  return fd;
 }
