@@ -6,6 +6,7 @@
  * adapter's context.
  */
 #include "bleio-adapter-private.h"
+#include "bleio-ad-private.h"
 #include "bleio-private.h"
 
 #include <string.h>

@@ -10,7 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "bleio-private.h"
+#include "bleio-prop-index-private.h"
+#include "bleio-ad-private.h"
 
 static const char * const keys[] = { "Name", "RSSI", "ManufacturerData", "Absent" };
 
