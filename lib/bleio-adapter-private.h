@@ -45,13 +45,7 @@ BleioConnection  *bleio_connection_dup_for_path (BleioClient  *client,
                                                  const char   *device_path,
                                                  GMainContext *context);
 gboolean          bleio_connection_is_spent     (BleioConnection *connection);
-/* GATT client objects (issue 5) call BlueZ through the connection's client. */
+/* GATT client objects call BlueZ through the connection's client. */
 BleioClient      *bleio_connection_get_client   (BleioConnection *connection);
-
-/* Services (lib/bleio-service.c). */
-BleioService     *bleio_service_new             (BleioConnection *connection,
-                                                 const char      *path,
-                                                 BleioUuid       *uuid,
-                                                 gboolean         primary);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
 /* BleioCharacteristic: a peer's GATT characteristic. */
 #include "bleio-att-private.h"
 #include "bleio-gatt-private.h"
+#include "bleio-service-private.h"
 #include "bleio-values-private.h"
 
 #include <string.h>
@@ -19,10 +20,10 @@ struct _BleioCharacteristic {
   gboolean can_acquire_notify;
   gboolean can_acquire_write;
   GMainContext *context;
+  BleioGattChildren descriptors;
 
   GMutex lock;
   guint acquired_mtu;
-  GHashTable *descriptors;      /* path -> GWeakRef* */
   guint subscriptions;          /* set_cccd and buffers of this object */
   gboolean cccd_on;             /* set_cccd (TRUE) in effect */
   guint acquired;               /* AcquireNotify descriptors held */
@@ -68,7 +69,7 @@ bleio_characteristic_finalize (GObject *object)
       g_source_unref (self->emit_source);
     }
   g_queue_clear_full (&self->pending, (GDestroyNotify) g_bytes_unref);
-  g_hash_table_unref (self->descriptors);
+  bleio_gatt_children_clear (&self->descriptors);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->uuid, bleio_uuid_free);
   g_free (self->path);
@@ -110,7 +111,7 @@ bleio_characteristic_init (BleioCharacteristic *self)
 {
   g_mutex_init (&self->lock);
   g_queue_init (&self->pending);
-  self->descriptors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bleio_weak_ref_free);
+  bleio_gatt_children_init (&self->descriptors);
 }
 
 /* ---- construction ------------------------------------------------------- */
@@ -146,67 +147,22 @@ characteristic_new (BleioService *service,
   return self;
 }
 
-/* One cache per service (qdata): BlueZ path -> weak characteristic, so the
- * same attribute keeps one object while the application holds it. */
-static GMutex caches_lock;
-
-static void
-cache_free (gpointer data)
+static gpointer
+characteristic_new_child (gpointer    service,
+                          const char *path)
 {
-  g_hash_table_unref (data);
-}
-
-static int
-path_handle_compare (gconstpointer a,
-                     gconstpointer b)
-{
-  const char *pa = *(const char * const *) a;
-  const char *pb = *(const char * const *) b;
-
-  return (int) bleio_path_handle (pa, "char") - (int) bleio_path_handle (pb, "char");
+  return characteristic_new (service, path);
 }
 
 GPtrArray *
 bleio_service_dup_characteristics (BleioService *service)
 {
-  BleioClient *client;
-  const char *service_path;
-  g_autoptr(GPtrArray) paths = NULL;
-  GPtrArray *characteristics;
-  GHashTable *cache;
-
   g_return_val_if_fail (BLEIO_IS_SERVICE (service), NULL);
-  client = bleio_connection_get_client (bleio_service_get_connection (service));
-  service_path = bleio_service_get_object_path (service);
-  paths = bleio_client_list_paths (client, BLEIO_IFACE_CHARACTERISTIC, service_path);
-  g_ptr_array_sort (paths, path_handle_compare);
-  characteristics = g_ptr_array_new_with_free_func (g_object_unref);
-
-  g_mutex_lock (&caches_lock);
-  cache = g_object_get_data (G_OBJECT (service), "bleio-characteristics");
-  if (cache == NULL)
-    {
-      cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bleio_weak_ref_free);
-      g_object_set_data_full (G_OBJECT (service), "bleio-characteristics", cache, cache_free);
-    }
-  for (guint i = 0; i < paths->len; i++)
-    {
-      const char *path = g_ptr_array_index (paths, i);
-      GWeakRef *weak = g_hash_table_lookup (cache, path);
-      BleioCharacteristic *characteristic = weak != NULL ? g_weak_ref_get (weak) : NULL;
-
-      /* Direct children only. */
-      if (strchr (path + strlen (service_path) + 1, '/') != NULL)
-        continue;
-      if (characteristic == NULL)
-        {
-          characteristic = characteristic_new (service, path);
-          g_hash_table_replace (cache, g_strdup (path), bleio_weak_ref_new (characteristic));
-        }
-      g_ptr_array_add (characteristics, characteristic);
-    }
-  g_mutex_unlock (&caches_lock);
-  return characteristics;
+  return bleio_gatt_children_dup (bleio_service_get_characteristic_children (service),
+                                  bleio_connection_get_client (bleio_service_get_connection (service)),
+                                  bleio_service_get_object_path (service),
+                                  BLEIO_IFACE_CHARACTERISTIC, "char",
+                                  characteristic_new_child, service);
 }
 
 /* ---- getters ------------------------------------------------------------ */
@@ -251,6 +207,12 @@ bleio_characteristic_get_object_path (BleioCharacteristic *characteristic)
 {
   g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), NULL);
   return characteristic->path;
+}
+
+BleioGattChildren *
+bleio_characteristic_get_descriptor_children (BleioCharacteristic *characteristic)
+{
+  return &characteristic->descriptors;
 }
 
 guint
@@ -819,49 +781,4 @@ bleio_characteristic_set_cccd (BleioCharacteristic  *characteristic,
   ok = bleio_characteristic_set_cccd_finish (characteristic, bleio_sync_wait (&sync), error);
   bleio_sync_end (&sync);
   return ok;
-}
-
-/* ---- descriptors ----------------------------------------------------------- */
-
-static int
-desc_handle_compare (gconstpointer a,
-                     gconstpointer b)
-{
-  const char *pa = *(const char * const *) a;
-  const char *pb = *(const char * const *) b;
-
-  return (int) bleio_path_handle (pa, "desc") - (int) bleio_path_handle (pb, "desc");
-}
-
-GPtrArray *
-bleio_characteristic_dup_descriptors (BleioCharacteristic *characteristic)
-{
-  g_autoptr(GPtrArray) paths = NULL;
-  GPtrArray *descriptors;
-
-  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), NULL);
-  paths = bleio_client_list_paths (characteristic->client, BLEIO_IFACE_DESCRIPTOR,
-                                   characteristic->path);
-  g_ptr_array_sort (paths, desc_handle_compare);
-  descriptors = g_ptr_array_new_with_free_func (g_object_unref);
-
-  g_mutex_lock (&characteristic->lock);
-  for (guint i = 0; i < paths->len; i++)
-    {
-      const char *path = g_ptr_array_index (paths, i);
-      GWeakRef *weak = g_hash_table_lookup (characteristic->descriptors, path);
-      BleioDescriptor *descriptor = weak != NULL ? g_weak_ref_get (weak) : NULL;
-
-      if (strchr (path + strlen (characteristic->path) + 1, '/') != NULL)
-        continue;
-      if (descriptor == NULL)
-        {
-          descriptor = bleio_descriptor_new (characteristic, path);
-          g_hash_table_replace (characteristic->descriptors, g_strdup (path),
-                                bleio_weak_ref_new (descriptor));
-        }
-      g_ptr_array_add (descriptors, descriptor);
-    }
-  g_mutex_unlock (&characteristic->lock);
-  return descriptors;
 }

@@ -5,6 +5,7 @@
  */
 #include "bleio-adapter-private.h"
 #include "bleio-agent-private.h"
+#include "bleio-service-private.h"
 #include "bleio-values-private.h"
 
 #include <string.h>
@@ -707,16 +708,6 @@ uuid_whitelisted (GPtrArray       *whitelist,
   return FALSE;
 }
 
-static int
-service_compare (gconstpointer a,
-                 gconstpointer b)
-{
-  BleioService *sa = *(BleioService * const *) a;
-  BleioService *sb = *(BleioService * const *) b;
-
-  return (int) bleio_service_get_handle (sa) - (int) bleio_service_get_handle (sb);
-}
-
 static GPtrArray *
 collect_services (BleioConnection *self,
                   GPtrArray       *whitelist)
@@ -724,6 +715,7 @@ collect_services (BleioConnection *self,
   g_autoptr(GPtrArray) paths = bleio_client_list_paths (self->client, BLEIO_IFACE_SERVICE, self->path);
   GPtrArray *services = g_ptr_array_new_with_free_func (g_object_unref);
 
+  bleio_gatt_sort_paths (paths, "service");
   for (guint i = 0; i < paths->len; i++)
     {
       const char *path = g_ptr_array_index (paths, i);
@@ -747,7 +739,6 @@ collect_services (BleioConnection *self,
                        bleio_service_new (self, path, uuid,
                                           bleio_boolean_from_bluez_value (primary, TRUE)));
     }
-  g_ptr_array_sort (services, service_compare);
   return services;
 }
 

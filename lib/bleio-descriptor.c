@@ -36,9 +36,9 @@ bleio_descriptor_init (BleioDescriptor *self)
 {
 }
 
-BleioDescriptor *
-bleio_descriptor_new (BleioCharacteristic *characteristic,
-                      const char          *path)
+static BleioDescriptor *
+descriptor_new (BleioCharacteristic *characteristic,
+                const char          *path)
 {
   BleioClient *client = bleio_characteristic_get_client (characteristic);
   g_autoptr(GVariant) uuid = bleio_client_dup_property (client, path, BLEIO_IFACE_DESCRIPTOR, "UUID");
@@ -51,6 +51,24 @@ bleio_descriptor_new (BleioCharacteristic *characteristic,
   if (self->uuid == NULL)
     self->uuid = bleio_uuid_new_from_uuid16 (0);
   return self;
+}
+
+static gpointer
+descriptor_new_child (gpointer    characteristic,
+                      const char *path)
+{
+  return descriptor_new (characteristic, path);
+}
+
+GPtrArray *
+bleio_characteristic_dup_descriptors (BleioCharacteristic *characteristic)
+{
+  g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), NULL);
+  return bleio_gatt_children_dup (bleio_characteristic_get_descriptor_children (characteristic),
+                                  bleio_characteristic_get_client (characteristic),
+                                  bleio_characteristic_get_object_path (characteristic),
+                                  BLEIO_IFACE_DESCRIPTOR, "desc",
+                                  descriptor_new_child, characteristic);
 }
 
 const BleioUuid *

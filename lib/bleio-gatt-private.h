@@ -47,12 +47,44 @@ void      bleio_gatt_read_value_cb (GObject      *source,
                                     GAsyncResult *result,
                                     gpointer      user_data);
 
+/* ---- attribute children (lib/bleio-gatt.c) ----
+ *
+ * A GATT object's children (a service's characteristics, a
+ * characteristic's descriptors) live in a field of the parent: BlueZ path
+ * -> weak reference, so one attribute keeps one object while the
+ * application holds it. */
+typedef struct {
+  GMutex lock;
+  GHashTable *objects;          /* path -> GWeakRef* */
+} BleioGattChildren;
+
+typedef gpointer (*BleioGattChildNew) (gpointer    parent,
+                                       const char *path);
+
+void       bleio_gatt_children_init  (BleioGattChildren *children);
+void       bleio_gatt_children_clear (BleioGattChildren *children);
+/* The direct children of @parent_path on @interface, in handle order
+ * (@prefix names the path component, see bleio_path_handle()): the live
+ * object of each, or a new one from @new_child (@parent, path). */
+GPtrArray *bleio_gatt_children_dup   (BleioGattChildren *children,
+                                      BleioClient       *client,
+                                      const char        *parent_path,
+                                      const char        *interface,
+                                      const char        *prefix,
+                                      BleioGattChildNew  new_child,
+                                      gpointer           parent);
+/* Sorts BlueZ attribute paths by the handle in their last component. */
+void       bleio_gatt_sort_paths     (GPtrArray         *paths,
+                                      const char        *prefix);
+
 /* TRUE for the standard CCCD UUID (0x2902). */
 gboolean  bleio_uuid_is_cccd     (const BleioUuid *uuid);
 
 /* ---- characteristic internals (lib/bleio-characteristic.c) ---- */
 BleioClient *bleio_characteristic_get_client    (BleioCharacteristic *characteristic);
 const char  *bleio_characteristic_get_device_path (BleioCharacteristic *characteristic);
+/* The characteristic's descriptor objects (bleio_characteristic_dup_descriptors()). */
+BleioGattChildren *bleio_characteristic_get_descriptor_children (BleioCharacteristic *characteristic);
 gboolean     bleio_characteristic_check_connected (BleioCharacteristic  *characteristic,
                                                    GError              **error);
 /* The answer of AcquireNotify/AcquireWrite tells the MTU. */
@@ -82,9 +114,5 @@ void         bleio_characteristic_deliver       (BleioCharacteristic *characteri
  * (deliveries are dropped otherwise). It takes GLib's signal lock: ask
  * once per batch of packets, not per packet. */
 gboolean     bleio_characteristic_wants_notifications (BleioCharacteristic *characteristic);
-
-/* ---- descriptor internals (lib/bleio-descriptor.c) ---- */
-BleioDescriptor *bleio_descriptor_new (BleioCharacteristic *characteristic,
-                                       const char          *path);
 
 G_END_DECLS

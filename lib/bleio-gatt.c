@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The per-attribute operation queue and small GATT helpers.
+ * The per-attribute operation queue, the children cache of GATT objects
+ * and small GATT helpers.
  *
  * bluetoothd answers InProgress when a client starts a second read or
  * write on an attribute whose first one has not finished (DESIGN §3 quirk
@@ -281,6 +282,74 @@ bleio_gatt_call_finish (GAsyncResult  *result,
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- attribute children --------------------------------------------------- */
+
+static int
+path_handle_compare (gconstpointer a,
+                     gconstpointer b,
+                     gpointer      prefix)
+{
+  const char *pa = *(const char * const *) a;
+  const char *pb = *(const char * const *) b;
+
+  return (int) bleio_path_handle (pa, prefix) - (int) bleio_path_handle (pb, prefix);
+}
+
+void
+bleio_gatt_sort_paths (GPtrArray  *paths,
+                       const char *prefix)
+{
+  g_ptr_array_sort_with_data (paths, path_handle_compare, (gpointer) prefix);
+}
+
+void
+bleio_gatt_children_init (BleioGattChildren *children)
+{
+  g_mutex_init (&children->lock);
+  children->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bleio_weak_ref_free);
+}
+
+void
+bleio_gatt_children_clear (BleioGattChildren *children)
+{
+  g_clear_pointer (&children->objects, g_hash_table_unref);
+  g_mutex_clear (&children->lock);
+}
+
+GPtrArray *
+bleio_gatt_children_dup (BleioGattChildren *children,
+                         BleioClient       *client,
+                         const char        *parent_path,
+                         const char        *interface,
+                         const char        *prefix,
+                         BleioGattChildNew  new_child,
+                         gpointer           parent)
+{
+  g_autoptr(GPtrArray) paths = bleio_client_list_paths (client, interface, parent_path);
+  GPtrArray *objects = g_ptr_array_new_with_free_func (g_object_unref);
+
+  bleio_gatt_sort_paths (paths, prefix);
+  g_mutex_lock (&children->lock);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = g_ptr_array_index (paths, i);
+      GWeakRef *weak = g_hash_table_lookup (children->objects, path);
+      gpointer child = weak != NULL ? g_weak_ref_get (weak) : NULL;
+
+      /* Direct children only. */
+      if (strchr (path + strlen (parent_path) + 1, '/') != NULL)
+        continue;
+      if (child == NULL)
+        {
+          child = new_child (parent, path);
+          g_hash_table_replace (children->objects, g_strdup (path), bleio_weak_ref_new (child));
+        }
+      g_ptr_array_add (objects, child);
+    }
+  g_mutex_unlock (&children->lock);
+  return objects;
 }
 
 /* ---- small helpers ------------------------------------------------------ */

@@ -136,6 +136,7 @@ struct _BleioScanResults {
   int minimum_rssi;
   guint watch_id;
   GSource *timeout_source;
+  gboolean done_emitted;        /* only in @context */
 
   GMutex lock;
   GCond cond;
@@ -253,9 +254,9 @@ signal_idle_cb (gpointer user_data)
       g_signal_emit (self, signals[SIGNAL_ENTRY], 0, entry);
       bleio_scan_entry_unref (entry);
     }
-  if (emit_done && g_object_get_data (G_OBJECT (self), "bleio-done-emitted") == NULL)
+  if (emit_done && !self->done_emitted)
     {
-      g_object_set_data (G_OBJECT (self), "bleio-done-emitted", GINT_TO_POINTER (1));
+      self->done_emitted = TRUE;
       g_signal_emit (self, signals[SIGNAL_DONE], 0);
     }
   return G_SOURCE_REMOVE;

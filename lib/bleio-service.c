@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioService: a peer's GATT service, as discovered. */
-#include "bleio-adapter-private.h"
+#include "bleio-service-private.h"
 
 struct _BleioService {
   GObject parent_instance;
@@ -10,6 +10,7 @@ struct _BleioService {
   BleioUuid *uuid;
   guint16 handle;
   gboolean primary;
+  BleioGattChildren characteristics;
 };
 
 G_DEFINE_FINAL_TYPE (BleioService, bleio_service, G_TYPE_OBJECT)
@@ -22,6 +23,7 @@ bleio_service_finalize (GObject *object)
   g_clear_object (&self->connection);
   g_clear_pointer (&self->uuid, bleio_uuid_free);
   g_free (self->path);
+  bleio_gatt_children_clear (&self->characteristics);
   G_OBJECT_CLASS (bleio_service_parent_class)->finalize (object);
 }
 
@@ -34,6 +36,7 @@ bleio_service_class_init (BleioServiceClass *klass)
 static void
 bleio_service_init (BleioService *self)
 {
+  bleio_gatt_children_init (&self->characteristics);
 }
 
 BleioService *
@@ -92,4 +95,10 @@ bleio_service_get_object_path (BleioService *service)
 {
   g_return_val_if_fail (BLEIO_IS_SERVICE (service), NULL);
   return service->path;
+}
+
+BleioGattChildren *
+bleio_service_get_characteristic_children (BleioService *service)
+{
+  return &service->characteristics;
 }
