@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal constructors shared by the adapter, scan and connection code. */
+/* The scan results' internals (lib/bleio-scan.c), for the adapter that starts
+ * scans and for the fuzzers. */
 #pragma once
 
 #ifndef BLEIO_COMPILATION
@@ -37,15 +38,5 @@ BleioScanEntry   *bleio_scan_entry_new_from_bluez (GVariant   *props,
 /* TRUE when a Device1 PropertiesChanged dict (a{sv}) touches a field the
  * advertisement is built from. */
 gboolean          bleio_scan_is_advert_change     (GVariant   *changed);
-
-/* Connections (lib/bleio-connection.c): the live object for the link, a
- * new one if the previous one is spent. */
-BleioConnection  *bleio_connection_dup_for_path (BleioClient  *client,
-                                                 const char   *adapter_path,
-                                                 const char   *device_path,
-                                                 GMainContext *context);
-gboolean          bleio_connection_is_spent     (BleioConnection *connection);
-/* GATT client objects call BlueZ through the connection's client. */
-BleioClient      *bleio_connection_get_client   (BleioConnection *connection);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include "bleio-adapter-private.h"
 #include "bleio-agent-private.h"
 #include "bleio-connect-private.h"
+#include "bleio-connection-private.h"
 #include "bleio-values-private.h"
 
 #include <string.h>

@@ -12,7 +12,7 @@
 #endif
 
 #include <bleio/bleio.h>
-#include "bleio-adapter-private.h"
+#include "bleio-connection-private.h"
 
 G_BEGIN_DECLS
 
