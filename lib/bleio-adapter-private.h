@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The scan results' internals (lib/bleio-scan.c), for the adapter that starts
- * scans and for the fuzzers. */
+/*
+ * The adapter's constructor, for the code that finds adapters, and the
+ * scan results' internals (lib/bleio-scan.c), for the adapter that starts
+ * scans and for the fuzzers.
+ */
 #pragma once
 
 #ifndef BLEIO_COMPILATION
@@ -11,6 +14,12 @@
 #include "bleio-client-private.h"
 
 G_BEGIN_DECLS
+
+/* The adapter object for @path on @client's bus (lib/bleio-adapter.c):
+ * the existing one, or a new one whose signals go to @context. */
+BleioAdapter     *bleio_adapter_dup_for_path    (BleioClient  *client,
+                                                 const char   *path,
+                                                 GMainContext *context);
 
 /* Scan results (lib/bleio-scan.c). */
 BleioScanResults *bleio_scan_results_new      (BleioClient  *client,
