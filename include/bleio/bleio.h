@@ -22,7 +22,5 @@
 #include <bleio/bleio-descriptor.h>
 #include <bleio/bleio-characteristic-buffer.h>
 #include <bleio/bleio-packet-buffer.h>
-/* @VALUE_TYPES@ (value-type headers are listed below) */
-/* @OBJECTS@ (GObject headers are listed below) */
 
 #undef __BLEIO_H_INSIDE__
