@@ -530,6 +530,21 @@ link_up (GTask *task)
   return TRUE;
 }
 
+/* Discovery found the device (@path, taken): connect to it. */
+static void
+connect_found (GTask *task,
+               char  *path)
+{
+  BleioConnectQueue *self = queue_of (task);
+  ConnectData *data = g_task_get_task_data (task);
+
+  bleio_client_unwatch (self->client, data->watch_id);
+  data->watch_id = 0;
+  data->device_path = path;
+  stop_filtered_discovery (task);
+  call_connect (task);
+}
+
 static void
 on_connect_event (BleioClient            *client,
                   const BleioClientEvent *event,
@@ -556,13 +571,7 @@ on_connect_event (BleioClient            *client,
                                                         data->bluez_address);
 
       if (path != NULL)
-        {
-          bleio_client_unwatch (self->client, data->watch_id);
-          data->watch_id = 0;
-          data->device_path = g_steal_pointer (&path);
-          stop_filtered_discovery (task);
-          call_connect (g_object_ref (task));
-        }
+        connect_found (g_object_ref (task), g_steal_pointer (&path));
       return;
     }
   if (data->stage == STAGE_CONNECT || data->stage == STAGE_CONNECT_DEVICE)
@@ -646,13 +655,7 @@ discovery_started_cb (GObject      *source,
   data->discovery_started = reply != NULL;
   path = bleio_client_find_device (self->client, self->adapter_path, data->bluez_address);
   if (path != NULL)
-    {
-      bleio_client_unwatch (self->client, data->watch_id);
-      data->watch_id = 0;
-      data->device_path = g_steal_pointer (&path);
-      stop_filtered_discovery (task);
-      call_connect (g_steal_pointer (&task));
-    }
+    connect_found (g_steal_pointer (&task), g_steal_pointer (&path));
 }
 
 static void
