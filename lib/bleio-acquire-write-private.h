@@ -10,11 +10,14 @@
 #endif
 
 #include <bleio/bleio.h>
+#include "bleio-client-private.h"
 
 G_BEGIN_DECLS
 
-/* AcquireWrite: the descriptor and its MTU, or -1 with @error. */
-void           bleio_acquire_write_async   (BleioCharacteristic *characteristic,
+/* AcquireWrite on the characteristic at @path: the descriptor and its
+ * MTU, or -1 with @error. */
+void           bleio_acquire_write_async   (BleioClient         *client,
+                                            const char          *path,
                                             GCancellable        *cancellable,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data);

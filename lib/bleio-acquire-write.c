@@ -7,7 +7,6 @@
  */
 #include "bleio-acquire-write-private.h"
 #include "bleio-att-private.h"
-#include "bleio-gatt-private.h"
 
 #include <unistd.h>
 #include <gio/gunixfdlist.h>
@@ -69,18 +68,18 @@ acquire_write_cb (GObject      *source,
 }
 
 void
-bleio_acquire_write_async (BleioCharacteristic *characteristic,
+bleio_acquire_write_async (BleioClient         *client,
+                           const char          *path,
                            GCancellable        *cancellable,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  BleioClient *client = bleio_characteristic_get_client (characteristic);
 
   g_task_set_source_tag (task, BLEIO_TAG (bleio_acquire_write_async));
   g_dbus_connection_call_with_unix_fd_list (bleio_client_get_connection (client),
                                             BLEIO_BLUEZ_NAME,
-                                            bleio_characteristic_get_object_path (characteristic),
+                                            path,
                                             BLEIO_IFACE_CHARACTERISTIC, "AcquireWrite",
                                             g_variant_new ("(a{sv})", NULL),
                                             G_VARIANT_TYPE ("(hq)"),

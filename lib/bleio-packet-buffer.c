@@ -150,8 +150,9 @@ setup_write (GTask *task_in)
     {
       GCancellable *cancellable = g_task_get_cancellable (task);
 
-      bleio_acquire_write_async (data->characteristic, cancellable, acquire_write_cb,
-                                 g_steal_pointer (&task));
+      bleio_acquire_write_async (bleio_characteristic_get_client (data->characteristic),
+                                 bleio_characteristic_get_object_path (data->characteristic),
+                                 cancellable, acquire_write_cb, g_steal_pointer (&task));
       return;
     }
   new_return (g_steal_pointer (&task));
