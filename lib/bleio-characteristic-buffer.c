@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioCharacteristicBuffer: a byte FIFO fed by notifications. */
+#include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-inbox-private.h"
 #include "bleio-notifier-private.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioCharacteristic: a peer's GATT characteristic. */
 #include "bleio-att-private.h"
+#include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-service-private.h"
 #include "bleio-values-private.h"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioDescriptor: a descriptor of a peer's characteristic. */
+#include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-values-private.h"
 

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE   /* POLLRDHUP */
 #include "bleio-notifier-private.h"
 #include "bleio-att-private.h"
+#include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
 
 #include <errno.h>

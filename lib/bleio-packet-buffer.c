@@ -2,6 +2,7 @@
 /* BleioPacketBuffer: whole packets in (notifications) and out (writes). */
 #include "bleio-acquire-write-private.h"
 #include "bleio-att-private.h"
+#include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-inbox-private.h"
 #include "bleio-notifier-private.h"

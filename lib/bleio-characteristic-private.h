@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * BleioCharacteristic's internals (lib/bleio-characteristic.c), for its
+ * descriptors, the notifier and the buffers.
+ */
+#pragma once
+
+#ifndef BLEIO_COMPILATION
+#error "bleio-characteristic-private.h is internal to libbleio"
+#endif
+
+#include <bleio/bleio.h>
+#include "bleio-gatt-private.h"
+
+G_BEGIN_DECLS
+
+BleioClient *bleio_characteristic_get_client    (BleioCharacteristic *characteristic);
+const char  *bleio_characteristic_get_device_path (BleioCharacteristic *characteristic);
+/* The characteristic's descriptor objects (bleio_characteristic_dup_descriptors()). */
+BleioGattChildren *bleio_characteristic_get_descriptor_children (BleioCharacteristic *characteristic);
+gboolean     bleio_characteristic_check_connected (BleioCharacteristic  *characteristic,
+                                                   GError              **error);
+/* The answer of AcquireNotify/AcquireWrite tells the MTU. */
+void         bleio_characteristic_note_mtu      (BleioCharacteristic *characteristic,
+                                                 guint                mtu);
+/* TRUE when BlueZ exports NotifyAcquired / WriteAcquired for it (the
+ * characteristic supports the Acquire* calls). */
+gboolean     bleio_characteristic_can_acquire   (BleioCharacteristic *characteristic,
+                                                 gboolean             write);
+/* Subscriptions made through this object (set_cccd() or a buffer):
+ * is_subscribed is TRUE while any holds BlueZ's notify session. */
+gboolean     bleio_characteristic_is_subscribed (BleioCharacteristic *characteristic);
+void         bleio_characteristic_hold_subscription (BleioCharacteristic *characteristic,
+                                                     gboolean             hold);
+/* Buffers holding an AcquireNotify descriptor: while any does, the
+ * notification signal is fed from it rather than from Value changes. */
+void         bleio_characteristic_hold_acquired (BleioCharacteristic *characteristic,
+                                                 gboolean             hold);
+/* TRUE once a descriptor held through this object has been released:
+ * bluetoothd may still count it as acquired until it sees the hang-up. */
+gboolean     bleio_characteristic_released_acquired (BleioCharacteristic *characteristic);
+/* Any thread: one notification for #BleioCharacteristic::notification. */
+void         bleio_characteristic_deliver       (BleioCharacteristic *characteristic,
+                                                 const guint8        *data,
+                                                 gsize                len);
+/* Any thread: whether #BleioCharacteristic::notification has a handler
+ * (deliveries are dropped otherwise). It takes GLib's signal lock: ask
+ * once per batch of packets, not per packet. */
+gboolean     bleio_characteristic_wants_notifications (BleioCharacteristic *characteristic);
+
+G_END_DECLS
