@@ -7,8 +7,6 @@
 #include "bleio-agent-private.h"
 #include "bleio-values-private.h"
 
-#include <string.h>
-
 #define PAIR_TIMEOUT_MSEC 120000
 
 struct _BleioConnection {
