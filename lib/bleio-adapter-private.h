@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * The adapter's constructor, for the code that finds adapters, and the
- * scan results' internals (lib/bleio-scan.c), for the adapter that starts
- * scans and for the fuzzers.
- */
+/* BleioAdapter's internals (lib/bleio-adapter.c), for the code that finds
+ * adapters. */
 #pragma once
 
 #ifndef BLEIO_COMPILATION
@@ -20,32 +17,5 @@ G_BEGIN_DECLS
 BleioAdapter     *bleio_adapter_dup_for_path    (BleioClient  *client,
                                                  const char   *path,
                                                  GMainContext *context);
-
-/* Scan results (lib/bleio-scan.c). */
-BleioScanResults *bleio_scan_results_new      (BleioClient  *client,
-                                               const char   *adapter_path,
-                                               GMainContext *context,
-                                               GBytes       *prefixes,
-                                               gsize         buffer_size,
-                                               int           minimum_rssi,
-                                               double        timeout);
-/* Ends the scan (idempotent): no more entries are taken. @error (taken)
- * is what bleio_scan_results_next() reports after the buffer drains;
- * NULL for a normal end. Returns TRUE if this call ended it. */
-gboolean          bleio_scan_results_end      (BleioScanResults *results,
-                                               GError           *error);
-
-/* The scan entry for one Device1's properties (a{sv}, as the cache or
- * GetManagedObjects gives them): NULL unless the device belongs to
- * @adapter_path, was heard (RSSI) at or above @minimum_rssi, has an
- * address, and its rebuilt advertisement matches @prefixes (NULL or empty:
- * any). Pure: tests/fuzz drives it. */
-BleioScanEntry   *bleio_scan_entry_new_from_bluez (GVariant   *props,
-                                                   const char *adapter_path,
-                                                   int         minimum_rssi,
-                                                   GBytes     *prefixes);
-/* TRUE when a Device1 PropertiesChanged dict (a{sv}) touches a field the
- * advertisement is built from. */
-gboolean          bleio_scan_is_advert_change     (GVariant   *changed);
 
 G_END_DECLS

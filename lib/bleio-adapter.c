@@ -5,6 +5,7 @@
  * attempts are queued in the adapter's BleioConnectQueue (bleio-connect.c).
  */
 #include "bleio-adapter-private.h"
+#include "bleio-scan-private.h"
 #include "bleio-agent-private.h"
 #include "bleio-connect-private.h"
 #include "bleio-connection-private.h"

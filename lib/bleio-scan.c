@@ -5,7 +5,7 @@
  * application runs a main loop; the ::entry signal is forwarded to the
  * adapter's context.
  */
-#include "bleio-adapter-private.h"
+#include "bleio-scan-private.h"
 #include "bleio-ad-private.h"
 #include "bleio-private.h"
 

@@ -7,7 +7,7 @@
  */
 #include "fuzz-common.h"
 
-#include "bleio-adapter-private.h"
+#include "bleio-scan-private.h"
 
 #include <string.h>
 

@@ -10,7 +10,7 @@
  */
 #include "fuzz-common.h"
 
-#include "bleio-adapter-private.h"
+#include "bleio-scan-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-values-private.h"
 
