@@ -4,6 +4,9 @@
 # -Dfuzzing=true -Db_sanitize=address,undefined) for SECONDS each, starting
 # from its seed corpus (tests/fuzz/corpus/<target>/). Fails on any crash,
 # timeout, leak or sanitizer report, and prints the executions per target.
+# A target that executed no input at all fails too: that is what a build
+# without -Dfuzzing=true gives (driver.c replays the corpus and prints no
+# libFuzzer statistics), and a run that fuzzed nothing proves nothing.
 # New inputs go to BUILDDIR/fuzz-work/<target>/, crashing ones to
 # BUILDDIR/fuzz-artifacts/ (copy them into the corpus as crash-* once the
 # bug is fixed: the fuzz suite replays the corpus in every build).
@@ -73,7 +76,10 @@ for t in $targets; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
   execs=${execs:-0}
   n=$((n + 1))
-  if [ "$rc" -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|GLib.*CRITICAL|fuzz oracle failed' "$log"; then
+  if [ "$execs" -eq 0 ]; then
+    failed=$((failed + 1))
+    echo "$t: FAILED: 0 executions (exit $rc): not a libFuzzer binary, or it never ran; configure $builddir with CC=clang -Dfuzzing=true; log $log"
+  elif [ "$rc" -ne 0 ] || grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|GLib.*CRITICAL|fuzz oracle failed' "$log"; then
     failed=$((failed + 1))
     echo "$t: FAILED after $execs executions (exit $rc); log $log:"
     grep -E -A30 'ERROR:|runtime error:|CRITICAL|fuzz oracle failed|deadly signal' "$log" | head -60
