@@ -5,7 +5,7 @@
  * bleio_adapter_new_for_name() gives, and a list that follows adapters
  * appearing and going away.
  */
-#include "../sim/central-common.h"
+#include "central.h"
 
 typedef struct {
   BleioAdapter *adapter;

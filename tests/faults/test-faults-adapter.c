@@ -8,7 +8,7 @@
  *
  *   test-faults-adapter SCENARIO
  */
-#include "faults-common.h"
+#include "faults.h"
 
 static void
 remove_adapter (Env *env)

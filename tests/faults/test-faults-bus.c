@@ -10,7 +10,7 @@
  *
  *   test-faults-bus SCENARIO
  */
-#include "faults-common.h"
+#include "faults.h"
 
 #include <signal.h>
 

@@ -8,7 +8,7 @@
  *
  *   test-faults-deinit SCENARIO
  */
-#include "faults-common.h"
+#include "faults.h"
 
 #include <signal.h>
 

@@ -7,7 +7,7 @@
  *
  *   test-faults-late-undo SCENARIO
  */
-#include "faults-common.h"
+#include "faults.h"
 
 #define LATE_FAIL_ADDRESS "00:AA:03:00:00:03"
 #define LATE_FAIL_PATH "/org/bluez/hci0/dev_00_AA_03_00_00_03"

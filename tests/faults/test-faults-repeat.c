@@ -8,7 +8,7 @@
  *
  *   test-faults-repeat SCENARIO
  */
-#include "faults-common.h"
+#include "faults.h"
 
 #include <malloc.h>
 

@@ -8,7 +8,7 @@
  *
  *   test-faults-startup SCENARIO
  */
-#include "faults-common.h"
+#include "faults.h"
 
 typedef struct {
   GAsyncResult *result;

@@ -13,7 +13,7 @@
  * so, that nothing keeps the adapter alive afterwards, and that the
  * library works again in the same process.
  */
-#include "faults-common.h"
+#include "faults.h"
 
 /* ---- scan --------------------------------------------------------------- */
 

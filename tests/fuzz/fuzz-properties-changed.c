@@ -22,7 +22,7 @@ static const char *const types[] = {
 };
 
 /* A Device1 as bluetoothd 5.66 exported it while discovering
- * (../shared/bluez-5.66/device-props-discovered.json, with an RSSI). */
+ * (tests/data/bluez-5.66/device-props-discovered.json, with an RSSI). */
 static GVariant *
 cached_device (void)
 {

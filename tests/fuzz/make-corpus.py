@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Writes the seed corpus of the fuzz targets (tests/fuzz/corpus/<target>/)
-from what real bluetoothd 5.66 exported (../shared/bluez-5.66: the
+from what real bluetoothd 5.66 exported (tests/data/bluez-5.66: the
 GetManagedObjects replies, the Device1 property sets, every
 PropertiesChanged signal) and from well-known advertisement payloads.
 Types come from the introspection XML there; values are serialised with
 GLib (python3-gi), exactly as GDBus would hand them to the library.
 
-Usage: /usr/bin/python3 tests/fuzz/make-corpus.py [SHARED_DIR]   (default ../shared/bluez-5.66)
+Usage: /usr/bin/python3 tests/fuzz/make-corpus.py [DATA_DIR]   (default tests/data/bluez-5.66)
 The generated files are committed; rerun only to refresh the seeds.
 Inputs found by fuzzing are added by hand as crash-* files and are kept."""
 import glob
@@ -23,7 +23,7 @@ gi.require_version('GLib', '2.0')
 from gi.repository import GLib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, '..', '..', '..', 'shared', 'bluez-5.66')
+SHARED = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, '..', 'data', 'bluez-5.66')
 CORPUS = os.path.join(HERE, 'corpus')
 
 # property types per interface, from the introspection dumps

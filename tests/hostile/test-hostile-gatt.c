@@ -5,7 +5,7 @@
  * and method replies of the wrong type, through connect, discovery, read,
  * write and pair.
  */
-#include "hostile-common.h"
+#include "hostile.h"
 
 static BleioService *
 find_service (GPtrArray  *services,

@@ -8,7 +8,7 @@
  * took over 90 s. Only a failure waits that long (and meson's timeout may
  * end it first).
  */
-#include "hostile-common.h"
+#include "hostile.h"
 
 #define HUGE_WAIT_MSEC 600000
 

@@ -6,7 +6,7 @@
  * Value signals of the wrong type or size, through CharacteristicBuffer,
  * PacketBuffer and set_cccd.
  */
-#include "hostile-common.h"
+#include "hostile.h"
 
 typedef struct {
   BleioConnection *connection;

@@ -4,7 +4,7 @@
  * out of range or huge, and devices in unexpected places, read through
  * bleio_adapter_start_scan() and BleioScanEntry.
  */
-#include "hostile-common.h"
+#include "hostile.h"
 
 /* Device1.@name shows @value (announced in no signal): a scan of @msec
  * does not report the peripheral. */

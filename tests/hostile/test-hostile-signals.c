@@ -6,7 +6,7 @@
  * signals from a sender that does not own org.bluez. A live connection
  * must come through all of them untouched.
  */
-#include "hostile-common.h"
+#include "hostile.h"
 
 /* After the signals, the link is still up and usable. */
 static void

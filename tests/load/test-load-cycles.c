@@ -7,7 +7,7 @@
  * number before the first cycle after every 100; the heap in use (G_SLICE=always-malloc)
  * and RSS stay within a bound of their value after cycle 100.
  */
-#include "load-common.h"
+#include "load.h"
 
 #ifndef N_CYCLES
 #define N_CYCLES 1000

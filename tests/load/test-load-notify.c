@@ -11,7 +11,7 @@
  * PacketBuffer the newest packets). Three rounds of it; the heap in use
  * after the last is within HEAP_SLACK_KIB of the one before.
  */
-#include "load-common.h"
+#include "load.h"
 
 #define N_PEERS 20
 #define N_NOTIFY 2000           /* per characteristic and burst */

@@ -10,7 +10,7 @@
  * cached object per device, nothing per advertisement, and lets go of it
  * when bluetoothd removes the device.
  */
-#include "load-common.h"
+#include "load.h"
 
 #define N_DEVICES 10000
 #define N_ROUNDS 10

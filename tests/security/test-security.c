@@ -8,7 +8,7 @@
  *   - each passkey callback can have data of its own (the setters bindings
  *     use) and the agent's IO capability follows from them;
  *   - passkeys never reach the log, even with G_MESSAGES_DEBUG=all. */
-#include "central-common.h"
+#include "central.h"
 
 #include <string.h>
 

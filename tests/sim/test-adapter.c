@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioAdapter against bleio-sim: finding adapters, their properties,
  * several adapters, none, and bluetoothd going away and coming back. */
-#include "central-common.h"
+#include "central.h"
 
 static gboolean
 adapter_gone (gpointer user_data)

@@ -5,7 +5,7 @@
  * each fallback (AcquireNotify / Value signals, AcquireWrite / WriteValue),
  * and notifications at full speed for 10 s on both paths.
  */
-#include "gatt-common.h"
+#include "gatt.h"
 
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Connect and the connection lifecycle against bleio-sim. */
-#include "central-common.h"
+#include "central.h"
 
 typedef struct {
   SimFixture *fx;

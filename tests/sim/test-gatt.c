@@ -3,7 +3,7 @@
  * BleioService's characteristics, BleioCharacteristic and BleioDescriptor
  * against bleio-sim (scenario tests/sim/scenarios/gatt.json).
  */
-#include "gatt-common.h"
+#include "gatt.h"
 
 static GBytes *
 bytes_from_string (const char *s)

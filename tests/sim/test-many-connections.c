@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Twenty simulated peripherals connected at once through the connect queue,
  * each discovered, all listed by the adapter, all disconnected. */
-#include "central-common.h"
+#include "central.h"
 
 #define N_PEERS 20
 

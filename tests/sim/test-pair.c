@@ -2,7 +2,7 @@
 /* Pairing through libbleio's own Agent1 against bleio-sim: just works,
  * passkey confirmation, entry and display callbacks, rejected, cancelled and
  * timed-out pairing, bond=FALSE, already paired, erase_bonding. */
-#include "central-common.h"
+#include "central.h"
 
 typedef CommonGroup Group;
 

@@ -2,7 +2,7 @@
 /* Scanning against bleio-sim: entries through next() and the signal,
  * prefixes, minimum RSSI, buffer bounds, timeout, a shared discovery, a
  * second scan refused, repeated advertisements, adapter removed. */
-#include "central-common.h"
+#include "central.h"
 
 /* Takes entries for up to @msec; returns how many had @name (NULL: any),
  * and the total in *total. */

@@ -3,7 +3,7 @@
  * thread runs a loop, async calls completing in a thread's own context,
  * blocking calls never iterating the caller's context, two threads
  * connecting at once. */
-#include "central-common.h"
+#include "central.h"
 
 typedef struct {
   SimFixture *fx;

@@ -3,14 +3,14 @@
  * The BlueZ quirks of DESIGN.md section 3 that concern the central role's
  * first part, each reproduced through the simulator's control interface:
  *  1. ServicesResolved already true / never coming (flipping before the
- *     objects: test-quirk-resolved-early.c);
+ *     objects: test-quirk-01-resolved-early.c);
  *  2. a second StartDiscovery answered InProgress (shared discovery);
  *  3. le-connection-abort-by-local and "Software caused connection abort"
  *     retried once;
  *  4. temporary devices vanishing after discovery stops;
  *  5. bluetoothd restarting.
  */
-#include "central-common.h"
+#include "central.h"
 
 typedef CommonGroup Group;
 

@@ -1,20 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * Helpers shared by the load tests (tests/load): the simulator on the
- * scenario given as the program's first argument, and the figures the
- * tests print and bound (resident set size, heap in use, open fds).
- */
-#pragma once
+/* What load.h declares (the comments are there). */
+#include "load.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-
-#include "central-common.h"
-#include "proc-figures.h"
-
-static char *load_scenario_path;
-
-static G_GNUC_UNUSED void
+char *load_scenario_path;
+void
 load_init (int    argc,
            char **argv)
 {
@@ -26,7 +15,7 @@ load_init (int    argc,
   load_scenario_path = argv[1];
 }
 
-static G_GNUC_UNUSED int
+int
 load_group_setup (void **state)
 {
   g_autoptr(GError) error = NULL;
@@ -41,7 +30,7 @@ load_group_setup (void **state)
   return 0;
 }
 
-static G_GNUC_UNUSED int
+int
 load_group_teardown (void **state)
 {
   /* Let the library's pending callbacks run out before the bus goes. */
@@ -50,8 +39,7 @@ load_group_teardown (void **state)
   return sim_fixture_group_teardown (state);
 }
 
-/* Open file descriptors of this process. */
-static G_GNUC_UNUSED int
+int
 load_fd_count (void)
 {
   g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
@@ -64,8 +52,7 @@ load_fd_count (void)
   return n - 1;                 /* the one g_dir_open() holds */
 }
 
-/* One line per figure, in a form docs/reliability.md quotes. */
-static G_GNUC_UNUSED void
+void
 load_report (const char *test,
              const char *when)
 {
@@ -74,9 +61,7 @@ load_report (const char *test,
   fflush (stdout);
 }
 
-/* Runs the thread-default context once without blocking, so that the
- * library's callbacks for this thread are not held back. */
-static G_GNUC_UNUSED void
+void
 load_iterate (void)
 {
   while (g_main_context_iteration (NULL, FALSE))

@@ -1,54 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * Helpers of the hostile-BlueZ tests: each test gets a fresh private bus
- * and simulator on hostile.json (so no hostile state and no library cache
- * outlives it), spoils some of the simulator's answers through
- * org.bleio.Sim1.SetHostile, drives the library's public API into them and
- * checks the outcome.
- */
-#pragma once
+/* What hostile.h declares (the comments are there). */
+#include "hostile.h"
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include <bleio/bleio.h>
-#include "sim-fixture.h"
-
-#define HOSTILE_NAME "Hostile"
-#define HOSTILE_ADDRESS "00:AA:05:00:00:01"
-#define HCI0 "/org/bluez/hci0"
-#define DEV HCI0 "/dev_00_AA_05_00_00_01"
-#define BATTERY_SERVICE DEV "/service0010"
-#define BATTERY_CHAR BATTERY_SERVICE "/char0011"
-#define CUSTOM_SERVICE DEV "/service0020"
-#define CUSTOM_CHAR CUSTOM_SERVICE "/char0021"
-#define IFACE_DEVICE "org.bluez.Device1"
-#define IFACE_SERVICE "org.bluez.GattService1"
-#define IFACE_CHAR "org.bluez.GattCharacteristic1"
-#define IFACE_DESC "org.bluez.GattDescriptor1"
-/* Upper bound of every wait; never a measured duration. */
-#define WAIT_MSEC 20000
-
-#define assert_no_error(e) \
-  do { if ((e) != NULL) fail_msg ("unexpected error: %s", (e)->message); } while (0)
-#define assert_bleio_error(e, c) \
-  do { \
-    if ((e) == NULL) fail_msg ("expected %s, got no error", bleio_error_code_to_string (c)); \
-    if (!g_error_matches ((e), BLEIO_ERROR, (c))) \
-      fail_msg ("expected %s, got %s %d: %s", bleio_error_code_to_string (c), \
-                g_quark_to_string ((e)->domain), (e)->code, (e)->message); \
-  } while (0)
-
-typedef struct {
-  SimFixture *fx;
-  BleioAdapter *adapter;
-} Hostile;
-
-static G_GNUC_UNUSED int
+int
 hostile_setup (void **state)
 {
   g_autoptr(GError) error = NULL;
@@ -72,13 +26,13 @@ hostile_setup (void **state)
   return 0;
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 hostile_iterate (gpointer user_data)
 {
   return FALSE;
 }
 
-static G_GNUC_UNUSED int
+int
 hostile_teardown (void **state)
 {
   Hostile *h = *state;
@@ -91,13 +45,7 @@ hostile_teardown (void **state)
   return 0;
 }
 
-/* Every hostile case runs on a fresh simulator (hostile_setup). */
-#define HOSTILE_TEST(f) cmocka_unit_test_setup_teardown (f, hostile_setup, hostile_teardown)
-
-/* main() of each hostile program: runs @tests (named "tests", as
- * cmocka_run_group_tests() would name the array), or with an argument
- * only the cases that cmocka filter matches, to run one by hand. */
-static G_GNUC_UNUSED int
+int
 hostile_run_tests (const struct CMUnitTest *tests,
                    gsize                    n_tests,
                    int                      argc,
@@ -108,8 +56,7 @@ hostile_run_tests (const struct CMUnitTest *tests,
   return _cmocka_run_group_tests ("tests", tests, n_tests, NULL, NULL);
 }
 
-/* SetHostile(kind, options); @options (a{sv}) is consumed if floating. */
-static G_GNUC_UNUSED void
+void
 hostile_set (Hostile    *h,
              const char *kind,
              GVariant   *options)
@@ -123,10 +70,7 @@ hostile_set (Hostile    *h,
     fail_msg ("SetHostile %s: %s", kind, error->message);
 }
 
-/* Starts the options of a hostility about one property: which object,
- * interface and property it is. hostile_property_full() and
- * hostile_hide() add what they need and end @b. */
-static G_GNUC_UNUSED void
+void
 hostile_property_options (GVariantBuilder *b,
                           const char      *path,
                           const char      *interface,
@@ -138,10 +82,7 @@ hostile_property_options (GVariantBuilder *b,
   g_variant_builder_add (b, "{sv}", "name", g_variant_new_string (name));
 }
 
-/* @path's @interface.@name shows @value (any type) from now on. With
- * @announce a PropertiesChanged says so; without, the value shows only in
- * the object's next InterfacesAdded and in GetManagedObjects. */
-static G_GNUC_UNUSED void
+void
 hostile_property_full (Hostile    *h,
                        const char *path,
                        const char *interface,
@@ -158,8 +99,7 @@ hostile_property_full (Hostile    *h,
   hostile_set (h, "property", g_variant_builder_end (&b));
 }
 
-/* Announced, as bluetoothd would change a property. */
-static G_GNUC_UNUSED void
+void
 hostile_property (Hostile    *h,
                   const char *path,
                   const char *interface,
@@ -169,9 +109,7 @@ hostile_property (Hostile    *h,
   hostile_property_full (h, path, interface, name, value, TRUE);
 }
 
-/* Quiet: what a newly announced object (or a fresh GetManagedObjects)
- * will carry. */
-static G_GNUC_UNUSED void
+void
 hostile_property_quiet (Hostile    *h,
                         const char *path,
                         const char *interface,
@@ -181,9 +119,7 @@ hostile_property_quiet (Hostile    *h,
   hostile_property_full (h, path, interface, name, value, FALSE);
 }
 
-/* @path's @interface.@name is left out of what the bus shows from now
- * on, announced as invalidated. */
-static G_GNUC_UNUSED void
+void
 hostile_hide (Hostile    *h,
               const char *path,
               const char *interface,
@@ -196,9 +132,7 @@ hostile_hide (Hostile    *h,
   hostile_set (h, "hide-property", g_variant_builder_end (&b));
 }
 
-/* org.bluez emits @interface.@member on @path with @args (a tuple or NULL;
- * consumed if floating). */
-static G_GNUC_UNUSED void
+void
 hostile_signal (Hostile    *h,
                 const char *path,
                 const char *interface,
@@ -216,9 +150,7 @@ hostile_signal (Hostile    *h,
   hostile_set (h, "signal", g_variant_builder_end (&b));
 }
 
-/* ObjectManager.@member (InterfacesAdded, InterfacesRemoved) on "/" from
- * org.bluez, with @args as hostile_signal() takes them. */
-static G_GNUC_UNUSED void
+void
 hostile_object_manager_signal (Hostile    *h,
                                const char *member,
                                GVariant   *args)
@@ -226,8 +158,7 @@ hostile_object_manager_signal (Hostile    *h,
   hostile_signal (h, "/", "org.freedesktop.DBus.ObjectManager", member, args);
 }
 
-/* PropertiesChanged(@interface, {@name: @value}, []) on @path from org.bluez. */
-static G_GNUC_UNUSED void
+void
 hostile_changed (Hostile    *h,
                  const char *path,
                  const char *interface,
@@ -242,9 +173,7 @@ hostile_changed (Hostile    *h,
                   g_variant_new ("(sa{sv}as)", interface, &changed, NULL));
 }
 
-/* The next call of @method (on @path, or any when NULL) is answered with
- * @body (a tuple, consumed if floating; NULL: no arguments at all). */
-static G_GNUC_UNUSED void
+void
 hostile_reply (Hostile    *h,
                const char *method,
                const char *path,
@@ -261,9 +190,7 @@ hostile_reply (Hostile    *h,
   hostile_set (h, "reply", g_variant_builder_end (&b));
 }
 
-/* Objects (a{oa{sa{sv}}}, consumed if floating) added to GetManagedObjects,
- * each announced with InterfacesAdded when @announce. */
-static G_GNUC_UNUSED void
+void
 hostile_objects (Hostile  *h,
                  GVariant *objects,
                  gboolean  announce)
@@ -276,9 +203,7 @@ hostile_objects (Hostile  *h,
   hostile_set (h, "objects", g_variant_builder_end (&b));
 }
 
-/* The next AcquireNotify is answered the @mode way (see the simulator's
- * README): "no-fd", "bad-index", "not-socket", "closed", "oversized". */
-static G_GNUC_UNUSED void
+void
 hostile_acquire (Hostile    *h,
                  const char *mode,
                  guint       mtu,
@@ -295,9 +220,7 @@ hostile_acquire (Hostile    *h,
   hostile_set (h, "acquire-notify", g_variant_builder_end (&b));
 }
 
-/* The next AcquireWrite is answered the @mode way: "no-fd", "bad-index",
- * "closed" (see the simulator's README). */
-static G_GNUC_UNUSED void
+void
 hostile_acquire_write (Hostile    *h,
                        const char *mode)
 {
@@ -309,7 +232,7 @@ hostile_acquire_write (Hostile    *h,
   hostile_set (h, "acquire-write", g_variant_builder_end (&b));
 }
 
-static G_GNUC_UNUSED BleioAdapter *
+BleioAdapter *
 hostile_adapter (Hostile *h)
 {
   g_autoptr(GError) error = NULL;
@@ -322,11 +245,7 @@ hostile_adapter (Hostile *h)
   return h->adapter;
 }
 
-/* Scans (with @buffer_size) for at most @msec and returns the first entry
- * from @address, or NULL; every other entry is dropped. When @dropped is
- * not NULL the scan also ends at the first entry the buffer had to drop,
- * and *dropped gets the results' dropped count. */
-static G_GNUC_UNUSED BleioScanEntry *
+BleioScanEntry *
 hostile_scan_full (Hostile    *h,
                    const char *address,
                    guint       msec,
@@ -368,7 +287,7 @@ hostile_scan_full (Hostile    *h,
   return found;
 }
 
-static G_GNUC_UNUSED BleioScanEntry *
+BleioScanEntry *
 hostile_scan_for (Hostile    *h,
                   const char *address,
                   guint       msec)
@@ -376,7 +295,7 @@ hostile_scan_for (Hostile    *h,
   return hostile_scan_full (h, address, msec, 4096, NULL);
 }
 
-static G_GNUC_UNUSED BleioAddress *
+BleioAddress *
 hostile_address (void)
 {
   g_autoptr(GError) error = NULL;
@@ -387,9 +306,7 @@ hostile_address (void)
   return address;
 }
 
-/* Connects to the peripheral (ConnectDevice creates its object); returns
- * the connection, or NULL with @error set. */
-static G_GNUC_UNUSED BleioConnection *
+BleioConnection *
 hostile_try_connect (Hostile  *h,
                      GError  **error)
 {
@@ -398,7 +315,7 @@ hostile_try_connect (Hostile  *h,
   return bleio_adapter_connect (hostile_adapter (h), address, 10, NULL, error);
 }
 
-static G_GNUC_UNUSED BleioConnection *
+BleioConnection *
 hostile_connect (Hostile *h)
 {
   g_autoptr(GError) error = NULL;
@@ -409,8 +326,7 @@ hostile_connect (Hostile *h)
   return connection;
 }
 
-/* discover_remote_services with no whitelist; asserts success. */
-static G_GNUC_UNUSED GPtrArray *
+GPtrArray *
 hostile_discover (BleioConnection *connection)
 {
   g_autoptr(GError) error = NULL;
@@ -421,9 +337,7 @@ hostile_discover (BleioConnection *connection)
   return services;
 }
 
-/* The characteristic of @uuid16 (0 = the custom 128-bit one) among
- * @services, with a new reference; fails the test when absent. */
-static G_GNUC_UNUSED BleioCharacteristic *
+BleioCharacteristic *
 hostile_find_char (GPtrArray *services,
                    const char *object_path)
 {
@@ -443,10 +357,7 @@ hostile_find_char (GPtrArray *services,
   return NULL;
 }
 
-/* Runs the thread-default context for @msec: time for signals sent before
- * to reach the library (an upper bound on nothing; tests assert the state
- * after it, not its duration). */
-static G_GNUC_UNUSED void
+void
 hostile_settle (guint msec)
 {
   gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
@@ -459,8 +370,7 @@ hostile_settle (guint msec)
     }
 }
 
-/* Waits (up to the bound) until the library reports @connection lost. */
-static G_GNUC_UNUSED void
+void
 hostile_wait_disconnected (BleioConnection *connection)
 {
   gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
@@ -470,9 +380,7 @@ hostile_wait_disconnected (BleioConnection *connection)
   assert_false (bleio_connection_get_connected (connection));
 }
 
-/* A round trip through the simulator: every signal it sent before has
- * been delivered to our connection once this returns. */
-static G_GNUC_UNUSED void
+void
 hostile_sync (Hostile *h)
 {
   g_autoptr(GError) error = NULL;
@@ -482,8 +390,7 @@ hostile_sync (Hostile *h)
   assert_non_null (calls);
 }
 
-/* ClearHostile(): the simulator answers honestly again. */
-static G_GNUC_UNUSED void
+void
 hostile_clear (Hostile *h)
 {
   g_autoptr(GError) error = NULL;
@@ -493,9 +400,7 @@ hostile_clear (Hostile *h)
   assert_non_null (reply);
 }
 
-/* Scans until an entry from the peripheral arrives; fails the test if none
- * does. */
-static G_GNUC_UNUSED BleioScanEntry *
+BleioScanEntry *
 scan_expect (Hostile *h)
 {
   BleioScanEntry *entry = hostile_scan_for (h, HOSTILE_ADDRESS, WAIT_MSEC);
@@ -505,14 +410,13 @@ scan_expect (Hostile *h)
   return entry;
 }
 
-static G_GNUC_UNUSED gsize
+gsize
 adv_len (BleioScanEntry *entry)
 {
   return g_bytes_get_size (bleio_scan_entry_get_advertisement_bytes (entry));
 }
 
-/* The advertisement the library rebuilt must be well-formed AD data. */
-static G_GNUC_UNUSED void
+void
 assert_adv_valid (BleioScanEntry *entry)
 {
   GBytes *bytes = bleio_scan_entry_get_advertisement_bytes (entry);
@@ -524,8 +428,7 @@ assert_adv_valid (BleioScanEntry *entry)
   assert_no_error (error);
 }
 
-/* The AD field of @type in @entry's advertisement, or NULL. */
-static G_GNUC_UNUSED GBytes *
+GBytes *
 adv_field (BleioScanEntry *entry,
            guint8          type)
 {

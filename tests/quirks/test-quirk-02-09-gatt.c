@@ -4,7 +4,7 @@
  * reproduced against bleio-sim (tests/sim/scenarios/gatt.json), plus links
  * lost in the middle of a read, a write and a notification stream.
  */
-#include "gatt-common.h"
+#include "gatt.h"
 
 typedef struct {
   int pending;

@@ -1,41 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * Helpers shared by the central-role tests (test-adapter.c, test-scan.c,
- * test-connection.c, ...): the library against bleio-sim through the
- * fixture's private bus.
- */
-#pragma once
+/* What central.h declares (the comments are there). */
+#include "central.h"
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include <bleio/bleio.h>
-#include "sim-fixture.h"
-
-#define DEMO_NAME "InterestingPeripheral"
-#define HCI0 "/org/bluez/hci0"
-/* Upper bound of every wait for an event; never a measured duration. */
-#define WAIT_MSEC 10000
-
-#define assert_no_error(e) \
-  do { if ((e) != NULL) fail_msg ("unexpected error: %s", (e)->message); } while (0)
-#define assert_bleio_error(e, c) \
-  do { \
-    if ((e) == NULL) fail_msg ("expected error code %d, got none", (int) (c)); \
-    if (!g_error_matches ((e), BLEIO_ERROR, (c))) \
-      fail_msg ("expected error code %d, got %s %d: %s", (int) (c), \
-                g_quark_to_string ((e)->domain), (e)->code, (e)->message); \
-  } while (0)
-
-typedef gboolean (*CommonCondition) (gpointer user_data);
-
-/* Iterates the thread-default context (without blocking in it) until
- * @cond holds or @msec pass; returns the last value of @cond. */
-static G_GNUC_UNUSED gboolean
+gboolean
 common_wait (CommonCondition cond,
              gpointer        user_data,
              guint           msec)
@@ -53,7 +20,7 @@ common_wait (CommonCondition cond,
   return TRUE;
 }
 
-static G_GNUC_UNUSED BleioAdapter *
+BleioAdapter *
 common_adapter (SimFixture *fx,
                 const char *name)
 {
@@ -66,7 +33,7 @@ common_adapter (SimFixture *fx,
   return adapter;
 }
 
-static G_GNUC_UNUSED BleioAddress *
+BleioAddress *
 common_address (const char *text)
 {
   g_autoptr(GError) error = NULL;
@@ -76,9 +43,7 @@ common_address (const char *text)
   return address;
 }
 
-/* Scans until an entry whose complete name is @name shows up; returns its
- * address, or NULL after @msec. The scan is stopped either way. */
-static G_GNUC_UNUSED BleioAddress *
+BleioAddress *
 common_scan_for (BleioAdapter *adapter,
                  const char   *name,
                  guint         msec)
@@ -114,8 +79,7 @@ common_scan_for (BleioAdapter *adapter,
   return found;
 }
 
-/* Adds a peripheral from JSON to hci0 and returns its BlueZ object path. */
-static G_GNUC_UNUSED char *
+char *
 common_add (SimFixture *fx,
             const char *json)
 {
@@ -127,21 +91,7 @@ common_add (SimFixture *fx,
   return path;
 }
 
-/* ---- group fixture ---- */
-
-/* What the tests that run all their cases against one simulator and hci0's
- * adapter share (test-pair.c, test-quirks.c, test-quirk-resolved-early.c,
- * tests/security): set up once per program, since starting bleio-sim is
- * the slow part. */
-typedef struct {
-  SimFixture *fx;
-  BleioAdapter *adapter;
-} CommonGroup;
-
-/* A fresh simulator in *@fx and its hci0 in *@adapter; FALSE, said on
- * stderr, when the simulator does not start. For group setups, including
- * those that keep more than a CommonGroup (test-connection.c). */
-static G_GNUC_UNUSED gboolean
+gboolean
 common_start (SimFixture   **fx,
               BleioAdapter **adapter)
 {
@@ -157,8 +107,7 @@ common_start (SimFixture   **fx,
   return TRUE;
 }
 
-/* cmocka group setup: a fresh simulator and its hci0. */
-static G_GNUC_UNUSED int
+int
 common_group_setup (void **state)
 {
   CommonGroup *g = g_new0 (CommonGroup, 1);
@@ -172,7 +121,7 @@ common_group_setup (void **state)
   return 0;
 }
 
-static G_GNUC_UNUSED int
+int
 common_group_teardown (void **state)
 {
   CommonGroup *g = *state;
@@ -183,10 +132,7 @@ common_group_teardown (void **state)
   return 0;
 }
 
-/* Adds the peripheral @json (at @address) to hci0 and connects to it
- * through the library; the peripheral's object path in @path_out, for
- * common_disconnect_remove(). */
-static G_GNUC_UNUSED BleioConnection *
+BleioConnection *
 common_add_and_connect (CommonGroup *g,
                         const char  *address,
                         const char  *json,
@@ -203,10 +149,7 @@ common_add_and_connect (CommonGroup *g,
   return connection;
 }
 
-/* Ends what common_add_and_connect() made: disconnects (which must work),
- * drops @connection, removes the peripheral and frees @path, so that the
- * next case starts from an adapter with no link and no such device. */
-static G_GNUC_UNUSED void
+void
 common_disconnect_remove (CommonGroup     *g,
                           BleioConnection *connection,
                           char            *path)
@@ -221,22 +164,7 @@ common_disconnect_remove (CommonGroup     *g,
   g_free (path);
 }
 
-/* The pairing callbacks of test-pair.c and tests/security: they count
- * their calls and keep the last passkey shown or asked to confirm and the
- * thread they ran on; request gives @passkey_to_give. Request and confirm
- * answer yes unless @refuse. libbleio runs them on its worker thread
- * while the test's thread may look: every field is an atomic. */
-typedef struct {
-  gint confirm_calls;
-  gint request_calls;
-  gint display_calls;
-  gint passkey_seen;
-  gint passkey_to_give;
-  gint refuse;
-  gpointer thread;
-} PairCallbacks;
-
-static G_GNUC_UNUSED void
+void
 common_on_display (const BleioAddress *peer,
                    guint32             passkey,
                    guint16             entered,
@@ -249,7 +177,7 @@ common_on_display (const BleioAddress *peer,
   g_atomic_pointer_set (&c->thread, g_thread_self ());
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 common_on_request (const BleioAddress *peer,
                    guint32            *passkey,
                    gpointer            user_data)
@@ -262,7 +190,7 @@ common_on_request (const BleioAddress *peer,
   return !g_atomic_int_get (&c->refuse);
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 common_on_confirm (const BleioAddress *peer,
                    guint32             passkey,
                    gpointer            user_data)
@@ -275,7 +203,7 @@ common_on_confirm (const BleioAddress *peer,
   return !g_atomic_int_get (&c->refuse);
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 common_sim_bool (SimFixture *fx,
                  const char *path,
                  const char *interface,
@@ -287,13 +215,7 @@ common_sim_bool (SimFixture *fx,
          g_variant_get_boolean (value);
 }
 
-typedef struct {
-  gboolean fired;
-  BleioDisconnectReason reason;
-  GThread *thread;
-} Disconnected;
-
-static G_GNUC_UNUSED void
+void
 common_on_disconnected (BleioConnection       *connection,
                         BleioDisconnectReason  reason,
                         gpointer               user_data)
@@ -305,20 +227,19 @@ common_on_disconnected (BleioConnection       *connection,
   d->thread = g_thread_self ();
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 common_disconnected_fired (gpointer user_data)
 {
   return ((Disconnected *) user_data)->fired;
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 common_not_connected (gpointer user_data)
 {
   return !bleio_connection_get_connected (user_data);
 }
 
-/* Every member but connected/disconnect fails with CONNECTION. */
-static G_GNUC_UNUSED void
+void
 common_assert_spent (BleioConnection *connection)
 {
   g_autoptr(GError) error = NULL;
@@ -348,12 +269,7 @@ common_assert_spent (BleioConnection *connection)
   assert_no_error (error);
 }
 
-typedef struct {
-  SimFixture *fx;
-  const char *path;
-} SimWait;
-
-static G_GNUC_UNUSED gboolean
+gboolean
 sim_connected (gpointer user_data)
 {
   SimWait *w = user_data;
@@ -361,13 +277,7 @@ sim_connected (gpointer user_data)
   return common_sim_bool (w->fx, w->path, "org.bluez.Device1", "Connected");
 }
 
-typedef struct {
-  BleioAdapter *adapter;
-  const char *path;
-  BleioConnection *found;
-} LinkWait;
-
-static G_GNUC_UNUSED gboolean
+gboolean
 link_listed (gpointer user_data)
 {
   LinkWait *w = user_data;
@@ -382,7 +292,7 @@ link_listed (gpointer user_data)
   return FALSE;
 }
 
-static G_GNUC_UNUSED void
+void
 connect_reply_ignored (GObject      *source,
                        GAsyncResult *result,
                        gpointer      user_data)
@@ -392,10 +302,7 @@ connect_reply_ignored (GObject      *source,
   g_clear_pointer (&reply, g_variant_unref);
 }
 
-/* Another program connects the peripheral (through the fixture's own
- * connection, not waiting for the reply, which bluetoothd sends once the
- * services are resolved); we pick the link up from the adapter. */
-static G_GNUC_UNUSED BleioConnection *
+BleioConnection *
 common_link_made_elsewhere (SimFixture   *fx,
                             BleioAdapter *adapter,
                             const char   *address,
@@ -424,4 +331,3 @@ common_link_made_elsewhere (SimFixture   *fx,
   *path_out = path;
   return lw.found;
 }
-

@@ -1,43 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * Helpers of the fault-injection tests (tests/faults): every test gets a
- * bus and simulator of its own (tests/faults/faults.json), injects one
- * fault while one library operation is in flight, checks the error the
- * operation reports, that its callback ran exactly once, and that the
- * library works again afterwards in the same process (a scan finds the
- * peer, a new connect and a read succeed).
- */
-#pragma once
+/* What faults.h declares (the comments are there). */
+#include "faults.h"
 
-#include "central-common.h"
-
-#define FAULT_PEER "FaultPeer"
-#define FAULT_ADDRESS "00:AA:03:00:00:01"
-#define FAULT_PATH "/org/bluez/hci0/dev_00_AA_03_00_00_01"
-#define SLOW_PEER "SlowPeer"
-#define SLOW_ADDRESS "00:AA:03:00:00:02"
-#define SLOW_PATH "/org/bluez/hci0/dev_00_AA_03_00_00_02"
-/* How long a polite Restart keeps org.bluez away. */
-#define RESTART_DOWN_MSEC 300
-/* After a callback fired: how long we keep iterating to see it fire twice. */
-#define SETTLE_MSEC 300
-
-typedef enum {
-  FAULT_RESTART,        /* org.bleio.Sim1.Restart: name and objects go, come back */
-  FAULT_CRASH,          /* SIGKILL of the simulator, a new one on the same bus */
-  FAULT_DROP,           /* org.bleio.Sim1.DropLink: the peer vanishes */
-} FaultKind;
-
-static const char *faults_scenario;
-static FaultKind fault_kind;
-
-typedef struct {
-  SimFixture *fx;
-  BleioAdapter *adapter;
-  gpointer adapter_weak;        /* NULL once the adapter is finalized */
-} Env;
-
-static G_GNUC_UNUSED const char *
+const char *faults_scenario;
+FaultKind fault_kind;
+const char *
 fault_name (FaultKind kind)
 {
   switch (kind)
@@ -52,8 +19,7 @@ fault_name (FaultKind kind)
     }
 }
 
-/* argv[1] is the scenario, argv[2] (optional) the fault kind. */
-static G_GNUC_UNUSED void
+void
 faults_init (int    argc,
              char **argv)
 {
@@ -70,7 +36,7 @@ faults_init (int    argc,
     fault_kind = FAULT_DROP;
 }
 
-static G_GNUC_UNUSED int
+int
 faults_setup (void **state)
 {
   g_autoptr(GError) error = NULL;
@@ -99,7 +65,7 @@ faults_setup (void **state)
   return 0;
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 adapter_gone (gpointer user_data)
 {
   Env *env = user_data;
@@ -109,7 +75,7 @@ adapter_gone (gpointer user_data)
   return env->adapter_weak == NULL;
 }
 
-static G_GNUC_UNUSED int
+int
 faults_teardown (void **state)
 {
   Env *env = *state;
@@ -124,10 +90,7 @@ faults_teardown (void **state)
   return 0;
 }
 
-/* ---- faults ------------------------------------------------------------- */
-
-/* Injects the fault of this run; @device_path is the peer for a drop. */
-static G_GNUC_UNUSED void
+void
 inject (Env        *env,
         const char *device_path)
 {
@@ -150,28 +113,20 @@ inject (Env        *env,
     fail_msg ("injecting the %s fault failed: %s", fault_name (fault_kind), error->message);
 }
 
-/* The error every operation in flight reports for this run's fault. */
-static G_GNUC_UNUSED BleioError
+BleioError
 expected_error (void)
 {
   return fault_kind == FAULT_DROP ? BLEIO_ERROR_CONNECTION : BLEIO_ERROR_BLUEZ_UNAVAILABLE;
 }
 
-/* The reason #BleioConnection::disconnected gives for this run's fault. */
-static G_GNUC_UNUSED BleioDisconnectReason
+BleioDisconnectReason
 expected_reason (void)
 {
   return fault_kind == FAULT_DROP ? BLEIO_DISCONNECT_REASON_REMOTE
                                   : BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE;
 }
 
-typedef struct {
-  SimFixture *fx;
-  const char *method;
-  int count;
-} CallsWait;
-
-static G_GNUC_UNUSED gboolean
+gboolean
 calls_reached (gpointer user_data)
 {
   CallsWait *w = user_data;
@@ -179,8 +134,7 @@ calls_reached (gpointer user_data)
   return sim_fixture_count_calls (w->fx, w->method) >= w->count;
 }
 
-/* Waits until the simulator has received @count calls of @method. */
-static G_GNUC_UNUSED void
+void
 wait_calls (Env        *env,
             const char *method,
             int         count)
@@ -190,23 +144,6 @@ wait_calls (Env        *env,
   if (!common_wait (calls_reached, &w, WAIT_MSEC))
     fail_msg ("the simulator never received %d %s call(s)", count, method);
 }
-
-/* A blocking library call on a thread of its own while the test's thread
- * injects the fault. (The fault is injected from the test's thread because
- * a simulator respawned after a crash dies with the thread that started it:
- * sim-bus.c sets PR_SET_PDEATHSIG, which follows the thread, not the
- * process.) */
-typedef gpointer (*BlockingFunc) (gpointer   data,
-                                  GError   **error);
-
-typedef struct {
-  BlockingFunc func;
-  gpointer data;
-  gpointer result;
-  GError *error;
-  GThread *thread;
-  gpointer returned_at;         /* non-NULL once the call returned */
-} Blocker;
 
 static gpointer
 blocker_main (gpointer user_data)
@@ -218,7 +155,7 @@ blocker_main (gpointer user_data)
   return NULL;
 }
 
-static G_GNUC_UNUSED void
+void
 blocker_start (Blocker      *b,
                BlockingFunc  func,
                gpointer      data)
@@ -229,7 +166,7 @@ blocker_start (Blocker      *b,
   b->thread = g_thread_new ("blocking-call", blocker_main, b);
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 blocker_returned (gpointer user_data)
 {
   Blocker *b = user_data;
@@ -237,8 +174,7 @@ blocker_returned (gpointer user_data)
   return g_atomic_pointer_get (&b->returned_at) != NULL;
 }
 
-/* The blocking call returns (within @msec) after the fault. */
-static G_GNUC_UNUSED void
+void
 blocker_join (Blocker *b,
               guint    msec)
 {
@@ -248,18 +184,7 @@ blocker_join (Blocker *b,
   b->thread = NULL;
 }
 
-/* ---- async operations --------------------------------------------------- */
-
-/* What an async callback saw; @fired counts its calls. */
-typedef struct {
-  guint fired;
-  GError *error;
-  gpointer result;              /* a GObject, GBytes or GPtrArray */
-  GDestroyNotify free_result;
-  gboolean ok;
-} Pending;
-
-static G_GNUC_UNUSED void
+void
 pending_clear (Pending *p)
 {
   g_clear_error (&p->error);
@@ -268,21 +193,19 @@ pending_clear (Pending *p)
   p->result = NULL;
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 pending_fired (gpointer user_data)
 {
   return ((Pending *) user_data)->fired > 0;
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 never (gpointer user_data)
 {
   return FALSE;
 }
 
-/* The async callbacks more than one fault program needs: each records
- * its call and outcome in the Pending it was given. */
-static G_GNUC_UNUSED void
+void
 pending_connect_cb (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
@@ -294,7 +217,7 @@ pending_connect_cb (GObject      *source,
   p->free_result = g_object_unref;
 }
 
-static G_GNUC_UNUSED void
+void
 pending_read_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -307,8 +230,7 @@ pending_read_cb (GObject      *source,
   p->free_result = (GDestroyNotify) g_bytes_unref;
 }
 
-/* The callback ran once, and not again for a while after. */
-static G_GNUC_UNUSED void
+void
 assert_fired_once (Pending *p)
 {
   if (!common_wait (pending_fired, p, 2 * WAIT_MSEC))
@@ -317,9 +239,7 @@ assert_fired_once (Pending *p)
   assert_int_equal (p->fired, 1);
 }
 
-/* A scan the fault ended: the entries buffered before it come first,
- * then the end, with the error @code. */
-static G_GNUC_UNUSED void
+void
 assert_scan_ends (BleioScanResults *results,
                   BleioError        code)
 {
@@ -337,9 +257,7 @@ assert_scan_ends (BleioScanResults *results,
   assert_bleio_error (error, code);
 }
 
-/* Reads until the buffer reports the loss; returns how many bytes were
- * still delivered after the fault. */
-static G_GNUC_UNUSED gsize
+gsize
 drain_buffer_until_lost (BleioCharacteristicBuffer *buffer)
 {
   g_autoptr(GError) error = NULL;
@@ -358,17 +276,13 @@ drain_buffer_until_lost (BleioCharacteristicBuffer *buffer)
   return total;
 }
 
-/* ---- the library working again ------------------------------------------ */
-
-static G_GNUC_UNUSED gboolean
+gboolean
 adapter_back (gpointer user_data)
 {
   return bleio_adapter_is_present (user_data);
 }
 
-/* Scans until @name shows up, retrying while bluetoothd is still coming
- * back; returns its address. */
-static G_GNUC_UNUSED BleioAddress *
+BleioAddress *
 scan_until_found (Env        *env,
                   const char *name)
 {
@@ -422,8 +336,7 @@ scan_until_found (Env        *env,
   return NULL;
 }
 
-/* The characteristic of @uuid16 among @services. */
-static G_GNUC_UNUSED BleioCharacteristic *
+BleioCharacteristic *
 find_char (GPtrArray *services,
            guint16    uuid16)
 {
@@ -441,8 +354,7 @@ find_char (GPtrArray *services,
   return NULL;
 }
 
-/* Connects @name (scanning for it first) and discovers its services. */
-static G_GNUC_UNUSED BleioConnection *
+BleioConnection *
 connect_peer (Env         *env,
               const char  *name,
               GPtrArray  **services_out)
@@ -462,9 +374,7 @@ connect_peer (Env         *env,
   return connection;
 }
 
-/* The library works again in this process: a scan finds @name, a new
- * connect, discovery and a read of @uuid16 give @value. */
-static G_GNUC_UNUSED void
+void
 assert_recovered (Env          *env,
                   const char   *name,
                   guint16       uuid16,
@@ -485,16 +395,15 @@ assert_recovered (Env          *env,
   assert_no_error (error);
 }
 
-static const guint8 fa03_value[] = { 0x01, 0x02 };
-static const guint8 fb03_value[] = { 0x03, 0x04 };
-
-static G_GNUC_UNUSED void
+const guint8 fa03_value[2] = { 0x01, 0x02 };
+const guint8 fb03_value[2] = { 0x03, 0x04 };
+void
 assert_fault_peer_recovered (Env *env)
 {
   assert_recovered (env, FAULT_PEER, 0xfa03, fa03_value, sizeof fa03_value);
 }
 
-static G_GNUC_UNUSED void
+void
 assert_slow_peer_recovered (Env *env)
 {
   assert_recovered (env, SLOW_PEER, 0xfb03, fb03_value, sizeof fb03_value);

@@ -3,10 +3,11 @@
  * For every kind of object bluetoothd 5.66 exports, the simulator's
  * Introspect() must show the same interfaces, methods, signals, argument
  * names, signatures and directions, and property types and access as the
- * reference in $BLEIO_SHARED_DIR/bluez-5.66/introspect-*.xml. Child nodes
+ * reference in tests/data/bluez-5.66/introspect-*.xml. Child nodes
  * are left out: they depend on the peripheral, not on the object kind.
  */
 #include "sim-fixture.h"
+#include "test-data.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,16 +27,12 @@ typedef struct {
 static GDBusNodeInfo *
 load_reference (const char *name)
 {
-  const char *shared = g_getenv ("BLEIO_SHARED_DIR");
   g_autofree char *path = NULL;
   g_autofree char *xml = NULL;
   g_autoptr(GError) error = NULL;
   GDBusNodeInfo *info;
 
-  if (shared == NULL)
-    fail_msg ("BLEIO_SHARED_DIR is not set: it must name the directory "
-              "holding bluez-5.66/ (meson test sets it)");
-  path = g_build_filename (shared, "bluez-5.66", name, NULL);
+  path = test_data_path_in ("bluez-5.66", name);
   if (!g_file_get_contents (path, &xml, NULL, &error))
     fail_msg ("reference %s is missing: %s", path, error->message);
   info = g_dbus_node_info_new_for_xml (xml, &error);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The order of org.bluez's signals, against
- * $BLEIO_SHARED_DIR/bluez-5.66/signals-discovery-to-disconnect.json: the
+ * tests/data/bluez-5.66/signals-discovery-to-disconnect.json: the
  * same session is replayed on the demo peripheral (discover, stop, connect,
  * acquire notifications, pair through a security requirement, disconnect)
  * and each phase checks the ordering rules the reference shows:

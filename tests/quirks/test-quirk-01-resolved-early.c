@@ -5,7 +5,7 @@
  * program connecting a peripheral whose services resolve slowly, and the
  * simulator's SetProperty flipping ServicesResolved early.
  */
-#include "central-common.h"
+#include "central.h"
 
 typedef CommonGroup Group;
 

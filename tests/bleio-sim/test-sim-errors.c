@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Every situation of $BLEIO_SHARED_DIR/bluez-5.66/errors-observed.json,
+ * Every situation of tests/data/bluez-5.66/errors-observed.json,
  * replayed against the simulator's demo scenario in the file's order (the
  * reference was recorded as one session, so later entries may rely on the
  * state earlier ones left, as pairing does), one test case each. A case
@@ -12,6 +12,7 @@
  * in the reference need a reproduction here.
  */
 #include "sim-fixture.h"
+#include "test-data.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
@@ -835,16 +836,12 @@ situation_free (gpointer data)
 static GPtrArray *
 load_situations (void)
 {
-  const char *shared = g_getenv ("BLEIO_SHARED_DIR");
-  g_autofree char *path = NULL;
+  g_autofree char *path = test_data_path_in ("bluez-5.66", "errors-observed.json");
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   GPtrArray *situations = g_ptr_array_new_with_free_func (situation_free);
   JsonArray *array;
 
-  if (shared == NULL)
-    g_error ("BLEIO_SHARED_DIR is not set (meson test sets it)");
-  path = g_build_filename (shared, "bluez-5.66", "errors-observed.json", NULL);
   if (!json_parser_load_from_file (parser, path, &error))
     g_error ("cannot load %s: %s", path, error->message);
   if (!JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))

@@ -1,62 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * Helpers shared by the GATT client tests (test-gatt.c, test-buffers.c,
- * test-gatt-quirks.c): the library against bleio-sim on the scenario
- * tests/sim/scenarios/gatt.json, whose path is the program's first
- * argument. Each test connects to GattBench afresh and disconnects after.
- */
-#pragma once
+/* What gatt.h declares (the comments are there). */
+#include "gatt.h"
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <setjmp.h>
-#include <string.h>
-#include <cmocka.h>
-
-#include <bleio/bleio.h>
-#include "sim-fixture.h"
-#include "proc-figures.h"
-
-#define BENCH_ADDRESS "00:AA:02:00:00:01"
-#define BENCH_PATH "/org/bluez/hci0/dev_00_AA_02_00_00_01"
-#define BENCH_MTU 100
-/* Upper bound of every wait for an event; never a measured duration. */
-#define WAIT_MSEC 10000
-
-/* Declaration handles in gatt.json. */
-#define H_STREAM 0x0011         /* notify, AcquireNotify allowed */
-#define H_NOACQ 0x0014          /* read + notify, AcquireNotify refused */
-#define H_RW 0x0017             /* read, write, write-without-response */
-#define H_INDICATE 0x001c       /* indicate only */
-#define H_READ 0x001f           /* read + broadcast */
-#define H_DUP1 0x0021           /* aa06, read + notify, value 01 */
-#define H_DUP2 0x0024           /* aa06, read + notify, value 02 */
-#define H_WRITE 0x0027          /* write (request) only */
-#define H_WNR_NOACQ 0x0029      /* write-without-response + notify, AcquireWrite refused */
-
-#define assert_no_error(e) \
-  do { if ((e) != NULL) fail_msg ("unexpected error: %s", (e)->message); } while (0)
-#define assert_bleio_error(e, c) \
-  do { \
-    if ((e) == NULL) fail_msg ("expected error code %d, got none", (int) (c)); \
-    if (!g_error_matches ((e), BLEIO_ERROR, (c))) \
-      fail_msg ("expected error code %d, got %s %d: %s", (int) (c), \
-                g_quark_to_string ((e)->domain), (e)->code, (e)->message); \
-  } while (0)
-
-typedef struct {
-  SimFixture *fx;
-  BleioAdapter *adapter;
-  BleioConnection *connection;
-  BleioService *service;
-  GPtrArray *characteristics;
-} GattEnv;
-
-static char *gatt_scenario_path;
-
-static G_GNUC_UNUSED void
+char *gatt_scenario_path;
+void
 gatt_init (int    argc,
            char **argv)
 {
@@ -68,7 +15,7 @@ gatt_init (int    argc,
   gatt_scenario_path = argv[1];
 }
 
-static G_GNUC_UNUSED int
+int
 gatt_group_setup (void **state)
 {
   g_autoptr(GError) error = NULL;
@@ -109,7 +56,7 @@ gatt_group_setup (void **state)
   return 0;
 }
 
-static G_GNUC_UNUSED int
+int
 gatt_group_teardown (void **state)
 {
   GattEnv *env = *state;
@@ -123,7 +70,7 @@ gatt_group_teardown (void **state)
   return 0;
 }
 
-static G_GNUC_UNUSED BleioCharacteristic *
+BleioCharacteristic *
 gatt_char (GattEnv *env,
            guint16  handle)
 {
@@ -138,14 +85,13 @@ gatt_char (GattEnv *env,
   return NULL;
 }
 
-static G_GNUC_UNUSED char *
+char *
 gatt_char_path (guint16 handle)
 {
   return g_strdup_printf ("%s/service0010/char%04x", BENCH_PATH, handle);
 }
 
-/* Connects GattBench and finds service 0xaa00. */
-static G_GNUC_UNUSED int
+int
 gatt_setup (void **state)
 {
   GattEnv *env = *state;
@@ -173,7 +119,7 @@ gatt_setup (void **state)
   return 0;
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 gatt_sim_disconnected (gpointer user_data)
 {
   GattEnv *env = user_data;
@@ -183,10 +129,7 @@ gatt_sim_disconnected (gpointer user_data)
   return connected == NULL || !g_variant_get_boolean (connected);
 }
 
-typedef gboolean (*GattCondition) (gpointer user_data);
-
-/* Iterates the thread-default context until @cond holds or @msec pass. */
-static G_GNUC_UNUSED gboolean
+gboolean
 gatt_wait (GattCondition cond,
            gpointer      user_data,
            guint         msec)
@@ -204,7 +147,7 @@ gatt_wait (GattCondition cond,
   return TRUE;
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 gatt_cache_emptied (gpointer user_data)
 {
   g_autoptr(GPtrArray) left = bleio_service_dup_characteristics (user_data);
@@ -212,7 +155,7 @@ gatt_cache_emptied (gpointer user_data)
   return left->len == 0;
 }
 
-static G_GNUC_UNUSED int
+int
 gatt_teardown (void **state)
 {
   GattEnv *env = *state;
@@ -242,7 +185,7 @@ gatt_teardown (void **state)
   return 0;
 }
 
-static G_GNUC_UNUSED gboolean
+gboolean
 gatt_sim_bool (GattEnv    *env,
                const char *path,
                const char *interface,
@@ -254,7 +197,7 @@ gatt_sim_bool (GattEnv    *env,
          g_variant_get_boolean (value);
 }
 
-static G_GNUC_UNUSED void
+void
 gatt_notify (GattEnv      *env,
              guint16       handle,
              const void   *data,
@@ -267,7 +210,7 @@ gatt_notify (GattEnv      *env,
   assert_no_error (error);
 }
 
-static G_GNUC_UNUSED void
+void
 gatt_drop_link (GattEnv *env)
 {
   g_autoptr(GError) error = NULL;
@@ -276,9 +219,7 @@ gatt_drop_link (GattEnv *env)
   assert_no_error (error);
 }
 
-/* The characteristic's value as the simulated peripheral holds it (read
- * through another D-Bus client, as another program would). */
-static G_GNUC_UNUSED GBytes *
+GBytes *
 gatt_sim_read (GattEnv *env,
                guint16  handle)
 {
@@ -298,7 +239,7 @@ gatt_sim_read (GattEnv *env,
   return g_bytes_new (data, len);
 }
 
-static G_GNUC_UNUSED void
+void
 assert_bytes (GBytes     *bytes,
               const void *expected,
               gsize       len)

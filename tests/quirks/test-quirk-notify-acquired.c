@@ -9,7 +9,7 @@
  * nothing. Here buffers are made, fed and released back to back many
  * times; each must hold the descriptor and get its notifications.
  */
-#include "load-common.h"
+#include "load.h"
 
 #define CYCLES 1000
 #define H_FD 0x0011

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What GetManagedObjects() shows, against the object dumps of bluetoothd
- * 5.66 in $BLEIO_SHARED_DIR/bluez-5.66/: which interfaces each object has,
+ * 5.66 in tests/data/bluez-5.66/: which interfaces each object has,
  * which properties each interface lists in which state, and that every
  * value has the type the reference introspection declares. Peripheral data
  * differ (the reference peripheral was BlueZ's example GATT server), so
@@ -10,6 +10,7 @@
  * or indicate, a descriptor lists no Flags, ...).
  */
 #include "sim-fixture.h"
+#include "test-data.h"
 
 #include <gio/gunixfdlist.h>
 #include <json-glib/json-glib.h>
@@ -44,11 +45,7 @@ static GPtrArray *node_infos;
 static char *
 reference_path (const char *name)
 {
-  const char *shared = g_getenv ("BLEIO_SHARED_DIR");
-
-  if (shared == NULL)
-    fail_msg ("BLEIO_SHARED_DIR is not set (meson test sets it)");
-  return g_build_filename (shared, "bluez-5.66", name, NULL);
+  return test_data_path_in ("bluez-5.66", name);
 }
 
 static JsonNode *
