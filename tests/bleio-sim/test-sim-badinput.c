@@ -504,12 +504,8 @@ group_setup (void **state)
   g_autoptr(GError) error = NULL;
   static const char * const readable[] = { "read", NULL };
 
-  fx = sim_fixture_new (NULL, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
+  if (!sim_fixture_start (&fx, NULL))
+    return -1;
   device = sim_fixture_find_device (fx, ADAPTER, DEMO_NAME, &error);
   if (device == NULL)
     {

@@ -232,21 +232,7 @@ test_remove_connected (void **state)
 static int
 group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
-
-  fx = sim_fixture_new (NULL, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
-  agent = sim_agent_new (fx, "NoInputNoOutput", TRUE, 0, &error);
-  if (agent == NULL)
-    {
-      g_printerr ("default agent: %s\n", error->message);
-      return -1;
-    }
-  return 0;
+  return sim_fixture_start (&fx, &agent) ? 0 : -1;
 }
 
 static int

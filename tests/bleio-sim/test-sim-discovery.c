@@ -622,15 +622,7 @@ test_adapter_readded (void **state)
 static int
 group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
-
-  fx = sim_fixture_new (NULL, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
-  return 0;
+  return sim_fixture_start (&fx, NULL) ? 0 : -1;
 }
 
 static int

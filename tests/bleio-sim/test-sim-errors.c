@@ -875,18 +875,8 @@ group_setup (void **state)
 {
   g_autoptr(GError) error = NULL;
 
-  fx = sim_fixture_new (NULL, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
-  agent = sim_agent_new (fx, "NoInputNoOutput", TRUE, 0, &error);
-  if (agent == NULL)
-    {
-      g_printerr ("default agent: %s\n", error->message);
-      return -1;
-    }
+  if (!sim_fixture_start (&fx, &agent))
+    return -1;
   device = sim_fixture_find_device (fx, ADAPTER, DEMO_NAME, &error);
   if (device == NULL)
     {

@@ -210,13 +210,10 @@ check_object (SimFixture *fx,
 static int
 group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
   Group *group = g_new0 (Group, 1);
 
-  group->fx = sim_fixture_new (NULL, &error);
-  if (group->fx == NULL)
+  if (!sim_fixture_start (&group->fx, NULL))
     {
-      g_printerr ("sim fixture: %s\n", error->message);
       g_free (group);
       return -1;
     }

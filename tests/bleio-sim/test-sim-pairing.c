@@ -127,12 +127,8 @@ group_setup (void **state)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
 
-  fx = sim_fixture_new (NULL, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
+  if (!sim_fixture_start (&fx, NULL))
+    return -1;
   reply = sim_fixture_call_bluez (fx, ADAPTER, "org.bluez.Adapter1", "StartDiscovery",
                                   NULL, &error);
   if (reply == NULL)

@@ -630,23 +630,11 @@ test_after_disconnect (void **state)
 static int
 group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
-
   declared = g_hash_table_new (g_str_hash, g_str_equal);
   node_infos = g_ptr_array_new_with_free_func ((GDestroyNotify) g_dbus_node_info_unref);
   load_declared ();
-  fx = sim_fixture_new (NULL, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
-  agent = sim_agent_new (fx, "NoInputNoOutput", TRUE, 0, &error);
-  if (agent == NULL)
-    {
-      g_printerr ("default agent: %s\n", error->message);
-      return -1;
-    }
+  if (!sim_fixture_start (&fx, &agent))
+    return -1;
   return 0;
 }
 

@@ -496,25 +496,13 @@ test_disconnect (void **state)
 static int
 group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
-
   context = g_main_context_new ();
   g_main_context_push_thread_default (context);
   events = g_ptr_array_new_with_free_func (event_free);
 
-  fx = sim_fixture_new (NULL, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
   /* As in the reference: an auto-accepting default agent elsewhere. */
-  agent = sim_agent_new (fx, "NoInputNoOutput", TRUE, 0, &error);
-  if (agent == NULL)
-    {
-      g_printerr ("default agent: %s\n", error->message);
-      return -1;
-    }
+  if (!sim_fixture_start (&fx, &agent))
+    return -1;
   subscription = g_dbus_connection_signal_subscribe (sim_fixture_get_connection (fx),
                                                      "org.bluez", NULL, NULL, NULL,
                                                      NULL, G_DBUS_SIGNAL_FLAGS_NONE,

@@ -33,6 +33,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include "agent1.h"
+
 #define BLUEZ "org.bluez"
 #define APP_PATH "/org/bleio/e2e"
 #define ADV_PATH APP_PATH "/advertisement"
@@ -195,38 +197,6 @@ static const char introspection_xml[] =
   "    <property name='LocalName' type='s' access='read'/>"
   "    <property name='ServiceUUIDs' type='as' access='read'/>"
   "    <property name='Discoverable' type='b' access='read'/>"
-  "  </interface>"
-  "  <interface name='org.bluez.Agent1'>"
-  "    <method name='Release'/>"
-  "    <method name='RequestPinCode'>"
-  "      <arg name='device' type='o' direction='in'/>"
-  "      <arg name='pincode' type='s' direction='out'/>"
-  "    </method>"
-  "    <method name='DisplayPinCode'>"
-  "      <arg name='device' type='o' direction='in'/>"
-  "      <arg name='pincode' type='s' direction='in'/>"
-  "    </method>"
-  "    <method name='RequestPasskey'>"
-  "      <arg name='device' type='o' direction='in'/>"
-  "      <arg name='passkey' type='u' direction='out'/>"
-  "    </method>"
-  "    <method name='DisplayPasskey'>"
-  "      <arg name='device' type='o' direction='in'/>"
-  "      <arg name='passkey' type='u' direction='in'/>"
-  "      <arg name='entered' type='q' direction='in'/>"
-  "    </method>"
-  "    <method name='RequestConfirmation'>"
-  "      <arg name='device' type='o' direction='in'/>"
-  "      <arg name='passkey' type='u' direction='in'/>"
-  "    </method>"
-  "    <method name='RequestAuthorization'>"
-  "      <arg name='device' type='o' direction='in'/>"
-  "    </method>"
-  "    <method name='AuthorizeService'>"
-  "      <arg name='device' type='o' direction='in'/>"
-  "      <arg name='uuid' type='s' direction='in'/>"
-  "    </method>"
-  "    <method name='Cancel'/>"
   "  </interface>"
   "</node>";
 
@@ -596,9 +566,11 @@ static gboolean
 export (Peripheral *self, const char *path, const char *iface, gpointer object,
         GError **error)
 {
-  guint id = g_dbus_connection_register_object (self->bus, path,
-      g_dbus_node_info_lookup_interface (self->node, iface),
-      &vtable, object, NULL, error);
+  GDBusInterfaceInfo *info = g_str_equal (iface, "org.bluez.Agent1")
+      ? agent1_interface_info ()
+      : g_dbus_node_info_lookup_interface (self->node, iface);
+  guint id = g_dbus_connection_register_object (self->bus, path, info,
+                                                &vtable, object, NULL, error);
 
   if (id == 0)
     return FALSE;

@@ -6,14 +6,10 @@
  */
 #pragma once
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include <bleio/bleio.h>
+#include "bleio-assert.h"
 #include "sim-fixture.h"
 
 #define DEMO_NAME "InterestingPeripheral"
@@ -21,43 +17,23 @@
 /* Upper bound of every wait for an event; never a measured duration. */
 #define WAIT_MSEC 10000
 
-#define assert_no_error(e) \
-  do { if ((e) != NULL) fail_msg ("unexpected error: %s", (e)->message); } while (0)
-#define assert_bleio_error(e, c) \
-  do { \
-    if ((e) == NULL) fail_msg ("expected error code %d, got none", (int) (c)); \
-    if (!g_error_matches ((e), BLEIO_ERROR, (c))) \
-      fail_msg ("expected error code %d, got %s %d: %s", (int) (c), \
-                g_quark_to_string ((e)->domain), (e)->code, (e)->message); \
-  } while (0)
-
 typedef gboolean (*CommonCondition) (gpointer user_data);
 
 /* Iterates the thread-default context (without blocking in it) until
  * @cond holds or @msec pass; returns the last value of @cond. */
-gboolean
-common_wait (CommonCondition cond,
-             gpointer        user_data,
-             guint           msec);
+gboolean common_wait (CommonCondition cond, gpointer user_data, guint msec);
 
-BleioAdapter *
-common_adapter (SimFixture *fx,
-                const char *name);
+BleioAdapter *common_adapter (SimFixture *fx, const char *name);
 
-BleioAddress *
-common_address (const char *text);
+BleioAddress *common_address (const char *text);
 
 /* Scans until an entry whose complete name is @name shows up; returns its
  * address, or NULL after @msec. The scan is stopped either way. */
-BleioAddress *
-common_scan_for (BleioAdapter *adapter,
-                 const char   *name,
-                 guint         msec);
+BleioAddress *common_scan_for (BleioAdapter *adapter, const char *name,
+                               guint msec);
 
 /* Adds a peripheral from JSON to hci0 and returns its BlueZ object path. */
-char *
-common_add (SimFixture *fx,
-            const char *json);
+char *common_add (SimFixture *fx, const char *json);
 
 /* ---- group fixture ---- */
 
@@ -73,33 +49,24 @@ typedef struct {
 /* A fresh simulator in *@fx and its hci0 in *@adapter; FALSE, said on
  * stderr, when the simulator does not start. For group setups, including
  * those that keep more than a CommonGroup (test-connection.c). */
-gboolean
-common_start (SimFixture   **fx,
-              BleioAdapter **adapter);
+gboolean common_start (SimFixture **fx, BleioAdapter **adapter);
 
 /* cmocka group setup: a fresh simulator and its hci0. */
-int
-common_group_setup (void **state);
+int common_group_setup (void **state);
 
-int
-common_group_teardown (void **state);
+int common_group_teardown (void **state);
 
 /* Adds the peripheral @json (at @address) to hci0 and connects to it
  * through the library; the peripheral's object path in @path_out, for
  * common_disconnect_remove(). */
-BleioConnection *
-common_add_and_connect (CommonGroup *g,
-                        const char  *address,
-                        const char  *json,
-                        char       **path_out);
+BleioConnection *common_add_and_connect (CommonGroup *g, const char *address,
+                                         const char *json, char **path_out);
 
 /* Ends what common_add_and_connect() made: disconnects (which must work),
  * drops @connection, removes the peripheral and frees @path, so that the
  * next case starts from an adapter with no link and no such device. */
-void
-common_disconnect_remove (CommonGroup     *g,
-                          BleioConnection *connection,
-                          char            *path);
+void common_disconnect_remove (CommonGroup *g, BleioConnection *connection,
+                               char *path);
 
 /* The pairing callbacks of test-pair.c and tests/security: they count
  * their calls and keep the last passkey shown or asked to confirm and the
@@ -116,27 +83,17 @@ typedef struct {
   gpointer thread;
 } PairCallbacks;
 
-void
-common_on_display (const BleioAddress *peer,
-                   guint32             passkey,
-                   guint16             entered,
-                   gpointer            user_data);
+void common_on_display (const BleioAddress *peer, guint32 passkey,
+                        guint16 entered, gpointer user_data);
 
-gboolean
-common_on_request (const BleioAddress *peer,
-                   guint32            *passkey,
-                   gpointer            user_data);
+gboolean common_on_request (const BleioAddress *peer, guint32 *passkey,
+                            gpointer user_data);
 
-gboolean
-common_on_confirm (const BleioAddress *peer,
-                   guint32             passkey,
-                   gpointer            user_data);
+gboolean common_on_confirm (const BleioAddress *peer, guint32 passkey,
+                            gpointer user_data);
 
-gboolean
-common_sim_bool (SimFixture *fx,
-                 const char *path,
-                 const char *interface,
-                 const char *name);
+gboolean common_sim_bool (SimFixture *fx, const char *path,
+                          const char *interface, const char *name);
 
 typedef struct {
   gboolean fired;
@@ -144,28 +101,22 @@ typedef struct {
   GThread *thread;
 } Disconnected;
 
-void
-common_on_disconnected (BleioConnection       *connection,
-                        BleioDisconnectReason  reason,
-                        gpointer               user_data);
+void common_on_disconnected (BleioConnection *connection,
+                             BleioDisconnectReason reason, gpointer user_data);
 
-gboolean
-common_disconnected_fired (gpointer user_data);
+gboolean common_disconnected_fired (gpointer user_data);
 
-gboolean
-common_not_connected (gpointer user_data);
+gboolean common_not_connected (gpointer user_data);
 
 /* Every member but connected/disconnect fails with CONNECTION. */
-void
-common_assert_spent (BleioConnection *connection);
+void common_assert_spent (BleioConnection *connection);
 
 typedef struct {
   SimFixture *fx;
   const char *path;
 } SimWait;
 
-gboolean
-sim_connected (gpointer user_data);
+gboolean sim_connected (gpointer user_data);
 
 typedef struct {
   BleioAdapter *adapter;
@@ -173,20 +124,16 @@ typedef struct {
   BleioConnection *found;
 } LinkWait;
 
-gboolean
-link_listed (gpointer user_data);
+gboolean link_listed (gpointer user_data);
 
-void
-connect_reply_ignored (GObject      *source,
-                       GAsyncResult *result,
-                       gpointer      user_data);
+void connect_reply_ignored (GObject *source, GAsyncResult *result,
+                            gpointer user_data);
 
 /* Another program connects the peripheral (through the fixture's own
  * connection, not waiting for the reply, which bluetoothd sends once the
  * services are resolved); we pick the link up from the adapter. */
-BleioConnection *
-common_link_made_elsewhere (SimFixture   *fx,
-                            BleioAdapter *adapter,
-                            const char   *address,
-                            const char   *extra_json,
-                            char        **path_out);
+BleioConnection *common_link_made_elsewhere (SimFixture *fx,
+                                             BleioAdapter *adapter,
+                                             const char *address,
+                                             const char *extra_json,
+                                             char **path_out);

@@ -37,37 +37,27 @@ typedef struct {
   gpointer adapter_weak;        /* NULL once the adapter is finalized */
 } Env;
 
-const char *
-fault_name (FaultKind kind);
+const char *fault_name (FaultKind kind);
 
 /* argv[1] is the scenario, argv[2] (optional) the fault kind. */
-void
-faults_init (int    argc,
-             char **argv);
+void faults_init (int argc, char **argv);
 
-int
-faults_setup (void **state);
+int faults_setup (void **state);
 
-gboolean
-adapter_gone (gpointer user_data);
+gboolean adapter_gone (gpointer user_data);
 
-int
-faults_teardown (void **state);
+int faults_teardown (void **state);
 
 /* ---- faults ------------------------------------------------------------- */
 
 /* Injects the fault of this run; @device_path is the peer for a drop. */
-void
-inject (Env        *env,
-        const char *device_path);
+void inject (Env *env, const char *device_path);
 
 /* The error every operation in flight reports for this run's fault. */
-BleioError
-expected_error (void);
+BleioError expected_error (void);
 
 /* The reason #BleioConnection::disconnected gives for this run's fault. */
-BleioDisconnectReason
-expected_reason (void);
+BleioDisconnectReason expected_reason (void);
 
 typedef struct {
   SimFixture *fx;
@@ -75,14 +65,10 @@ typedef struct {
   int count;
 } CallsWait;
 
-gboolean
-calls_reached (gpointer user_data);
+gboolean calls_reached (gpointer user_data);
 
 /* Waits until the simulator has received @count calls of @method. */
-void
-wait_calls (Env        *env,
-            const char *method,
-            int         count);
+void wait_calls (Env *env, const char *method, int count);
 
 /* A blocking library call on a thread of its own while the test's thread
  * injects the fault. (The fault is injected from the test's thread because
@@ -101,18 +87,12 @@ typedef struct {
   gpointer returned_at;         /* non-NULL once the call returned */
 } Blocker;
 
-void
-blocker_start (Blocker      *b,
-               BlockingFunc  func,
-               gpointer      data);
+void blocker_start (Blocker *b, BlockingFunc func, gpointer data);
 
-gboolean
-blocker_returned (gpointer user_data);
+gboolean blocker_returned (gpointer user_data);
 
 /* The blocking call returns (within @msec) after the fault. */
-void
-blocker_join (Blocker *b,
-              guint    msec);
+void blocker_join (Blocker *b, guint msec);
 
 /* ---- async operations --------------------------------------------------- */
 
@@ -125,79 +105,55 @@ typedef struct {
   gboolean ok;
 } Pending;
 
-void
-pending_clear (Pending *p);
+void pending_clear (Pending *p);
 
-gboolean
-pending_fired (gpointer user_data);
+gboolean pending_fired (gpointer user_data);
 
-gboolean
-never (gpointer user_data);
+gboolean never (gpointer user_data);
 
 /* The async callbacks more than one fault program needs: each records
  * its call and outcome in the Pending it was given. */
-void
-pending_connect_cb (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data);
+void pending_connect_cb (GObject *source, GAsyncResult *result,
+                         gpointer user_data);
 
-void
-pending_read_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data);
+void pending_read_cb (GObject *source, GAsyncResult *result,
+                      gpointer user_data);
 
 /* The callback ran once, and not again for a while after. */
-void
-assert_fired_once (Pending *p);
+void assert_fired_once (Pending *p);
 
 /* A scan the fault ended: the entries buffered before it come first,
  * then the end, with the error @code. */
-void
-assert_scan_ends (BleioScanResults *results,
-                  BleioError        code);
+void assert_scan_ends (BleioScanResults *results, BleioError code);
 
 /* Reads until the buffer reports the loss; returns how many bytes were
  * still delivered after the fault. */
-gsize
-drain_buffer_until_lost (BleioCharacteristicBuffer *buffer);
+gsize drain_buffer_until_lost (BleioCharacteristicBuffer *buffer);
 
 /* ---- the library working again ------------------------------------------ */
 
-gboolean
-adapter_back (gpointer user_data);
+gboolean adapter_back (gpointer user_data);
 
 /* Scans until @name shows up, retrying while bluetoothd is still coming
  * back; returns its address. */
-BleioAddress *
-scan_until_found (Env        *env,
-                  const char *name);
+BleioAddress *scan_until_found (Env *env, const char *name);
 
 /* The characteristic of @uuid16 among @services. */
-BleioCharacteristic *
-find_char (GPtrArray *services,
-           guint16    uuid16);
+BleioCharacteristic *find_char (GPtrArray *services, guint16 uuid16);
 
 /* Connects @name (scanning for it first) and discovers its services. */
-BleioConnection *
-connect_peer (Env         *env,
-              const char  *name,
-              GPtrArray  **services_out);
+BleioConnection *connect_peer (Env *env, const char *name,
+                               GPtrArray **services_out);
 
 /* The library works again in this process: a scan finds @name, a new
  * connect, discovery and a read of @uuid16 give @value. */
-void
-assert_recovered (Env          *env,
-                  const char   *name,
-                  guint16       uuid16,
-                  const guint8 *value,
-                  gsize         len);
+void assert_recovered (Env *env, const char *name, guint16 uuid16,
+                       const guint8 *value, gsize len);
 
 /* The values of the peers' 0xfa03 and 0xfb03 characteristics (faults.json). */
 extern const guint8 fa03_value[2];
 extern const guint8 fb03_value[2];
 
-void
-assert_fault_peer_recovered (Env *env);
+void assert_fault_peer_recovered (Env *env);
 
-void
-assert_slow_peer_recovered (Env *env);
+void assert_slow_peer_recovered (Env *env);

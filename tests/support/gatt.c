@@ -134,17 +134,7 @@ gatt_wait (GattCondition cond,
            gpointer      user_data,
            guint         msec)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
-
-  while (!cond (user_data))
-    {
-      if (g_get_monotonic_time () > end)
-        return cond (user_data);
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (2000);
-    }
-  return TRUE;
+  return poll_until (cond, user_data, msec, 2000);
 }
 
 gboolean

@@ -7,15 +7,11 @@
  */
 #pragma once
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <setjmp.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include <bleio/bleio.h>
+#include "bleio-assert.h"
 #include "sim-fixture.h"
 #include "proc-figures.h"
 
@@ -36,16 +32,6 @@
 #define H_WRITE 0x0027          /* write (request) only */
 #define H_WNR_NOACQ 0x0029      /* write-without-response + notify, AcquireWrite refused */
 
-#define assert_no_error(e) \
-  do { if ((e) != NULL) fail_msg ("unexpected error: %s", (e)->message); } while (0)
-#define assert_bleio_error(e, c) \
-  do { \
-    if ((e) == NULL) fail_msg ("expected error code %d, got none", (int) (c)); \
-    if (!g_error_matches ((e), BLEIO_ERROR, (c))) \
-      fail_msg ("expected error code %d, got %s %d: %s", (int) (c), \
-                g_quark_to_string ((e)->domain), (e)->code, (e)->message); \
-  } while (0)
-
 typedef struct {
   SimFixture *fx;
   BleioAdapter *adapter;
@@ -56,66 +42,39 @@ typedef struct {
 
 extern char *gatt_scenario_path;
 
-void
-gatt_init (int    argc,
-           char **argv);
+void gatt_init (int argc, char **argv);
 
-int
-gatt_group_setup (void **state);
+int gatt_group_setup (void **state);
 
-int
-gatt_group_teardown (void **state);
+int gatt_group_teardown (void **state);
 
-BleioCharacteristic *
-gatt_char (GattEnv *env,
-           guint16  handle);
+BleioCharacteristic *gatt_char (GattEnv *env, guint16 handle);
 
-char *
-gatt_char_path (guint16 handle);
+char *gatt_char_path (guint16 handle);
 
 /* Connects GattBench and finds service 0xaa00. */
-int
-gatt_setup (void **state);
+int gatt_setup (void **state);
 
-gboolean
-gatt_sim_disconnected (gpointer user_data);
+gboolean gatt_sim_disconnected (gpointer user_data);
 
 typedef gboolean (*GattCondition) (gpointer user_data);
 
 /* Iterates the thread-default context until @cond holds or @msec pass. */
-gboolean
-gatt_wait (GattCondition cond,
-           gpointer      user_data,
-           guint         msec);
+gboolean gatt_wait (GattCondition cond, gpointer user_data, guint msec);
 
-gboolean
-gatt_cache_emptied (gpointer user_data);
+gboolean gatt_cache_emptied (gpointer user_data);
 
-int
-gatt_teardown (void **state);
+int gatt_teardown (void **state);
 
-gboolean
-gatt_sim_bool (GattEnv    *env,
-               const char *path,
-               const char *interface,
-               const char *name);
+gboolean gatt_sim_bool (GattEnv *env, const char *path, const char *interface,
+                        const char *name);
 
-void
-gatt_notify (GattEnv      *env,
-             guint16       handle,
-             const void   *data,
-             gsize         len);
+void gatt_notify (GattEnv *env, guint16 handle, const void *data, gsize len);
 
-void
-gatt_drop_link (GattEnv *env);
+void gatt_drop_link (GattEnv *env);
 
 /* The characteristic's value as the simulated peripheral holds it (read
  * through another D-Bus client, as another program would). */
-GBytes *
-gatt_sim_read (GattEnv *env,
-               guint16  handle);
+GBytes *gatt_sim_read (GattEnv *env, guint16 handle);
 
-void
-assert_bytes (GBytes     *bytes,
-              const void *expected,
-              gsize       len);
+void assert_bytes (GBytes *bytes, const void *expected, gsize len);

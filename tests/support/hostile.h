@@ -8,14 +8,10 @@
  */
 #pragma once
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include <bleio/bleio.h>
+#include "bleio-assert.h"
 #include "sim-fixture.h"
 
 #define HOSTILE_NAME "Hostile"
@@ -33,29 +29,16 @@
 /* Upper bound of every wait; never a measured duration. */
 #define WAIT_MSEC 20000
 
-#define assert_no_error(e) \
-  do { if ((e) != NULL) fail_msg ("unexpected error: %s", (e)->message); } while (0)
-#define assert_bleio_error(e, c) \
-  do { \
-    if ((e) == NULL) fail_msg ("expected %s, got no error", bleio_error_code_to_string (c)); \
-    if (!g_error_matches ((e), BLEIO_ERROR, (c))) \
-      fail_msg ("expected %s, got %s %d: %s", bleio_error_code_to_string (c), \
-                g_quark_to_string ((e)->domain), (e)->code, (e)->message); \
-  } while (0)
-
 typedef struct {
   SimFixture *fx;
   BleioAdapter *adapter;
 } Hostile;
 
-int
-hostile_setup (void **state);
+int hostile_setup (void **state);
 
-gboolean
-hostile_iterate (gpointer user_data);
+gboolean hostile_iterate (gpointer user_data);
 
-int
-hostile_teardown (void **state);
+int hostile_teardown (void **state);
 
 /* Every hostile case runs on a fresh simulator (hostile_setup). */
 #define HOSTILE_TEST(f) cmocka_unit_test_setup_teardown (f, hostile_setup, hostile_teardown)
@@ -63,190 +46,123 @@ hostile_teardown (void **state);
 /* main() of each hostile program: runs @tests (named "tests", as
  * cmocka_run_group_tests() would name the array), or with an argument
  * only the cases that cmocka filter matches, to run one by hand. */
-int
-hostile_run_tests (const struct CMUnitTest *tests,
-                   gsize                    n_tests,
-                   int                      argc,
-                   char                   **argv);
+int hostile_run_tests (const struct CMUnitTest *tests, gsize n_tests,
+                       int argc, char **argv);
 
 /* SetHostile(kind, options); @options (a{sv}) is consumed if floating. */
-void
-hostile_set (Hostile    *h,
-             const char *kind,
-             GVariant   *options);
+void hostile_set (Hostile *h, const char *kind, GVariant *options);
 
 /* Starts the options of a hostility about one property: which object,
  * interface and property it is. hostile_property_full() and
  * hostile_hide() add what they need and end @b. */
-void
-hostile_property_options (GVariantBuilder *b,
-                          const char      *path,
-                          const char      *interface,
-                          const char      *name);
+void hostile_property_options (GVariantBuilder *b, const char *path,
+                               const char *interface, const char *name);
 
 /* @path's @interface.@name shows @value (any type) from now on. With
  * @announce a PropertiesChanged says so; without, the value shows only in
  * the object's next InterfacesAdded and in GetManagedObjects. */
-void
-hostile_property_full (Hostile    *h,
-                       const char *path,
-                       const char *interface,
-                       const char *name,
-                       GVariant   *value,
-                       gboolean    announce);
+void hostile_property_full (Hostile *h, const char *path,
+                            const char *interface, const char *name,
+                            GVariant *value, gboolean announce);
 
 /* Announced, as bluetoothd would change a property. */
-void
-hostile_property (Hostile    *h,
-                  const char *path,
-                  const char *interface,
-                  const char *name,
-                  GVariant   *value);
+void hostile_property (Hostile *h, const char *path, const char *interface,
+                       const char *name, GVariant *value);
 
 /* Quiet: what a newly announced object (or a fresh GetManagedObjects)
  * will carry. */
-void
-hostile_property_quiet (Hostile    *h,
-                        const char *path,
-                        const char *interface,
-                        const char *name,
-                        GVariant   *value);
+void hostile_property_quiet (Hostile *h, const char *path,
+                             const char *interface, const char *name,
+                             GVariant *value);
 
 /* @path's @interface.@name is left out of what the bus shows from now
  * on, announced as invalidated. */
-void
-hostile_hide (Hostile    *h,
-              const char *path,
-              const char *interface,
-              const char *name);
+void hostile_hide (Hostile *h, const char *path, const char *interface,
+                   const char *name);
 
 /* org.bluez emits @interface.@member on @path with @args (a tuple or NULL;
  * consumed if floating). */
-void
-hostile_signal (Hostile    *h,
-                const char *path,
-                const char *interface,
-                const char *member,
-                GVariant   *args);
+void hostile_signal (Hostile *h, const char *path, const char *interface,
+                     const char *member, GVariant *args);
 
 /* ObjectManager.@member (InterfacesAdded, InterfacesRemoved) on "/" from
  * org.bluez, with @args as hostile_signal() takes them. */
-void
-hostile_object_manager_signal (Hostile    *h,
-                               const char *member,
-                               GVariant   *args);
+void hostile_object_manager_signal (Hostile *h, const char *member,
+                                    GVariant *args);
 
 /* PropertiesChanged(@interface, {@name: @value}, []) on @path from org.bluez. */
-void
-hostile_changed (Hostile    *h,
-                 const char *path,
-                 const char *interface,
-                 const char *name,
-                 GVariant   *value);
+void hostile_changed (Hostile *h, const char *path, const char *interface,
+                      const char *name, GVariant *value);
 
 /* The next call of @method (on @path, or any when NULL) is answered with
  * @body (a tuple, consumed if floating; NULL: no arguments at all). */
-void
-hostile_reply (Hostile    *h,
-               const char *method,
-               const char *path,
-               GVariant   *body);
+void hostile_reply (Hostile *h, const char *method, const char *path,
+                    GVariant *body);
 
 /* Objects (a{oa{sa{sv}}}, consumed if floating) added to GetManagedObjects,
  * each announced with InterfacesAdded when @announce. */
-void
-hostile_objects (Hostile  *h,
-                 GVariant *objects,
-                 gboolean  announce);
+void hostile_objects (Hostile *h, GVariant *objects, gboolean announce);
 
 /* The next AcquireNotify is answered the @mode way (see the simulator's
  * README): "no-fd", "bad-index", "not-socket", "closed", "oversized". */
-void
-hostile_acquire (Hostile    *h,
-                 const char *mode,
-                 guint       mtu,
-                 guint       size,
-                 guint       packets);
+void hostile_acquire (Hostile *h, const char *mode, guint mtu, guint size,
+                      guint packets);
 
 /* The next AcquireWrite is answered the @mode way: "no-fd", "bad-index",
  * "closed" (see the simulator's README). */
-void
-hostile_acquire_write (Hostile    *h,
-                       const char *mode);
+void hostile_acquire_write (Hostile *h, const char *mode);
 
-BleioAdapter *
-hostile_adapter (Hostile *h);
+BleioAdapter *hostile_adapter (Hostile *h);
 
 /* Scans (with @buffer_size) for at most @msec and returns the first entry
  * from @address, or NULL; every other entry is dropped. When @dropped is
  * not NULL the scan also ends at the first entry the buffer had to drop,
  * and *dropped gets the results' dropped count. */
-BleioScanEntry *
-hostile_scan_full (Hostile    *h,
-                   const char *address,
-                   guint       msec,
-                   gsize       buffer_size,
-                   guint      *dropped);
+BleioScanEntry *hostile_scan_full (Hostile *h, const char *address,
+                                   guint msec, gsize buffer_size,
+                                   guint *dropped);
 
-BleioScanEntry *
-hostile_scan_for (Hostile    *h,
-                  const char *address,
-                  guint       msec);
+BleioScanEntry *hostile_scan_for (Hostile *h, const char *address, guint msec);
 
-BleioAddress *
-hostile_address (void);
+BleioAddress *hostile_address (void);
 
 /* Connects to the peripheral (ConnectDevice creates its object); returns
  * the connection, or NULL with @error set. */
-BleioConnection *
-hostile_try_connect (Hostile  *h,
-                     GError  **error);
+BleioConnection *hostile_try_connect (Hostile *h, GError **error);
 
-BleioConnection *
-hostile_connect (Hostile *h);
+BleioConnection *hostile_connect (Hostile *h);
 
 /* discover_remote_services with no whitelist; asserts success. */
-GPtrArray *
-hostile_discover (BleioConnection *connection);
+GPtrArray *hostile_discover (BleioConnection *connection);
 
 /* The characteristic of @uuid16 (0 = the custom 128-bit one) among
  * @services, with a new reference; fails the test when absent. */
-BleioCharacteristic *
-hostile_find_char (GPtrArray *services,
-                   const char *object_path);
+BleioCharacteristic *hostile_find_char (GPtrArray *services,
+                                        const char *object_path);
 
 /* Runs the thread-default context for @msec: time for signals sent before
  * to reach the library (an upper bound on nothing; tests assert the state
  * after it, not its duration). */
-void
-hostile_settle (guint msec);
+void hostile_settle (guint msec);
 
 /* Waits (up to the bound) until the library reports @connection lost. */
-void
-hostile_wait_disconnected (BleioConnection *connection);
+void hostile_wait_disconnected (BleioConnection *connection);
 
 /* A round trip through the simulator: every signal it sent before has
  * been delivered to our connection once this returns. */
-void
-hostile_sync (Hostile *h);
+void hostile_sync (Hostile *h);
 
 /* ClearHostile(): the simulator answers honestly again. */
-void
-hostile_clear (Hostile *h);
+void hostile_clear (Hostile *h);
 
 /* Scans until an entry from the peripheral arrives; fails the test if none
  * does. */
-BleioScanEntry *
-scan_expect (Hostile *h);
+BleioScanEntry *scan_expect (Hostile *h);
 
-gsize
-adv_len (BleioScanEntry *entry);
+gsize adv_len (BleioScanEntry *entry);
 
 /* The advertisement the library rebuilt must be well-formed AD data. */
-void
-assert_adv_valid (BleioScanEntry *entry);
+void assert_adv_valid (BleioScanEntry *entry);
 
 /* The AD field of @type in @entry's advertisement, or NULL. */
-GBytes *
-adv_field (BleioScanEntry *entry,
-           guint8          type);
+GBytes *adv_field (BleioScanEntry *entry, guint8 type);

@@ -14,26 +14,18 @@
 
 extern char *load_scenario_path;
 
-void
-load_init (int    argc,
-           char **argv);
+void load_init (int argc, char **argv);
 
-int
-load_group_setup (void **state);
+int load_group_setup (void **state);
 
-int
-load_group_teardown (void **state);
+int load_group_teardown (void **state);
 
 /* Open file descriptors of this process. */
-int
-load_fd_count (void);
+int load_fd_count (void);
 
 /* One line per figure, in a form docs/reliability.md quotes. */
-void
-load_report (const char *test,
-             const char *when);
+void load_report (const char *test, const char *when);
 
 /* Runs the thread-default context once without blocking, so that the
  * library's callbacks for this thread are not held back. */
-void
-load_iterate (void);
+void load_iterate (void);

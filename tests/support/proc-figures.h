@@ -13,11 +13,9 @@
 #include <glib.h>
 
 /* Resident set size of this process in KiB, from /proc/self/status. */
-long
-proc_rss_kib (void);
+long proc_rss_kib (void);
 
 /* Bytes the allocator has handed out and not got back, in KiB (every
  * arena). Unlike RSS it does not move when arenas grow or fragment, so it
  * is the figure that shows a leak. */
-long
-proc_heap_kib (void);
+long proc_heap_kib (void);

@@ -4,6 +4,7 @@
  * around org.bleio.Sim1. See sim-fixture.h for how tests use it.
  */
 #include "sim-fixture.h"
+#include "agent1.h"
 
 #include <string.h>
 
@@ -452,17 +453,36 @@ sim_fixture_wait_until (GSourceFunc done,
   return result;
 }
 
+gboolean
+sim_fixture_start (SimFixture **fx,
+                   SimAgent   **agent)
+{
+  g_autoptr(GError) error = NULL;
+
+  *fx = sim_fixture_new (NULL, &error);
+  if (*fx == NULL)
+    {
+      g_printerr ("sim fixture: %s\n", error->message);
+      return FALSE;
+    }
+  if (agent == NULL)
+    return TRUE;
+  *agent = sim_agent_new (*fx, "NoInputNoOutput", TRUE, 0, &error);
+  if (*agent == NULL)
+    {
+      g_printerr ("default agent: %s\n", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 int
 sim_fixture_group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
-  SimFixture *fx = sim_fixture_new (NULL, &error);
+  SimFixture *fx = NULL;
 
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
+  if (!sim_fixture_start (&fx, NULL))
+    return -1;
   *state = fx;
   return 0;
 }
@@ -709,42 +729,6 @@ sim_fixture_find_gatt (SimFixture         *fx,
 
 #define SIM_AGENT_PATH "/org/bleio/test/agent"
 
-static const char agent_xml[] =
-  "<node>"
-  " <interface name='org.bluez.Agent1'>"
-  "  <method name='Release'/>"
-  "  <method name='RequestPinCode'>"
-  "   <arg name='device' type='o' direction='in'/>"
-  "   <arg name='pincode' type='s' direction='out'/>"
-  "  </method>"
-  "  <method name='DisplayPinCode'>"
-  "   <arg name='device' type='o' direction='in'/>"
-  "   <arg name='pincode' type='s' direction='in'/>"
-  "  </method>"
-  "  <method name='RequestPasskey'>"
-  "   <arg name='device' type='o' direction='in'/>"
-  "   <arg name='passkey' type='u' direction='out'/>"
-  "  </method>"
-  "  <method name='DisplayPasskey'>"
-  "   <arg name='device' type='o' direction='in'/>"
-  "   <arg name='passkey' type='u' direction='in'/>"
-  "   <arg name='entered' type='q' direction='in'/>"
-  "  </method>"
-  "  <method name='RequestConfirmation'>"
-  "   <arg name='device' type='o' direction='in'/>"
-  "   <arg name='passkey' type='u' direction='in'/>"
-  "  </method>"
-  "  <method name='RequestAuthorization'>"
-  "   <arg name='device' type='o' direction='in'/>"
-  "  </method>"
-  "  <method name='AuthorizeService'>"
-  "   <arg name='device' type='o' direction='in'/>"
-  "   <arg name='uuid' type='s' direction='in'/>"
-  "  </method>"
-  "  <method name='Cancel'/>"
-  " </interface>"
-  "</node>";
-
 struct _SimAgent {
   GMainContext *context;
   GMainLoop *loop;
@@ -803,7 +787,6 @@ sim_agent_new (SimFixture  *fx,
                GError     **error)
 {
   g_autoptr(SimAgent) agent = g_new0 (SimAgent, 1);
-  g_autoptr(GDBusNodeInfo) info = NULL;
   g_autoptr(GVariant) reply = NULL;
 
   g_mutex_init (&agent->lock);
@@ -821,13 +804,11 @@ sim_agent_new (SimFixture  *fx,
                                                               NULL, NULL, error);
   if (agent->connection != NULL)
     {
-      info = g_dbus_node_info_new_for_xml (agent_xml, error);
-      if (info != NULL)
-        agent->registration = g_dbus_connection_register_object (agent->connection,
-                                                                 SIM_AGENT_PATH,
-                                                                 info->interfaces[0],
-                                                                 &agent_vtable, agent,
-                                                                 NULL, error);
+      agent->registration = g_dbus_connection_register_object (agent->connection,
+                                                               SIM_AGENT_PATH,
+                                                               agent1_interface_info (),
+                                                               &agent_vtable, agent,
+                                                               NULL, error);
     }
   g_main_context_pop_thread_default (agent->context);
   if (agent->registration == 0)

@@ -212,6 +212,14 @@ gboolean         sim_fixture_wait_until      (GSourceFunc  done,
                                               gpointer     user_data,
                                               guint        timeout_msec);
 
+/* For group setups that keep what they start in variables of their own: a
+ * fresh simulator on the demo scenario in *@fx and, when @agent is not
+ * NULL, an auto-accepting NoInputNoOutput default agent in *@agent (what a
+ * desktop session has registered). FALSE, said on stderr, when either
+ * does not start; what did start is left for the teardown to free. */
+gboolean         sim_fixture_start           (SimFixture **fx,
+                                              SimAgent   **agent);
+
 /* cmocka group setup/teardown on the demo scenario; *state is the
  * SimFixture. For another scenario, write a setup that calls
  * sim_fixture_new() and use sim_fixture_group_teardown(). */
