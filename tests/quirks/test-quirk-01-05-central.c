@@ -14,12 +14,6 @@
 
 typedef CommonGroup Group;
 
-#define TWO_SERVICES \
-  "\"gatt\": [" \
-  " {\"uuid\": \"180f\", \"characteristics\": [{\"uuid\": \"2a19\", \"flags\": [\"read\"], \"value\": \"50\"}]}," \
-  " {\"uuid\": \"12345678-1234-5678-1234-56789abcdef0\", \"characteristics\":" \
-  "   [{\"uuid\": \"12345678-1234-5678-1234-56789abcdef1\", \"flags\": [\"read\", \"write\"], \"value\": \"00\"}]}]"
-
 static void
 test_quirk_services_resolved_already_true (void **state)
 {

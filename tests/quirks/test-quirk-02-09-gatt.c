@@ -427,19 +427,6 @@ test_quirk8_duplicate_uuids_distinct (void **state)
   g_ptr_array_unref (s2.values);
 }
 
-typedef struct {
-  BleioCharacteristicBuffer *buffer;
-  gsize n;
-} InWaiting;
-
-static gboolean
-in_waiting_reached (gpointer user_data)
-{
-  InWaiting *w = user_data;
-
-  return bleio_characteristic_buffer_get_in_waiting (w->buffer) >= w->n;
-}
-
 /* Quirk 9: Value also changes when somebody reads. A CharacteristicBuffer
  * takes notifications only. */
 static void
@@ -454,7 +441,7 @@ test_quirk9_reads_are_not_notifications (void **state)
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GBytes) other = NULL;
   g_autoptr(GBytes) own = NULL;
-  InWaiting w = { NULL, 1 };
+  GattInWaiting w = { NULL, 1 };
 
   acquired = bleio_characteristic_buffer_new (dup1, 0.1, 64, &error);
   assert_no_error (error);
@@ -483,9 +470,9 @@ test_quirk9_reads_are_not_notifications (void **state)
   gatt_notify (env, H_DUP1, "N", 1);
   gatt_notify (env, H_NOACQ, "M", 1);
   w.buffer = acquired;
-  assert_true (gatt_wait (in_waiting_reached, &w, WAIT_MSEC));
+  assert_true (gatt_wait (gatt_in_waiting_reached, &w, WAIT_MSEC));
   w.buffer = signals;
-  assert_true (gatt_wait (in_waiting_reached, &w, WAIT_MSEC));
+  assert_true (gatt_wait (gatt_in_waiting_reached, &w, WAIT_MSEC));
   bytes = bleio_characteristic_buffer_read (acquired, 0, &error);
   assert_no_error (error);
   assert_bytes (bytes, "N", 1);
@@ -597,14 +584,14 @@ test_disconnect_during_notification_stream (void **state)
   guint8 value[10] = { 'v', 'v', 'v', 'v', 'v', 'v', 'v', 'v', 'v', 'v' };
   guint8 chunk[4096];
   gsize total = 0;
-  InWaiting w = { NULL, 1000 };
+  GattInWaiting w = { NULL, 1000 };
 
   buffer = bleio_characteristic_buffer_new (gatt_char (env, H_STREAM), 5, 1024 * 1024, &error);
   assert_no_error (error);
   assert_true (sim_fixture_notify_burst (env->fx, path, value, sizeof value, 1000000, &error));
   assert_no_error (error);
   w.buffer = buffer;
-  assert_true (gatt_wait (in_waiting_reached, &w, WAIT_MSEC));
+  assert_true (gatt_wait (gatt_in_waiting_reached, &w, WAIT_MSEC));
   gatt_drop_link (env);
   assert_true (gatt_wait (char_buffer_lost, buffer, WAIT_MSEC));
 

@@ -12,28 +12,6 @@
 #define CHAR_IFACE "org.bluez.GattCharacteristic1"
 
 typedef struct {
-  BleioCharacteristicBuffer *buffer;
-  gsize n;
-} InWaiting;
-
-static gboolean
-in_waiting_reached (gpointer user_data)
-{
-  InWaiting *w = user_data;
-
-  return bleio_characteristic_buffer_get_in_waiting (w->buffer) >= w->n;
-}
-
-static void
-wait_in_waiting (BleioCharacteristicBuffer *buffer,
-                 gsize                      n)
-{
-  InWaiting w = { buffer, n };
-
-  assert_true (gatt_wait (in_waiting_reached, &w, WAIT_MSEC));
-}
-
-typedef struct {
   BleioPacketBuffer *buffer;
   gsize n;
 } PacketsWaiting;
@@ -119,7 +97,7 @@ test_cb_acquired (void **state)
 
   gatt_notify (env, H_STREAM, "hello\n", 6);
   gatt_notify (env, H_STREAM, "world", 5);
-  wait_in_waiting (buffer, 11);
+  gatt_wait_in_waiting (buffer, 11);
 
   bytes = bleio_characteristic_buffer_readline (buffer, &error);
   assert_no_error (error);
@@ -134,7 +112,7 @@ test_cb_acquired (void **state)
   assert_memory_equal (data, "ld", 2);
   /* readline without a newline returns what is there at the timeout. */
   gatt_notify (env, H_STREAM, "partial", 7);
-  wait_in_waiting (buffer, 7);
+  gatt_wait_in_waiting (buffer, 7);
   g_clear_pointer (&bytes, g_bytes_unref);
   bytes = bleio_characteristic_buffer_readline (buffer, &error);
   assert_no_error (error);
@@ -148,7 +126,7 @@ test_cb_acquired (void **state)
   bleio_characteristic_buffer_set_timeout (buffer, 0);
   assert_true (bleio_characteristic_buffer_get_timeout (buffer) == 0);
   gatt_notify (env, H_STREAM, "abc", 3);
-  wait_in_waiting (buffer, 3);
+  gatt_wait_in_waiting (buffer, 3);
   bleio_characteristic_buffer_reset_input_buffer (buffer);
   assert_int_equal (bleio_characteristic_buffer_get_in_waiting (buffer), 0);
   assert_int_equal (bleio_characteristic_buffer_get_dropped (buffer), 0);
@@ -167,7 +145,7 @@ test_cb_overflow_drops_new_bytes (void **state)
   gatt_notify (env, H_STREAM, "01234", 5);
   gatt_notify (env, H_STREAM, "56789", 5);
   gatt_notify (env, H_STREAM, "\n", 1);
-  wait_in_waiting (buffer, 8);
+  gatt_wait_in_waiting (buffer, 8);
   /* Full: what came last was dropped, and counted. */
   gatt_notify (env, H_STREAM, "zz", 2);
   gatt_notify (env, H_STREAM, "Z", 1);
@@ -206,7 +184,7 @@ test_cb_value_path_when_acquire_refused (void **state)
   assert_true (bleio_characteristic_set_cccd (noacq, TRUE, FALSE, &error));
   assert_no_error (error);
   gatt_notify (env, H_NOACQ, "abc", 3);
-  wait_in_waiting (buffer, 3);
+  gatt_wait_in_waiting (buffer, 3);
   bytes = bleio_characteristic_buffer_read (buffer, 0, &error);
   assert_no_error (error);
   assert_bytes (bytes, "abc", 3);
@@ -230,7 +208,7 @@ test_cb_value_path_when_subscribed_first (void **state)
   assert_false (bleio_characteristic_buffer_get_notify_acquired (buffer));
   gatt_notify (env, H_STREAM, "q1", 2);
   gatt_notify (env, H_STREAM, "q2", 2);
-  wait_in_waiting (buffer, 4);
+  gatt_wait_in_waiting (buffer, 4);
   bytes = bleio_characteristic_buffer_read (buffer, 4, &error);
   assert_no_error (error);
   assert_bytes (bytes, "q1q2", 4);
@@ -254,7 +232,7 @@ test_cb_acquire_failure_injected (void **state)
   assert_true (bleio_characteristic_set_cccd (stream, TRUE, FALSE, &error));
   assert_no_error (error);
   gatt_notify (env, H_STREAM, "ok", 2);
-  wait_in_waiting (buffer, 2);
+  gatt_wait_in_waiting (buffer, 2);
   bytes = bleio_characteristic_buffer_read (buffer, 0, &error);
   assert_bytes (bytes, "ok", 2);
 }
@@ -364,8 +342,8 @@ test_cb_link_lost (void **state)
 
   gatt_notify (env, H_STREAM, "ab", 2);
   gatt_notify (env, H_NOACQ, "cd", 2);
-  wait_in_waiting (acquired, 2);
-  wait_in_waiting (signals, 2);
+  gatt_wait_in_waiting (acquired, 2);
+  gatt_wait_in_waiting (signals, 2);
   gatt_drop_link (env);
   assert_true (gatt_wait (cb_lost, acquired, WAIT_MSEC));
   assert_true (gatt_wait (cb_lost, signals, WAIT_MSEC));
@@ -712,12 +690,6 @@ pb_new_cb (GObject      *source,
   assert_no_error (error);
 }
 
-static gboolean
-pointer_set (gpointer user_data)
-{
-  return *(gpointer *) user_data != NULL;
-}
-
 static void
 test_async_constructors (void **state)
 {
@@ -730,13 +702,13 @@ test_async_constructors (void **state)
 
   bleio_characteristic_buffer_new_async (gatt_char (env, H_DUP1), 1, 16, NULL, cb_new_cb, &bytes);
   bleio_packet_buffer_new_async (gatt_char (env, H_STREAM), 4, 0, NULL, pb_new_cb, &packets);
-  assert_true (gatt_wait (pointer_set, &bytes, WAIT_MSEC));
-  assert_true (gatt_wait (pointer_set, &packets, WAIT_MSEC));
+  assert_true (gatt_wait (gatt_pointer_set, &bytes, WAIT_MSEC));
+  assert_true (gatt_wait (gatt_pointer_set, &packets, WAIT_MSEC));
   assert_true (bleio_characteristic_buffer_get_notify_acquired (bytes));
   assert_true (bleio_packet_buffer_get_notify_acquired (packets));
   gatt_notify (env, H_DUP1, "b", 1);
   gatt_notify (env, H_STREAM, "p", 1);
-  wait_in_waiting (bytes, 1);
+  gatt_wait_in_waiting (bytes, 1);
   wait_packets (packets, 1);
   got = bleio_characteristic_buffer_read (bytes, 1, &error);
   assert_bytes (got, "b", 1);

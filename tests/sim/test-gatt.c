@@ -77,12 +77,6 @@ read_done_cb (GObject      *source,
   assert_no_error (error);
 }
 
-static gboolean
-pointer_set (gpointer user_data)
-{
-  return *(gpointer *) user_data != NULL;
-}
-
 static void
 test_read_async (void **state)
 {
@@ -90,7 +84,7 @@ test_read_async (void **state)
   g_autoptr(GBytes) value = NULL;
 
   bleio_characteristic_read_value_async (gatt_char (env, H_DUP2), NULL, read_done_cb, &value);
-  assert_true (gatt_wait (pointer_set, &value, WAIT_MSEC));
+  assert_true (gatt_wait (gatt_pointer_set, &value, WAIT_MSEC));
   assert_bytes (value, "\x02", 1);
 }
 
@@ -350,7 +344,7 @@ test_descriptors_async (void **state)
   assert_true (gatt_wait (int_set, &done, WAIT_MSEC));
   assert_int_equal (done, 1);
   bleio_descriptor_read_value_async (custom, NULL, desc_read_cb, &value);
-  assert_true (gatt_wait (pointer_set, &value, WAIT_MSEC));
+  assert_true (gatt_wait (gatt_pointer_set, &value, WAIT_MSEC));
   assert_bytes (value, "\x0a\x0b\x0c", 3);
 }
 

@@ -17,6 +17,15 @@
 /* Upper bound of every wait for an event; never a measured duration. */
 #define WAIT_MSEC 10000
 
+/* The "gatt" member of a peripheral's JSON (common_add()) with two
+ * services, the battery one and a custom one, each with one readable
+ * characteristic: enough for "services resolved" to mean something. */
+#define TWO_SERVICES \
+  "\"gatt\": [" \
+  " {\"uuid\": \"180f\", \"characteristics\": [{\"uuid\": \"2a19\", \"flags\": [\"read\"], \"value\": \"50\"}]}," \
+  " {\"uuid\": \"12345678-1234-5678-1234-56789abcdef0\", \"characteristics\":" \
+  "   [{\"uuid\": \"12345678-1234-5678-1234-56789abcdef1\", \"flags\": [\"read\", \"write\"], \"value\": \"00\"}]}]"
+
 typedef gboolean (*CommonCondition) (gpointer user_data);
 
 /* Iterates the thread-default context (without blocking in it) until

@@ -239,3 +239,26 @@ assert_bytes (GBytes     *bytes,
   if (len > 0)
     assert_memory_equal (g_bytes_get_data (bytes, NULL), expected, len);
 }
+
+gboolean
+gatt_pointer_set (gpointer user_data)
+{
+  return *(gpointer *) user_data != NULL;
+}
+
+gboolean
+gatt_in_waiting_reached (gpointer user_data)
+{
+  GattInWaiting *w = user_data;
+
+  return bleio_characteristic_buffer_get_in_waiting (w->buffer) >= w->n;
+}
+
+void
+gatt_wait_in_waiting (BleioCharacteristicBuffer *buffer,
+                      gsize                      n)
+{
+  GattInWaiting w = { buffer, n };
+
+  assert_true (gatt_wait (gatt_in_waiting_reached, &w, WAIT_MSEC));
+}

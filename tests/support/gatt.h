@@ -78,3 +78,18 @@ void gatt_drop_link (GattEnv *env);
 GBytes *gatt_sim_read (GattEnv *env, guint16 handle);
 
 void assert_bytes (GBytes *bytes, const void *expected, gsize len);
+
+/* For gatt_wait(): the pointer at @user_data (a gpointer *) is set, as an
+ * async callback's result is. */
+gboolean gatt_pointer_set (gpointer user_data);
+
+/* For gatt_wait(): @buffer holds at least @n bytes. */
+typedef struct {
+  BleioCharacteristicBuffer *buffer;
+  gsize n;
+} GattInWaiting;
+
+gboolean gatt_in_waiting_reached (gpointer user_data);
+
+/* Waits (at most WAIT_MSEC) until @buffer holds at least @n bytes. */
+void gatt_wait_in_waiting (BleioCharacteristicBuffer *buffer, gsize n);
