@@ -259,7 +259,12 @@ common_assert_spent (BleioConnection *connection)
   assert_no_error (error);
 }
 
-gboolean
+typedef struct {
+  SimFixture *fx;
+  const char *path;
+} SimWait;
+
+static gboolean
 sim_connected (gpointer user_data)
 {
   SimWait *w = user_data;
@@ -282,7 +287,7 @@ link_listed (gpointer user_data)
   return FALSE;
 }
 
-void
+static void
 connect_reply_ignored (GObject      *source,
                        GAsyncResult *result,
                        gpointer      user_data)

@@ -120,13 +120,8 @@ gboolean common_not_connected (gpointer user_data);
 /* Every member but connected/disconnect fails with CONNECTION. */
 void common_assert_spent (BleioConnection *connection);
 
-typedef struct {
-  SimFixture *fx;
-  const char *path;
-} SimWait;
-
-gboolean sim_connected (gpointer user_data);
-
+/* For common_wait(): @adapter lists a connection on @path, which is
+ * then referenced in @found. */
 typedef struct {
   BleioAdapter *adapter;
   const char *path;
@@ -134,9 +129,6 @@ typedef struct {
 } LinkWait;
 
 gboolean link_listed (gpointer user_data);
-
-void connect_reply_ignored (GObject *source, GAsyncResult *result,
-                            gpointer user_data);
 
 /* Another program connects the peripheral (through the fixture's own
  * connection, not waiting for the reply, which bluetoothd sends once the

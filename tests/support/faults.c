@@ -126,7 +126,7 @@ expected_reason (void)
                                   : BLEIO_DISCONNECT_REASON_BLUEZ_UNAVAILABLE;
 }
 
-gboolean
+static gboolean
 calls_reached (gpointer user_data)
 {
   CallsWait *w = user_data;
@@ -193,7 +193,7 @@ pending_clear (Pending *p)
   p->result = NULL;
 }
 
-gboolean
+static gboolean
 pending_fired (gpointer user_data)
 {
   return ((Pending *) user_data)->fired > 0;
@@ -374,7 +374,9 @@ connect_peer (Env         *env,
   return connection;
 }
 
-void
+/* The library works again in this process: a scan finds @name, a new
+ * connect, discovery and a read of @uuid16 give @value. */
+static void
 assert_recovered (Env          *env,
                   const char   *name,
                   guint16       uuid16,

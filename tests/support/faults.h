@@ -65,8 +65,6 @@ typedef struct {
   int count;
 } CallsWait;
 
-gboolean calls_reached (gpointer user_data);
-
 /* Waits until the simulator has received @count calls of @method. */
 void wait_calls (Env *env, const char *method, int count);
 
@@ -107,8 +105,6 @@ typedef struct {
 
 void pending_clear (Pending *p);
 
-gboolean pending_fired (gpointer user_data);
-
 gboolean never (gpointer user_data);
 
 /* The async callbacks more than one fault program needs: each records
@@ -144,11 +140,6 @@ BleioCharacteristic *find_char (GPtrArray *services, guint16 uuid16);
 /* Connects @name (scanning for it first) and discovers its services. */
 BleioConnection *connect_peer (Env *env, const char *name,
                                GPtrArray **services_out);
-
-/* The library works again in this process: a scan finds @name, a new
- * connect, discovery and a read of @uuid16 give @value. */
-void assert_recovered (Env *env, const char *name, guint16 uuid16,
-                       const guint8 *value, gsize len);
 
 /* The values of the peers' 0xfa03 and 0xfb03 characteristics (faults.json). */
 extern const guint8 fa03_value[2];

@@ -119,7 +119,7 @@ gatt_setup (void **state)
   return 0;
 }
 
-gboolean
+static gboolean
 gatt_sim_disconnected (gpointer user_data)
 {
   GattEnv *env = user_data;
@@ -137,7 +137,7 @@ gatt_wait (GattCondition cond,
   return poll_until (cond, user_data, msec, 2000);
 }
 
-gboolean
+static gboolean
 gatt_cache_emptied (gpointer user_data)
 {
   g_autoptr(GPtrArray) left = bleio_service_dup_characteristics (user_data);

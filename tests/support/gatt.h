@@ -55,14 +55,10 @@ char *gatt_char_path (guint16 handle);
 /* Connects GattBench and finds service 0xaa00. */
 int gatt_setup (void **state);
 
-gboolean gatt_sim_disconnected (gpointer user_data);
-
 typedef gboolean (*GattCondition) (gpointer user_data);
 
 /* Iterates the thread-default context until @cond holds or @msec pass. */
 gboolean gatt_wait (GattCondition cond, gpointer user_data, guint msec);
-
-gboolean gatt_cache_emptied (gpointer user_data);
 
 int gatt_teardown (void **state);
 

@@ -26,7 +26,7 @@ hostile_setup (void **state)
   return 0;
 }
 
-gboolean
+static gboolean
 hostile_iterate (gpointer user_data)
 {
   return FALSE;
@@ -56,7 +56,8 @@ hostile_run_tests (const struct CMUnitTest *tests,
   return _cmocka_run_group_tests ("tests", tests, n_tests, NULL, NULL);
 }
 
-void
+/* SetHostile(kind, options); @options (a{sv}) is consumed if floating. */
+static void
 hostile_set (Hostile    *h,
              const char *kind,
              GVariant   *options)
@@ -70,7 +71,10 @@ hostile_set (Hostile    *h,
     fail_msg ("SetHostile %s: %s", kind, error->message);
 }
 
-void
+/* Starts the options of a hostility about one property: which object,
+ * interface and property it is. hostile_property_full() and
+ * hostile_hide() add what they need and end @b. */
+static void
 hostile_property_options (GVariantBuilder *b,
                           const char      *path,
                           const char      *interface,
@@ -82,7 +86,10 @@ hostile_property_options (GVariantBuilder *b,
   g_variant_builder_add (b, "{sv}", "name", g_variant_new_string (name));
 }
 
-void
+/* @path's @interface.@name shows @value (any type) from now on. With
+ * @announce a PropertiesChanged says so; without, the value shows only in
+ * the object's next InterfacesAdded and in GetManagedObjects. */
+static void
 hostile_property_full (Hostile    *h,
                        const char *path,
                        const char *interface,
@@ -306,7 +313,9 @@ hostile_address (void)
   return address;
 }
 
-BleioConnection *
+/* Connects to the peripheral (ConnectDevice creates its object); returns
+ * the connection, or NULL with @error set. */
+static BleioConnection *
 hostile_try_connect (Hostile  *h,
                      GError  **error)
 {

@@ -36,8 +36,6 @@ typedef struct {
 
 int hostile_setup (void **state);
 
-gboolean hostile_iterate (gpointer user_data);
-
 int hostile_teardown (void **state);
 
 /* Every hostile case runs on a fresh simulator (hostile_setup). */
@@ -49,28 +47,13 @@ int hostile_teardown (void **state);
 int hostile_run_tests (const struct CMUnitTest *tests, gsize n_tests,
                        int argc, char **argv);
 
-/* SetHostile(kind, options); @options (a{sv}) is consumed if floating. */
-void hostile_set (Hostile *h, const char *kind, GVariant *options);
-
-/* Starts the options of a hostility about one property: which object,
- * interface and property it is. hostile_property_full() and
- * hostile_hide() add what they need and end @b. */
-void hostile_property_options (GVariantBuilder *b, const char *path,
-                               const char *interface, const char *name);
-
-/* @path's @interface.@name shows @value (any type) from now on. With
- * @announce a PropertiesChanged says so; without, the value shows only in
- * the object's next InterfacesAdded and in GetManagedObjects. */
-void hostile_property_full (Hostile *h, const char *path,
-                            const char *interface, const char *name,
-                            GVariant *value, gboolean announce);
-
-/* Announced, as bluetoothd would change a property. */
+/* @path's @interface.@name shows @value (any type) from now on, announced
+ * by a PropertiesChanged, as bluetoothd would change a property. */
 void hostile_property (Hostile *h, const char *path, const char *interface,
                        const char *name, GVariant *value);
 
-/* Quiet: what a newly announced object (or a fresh GetManagedObjects)
- * will carry. */
+/* The same without PropertiesChanged: the value shows only in the
+ * object's next InterfacesAdded and in GetManagedObjects. */
 void hostile_property_quiet (Hostile *h, const char *path,
                              const char *interface, const char *name,
                              GVariant *value);
@@ -125,10 +108,6 @@ BleioScanEntry *hostile_scan_full (Hostile *h, const char *address,
 BleioScanEntry *hostile_scan_for (Hostile *h, const char *address, guint msec);
 
 BleioAddress *hostile_address (void);
-
-/* Connects to the peripheral (ConnectDevice creates its object); returns
- * the connection, or NULL with @error set. */
-BleioConnection *hostile_try_connect (Hostile *h, GError **error);
 
 BleioConnection *hostile_connect (Hostile *h);
 
