@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The commands that work on the peer's GATT database: services, read,
+ * write, notify; and their arguments CHARACTERISTIC and HEX.
+ */
+#include "bleioctl.h"
+
+#include <string.h>
+
+/* ---- arguments ------------------------------------------------------------------ */
+
+/* HEX: pairs of hex digits, optionally separated by ':', '-' or spaces
+ * between bytes, with an optional leading 0x; "" is an empty value. */
+static GBytes *
+hex_decode (const char  *text,
+            GError     **error)
+{
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  const char *p = text;
+
+  if (g_str_has_prefix (p, "0x") || g_str_has_prefix (p, "0X"))
+    p += 2;
+  while (*p != '\0')
+    {
+      int hi, lo;
+      guint8 byte;
+
+      if (*p == ':' || *p == '-' || *p == ' ')
+        {
+          p++;
+          continue;
+        }
+      hi = g_ascii_xdigit_value (p[0]);
+      lo = p[1] != '\0' ? g_ascii_xdigit_value (p[1]) : -1;
+      if (hi < 0 || lo < 0)
+        {
+          g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                       "'%s' is not a hex value: write the bytes as pairs of hex digits, "
+                       "such as 0102ff or 01:02:ff", text);
+          return NULL;
+        }
+      byte = (guint8) (hi * 16 + lo);
+      g_byte_array_append (bytes, &byte, 1);
+      p += 2;
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
+}
+
+/* CHARACTERISTIC: 0x-prefixed hex is a handle; four hex digits or the
+ * 36-character form is a UUID. */
+static gboolean
+parse_characteristic_spec (const char  *spec,
+                           guint       *handle,
+                           BleioUuid  **uuid,
+                           GError     **error)
+{
+  *handle = 0;
+  *uuid = NULL;
+  if (g_str_has_prefix (spec, "0x") || g_str_has_prefix (spec, "0X"))
+    {
+      const char *digits = spec + 2;
+      gsize len = strlen (digits);
+      guint value = 0;
+
+      if (len == 0 || len > 4)
+        goto bad;
+      for (gsize i = 0; i < len; i++)
+        {
+          int d = g_ascii_xdigit_value (digits[i]);
+
+          if (d < 0)
+            goto bad;
+          value = value * 16 + (guint) d;
+        }
+      if (value == 0)
+        goto bad;
+      *handle = value;
+      return TRUE;
+    }
+  *uuid = bleio_uuid_new_from_string (spec, NULL);
+  if (*uuid != NULL)
+    return TRUE;
+bad:
+  g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+               "'%s' is not a characteristic: give a UUID (2a19, or the 36-character form) "
+               "or a handle (0x0012)", spec);
+  return FALSE;
+}
+
+/* ---- services ----------------------------------------------------------------- */
+
+static GPtrArray *
+discover (BleioConnection  *connection,
+          GPtrArray        *whitelist,
+          GError          **error)
+{
+  GPtrArray *services;
+
+  spinner_begin ("discovering services");
+  services = bleio_connection_discover_remote_services (connection, whitelist, op_timeout (), error);
+  spinner_end ();
+  if (services == NULL)
+    g_prefix_error (error, "Cannot discover the services: ");
+  return services;
+}
+
+/* services and connect: the GATT tree of args[0], only the services whose
+ * UUIDs follow when any do; @keep_link leaves the link up. */
+gboolean
+show_services (char     **args,
+               gboolean   keep_link,
+               GError   **error)
+{
+  g_autoptr(GPtrArray) whitelist = NULL;
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(GPtrArray) services = NULL;
+  gboolean made = FALSE;
+
+  for (guint i = 1; args[i] != NULL; i++)
+    {
+      BleioUuid *uuid = bleio_uuid_new_from_string (args[i], error);
+
+      if (uuid == NULL)
+        return FALSE;
+      if (whitelist == NULL)
+        whitelist = g_ptr_array_new_with_free_func ((GDestroyNotify) bleio_uuid_free);
+      g_ptr_array_add (whitelist, uuid);
+    }
+  connection = open_connection (args[0], &made, error);
+  if (connection == NULL)
+    return FALSE;
+  services = discover (connection, whitelist, error);
+  if (services == NULL)
+    {
+      close_connection (connection, made);
+      return FALSE;
+    }
+  if (keep_link && !ctl.json)
+    {
+      g_autofree char *address = bleio_address_to_bluez_string (bleio_connection_get_address (connection));
+
+      out ("connected to %s\n", address);
+    }
+  print_services (connection, services);
+  if (!keep_link)
+    close_connection (connection, made);
+  return TRUE;
+}
+
+gboolean
+cmd_services (char   **args,
+              GError **error)
+{
+  if (!require_address (args, 0, G_MAXUINT - 1, "services ADDRESS [UUID...]", error))
+    return FALSE;
+  return show_services (args, FALSE, error);
+}
+
+/* ---- characteristics ------------------------------------------------------------ */
+
+static BleioCharacteristic *
+find_characteristic (GPtrArray   *services,
+                     const char  *spec,
+                     GError     **error)
+{
+  g_autoptr(BleioUuid) uuid = NULL;
+  g_autoptr(GPtrArray) matches = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GString) handles = g_string_new (NULL);
+  guint handle;
+
+  if (!parse_characteristic_spec (spec, &handle, &uuid, error))
+    return NULL;
+  for (guint i = 0; i < services->len; i++)
+    {
+      g_autoptr(GPtrArray) characteristics =
+        bleio_service_dup_characteristics (g_ptr_array_index (services, i));
+
+      for (guint j = 0; j < characteristics->len; j++)
+        {
+          BleioCharacteristic *characteristic = g_ptr_array_index (characteristics, j);
+
+          if ((uuid != NULL && bleio_uuid_equal (bleio_characteristic_get_uuid (characteristic), uuid)) ||
+              (uuid == NULL && bleio_characteristic_get_handle (characteristic) == handle))
+            g_ptr_array_add (matches, g_object_ref (characteristic));
+        }
+    }
+  if (matches->len == 1)
+    return g_object_ref (g_ptr_array_index (matches, 0));
+  if (matches->len == 0)
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
+                   "The peer has no characteristic %s: list them with bleioctl services", spec);
+      return NULL;
+    }
+  for (guint i = 0; i < matches->len; i++)
+    g_string_append_printf (handles, "%s0x%04x", i > 0 ? ", " : "",
+                            bleio_characteristic_get_handle (g_ptr_array_index (matches, i)));
+  g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+               "%u characteristics have the UUID %s (handles %s): give the handle instead",
+               matches->len, spec, handles->str);
+  return NULL;
+}
+
+/* Connects, discovers and finds the characteristic of a one-shot command,
+ * and checks that it has one of the properties @needed (else the error
+ * says @refusal). *connection is set whenever a link was found or made. */
+static BleioCharacteristic *
+open_characteristic (const char                     *address,
+                     const char                     *spec,
+                     BleioCharacteristicProperties   needed,
+                     const char                     *refusal,
+                     BleioConnection               **connection,
+                     gboolean                       *made,
+                     GError                        **error)
+{
+  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(BleioUuid) uuid = NULL;
+  g_autoptr(BleioCharacteristic) characteristic = NULL;
+  guint handle;
+
+  /* Bad input fails before any radio work. */
+  if (!parse_characteristic_spec (spec, &handle, &uuid, error))
+    return NULL;
+  *connection = open_connection (address, made, error);
+  if (*connection == NULL)
+    return NULL;
+  services = discover (*connection, NULL, error);
+  if (services == NULL)
+    return NULL;
+  characteristic = find_characteristic (services, spec, error);
+  if (characteristic == NULL)
+    return NULL;
+  if ((bleio_characteristic_get_properties (characteristic) & needed) == 0)
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED, "Characteristic %s %s", spec,
+                   refusal);
+      return NULL;
+    }
+  return g_steal_pointer (&characteristic);
+}
+
+gboolean
+cmd_read (char   **args,
+          GError **error)
+{
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(BleioCharacteristic) characteristic = NULL;
+  g_autoptr(GBytes) value = NULL;
+  gboolean made = FALSE;
+
+  if (!require_address (args, 1, 1, "read ADDRESS CHARACTERISTIC", error))
+    return FALSE;
+  characteristic = open_characteristic (args[0], args[1], BLEIO_CHARACTERISTIC_PROPERTY_READ,
+                                        "cannot be read (see its properties with bleioctl services)",
+                                        &connection, &made, error);
+  if (characteristic != NULL)
+    {
+      value = bleio_characteristic_read_value (characteristic, error);
+      if (value == NULL)
+        g_prefix_error (error, "Cannot read %s: ", args[1]);
+    }
+  if (value != NULL)
+    print_value (connection, characteristic, value);
+  close_connection (connection, made);
+  return value != NULL;
+}
+
+gboolean
+cmd_write (char   **args,
+           GError **error)
+{
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(BleioCharacteristic) characteristic = NULL;
+  g_autoptr(GBytes) value = NULL;
+  gboolean made = FALSE, ok = FALSE;
+  BleioWriteType type = BLEIO_WRITE_TYPE_REQUEST;
+
+  if (!require_address (args, 2, 2, "write ADDRESS CHARACTERISTIC HEX [--no-response]", error))
+    return FALSE;
+  value = hex_decode (args[2], error);
+  if (value == NULL)
+    return FALSE;
+  characteristic = open_characteristic (args[0], args[1],
+                                        BLEIO_CHARACTERISTIC_PROPERTY_WRITE |
+                                        BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE,
+                                        "cannot be written (see its properties with "
+                                        "bleioctl services)", &connection, &made, error);
+  if (characteristic != NULL)
+    {
+      BleioCharacteristicProperties props = bleio_characteristic_get_properties (characteristic);
+
+      /* A write request unless asked otherwise or the characteristic only
+       * takes writes without response. */
+      if (ctl.no_response || (props & BLEIO_CHARACTERISTIC_PROPERTY_WRITE) == 0)
+        type = BLEIO_WRITE_TYPE_COMMAND;
+      ok = bleio_characteristic_write_value_full (characteristic, value, type, 0, error);
+      if (!ok)
+        g_prefix_error (error, "Cannot write %s: ", args[1]);
+    }
+  if (ok)
+    print_written (connection, characteristic, value, type);
+  close_connection (connection, made);
+  return ok;
+}
+
+/* ---- notify --------------------------------------------------------------------- */
+
+typedef struct {
+  GMainLoop *loop;
+  BleioConnection *connection;
+  guint received;
+  GError *error;
+} NotifyState;
+
+static void
+on_notification (BleioCharacteristic *characteristic,
+                 GBytes              *value,
+                 gpointer             user_data)
+{
+  NotifyState *state = user_data;
+
+  if (ctl.count > 0 && state->received >= (guint) ctl.count)
+    return;
+  print_value (state->connection, characteristic, value);
+  state->received++;
+  if (ctl.count > 0 && state->received >= (guint) ctl.count)
+    g_main_loop_quit (state->loop);
+}
+
+static void
+on_disconnected (BleioConnection       *connection,
+                 BleioDisconnectReason  reason,
+                 gpointer               user_data)
+{
+  NotifyState *state = user_data;
+
+  if (state->error == NULL)
+    state->error = g_error_new_literal (BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+                                        "The link went down while waiting for notifications");
+  g_main_loop_quit (state->loop);
+}
+
+static void
+on_cancelled (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  g_main_loop_quit (user_data);
+}
+
+/* Subscribes and prints what arrives until --count, Ctrl-C or the link
+ * drops; unsubscribes if the link is still up. */
+static gboolean
+print_notifications (BleioConnection      *connection,
+                     BleioCharacteristic  *characteristic,
+                     const char           *spec,
+                     GError              **error)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  NotifyState state = { loop, connection, 0, NULL };
+  gboolean indicate = (bleio_characteristic_get_properties (characteristic) &
+                       BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY) == 0;
+  gulong notify_id, disconnect_id, cancel_id;
+  gboolean subscribed;
+
+  notify_id = g_signal_connect (characteristic, "notification", G_CALLBACK (on_notification), &state);
+  disconnect_id = g_signal_connect (connection, "disconnected", G_CALLBACK (on_disconnected), &state);
+  cancel_id = g_cancellable_connect (ctl.cancellable, G_CALLBACK (on_cancelled), loop, NULL);
+  subscribed = bleio_characteristic_set_cccd (characteristic, !indicate, indicate, error);
+  if (!subscribed)
+    g_prefix_error (error, "Cannot subscribe to %s: ", spec);
+  else if (!g_cancellable_is_cancelled (ctl.cancellable))
+    g_main_loop_run (loop);
+  g_cancellable_disconnect (ctl.cancellable, cancel_id);
+  g_signal_handler_disconnect (characteristic, notify_id);
+  g_signal_handler_disconnect (connection, disconnect_id);
+  if (!subscribed)
+    return FALSE;
+  if (bleio_connection_get_connected (connection))
+    bleio_characteristic_set_cccd (characteristic, FALSE, FALSE, NULL);
+  if (state.error != NULL)
+    {
+      g_propagate_error (error, state.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cmd_notify (char   **args,
+            GError **error)
+{
+  g_autoptr(BleioConnection) connection = NULL;
+  g_autoptr(BleioCharacteristic) characteristic = NULL;
+  gboolean made = FALSE, ok;
+
+  if (!require_address (args, 1, 1, "notify ADDRESS CHARACTERISTIC [--count N]", error))
+    return FALSE;
+  characteristic = open_characteristic (args[0], args[1],
+                                        BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY |
+                                        BLEIO_CHARACTERISTIC_PROPERTY_INDICATE,
+                                        "can neither notify nor indicate: read it instead",
+                                        &connection, &made, error);
+  ok = characteristic != NULL && print_notifications (connection, characteristic, args[1], error);
+  close_connection (connection, made);
+  return ok;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the files of bleioctl share: the command line as parsed (Ctl), the
+ * exit codes, and the entry points of each file. bleioctl.c parses the
+ * command line and dispatches; bleioctl-output.c prints (human, JSON, the
+ * spinner); the commands live by what they touch: bleioctl-scan.c (scan,
+ * info), bleioctl-gatt.c (services, read, write, notify), bleioctl-link.c
+ * (connect, pair, disconnect, adapter and the link every command uses).
+ */
+#pragma once
+
+#include <bleio/bleio.h>
+#include <json-glib/json-glib.h>
+
+#include "bleioctl-names.h"
+
+G_BEGIN_DECLS
+
+/* Exit codes, one per class of error; documented in docs/bleioctl.md. */
+enum {
+  EXIT_OK = 0,
+  EXIT_FAILURE_GENERIC = 1,
+  EXIT_USAGE = 2,
+  EXIT_NOT_FOUND = 3,
+  EXIT_TIMEOUT = 4,
+  EXIT_CONNECTION = 5,
+  EXIT_SECURITY = 6,
+  EXIT_NOT_SUPPORTED = 7,
+  EXIT_BLUEZ_UNAVAILABLE = 8,
+  EXIT_NO_ADAPTER = 9,
+  EXIT_BUSY = 10,
+  EXIT_INTERRUPTED = 130,
+};
+
+#define DEFAULT_TIMEOUT 10.0
+
+/* The command line as parsed, and the little state one invocation has. */
+typedef struct {
+  /* common options */
+  char *adapter_name;
+  double timeout;
+  gboolean timeout_set;
+  gboolean json;
+  /* command options */
+  char *name;
+  char *prefix;
+  int min_rssi;
+  gboolean min_rssi_set;
+  int count;
+  gboolean no_response;
+  gboolean keep;
+  gboolean duplicates;
+  char *address_type;
+  gboolean version;
+  gint64 passkey;
+  gboolean confirm;
+
+  /* state */
+  gboolean progress;
+  BleioAdapter *adapter;
+  GCancellable *cancellable;
+} Ctl;
+
+extern Ctl ctl;
+
+/* A command: the arguments after its name; FALSE with @error set fails. */
+typedef gboolean (*CtlCommandFunc) (char **args, GError **error);
+
+/* ---- bleioctl.c: arguments every command shares ---- */
+
+gboolean require_address (char       **args,
+                          guint        extra_min,
+                          guint        extra_max,
+                          const char  *usage,
+                          GError     **error);
+BleioAddress *parse_address (const char  *text,
+                             GError     **error);
+gboolean same_address (const BleioAddress *a,
+                       const BleioAddress *b);
+double op_timeout (void);
+
+/* ---- bleioctl-output.c ---- */
+
+void spinner_begin (const char *label);
+void spinner_end (void);
+void spinner_shutdown (void);
+void out (const char *format, ...) G_GNUC_PRINTF (1, 2);
+void note (const char *format, ...) G_GNUC_PRINTF (1, 2);
+void out_json (JsonBuilder *builder);
+int report_error (const GError *error,
+                  int           code);
+
+char *hex_encode (GBytes *bytes);
+char *hex_encode_data (const guint8 *data,
+                       gsize         len);
+char *printable (const char *text);
+const char *address_type_name (BleioAddressType type);
+void json_add_string_or_null (JsonBuilder *builder,
+                              const char  *member,
+                              const char  *value);
+
+/* What an advertisement says, as bleioctl shows it. */
+typedef struct {
+  char *name;
+  gboolean has_tx_power;
+  int tx_power;
+  gboolean has_appearance;
+  guint appearance;
+  gboolean has_flags;
+  guint flags;
+  GPtrArray *uuids;             /* char* */
+  GPtrArray *manufacturer;      /* char* "0x004c", char* hex, ... pairs */
+  GPtrArray *service_data;      /* char* uuid, char* hex, ... pairs */
+} AdFields;
+
+void print_entry (const BleioScanEntry *entry,
+                  const AdFields       *fields);
+/* @entry NULL: the peer is connected and shown from its link. */
+void print_info (const BleioAddress   *peer,
+                 const BleioScanEntry *entry,
+                 const AdFields       *fields,
+                 gboolean              paired);
+void print_adapter (BleioAdapter *adapter);
+void print_services (BleioConnection *connection,
+                     GPtrArray       *services);
+void print_value (BleioConnection     *connection,
+                  BleioCharacteristic *characteristic,
+                  GBytes              *value);
+void print_written (BleioConnection     *connection,
+                    BleioCharacteristic *characteristic,
+                    GBytes              *value,
+                    BleioWriteType       type);
+void print_peer_state (const char *address,
+                       const char *member,
+                       gboolean    value,
+                       const char *human);
+
+/* ---- bleioctl-scan.c ---- */
+
+BleioScanEntry *find_advertiser (const BleioAddress  *address,
+                                 GError             **error);
+gboolean cmd_scan (char **args, GError **error);
+gboolean cmd_info (char **args, GError **error);
+
+/* ---- bleioctl-link.c ---- */
+
+gboolean open_adapter (GError **error);
+BleioConnection *find_connection (const BleioAddress *address);
+BleioConnection *open_connection (const char  *address_text,
+                                  gboolean    *made,
+                                  GError     **error);
+void close_connection (BleioConnection *connection,
+                       gboolean         made);
+gboolean cmd_connect (char **args, GError **error);
+gboolean cmd_pair (char **args, GError **error);
+gboolean cmd_disconnect (char **args, GError **error);
+gboolean cmd_adapter (char **args, GError **error);
+
+/* ---- bleioctl-gatt.c ---- */
+
+gboolean show_services (char     **args,
+                        gboolean   keep_link,
+                        GError   **error);
+gboolean cmd_services (char **args, GError **error);
+gboolean cmd_read (char **args, GError **error);
+gboolean cmd_write (char **args, GError **error);
+gboolean cmd_notify (char **args, GError **error);
+
+G_END_DECLS
