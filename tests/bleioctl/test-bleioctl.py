@@ -507,6 +507,150 @@ def case_progress():
     check("InterestingPeripheral" in text, "results on a tty")
 
 
+# ---- regressions (issue 15), each named after its quirk ----------------------
+
+def wait_for_call(method, proc):
+    """Waits until bleioctl's call of `method` reached BlueZ (the simulator)."""
+    end = time.monotonic() + RUN_TIMEOUT
+    while method not in {c[0] for c in sim_call("GetCalls", None, None)[0]}:
+        check(time.monotonic() < end and proc.poll() is None, f"{method} never reached BlueZ")
+        time.sleep(0.05)
+
+
+def case_timeout_bounds():
+    # libbleio turns seconds into a guint of milliseconds, which wraps from
+    # 2^32 ms on: a scan of inf, 1e300 or 4294967.296 s ended at once with
+    # nothing found. They mean "until stopped" for scan (here --count).
+    for big in ("inf", "1e300", "4294967.296"):
+        found = ctl_json("scan", "--timeout", big, "--count", "1")
+        check(len(found) == 1, f"scan --timeout {big} found {len(found)} devices")
+    # Elsewhere a huge bound is capped, never wrapped to no wait at all.
+    [result] = ctl_json("connect", PERIPHERAL, "--timeout", "inf")
+    check(result["address"] == PERIPHERAL, "connect --timeout inf")
+    ctl("disconnect", PERIPHERAL)
+    [value] = ctl_json("read", PERIPHERAL, "2a19", "--timeout", "1e300")
+    check(value["value"] == "62", "read --timeout 1e300")
+    # Negative, NaN or not a number is a usage error, not the 10 s default;
+    # so is 0 ("no limit") outside scan.
+    for bad in ("-1", "nan", "-inf", "soon", "0"):
+        ctl_json("read", PERIPHERAL, "2a19", "--timeout", bad, expect=EXIT["usage"])
+    ctl_json("scan", "--timeout", "-1", expect=EXIT["usage"])
+
+
+def interrupt_pending(method, args, signal_number):
+    """Holds BlueZ's answer to `method`, interrupts bleioctl meanwhile."""
+    sim_call("DelayNext", "(suu)", (method, 15000, 1))
+    sim_call("ResetCalls", None, None)
+    proc = subprocess.Popen([BLEIOCTL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    wait_for_call(method, proc)
+    proc.send_signal(signal_number)
+    out, err = proc.communicate(timeout=RUN_TIMEOUT)
+    print(f"{args[0]} interrupted while {method} was pending: {proc.returncode} {out!r} {err!r}")
+    check(proc.returncode == 130, f"{args[0]}: exit {proc.returncode}, expected 130")
+    check(out == "", f"{args[0]} printed a result although interrupted: {out!r}")
+    check("Interrupted" in err, "says it was interrupted")
+
+
+def case_interrupt_pending():
+    # Ctrl-C (or SIGTERM) while BlueZ has not answered cancels at once:
+    # exit 130 and no result, where bleioctl waited for the answer, printed
+    # it and still exited 130. (The delay outlasts nothing but a wait.)
+    interrupt_pending("ReadValue", ["read", PERIPHERAL, "2a19"], 2)
+    wait_property(DEVICE_PATH, "org.bluez.Device1", "Connected", False)
+    interrupt_pending("WriteValue", ["write", PERIPHERAL, "12345678-1234-5678-1234-56789abcdef2",
+                                     "c0ffee"], 15)
+    wait_property(DEVICE_PATH, "org.bluez.Device1", "Connected", False)
+    interrupt_pending("Pair", ["pair", PERIPHERAL], 2)
+
+
+def case_pair_timeout():
+    from gi.repository import GLib
+    # libbleio waits up to 15 s for ServicesResolved before Pair; --timeout
+    # bounds the whole pairing, that wait included.
+    ctl("connect", PERIPHERAL)
+    sim_call("SetProperty", "(ossv)", (DEVICE_PATH, "org.bluez.Device1", "ServicesResolved",
+                                       GLib.Variant("b", False)))
+    err = ctl_json("pair", PERIPHERAL, "--timeout", "2", expect=EXIT["timeout"])
+    check("--timeout" in err["message"], err["message"])
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Paired") is False, "not paired")
+    # And a Pair that BlueZ answers late.
+    sim_call("SetProperty", "(ossv)", (DEVICE_PATH, "org.bluez.Device1", "ServicesResolved",
+                                       GLib.Variant("b", True)))
+    sim_call("DelayNext", "(suu)", ("Pair", 15000, 1))
+    ctl_json("pair", PERIPHERAL, "--timeout", "2", expect=EXIT["timeout"])
+
+
+def case_disconnect_refused():
+    # BlueZ refuses Disconnect and the link stays up: an error, not
+    # "disconnected" with exit 0.
+    ctl("connect", PERIPHERAL)
+    sim_call("FailNext", "(sssu)", ("Disconnect", "org.bluez.Error.NotConnected", "Not connected", 1))
+    err = ctl_json("disconnect", PERIPHERAL, expect=EXIT["failed"])
+    check("still up" in err["message"], err["message"])
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Connected") is True, "link up")
+    [gone] = ctl_json("disconnect", PERIPHERAL)
+    check(gone == {"address": PERIPHERAL, "connected": False}, f"then disconnects: {gone}")
+
+
+def case_sighup():
+    # SIGHUP (the terminal closed) ends notify like SIGTERM: exit 0, and
+    # the link it made is closed.
+    proc = subprocess.Popen([BLEIOCTL, "--json", "notify", PERIPHERAL, "2a37"],
+                            stdout=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    check(json.loads(first)["uuid"] == "2a37", "first notification before SIGHUP")
+    proc.send_signal(1)
+    proc.communicate(timeout=RUN_TIMEOUT)
+    print(f"notify after SIGHUP: {proc.returncode}")
+    check(proc.returncode == 0, f"notify after SIGHUP exits {proc.returncode}")
+    wait_property(DEVICE_PATH, "org.bluez.Device1", "Connected", False)
+
+
+def case_adapter_name_empty():
+    # An empty Alias makes BlueZ restore the system name (Name); bleioctl
+    # waited 2 s for an Alias of "" that never comes. The bound compares
+    # with renaming alone, with room for a loaded machine, below the 2 s.
+    ctl("adapter", "name", "Lab")
+    start = time.monotonic()
+    ctl_json("adapter", "name", "Lab 2")
+    rename = time.monotonic() - start
+    start = time.monotonic()
+    [restored] = ctl_json("adapter", "name", "")
+    restore = time.monotonic() - start
+    print(f"rename {rename:.2f} s, restore {restore:.2f} s")
+    system = bluez_property("/org/bluez/hci0", "org.bluez.Adapter1", "Name")
+    check(restored["name"] == system, f"restored name {restored['name']!r}, system {system!r}")
+    check(bluez_property("/org/bluez/hci0", "org.bluez.Adapter1", "Alias") == system, "BlueZ Alias")
+    check(restore < rename + 1.5, f"restoring took {restore:.2f} s, renaming {rename:.2f} s")
+
+
+def case_argument_rules():
+    # --passkey is 0 to 999999: -1 is no more "no passkey" than 1000000.
+    sim_call("ResetCalls", None, None)
+    for bad in ("-1", "1000000", "12a"):
+        ctl_json("pair", PERIPHERAL, "--passkey", bad, expect=EXIT["usage"])
+    # An empty adapter name is a usage error, not "no adapter named ''".
+    ctl_json("--adapter", "", "adapter", expect=EXIT["usage"])
+    # HEX: "0x" alone, a doubled separator or one at either end is refused.
+    custom = "12345678-1234-5678-1234-56789abcdef2"
+    for bad in ("0x", "c0::ff", ":c0", "c0:", "0x:c0"):
+        ctl_json("write", PERIPHERAL, custom, bad, expect=EXIT["usage"])
+    calls = [c[0] for c in sim_call("GetCalls", None, None)[0]]
+    check("StartDiscovery" not in calls and "Connect" not in calls and "Pair" not in calls,
+          f"no radio work: {calls}")
+    [written] = ctl_json("write", PERIPHERAL, custom, "")
+    check(written["value"] == "", "an empty HEX still writes an empty value")
+    # A service the peer does not have is not found (3), as a characteristic.
+    ctl_json("services", PERIPHERAL, "1234", expect=EXIT["not-found"])
+    ctl_json("services", PERIPHERAL, "180f", "1234", expect=EXIT["not-found"])
+    # One rule everywhere: 0x is a handle, for services as for read.
+    [only] = ctl_json("services", PERIPHERAL, "0x0045")
+    check([s["uuid"] for s in only["services"]] == ["180f"], f"service by handle: {only}")
+    ctl_json("services", PERIPHERAL, "0x180d", expect=EXIT["not-found"])
+    ctl_json("services", PERIPHERAL, "0xzz", expect=EXIT["usage"])
+
+
 # ---- cases without the simulator ----------------------------------------------
 
 def case_manpage():
@@ -599,6 +743,10 @@ SIM_CASES = {
     "pair-rejected": case_pair_rejected, "pair-passkey": case_pair_passkey,
     "pair-confirm": case_pair_confirm, "disconnect": case_disconnect,
     "errors": case_errors, "progress": case_progress,
+    "timeout-bounds": case_timeout_bounds, "interrupt-pending": case_interrupt_pending,
+    "pair-timeout": case_pair_timeout, "disconnect-refused": case_disconnect_refused,
+    "sighup": case_sighup, "argument-rules": case_argument_rules,
+    "adapter-name-empty": case_adapter_name_empty,
 }
 LOCAL_CASES = {"manpage": case_manpage, "completion": case_completion, "install": case_install}
 

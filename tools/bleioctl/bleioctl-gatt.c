@@ -9,8 +9,10 @@
 
 /* ---- arguments ------------------------------------------------------------------ */
 
-/* HEX: pairs of hex digits, optionally separated by ':', '-' or spaces
- * between bytes, with an optional leading 0x; "" is an empty value. */
+/* HEX: pairs of hex digits, each pair followed by at most one ':', '-'
+ * or ' ' before the next, with an optional leading 0x; "" is an empty
+ * value, but "0x" alone, a separator doubled or at either end is refused
+ * (a typo, most likely, rather than the value meant). */
 static GBytes *
 hex_decode (const char  *text,
             GError     **error)
@@ -19,46 +21,64 @@ hex_decode (const char  *text,
   const char *p = text;
 
   if (g_str_has_prefix (p, "0x") || g_str_has_prefix (p, "0X"))
-    p += 2;
+    {
+      p += 2;
+      if (*p == '\0')
+        goto bad;
+    }
   while (*p != '\0')
     {
-      int hi, lo;
+      int hi = g_ascii_xdigit_value (p[0]);
+      int lo = hi >= 0 ? g_ascii_xdigit_value (p[1]) : -1;
       guint8 byte;
 
-      if (*p == ':' || *p == '-' || *p == ' ')
-        {
-          p++;
-          continue;
-        }
-      hi = g_ascii_xdigit_value (p[0]);
-      lo = p[1] != '\0' ? g_ascii_xdigit_value (p[1]) : -1;
       if (hi < 0 || lo < 0)
-        {
-          g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                       "'%s' is not a hex value: write the bytes as pairs of hex digits, "
-                       "such as 0102ff or 01:02:ff", text);
-          return NULL;
-        }
+        goto bad;
       byte = (guint8) (hi * 16 + lo);
       g_byte_array_append (bytes, &byte, 1);
       p += 2;
+      if (*p == ':' || *p == '-' || *p == ' ')
+        {
+          p++;
+          if (*p == '\0')
+            goto bad;
+        }
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
+bad:
+  g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+               "'%s' is not a hex value: write the bytes as pairs of hex digits, "
+               "such as 0102ff or 01:02:ff", text);
+  return NULL;
 }
 
-/* CHARACTERISTIC: 0x-prefixed hex is a handle; four hex digits or the
- * 36-character form is a UUID. */
-static gboolean
-parse_characteristic_spec (const char  *spec,
-                           guint       *handle,
-                           BleioUuid  **uuid,
-                           GError     **error)
+/* A service or characteristic on the command line, the same rule for
+ * both: 0x-prefixed hex is a handle; four hex digits or the 36-character
+ * form is a UUID. */
+typedef struct {
+  const char *text;
+  guint handle;                 /* 0: by UUID */
+  BleioUuid *uuid;
+} AttributeSpec;
+
+static void
+attribute_spec_clear (AttributeSpec *spec)
 {
-  *handle = 0;
-  *uuid = NULL;
-  if (g_str_has_prefix (spec, "0x") || g_str_has_prefix (spec, "0X"))
+  g_clear_pointer (&spec->uuid, bleio_uuid_free);
+}
+
+static gboolean
+parse_attribute_spec (const char     *text,
+                      const char     *what,
+                      AttributeSpec  *spec,
+                      GError        **error)
+{
+  spec->text = text;
+  spec->handle = 0;
+  spec->uuid = NULL;
+  if (g_str_has_prefix (text, "0x") || g_str_has_prefix (text, "0X"))
     {
-      const char *digits = spec + 2;
+      const char *digits = text + 2;
       gsize len = strlen (digits);
       guint value = 0;
 
@@ -74,62 +94,118 @@ parse_characteristic_spec (const char  *spec,
         }
       if (value == 0)
         goto bad;
-      *handle = value;
+      spec->handle = value;
       return TRUE;
     }
-  *uuid = bleio_uuid_new_from_string (spec, NULL);
-  if (*uuid != NULL)
+  spec->uuid = bleio_uuid_new_from_string (text, NULL);
+  if (spec->uuid != NULL)
     return TRUE;
 bad:
   g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-               "'%s' is not a characteristic: give a UUID (2a19, or the 36-character form) "
-               "or a handle (0x0012)", spec);
+               "'%s' is not a %s: give a UUID (%s, or the 36-character form) "
+               "or a handle (0x0012)", text, what, g_str_equal (what, "service") ? "180f" : "2a19");
   return FALSE;
+}
+
+static gboolean
+attribute_spec_matches (const AttributeSpec *spec,
+                        const BleioUuid     *uuid,
+                        guint16              handle)
+{
+  return spec->uuid != NULL ? bleio_uuid_equal (uuid, spec->uuid) : handle == spec->handle;
 }
 
 /* ---- services ----------------------------------------------------------------- */
 
 static GPtrArray *
 discover (BleioConnection  *connection,
-          GPtrArray        *whitelist,
           GError          **error)
 {
-  GPtrArray *services;
+  GPtrArray *services = NULL;
+  CtlWait wait;
 
   spinner_begin ("discovering services");
-  services = bleio_connection_discover_remote_services (connection, whitelist, op_timeout (), error);
+  /* libbleio bounds the discovery itself, and says so in its error. */
+  ctl_wait_begin (&wait, 0);
+  bleio_connection_discover_remote_services_async (connection, NULL, op_timeout (),
+                                                   wait.cancellable, ctl_wait_done, &wait);
+  if (ctl_wait (&wait, error))
+    services = bleio_connection_discover_remote_services_finish (connection, wait.result, error);
+  ctl_wait_end (&wait, error);
   spinner_end ();
   if (services == NULL)
     g_prefix_error (error, "Cannot discover the services: ");
   return services;
 }
 
-/* services and connect: the GATT tree of args[0], only the services whose
- * UUIDs follow when any do; @keep_link leaves the link up. */
+/* The services @specs name, in handle order; every spec must name one. */
+static GPtrArray *
+select_services (GPtrArray      *services,
+                 AttributeSpec  *specs,
+                 guint           n_specs,
+                 GError        **error)
+{
+  g_autoptr(GPtrArray) selected = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint k = 0; k < n_specs; k++)
+    {
+      gboolean found = FALSE;
+
+      for (guint i = 0; i < services->len; i++)
+        found |= attribute_spec_matches (&specs[k],
+                                         bleio_service_get_uuid (g_ptr_array_index (services, i)),
+                                         bleio_service_get_handle (g_ptr_array_index (services, i)));
+      if (!found)
+        {
+          g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
+                       "The peer has no service %s: list them with bleioctl services ADDRESS",
+                       specs[k].text);
+          return NULL;
+        }
+    }
+  for (guint i = 0; i < services->len; i++)
+    {
+      BleioService *service = g_ptr_array_index (services, i);
+
+      for (guint k = 0; k < n_specs; k++)
+        if (attribute_spec_matches (&specs[k], bleio_service_get_uuid (service),
+                                    bleio_service_get_handle (service)))
+          {
+            g_ptr_array_add (selected, g_object_ref (service));
+            break;
+          }
+    }
+  return g_steal_pointer (&selected);
+}
+
+/* services and connect: the GATT tree of args[0], only the services that
+ * follow when any do; @keep_link leaves the link up. */
 gboolean
 show_services (char     **args,
                gboolean   keep_link,
                GError   **error)
 {
-  g_autoptr(GPtrArray) whitelist = NULL;
+  guint n_specs = g_strv_length (args) - 1;
+  g_autofree AttributeSpec *specs = g_new0 (AttributeSpec, n_specs + 1);
   g_autoptr(BleioConnection) connection = NULL;
   g_autoptr(GPtrArray) services = NULL;
-  gboolean made = FALSE;
+  gboolean made = FALSE, ok = TRUE;
 
-  for (guint i = 1; args[i] != NULL; i++)
+  for (guint k = 0; ok && k < n_specs; k++)
+    ok = parse_attribute_spec (args[k + 1], "service", &specs[k], error);
+  if (ok)
+    connection = open_connection (args[0], &made, error);
+  if (connection != NULL)
+    services = discover (connection, error);
+  if (services != NULL && n_specs > 0)
     {
-      BleioUuid *uuid = bleio_uuid_new_from_string (args[i], error);
+      GPtrArray *all = g_steal_pointer (&services);
 
-      if (uuid == NULL)
-        return FALSE;
-      if (whitelist == NULL)
-        whitelist = g_ptr_array_new_with_free_func ((GDestroyNotify) bleio_uuid_free);
-      g_ptr_array_add (whitelist, uuid);
+      services = select_services (all, specs, n_specs, error);
+      g_ptr_array_unref (all);
     }
-  connection = open_connection (args[0], &made, error);
-  if (connection == NULL)
-    return FALSE;
-  services = discover (connection, whitelist, error);
+  for (guint k = 0; k < n_specs; k++)
+    attribute_spec_clear (&specs[k]);
   if (services == NULL)
     {
       close_connection (connection, made);
@@ -151,7 +227,7 @@ gboolean
 cmd_services (char   **args,
               GError **error)
 {
-  if (!require_address (args, 0, G_MAXUINT - 1, "services ADDRESS [UUID...]", error))
+  if (!require_address (args, 0, G_MAXUINT - 1, "services ADDRESS [SERVICE...]", error))
     return FALSE;
   return show_services (args, FALSE, error);
 }
@@ -159,17 +235,13 @@ cmd_services (char   **args,
 /* ---- characteristics ------------------------------------------------------------ */
 
 static BleioCharacteristic *
-find_characteristic (GPtrArray   *services,
-                     const char  *spec,
-                     GError     **error)
+find_characteristic (GPtrArray            *services,
+                     const AttributeSpec  *spec,
+                     GError              **error)
 {
-  g_autoptr(BleioUuid) uuid = NULL;
   g_autoptr(GPtrArray) matches = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GString) handles = g_string_new (NULL);
-  guint handle;
 
-  if (!parse_characteristic_spec (spec, &handle, &uuid, error))
-    return NULL;
   for (guint i = 0; i < services->len; i++)
     {
       g_autoptr(GPtrArray) characteristics =
@@ -179,8 +251,8 @@ find_characteristic (GPtrArray   *services,
         {
           BleioCharacteristic *characteristic = g_ptr_array_index (characteristics, j);
 
-          if ((uuid != NULL && bleio_uuid_equal (bleio_characteristic_get_uuid (characteristic), uuid)) ||
-              (uuid == NULL && bleio_characteristic_get_handle (characteristic) == handle))
+          if (attribute_spec_matches (spec, bleio_characteristic_get_uuid (characteristic),
+                                      bleio_characteristic_get_handle (characteristic)))
             g_ptr_array_add (matches, g_object_ref (characteristic));
         }
     }
@@ -189,7 +261,7 @@ find_characteristic (GPtrArray   *services,
   if (matches->len == 0)
     {
       g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
-                   "The peer has no characteristic %s: list them with bleioctl services", spec);
+                   "The peer has no characteristic %s: list them with bleioctl services", spec->text);
       return NULL;
     }
   for (guint i = 0; i < matches->len; i++)
@@ -197,7 +269,7 @@ find_characteristic (GPtrArray   *services,
                             bleio_characteristic_get_handle (g_ptr_array_index (matches, i)));
   g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
                "%u characteristics have the UUID %s (handles %s): give the handle instead",
-               matches->len, spec, handles->str);
+               matches->len, spec->text, handles->str);
   return NULL;
 }
 
@@ -206,7 +278,7 @@ find_characteristic (GPtrArray   *services,
  * says @refusal). *connection is set whenever a link was found or made. */
 static BleioCharacteristic *
 open_characteristic (const char                     *address,
-                     const char                     *spec,
+                     const char                     *text,
                      BleioCharacteristicProperties   needed,
                      const char                     *refusal,
                      BleioConnection               **connection,
@@ -214,25 +286,21 @@ open_characteristic (const char                     *address,
                      GError                        **error)
 {
   g_autoptr(GPtrArray) services = NULL;
-  g_autoptr(BleioUuid) uuid = NULL;
   g_autoptr(BleioCharacteristic) characteristic = NULL;
-  guint handle;
+  AttributeSpec spec;
 
   /* Bad input fails before any radio work. */
-  if (!parse_characteristic_spec (spec, &handle, &uuid, error))
+  if (!parse_attribute_spec (text, "characteristic", &spec, error))
     return NULL;
   *connection = open_connection (address, made, error);
-  if (*connection == NULL)
-    return NULL;
-  services = discover (*connection, NULL, error);
-  if (services == NULL)
-    return NULL;
-  characteristic = find_characteristic (services, spec, error);
-  if (characteristic == NULL)
-    return NULL;
-  if ((bleio_characteristic_get_properties (characteristic) & needed) == 0)
+  if (*connection != NULL)
+    services = discover (*connection, error);
+  if (services != NULL)
+    characteristic = find_characteristic (services, &spec, error);
+  attribute_spec_clear (&spec);
+  if (characteristic != NULL && (bleio_characteristic_get_properties (characteristic) & needed) == 0)
     {
-      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED, "Characteristic %s %s", spec,
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED, "Characteristic %s %s", text,
                    refusal);
       return NULL;
     }
@@ -255,7 +323,13 @@ cmd_read (char   **args,
                                         &connection, &made, error);
   if (characteristic != NULL)
     {
-      value = bleio_characteristic_read_value (characteristic, error);
+      CtlWait wait;
+
+      ctl_wait_begin (&wait, 0);
+      bleio_characteristic_read_value_async (characteristic, wait.cancellable, ctl_wait_done, &wait);
+      if (ctl_wait (&wait, error))
+        value = bleio_characteristic_read_value_finish (characteristic, wait.result, error);
+      ctl_wait_end (&wait, error);
       if (value == NULL)
         g_prefix_error (error, "Cannot read %s: ", args[1]);
     }
@@ -288,12 +362,18 @@ cmd_write (char   **args,
   if (characteristic != NULL)
     {
       BleioCharacteristicProperties props = bleio_characteristic_get_properties (characteristic);
+      CtlWait wait;
 
       /* A write request unless asked otherwise or the characteristic only
        * takes writes without response. */
       if (ctl.no_response || (props & BLEIO_CHARACTERISTIC_PROPERTY_WRITE) == 0)
         type = BLEIO_WRITE_TYPE_COMMAND;
-      ok = bleio_characteristic_write_value_full (characteristic, value, type, 0, error);
+      ctl_wait_begin (&wait, 0);
+      bleio_characteristic_write_value_full_async (characteristic, value, type, 0, wait.cancellable,
+                                                   ctl_wait_done, &wait);
+      ok = ctl_wait (&wait, error) &&
+           bleio_characteristic_write_value_finish (characteristic, wait.result, error);
+      ctl_wait_end (&wait, error);
       if (!ok)
         g_prefix_error (error, "Cannot write %s: ", args[1]);
     }

@@ -94,6 +94,8 @@ cmd_connect (char   **args,
 
 /* ---- pair ----------------------------------------------------------------------- */
 
+#define PAIR_DEFAULT_TIMEOUT 60.0
+
 /* Pairing callbacks: they run on libbleio's worker thread and must answer
  * at once, so they only print and compare. */
 static void
@@ -137,6 +139,7 @@ cmd_pair (char   **args,
   g_autofree char *address = NULL;
   g_autofree char *line = NULL;
   gboolean made = FALSE, ok;
+  CtlWait wait;
 
   if (!require_address (args, 0, 0, "pair ADDRESS [--passkey N] [--confirm]", error))
     return FALSE;
@@ -152,7 +155,13 @@ cmd_pair (char   **args,
                                          ctl.confirm ? pair_confirm : NULL,
                                          NULL, NULL);
   spinner_begin ("pairing");
-  ok = bleio_connection_pair (connection, TRUE, error);
+  /* --timeout bounds the whole pairing, libbleio's wait for the GATT
+   * browse before Pair included; without it a person at the peer gets a
+   * minute to type or compare the passkey. */
+  ctl_wait_begin (&wait, ctl.timeout_set ? ctl.timeout : PAIR_DEFAULT_TIMEOUT);
+  bleio_connection_pair_async (connection, TRUE, wait.cancellable, ctl_wait_done, &wait);
+  ok = ctl_wait (&wait, error) && bleio_connection_pair_finish (connection, wait.result, error);
+  ctl_wait_end (&wait, error);
   if (!ok)
     g_prefix_error (error, "Cannot pair with %s: ", args[0]);
   spinner_end ();
@@ -194,8 +203,19 @@ cmd_disconnect (char   **args,
       g_prefix_error (error, "Cannot disconnect %s: ", text);
       return FALSE;
     }
+  /* libbleio takes some refusals of Disconnect (NotConnected) for a link
+   * already down; BlueZ's Connected is what tells. */
+  g_clear_object (&connection);
+  connection = find_connection (address);
+  if (connection != NULL)
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
+                   "Cannot disconnect %s: BlueZ refused and the link is still up. Try again, "
+                   "or power the adapter off and on (bleioctl adapter power off)", text);
+      return FALSE;
+    }
   line = g_strdup_printf ("disconnected %s", text);
-  print_peer_state (text, "connected", bleio_connection_get_connected (connection), line);
+  print_peer_state (text, "connected", FALSE, line);
   return TRUE;
 }
 
@@ -241,11 +261,16 @@ static gboolean
 set_power (const char  *state,
            GError     **error)
 {
-  gboolean on;
+  gboolean on, ok;
+  CtlWait wait;
 
   if (!parse_on_off (state, &on, error) || !open_adapter (error))
     return FALSE;
-  if (!bleio_adapter_set_enabled (ctl.adapter, on, error))
+  ctl_wait_begin (&wait, 0);
+  bleio_adapter_set_enabled_async (ctl.adapter, on, wait.cancellable, ctl_wait_done, &wait);
+  ok = ctl_wait (&wait, error) && bleio_adapter_set_enabled_finish (ctl.adapter, wait.result, error);
+  ctl_wait_end (&wait, error);
+  if (!ok)
     {
       g_prefix_error (error, "Cannot power %s %s: ", bleio_adapter_get_interface_name (ctl.adapter),
                       on ? "on" : "off");
@@ -255,13 +280,45 @@ set_power (const char  *state,
   return TRUE;
 }
 
+typedef struct {
+  char *before;
+} RestoreName;
+
+/* BlueZ answers an empty Alias by restoring the system name: Alias then
+ * changes, but never to "", which libbleio waits for (2 s) before it
+ * returns. The change is the outcome. */
+static gboolean
+name_restored (gpointer data)
+{
+  RestoreName *restore = data;
+  g_autofree char *now = bleio_adapter_dup_name (ctl.adapter);
+
+  return now != NULL && now[0] != '\0' && g_strcmp0 (now, restore->before) != 0;
+}
+
 static gboolean
 set_name (const char  *name,
           GError     **error)
 {
+  RestoreName restore = { NULL };
+  CtlWait wait;
+  gboolean ok;
+
   if (!open_adapter (error))
     return FALSE;
-  if (!bleio_adapter_set_name (ctl.adapter, name, error))
+  ctl_wait_begin (&wait, 0);
+  if (name[0] == '\0')
+    {
+      restore.before = bleio_adapter_dup_name (ctl.adapter);
+      wait.visible = name_restored;
+      wait.visible_data = &restore;
+    }
+  bleio_adapter_set_name_async (ctl.adapter, name, wait.cancellable, ctl_wait_done, &wait);
+  ok = ctl_wait (&wait, error) &&
+       (wait.result == NULL || bleio_adapter_set_name_finish (ctl.adapter, wait.result, error));
+  ctl_wait_end (&wait, error);
+  g_free (restore.before);
+  if (!ok)
     {
       g_prefix_error (error, "Cannot rename %s: ", bleio_adapter_get_interface_name (ctl.adapter));
       return FALSE;

@@ -13,6 +13,7 @@
 
 #include <glib-unix.h>
 #include <locale.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,15 +113,186 @@ parse_address (const char  *text,
 
 gboolean
 same_address (const BleioAddress *a,
-            const BleioAddress *b)
+              const BleioAddress *b)
 {
   return memcmp (bleio_address_get_bytes (a), bleio_address_get_bytes (b), 6) == 0;
 }
 
+/* The bound of each wait. main() has checked --timeout: it is positive
+ * and at most MAX_TIMEOUT for every command but scan. */
 double
 op_timeout (void)
 {
-  return ctl.timeout > 0 ? ctl.timeout : DEFAULT_TIMEOUT;
+  return ctl.timeout_set ? ctl.timeout : DEFAULT_TIMEOUT;
+}
+
+/* --timeout as the commands use it. libbleio turns seconds into a guint of
+ * milliseconds, which wraps (to 0: no wait at all) from 2^32 ms, 49.7
+ * days, on: no value above MAX_TIMEOUT reaches it. For scan, 0, inf and
+ * anything above MAX_TIMEOUT mean "until Ctrl-C" (ctl.timeout 0); a wait
+ * for a peer, a link or a pairing is capped at MAX_TIMEOUT, and 0 is
+ * refused there, since a bound of nothing is no bound a user means. */
+static gboolean
+parse_timeout (const char  *text,
+               gboolean     is_scan,
+               GError     **error)
+{
+  char *end = NULL;
+  double timeout;
+
+  if (text == NULL)
+    return TRUE;
+  timeout = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || isnan (timeout) || timeout < 0)
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                   "--timeout must be a number of seconds, 0 or more, not '%s'", text);
+      return FALSE;
+    }
+  if (is_scan)
+    ctl.timeout = timeout > MAX_TIMEOUT ? 0 : timeout;
+  else if (timeout == 0)
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                   "--timeout 0 (no limit) is for scan only: give the seconds each wait may "
+                   "take, such as --timeout 30");
+      return FALSE;
+    }
+  else
+    ctl.timeout = MIN (timeout, MAX_TIMEOUT);
+  ctl.timeout_set = TRUE;
+  return TRUE;
+}
+
+/* --passkey: six decimal digits at most, 0 to 999999. */
+static gboolean
+parse_passkey (const char  *text,
+               GError     **error)
+{
+  guint64 value = 0;
+
+  if (text == NULL)
+    {
+      ctl.passkey = -1;
+      return TRUE;
+    }
+  if (!g_ascii_string_to_unsigned (text, 10, 0, 999999, &value, NULL))
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                   "--passkey must be 0 to 999999, not '%s'", text);
+      return FALSE;
+    }
+  ctl.passkey = (gint64) value;
+  return TRUE;
+}
+
+/* ---- waiting for libbleio ----------------------------------------------------------- */
+
+/* How long an operation that was cancelled may take to answer before it is
+ * abandoned: libbleio answers a cancelled D-Bus call at once, but some of
+ * its waits (the one before Pair) do not look at the cancellable. */
+#define ABANDON_GRACE_USEC (G_USEC_PER_SEC / 2)
+
+static void
+wake_context (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  g_main_context_wakeup (user_data);
+}
+
+/* Wakes the loop of ctl_wait() now and then to look at the deadline. */
+static gboolean
+tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+void
+ctl_wait_begin (CtlWait *wait,
+                double   timeout)
+{
+  g_autoptr(GSource) ticker = g_timeout_source_new (50);
+
+  memset (wait, 0, sizeof *wait);
+  wait->context = g_main_context_new ();
+  wait->cancellable = g_cancellable_new ();
+  wait->timeout = timeout;
+  wait->deadline = timeout > 0 ? g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC)
+                               : G_MAXINT64;
+  g_main_context_push_thread_default (wait->context);
+  g_source_set_callback (ticker, tick, NULL, NULL);
+  g_source_attach (ticker, wait->context);
+  wait->cancel_id = g_cancellable_connect (ctl.cancellable, G_CALLBACK (wake_context),
+                                           g_main_context_ref (wait->context),
+                                           (GDestroyNotify) g_main_context_unref);
+}
+
+void
+ctl_wait_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  CtlWait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+}
+
+static void
+set_timed_out (CtlWait  *wait,
+               GError  **error)
+{
+  g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_TIMEOUT, "gave up after %g s: raise --timeout",
+               wait->timeout);
+}
+
+gboolean
+ctl_wait (CtlWait  *wait,
+          GError  **error)
+{
+  gint64 abandon_at = 0;
+
+  while (wait->result == NULL)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (abandon_at == 0 && wait->visible != NULL && wait->visible (wait->visible_data))
+        return TRUE;
+
+      if (abandon_at == 0 && (g_cancellable_is_cancelled (ctl.cancellable) || now >= wait->deadline))
+        {
+          wait->timed_out = !g_cancellable_is_cancelled (ctl.cancellable);
+          g_cancellable_cancel (wait->cancellable);
+          abandon_at = now + ABANDON_GRACE_USEC;
+        }
+      else if (abandon_at != 0 && now >= abandon_at)
+        {
+          /* Never iterated again, the context keeps the late answer. */
+          if (wait->timed_out)
+            set_timed_out (wait, error);
+          else
+            g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Interrupted");
+          return FALSE;
+        }
+      g_main_context_iteration (wait->context, TRUE);
+    }
+  return TRUE;
+}
+
+void
+ctl_wait_end (CtlWait  *wait,
+              GError  **error)
+{
+  /* The deadline cancelled the operation: that is a timeout. */
+  if (wait->timed_out && error != NULL && g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_clear_error (error);
+      set_timed_out (wait, error);
+    }
+  g_cancellable_disconnect (ctl.cancellable, wait->cancel_id);
+  g_main_context_pop_thread_default (wait->context);
+  g_clear_object (&wait->result);
+  g_clear_object (&wait->cancellable);
+  g_clear_pointer (&wait->context, g_main_context_unref);
 }
 
 /* ---- dispatch ------------------------------------------------------------------- */
@@ -135,7 +307,7 @@ static const Command commands[] = {
   { "scan", cmd_scan, "scan [--name NAME] [--prefix PREFIX] [--min-rssi DBM] [--count N]" },
   { "info", cmd_info, "info ADDRESS" },
   { "connect", cmd_connect, "connect ADDRESS" },
-  { "services", cmd_services, "services ADDRESS [UUID...]" },
+  { "services", cmd_services, "services ADDRESS [SERVICE...]" },
   { "read", cmd_read, "read ADDRESS CHARACTERISTIC" },
   { "write", cmd_write, "write ADDRESS CHARACTERISTIC HEX [--no-response]" },
   { "notify", cmd_notify, "notify ADDRESS CHARACTERISTIC [--count N]" },
@@ -151,8 +323,10 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* SIGINT and SIGTERM cancel whatever runs, from a thread of their own so
- * that they work while the main thread blocks in a libbleio call. */
+/* SIGINT, SIGTERM and SIGHUP (the terminal went away) cancel whatever
+ * runs, from a thread of their own so that they work while the main
+ * thread blocks in a libbleio call; a link the command made is then
+ * closed as on any other end. */
 static gpointer
 signal_thread (gpointer user_data)
 {
@@ -167,7 +341,7 @@ static void
 watch_signals (void)
 {
   GMainContext *context = g_main_context_new ();
-  int signals[] = { SIGINT, SIGTERM };
+  int signals[] = { SIGINT, SIGTERM, SIGHUP };
 
   for (gsize i = 0; i < G_N_ELEMENTS (signals); i++)
     {
@@ -191,8 +365,9 @@ usage_text (void)
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     g_string_append_printf (text, "  %s\n", commands[i].synopsis);
   g_string_append (text,
-                   "\nADDRESS is AA:BB:CC:DD:EE:FF. CHARACTERISTIC is a UUID (2a19 or the\n"
-                   "36-character form) or a handle (0x0012). HEX is the value in hex.\n"
+                   "\nADDRESS is AA:BB:CC:DD:EE:FF. SERVICE and CHARACTERISTIC are a UUID\n"
+                   "(180f, 2a19 or the 36-character form) or, with 0x, a handle (0x0012).\n"
+                   "HEX is the value in hex.\n"
                    "Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 timeout,\n"
                    "5 connection, 6 security, 7 not supported, 8 bluetoothd unavailable,\n"
                    "9 no adapter, 10 busy, 130 interrupted. See bleioctl(1).");
@@ -208,16 +383,17 @@ main (int    argc,
   g_autofree char *description = NULL;
   g_auto(GStrv) args = NULL;
   const Command *command = NULL;
-  double timeout = -1;
+  g_autofree char *timeout = NULL;
   int min_rssi = G_MININT;
   int count = 0;
-  int passkey = -1;
+  g_autofree char *passkey = NULL;
   int status;
   const GOptionEntry entries[] = {
     { "adapter", 'a', 0, G_OPTION_ARG_STRING, &ctl.adapter_name,
       "Adapter to use (hci0, or its address); default: the first", "NAME" },
-    { "timeout", 't', 0, G_OPTION_ARG_DOUBLE, &timeout,
-      "Seconds for each wait (scan duration for scan); default 10", "SECONDS" },
+    { "timeout", 't', 0, G_OPTION_ARG_STRING, &timeout,
+      "Seconds for each wait (scan duration for scan, 0 or inf: until Ctrl-C); default 10",
+      "SECONDS" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &ctl.json, "Print JSON, one object per line", NULL },
     { "name", 0, 0, G_OPTION_ARG_STRING, &ctl.name, "scan: only this name (complete or short)", "NAME" },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &ctl.prefix, "scan: only names starting so", "PREFIX" },
@@ -232,7 +408,7 @@ main (int    argc,
       "Leave a link this command made connected", NULL },
     { "address-type", 0, 0, G_OPTION_ARG_STRING, &ctl.address_type,
       "public or random: connect without scanning for the peer first", "TYPE" },
-    { "passkey", 0, 0, G_OPTION_ARG_INT, &passkey,
+    { "passkey", 0, 0, G_OPTION_ARG_STRING, &passkey,
       "pair: the passkey the peer shows (0-999999)", "N" },
     { "confirm", 0, 0, G_OPTION_ARG_NONE, &ctl.confirm,
       "pair: accept numeric comparison (the passkey is printed)", NULL },
@@ -257,22 +433,9 @@ main (int    argc,
       printf ("bleioctl %s\n", BLEIOCTL_VERSION);
       return EXIT_OK;
     }
-  ctl.timeout = timeout;
-  ctl.timeout_set = timeout >= 0;
   ctl.min_rssi = min_rssi;
   ctl.min_rssi_set = min_rssi != G_MININT;
   ctl.count = count;
-  ctl.passkey = passkey;
-  if (passkey < -1 || passkey > 999999)
-    {
-      fprintf (stderr, "bleioctl: --passkey must be 0 to 999999\n");
-      return EXIT_USAGE;
-    }
-  if (count < 0)
-    {
-      fprintf (stderr, "bleioctl: --count must be 0 or more\n");
-      return EXIT_USAGE;
-    }
   if (args[1] == NULL)
     {
       g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
@@ -287,6 +450,21 @@ main (int    argc,
     {
       fprintf (stderr, "bleioctl: unknown command '%s' (see bleioctl --help)\n", args[1]);
       return EXIT_USAGE;
+    }
+  if (!parse_passkey (passkey, &error) ||
+      !parse_timeout (timeout, command->run == cmd_scan, &error))
+    return report_error (error, EXIT_USAGE);
+  if (count < 0)
+    {
+      g_set_error_literal (&error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                           "--count must be 0 or more");
+      return report_error (error, EXIT_USAGE);
+    }
+  if (ctl.adapter_name != NULL && ctl.adapter_name[0] == '\0')
+    {
+      g_set_error_literal (&error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                           "--adapter needs a name: hci0, or the adapter's address");
+      return report_error (error, EXIT_USAGE);
     }
 
   ctl.progress = !ctl.json && isatty (STDOUT_FILENO) && isatty (STDERR_FILENO);
@@ -307,11 +485,8 @@ main (int    argc,
     }
   else
     status = report_error (error, exit_code_for (error));
-  /* Interrupting a scan or notify is how they are meant to end. */
-  if (status == EXIT_OK && g_cancellable_is_cancelled (ctl.cancellable) &&
-      command->run != cmd_scan && command->run != cmd_notify)
-    status = EXIT_INTERRUPTED;
-
+  /* A command that succeeded has printed its result, so it exits 0 even
+   * when Ctrl-C came afterwards: a result and 130 never go together. */
   spinner_shutdown ();
   g_clear_object (&ctl.adapter);
   g_clear_object (&ctl.cancellable);

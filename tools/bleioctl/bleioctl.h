@@ -33,6 +33,8 @@ enum {
 };
 
 #define DEFAULT_TIMEOUT 10.0
+/* The longest bounded wait: a day (see parse_timeout()). */
+#define MAX_TIMEOUT 86400.0
 
 /* The command line as parsed, and the little state one invocation has. */
 typedef struct {
@@ -78,6 +80,43 @@ BleioAddress *parse_address (const char  *text,
 gboolean same_address (const BleioAddress *a,
                        const BleioAddress *b);
 double op_timeout (void);
+
+/* A libbleio _async call run to its end on a context of its own, so that
+ * Ctrl-C (ctl.cancellable) and a deadline stop it at once:
+ *
+ *   ctl_wait_begin (&wait, seconds);      (0: no deadline)
+ *   bleio_..._async (..., wait.cancellable, ctl_wait_done, &wait);
+ *   if (ctl_wait (&wait, error))
+ *     value = bleio_..._finish (..., wait.result, error);
+ *   ctl_wait_end (&wait, error);
+ *
+ * ctl_wait() fails with G_IO_ERROR_CANCELLED (Ctrl-C) or
+ * BLEIO_ERROR_TIMEOUT when the operation does not answer its cancellation
+ * in time; ctl_wait_end() turns a cancellation by the deadline into
+ * BLEIO_ERROR_TIMEOUT. */
+typedef struct {
+  GMainContext *context;
+  GCancellable *cancellable;
+  GAsyncResult *result;
+  double timeout;
+  gint64 deadline;
+  gulong cancel_id;
+  gboolean timed_out;
+  /* When set, ctl_wait() also ends, with result NULL, once this says the
+   * outcome is visible already (set after ctl_wait_begin()). */
+  gboolean (*visible) (gpointer data);
+  gpointer visible_data;
+} CtlWait;
+
+void ctl_wait_begin (CtlWait *wait,
+                     double   timeout);
+void ctl_wait_done (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data);
+gboolean ctl_wait (CtlWait  *wait,
+                   GError  **error);
+void ctl_wait_end (CtlWait  *wait,
+                   GError  **error);
 
 /* ---- bleioctl-output.c ---- */
 
