@@ -4,6 +4,7 @@
  * path or address, once the client for the bus is ready.
  */
 #include "bleio-adapter-private.h"
+#include "bleio-sync-private.h"
 
 #include <string.h>
 

@@ -10,6 +10,7 @@
 #include "bleio-connect-private.h"
 #include "bleio-connection-private.h"
 #include "bleio-values-private.h"
+#include "bleio-sync-private.h"
 
 #include <string.h>
 

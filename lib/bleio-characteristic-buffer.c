@@ -4,6 +4,7 @@
 #include "bleio-gatt-private.h"
 #include "bleio-inbox-private.h"
 #include "bleio-notifier-private.h"
+#include "bleio-sync-private.h"
 
 struct _BleioCharacteristicBuffer {
   GObject parent_instance;

@@ -5,6 +5,9 @@
 #include "bleio-gatt-private.h"
 #include "bleio-service-private.h"
 #include "bleio-values-private.h"
+#include "bleio-sync-private.h"
+#include "bleio-weak-ref-private.h"
+#include "bleio-path-private.h"
 
 #include <string.h>
 

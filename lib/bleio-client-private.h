@@ -188,25 +188,4 @@ gboolean  bleio_client_ensure_agent_finish (BleioClient   *client,
 /* Called when org.bluez gets a new owner: the registration is gone. */
 void      bleio_client_agent_forget        (BleioClient *client);
 
-/* Blocking twins: run an async call on a private context. */
-typedef struct {
-  GMainContext *context;
-  GAsyncResult *result;
-} BleioSync;
-
-void          bleio_sync_begin    (BleioSync    *sync);
-void          bleio_sync_callback (GObject      *source,
-                                   GAsyncResult *result,
-                                   gpointer      user_data);
-GAsyncResult *bleio_sync_wait     (BleioSync    *sync);
-void          bleio_sync_end      (BleioSync    *sync);
-
-/* A weak reference on the heap, for watch user data. */
-GWeakRef *bleio_weak_ref_new  (gpointer object);
-void      bleio_weak_ref_free (gpointer weak);
-
-/* Handle from a BlueZ attribute path component such as "service0008". */
-guint     bleio_path_handle   (const char *path,
-                               const char *prefix);
-
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "bleio-client-private.h"
 #include "bleio-agent-private.h"
 #include "bleio-cache-private.h"
+#include "bleio-weak-ref-private.h"
 
 #include <string.h>
 
@@ -97,84 +98,6 @@ watch_unref (Watch *watch)
     watch->destroy (watch->user_data);
   g_clear_pointer (&watch->context, g_main_context_unref);
   g_free (watch);
-}
-
-GWeakRef *
-bleio_weak_ref_new (gpointer object)
-{
-  GWeakRef *weak = g_new0 (GWeakRef, 1);
-
-  g_weak_ref_init (weak, object);
-  return weak;
-}
-
-void
-bleio_weak_ref_free (gpointer weak)
-{
-  g_weak_ref_clear (weak);
-  g_free (weak);
-}
-
-static void
-weak_ref_free_cb (gpointer weak)
-{
-  bleio_weak_ref_free (weak);
-}
-
-guint
-bleio_path_handle (const char *path,
-                   const char *prefix)
-{
-  const char *base = strrchr (path, '/');
-  guint64 value = 0;
-
-  base = base != NULL ? base + 1 : path;
-  if (!g_str_has_prefix (base, prefix))
-    return 0;
-  if (!g_ascii_string_to_unsigned (base + strlen (prefix), 16, 0, 0xFFFF,
-                                   &value, NULL))
-    return 0;
-  return (guint) value;
-}
-
-/* ---- blocking helper ---------------------------------------------------- */
-
-void
-bleio_sync_begin (BleioSync *sync)
-{
-  sync->context = g_main_context_new ();
-  sync->result = NULL;
-  g_main_context_push_thread_default (sync->context);
-}
-
-void
-bleio_sync_callback (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  BleioSync *sync = user_data;
-
-  sync->result = g_object_ref (result);
-}
-
-GAsyncResult *
-bleio_sync_wait (BleioSync *sync)
-{
-  while (sync->result == NULL)
-    g_main_context_iteration (sync->context, TRUE);
-  return sync->result;
-}
-
-void
-bleio_sync_end (BleioSync *sync)
-{
-  /* Run what the operation left ready (cancelled calls giving their
-   * references back) before the context goes. */
-  while (g_main_context_iteration (sync->context, FALSE))
-    ;
-  g_main_context_pop_thread_default (sync->context);
-  g_clear_object (&sync->result);
-  g_clear_pointer (&sync->context, g_main_context_unref);
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -746,7 +669,7 @@ client_new (GDBusConnection *connection)
   g_cond_init (&client->cond);
   client->cache = bleio_cache_new ();
   client->cancellable = g_cancellable_new ();
-  client->adapters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, weak_ref_free_cb);
+  client->adapters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bleio_weak_ref_free);
   client->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   client->agent = bleio_agent_state_new (client);
   client->worker = g_thread_new ("bleio-client", worker_main, client);

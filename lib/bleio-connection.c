@@ -6,6 +6,8 @@
 #include "bleio-connection-private.h"
 #include "bleio-agent-private.h"
 #include "bleio-values-private.h"
+#include "bleio-sync-private.h"
+#include "bleio-weak-ref-private.h"
 
 #define PAIR_TIMEOUT_MSEC 120000
 

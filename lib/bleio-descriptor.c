@@ -3,6 +3,8 @@
 #include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-values-private.h"
+#include "bleio-sync-private.h"
+#include "bleio-path-private.h"
 
 struct _BleioDescriptor {
   GObject parent_instance;

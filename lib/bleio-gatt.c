@@ -12,6 +12,8 @@
  */
 #include "bleio-att-private.h"
 #include "bleio-gatt-private.h"
+#include "bleio-weak-ref-private.h"
+#include "bleio-path-private.h"
 
 #include <string.h>
 

@@ -6,6 +6,7 @@
 #include "bleio-gatt-private.h"
 #include "bleio-inbox-private.h"
 #include "bleio-notifier-private.h"
+#include "bleio-sync-private.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -8,6 +8,7 @@
 #include "bleio-scan-private.h"
 #include "bleio-ad-private.h"
 #include "bleio-private.h"
+#include "bleio-weak-ref-private.h"
 
 #include <string.h>
 

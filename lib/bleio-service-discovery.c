@@ -7,6 +7,7 @@
 #include "bleio-connection-private.h"
 #include "bleio-service-private.h"
 #include "bleio-values-private.h"
+#include "bleio-sync-private.h"
 
 #include <string.h>
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioService: a peer's GATT service, as discovered. */
 #include "bleio-service-private.h"
+#include "bleio-path-private.h"
 
 struct _BleioService {
   GObject parent_instance;

@@ -13,6 +13,7 @@
 #include "bleio-scan-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-values-private.h"
+#include "bleio-path-private.h"
 
 #include <string.h>
 
