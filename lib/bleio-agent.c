@@ -12,7 +12,7 @@
  *   - passkeys and PIN codes are never logged.
  */
 #include "bleio-agent-private.h"
-#include "bleio-bluez-generated.h"
+#include "bleio-bluez-agent1.h"
 
 #include <unistd.h>
 
@@ -416,7 +416,7 @@ bleio_agent_state_export (BleioAgentState *state)
   state->registration_id =
     g_dbus_connection_register_object (bleio_client_get_connection (state->client),
                                        state->path,
-                                       bleio_bluez_agent1_interface_info (),
+                                       (GDBusInterfaceInfo *) &bleio_bluez_agent1_interface,
                                        &agent_vtable, state, NULL, &error);
   if (state->registration_id == 0)
     g_debug ("cannot export the agent: %s", error->message);
