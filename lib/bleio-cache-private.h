@@ -4,10 +4,10 @@
  * property -> value, fed by GetManagedObjects and the ObjectManager and
  * Properties signals (lib/bleio-client.c does the D-Bus side).
  *
- * It replaces GLib's GDBusObjectManagerClient, which builds a GObject
- * proxy per interface of every object (three per GATT attribute, counting
- * org.freedesktop.DBus.Properties and Introspectable): on a 3,100-object
- * database that was half of the library's work in bench-connect. Here an
+ * Not GLib's GDBusObjectManagerClient: that builds a GObject proxy per
+ * interface of every object (three per GATT attribute, counting
+ * org.freedesktop.DBus.Properties and Introspectable), half of the work of
+ * discovering a 3,100-object database (docs/performance.md). Here an
  * interface is a hash table of the values exactly as bluetoothd sent them
  * (any type: readers check), and an object is a few of those.
  *
@@ -21,7 +21,8 @@
 #error "bleio-cache-private.h is internal to libbleio"
 #endif
 
-#include "bleio-client-private.h"
+#include "bleio-private.h"
+#include "bleio-client-event-private.h"
 
 G_BEGIN_DECLS
 
@@ -49,7 +50,7 @@ void        bleio_cache_remove_interfaces (BleioCache         *cache,
                                            const char * const *interfaces,
                                            GPtrArray          *events);
 /* PropertiesChanged: @changed is a{sv}. Ignored (no event) for an object
- * or interface the cache does not hold, as GLib's proxies did. */
+ * or interface the cache does not hold, as GLib's proxies ignore it. */
 void        bleio_cache_change_properties (BleioCache         *cache,
                                            const char         *path,
                                            const char         *interface,
@@ -75,10 +76,6 @@ GVariant   *bleio_cache_dup_property      (BleioCache  *cache,
                                            const char  *path,
                                            const char  *interface,
                                            const char  *property);
-/* a{sv} of every property, or NULL without the interface. */
-GVariant   *bleio_cache_dup_properties    (BleioCache  *cache,
-                                           const char  *path,
-                                           const char  *interface);
 /* Fills @index with the values of those of @keys (at most 16, static
  * strings) the interface has; FALSE (and @index empty) without it. */
 gboolean    bleio_cache_fill_index        (BleioCache         *cache,

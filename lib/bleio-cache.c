@@ -84,21 +84,10 @@ bleio_cache_free (BleioCache *cache)
   g_free (cache);
 }
 
-static void
-event_free (gpointer data)
-{
-  BleioClientEvent *event = data;
-
-  g_free (event->path);
-  g_free (event->interface);
-  g_clear_pointer (&event->changed, g_variant_unref);
-  g_free (event);
-}
-
 GPtrArray *
 bleio_cache_events_new (void)
 {
-  return g_ptr_array_new_with_free_func (event_free);
+  return g_ptr_array_new_with_free_func (bleio_client_event_free);
 }
 
 static void
@@ -108,13 +97,7 @@ add_event (GPtrArray            *events,
            const char           *interface,
            GVariant             *changed)
 {
-  BleioClientEvent *event = g_new0 (BleioClientEvent, 1);
-
-  event->kind = kind;
-  event->path = g_strdup (path);
-  event->interface = g_strdup (interface);
-  event->changed = changed != NULL ? g_variant_ref (changed) : NULL;
-  g_ptr_array_add (events, event);
+  g_ptr_array_add (events, bleio_client_event_new (kind, path, interface, changed));
 }
 
 static CacheIface *
@@ -130,9 +113,9 @@ find_iface (CacheObject *object,
 }
 
 /* The value inside @boxed, a compact copy of its own rather than a view
- * into the message it came in: a cached value kept each message body
- * alive, and 10,000 advertisers' bodies, replaced at every advertisement,
- * grew RSS round after round with the heap in use flat (test-load-scan). */
+ * into the message it came in: a view keeps the whole message body alive,
+ * and with 10,000 advertisers replacing theirs at every advertisement RSS
+ * would grow round after round with the heap in use flat (test-load-scan). */
 static GVariant *
 copy_value (GVariant *boxed)
 {
@@ -143,7 +126,7 @@ copy_value (GVariant *boxed)
 
   /* A value cut from a malformed message may have no bytes at all (GLib
    * reads it as its type's default; g_variant_get_data_as_bytes() aborts
-   * on it, fuzz-cache found): its normal form stands in. */
+   * on it): its normal form stands in. */
   if (data == NULL && size > 0)
     return g_variant_get_normal_form (inner);
   copy = g_bytes_new (data, size);
@@ -151,10 +134,10 @@ copy_value (GVariant *boxed)
 }
 
 /* Stores every entry of an a{sv}. The children are taken directly: a
- * format string parsed per entry was a third of the cache's cost
- * (bench-connect under callgrind). A known property keeps its key: a new
- * key per change, freed among the short-lived allocations of each
- * signal, scattered the cache over ever more pages. */
+ * format string parsed per entry would be a third of the cache's cost. A
+ * known property keeps its key: a new key per change, freed among the
+ * short-lived allocations of each signal, would scatter the cache over
+ * ever more pages. */
 static void
 store_props (GHashTable *props,
              GVariant   *dict)
@@ -427,43 +410,6 @@ bleio_cache_dup_property (BleioCache *cache,
     g_variant_ref (value);
   g_mutex_unlock (&cache->lock);
   return value;
-}
-
-static void
-add_entry (GVariantBuilder *builder,
-           const char      *name,
-           GVariant        *value)
-{
-  /* The entry made directly: a format string parsed per property cost a
-   * quarter of each scan entry (bench-scan under callgrind). */
-  g_variant_builder_add_value (builder,
-                               g_variant_new_dict_entry (g_variant_new_string (name),
-                                                         g_variant_new_variant (value)));
-}
-
-GVariant *
-bleio_cache_dup_properties (BleioCache *cache,
-                            const char *path,
-                            const char *interface)
-{
-  CacheIface *iface;
-  GVariantBuilder builder;
-  GHashTableIter iter;
-  gpointer name, value;
-
-  g_mutex_lock (&cache->lock);
-  iface = lookup_iface (cache, path, interface);
-  if (iface == NULL)
-    {
-      g_mutex_unlock (&cache->lock);
-      return NULL;
-    }
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  g_hash_table_iter_init (&iter, iface->props);
-  while (g_hash_table_iter_next (&iter, &name, &value))
-    add_entry (&builder, name, value);
-  g_mutex_unlock (&cache->lock);
-  return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
 
 gboolean

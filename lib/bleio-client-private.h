@@ -23,6 +23,7 @@
 
 #include <gio/gio.h>
 #include "bleio-private.h"
+#include "bleio-client-event-private.h"
 
 G_BEGIN_DECLS
 
@@ -38,21 +39,6 @@ G_BEGIN_DECLS
 #define BLEIO_IFACE_AGENT_MANAGER "org.bluez.AgentManager1"
 
 typedef struct _BleioClient BleioClient;
-
-typedef enum {
-  BLEIO_CLIENT_EVENT_ADDED,
-  BLEIO_CLIENT_EVENT_REMOVED,
-  BLEIO_CLIENT_EVENT_CHANGED,
-  BLEIO_CLIENT_EVENT_OWNER,
-} BleioClientEventKind;
-
-typedef struct {
-  BleioClientEventKind kind;
-  char *path;            /* ADDED, REMOVED, CHANGED */
-  char *interface;       /* ADDED, REMOVED, CHANGED */
-  GVariant *changed;     /* CHANGED: a{sv} */
-  gboolean has_owner;    /* OWNER */
-} BleioClientEvent;
 
 typedef void (*BleioClientWatchFunc) (BleioClient            *client,
                                       const BleioClientEvent *event,

@@ -72,15 +72,6 @@ struct _Watch {
 static GMutex clients_lock;
 static GHashTable *clients;             /* GDBusConnection* -> BleioClient* */
 
-static void
-event_free (BleioClientEvent *event)
-{
-  g_free (event->path);
-  g_free (event->interface);
-  g_clear_pointer (&event->changed, g_variant_unref);
-  g_free (event);
-}
-
 static Watch *
 watch_ref (Watch *watch)
 {
@@ -93,7 +84,7 @@ watch_unref (Watch *watch)
 {
   if (!g_atomic_int_dec_and_test (&watch->ref_count))
     return;
-  g_queue_clear_full (&watch->events, (GDestroyNotify) event_free);
+  g_queue_clear_full (&watch->events, bleio_client_event_free);
   if (watch->destroy != NULL)
     watch->destroy (watch->user_data);
   g_clear_pointer (&watch->context, g_main_context_unref);
@@ -120,22 +111,9 @@ watch_dispatch_cb (gpointer user_data)
       if (event == NULL)
         break;
       watch->func (client, event, watch->user_data);
-      event_free (event);
+      bleio_client_event_free (event);
     }
   return G_SOURCE_REMOVE;
-}
-
-static BleioClientEvent *
-event_copy (const BleioClientEvent *event)
-{
-  BleioClientEvent *copy = g_new0 (BleioClientEvent, 1);
-
-  copy->kind = event->kind;
-  copy->path = g_strdup (event->path);
-  copy->interface = g_strdup (event->interface);
-  copy->changed = event->changed ? g_variant_ref (event->changed) : NULL;
-  copy->has_owner = event->has_owner;
-  return copy;
 }
 
 /* Runs in the worker. */
@@ -157,7 +135,7 @@ emit_event (BleioClient            *client,
           g_ptr_array_add (direct, watch_ref (watch));
           continue;
         }
-      g_queue_push_tail (&watch->events, event_copy (event));
+      g_queue_push_tail (&watch->events, bleio_client_event_copy (event));
       if (watch->idle == NULL)
         {
           watch->idle = g_idle_source_new ();
@@ -478,7 +456,7 @@ owner_lost (BleioClient *client)
   had_owner = client->has_owner;
   client->has_owner = FALSE;
   g_mutex_unlock (&client->lock);
-  /* As GLib's object manager did: the view is emptied, the owner's
+  /* As GLib's object manager does: the view is emptied, the owner's
    * departure told, then each object's removal, so that a watcher can
    * tell a removal from bluetoothd leaving. */
   bleio_cache_clear (client->cache, events);
@@ -1032,19 +1010,15 @@ bleio_client_find_device (BleioClient *client,
     {
       const char *path = g_ptr_array_index (paths, i);
       g_autofree char *address = bleio_client_dup_string (client, path, BLEIO_IFACE_DEVICE, "Address");
-      g_autofree char *adapter = NULL;
+      g_autoptr(GVariant) adapter = NULL;
 
       if (address == NULL || g_ascii_strcasecmp (address, bluez_address) != 0)
         continue;
       /* bluetoothd gives every adapter its own Device1 objects. */
-      adapter = NULL;
-      {
-        g_autoptr(GVariant) value = bleio_client_dup_property (client, path, BLEIO_IFACE_DEVICE, "Adapter");
-
-        if (value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_OBJECT_PATH) &&
-            !g_str_equal (g_variant_get_string (value, NULL), adapter_path))
-          continue;
-      }
+      adapter = bleio_client_dup_property (client, path, BLEIO_IFACE_DEVICE, "Adapter");
+      if (adapter != NULL && g_variant_is_of_type (adapter, G_VARIANT_TYPE_OBJECT_PATH) &&
+          !g_str_equal (g_variant_get_string (adapter, NULL), adapter_path))
+        continue;
       return g_strdup (path);
     }
   return NULL;

@@ -277,13 +277,13 @@ check_invariants (BleioCache *cache,
       g_hash_table_iter_init (&sit, value);
       while (g_hash_table_iter_next (&sit, &interface, NULL))
         {
-          g_autoptr(GVariant) props = NULL;
+          BleioPropIndex index;
 
           fuzz_check (bleio_cache_has_interface (cache, key, interface),
                       "an interface reported ADDED and not REMOVED is there");
-          props = bleio_cache_dup_properties (cache, key, interface);
-          fuzz_check (props != NULL && g_variant_is_of_type (props, G_VARIANT_TYPE_VARDICT),
-                      "dup_properties of a present interface is an a{sv}");
+          fuzz_check (bleio_cache_fill_index (cache, key, interface, &index, NULL, 0) &&
+                      index.n == 0,
+                      "fill_index of a present interface succeeds");
         }
     }
 
@@ -294,8 +294,14 @@ check_invariants (BleioCache *cache,
         {
           fuzz_check (!bleio_cache_has_interface (cache, paths[p], interfaces[i]),
                       "an interface never reported ADDED (or REMOVED since) is absent");
-          fuzz_check (bleio_cache_dup_properties (cache, paths[p], interfaces[i]) == NULL,
-                      "dup_properties of an absent interface is NULL");
+          {
+            BleioPropIndex index;
+
+            fuzz_check (!bleio_cache_fill_index (cache, paths[p], interfaces[i], &index,
+                                                 keys, G_N_ELEMENTS (index.names)) &&
+                        index.n == 0,
+                        "fill_index of an absent interface fails and gives nothing");
+          }
           fuzz_check (bleio_cache_dup_property (cache, paths[p], interfaces[i], "Address") == NULL,
                       "dup_property of an absent interface is NULL");
         }
@@ -564,9 +570,12 @@ step_read (BleioCache *cache,
   const char *wanted[16];
   BleioPropIndex index;
   gboolean present = bleio_cache_has_interface (cache, path, interface);
-  g_autoptr(GVariant) props = bleio_cache_dup_properties (cache, path, interface);
+  g_autoptr(GPtrArray) listed = bleio_cache_list_paths (cache, interface, NULL);
+  gboolean found = FALSE;
 
-  fuzz_check ((props != NULL) == present, "dup_properties succeeds exactly with the interface");
+  for (guint i = 0; i < listed->len && !found; i++)
+    found = g_str_equal (g_ptr_array_index (listed, i), path);
+  fuzz_check (found == present, "list_paths lists the path exactly with the interface");
   for (guint i = 0; i < n_keys; i++)
     wanted[i] = PICK (keys, take_byte (r));
 
@@ -580,7 +589,6 @@ step_read (BleioCache *cache,
     {
       g_autoptr(GVariant) value = bleio_cache_dup_property (cache, path, interface,
                                                              index.names[i]);
-      g_autoptr(GVariant) boxed = NULL;
       gboolean asked = FALSE;
 
       for (guint k = 0; k < n_keys; k++)
@@ -588,8 +596,8 @@ step_read (BleioCache *cache,
       fuzz_check (asked, "fill_index names only keys asked for, the caller's strings");
       fuzz_check (value != NULL && g_variant_equal (value, index.values[i]),
                   "fill_index gives the values dup_property gives");
-      boxed = g_variant_lookup_value (props, index.names[i], NULL);
-      fuzz_check (boxed != NULL, "dup_properties holds every property fill_index finds");
+      fuzz_check (bleio_cache_has_interface (cache, path, interface),
+                  "a property fill_index finds is on an interface the object has");
     }
   bleio_prop_index_clear (&index);
 }

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the object cache tells its watchers: an interface added to or
+ * removed from an object, properties changed, org.bluez gaining or losing
+ * its owner. The cache (lib/bleio-cache.c) makes the object events and the
+ * client (lib/bleio-client.c) hands them, and its owner events, to the
+ * watchers; both include this, neither the other's header for it.
+ */
+#pragma once
+
+#ifndef BLEIO_COMPILATION
+#error "bleio-client-event-private.h is internal to libbleio"
+#endif
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  BLEIO_CLIENT_EVENT_ADDED,
+  BLEIO_CLIENT_EVENT_REMOVED,
+  BLEIO_CLIENT_EVENT_CHANGED,
+  BLEIO_CLIENT_EVENT_OWNER,
+} BleioClientEventKind;
+
+typedef struct {
+  BleioClientEventKind kind;
+  char *path;            /* ADDED, REMOVED, CHANGED */
+  char *interface;       /* ADDED, REMOVED, CHANGED */
+  GVariant *changed;     /* CHANGED: a{sv} */
+  gboolean has_owner;    /* OWNER */
+} BleioClientEvent;
+
+/* A new object event; @changed (a{sv}, or NULL) gains a reference. */
+BleioClientEvent *bleio_client_event_new  (BleioClientEventKind    kind,
+                                           const char             *path,
+                                           const char             *interface,
+                                           GVariant               *changed);
+BleioClientEvent *bleio_client_event_copy (const BleioClientEvent *event);
+/* Frees @event; a GDestroyNotify. */
+void              bleio_client_event_free (gpointer                event);
+
+G_END_DECLS
