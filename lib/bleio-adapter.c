@@ -877,7 +877,7 @@ bleio_adapter_set_pairing_callbacks (BleioAdapter            *adapter,
                                      GDestroyNotify           destroy)
 {
   g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
-  bleio_agent_state_set_callbacks (bleio_client_get_agent_state (adapter->client),
+  bleio_agent_state_set_callbacks (bleio_agent_get (adapter->client),
                                    display, request, confirm, user_data, destroy);
 }
 
@@ -888,7 +888,7 @@ bleio_adapter_set_passkey_display_func (BleioAdapter            *adapter,
                                         GDestroyNotify           destroy)
 {
   g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
-  bleio_agent_state_set_display (bleio_client_get_agent_state (adapter->client),
+  bleio_agent_state_set_display (bleio_agent_get (adapter->client),
                                  func, user_data, destroy);
 }
 
@@ -899,7 +899,7 @@ bleio_adapter_set_passkey_request_func (BleioAdapter            *adapter,
                                         GDestroyNotify           destroy)
 {
   g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
-  bleio_agent_state_set_request (bleio_client_get_agent_state (adapter->client),
+  bleio_agent_state_set_request (bleio_agent_get (adapter->client),
                                  func, user_data, destroy);
 }
 
@@ -910,7 +910,7 @@ bleio_adapter_set_passkey_confirm_func (BleioAdapter            *adapter,
                                         GDestroyNotify           destroy)
 {
   g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
-  bleio_agent_state_set_confirm (bleio_client_get_agent_state (adapter->client),
+  bleio_agent_state_set_confirm (bleio_agent_get (adapter->client),
                                  func, user_data, destroy);
 }
 
@@ -919,7 +919,7 @@ bleio_adapter_set_accept_incoming_pairing (BleioAdapter *adapter,
                                            gboolean      accept)
 {
   g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
-  bleio_agent_state_set_accept_incoming (bleio_client_get_agent_state (adapter->client),
+  bleio_agent_state_set_accept_incoming (bleio_agent_get (adapter->client),
                                          accept);
 }
 
@@ -927,5 +927,5 @@ gboolean
 bleio_adapter_get_accept_incoming_pairing (BleioAdapter *adapter)
 {
   g_return_val_if_fail (BLEIO_IS_ADAPTER (adapter), FALSE);
-  return bleio_agent_state_get_accept_incoming (bleio_client_get_agent_state (adapter->client));
+  return bleio_agent_state_get_accept_incoming (bleio_agent_get (adapter->client));
 }

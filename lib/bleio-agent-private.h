@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* libbleio's org.bluez.Agent1, one per BleioClient (lib/bleio-agent.c). */
+/* libbleio's org.bluez.Agent1, one per BleioClient (lib/bleio-agent.c).
+ * It sits above the client: it calls the client and watches it, and the
+ * client knows nothing of it. */
 #pragma once
 
 #ifndef BLEIO_COMPILATION
@@ -13,11 +15,22 @@ G_BEGIN_DECLS
 
 typedef struct _BleioAgentState BleioAgentState;
 
-BleioAgentState *bleio_agent_state_new  (BleioClient     *client);
-void             bleio_agent_state_free (BleioAgentState *state);
-/* Exports the agent object; runs in the worker thread. */
-void             bleio_agent_state_export (BleioAgentState *state);
-BleioAgentState *bleio_client_get_agent_state (BleioClient *client);
+/* The agent of @client's connection, made on first use: its object is
+ * then exported from the client's worker thread (this waits for that), so
+ * bluetoothd's calls are answered while an application thread blocks. It
+ * lives as long as the client, and forgets its registration whenever
+ * org.bluez changes hands (it watches the client's OWNER events). */
+BleioAgentState *bleio_agent_get        (BleioClient         *client);
+/* Makes sure the agent is exported and registered with bluetoothd with
+ * the capability the application's callbacks allow; completes in the
+ * caller's thread-default context. */
+void             bleio_agent_ensure_async  (BleioClient         *client,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+gboolean         bleio_agent_ensure_finish (BleioClient         *client,
+                                            GAsyncResult        *result,
+                                            GError             **error);
 void             bleio_agent_state_set_callbacks (BleioAgentState         *state,
                                                   BleioPasskeyDisplayFunc  display,
                                                   BleioPasskeyRequestFunc  request,

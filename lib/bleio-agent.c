@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 struct _BleioAgentState {
-  BleioClient *client;          /* not a reference: the client owns us */
+  BleioClient *client;          /* not a reference: the client's watch owns us */
   GMutex lock;
+  GCond exported_cond;
+  gboolean exported;            /* export_cb ran (registration_id is final) */
   char *path;
   guint registration_id;
   char *registered_capability;  /* NULL: not registered with bluetoothd */
@@ -43,24 +45,38 @@ struct _BleioAgentState {
 
 static guint agent_serial;
 
-BleioAgentState *
-bleio_agent_state_new (BleioClient *client)
+/* The agents by client. The client sits below the agent and keeps no
+ * pointer to it; the agent lives exactly as long as its watch on the
+ * client, whose destroy notify (agent_free) takes it out of here. */
+static GMutex agents_lock;
+static GHashTable *agents;      /* BleioClient* -> BleioAgentState* */
+
+static BleioAgentState *
+agent_new (BleioClient *client)
 {
   BleioAgentState *state = g_new0 (BleioAgentState, 1);
 
   state->client = client;
   g_mutex_init (&state->lock);
+  g_cond_init (&state->exported_cond);
   state->pairing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   state->path = g_strdup_printf ("/org/bleio/agent/p%d_%u", (int) getpid (),
                                  g_atomic_int_add (&agent_serial, 1));
   return state;
 }
 
-void
-bleio_agent_state_free (BleioAgentState *state)
+/* The destroy notify of the agent's watch: runs when the client frees its
+ * watches, after its worker has stopped, so no method call is running. */
+static void
+agent_free (gpointer data)
 {
-  if (state == NULL)
-    return;
+  BleioAgentState *state = data;
+
+  g_mutex_lock (&agents_lock);
+  if (agents != NULL && g_hash_table_lookup (agents, state->client) == state)
+    g_hash_table_remove (agents, state->client);
+  g_mutex_unlock (&agents_lock);
+
   if (state->registration_id != 0)
     g_dbus_connection_unregister_object (bleio_client_get_connection (state->client),
                                          state->registration_id);
@@ -75,6 +91,7 @@ bleio_agent_state_free (BleioAgentState *state)
   g_free (state->registered_capability);
   g_free (state->path);
   g_hash_table_unref (state->pairing);
+  g_cond_clear (&state->exported_cond);
   g_mutex_clear (&state->lock);
   g_free (state);
 }
@@ -216,16 +233,25 @@ capability_locked (BleioAgentState *state)
   return "NoInputNoOutput";
 }
 
-void
-bleio_client_agent_forget (BleioClient *client)
+/* bluetoothd forgets its agents when it goes: a new one knows nothing of
+ * ours. */
+static void
+agent_forget (BleioAgentState *state)
 {
-  BleioAgentState *state = bleio_client_get_agent_state (client);
-
-  if (state == NULL)
-    return;
   g_mutex_lock (&state->lock);
   g_clear_pointer (&state->registered_capability, g_free);
   g_mutex_unlock (&state->lock);
+}
+
+/* On the worker, before the event is queued for any other context: nobody
+ * hears of a new bluetoothd while the agent still counts as registered. */
+static void
+on_owner_event (BleioClient            *client,
+                const BleioClientEvent *event,
+                gpointer                user_data)
+{
+  if (event->kind == BLEIO_CLIENT_EVENT_OWNER)
+    agent_forget (user_data);
 }
 
 static BleioAddress *
@@ -321,7 +347,7 @@ agent_method_call (GDBusConnection       *connection,
 
   if (g_str_equal (method_name, "Release"))
     {
-      bleio_client_agent_forget (state->client);
+      agent_forget (state);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method_name, "RequestPasskey"))
@@ -408,18 +434,57 @@ static const GDBusInterfaceVTable agent_vtable = {
   agent_method_call, NULL, NULL, { 0 },
 };
 
-void
-bleio_agent_state_export (BleioAgentState *state)
+/* Runs on the worker: GDBus dispatches the agent's method calls in the
+ * thread-default context of the thread that registers it. */
+static gboolean
+export_cb (gpointer user_data)
 {
+  BleioAgentState *state = user_data;
   g_autoptr(GError) error = NULL;
+  guint id;
 
-  state->registration_id =
-    g_dbus_connection_register_object (bleio_client_get_connection (state->client),
-                                       state->path,
-                                       (GDBusInterfaceInfo *) &bleio_bluez_agent1_interface,
-                                       &agent_vtable, state, NULL, &error);
-  if (state->registration_id == 0)
+  id = g_dbus_connection_register_object (bleio_client_get_connection (state->client),
+                                          state->path,
+                                          (GDBusInterfaceInfo *) &bleio_bluez_agent1_interface,
+                                          &agent_vtable, state, NULL, &error);
+  if (id == 0)
     g_debug ("cannot export the agent: %s", error->message);
+  g_mutex_lock (&state->lock);
+  state->registration_id = id;
+  state->exported = TRUE;
+  g_cond_broadcast (&state->exported_cond);
+  g_mutex_unlock (&state->lock);
+  return G_SOURCE_REMOVE;
+}
+
+BleioAgentState *
+bleio_agent_get (BleioClient *client)
+{
+  BleioAgentState *state;
+  gboolean created = FALSE;
+
+  g_mutex_lock (&agents_lock);
+  if (agents == NULL)
+    agents = g_hash_table_new (NULL, NULL);
+  state = g_hash_table_lookup (agents, client);
+  if (state == NULL)
+    {
+      state = agent_new (client);
+      g_hash_table_insert (agents, client, state);
+      created = TRUE;
+    }
+  g_mutex_unlock (&agents_lock);
+
+  if (created)
+    {
+      bleio_client_watch (client, NULL, on_owner_event, state, agent_free);
+      g_main_context_invoke (bleio_client_get_worker_context (client), export_cb, state);
+    }
+  g_mutex_lock (&state->lock);
+  while (!state->exported)
+    g_cond_wait (&state->exported_cond, &state->lock);
+  g_mutex_unlock (&state->lock);
+  return state;
 }
 
 /* ---- registration with bluetoothd ----------------------------------------- */
@@ -462,7 +527,7 @@ static void
 unregister_agent (GTask *task)
 {
   BleioClient *client = task_client (task);
-  BleioAgentState *state = bleio_client_get_agent_state (client);
+  BleioAgentState *state = bleio_agent_get (client);
 
   bleio_client_call (client, "/org/bluez", BLEIO_IFACE_AGENT_MANAGER, "UnregisterAgent",
                      g_variant_new ("(o)", state->path), -1,
@@ -476,7 +541,7 @@ register_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   BleioClient *client = task_client (task);
-  BleioAgentState *state = bleio_client_get_agent_state (client);
+  BleioAgentState *state = bleio_agent_get (client);
   EnsureData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = bleio_client_call_finish (client, result, &error);
@@ -503,7 +568,7 @@ static void
 register_agent (GTask *task)
 {
   BleioClient *client = task_client (task);
-  BleioAgentState *state = bleio_client_get_agent_state (client);
+  BleioAgentState *state = bleio_agent_get (client);
   EnsureData *data = g_task_get_task_data (task);
 
   bleio_client_call (client, "/org/bluez", BLEIO_IFACE_AGENT_MANAGER, "RegisterAgent",
@@ -512,12 +577,12 @@ register_agent (GTask *task)
 }
 
 void
-bleio_client_ensure_agent_async (BleioClient         *client,
+bleio_agent_ensure_async (BleioClient         *client,
                                  GCancellable        *cancellable,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  BleioAgentState *state = bleio_client_get_agent_state (client);
+  BleioAgentState *state = bleio_agent_get (client);
   g_autoptr(GTask) task = NULL;
   EnsureData *data;
   gboolean current = FALSE;
@@ -525,7 +590,7 @@ bleio_client_ensure_agent_async (BleioClient         *client,
 
   /* The client is not a GObject, so it cannot be the source object. */
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, BLEIO_TAG (bleio_client_ensure_agent_async));
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_agent_ensure_async));
   g_object_set_data (G_OBJECT (task), "bleio-client", client);
   data = g_new0 (EnsureData, 1);
 
@@ -557,7 +622,7 @@ bleio_client_ensure_agent_async (BleioClient         *client,
 }
 
 gboolean
-bleio_client_ensure_agent_finish (BleioClient   *client,
+bleio_agent_ensure_finish (BleioClient   *client,
                                   GAsyncResult  *result,
                                   GError       **error)
 {

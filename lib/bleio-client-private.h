@@ -162,16 +162,4 @@ void      bleio_client_remove_connection (BleioClient *client,
                                           const char  *path,
                                           GObject     *connection);
 
-/* Pairing agent (lib/bleio-agent.c): makes sure our Agent1 is exported
- * and registered with the capability the application's callbacks allow. */
-void      bleio_client_ensure_agent_async  (BleioClient         *client,
-                                            GCancellable        *cancellable,
-                                            GAsyncReadyCallback  callback,
-                                            gpointer             user_data);
-gboolean  bleio_client_ensure_agent_finish (BleioClient   *client,
-                                            GAsyncResult  *result,
-                                            GError       **error);
-/* Called when org.bluez gets a new owner: the registration is gone. */
-void      bleio_client_agent_forget        (BleioClient *client);
-
 G_END_DECLS

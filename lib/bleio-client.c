@@ -6,7 +6,6 @@
  * bleio-client-private.h for the rules.
  */
 #include "bleio-client-private.h"
-#include "bleio-agent-private.h"
 #include "bleio-cache-private.h"
 #include "bleio-weak-ref-private.h"
 
@@ -39,7 +38,6 @@ struct _BleioClient {
   GHashTable *adapters;                 /* path -> GWeakRef* */
   GHashTable *connections;              /* path -> GObject* (strong) */
 
-  BleioAgentState *agent;
   gboolean free_on_exit;        /* the last unref ran on the worker */
   gint bus_closed;              /* atomic: the connection closed for good */
   GSource *bus_check;           /* worker: polls for a closed connection */
@@ -116,36 +114,24 @@ watch_dispatch_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Runs in the worker. */
+/* Runs in the worker. The watches on the worker hear an event before it
+ * is queued for any other context, so that what they keep in step with
+ * the cache (the agent's registration) is in step before an application
+ * thread can hear of the event and act on it. */
 static void
 emit_event (BleioClient            *client,
             const BleioClientEvent *event)
 {
   g_autoptr(GPtrArray) direct = g_ptr_array_new_with_free_func ((GDestroyNotify) watch_unref);
+  g_autoptr(GPtrArray) queued = g_ptr_array_new_with_free_func ((GDestroyNotify) watch_unref);
 
   g_mutex_lock (&client->lock);
   for (GList *l = client->watches; l != NULL; l = l->next)
     {
       Watch *watch = l->data;
 
-      if (!watch->active)
-        continue;
-      if (watch->context == NULL)
-        {
-          g_ptr_array_add (direct, watch_ref (watch));
-          continue;
-        }
-      g_queue_push_tail (&watch->events, bleio_client_event_copy (event));
-      if (watch->idle == NULL)
-        {
-          watch->idle = g_idle_source_new ();
-          g_source_set_priority (watch->idle, G_PRIORITY_DEFAULT);
-          g_source_set_callback (watch->idle, watch_dispatch_cb,
-                                 watch_ref (watch),
-                                 (GDestroyNotify) watch_unref);
-          g_source_set_static_name (watch->idle, "[bleio] client event");
-          g_source_attach (watch->idle, watch->context);
-        }
+      if (watch->active)
+        g_ptr_array_add (watch->context == NULL ? direct : queued, watch_ref (watch));
     }
   g_mutex_unlock (&client->lock);
 
@@ -160,6 +146,29 @@ emit_event (BleioClient            *client,
       if (active)
         watch->func (client, event, watch->user_data);
     }
+
+  if (queued->len == 0)
+    return;
+  g_mutex_lock (&client->lock);
+  for (guint i = 0; i < queued->len; i++)
+    {
+      Watch *watch = g_ptr_array_index (queued, i);
+
+      if (!watch->active)
+        continue;
+      g_queue_push_tail (&watch->events, bleio_client_event_copy (event));
+      if (watch->idle == NULL)
+        {
+          watch->idle = g_idle_source_new ();
+          g_source_set_priority (watch->idle, G_PRIORITY_DEFAULT);
+          g_source_set_callback (watch->idle, watch_dispatch_cb,
+                                 watch_ref (watch),
+                                 (GDestroyNotify) watch_unref);
+          g_source_set_static_name (watch->idle, "[bleio] client event");
+          g_source_attach (watch->idle, watch->context);
+        }
+    }
+  g_mutex_unlock (&client->lock);
 }
 
 guint
@@ -436,8 +445,6 @@ load_done (GObject      *source,
   g_mutex_lock (&client->lock);
   client->has_owner = TRUE;
   g_mutex_unlock (&client->lock);
-  /* A new bluetoothd knows nothing of our agent. */
-  bleio_client_agent_forget (client);
   emit_owner (client, TRUE);
   become_ready (client, NULL);
 }
@@ -460,7 +467,6 @@ owner_lost (BleioClient *client)
    * departure told, then each object's removal, so that a watcher can
    * tell a removal from bluetoothd leaving. */
   bleio_cache_clear (client->cache, events);
-  bleio_client_agent_forget (client);
   if (had_owner)
     emit_owner (client, FALSE);
   emit_events (client, events);
@@ -606,7 +612,6 @@ worker_main (gpointer data)
                           G_DBUS_CALL_FLAGS_NONE, -1, client->cancellable,
                           get_owner_done, call_data_new (client));
 
-  bleio_agent_state_export (client->agent);
   client->bus_check = g_timeout_source_new (BUS_CHECK_MSEC);
   g_source_set_callback (client->bus_check, bus_check_cb, client, NULL);
   g_source_set_static_name (client->bus_check, "[bleio] bus check");
@@ -649,7 +654,6 @@ client_new (GDBusConnection *connection)
   client->cancellable = g_cancellable_new ();
   client->adapters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bleio_weak_ref_free);
   client->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  client->agent = bleio_agent_state_new (client);
   client->worker = g_thread_new ("bleio-client", worker_main, client);
   return client;
 }
@@ -701,8 +705,6 @@ bleio_client_unref (BleioClient *client)
   if (clients != NULL && g_hash_table_lookup (clients, client->connection) == client)
     g_hash_table_remove (clients, client->connection);
   g_mutex_unlock (&clients_lock);
-
-  bleio_agent_state_free (g_steal_pointer (&client->agent));
 
   if (g_thread_self () == client->worker)
     {
@@ -1141,12 +1143,6 @@ bleio_client_remove_connection (BleioClient *client,
   /* Outside the lock: the last reference may go here. */
   g_free (key);
   g_clear_object (&old);
-}
-
-BleioAgentState *
-bleio_client_get_agent_state (BleioClient *client)
-{
-  return client->agent;
 }
 
 char *

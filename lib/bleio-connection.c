@@ -499,7 +499,7 @@ pair_cb (GObject      *source,
   g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
   PairFailure *failure;
 
-  bleio_agent_state_end_pairing (bleio_client_get_agent_state (self->client), self->path);
+  bleio_agent_state_end_pairing (bleio_agent_get (self->client), self->path);
   if (reply != NULL || g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS))
     {
       pair_succeeded (g_steal_pointer (&task));
@@ -545,7 +545,7 @@ call_pair (GTask *task_in)
   GCancellable *cancellable = g_task_get_cancellable (task);
 
   /* The agent answers bluetoothd's requests about this device only. */
-  bleio_agent_state_begin_pairing (bleio_client_get_agent_state (self->client), self->path);
+  bleio_agent_state_begin_pairing (bleio_agent_get (self->client), self->path);
   bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "Pair", NULL,
                      PAIR_TIMEOUT_MSEC, cancellable, pair_cb, g_steal_pointer (&task));
 }
@@ -569,7 +569,7 @@ ensure_agent_cb (GObject      *source,
   BleioConnection *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
 
-  if (!bleio_client_ensure_agent_finish (self->client, result, &error))
+  if (!bleio_agent_ensure_finish (self->client, result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_task_return_error (task, g_steal_pointer (&error));
@@ -615,8 +615,8 @@ bleio_connection_pair_async (BleioConnection     *connection,
       g_task_return_boolean (task, TRUE);
       return;
     }
-  bleio_client_ensure_agent_async (connection->client, cancellable, ensure_agent_cb,
-                                   g_steal_pointer (&task));
+  bleio_agent_ensure_async (connection->client, cancellable, ensure_agent_cb,
+                            g_steal_pointer (&task));
 }
 
 gboolean
