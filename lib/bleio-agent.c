@@ -477,7 +477,7 @@ bleio_agent_get (BleioClient *client)
 
   if (created)
     {
-      bleio_client_watch (client, NULL, on_owner_event, state, agent_free);
+      bleio_client_watch_keys (client, NULL, NULL, 0, on_owner_event, state, agent_free);
       g_main_context_invoke (bleio_client_get_worker_context (client), export_cb, state);
     }
   g_mutex_lock (&state->lock);

@@ -396,10 +396,14 @@ bleio_characteristic_hold_subscription (BleioCharacteristic *characteristic,
   if (hold)
     {
       if (characteristic->subscriptions++ == 0)
-        characteristic->watch_id = bleio_client_watch (characteristic->client, NULL,
-                                                       on_value_event,
-                                                       bleio_weak_ref_new (characteristic),
-                                                       bleio_weak_ref_free);
+        {
+          BleioClientWatchKey key = { characteristic->path, BLEIO_IFACE_CHARACTERISTIC, FALSE };
+
+          characteristic->watch_id = bleio_client_watch_keys (characteristic->client, NULL,
+                                                              &key, 1, on_value_event,
+                                                              bleio_weak_ref_new (characteristic),
+                                                              bleio_weak_ref_free);
+        }
     }
   else if (characteristic->subscriptions > 0 && --characteristic->subscriptions == 0)
     {

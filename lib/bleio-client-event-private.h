@@ -2,7 +2,7 @@
 /*
  * What the object cache tells its watchers: an interface added to or
  * removed from an object, properties changed, org.bluez gaining or losing
- * its owner. The cache (lib/bleio-cache.c) makes the object events and the
+ * its owner; and what a watcher says it wants to hear. The cache (lib/bleio-cache.c) makes the object events and the
  * client (lib/bleio-client.c) hands them, and its owner events, to the
  * watchers; both include this, neither the other's header for it.
  */
@@ -39,5 +39,21 @@ BleioClientEvent *bleio_client_event_new  (BleioClientEventKind    kind,
 BleioClientEvent *bleio_client_event_copy (const BleioClientEvent *event);
 /* Frees @event; a GDestroyNotify. */
 void              bleio_client_event_free (gpointer                event);
+
+typedef struct _BleioClient BleioClient;
+
+typedef void (*BleioClientWatchFunc) (BleioClient            *client,
+                                      const BleioClientEvent *event,
+                                      gpointer                user_data);
+
+/* What a watch hears besides the OWNER events, which every watch hears:
+ * the events of the object at @path (with @subtree, also of every object
+ * under it) about @interface. NULL @path: every object; NULL @interface:
+ * every interface. */
+typedef struct {
+  const char *path;
+  const char *interface;
+  gboolean    subtree;
+} BleioClientWatchKey;
 
 G_END_DECLS

@@ -38,12 +38,6 @@ G_BEGIN_DECLS
 #define BLEIO_IFACE_CHARACTERISTIC "org.bluez.GattCharacteristic1"
 #define BLEIO_IFACE_AGENT_MANAGER "org.bluez.AgentManager1"
 
-typedef struct _BleioClient BleioClient;
-
-typedef void (*BleioClientWatchFunc) (BleioClient            *client,
-                                      const BleioClientEvent *event,
-                                      gpointer                user_data);
-
 void          bleio_client_get_async   (GDBusConnection     *connection,
                                         GCancellable        *cancellable,
                                         GAsyncReadyCallback  callback,
@@ -135,7 +129,17 @@ void      bleio_client_wait_property_async  (BleioClient         *client,
                                              gpointer             user_data);
 gboolean  bleio_client_wait_property_finish (GAsyncResult        *result);
 
-/* Watches every event; @context NULL means the worker context. */
+/* Watches the events that match one of @keys (none: the OWNER events
+ * only) in @context, NULL meaning the worker's (see bleio-watches-private.h
+ * for the order and the guarantees). */
+guint     bleio_client_watch_keys       (BleioClient               *client,
+                                         GMainContext              *context,
+                                         const BleioClientWatchKey *keys,
+                                         guint                      n_keys,
+                                         BleioClientWatchFunc       func,
+                                         gpointer                   user_data,
+                                         GDestroyNotify             destroy);
+/* Watches every event. */
 guint     bleio_client_watch            (BleioClient          *client,
                                          GMainContext         *context,
                                          BleioClientWatchFunc  func,

@@ -7,6 +7,7 @@
  */
 #include "bleio-client-private.h"
 #include "bleio-cache-private.h"
+#include "bleio-watches-private.h"
 #include "bleio-weak-ref-private.h"
 
 #include <string.h>
@@ -16,8 +17,6 @@ typedef enum {
   CLIENT_READY,
   CLIENT_FAILED,
 } ClientState;
-
-typedef struct _Watch Watch;
 
 struct _BleioClient {
   gint ref_count;
@@ -33,10 +32,9 @@ struct _BleioClient {
   GList *pending;                       /* GTask* waiting for READY */
   char *owner;                          /* org.bluez's unique name, or NULL */
   gboolean has_owner;                   /* announced: its objects are loaded */
-  GList *watches;                       /* Watch* */
-  guint next_watch_id;
   GHashTable *adapters;                 /* path -> GWeakRef* */
   GHashTable *connections;              /* path -> GObject* (strong) */
+  BleioWatches *watches;                /* has a lock of its own */
 
   gboolean free_on_exit;        /* the last unref ran on the worker */
   gint bus_closed;              /* atomic: the connection closed for good */
@@ -54,121 +52,21 @@ struct _BleioClient {
   GCancellable *cancellable;    /* the calls, cancelled at shutdown */
 };
 
-struct _Watch {
-  gint ref_count;
-  guint id;
-  gboolean active;
-  GMainContext *context;                /* NULL: worker */
-  BleioClientWatchFunc func;
-  gpointer user_data;
-  GDestroyNotify destroy;
-  BleioClient *client;                  /* not a reference */
-  GQueue events;                        /* queued for @context */
-  GSource *idle;
-};
-
 static GMutex clients_lock;
 static GHashTable *clients;             /* GDBusConnection* -> BleioClient* */
 
-static Watch *
-watch_ref (Watch *watch)
-{
-  g_atomic_int_inc (&watch->ref_count);
-  return watch;
-}
-
-static void
-watch_unref (Watch *watch)
-{
-  if (!g_atomic_int_dec_and_test (&watch->ref_count))
-    return;
-  g_queue_clear_full (&watch->events, bleio_client_event_free);
-  if (watch->destroy != NULL)
-    watch->destroy (watch->user_data);
-  g_clear_pointer (&watch->context, g_main_context_unref);
-  g_free (watch);
-}
-
 /* ---- events ------------------------------------------------------------- */
 
-static gboolean
-watch_dispatch_cb (gpointer user_data)
+guint
+bleio_client_watch_keys (BleioClient               *client,
+                         GMainContext              *context,
+                         const BleioClientWatchKey *keys,
+                         guint                      n_keys,
+                         BleioClientWatchFunc       func,
+                         gpointer                   user_data,
+                         GDestroyNotify             destroy)
 {
-  Watch *watch = user_data;
-  BleioClient *client = watch->client;
-
-  for (;;)
-    {
-      BleioClientEvent *event;
-
-      g_mutex_lock (&client->lock);
-      event = watch->active ? g_queue_pop_head (&watch->events) : NULL;
-      if (event == NULL)
-        g_clear_pointer (&watch->idle, g_source_unref);
-      g_mutex_unlock (&client->lock);
-      if (event == NULL)
-        break;
-      watch->func (client, event, watch->user_data);
-      bleio_client_event_free (event);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs in the worker. The watches on the worker hear an event before it
- * is queued for any other context, so that what they keep in step with
- * the cache (the agent's registration) is in step before an application
- * thread can hear of the event and act on it. */
-static void
-emit_event (BleioClient            *client,
-            const BleioClientEvent *event)
-{
-  g_autoptr(GPtrArray) direct = g_ptr_array_new_with_free_func ((GDestroyNotify) watch_unref);
-  g_autoptr(GPtrArray) queued = g_ptr_array_new_with_free_func ((GDestroyNotify) watch_unref);
-
-  g_mutex_lock (&client->lock);
-  for (GList *l = client->watches; l != NULL; l = l->next)
-    {
-      Watch *watch = l->data;
-
-      if (watch->active)
-        g_ptr_array_add (watch->context == NULL ? direct : queued, watch_ref (watch));
-    }
-  g_mutex_unlock (&client->lock);
-
-  for (guint i = 0; i < direct->len; i++)
-    {
-      Watch *watch = g_ptr_array_index (direct, i);
-      gboolean active;
-
-      g_mutex_lock (&client->lock);
-      active = watch->active;
-      g_mutex_unlock (&client->lock);
-      if (active)
-        watch->func (client, event, watch->user_data);
-    }
-
-  if (queued->len == 0)
-    return;
-  g_mutex_lock (&client->lock);
-  for (guint i = 0; i < queued->len; i++)
-    {
-      Watch *watch = g_ptr_array_index (queued, i);
-
-      if (!watch->active)
-        continue;
-      g_queue_push_tail (&watch->events, bleio_client_event_copy (event));
-      if (watch->idle == NULL)
-        {
-          watch->idle = g_idle_source_new ();
-          g_source_set_priority (watch->idle, G_PRIORITY_DEFAULT);
-          g_source_set_callback (watch->idle, watch_dispatch_cb,
-                                 watch_ref (watch),
-                                 (GDestroyNotify) watch_unref);
-          g_source_set_static_name (watch->idle, "[bleio] client event");
-          g_source_attach (watch->idle, watch->context);
-        }
-    }
-  g_mutex_unlock (&client->lock);
+  return bleio_watches_add (client->watches, context, keys, n_keys, func, user_data, destroy);
 }
 
 guint
@@ -178,57 +76,16 @@ bleio_client_watch (BleioClient          *client,
                     gpointer              user_data,
                     GDestroyNotify        destroy)
 {
-  Watch *watch = g_new0 (Watch, 1);
-  guint id;
+  static const BleioClientWatchKey everything = { NULL, NULL, FALSE };
 
-  watch->ref_count = 1;
-  watch->active = TRUE;
-  watch->context = context != NULL ? g_main_context_ref (context) : NULL;
-  watch->func = func;
-  watch->user_data = user_data;
-  watch->destroy = destroy;
-  watch->client = client;
-  g_queue_init (&watch->events);
-
-  g_mutex_lock (&client->lock);
-  id = watch->id = ++client->next_watch_id;
-  client->watches = g_list_prepend (client->watches, watch);
-  g_mutex_unlock (&client->lock);
-  return id;
+  return bleio_watches_add (client->watches, context, &everything, 1, func, user_data, destroy);
 }
 
 void
 bleio_client_unwatch (BleioClient *client,
                       guint        id)
 {
-  Watch *found = NULL;
-  GSource *idle = NULL;
-
-  if (id == 0)
-    return;
-  g_mutex_lock (&client->lock);
-  for (GList *l = client->watches; l != NULL; l = l->next)
-    {
-      Watch *watch = l->data;
-
-      if (watch->id == id)
-        {
-          found = watch;
-          found->active = FALSE;
-          client->watches = g_list_delete_link (client->watches, l);
-          idle = g_steal_pointer (&found->idle);
-          break;
-        }
-    }
-  g_mutex_unlock (&client->lock);
-
-  if (idle != NULL)
-    {
-      g_source_destroy (idle);
-      g_source_unref (idle);
-    }
-  if (found != NULL)
-    watch_unref (found);
+  bleio_watches_remove (client->watches, id);
 }
 
 /* Runs in the worker: hands the events a cache change caused to the
@@ -244,7 +101,7 @@ emit_events (BleioClient *client,
       if (event->kind != BLEIO_CLIENT_EVENT_CHANGED)
         g_debug ("%s %s %s", event->kind == BLEIO_CLIENT_EVENT_ADDED ? "added" : "removed",
                  event->path, event->interface);
-      emit_event (client, event);
+      bleio_watches_emit (client->watches, event);
     }
 }
 
@@ -256,7 +113,7 @@ emit_owner (BleioClient *client,
 
   event.kind = BLEIO_CLIENT_EVENT_OWNER;
   event.has_owner = has_owner;
-  emit_event (client, &event);
+  bleio_watches_emit (client->watches, &event);
 }
 
 /* ---- org.bluez's signals (worker) ----------------------------------------- */
@@ -651,6 +508,7 @@ client_new (GDBusConnection *connection)
   g_mutex_init (&client->lock);
   g_cond_init (&client->cond);
   client->cache = bleio_cache_new ();
+  client->watches = bleio_watches_new (client);
   client->cancellable = g_cancellable_new ();
   client->adapters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bleio_weak_ref_free);
   client->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
@@ -675,7 +533,7 @@ quit_cb (gpointer data)
 static void
 client_free (BleioClient *client)
 {
-  g_list_free_full (client->watches, (GDestroyNotify) watch_unref);
+  bleio_watches_free (client->watches);
   g_hash_table_unref (client->connections);
   g_hash_table_unref (client->adapters);
   g_clear_error (&client->init_error);
@@ -1246,6 +1104,7 @@ bleio_client_wait_property_async (BleioClient         *client,
 {
   g_autoptr(GTask) task = g_task_new (NULL, NULL, callback, user_data);
   WaitData *data = g_new0 (WaitData, 1);
+  BleioClientWatchKey key = { NULL, NULL, FALSE };
 
   g_task_set_source_tag (task, BLEIO_TAG (bleio_client_wait_property_async));
   data->client = bleio_client_ref (client);
@@ -1256,8 +1115,10 @@ bleio_client_wait_property_async (BleioClient         *client,
   g_task_set_task_data (task, data, (GDestroyNotify) wait_data_free);
 
   /* Subscribe first, check second. */
-  data->watch_id = bleio_client_watch (client, g_task_get_context (task), on_wait_event,
-                                       g_object_ref (task), g_object_unref);
+  key.path = path;
+  key.interface = interface;
+  data->watch_id = bleio_client_watch_keys (client, g_task_get_context (task), &key, 1,
+                                            on_wait_event, g_object_ref (task), g_object_unref);
   if (wait_matches (data))
     {
       wait_finish (task, TRUE);

@@ -131,6 +131,7 @@ late_undo_start (BleioConnectQueue *self,
                  const char        *address)
 {
   LateUndo *undo = g_new0 (LateUndo, 1);
+  BleioClientWatchKey key = { NULL, BLEIO_IFACE_DEVICE, TRUE };
 
   undo->ref_count = 1;
   undo->client = bleio_client_ref (self->client);
@@ -140,8 +141,9 @@ late_undo_start (BleioConnectQueue *self,
   g_source_set_callback (undo->expiry, late_undo_expired, late_undo_ref (undo), late_undo_unref);
   g_source_set_static_name (undo->expiry, "[bleio] late undo");
   g_source_attach (undo->expiry, bleio_client_get_worker_context (self->client));
-  undo->watch_id = bleio_client_watch (self->client, NULL, on_late_undo_event,
-                                       late_undo_ref (undo), late_undo_unref);
+  key.path = self->adapter_path;
+  undo->watch_id = bleio_client_watch_keys (self->client, NULL, &key, 1, on_late_undo_event,
+                                            late_undo_ref (undo), late_undo_unref);
   g_mutex_lock (&self->lock);
   g_hash_table_replace (self->late_undos, g_strdup (address), undo);
   g_mutex_unlock (&self->lock);
@@ -609,10 +611,11 @@ watch_connect_events (GTask *task)
 {
   BleioConnectQueue *self = queue_of (task);
   ConnectData *data = g_task_get_task_data (task);
+  BleioClientWatchKey key = { self->adapter_path, BLEIO_IFACE_DEVICE, TRUE };
 
   if (data->watch_id == 0)
-    data->watch_id = bleio_client_watch (self->client, g_task_get_context (task),
-                                         on_connect_event, g_object_ref (task), g_object_unref);
+    data->watch_id = bleio_client_watch_keys (self->client, g_task_get_context (task), &key, 1,
+                                              on_connect_event, g_object_ref (task), g_object_unref);
 }
 
 /* The Connect reply can overtake the Connected change on its way through

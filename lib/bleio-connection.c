@@ -186,6 +186,10 @@ bleio_connection_dup_for_path (BleioClient  *client,
   g_autoptr(GObject) existing = bleio_client_dup_connection (client, device_path);
   g_autoptr(GVariant) address = NULL;
   g_autoptr(GVariant) address_type = NULL;
+  BleioClientWatchKey keys[] = {
+    { NULL, BLEIO_IFACE_DEVICE, FALSE },
+    { NULL, BLEIO_IFACE_ADAPTER, FALSE },
+  };
   BleioConnection *self;
 
   if (existing != NULL && !bleio_connection_is_spent (BLEIO_CONNECTION (existing)))
@@ -206,8 +210,10 @@ bleio_connection_dup_for_path (BleioClient  *client,
 
       self->address = bleio_address_new (zero, BLEIO_ADDRESS_TYPE_PUBLIC);
     }
-  self->watch_id = bleio_client_watch (client, NULL, on_client_event,
-                                       bleio_weak_ref_new (self), bleio_weak_ref_free);
+  keys[0].path = self->path;
+  keys[1].path = self->adapter_path;
+  self->watch_id = bleio_client_watch_keys (client, NULL, keys, G_N_ELEMENTS (keys), on_client_event,
+                                            bleio_weak_ref_new (self), bleio_weak_ref_free);
   bleio_client_set_connection (client, device_path, G_OBJECT (self));
 
   /* Subscribed first, checked second: a link that dropped meanwhile. */

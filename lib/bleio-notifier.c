@@ -572,6 +572,10 @@ bleio_notifier_start_async (BleioCharacteristic *characteristic,
   BleioNotifier *notifier = g_new0 (BleioNotifier, 1);
   BleioCharacteristicProperties properties = bleio_characteristic_get_properties (characteristic);
   GError *error = NULL;
+  BleioClientWatchKey keys[] = {
+    { NULL, BLEIO_IFACE_DEVICE, FALSE },
+    { NULL, BLEIO_IFACE_CHARACTERISTIC, FALSE },
+  };
 
   g_task_set_source_tag (task, BLEIO_TAG (bleio_notifier_start_async));
   notifier->ref_count = 1;
@@ -598,8 +602,11 @@ bleio_notifier_start_async (BleioCharacteristic *characteristic,
     }
 
   /* Watch first (link loss, Value changes), subscribe second. */
-  notifier->watch_id = bleio_client_watch (notifier->client, NULL, on_notifier_event,
-                                           notifier_ref (notifier), notifier_unref);
+  keys[0].path = notifier->device_path;
+  keys[1].path = notifier->path;
+  notifier->watch_id = bleio_client_watch_keys (notifier->client, NULL, keys, G_N_ELEMENTS (keys),
+                                                on_notifier_event, notifier_ref (notifier),
+                                                notifier_unref);
   if (bleio_characteristic_can_acquire (characteristic, FALSE))
     {
       AcquireNotifyData *data = g_new0 (AcquireNotifyData, 1);

@@ -575,6 +575,11 @@ bleio_scan_results_new (BleioClient  *client,
 {
   BleioScanResults *self = g_object_new (BLEIO_TYPE_SCAN_RESULTS, NULL);
   g_autoptr(GPtrArray) paths = NULL;
+  /* Every Device1: the scan goes by a device's Adapter property. */
+  BleioClientWatchKey keys[] = {
+    { NULL, BLEIO_IFACE_DEVICE, FALSE },
+    { NULL, BLEIO_IFACE_ADAPTER, FALSE },
+  };
 
   self->client = bleio_client_ref (client);
   self->adapter_path = g_strdup (adapter_path);
@@ -582,8 +587,9 @@ bleio_scan_results_new (BleioClient  *client,
   self->prefixes = prefixes != NULL ? g_bytes_ref (prefixes) : NULL;
   self->buffer_size = buffer_size;
   self->minimum_rssi = minimum_rssi;
-  self->watch_id = bleio_client_watch (client, NULL, on_client_event,
-                                       bleio_weak_ref_new (self), bleio_weak_ref_free);
+  keys[1].path = adapter_path;
+  self->watch_id = bleio_client_watch_keys (client, NULL, keys, G_N_ELEMENTS (keys), on_client_event,
+                                            bleio_weak_ref_new (self), bleio_weak_ref_free);
 
   if (timeout > 0)
     {

@@ -319,6 +319,7 @@ bleio_connection_discover_remote_services_async (BleioConnection     *connection
   g_autoptr(GTask) task = NULL;
   DiscoverData *data;
   GError *error = NULL;
+  BleioClientWatchKey key = { NULL, NULL, TRUE };
 
   g_return_if_fail (BLEIO_IS_CONNECTION (connection));
   task = g_task_new (connection, cancellable, callback, user_data);
@@ -341,8 +342,10 @@ bleio_connection_discover_remote_services_async (BleioConnection     *connection
     }
 
   /* Subscribe first, check second. The watch keeps the task alive. */
-  data->watch_id = bleio_client_watch (bleio_connection_get_client (connection), g_task_get_context (task),
-                                       on_discover_event, g_object_ref (task), g_object_unref);
+  key.path = bleio_connection_get_object_path (connection);
+  data->watch_id = bleio_client_watch_keys (bleio_connection_get_client (connection),
+                                            g_task_get_context (task), &key, 1,
+                                            on_discover_event, g_object_ref (task), g_object_unref);
   data->timeout_source = g_timeout_source_new ((guint) ((timeout > 0 ? timeout : 30.0) * 1000));
   g_source_set_callback (data->timeout_source, discover_timeout_cb, task, NULL);
   g_source_set_static_name (data->timeout_source, "[bleio] discover timeout");
