@@ -90,6 +90,10 @@ gboolean    bleio_cache_fill_index        (BleioCache         *cache,
 GPtrArray  *bleio_cache_list_paths        (BleioCache  *cache,
                                            const char  *interface,
                                            const char  *prefix);
+/* Paths of the objects whose org.bluez.Device1 Address (a string) is
+ * @address, ASCII case ignored, in the order of list_paths. */
+GPtrArray  *bleio_cache_find_address      (BleioCache  *cache,
+                                           const char  *address);
 /* That order, for g_ptr_array_sort() on an array of paths. */
 int         bleio_cache_path_compare      (gconstpointer a,
                                            gconstpointer b);

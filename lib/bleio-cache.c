@@ -18,13 +18,17 @@ typedef struct {
   char *path;
   CacheIface *ifaces;           /* a handful: an array searched in order */
   guint n_ifaces;
+  char *address;                /* its Device1 Address as filed in by_address */
 } CacheObject;
 
 struct _BleioCache {
   GMutex lock;
   GHashTable *objects;          /* path (the object's own) -> CacheObject* */
   GTree *sorted;                /* the same objects by path, for ranges */
+  GHashTable *by_address;       /* upper-case Device1 Address -> GSList of CacheObject* */
 };
+
+#define DEVICE_INTERFACE "org.bluez.Device1"
 
 static void
 iface_clear (CacheIface *iface)
@@ -49,6 +53,7 @@ object_free (CacheObject *object)
   for (guint i = 0; i < object->n_ifaces; i++)
     iface_clear (&object->ifaces[i]);
   g_free (object->ifaces);
+  g_free (object->address);
   g_free (object->path);
   g_free (object);
 }
@@ -61,6 +66,14 @@ tree_compare (gconstpointer a,
   return strcmp (a, b);
 }
 
+static void
+free_list_cb (gpointer key,
+              gpointer value,
+              gpointer user_data)
+{
+  g_slist_free (value);
+}
+
 BleioCache *
 bleio_cache_new (void)
 {
@@ -70,6 +83,7 @@ bleio_cache_new (void)
   cache->objects = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) object_free);
   cache->sorted = g_tree_new_full (tree_compare, NULL, NULL, NULL);
+  cache->by_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return cache;
 }
 
@@ -78,6 +92,8 @@ bleio_cache_free (BleioCache *cache)
 {
   if (cache == NULL)
     return;
+  g_hash_table_foreach (cache->by_address, free_list_cb, NULL);
+  g_hash_table_unref (cache->by_address);
   g_tree_unref (cache->sorted);
   g_hash_table_unref (cache->objects);
   g_mutex_clear (&cache->lock);
@@ -110,6 +126,51 @@ find_iface (CacheObject *object,
     if (strcmp (object->ifaces[i].name, interface) == 0)
       return &object->ifaces[i];
   return NULL;
+}
+
+/* Locked. Takes @object out of the address index. */
+static void
+unindex_locked (BleioCache  *cache,
+                CacheObject *object)
+{
+  GSList *list;
+
+  if (object->address == NULL)
+    return;
+  list = g_slist_remove (g_hash_table_lookup (cache->by_address, object->address), object);
+  if (list == NULL)
+    g_hash_table_remove (cache->by_address, object->address);
+  else
+    g_hash_table_insert (cache->by_address, g_strdup (object->address), list);
+  g_clear_pointer (&object->address, g_free);
+}
+
+/* Locked. Files @object under its Device1 Address (a string), if it has
+ * one, after any change to its interfaces or their values: find_device
+ * looks a device up by address on every Device1 event of a connect, and
+ * a walk over every object under the adapter (GATT ones too) would cost
+ * that much each time. */
+static void
+reindex_locked (BleioCache  *cache,
+                CacheObject *object)
+{
+  CacheIface *iface = find_iface (object, DEVICE_INTERFACE);
+  GVariant *value = iface != NULL ? g_hash_table_lookup (iface->props, "Address") : NULL;
+  const char *address = NULL;
+  GSList *list;
+
+  if (value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    address = g_variant_get_string (value, NULL);
+  if (address != NULL && object->address != NULL &&
+      g_ascii_strcasecmp (address, object->address) == 0)
+    return;
+  unindex_locked (cache, object);
+  if (address == NULL)
+    return;
+  object->address = g_ascii_strup (address, -1);
+  list = g_hash_table_lookup (cache->by_address, object->address);
+  g_hash_table_insert (cache->by_address, g_strdup (object->address),
+                       g_slist_prepend (list, object));
 }
 
 /* The value inside @boxed, a compact copy of its own rather than a view
@@ -210,6 +271,8 @@ add_locked (BleioCache *cache,
       add_event (events, BLEIO_CLIENT_EVENT_ADDED, path, name, NULL);
       g_variant_unref (props);
     }
+  if (object != NULL)
+    reindex_locked (cache, object);
 }
 
 void
@@ -231,6 +294,7 @@ static void
 remove_object_locked (BleioCache  *cache,
                       CacheObject *object)
 {
+  unindex_locked (cache, object);
   g_tree_remove (cache->sorted, object->path);
   g_hash_table_remove (cache->objects, object->path);       /* frees it */
 }
@@ -266,6 +330,8 @@ bleio_cache_remove_interfaces (BleioCache         *cache,
           object = NULL;
         }
     }
+  if (object != NULL)
+    reindex_locked (cache, object);
   g_mutex_unlock (&cache->lock);
 }
 
@@ -277,13 +343,15 @@ bleio_cache_change_properties (BleioCache         *cache,
                                const char * const *invalidated,
                                GPtrArray          *events)
 {
+  CacheObject *object;
   CacheIface *iface;
 
   if (path == NULL || interface == NULL || changed == NULL ||
       !g_variant_is_of_type (changed, G_VARIANT_TYPE_VARDICT))
     return;
   g_mutex_lock (&cache->lock);
-  iface = find_iface (g_hash_table_lookup (cache->objects, path), interface);
+  object = g_hash_table_lookup (cache->objects, path);
+  iface = find_iface (object, interface);
   if (iface == NULL)
     {
       g_mutex_unlock (&cache->lock);
@@ -301,6 +369,8 @@ bleio_cache_change_properties (BleioCache         *cache,
           g_variant_unref (value);
         }
     }
+  if (strcmp (interface, DEVICE_INTERFACE) == 0)
+    reindex_locked (cache, object);
   g_mutex_unlock (&cache->lock);
   add_event (events, BLEIO_CLIENT_EVENT_CHANGED, path, interface, changed);
 }
@@ -347,6 +417,8 @@ bleio_cache_clear (BleioCache *cache,
   g_hash_table_steal_all (cache->objects);
   g_tree_destroy (cache->sorted);
   cache->sorted = g_tree_new_full (tree_compare, NULL, NULL, NULL);
+  g_hash_table_foreach (cache->by_address, free_list_cb, NULL);
+  g_hash_table_remove_all (cache->by_address);
   g_mutex_unlock (&cache->lock);
 
   for (guint i = 0; i < gone->len; i++)
@@ -497,6 +569,21 @@ bleio_cache_list_paths (BleioCache *cache,
 
       g_tree_foreach (cache->sorted, list_all_cb, &list);
     }
+  g_mutex_unlock (&cache->lock);
+  g_ptr_array_sort (paths, bleio_cache_path_compare);
+  return paths;
+}
+
+GPtrArray *
+bleio_cache_find_address (BleioCache *cache,
+                          const char *address)
+{
+  GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *key = g_ascii_strup (address, -1);
+
+  g_mutex_lock (&cache->lock);
+  for (GSList *l = g_hash_table_lookup (cache->by_address, key); l != NULL; l = l->next)
+    g_ptr_array_add (paths, g_strdup (((CacheObject *) l->data)->path));
   g_mutex_unlock (&cache->lock);
   g_ptr_array_sort (paths, bleio_cache_path_compare);
   return paths;

@@ -864,15 +864,20 @@ bleio_client_find_device (BleioClient *client,
                           const char  *adapter_path,
                           const char  *bluez_address)
 {
-  g_autoptr(GPtrArray) paths = bleio_client_list_paths (client, BLEIO_IFACE_DEVICE, adapter_path);
+  BleioCache *cache = cache_for_readers (client);
+  g_autoptr(GPtrArray) paths = NULL;
+  g_autofree char *under = NULL;
 
+  if (cache == NULL)
+    return NULL;
+  paths = bleio_cache_find_address (cache, bluez_address);
+  under = g_strconcat (adapter_path, "/", NULL);
   for (guint i = 0; i < paths->len; i++)
     {
       const char *path = g_ptr_array_index (paths, i);
-      g_autofree char *address = bleio_client_dup_string (client, path, BLEIO_IFACE_DEVICE, "Address");
       g_autoptr(GVariant) adapter = NULL;
 
-      if (address == NULL || g_ascii_strcasecmp (address, bluez_address) != 0)
+      if (!g_str_has_prefix (path, under))
         continue;
       /* bluetoothd gives every adapter its own Device1 objects. */
       adapter = bleio_client_dup_property (client, path, BLEIO_IFACE_DEVICE, "Adapter");

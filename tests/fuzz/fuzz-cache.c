@@ -200,6 +200,43 @@ shadow_apply (Shadow    *shadow,
 
 
 /* The cache agrees with the shadow, through every reader. */
+/* The address index agrees with the Device1 values: every device is
+ * found by its Address (a string), and only such devices, in order. */
+static void
+check_addresses (BleioCache *cache)
+{
+  g_autoptr(GPtrArray) devices = bleio_cache_list_paths (cache, "org.bluez.Device1", NULL);
+
+  for (guint i = 0; i < devices->len; i++)
+    {
+      const char *path = g_ptr_array_index (devices, i);
+      g_autoptr(GVariant) address = bleio_cache_dup_property (cache, path, "org.bluez.Device1",
+                                                              "Address");
+      g_autoptr(GPtrArray) found = NULL;
+      gboolean listed = FALSE;
+
+      if (address == NULL || !g_variant_is_of_type (address, G_VARIANT_TYPE_STRING))
+        continue;
+      found = bleio_cache_find_address (cache, g_variant_get_string (address, NULL));
+      for (guint j = 0; j < found->len; j++)
+        {
+          const char *other = g_ptr_array_index (found, j);
+          g_autoptr(GVariant) value = bleio_cache_dup_property (cache, other, "org.bluez.Device1",
+                                                                "Address");
+
+          listed |= g_str_equal (other, path);
+          fuzz_check (value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING) &&
+                      g_ascii_strcasecmp (g_variant_get_string (value, NULL),
+                                          g_variant_get_string (address, NULL)) == 0,
+                      "find_address finds only devices with that Address");
+          fuzz_check (j == 0 || bleio_cache_path_compare (&g_ptr_array_index (found, j - 1),
+                                                          &g_ptr_array_index (found, j)) < 0,
+                      "find_address is sorted, no path twice");
+        }
+      fuzz_check (listed, "find_address finds every device by its Address");
+    }
+}
+
 static void
 check_invariants (BleioCache *cache,
                   Shadow     *shadow)
@@ -305,6 +342,8 @@ check_invariants (BleioCache *cache,
           fuzz_check (bleio_cache_dup_property (cache, paths[p], interfaces[i], "Address") == NULL,
                       "dup_property of an absent interface is NULL");
         }
+
+  check_addresses (cache);
 }
 
 /* The values a step sent: "path\ninterface\nproperty" -> value (the last

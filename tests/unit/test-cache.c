@@ -367,6 +367,71 @@ test_cache_threads (void **state)
   bleio_cache_free (race.cache);
 }
 
+static void
+assert_found (BleioCache *cache,
+              const char *address,
+              const char *first,
+              const char *second)
+{
+  g_autoptr(GPtrArray) paths = bleio_cache_find_address (cache, address);
+
+  assert_int_equal (paths->len, (first != NULL) + (second != NULL));
+  if (first != NULL)
+    assert_string_equal (g_ptr_array_index (paths, 0), first);
+  if (second != NULL)
+    assert_string_equal (g_ptr_array_index (paths, 1), second);
+}
+
+/* The address index follows every way a Device1's Address can come, change
+ * and go; case does not matter, and one address may be on two adapters. */
+static void
+test_cache_find_address (void **state)
+{
+  BleioCache *cache = bleio_cache_new ();
+  g_autoptr(GPtrArray) events = bleio_cache_events_new ();
+  const char *other = "/org/bluez/hci1/dev_C0_FF_EE_00_00_01";
+  const char *gone[] = { "org.bluez.Device1", NULL };
+  const char *invalidated[] = { "Address", NULL };
+  g_autoptr(GVariant) changed = parse ("{'Address': <'C0:FF:EE:00:00:02'>}");
+  g_autoptr(GVariant) wrong = parse ("{'Address': <uint32 7>}");
+  g_autoptr(GVariant) empty = parse ("@a{sv} {}");
+  g_autoptr(GVariant) objects = parse ("{objectpath '/org/bluez/hci0/dev_A': "
+                                       "{'org.bluez.Device1': {'Address': <'aa:bb:cc:dd:ee:ff'>}}}");
+
+  assert_found (cache, "C0:FF:EE:00:00:01", NULL, NULL);
+  add (cache, DEV, "{'org.bluez.Device1': {'Address': <'C0:FF:EE:00:00:01'>}}", events);
+  add (cache, DEV "/service0001", "{'org.bluez.GattService1': {'Primary': <true>}}", events);
+  add (cache, other, "{'org.bluez.Device1': {'Address': <'c0:ff:ee:00:00:01'>}}", events);
+  assert_found (cache, "c0:ff:ee:00:00:01", DEV, other);
+
+  /* Changed, given a wrong type, invalidated, given back. */
+  bleio_cache_change_properties (cache, other, "org.bluez.Device1", changed, NULL, events);
+  assert_found (cache, "C0:FF:EE:00:00:01", DEV, NULL);
+  assert_found (cache, "C0:FF:EE:00:00:02", other, NULL);
+  bleio_cache_change_properties (cache, other, "org.bluez.Device1", wrong, NULL, events);
+  assert_found (cache, "C0:FF:EE:00:00:02", NULL, NULL);
+  bleio_cache_change_properties (cache, other, "org.bluez.Device1", changed, NULL, events);
+  bleio_cache_change_properties (cache, other, "org.bluez.Device1", empty, invalidated, events);
+  assert_found (cache, "C0:FF:EE:00:00:02", NULL, NULL);
+
+  /* An Address on another interface is not a device's. */
+  add (cache, other, "{'org.bluez.Battery1': {'Address': <'C0:FF:EE:00:00:03'>}}", events);
+  assert_found (cache, "C0:FF:EE:00:00:03", NULL, NULL);
+
+  /* The interface removed while the object stays, then the object. */
+  bleio_cache_remove_interfaces (cache, DEV, gone, events);
+  assert_found (cache, "C0:FF:EE:00:00:01", NULL, NULL);
+  add (cache, DEV, "{'org.bluez.Device1': {'Address': <'C0:FF:EE:00:00:01'>}}", events);
+  assert_found (cache, "C0:FF:EE:00:00:01", DEV, NULL);
+
+  bleio_cache_load (cache, objects, events);
+  assert_found (cache, "AA:BB:CC:DD:EE:FF", "/org/bluez/hci0/dev_A", NULL);
+  bleio_cache_clear (cache, events);
+  assert_found (cache, "AA:BB:CC:DD:EE:FF", NULL, NULL);
+  assert_found (cache, "C0:FF:EE:00:00:01", NULL, NULL);
+  bleio_cache_free (cache);
+}
+
 int
 main (void)
 {
@@ -378,6 +443,7 @@ main (void)
     cmocka_unit_test (test_cache_load_and_list),
     cmocka_unit_test (test_cache_clear),
     cmocka_unit_test (test_cache_fill_index),
+    cmocka_unit_test (test_cache_find_address),
     cmocka_unit_test (test_cache_threads),
   };
 
