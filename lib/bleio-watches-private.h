@@ -4,10 +4,10 @@
  * (bleio_client_watch_keys() and friends are built on this).
  *
  * Each watch names what it wants (BleioClientWatchKey) and is filed under
- * it: by exact path, by subtree, or among the few that want every path.
- * An object event reaches only the watches filed under its path or one of
- * its ancestors, or under every path, and among those only the ones whose
- * key matches its interface too; an OWNER event reaches every watch.
+ * it: by exact path, among the few with a subtree, or among the few that
+ * want every path. An object event is matched only against the watches
+ * filed under its path and those few, and reaches the ones whose key
+ * matches its path and interface; an OWNER event reaches every watch.
  *
  * Order: the watches an event reaches hear it newest first. Those in the
  * worker's context (NULL) are called at once, one after the other, before

@@ -37,7 +37,10 @@ struct _BleioWatches {
   guint next_id;
   GPtrArray *any_path;          /* Watch* with a key for every object */
   GHashTable *by_path;          /* path -> GPtrArray of Watch* (exact keys) */
-  GHashTable *by_tree;          /* path -> GPtrArray of Watch* (subtree keys) */
+  GPtrArray *subtree;           /* Watch* with a subtree key: a few at a time
+                                 * (connects and discoveries under way), so a
+                                 * prefix test each beats hashing every
+                                 * ancestor of every event's path */
   guint stamp;                  /* worker only: one per object event */
 };
 
@@ -78,8 +81,7 @@ bleio_watches_new (BleioClient *client)
   watches->any_path = g_ptr_array_new ();
   watches->by_path = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify) g_ptr_array_unref);
-  watches->by_tree = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                            (GDestroyNotify) g_ptr_array_unref);
+  watches->subtree = g_ptr_array_new ();
   return watches;
 }
 
@@ -104,7 +106,7 @@ bleio_watches_free (BleioWatches *watches)
   for (guint i = 0; i < idles->len; i++)
     g_source_destroy (g_ptr_array_index (idles, i));
   g_list_free_full (watches->all, watch_unref);
-  g_hash_table_unref (watches->by_tree);
+  g_ptr_array_unref (watches->subtree);
   g_hash_table_unref (watches->by_path);
   g_ptr_array_unref (watches->any_path);
   g_mutex_clear (&watches->lock);
@@ -117,17 +119,17 @@ filed_under (BleioWatches   *watches,
              const WatchKey *key,
              gboolean        create)
 {
-  GHashTable *table;
   GPtrArray *filed;
 
   if (key->path == NULL)
     return watches->any_path;
-  table = key->subtree ? watches->by_tree : watches->by_path;
-  filed = g_hash_table_lookup (table, key->path);
+  if (key->subtree)
+    return watches->subtree;
+  filed = g_hash_table_lookup (watches->by_path, key->path);
   if (filed == NULL && create)
     {
       filed = g_ptr_array_new ();
-      g_hash_table_insert (table, g_strdup (key->path), filed);
+      g_hash_table_insert (watches->by_path, g_strdup (key->path), filed);
     }
   return filed;
 }
@@ -198,8 +200,8 @@ bleio_watches_remove (BleioWatches *watches,
           if (filed == NULL)
             continue;
           g_ptr_array_remove (filed, found);
-          if (filed->len == 0 && key->path != NULL)
-            g_hash_table_remove (key->subtree ? watches->by_tree : watches->by_path, key->path);
+          if (filed->len == 0 && key->path != NULL && !key->subtree)
+            g_hash_table_remove (watches->by_path, key->path);
         }
       break;
     }
@@ -226,8 +228,9 @@ key_matches (const WatchKey         *key,
     return strcmp (key->path, event->path) == 0;
   if (strcmp (key->path, "/") == 0)
     return TRUE;
-  return g_str_has_prefix (event->path, key->path) &&
-         (event->path[strlen (key->path)] == '\0' || event->path[strlen (key->path)] == '/');
+  if (!g_str_has_prefix (event->path, key->path))
+    return FALSE;
+  return event->path[strlen (key->path)] == '\0' || event->path[strlen (key->path)] == '/';
 }
 
 /* Locked, on the worker. Adds to @matched (a reference each) the watches in
@@ -279,24 +282,9 @@ collect (BleioWatches           *watches,
     }
   watches->stamp++;
   match_filed (watches, watches->any_path, event, matched);
-  match_filed (watches, g_hash_table_lookup (watches->by_path, event->path), event, matched);
-  if (g_hash_table_size (watches->by_tree) > 0)
-    {
-      g_autofree char *walk = g_strdup (event->path);
-      char *slash;
-
-      /* The path itself, then each ancestor up to "/". */
-      for (;;)
-        {
-          match_filed (watches, g_hash_table_lookup (watches->by_tree, walk), event, matched);
-          slash = strrchr (walk, '/');
-          if (slash == NULL || slash == walk)
-            break;
-          *slash = '\0';
-        }
-      if (walk[0] == '/' && walk[1] != '\0')
-        match_filed (watches, g_hash_table_lookup (watches->by_tree, "/"), event, matched);
-    }
+  if (g_hash_table_size (watches->by_path) > 0)
+    match_filed (watches, g_hash_table_lookup (watches->by_path, event->path), event, matched);
+  match_filed (watches, watches->subtree, event, matched);
   if (matched->len > 1)
     g_ptr_array_sort (matched, newest_first);
 }
