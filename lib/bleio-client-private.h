@@ -118,7 +118,8 @@ void      bleio_client_set_property     (BleioClient         *client,
 /* Completes (in the caller's thread-default context) once the cache holds
  * @expected (consumed if floating) for the property, TRUE, or when
  * @timeout_msec pass or bluetoothd leaves, FALSE. Never fails: it only lets
- * the cache catch up with a reply that overtook its signal. */
+ * the cache catch up with a reply that overtook its signal. Built on the
+ * watches and readers above (lib/bleio-client-wait.c). */
 void      bleio_client_wait_property_async  (BleioClient         *client,
                                              const char          *path,
                                              const char          *interface,
