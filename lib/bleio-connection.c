@@ -303,6 +303,30 @@ disconnect_cached_cb (GObject      *source,
   g_task_return_boolean (task, TRUE);
 }
 
+/* BlueZ refused the Disconnect (NotConnected, DoesNotExist, NotSupported):
+ * that is success only if the link really is down, which the cache shows
+ * within a moment when the device object went or the link was already
+ * going. A link that stays up is the refusal's error. */
+static void
+disconnect_refused_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BleioConnection *self = g_task_get_source_object (task);
+  GError *error = g_task_get_task_data (task);
+
+  if (!bleio_client_wait_property_finish (result) &&
+      bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Connected"))
+    {
+      g_task_return_new_error (task, error->domain, error->code,
+                               "%s; the link is still up", error->message);
+      return;
+    }
+  spend (self, BLEIO_DISCONNECT_REASON_LOCAL);
+  g_task_return_boolean (task, TRUE);
+}
+
 static void
 disconnect_cb (GObject      *source,
                GAsyncResult *result,
@@ -313,17 +337,21 @@ disconnect_cb (GObject      *source,
   GError *error = NULL;
   g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
 
-  /* The device object went away meanwhile (removed, unbonded): the link
-   * is down, which is all disconnect asks for. */
-  if (reply == NULL &&
-      !g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST) &&
-      !g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED) &&
-      !g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION))
+  if (reply == NULL)
     {
-      g_task_return_error (task, error);
+      if (!g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST) &&
+          !g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED) &&
+          !g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      g_task_set_task_data (task, error, (GDestroyNotify) g_error_free);
+      bleio_client_wait_property_async (self->client, self->path, BLEIO_IFACE_DEVICE, "Connected",
+                                        g_variant_new_boolean (FALSE), 2000, disconnect_refused_cb,
+                                        g_steal_pointer (&task));
       return;
     }
-  g_clear_error (&error);
   spend (self, BLEIO_DISCONNECT_REASON_LOCAL);
   /* Return once the cache has seen the link go, so that a connect right
    * after this does not meet the old Connected=true. */

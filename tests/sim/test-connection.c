@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Connect and the connection lifecycle against bleio-sim. */
+#include <string.h>
+
 #include "central.h"
 
 typedef struct {
@@ -320,6 +322,33 @@ test_remote_disconnect (void **state)
   g_signal_handlers_disconnect_by_data (connection, &d);
 }
 
+/* Issue 15 item 5: BlueZ answering Disconnect with an error while the
+ * link stays up is that error, and the connection stays usable. */
+static void
+test_disconnect_refused_link_up (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioConnection) connection = NULL;
+
+  connection = bleio_adapter_connect (g->adapter, g->demo, 10, NULL, &error);
+  assert_no_error (error);
+  assert_true (sim_fixture_fail_next (g->fx, "Disconnect", "org.bluez.Error.NotConnected",
+                                      "Not connected", 1, &error));
+  assert_no_error (error);
+  assert_false (bleio_connection_disconnect (connection, &error));
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  assert_non_null (strstr (error->message, "still up"));
+  g_clear_error (&error);
+  assert_true (bleio_connection_get_connected (connection));
+  assert_true (common_sim_bool (g->fx, bleio_connection_get_object_path (connection),
+                                "org.bluez.Device1", "Connected"));
+
+  assert_true (bleio_connection_disconnect (connection, &error));
+  assert_no_error (error);
+  assert_false (bleio_connection_get_connected (connection));
+}
+
 static void
 test_discover_services (void **state)
 {
@@ -520,6 +549,7 @@ main (void)
     cmocka_unit_test (test_connect_queue_one_at_a_time),
     cmocka_unit_test (test_connect_failure_reported),
     cmocka_unit_test (test_remote_disconnect),
+    cmocka_unit_test (test_disconnect_refused_link_up),
     cmocka_unit_test (test_discover_services),
     cmocka_unit_test (test_max_packet_length_small_mtu),
     cmocka_unit_test (test_peer_drops_during_discovery),
