@@ -105,7 +105,7 @@ spinner_shutdown (void)
 
 /* ---- lines out of the spinner's way --------------------------------------------- */
 
-static void
+static void G_GNUC_PRINTF (2, 0)
 print_to (FILE       *stream,
           const char *format,
           va_list     args)
