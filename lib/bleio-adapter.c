@@ -247,7 +247,25 @@ set_property_cb (GObject      *source,
       return;
     }
   /* The reply can overtake the PropertiesChanged on its way through the
-   * worker's cache: wait for it so that getters agree on return. */
+   * worker's cache: wait for it so that getters agree on return. BlueZ
+   * does not store an empty Alias: it puts the system name (Name) back,
+   * so that is the value to wait for. */
+  if (g_strcmp0 (data->property, "Alias") == 0 &&
+      g_str_equal (g_variant_get_string (data->value, NULL), ""))
+    {
+      g_autofree char *system_name = bleio_client_dup_string (self->client, self->path,
+                                                              BLEIO_IFACE_ADAPTER, "Name");
+
+      if (system_name == NULL)
+        {
+          g_task_return_boolean (task, TRUE);
+          return;
+        }
+      bleio_client_wait_property_async (self->client, self->path, BLEIO_IFACE_ADAPTER,
+                                        "Alias", g_variant_new_string (system_name), 2000,
+                                        property_cached_cb, g_steal_pointer (&task));
+      return;
+    }
   /* data->value is not floating: the wait takes a reference of its own. */
   bleio_client_wait_property_async (self->client, self->path, BLEIO_IFACE_ADAPTER,
                                     data->property, data->value, 2000,

@@ -77,6 +77,9 @@ on_wait_event (BleioClient            *client,
 static gboolean
 wait_timeout_cb (gpointer user_data)
 {
+  WaitData *data = g_task_get_task_data (user_data);
+
+  g_debug ("gave up waiting for %s.%s of %s", data->interface, data->property, data->path);
   wait_finish (user_data, FALSE);
   return G_SOURCE_REMOVE;
 }
