@@ -319,8 +319,9 @@ disconnect_refused_cb (GObject      *source,
   if (!bleio_client_wait_property_finish (result) &&
       bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Connected"))
     {
-      g_task_return_new_error (task, error->domain, error->code,
-                               "%s; the link is still up", error->message);
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
+                               "BlueZ refused to disconnect (%s) and the link is still up: "
+                               "try again, or power the adapter off and on", error->message);
       return;
     }
   spend (self, BLEIO_DISCONNECT_REASON_LOCAL);

@@ -609,20 +609,17 @@ def case_sighup():
 
 def case_adapter_name_empty():
     # An empty Alias makes BlueZ restore the system name (Name); bleioctl
-    # waited 2 s for an Alias of "" that never comes. The bound compares
-    # with renaming alone, with room for a loaded machine, below the 2 s.
+    # waited out libbleio's 2 s bound for an Alias of "" that never comes.
+    # libbleio's trace says when a wait for its cache ran out: none may.
     ctl("adapter", "name", "Lab")
-    start = time.monotonic()
-    ctl_json("adapter", "name", "Lab 2")
-    rename = time.monotonic() - start
-    start = time.monotonic()
-    [restored] = ctl_json("adapter", "name", "")
-    restore = time.monotonic() - start
-    print(f"rename {rename:.2f} s, restore {restore:.2f} s")
+    out, err = ctl("--json", "adapter", "name", "",
+                   env=dict(os.environ, G_MESSAGES_DEBUG="bleio"))
+    # GLib writes the trace to stdout, between the JSON lines.
+    [restored] = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     system = bluez_property("/org/bluez/hci0", "org.bluez.Adapter1", "Name")
     check(restored["name"] == system, f"restored name {restored['name']!r}, system {system!r}")
     check(bluez_property("/org/bluez/hci0", "org.bluez.Adapter1", "Alias") == system, "BlueZ Alias")
-    check(restore < rename + 1.5, f"restoring took {restore:.2f} s, renaming {rename:.2f} s")
+    check("gave up waiting for" not in out + err, "libbleio waited out its bound for the Alias")
 
 
 def case_argument_rules():

@@ -337,7 +337,7 @@ test_disconnect_refused_link_up (void **state)
                                       "Not connected", 1, &error));
   assert_no_error (error);
   assert_false (bleio_connection_disconnect (connection, &error));
-  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  assert_bleio_error (error, BLEIO_ERROR_BLUETOOTH);
   assert_non_null (strstr (error->message, "still up"));
   g_clear_error (&error);
   assert_true (bleio_connection_get_connected (connection));

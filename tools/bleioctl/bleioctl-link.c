@@ -203,17 +203,6 @@ cmd_disconnect (char   **args,
       g_prefix_error (error, "Cannot disconnect %s: ", text);
       return FALSE;
     }
-  /* libbleio takes some refusals of Disconnect (NotConnected) for a link
-   * already down; BlueZ's Connected is what tells. */
-  g_clear_object (&connection);
-  connection = find_connection (address);
-  if (connection != NULL)
-    {
-      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
-                   "Cannot disconnect %s: BlueZ refused and the link is still up. Try again, "
-                   "or power the adapter off and on (bleioctl adapter power off)", text);
-      return FALSE;
-    }
   line = g_strdup_printf ("disconnected %s", text);
   print_peer_state (text, "connected", FALSE, line);
   return TRUE;
@@ -280,44 +269,21 @@ set_power (const char  *state,
   return TRUE;
 }
 
-typedef struct {
-  char *before;
-} RestoreName;
-
-/* BlueZ answers an empty Alias by restoring the system name: Alias then
- * changes, but never to "", which libbleio waits for (2 s) before it
- * returns. The change is the outcome. */
-static gboolean
-name_restored (gpointer data)
-{
-  RestoreName *restore = data;
-  g_autofree char *now = bleio_adapter_dup_name (ctl.adapter);
-
-  return now != NULL && now[0] != '\0' && g_strcmp0 (now, restore->before) != 0;
-}
-
 static gboolean
 set_name (const char  *name,
           GError     **error)
 {
-  RestoreName restore = { NULL };
   CtlWait wait;
   gboolean ok;
 
   if (!open_adapter (error))
     return FALSE;
+  /* An empty name gives the adapter back its system name (BlueZ's
+   * behaviour); libbleio returns once that shows. */
   ctl_wait_begin (&wait, 0);
-  if (name[0] == '\0')
-    {
-      restore.before = bleio_adapter_dup_name (ctl.adapter);
-      wait.visible = name_restored;
-      wait.visible_data = &restore;
-    }
   bleio_adapter_set_name_async (ctl.adapter, name, wait.cancellable, ctl_wait_done, &wait);
-  ok = ctl_wait (&wait, error) &&
-       (wait.result == NULL || bleio_adapter_set_name_finish (ctl.adapter, wait.result, error));
+  ok = ctl_wait (&wait, error) && bleio_adapter_set_name_finish (ctl.adapter, wait.result, error);
   ctl_wait_end (&wait, error);
-  g_free (restore.before);
   if (!ok)
     {
       g_prefix_error (error, "Cannot rename %s: ", bleio_adapter_get_interface_name (ctl.adapter));

@@ -255,9 +255,6 @@ ctl_wait (CtlWait  *wait,
     {
       gint64 now = g_get_monotonic_time ();
 
-      if (abandon_at == 0 && wait->visible != NULL && wait->visible (wait->visible_data))
-        return TRUE;
-
       if (abandon_at == 0 && (g_cancellable_is_cancelled (ctl.cancellable) || now >= wait->deadline))
         {
           wait->timed_out = !g_cancellable_is_cancelled (ctl.cancellable);

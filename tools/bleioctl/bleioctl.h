@@ -102,10 +102,6 @@ typedef struct {
   gint64 deadline;
   gulong cancel_id;
   gboolean timed_out;
-  /* When set, ctl_wait() also ends, with result NULL, once this says the
-   * outcome is visible already (set after ctl_wait_begin()). */
-  gboolean (*visible) (gpointer data);
-  gpointer visible_data;
 } CtlWait;
 
 void ctl_wait_begin (CtlWait *wait,
