@@ -2,28 +2,18 @@
 /*
  * bleio-sim: a BlueZ 5.66 double on D-Bus. `bleio-sim [--scenario FILE]
  * [--address ADDRESS]` runs the daemon; `bleio-sim run ...` runs a command
- * against a private bus with the daemon on it (sim-run.c).
+ * against a private bus with the daemon on it (sim-run.c). The top floor:
+ * it starts the hostile mode and the control interface, which hook
+ * themselves into the registry, then the daemon.
  */
-#include "sim.h"
+#include "sim-control.h"
+#include "sim-daemon.h"
+#include "sim-hostile.h"
 #include "sim-run.h"
 
 #include <glib-unix.h>
 #include <locale.h>
 #include <string.h>
-
-SimScenario *
-sim_load_embedded_demo (GError **error)
-{
-  g_autoptr(GBytes) data = g_resources_lookup_data ("/org/bleio/sim/scenarios/demo.json",
-                                                    G_RESOURCE_LOOKUP_FLAGS_NONE, error);
-  gsize len;
-  const char *text;
-
-  if (data == NULL)
-    return NULL;
-  text = g_bytes_get_data (data, &len);
-  return sim_scenario_load_data (text, (gssize) len, "demo.json (built in)", error);
-}
 
 static gboolean
 on_signal (gpointer data)
@@ -79,7 +69,7 @@ main (int    argc,
     }
 
   scenario = scenario_path != NULL ? sim_scenario_load_file (scenario_path, &error)
-                                   : sim_load_embedded_demo (&error);
+                                   : sim_scenario_load_demo (&error);
   if (scenario == NULL)
     {
       g_printerr ("bleio-sim: bad scenario: %s\n", error->message);
@@ -114,12 +104,18 @@ main (int    argc,
   daemon.loop = loop;
   g_unix_signal_add (SIGTERM, on_signal, NULL);
   g_unix_signal_add (SIGINT, on_signal, NULL);
+  /* The control interface is there before org.bluez is requested: a test
+   * that sees the name appear may steer the simulator at once. */
+  sim_hostile_install ();
+  sim_control_export (conn);
   if (!sim_daemon_start (conn, scenario, scenario_path, &error))
     {
       g_printerr ("bleio-sim: %s\n", error->message);
       return 1;
     }
   g_main_loop_run (loop);
+  sim_control_unexport ();
+  sim_hostile_free ();
   sim_daemon_stop ();
   g_dbus_connection_flush_sync (conn, NULL, NULL);
   sim = NULL;

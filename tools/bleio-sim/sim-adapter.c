@@ -4,7 +4,9 @@
  * object; discovery sessions per D-Bus client with their filters; the
  * advertising loop that makes peripherals appear; temporary devices.
  */
-#include "sim.h"
+#include "sim-adapter.h"
+#include "sim-device.h"
+#include "sim-gatt.h"
 
 #include <string.h>
 
@@ -31,9 +33,9 @@ static void update_discoverable (SimAdapter *adapter);
 SimAdapter *
 sim_adapter_find (const char *name)
 {
-  for (guint i = 0; sim->adapters != NULL && i < sim->adapters->len; i++)
+  for (guint i = 0; sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
     {
-      SimAdapter *a = g_ptr_array_index (sim->adapters, i);
+      SimAdapter *a = g_ptr_array_index (sim_world.adapters, i);
 
       if (g_str_equal (a->name, name))
         return a;
@@ -164,7 +166,7 @@ ensure_client (SimAdapter *adapter,
   w = g_new0 (WatchData, 1);
   w->adapter_name = g_strdup (adapter->name);
   w->sender = g_strdup (sender);
-  c->watch_id = g_bus_watch_name_on_connection (sim->conn, sender,
+  c->watch_id = g_bus_watch_name_on_connection (sim_registry_get_connection (), sender,
                                                 G_BUS_NAME_WATCHER_FLAGS_NONE,
                                                 NULL, on_client_vanished, w,
                                                 watch_data_free);
@@ -473,7 +475,7 @@ flood_flushed (GObject      *source,
   SimAdapter *adapter;
 
   g_dbus_connection_flush_finish (G_DBUS_CONNECTION (source), result, NULL);
-  adapter = sim != NULL ? sim_adapter_find (flush->adapter_name) : NULL;
+  adapter = sim_adapter_find (flush->adapter_name);
   if (adapter != NULL && adapter->flood_id == flush->flood_id
       && adapter->flood_round < adapter->flood_rounds && adapter->flood_source == 0)
     adapter->flood_source = g_idle_add (flood_step, adapter);
@@ -517,7 +519,7 @@ flood_step (gpointer data)
 
       flush->adapter_name = g_strdup (adapter->name);
       flush->flood_id = adapter->flood_id;
-      g_dbus_connection_flush (sim->conn, NULL, flood_flushed, flush);
+      g_dbus_connection_flush (sim_registry_get_connection (), NULL, flood_flushed, flush);
     }
   else
     adapter->flood_id = 0;
@@ -704,7 +706,7 @@ connect_device (SimAdapter            *adapter,
   if (p == NULL || !p->connectable || !adapter->powered)
     {
       /* bluetoothd keeps trying and never answers */
-      sim_daemon_keep_unanswered (invocation);
+      sim_registry_keep_unanswered (invocation);
       return;
     }
   dev = sim_device_new (adapter, p);

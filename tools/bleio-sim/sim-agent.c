@@ -5,7 +5,7 @@
  * for, and how the agent's answer and the peripheral's outcome become
  * Device1.Pair's reply.
  */
-#include "sim.h"
+#include "sim-agent.h"
 
 typedef struct {
   char *sender;
@@ -129,7 +129,7 @@ agent_manager_method (SimObj                *obj,
       a->sender = g_strdup (sender);
       a->path = g_strdup (path);
       a->capability = g_strdup (cap);
-      a->watch_id = g_bus_watch_name_on_connection (sim->conn, sender,
+      a->watch_id = g_bus_watch_name_on_connection (sim_registry_get_connection (), sender,
                                                     G_BUS_NAME_WATCHER_FLAGS_NONE,
                                                     NULL, on_agent_vanished, NULL, NULL);
       g_ptr_array_add (agents, a);
@@ -192,7 +192,7 @@ agent_cancel (SimPairing *pairing)
 {
   if (pairing->agent_sender == NULL || !pairing->agent_pending)
     return;
-  g_dbus_connection_call (sim->conn, pairing->agent_sender, pairing->agent_path,
+  g_dbus_connection_call (sim_registry_get_connection (), pairing->agent_sender, pairing->agent_path,
                           "org.bluez.Agent1", "Cancel", NULL, NULL,
                           G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL, NULL);
 }
@@ -208,7 +208,7 @@ finish (SimDevice  *device,
   gpointer user_data = pairing->user_data;
 
   if (error_name == NULL)
-    sim_device_set_paired (device, device->periph->bonding);
+    sim_world.hooks.set_paired (device, device->periph->bonding);
   sim_agent_pairing_free (pairing);
   done (device, error_name, error_message, user_data);
 }
@@ -481,7 +481,7 @@ pair_with_agent (SimDevice  *device,
   cd = g_new0 (CallData, 1);
   cd->device_path = g_strdup (device->obj.path);
   cd->method = g_strdup (agent_method);
-  g_dbus_connection_call (sim->conn, agent->sender, agent->path, "org.bluez.Agent1",
+  g_dbus_connection_call (sim_registry_get_connection (), agent->sender, agent->path, "org.bluez.Agent1",
                           agent_method, params, reply_type, G_DBUS_CALL_FLAGS_NONE,
                           (int) p->agent_timeout_ms, pairing->cancellable,
                           agent_reply, cd);

@@ -5,7 +5,14 @@
  * restarts, advertising floods) and to read the log of org.bluez calls.
  * README.md documents every member.
  */
-#include "sim.h"
+#include "sim-control.h"
+#include "sim-adapter.h"
+#include "sim-agent.h"
+#include "sim-battery.h"
+#include "sim-daemon.h"
+#include "sim-device.h"
+#include "sim-gatt.h"
+#include "sim-hostile.h"
 
 #include <string.h>
 
@@ -60,10 +67,10 @@ call_clear (gpointer data)
   g_free (c->sender);
 }
 
-void
-sim_daemon_log_call (const char *method,
-                     const char *path,
-                     const char *sender)
+static void
+log_call (const char *method,
+          const char *path,
+          const char *sender)
 {
   Call c;
 
@@ -75,9 +82,9 @@ sim_daemon_log_call (const char *method,
   g_array_append_val (calls, c);
 }
 
-gboolean
-sim_control_intercept (GDBusMethodInvocation *invocation,
-                       guint                 *delay_ms)
+static gboolean
+fault_call (GDBusMethodInvocation *invocation,
+            guint                 *delay_ms)
 {
   const char *method = g_dbus_method_invocation_get_method_name (invocation);
   GQueue *q = faults != NULL ? g_hash_table_lookup (faults, method) : NULL;
@@ -95,7 +102,7 @@ sim_control_intercept (GDBusMethodInvocation *invocation,
                                                   f->error_message);
       break;
     case FAULT_NO_REPLY:
-      sim_daemon_keep_unanswered (invocation);
+      sim_registry_keep_unanswered (invocation);
       break;
     case FAULT_DELAY:
       *delay_ms = MAX (f->msec, 1);
@@ -548,9 +555,9 @@ control_method (GDBusConnection       *conn,
     }
   else if (g_str_equal (method, "SetTemporaryTimeout"))
     {
-      g_variant_get (params, "(u)", &sim->temporary_timeout_ms);
-      for (guint i = 0; i < sim->adapters->len; i++)
-        sim_adapter_update_temporary (g_ptr_array_index (sim->adapters, i));
+      g_variant_get (params, "(u)", &sim_world.temporary_timeout_ms);
+      for (guint i = 0; i < sim_world.adapters->len; i++)
+        sim_adapter_update_temporary (g_ptr_array_index (sim_world.adapters, i));
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method, "AddAdapter"))
@@ -575,7 +582,7 @@ control_method (GDBusConnection       *conn,
       def = sim_adapter_def_new (name, address);
       a = sim_adapter_new (def);
       sim_adapter_def_free (def);
-      g_ptr_array_add (sim->adapters, a);
+      g_ptr_array_add (sim_world.adapters, a);
       sim_adapter_export (a, TRUE);
       /* The scenario's peripherals are radios around the machine, not
        * state of the controller: a controller plugged in again (or a new
@@ -607,7 +614,7 @@ control_method (GDBusConnection       *conn,
       while (a->devices->len > 0)
         sim_adapter_remove_device (a, g_ptr_array_index (a->devices, a->devices->len - 1));
       sim_obj_unexport (&a->obj, TRUE);
-      g_ptr_array_remove (sim->adapters, a);
+      g_ptr_array_remove (sim_world.adapters, a);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method, "AddDevice"))
@@ -649,9 +656,9 @@ control_method (GDBusConnection       *conn,
       const char *dpath;
 
       g_variant_get (params, "(&o)", &dpath);
-      for (guint i = 0; i < sim->adapters->len; i++)
+      for (guint i = 0; i < sim_world.adapters->len; i++)
         {
-          SimAdapter *a = g_ptr_array_index (sim->adapters, i);
+          SimAdapter *a = g_ptr_array_index (sim_world.adapters, i);
 
           for (guint j = 0; j < a->peripherals->len; j++)
             {
@@ -794,13 +801,15 @@ sim_control_export (GDBusConnection *conn)
                                                   &control_vtable, NULL, NULL, &error);
   if (control_id == 0)
     g_warning ("cannot export %s: %s", SIM_CONTROL_PATH, error->message);
+  sim_registry_set_call_log_hook (log_call);
+  sim_registry_set_call_fault_hook (fault_call);
 }
 
 void
 sim_control_unexport (void)
 {
   if (control_id != 0)
-    g_dbus_connection_unregister_object (sim->conn, control_id);
+    g_dbus_connection_unregister_object (sim_registry_get_connection (), control_id);
   control_id = 0;
   g_clear_pointer (&faults, g_hash_table_unref);
   g_clear_pointer (&calls, g_array_unref);

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * org.bluez.Device1 and org.bluez.Battery1: the link life cycle (connect,
+ * org.bluez.Device1: the link life cycle (connect,
  * service resolution, disconnect) with bluetoothd 5.66's signal order,
  * advertising updates, pairing state and temporary-device expiry.
  */
-#include "sim.h"
+#include "sim-device.h"
+#include "sim-agent.h"
+#include "sim-battery.h"
+#include "sim-gatt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define BATTERY_SERVICE "0000180f-0000-1000-8000-00805f9b34fb"
-#define BATTERY_LEVEL "00002a19-0000-1000-8000-00805f9b34fb"
 #define GAP_SERVICE "00001800-0000-1000-8000-00805f9b34fb"
 
 typedef void (*ConnectDone) (SimDevice  *device,
@@ -287,57 +288,6 @@ device_set (SimObj     *obj,
   return FALSE;
 }
 
-/* ---- Battery1 ---- */
-
-static SimCharDef *
-battery_level_def (SimPeripheral *p)
-{
-  for (guint i = 0; i < p->services->len; i++)
-    {
-      SimServiceDef *s = g_ptr_array_index (p->services, i);
-
-      if (!g_str_equal (s->uuid, BATTERY_SERVICE))
-        continue;
-      for (guint j = 0; j < s->chars->len; j++)
-        {
-          SimCharDef *c = g_ptr_array_index (s->chars, j);
-
-          if (g_str_equal (c->uuid, BATTERY_LEVEL))
-            return c;
-        }
-    }
-  return NULL;
-}
-
-static GVariant *
-battery_get (SimObj     *obj,
-             const char *prop)
-{
-  SimDevice *d = (SimDevice *) obj;
-  SimCharDef *c = battery_level_def (d->periph);
-
-  if (g_str_equal (prop, "Percentage"))
-    return g_variant_new_byte (c != NULL && c->value->len > 0
-                               ? MIN (c->value->data[0], 100) : 0);
-  if (g_str_equal (prop, "Source"))
-    return g_variant_new_string ("GATT Battery Service");
-  return NULL;
-}
-
-SimIfaceDef sim_battery_iface = {
-  "org.bluez.Battery1", NULL, battery_get, NULL, NULL
-};
-
-gboolean
-sim_device_notify_battery (SimDevice *device,
-                           SimChar   *chr)
-{
-  if (!device->battery_exported || chr->def != battery_level_def (device->periph))
-    return FALSE;
-  sim_obj_changed (&device->obj, &sim_battery_iface, "Percentage", NULL);
-  return TRUE;
-}
-
 /* ---- connecting ---- */
 
 static void
@@ -393,13 +343,7 @@ resolve_done (gpointer data)
   else if (modalias_new)
     sim_obj_changed (&d->obj, &sim_device_iface, "Modalias", NULL);
 
-  if (battery_level_def (d->periph) != NULL && !d->battery_exported)
-    {
-      d->battery_exported = TRUE;
-      sim_obj_add_iface (&d->obj, &sim_battery_iface);
-      /* the battery plugin then reads the level and announces it */
-      sim_obj_changed (&d->obj, &sim_battery_iface, "Percentage", NULL);
-    }
+  sim_battery_export (d);
   return G_SOURCE_REMOVE;
 }
 
@@ -413,7 +357,7 @@ prune_unexported (gpointer data)
       SimDevice *d = g_ptr_array_index (adapter->devices, i);
 
       if (!d->obj.exported && !d->connecting && !d->connected)
-        sim_adapter_drop_device (adapter, d);
+        sim_world.hooks.drop_device (adapter, d);
       else
         i++;
     }
@@ -467,7 +411,7 @@ connect_done (gpointer data)
        * introspection declares no output: send it by hand. */
       g_dbus_message_set_body (reply, g_variant_new ("(o)", d->obj.path));
       g_debug ("ConnectDevice answered with %s", d->obj.path);
-      g_dbus_connection_send_message (sim->conn, reply,
+      g_dbus_connection_send_message (sim_registry_get_connection (), reply,
                                       G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
       g_object_unref (inv);
     }
@@ -538,11 +482,7 @@ sim_device_drop_link (SimDevice  *d,
   finish_waiters (d, SIM_ERR_FAILED, reason);
   if (d->services != NULL)
     sim_gatt_link_lost (d->services);
-  if (d->battery_exported)
-    {
-      d->battery_exported = FALSE;
-      sim_obj_remove_iface (&d->obj, &sim_battery_iface);
-    }
+  sim_battery_unexport (d);
   if (d->services != NULL && !d->bonded)
     {
       sim_gatt_unexport (d->services, TRUE);
@@ -578,7 +518,7 @@ temporary_expired (gpointer data)
   SimDevice *d = data;
 
   d->temporary_source = 0;
-  sim_adapter_remove_device (d->adapter, d);
+  sim_world.hooks.remove_device (d->adapter, d);
   return G_SOURCE_REMOVE;
 }
 
@@ -589,7 +529,7 @@ sim_device_arm_temporary (SimDevice *d)
   if (!d->temporary || d->connected || d->connecting || d->paired || d->trusted
       || !d->obj.exported || d->adapter->discovering)
     return;
-  d->temporary_source = g_timeout_add (sim->temporary_timeout_ms, temporary_expired, d);
+  d->temporary_source = g_timeout_add (sim_world.temporary_timeout_ms, temporary_expired, d);
 }
 
 void
@@ -658,7 +598,7 @@ pair_done (SimDevice  *d,
        * link still runs finds that browse busy, and the Pair message is
        * freed unanswered; the device is paired all the same (the e2e
        * suite saw it, tests/e2e/README.md). */
-      sim_daemon_keep_unanswered (invocation);
+      sim_registry_keep_unanswered (invocation);
     }
   else
     g_dbus_method_invocation_return_value (invocation, NULL);

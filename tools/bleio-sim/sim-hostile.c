@@ -13,7 +13,7 @@
  * PropertiesChanged), never what the simulator itself believes, so the rest
  * of the daemon keeps behaving like bluetoothd underneath.
  */
-#include "sim.h"
+#include "sim-hostile.h"
 
 #include <errno.h>
 #include <gio/gunixfdlist.h>
@@ -134,11 +134,11 @@ find_override (const char *path,
   return NULL;
 }
 
-GVariant *
-sim_hostile_filter_props (const char *path,
-                          const char *interface,
-                          GVariant   *props,
-                          gboolean    add_missing)
+static GVariant *
+filter_props (const char *path,
+              const char *interface,
+              GVariant   *props,
+              gboolean    add_missing)
 {
   GVariantBuilder b;
   GVariantIter iter;
@@ -186,8 +186,8 @@ sim_hostile_filter_props (const char *path,
   return g_variant_builder_end (&b);
 }
 
-void
-sim_hostile_add_objects (GVariantBuilder *b)
+static void
+append_objects (GVariantBuilder *b)
 {
   for (guint i = 0; fake_paths != NULL && i < fake_paths->len; i++)
     {
@@ -297,8 +297,8 @@ acquire_reply (GDBusMethodInvocation *invocation,
   send_raw_reply (invocation, body, list);
 }
 
-gboolean
-sim_hostile_intercept (GDBusMethodInvocation *invocation)
+static gboolean
+intercept (GDBusMethodInvocation *invocation)
 {
   const char *method = g_dbus_method_invocation_get_method_name (invocation);
   const char *path = g_dbus_method_invocation_get_object_path (invocation);
@@ -399,7 +399,7 @@ emit_raw (const char *path,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!g_dbus_connection_emit_signal (sim->conn, NULL, path, interface, member,
+  if (!g_dbus_connection_emit_signal (sim_registry_get_connection (), NULL, path, interface, member,
                                       args, &error))
     g_warning ("hostile: cannot emit %s.%s on %s: %s", interface, member, path,
                error->message);
@@ -535,7 +535,7 @@ emit_signal (GVariant  *options,
                            "bad path, interface or member name");
       return FALSE;
     }
-  if (!g_dbus_connection_emit_signal (sim->conn, NULL, path, interface, member,
+  if (!g_dbus_connection_emit_signal (sim_registry_get_connection (), NULL, path, interface, member,
                                       inner, &local))
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
@@ -673,4 +673,12 @@ sim_hostile_free (void)
   g_clear_pointer (&fake_paths, g_ptr_array_unref);
   g_clear_pointer (&replies, g_hash_table_unref);
   g_clear_pointer (&held_fds, g_array_unref);
+}
+
+void
+sim_hostile_install (void)
+{
+  sim_registry_set_call_answer_hook (intercept);
+  sim_registry_set_props_hook (filter_props);
+  sim_registry_set_objects_hook (append_objects);
 }

@@ -2,11 +2,11 @@
 /*
  * Scenario files: JSON read with json-glib into the SimScenario model.
  * Every error names the file, the line and column of the offending value,
- * and what is wrong with it. README.md documents the format.
+ * and what is wrong with it (sim-json.c). README.md documents the format.
  */
-#include "sim.h"
+#include "sim-scenario.h"
+#include "sim-json.h"
 
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 const char *const sim_flag_names[] = {
@@ -17,270 +17,6 @@ const char *const sim_flag_names[] = {
   "secure-write", "authorize", "encrypt-notify",
   "encrypt-authenticated-notify", "secure-notify", NULL
 };
-
-typedef struct {
-  const char *file;
-  GHashTable *pos;            /* JsonNode -> line << 16 | column */
-} Ctx;
-
-static void
-record_pos (JsonParser *parser,
-            JsonNode   *node,
-            Ctx        *ctx)
-{
-  guint line = json_parser_get_current_line (parser);
-  guint col = json_parser_get_current_pos (parser);
-
-  if (node != NULL)
-    g_hash_table_insert (ctx->pos, node,
-                         GUINT_TO_POINTER ((MIN (line, 0xffffu) << 16)
-                                           | MIN (col, 0xffffu)));
-}
-
-static void
-on_object_member (JsonParser *parser,
-                  JsonObject *object,
-                  const char *member,
-                  gpointer    user_data)
-{
-  record_pos (parser, json_object_get_member (object, member), user_data);
-}
-
-static void
-on_array_element (JsonParser *parser,
-                  JsonArray  *array,
-                  int         index,
-                  gpointer    user_data)
-{
-  record_pos (parser, json_array_get_element (array, (guint) index), user_data);
-}
-
-G_GNUC_PRINTF (4, 5) static gboolean
-fail (Ctx         *ctx,
-      JsonNode    *node,
-      GError     **error,
-      const char  *format,
-      ...)
-{
-  va_list ap;
-  g_autofree char *msg = NULL;
-  guint packed = 0;
-
-  va_start (ap, format);
-  msg = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  if (node != NULL)
-    packed = GPOINTER_TO_UINT (g_hash_table_lookup (ctx->pos, node));
-  if (packed == 0)
-    packed = (1u << 16) | 1u;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s:%u:%u: %s",
-               ctx->file, packed >> 16, packed & 0xffff, msg);
-  return FALSE;
-}
-
-static gboolean
-check_keys (Ctx               *ctx,
-            JsonNode          *node,
-            const char *const *allowed,
-            const char        *what,
-            GError           **error)
-{
-  JsonObject *obj = json_node_get_object (node);
-  g_autoptr(GList) members = json_object_get_members (obj);
-
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      if (!g_strv_contains (allowed, l->data))
-        return fail (ctx, json_object_get_member (obj, l->data), error,
-                     "unknown key '%s' in %s", (const char *) l->data, what);
-    }
-  return TRUE;
-}
-
-static JsonNode *
-member (JsonNode   *node,
-        const char *key)
-{
-  JsonObject *obj = json_node_get_object (node);
-
-  return json_object_has_member (obj, key)
-         ? json_object_get_member (obj, key) : NULL;
-}
-
-static gboolean
-want_type (Ctx         *ctx,
-           JsonNode    *node,
-           const char  *key,
-           JsonNodeType type,
-           GType        value_type,
-           const char  *what,
-           GError     **error)
-{
-  if (JSON_NODE_TYPE (node) != type
-      || (type == JSON_NODE_VALUE && json_node_get_value_type (node) != value_type
-          && !(value_type == G_TYPE_DOUBLE
-               && json_node_get_value_type (node) == G_TYPE_INT64)))
-    return fail (ctx, node, error, "'%s' must be %s", key, what);
-  return TRUE;
-}
-
-static gboolean
-get_string (Ctx         *ctx,
-            JsonNode    *obj,
-            const char  *key,
-            const char  *fallback,
-            char       **out,
-            GError     **error)
-{
-  JsonNode *n = member (obj, key);
-
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
-    {
-      *out = g_strdup (fallback);
-      return TRUE;
-    }
-  if (!want_type (ctx, n, key, JSON_NODE_VALUE, G_TYPE_STRING, "a string", error))
-    return FALSE;
-  *out = g_strdup (json_node_get_string (n));
-  return TRUE;
-}
-
-static gboolean
-get_bool (Ctx         *ctx,
-          JsonNode    *obj,
-          const char  *key,
-          gboolean     fallback,
-          gboolean    *out,
-          GError     **error)
-{
-  JsonNode *n = member (obj, key);
-
-  if (n == NULL)
-    {
-      *out = fallback;
-      return TRUE;
-    }
-  if (!want_type (ctx, n, key, JSON_NODE_VALUE, G_TYPE_BOOLEAN, "true or false",
-                  error))
-    return FALSE;
-  *out = json_node_get_boolean (n);
-  return TRUE;
-}
-
-/* Integers may be written as numbers or as strings ("0x2a", "42"). */
-static gboolean
-node_int (Ctx      *ctx,
-          JsonNode *n,
-          const char *key,
-          gint64    min,
-          gint64    max,
-          gint64   *out,
-          GError  **error)
-{
-  gint64 v;
-
-  if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64)
-    v = json_node_get_int (n);
-  else if (JSON_NODE_HOLDS_VALUE (n)
-           && json_node_get_value_type (n) == G_TYPE_STRING)
-    {
-      const char *s = json_node_get_string (n);
-      char *end = NULL;
-
-      v = g_ascii_strtoll (s, &end, 0);
-      if (*s == '\0' || end == NULL || *end != '\0')
-        return fail (ctx, n, error, "'%s' must be an integer, not \"%s\"",
-                     key, s);
-    }
-  else
-    return fail (ctx, n, error, "'%s' must be an integer", key);
-  if (v < min || v > max)
-    return fail (ctx, n, error, "'%s' must be between %" G_GINT64_FORMAT
-                 " and %" G_GINT64_FORMAT, key, min, max);
-  *out = v;
-  return TRUE;
-}
-
-static gboolean
-get_int (Ctx        *ctx,
-         JsonNode   *obj,
-         const char *key,
-         gint64      min,
-         gint64      max,
-         gint64      fallback,
-         gint64     *out,
-         gboolean   *present,
-         GError    **error)
-{
-  JsonNode *n = member (obj, key);
-
-  if (present != NULL)
-    *present = n != NULL;
-  if (n == NULL)
-    {
-      *out = fallback;
-      return TRUE;
-    }
-  return node_int (ctx, n, key, min, max, out, error);
-}
-
-static gboolean
-parse_hex (Ctx         *ctx,
-           JsonNode    *n,
-           const char  *key,
-           GByteArray **out,
-           GError     **error)
-{
-  const char *s;
-  g_autoptr(GByteArray) bytes = g_byte_array_new ();
-  int hi = -1;
-
-  if (!want_type (ctx, n, key, JSON_NODE_VALUE, G_TYPE_STRING,
-                  "a hex string", error))
-    return FALSE;
-  s = json_node_get_string (n);
-  for (const char *p = s; *p != '\0'; p++)
-    {
-      int d;
-
-      if (*p == ' ' || *p == ':' || *p == '-')
-        continue;
-      d = g_ascii_xdigit_value (*p);
-      if (d < 0)
-        return fail (ctx, n, error, "'%s' is not hex: bad character '%c'",
-                     key, *p);
-      if (hi < 0)
-        hi = d;
-      else
-        {
-          guint8 b = (guint8) (hi << 4 | d);
-
-          g_byte_array_append (bytes, &b, 1);
-          hi = -1;
-        }
-    }
-  if (hi >= 0)
-    return fail (ctx, n, error, "'%s' has an odd number of hex digits", key);
-  *out = g_steal_pointer (&bytes);
-  return TRUE;
-}
-
-static gboolean
-get_hex (Ctx         *ctx,
-         JsonNode    *obj,
-         const char  *key,
-         GByteArray **out,
-         GError     **error)
-{
-  JsonNode *n = member (obj, key);
-
-  if (n == NULL)
-    {
-      *out = g_byte_array_new ();
-      return TRUE;
-    }
-  return parse_hex (ctx, n, key, out, error);
-}
 
 char *
 sim_uuid_normalize (const char *text)
@@ -320,34 +56,34 @@ sim_uuid_normalize (const char *text)
 }
 
 static gboolean
-node_uuid (Ctx        *ctx,
+node_uuid (SimJsonCtx *ctx,
            JsonNode   *n,
            const char *key,
            char      **out,
            GError    **error)
 {
-  if (!want_type (ctx, n, key, JSON_NODE_VALUE, G_TYPE_STRING, "a UUID string",
-                  error))
+  if (!sim_json_want_type (ctx, n, key, JSON_NODE_VALUE, G_TYPE_STRING, "a UUID string",
+                           error))
     return FALSE;
   *out = sim_uuid_normalize (json_node_get_string (n));
   if (*out == NULL)
-    return fail (ctx, n, error, "'%s' is not a UUID: \"%s\" (use 16-bit \"180d\""
-                 " or 128-bit \"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\")",
-                 key, json_node_get_string (n));
+    return sim_json_fail (ctx, n, error, "'%s' is not a UUID: \"%s\" (use 16-bit \"180d\""
+                          " or 128-bit \"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\")",
+                          key, json_node_get_string (n));
   return TRUE;
 }
 
 static gboolean
-get_uuid (Ctx        *ctx,
+get_uuid (SimJsonCtx *ctx,
           JsonNode   *obj,
           const char *key,
           char      **out,
           GError    **error)
 {
-  JsonNode *n = member (obj, key);
+  JsonNode *n = sim_json_member (obj, key);
 
   if (n == NULL)
-    return fail (ctx, obj, error, "missing '%s'", key);
+    return sim_json_fail (ctx, obj, error, "missing '%s'", key);
   return node_uuid (ctx, n, key, out, error);
 }
 
@@ -376,13 +112,13 @@ sim_flags_from_strv (const char *const *strv,
 }
 
 static gboolean
-get_flags (Ctx        *ctx,
+get_flags (SimJsonCtx *ctx,
            JsonNode   *obj,
            const char *fallback,
            guint32    *out,
            GError    **error)
 {
-  JsonNode *n = member (obj, "flags");
+  JsonNode *n = sim_json_member (obj, "flags");
   JsonArray *array;
   g_autoptr(GPtrArray) strv = g_ptr_array_new ();
   g_autoptr(GError) local = NULL;
@@ -395,21 +131,21 @@ get_flags (Ctx        *ctx,
       return TRUE;
     }
   if (!JSON_NODE_HOLDS_ARRAY (n))
-    return fail (ctx, n, error, "'flags' must be an array of strings");
+    return sim_json_fail (ctx, n, error, "'flags' must be an array of strings");
   array = json_node_get_array (n);
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonNode *e = json_array_get_element (array, i);
 
-      if (!want_type (ctx, e, "flags", JSON_NODE_VALUE, G_TYPE_STRING,
-                      "an array of strings", error))
+      if (!sim_json_want_type (ctx, e, "flags", JSON_NODE_VALUE, G_TYPE_STRING,
+                               "an array of strings", error))
         return FALSE;
       g_ptr_array_add (strv, (gpointer) json_node_get_string (e));
       if (sim_flags_from_strv ((const char *const[]) { json_node_get_string (e), NULL },
                                &local) == G_MAXUINT32)
-        return fail (ctx, e, error, "%s (known: read, write, "
-                     "write-without-response, notify, indicate, "
-                     "encrypt-read, ...)", local->message);
+        return sim_json_fail (ctx, e, error, "%s (known: read, write, "
+                              "write-without-response, notify, indicate, "
+                              "encrypt-read, ...)", local->message);
     }
   g_ptr_array_add (strv, NULL);
   *out = sim_flags_from_strv ((const char *const *) strv->pdata, NULL);
@@ -450,7 +186,7 @@ service_def_free (gpointer data)
 
 /* Handles must grow through the database; @next is the lowest free one. */
 static gboolean
-take_handle (Ctx        *ctx,
+take_handle (SimJsonCtx *ctx,
              JsonNode   *obj,
              guint      *next,
              guint       span,
@@ -460,21 +196,21 @@ take_handle (Ctx        *ctx,
   gint64 h;
   gboolean present;
 
-  if (!get_int (ctx, obj, "handle", 1, 0xffff, *next, &h, &present, error))
+  if (!sim_json_get_int (ctx, obj, "handle", 1, 0xffff, *next, &h, &present, error))
     return FALSE;
   if (h < *next)
-    return fail (ctx, present ? member (obj, "handle") : obj, error,
-                 "handle 0x%04x overlaps earlier attributes (next free handle "
-                 "is 0x%04x)", (guint) h, *next);
+    return sim_json_fail (ctx, present ? sim_json_member (obj, "handle") : obj, error,
+                                   "handle 0x%04x overlaps earlier attributes (next free handle "
+                                   "is 0x%04x)", (guint) h, *next);
   if (h + span > 0x10000)
-    return fail (ctx, obj, error, "handle 0x%04x leaves no room", (guint) h);
+    return sim_json_fail (ctx, obj, error, "handle 0x%04x leaves no room", (guint) h);
   *out = (guint16) h;
   *next = (guint) h + span;
   return TRUE;
 }
 
 static gboolean
-parse_desc (Ctx        *ctx,
+parse_desc (SimJsonCtx *ctx,
             JsonNode   *n,
             guint      *next,
             SimDescDef **out,
@@ -488,12 +224,12 @@ parse_desc (Ctx        *ctx,
   guint16 handle;
 
   if (!JSON_NODE_HOLDS_OBJECT (n))
-    return fail (ctx, n, error, "a descriptor must be an object");
-  if (!check_keys (ctx, n, keys, "a descriptor", error)
+    return sim_json_fail (ctx, n, error, "a descriptor must be an object");
+  if (!sim_json_check_keys (ctx, n, keys, "a descriptor", error)
       || !get_uuid (ctx, n, "uuid", &uuid, error)
       || !take_handle (ctx, n, next, 1, &handle, error)
       || !get_flags (ctx, n, "read", &flags, error)
-      || !get_hex (ctx, n, "value", &value, error))
+      || !sim_json_get_hex (ctx, n, "value", &value, error))
     return FALSE;
   d = g_new0 (SimDescDef, 1);
   d->uuid = g_steal_pointer (&uuid);
@@ -518,7 +254,7 @@ cccd_new (guint16 handle)
 }
 
 static gboolean
-parse_char (Ctx         *ctx,
+parse_char (SimJsonCtx  *ctx,
             JsonNode    *n,
             guint       *next,
             SimCharDef **out,
@@ -542,51 +278,51 @@ parse_char (Ctx         *ctx,
   SimCharDef *c;
 
   if (!JSON_NODE_HOLDS_OBJECT (n))
-    return fail (ctx, n, error, "a characteristic must be an object");
-  if (!check_keys (ctx, n, keys, "a characteristic", error)
+    return sim_json_fail (ctx, n, error, "a characteristic must be an object");
+  if (!sim_json_check_keys (ctx, n, keys, "a characteristic", error)
       || !get_uuid (ctx, n, "uuid", &uuid, error)
       || !take_handle (ctx, n, next, 2, &handle, error)
       || !get_flags (ctx, n, "read", &flags, error)
-      || !get_hex (ctx, n, "value", &value, error)
-      || !get_bool (ctx, n, "acquire_notify", TRUE, &acquire_notify, error)
-      || !get_bool (ctx, n, "acquire_write", TRUE, &acquire_write, error))
+      || !sim_json_get_hex (ctx, n, "value", &value, error)
+      || !sim_json_get_bool (ctx, n, "acquire_notify", TRUE, &acquire_notify, error)
+      || !sim_json_get_bool (ctx, n, "acquire_write", TRUE, &acquire_write, error))
     return FALSE;
   if (value->len > SIM_MAX_ATTR_LEN)
-    return fail (ctx, member (n, "value"), error,
-                 "'value' is longer than %d bytes", SIM_MAX_ATTR_LEN);
+    return sim_json_fail (ctx, sim_json_member (n, "value"), error,
+                                   "'value' is longer than %d bytes", SIM_MAX_ATTR_LEN);
 
-  nn = member (n, "notify");
+  nn = sim_json_member (n, "notify");
   if (nn != NULL)
     {
       JsonNode *pn;
 
       if (!JSON_NODE_HOLDS_OBJECT (nn))
-        return fail (ctx, nn, error, "'notify' must be an object");
-      if (!check_keys (ctx, nn, notify_keys, "'notify'", error)
-          || !get_int (ctx, nn, "period_ms", 1, 3600000, 1000, &period, NULL,
-                       error))
+        return sim_json_fail (ctx, nn, error, "'notify' must be an object");
+      if (!sim_json_check_keys (ctx, nn, notify_keys, "'notify'", error)
+          || !sim_json_get_int (ctx, nn, "period_ms", 1, 3600000, 1000, &period, NULL,
+                                error))
         return FALSE;
       if (!(flags & (SIM_CHR_NOTIFY | SIM_CHR_INDICATE)))
-        return fail (ctx, nn, error, "'notify' needs the notify or indicate flag");
-      pn = member (nn, "payloads");
+        return sim_json_fail (ctx, nn, error, "'notify' needs the notify or indicate flag");
+      pn = sim_json_member (nn, "payloads");
       if (pn == NULL || !JSON_NODE_HOLDS_ARRAY (pn)
           || json_array_get_length (json_node_get_array (pn)) == 0)
-        return fail (ctx, pn != NULL ? pn : nn, error,
-                     "'payloads' must be a non-empty array of hex strings");
+        return sim_json_fail (ctx, pn != NULL ? pn : nn, error,
+                              "'payloads' must be a non-empty array of hex strings");
       for (guint i = 0; i < json_array_get_length (json_node_get_array (pn)); i++)
         {
           g_autoptr(GByteArray) p = NULL;
 
-          if (!parse_hex (ctx, json_array_get_element (json_node_get_array (pn), i),
-                          "payloads", &p, error))
+          if (!sim_json_parse_hex (ctx, json_array_get_element (json_node_get_array (pn), i),
+                                   "payloads", &p, error))
             return FALSE;
           g_ptr_array_add (payloads, g_byte_array_free_to_bytes (g_steal_pointer (&p)));
         }
     }
 
-  dn = member (n, "descriptors");
+  dn = sim_json_member (n, "descriptors");
   if (dn != NULL && !JSON_NODE_HOLDS_ARRAY (dn))
-    return fail (ctx, dn, error, "'descriptors' must be an array");
+    return sim_json_fail (ctx, dn, error, "'descriptors' must be an array");
   if (dn != NULL)
     {
       JsonArray *a = json_node_get_array (dn);
@@ -594,7 +330,7 @@ parse_char (Ctx         *ctx,
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
           JsonNode *e = json_array_get_element (a, i);
-          JsonNode *u = JSON_NODE_HOLDS_OBJECT (e) ? member (e, "uuid") : NULL;
+          JsonNode *u = JSON_NODE_HOLDS_OBJECT (e) ? sim_json_member (e, "uuid") : NULL;
           g_autofree char *norm = NULL;
 
           if (u != NULL && JSON_NODE_HOLDS_VALUE (u)
@@ -641,7 +377,7 @@ parse_char (Ctx         *ctx,
 }
 
 static gboolean
-parse_service (Ctx            *ctx,
+parse_service (SimJsonCtx     *ctx,
                JsonNode       *n,
                guint          *next,
                SimServiceDef **out,
@@ -658,16 +394,16 @@ parse_service (Ctx            *ctx,
   SimServiceDef *s;
 
   if (!JSON_NODE_HOLDS_OBJECT (n))
-    return fail (ctx, n, error, "a service must be an object");
-  if (!check_keys (ctx, n, keys, "a service", error)
+    return sim_json_fail (ctx, n, error, "a service must be an object");
+  if (!sim_json_check_keys (ctx, n, keys, "a service", error)
       || !get_uuid (ctx, n, "uuid", &uuid, error)
       || !take_handle (ctx, n, next, 1, &handle, error)
-      || !get_bool (ctx, n, "primary", TRUE, &primary, error)
-      || !get_bool (ctx, n, "hidden", FALSE, &hidden, error))
+      || !sim_json_get_bool (ctx, n, "primary", TRUE, &primary, error)
+      || !sim_json_get_bool (ctx, n, "hidden", FALSE, &hidden, error))
     return FALSE;
-  cn = member (n, "characteristics");
+  cn = sim_json_member (n, "characteristics");
   if (cn != NULL && !JSON_NODE_HOLDS_ARRAY (cn))
-    return fail (ctx, cn, error, "'characteristics' must be an array");
+    return sim_json_fail (ctx, cn, error, "'characteristics' must be an array");
   if (cn != NULL)
     {
       JsonArray *a = json_node_get_array (cn);
@@ -740,14 +476,14 @@ sim_peripheral_unref (SimPeripheral *p)
 typedef enum { KEY_COMPANY, KEY_UUID, KEY_AD_TYPE } KeyKind;
 
 static gboolean
-parse_data_map (Ctx        *ctx,
+parse_data_map (SimJsonCtx *ctx,
                 JsonNode   *obj,
                 const char *key,
                 KeyKind     kind,
                 GVariant  **out,
                 GError    **error)
 {
-  JsonNode *n = member (obj, key);
+  JsonNode *n = sim_json_member (obj, key);
   g_autoptr(GList) members = NULL;
   GVariantBuilder b;
   const char *type = kind == KEY_COMPANY ? "a{qv}" : kind == KEY_UUID ? "a{sv}" : "a{yv}";
@@ -756,7 +492,7 @@ parse_data_map (Ctx        *ctx,
   if (n == NULL)
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (n))
-    return fail (ctx, n, error, "'%s' must be an object of hex strings", key);
+    return sim_json_fail (ctx, n, error, "'%s' must be an object of hex strings", key);
   members = json_object_get_members (json_node_get_object (n));
   if (members == NULL)
     return TRUE;
@@ -767,12 +503,12 @@ parse_data_map (Ctx        *ctx,
       g_autoptr(GByteArray) bytes = NULL;
       GVariant *val;
 
-      if (!parse_hex (ctx, v, key, &bytes, error))
+      if (!sim_json_parse_hex (ctx, v, key, &bytes, error))
         {
           g_variant_builder_clear (&b);
           return FALSE;
         }
-      val = g_variant_new_variant (sim_bytes_variant (bytes->data, bytes->len));
+      val = g_variant_new_variant (g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes->data, bytes->len, 1));
       if (kind == KEY_UUID)
         {
           g_autofree char *uuid = sim_uuid_normalize (l->data);
@@ -781,8 +517,8 @@ parse_data_map (Ctx        *ctx,
             {
               g_variant_builder_clear (&b);
               g_variant_unref (g_variant_ref_sink (val));
-              return fail (ctx, v, error, "'%s' key \"%s\" is not a UUID", key,
-                           (const char *) l->data);
+              return sim_json_fail (ctx, v, error, "'%s' key \"%s\" is not a UUID", key,
+                                    (const char *) l->data);
             }
           g_variant_builder_add (&b, "{s@v}", uuid, val);
         }
@@ -796,9 +532,9 @@ parse_data_map (Ctx        *ctx,
             {
               g_variant_builder_clear (&b);
               g_variant_unref (g_variant_ref_sink (val));
-              return fail (ctx, v, error, "'%s' key \"%s\" must be a number "
-                           "up to 0x%" G_GINT64_MODIFIER "x", key,
-                           (const char *) l->data, max);
+              return sim_json_fail (ctx, v, error, "'%s' key \"%s\" must be a number "
+                                    "up to 0x%" G_GINT64_MODIFIER "x", key,
+                                    (const char *) l->data, max);
             }
           if (kind == KEY_COMPANY)
             g_variant_builder_add (&b, "{q@v}", (guint16) k, val);
@@ -811,7 +547,7 @@ parse_data_map (Ctx        *ctx,
 }
 
 static gboolean
-parse_peripheral (Ctx            *ctx,
+parse_peripheral (SimJsonCtx     *ctx,
                   JsonNode       *n,
                   const char     *default_adapter,
                   SimPeripheral **out,
@@ -848,25 +584,25 @@ parse_peripheral (Ctx            *ctx,
   p->uuids = g_ptr_array_new_with_free_func (g_free);
   p->services = g_ptr_array_new_with_free_func (service_def_free);
   if (!JSON_NODE_HOLDS_OBJECT (n))
-    return fail (ctx, n, error, "a peripheral must be an object");
-  if (!check_keys (ctx, n, keys, "a peripheral", error)
-      || !get_string (ctx, n, "adapter", default_adapter, &p->adapter, error)
-      || !get_string (ctx, n, "address", NULL, &p->address, error)
-      || !get_string (ctx, n, "address_type", "public", &p->address_type, error)
-      || !get_string (ctx, n, "name", NULL, &p->name, error)
-      || !get_string (ctx, n, "gap_name", NULL, &p->gap_name, error)
-      || !get_string (ctx, n, "alias", NULL, &p->alias, error)
-      || !get_string (ctx, n, "icon", NULL, &p->icon, error)
-      || !get_string (ctx, n, "modalias", NULL, &p->modalias, error)
-      || !get_bool (ctx, n, "connectable", TRUE, &p->connectable, error)
-      || !get_bool (ctx, n, "legacy_pairing", FALSE, &p->legacy_pairing, error)
-      || !get_bool (ctx, n, "paired", FALSE, &p->paired, error))
+    return sim_json_fail (ctx, n, error, "a peripheral must be an object");
+  if (!sim_json_check_keys (ctx, n, keys, "a peripheral", error)
+      || !sim_json_get_string (ctx, n, "adapter", default_adapter, &p->adapter, error)
+      || !sim_json_get_string (ctx, n, "address", NULL, &p->address, error)
+      || !sim_json_get_string (ctx, n, "address_type", "public", &p->address_type, error)
+      || !sim_json_get_string (ctx, n, "name", NULL, &p->name, error)
+      || !sim_json_get_string (ctx, n, "gap_name", NULL, &p->gap_name, error)
+      || !sim_json_get_string (ctx, n, "alias", NULL, &p->alias, error)
+      || !sim_json_get_string (ctx, n, "icon", NULL, &p->icon, error)
+      || !sim_json_get_string (ctx, n, "modalias", NULL, &p->modalias, error)
+      || !sim_json_get_bool (ctx, n, "connectable", TRUE, &p->connectable, error)
+      || !sim_json_get_bool (ctx, n, "legacy_pairing", FALSE, &p->legacy_pairing, error)
+      || !sim_json_get_bool (ctx, n, "paired", FALSE, &p->paired, error))
     return FALSE;
   if (p->adapter == NULL)
-    return fail (ctx, n, error, "missing 'adapter'");
+    return sim_json_fail (ctx, n, error, "missing 'adapter'");
   if (!valid_address (p->address))
-    return fail (ctx, member (n, "address") ? member (n, "address") : n, error,
-                 "'address' must look like 00:11:22:33:44:55");
+    return sim_json_fail (ctx, sim_json_member (n, "address") ? sim_json_member (n, "address") : n, error,
+                                            "'address' must look like 00:11:22:33:44:55");
   {
     char *up = g_ascii_strup (p->address, -1);
 
@@ -875,50 +611,50 @@ parse_peripheral (Ctx            *ctx,
   }
   if (!g_str_equal (p->address_type, "public")
       && !g_str_equal (p->address_type, "random"))
-    return fail (ctx, member (n, "address_type"), error,
-                 "'address_type' must be \"public\" or \"random\"");
+    return sim_json_fail (ctx, sim_json_member (n, "address_type"), error,
+                                   "'address_type' must be \"public\" or \"random\"");
 
-  if (!get_int (ctx, n, "rssi", -127, 20, -60, &v, NULL, error))
+  if (!sim_json_get_int (ctx, n, "rssi", -127, 20, -60, &v, NULL, error))
     return FALSE;
   p->rssi = (gint) v;
-  if (!get_int (ctx, n, "rssi_jitter", 0, 40, 0, &v, NULL, error))
+  if (!sim_json_get_int (ctx, n, "rssi_jitter", 0, 40, 0, &v, NULL, error))
     return FALSE;
   p->rssi_jitter = (guint) v;
-  if (!get_int (ctx, n, "tx_power", -127, 127, 0, &v, &p->has_tx_power, error))
+  if (!sim_json_get_int (ctx, n, "tx_power", -127, 127, 0, &v, &p->has_tx_power, error))
     return FALSE;
   p->tx_power = (gint) v;
-  if (!get_int (ctx, n, "appearance", 0, 0xffff, 0, &v, &p->has_appearance,
-                error))
+  if (!sim_json_get_int (ctx, n, "appearance", 0, 0xffff, 0, &v, &p->has_appearance,
+                         error))
     return FALSE;
   p->appearance = (guint16) v;
-  if (!get_int (ctx, n, "class", 0, 0xffffff, 0, &v, &p->has_class, error))
+  if (!sim_json_get_int (ctx, n, "class", 0, 0xffffff, 0, &v, &p->has_class, error))
     return FALSE;
   p->class_of_device = (guint32) v;
-  if (!get_int (ctx, n, "advertising_interval_ms", 1, 60000, 1000, &v, NULL,
-                error))
+  if (!sim_json_get_int (ctx, n, "advertising_interval_ms", 1, 60000, 1000, &v, NULL,
+                         error))
     return FALSE;
   p->adv_interval_ms = (guint) v;
-  if (!get_int (ctx, n, "mtu", 23, 517, SIM_DEFAULT_MTU, &v, NULL, error))
+  if (!sim_json_get_int (ctx, n, "mtu", 23, 517, SIM_DEFAULT_MTU, &v, NULL, error))
     return FALSE;
   p->mtu = (guint16) v;
-  if (!get_int (ctx, n, "att_delay_ms", 0, 60000, 0, &v, NULL, error))
+  if (!sim_json_get_int (ctx, n, "att_delay_ms", 0, 60000, 0, &v, NULL, error))
     return FALSE;
   p->att_delay_ms = (guint) v;
 
-  sub = member (n, "advertising_flags");
+  sub = sim_json_member (n, "advertising_flags");
   if (sub != NULL)
     {
       g_autoptr(GByteArray) flags = NULL;
 
-      if (!parse_hex (ctx, sub, "advertising_flags", &flags, error))
+      if (!sim_json_parse_hex (ctx, sub, "advertising_flags", &flags, error))
         return FALSE;
       p->adv_flags = g_byte_array_free_to_bytes (g_steal_pointer (&flags));
     }
-  sub = member (n, "uuids");
+  sub = sim_json_member (n, "uuids");
   if (sub != NULL)
     {
       if (!JSON_NODE_HOLDS_ARRAY (sub))
-        return fail (ctx, sub, error, "'uuids' must be an array of UUIDs");
+        return sim_json_fail (ctx, sub, error, "'uuids' must be an array of UUIDs");
       for (guint i = 0; i < json_array_get_length (json_node_get_array (sub)); i++)
         {
           char *uuid = NULL;
@@ -941,39 +677,39 @@ parse_peripheral (Ctx            *ctx,
   p->io_capability = g_strdup ("NoInputNoOutput");
   p->bonding = TRUE;
   p->agent_timeout_ms = 25000;
-  sub = member (n, "pairing");
+  sub = sim_json_member (n, "pairing");
   if (sub != NULL)
     {
       if (!JSON_NODE_HOLDS_OBJECT (sub))
-        return fail (ctx, sub, error, "'pairing' must be an object");
+        return sim_json_fail (ctx, sub, error, "'pairing' must be an object");
       g_clear_pointer (&p->io_capability, g_free);
-      if (!check_keys (ctx, sub, pairing_keys, "'pairing'", error)
-          || !get_string (ctx, sub, "io_capability", "NoInputNoOutput",
-                          &p->io_capability, error)
-          || !get_string (ctx, sub, "outcome", "accept", &outcome, error)
-          || !get_string (ctx, sub, "method", NULL, &p->pair_method, error)
-          || !get_bool (ctx, sub, "bonding", TRUE, &p->bonding, error))
+      if (!sim_json_check_keys (ctx, sub, pairing_keys, "'pairing'", error)
+          || !sim_json_get_string (ctx, sub, "io_capability", "NoInputNoOutput",
+                                   &p->io_capability, error)
+          || !sim_json_get_string (ctx, sub, "outcome", "accept", &outcome, error)
+          || !sim_json_get_string (ctx, sub, "method", NULL, &p->pair_method, error)
+          || !sim_json_get_bool (ctx, sub, "bonding", TRUE, &p->bonding, error))
         return FALSE;
       if (!g_strv_contains (io_caps, p->io_capability))
-        return fail (ctx, member (sub, "io_capability"), error,
-                     "'io_capability' must be one of DisplayOnly, DisplayYesNo, "
-                     "KeyboardOnly, NoInputNoOutput, KeyboardDisplay");
+        return sim_json_fail (ctx, sim_json_member (sub, "io_capability"), error,
+                                       "'io_capability' must be one of DisplayOnly, DisplayYesNo, "
+                                       "KeyboardOnly, NoInputNoOutput, KeyboardDisplay");
       if (p->pair_method != NULL
           && !g_strv_contains ((const char *const[]) { "just-works", "confirmation",
                                                        "passkey-entry", "display-passkey",
                                                        "authorization", NULL },
                                p->pair_method))
-        return fail (ctx, member (sub, "method"), error,
-                     "'method' must be just-works, confirmation, passkey-entry, "
-                     "display-passkey or authorization");
-      if (!get_int (ctx, sub, "passkey", 0, 999999, 123456, &v, NULL, error))
+        return sim_json_fail (ctx, sim_json_member (sub, "method"), error,
+                                       "'method' must be just-works, confirmation, passkey-entry, "
+                                       "display-passkey or authorization");
+      if (!sim_json_get_int (ctx, sub, "passkey", 0, 999999, 123456, &v, NULL, error))
         return FALSE;
       p->passkey = (guint32) v;
-      if (!get_int (ctx, sub, "delay_ms", 0, 600000, 0, &v, NULL, error))
+      if (!sim_json_get_int (ctx, sub, "delay_ms", 0, 600000, 0, &v, NULL, error))
         return FALSE;
       p->pair_delay_ms = (guint) v;
-      if (!get_int (ctx, sub, "agent_timeout_ms", 1, 600000, 25000, &v, NULL,
-                    error))
+      if (!sim_json_get_int (ctx, sub, "agent_timeout_ms", 1, 600000, 25000, &v, NULL,
+                             error))
         return FALSE;
       p->agent_timeout_ms = (guint) v;
       if (g_str_equal (outcome, "accept"))
@@ -985,44 +721,44 @@ parse_peripheral (Ctx            *ctx,
       else if (g_str_equal (outcome, "timeout"))
         p->pair_outcome = SIM_PAIR_TIMEOUT;
       else
-        return fail (ctx, member (sub, "outcome"), error,
-                     "'outcome' must be accept, reject, cancel or timeout");
+        return sim_json_fail (ctx, sim_json_member (sub, "outcome"), error,
+                                       "'outcome' must be accept, reject, cancel or timeout");
     }
 
   /* connecting */
   p->resolve_delay_ms = 20;
   p->connect_delay_ms = 10;
-  sub = member (n, "connect");
+  sub = sim_json_member (n, "connect");
   if (sub != NULL)
     {
       if (!JSON_NODE_HOLDS_OBJECT (sub))
-        return fail (ctx, sub, error, "'connect' must be an object");
-      if (!check_keys (ctx, sub, connect_keys, "'connect'", error)
-          || !get_string (ctx, sub, "outcome", "ok", &connect_outcome, error))
+        return sim_json_fail (ctx, sub, error, "'connect' must be an object");
+      if (!sim_json_check_keys (ctx, sub, connect_keys, "'connect'", error)
+          || !sim_json_get_string (ctx, sub, "outcome", "ok", &connect_outcome, error))
         return FALSE;
-      if (!get_int (ctx, sub, "delay_ms", 0, 600000, 10, &v, NULL, error))
+      if (!sim_json_get_int (ctx, sub, "delay_ms", 0, 600000, 10, &v, NULL, error))
         return FALSE;
       p->connect_delay_ms = (guint) v;
-      if (!get_int (ctx, sub, "fail_count", 0, G_MAXUINT32, 0, &v, NULL, error))
+      if (!sim_json_get_int (ctx, sub, "fail_count", 0, G_MAXUINT32, 0, &v, NULL, error))
         return FALSE;
       p->connect_fail_count = (guint) v;
-      if (!get_int (ctx, sub, "resolve_delay_ms", 0, 600000, 20, &v, NULL, error))
+      if (!sim_json_get_int (ctx, sub, "resolve_delay_ms", 0, 600000, 20, &v, NULL, error))
         return FALSE;
       p->resolve_delay_ms = (guint) v;
       if (!g_str_equal (connect_outcome, "ok"))
         {
           for (const char *c = connect_outcome; *c != '\0'; c++)
             if (!g_ascii_isalnum (*c) && *c != '-' && *c != ' ')
-              return fail (ctx, member (sub, "outcome"), error,
-                           "'outcome' must be \"ok\" or a BlueZ reason such as "
-                           "\"le-connection-abort-by-local\"");
+              return sim_json_fail (ctx, sim_json_member (sub, "outcome"), error,
+                                             "'outcome' must be \"ok\" or a BlueZ reason such as "
+                                             "\"le-connection-abort-by-local\"");
           p->connect_error = g_steal_pointer (&connect_outcome);
         }
     }
 
-  sub = member (n, "gatt");
+  sub = sim_json_member (n, "gatt");
   if (sub != NULL && !JSON_NODE_HOLDS_ARRAY (sub))
-    return fail (ctx, sub, error, "'gatt' must be an array of services");
+    return sim_json_fail (ctx, sub, error, "'gatt' must be an array of services");
   if (sub != NULL)
     {
       JsonArray *a = json_node_get_array (sub);
@@ -1073,7 +809,7 @@ sim_adapter_def_free (SimAdapterDef *def)
 }
 
 static gboolean
-parse_adapter (Ctx            *ctx,
+parse_adapter (SimJsonCtx     *ctx,
                JsonNode       *n,
                SimAdapterDef **out,
                GError        **error)
@@ -1089,40 +825,40 @@ parse_adapter (Ctx            *ctx,
   gint64 v;
 
   if (!JSON_NODE_HOLDS_OBJECT (n))
-    return fail (ctx, n, error, "an adapter must be an object");
-  if (!check_keys (ctx, n, keys, "an adapter", error)
-      || !get_string (ctx, n, "name", NULL, &name, error)
-      || !get_string (ctx, n, "address", NULL, &address, error))
+    return sim_json_fail (ctx, n, error, "an adapter must be an object");
+  if (!sim_json_check_keys (ctx, n, keys, "an adapter", error)
+      || !sim_json_get_string (ctx, n, "name", NULL, &name, error)
+      || !sim_json_get_string (ctx, n, "address", NULL, &address, error))
     return FALSE;
   if (name == NULL || !g_str_has_prefix (name, "hci") || name[3] == '\0'
       || strspn (name + 3, "0123456789") != strlen (name + 3))
-    return fail (ctx, member (n, "name") ? member (n, "name") : n, error,
-                 "adapter 'name' must be hciN");
+    return sim_json_fail (ctx, sim_json_member (n, "name") ? sim_json_member (n, "name") : n, error,
+                                            "adapter 'name' must be hciN");
   if (!valid_address (address))
-    return fail (ctx, member (n, "address") ? member (n, "address") : n, error,
-                 "'address' must look like 00:11:22:33:44:55");
+    return sim_json_fail (ctx, sim_json_member (n, "address") ? sim_json_member (n, "address") : n, error,
+                                            "'address' must look like 00:11:22:33:44:55");
   def = sim_adapter_def_new (name, address);
   *out = def;
   g_clear_pointer (&def->alias, g_free);
   g_clear_pointer (&def->system_name, g_free);
   g_clear_pointer (&def->modalias, g_free);
-  if (!get_string (ctx, n, "alias", "BlueZ 5.66", &def->alias, error)
-      || !get_string (ctx, n, "system_name", "BlueZ 5.66", &def->system_name,
-                      error)
-      || !get_string (ctx, n, "modalias", "usb:v1D6Bp0246d0542", &def->modalias,
-                      error)
-      || !get_bool (ctx, n, "powered", TRUE, &def->powered, error)
-      || !get_bool (ctx, n, "discoverable", FALSE, &def->discoverable, error)
-      || !get_bool (ctx, n, "pairable", TRUE, &def->pairable, error))
+  if (!sim_json_get_string (ctx, n, "alias", "BlueZ 5.66", &def->alias, error)
+      || !sim_json_get_string (ctx, n, "system_name", "BlueZ 5.66", &def->system_name,
+                               error)
+      || !sim_json_get_string (ctx, n, "modalias", "usb:v1D6Bp0246d0542", &def->modalias,
+                               error)
+      || !sim_json_get_bool (ctx, n, "powered", TRUE, &def->powered, error)
+      || !sim_json_get_bool (ctx, n, "discoverable", FALSE, &def->discoverable, error)
+      || !sim_json_get_bool (ctx, n, "pairable", TRUE, &def->pairable, error))
     return FALSE;
-  if (!get_int (ctx, n, "discoverable_timeout", 0, G_MAXUINT32, 180, &v, NULL,
-                error))
+  if (!sim_json_get_int (ctx, n, "discoverable_timeout", 0, G_MAXUINT32, 180, &v, NULL,
+                         error))
     return FALSE;
   def->discoverable_timeout = (guint32) v;
-  if (!get_int (ctx, n, "pairable_timeout", 0, G_MAXUINT32, 0, &v, NULL, error))
+  if (!sim_json_get_int (ctx, n, "pairable_timeout", 0, G_MAXUINT32, 0, &v, NULL, error))
     return FALSE;
   def->pairable_timeout = (guint32) v;
-  if (!get_int (ctx, n, "class", 0, 0xffffff, 0, &v, NULL, error))
+  if (!sim_json_get_int (ctx, n, "class", 0, 0xffffff, 0, &v, NULL, error))
     return FALSE;
   def->class_of_device = (guint32) v;
   return TRUE;
@@ -1138,37 +874,6 @@ sim_scenario_free (SimScenario *scenario)
   g_free (scenario);
 }
 
-static JsonParser *
-parse_text (Ctx         *ctx,
-            const char  *data,
-            gssize       length,
-            GError     **error)
-{
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GError) local = NULL;
-
-  g_signal_connect (parser, "object-member", G_CALLBACK (on_object_member), ctx);
-  g_signal_connect (parser, "array-element", G_CALLBACK (on_array_element), ctx);
-  if (!json_parser_load_from_data (parser, data, length, &local))
-    {
-      /* json-glib says "<data>:LINE:COL: reason"; put the file name in. */
-      const char *msg = local->message;
-
-      if (g_str_has_prefix (msg, "<data>:"))
-        msg += strlen ("<data>:");
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s:%s",
-                   ctx->file, msg);
-      return NULL;
-    }
-  if (json_parser_get_root (parser) == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s:1:1: empty document", ctx->file);
-      return NULL;
-    }
-  return g_steal_pointer (&parser);
-}
-
 SimScenario *
 sim_scenario_load_data (const char  *data,
                         gssize       length,
@@ -1179,8 +884,8 @@ sim_scenario_load_data (const char  *data,
     "description", "adapters", "peripherals", "temporary_timeout_ms", NULL
   };
   g_autoptr(GHashTable) pos = g_hash_table_new (NULL, NULL);
-  Ctx ctx = { display_name, pos };
-  g_autoptr(JsonParser) parser = parse_text (&ctx, data, length, error);
+  SimJsonCtx ctx = { display_name, pos };
+  g_autoptr(JsonParser) parser = sim_json_parse (&ctx, data, length, error);
   g_autoptr(SimScenario) scenario = NULL;
   JsonNode *root, *n;
   gint64 v;
@@ -1190,26 +895,26 @@ sim_scenario_load_data (const char  *data,
   root = json_parser_get_root (parser);
   if (!JSON_NODE_HOLDS_OBJECT (root))
     {
-      fail (&ctx, root, error, "the scenario must be a JSON object");
+      sim_json_fail (&ctx, root, error, "the scenario must be a JSON object");
       return NULL;
     }
-  if (!check_keys (&ctx, root, keys, "the scenario", error))
+  if (!sim_json_check_keys (&ctx, root, keys, "the scenario", error))
     return NULL;
   scenario = g_new0 (SimScenario, 1);
   scenario->adapters =
     g_ptr_array_new_with_free_func ((GDestroyNotify) sim_adapter_def_free);
   scenario->peripherals =
     g_ptr_array_new_with_free_func ((GDestroyNotify) sim_peripheral_unref);
-  if (!get_int (&ctx, root, "temporary_timeout_ms", 0, G_MAXUINT32, 30000, &v,
-                NULL, error))
+  if (!sim_json_get_int (&ctx, root, "temporary_timeout_ms", 0, G_MAXUINT32, 30000, &v,
+                         NULL, error))
     return NULL;
   scenario->temporary_timeout_ms = (guint) v;
 
-  n = member (root, "adapters");
+  n = sim_json_member (root, "adapters");
   if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))
     {
-      fail (&ctx, n != NULL ? n : root, error,
-            "'adapters' must be an array of adapters");
+      sim_json_fail (&ctx, n != NULL ? n : root, error,
+                     "'adapters' must be an array of adapters");
       return NULL;
     }
   for (guint i = 0; i < json_array_get_length (json_node_get_array (n)); i++)
@@ -1228,16 +933,16 @@ sim_scenario_load_data (const char  *data,
 
           if (g_str_equal (other->name, def->name))
             {
-              fail (&ctx, e, error, "adapter %s is defined twice", def->name);
+              sim_json_fail (&ctx, e, error, "adapter %s is defined twice", def->name);
               return NULL;
             }
         }
     }
 
-  n = member (root, "peripherals");
+  n = sim_json_member (root, "peripherals");
   if (n != NULL && !JSON_NODE_HOLDS_ARRAY (n))
     {
-      fail (&ctx, n, error, "'peripherals' must be an array");
+      sim_json_fail (&ctx, n, error, "'peripherals' must be an array");
       return NULL;
     }
   for (guint i = 0; n != NULL && i < json_array_get_length (json_node_get_array (n)); i++)
@@ -1256,8 +961,8 @@ sim_scenario_load_data (const char  *data,
                               p->adapter);
       if (!known)
         {
-          fail (&ctx, member (e, "adapter") ? member (e, "adapter") : e, error,
-                "no adapter named '%s'", p->adapter);
+          sim_json_fail (&ctx, sim_json_member (e, "adapter") ? sim_json_member (e, "adapter") : e, error,
+                                           "no adapter named '%s'", p->adapter);
           return NULL;
         }
       for (guint j = 0; j + 1 < scenario->peripherals->len; j++)
@@ -1267,8 +972,8 @@ sim_scenario_load_data (const char  *data,
           if (g_str_equal (o->adapter, p->adapter)
               && g_str_equal (o->address, p->address))
             {
-              fail (&ctx, member (e, "address"), error,
-                    "address %s is used twice on %s", p->address, p->adapter);
+              sim_json_fail (&ctx, sim_json_member (e, "address"), error,
+                                      "address %s is used twice on %s", p->address, p->adapter);
               return NULL;
             }
         }
@@ -1294,8 +999,8 @@ sim_peripheral_from_json (const char  *json,
                           GError     **error)
 {
   g_autoptr(GHashTable) pos = g_hash_table_new (NULL, NULL);
-  Ctx ctx = { "<json>", pos };
-  g_autoptr(JsonParser) parser = parse_text (&ctx, json, -1, error);
+  SimJsonCtx ctx = { "<json>", pos };
+  g_autoptr(JsonParser) parser = sim_json_parse (&ctx, json, -1, error);
   SimPeripheral *p = NULL;
 
   if (parser == NULL)
@@ -1306,4 +1011,18 @@ sim_peripheral_from_json (const char  *json,
   g_free (p->adapter);
   p->adapter = g_strdup (adapter);
   return p;
+}
+
+SimScenario *
+sim_scenario_load_demo (GError **error)
+{
+  g_autoptr(GBytes) data = g_resources_lookup_data ("/org/bleio/sim/scenarios/demo.json",
+                                                    G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+  gsize len;
+  const char *text;
+
+  if (data == NULL)
+    return NULL;
+  text = g_bytes_get_data (data, &len);
+  return sim_scenario_load_data (text, (gssize) len, "demo.json (built in)", error);
 }

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated world's runtime objects (floor 3): adapters, devices and
+ * their GATT objects as structs, and the world's shared state. The files of
+ * this floor build on each other in this order, each calling only those
+ * before it: sim-world.c, sim-battery.c, sim-agent.c, sim-notify.c,
+ * sim-gatt.c, sim-device.c, sim-adapter.c. Where a lower one must reach a
+ * higher one (a device asking its adapter to forget it, pairing marking a
+ * device paired) it goes through SimWorldHooks, which the daemon fills in.
+ */
+#pragma once
+
+#include "sim-registry.h"
+#include "sim-scenario.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SimAdapter SimAdapter;
+typedef struct _SimDevice SimDevice;
+typedef struct _SimService SimService;
+typedef struct _SimChar SimChar;
+typedef struct _SimDesc SimDesc;
+typedef struct _SimPairing SimPairing;
+
+/* One pending ATT read or write: bluetoothd keeps one of each per
+ * attribute; reads at the same offset join the pending one. */
+typedef struct {
+  guint source;
+  guint16 offset;
+  GPtrArray *invocations;     /* GDBusMethodInvocation waiting for it */
+} SimPendingOp;
+
+typedef struct {
+  char *sender;
+  guint watch_id;
+  gboolean discovering;       /* StartDiscovery called */
+  gboolean has_filter;
+  char **uuids;
+  gboolean has_rssi;
+  gint16 rssi;
+  gboolean has_pathloss;
+  guint16 pathloss;
+  char *transport;
+  gboolean duplicate_data;
+  gboolean discoverable;
+  char *pattern;
+} SimDiscoveryClient;
+
+struct _SimAdapter {
+  SimObj obj;
+  char *name;
+  char *address;
+  char *alias;
+  char *system_name;
+  char *modalias;
+  gboolean powered;
+  const char *power_state;
+  gboolean discoverable;
+  gboolean discoverable_by_filter;
+  guint32 discoverable_timeout;
+  guint discoverable_source;
+  gboolean pairable;
+  guint32 pairable_timeout;
+  guint32 class_of_device;
+  gboolean discovering;
+  GHashTable *clients;        /* sender -> SimDiscoveryClient */
+  GPtrArray *devices;         /* SimDevice, owned */
+  GHashTable *device_index;   /* address -> SimDevice, same set */
+  GPtrArray *peripherals;     /* SimPeripheral advertising here, owned */
+  GHashTable *next_adv;       /* SimPeripheral -> gint64 due time (us) */
+  guint adv_source;
+  guint first_adv_source;     /* the idle that starts a discovery's adverts */
+  guint flood_source;
+  guint flood_id;             /* the running flood, 0 for none: flushes of an
+                               * ended flood must not resume it */
+  guint flood_devices;
+  guint flood_rounds;
+  guint flood_round;
+  GPtrArray *flood_peripherals;
+};
+
+struct _SimDevice {
+  SimObj obj;
+  SimAdapter *adapter;
+  SimPeripheral *periph;
+  char *alias;                /* set through the Alias property, or NULL */
+  gboolean rssi_valid;
+  gint16 rssi;
+  gboolean tx_power_valid;
+  gboolean advertised;        /* advertising fields known */
+  gboolean connected;
+  gboolean services_resolved;
+  gboolean resolved_once;
+  gboolean paired;
+  gboolean bonded;
+  gboolean trusted;
+  gboolean blocked;
+  gboolean legacy_pairing;
+  gboolean temporary;
+  gboolean gap_name_known;
+  gboolean battery_exported;
+  GPtrArray *services;        /* SimService, owned; NULL when not exported */
+  GPtrArray *connect_waiters; /* GDBusMethodInvocation */
+  guint connect_source;
+  guint resolve_source;
+  guint temporary_source;
+  SimPairing *pairing;
+  GDBusMethodInvocation *connect_device_invocation; /* answered with (o) */
+  GVariant *shown_mfr;        /* ManufacturerData as last received */
+  GVariant *shown_svc;        /* ServiceData as last received */
+  gboolean connecting;
+};
+
+struct _SimService {
+  SimObj obj;
+  SimDevice *device;
+  SimServiceDef *def;
+  GPtrArray *chars;           /* SimChar, owned */
+};
+
+struct _SimChar {
+  SimObj obj;
+  SimService *service;
+  SimCharDef *def;
+  GByteArray *cached;         /* the Value property */
+  GHashTable *sessions;       /* sender -> watch id (StartNotify) */
+  int notify_fd;
+  guint notify_watch;
+  int write_fd;
+  guint write_watch;
+  guint stream_source;
+  guint stream_index;
+  SimPendingOp read_op;
+  SimPendingOp write_op;
+  GPtrArray *descs;           /* SimDesc, owned */
+  /* a NotifyBurst in progress */
+  guint burst_left;
+  GBytes *burst_value;
+  guint burst_source;
+  gboolean burst_flushing;
+  /* NotifySequence: the next index written into the payload */
+  gboolean burst_counted;
+  guint32 burst_seq;
+};
+
+struct _SimDesc {
+  SimObj obj;
+  SimChar *chr;
+  SimDescDef *def;
+  GByteArray *cached;
+  SimPendingOp read_op;
+  SimPendingOp write_op;
+};
+
+typedef struct {
+  /* sim-adapter.c: removes a device with InterfacesRemoved */
+  void (*remove_device) (SimAdapter *adapter,
+                         SimDevice  *device);
+  /* sim-adapter.c: forgets a device that has no object */
+  void (*drop_device)   (SimAdapter *adapter,
+                         SimDevice  *device);
+  /* sim-device.c: a pairing succeeded */
+  void (*set_paired)    (SimDevice  *device,
+                         gboolean    bonded);
+} SimWorldHooks;
+
+typedef struct {
+  GPtrArray *adapters;        /* SimAdapter, owned; NULL while down */
+  guint temporary_timeout_ms;
+  SimWorldHooks hooks;
+} SimWorld;
+
+extern SimWorld sim_world;
+
+G_END_DECLS
