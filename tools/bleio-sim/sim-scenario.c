@@ -200,8 +200,8 @@ take_handle (SimJsonCtx *ctx,
     return FALSE;
   if (h < *next)
     return sim_json_fail (ctx, present ? sim_json_member (obj, "handle") : obj, error,
-                                   "handle 0x%04x overlaps earlier attributes (next free handle "
-                                   "is 0x%04x)", (guint) h, *next);
+                          "handle 0x%04x overlaps earlier attributes (next free handle "
+                          "is 0x%04x)", (guint) h, *next);
   if (h + span > 0x10000)
     return sim_json_fail (ctx, obj, error, "handle 0x%04x leaves no room", (guint) h);
   *out = (guint16) h;
@@ -289,7 +289,7 @@ parse_char (SimJsonCtx  *ctx,
     return FALSE;
   if (value->len > SIM_MAX_ATTR_LEN)
     return sim_json_fail (ctx, sim_json_member (n, "value"), error,
-                                   "'value' is longer than %d bytes", SIM_MAX_ATTR_LEN);
+                          "'value' is longer than %d bytes", SIM_MAX_ATTR_LEN);
 
   nn = sim_json_member (n, "notify");
   if (nn != NULL)
@@ -508,7 +508,8 @@ parse_data_map (SimJsonCtx *ctx,
           g_variant_builder_clear (&b);
           return FALSE;
         }
-      val = g_variant_new_variant (g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes->data, bytes->len, 1));
+      val = g_variant_new_variant (g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes->data,
+                                                              bytes->len, 1));
       if (kind == KEY_UUID)
         {
           g_autofree char *uuid = sim_uuid_normalize (l->data);
@@ -601,8 +602,9 @@ parse_peripheral (SimJsonCtx     *ctx,
   if (p->adapter == NULL)
     return sim_json_fail (ctx, n, error, "missing 'adapter'");
   if (!valid_address (p->address))
-    return sim_json_fail (ctx, sim_json_member (n, "address") ? sim_json_member (n, "address") : n, error,
-                                            "'address' must look like 00:11:22:33:44:55");
+    return sim_json_fail (ctx, sim_json_member (n, "address") != NULL
+                          ? sim_json_member (n, "address") : n, error,
+                          "'address' must look like 00:11:22:33:44:55");
   {
     char *up = g_ascii_strup (p->address, -1);
 
@@ -612,7 +614,7 @@ parse_peripheral (SimJsonCtx     *ctx,
   if (!g_str_equal (p->address_type, "public")
       && !g_str_equal (p->address_type, "random"))
     return sim_json_fail (ctx, sim_json_member (n, "address_type"), error,
-                                   "'address_type' must be \"public\" or \"random\"");
+                          "'address_type' must be \"public\" or \"random\"");
 
   if (!sim_json_get_int (ctx, n, "rssi", -127, 20, -60, &v, NULL, error))
     return FALSE;
@@ -692,16 +694,16 @@ parse_peripheral (SimJsonCtx     *ctx,
         return FALSE;
       if (!g_strv_contains (io_caps, p->io_capability))
         return sim_json_fail (ctx, sim_json_member (sub, "io_capability"), error,
-                                       "'io_capability' must be one of DisplayOnly, DisplayYesNo, "
-                                       "KeyboardOnly, NoInputNoOutput, KeyboardDisplay");
+                              "'io_capability' must be one of DisplayOnly, DisplayYesNo, "
+                              "KeyboardOnly, NoInputNoOutput, KeyboardDisplay");
       if (p->pair_method != NULL
           && !g_strv_contains ((const char *const[]) { "just-works", "confirmation",
                                                        "passkey-entry", "display-passkey",
                                                        "authorization", NULL },
                                p->pair_method))
         return sim_json_fail (ctx, sim_json_member (sub, "method"), error,
-                                       "'method' must be just-works, confirmation, passkey-entry, "
-                                       "display-passkey or authorization");
+                              "'method' must be just-works, confirmation, passkey-entry, "
+                              "display-passkey or authorization");
       if (!sim_json_get_int (ctx, sub, "passkey", 0, 999999, 123456, &v, NULL, error))
         return FALSE;
       p->passkey = (guint32) v;
@@ -722,7 +724,7 @@ parse_peripheral (SimJsonCtx     *ctx,
         p->pair_outcome = SIM_PAIR_TIMEOUT;
       else
         return sim_json_fail (ctx, sim_json_member (sub, "outcome"), error,
-                                       "'outcome' must be accept, reject, cancel or timeout");
+                              "'outcome' must be accept, reject, cancel or timeout");
     }
 
   /* connecting */
@@ -750,8 +752,8 @@ parse_peripheral (SimJsonCtx     *ctx,
           for (const char *c = connect_outcome; *c != '\0'; c++)
             if (!g_ascii_isalnum (*c) && *c != '-' && *c != ' ')
               return sim_json_fail (ctx, sim_json_member (sub, "outcome"), error,
-                                             "'outcome' must be \"ok\" or a BlueZ reason such as "
-                                             "\"le-connection-abort-by-local\"");
+                                    "'outcome' must be \"ok\" or a BlueZ reason such as "
+                                    "\"le-connection-abort-by-local\"");
           p->connect_error = g_steal_pointer (&connect_outcome);
         }
     }
@@ -832,11 +834,13 @@ parse_adapter (SimJsonCtx     *ctx,
     return FALSE;
   if (name == NULL || !g_str_has_prefix (name, "hci") || name[3] == '\0'
       || strspn (name + 3, "0123456789") != strlen (name + 3))
-    return sim_json_fail (ctx, sim_json_member (n, "name") ? sim_json_member (n, "name") : n, error,
-                                            "adapter 'name' must be hciN");
+    return sim_json_fail (ctx, sim_json_member (n, "name") != NULL
+                          ? sim_json_member (n, "name") : n, error,
+                          "adapter 'name' must be hciN");
   if (!valid_address (address))
-    return sim_json_fail (ctx, sim_json_member (n, "address") ? sim_json_member (n, "address") : n, error,
-                                            "'address' must look like 00:11:22:33:44:55");
+    return sim_json_fail (ctx, sim_json_member (n, "address") != NULL
+                          ? sim_json_member (n, "address") : n, error,
+                          "'address' must look like 00:11:22:33:44:55");
   def = sim_adapter_def_new (name, address);
   *out = def;
   g_clear_pointer (&def->alias, g_free);
@@ -961,8 +965,9 @@ sim_scenario_load_data (const char  *data,
                               p->adapter);
       if (!known)
         {
-          sim_json_fail (&ctx, sim_json_member (e, "adapter") ? sim_json_member (e, "adapter") : e, error,
-                                           "no adapter named '%s'", p->adapter);
+          sim_json_fail (&ctx, sim_json_member (e, "adapter") != NULL
+                         ? sim_json_member (e, "adapter") : e, error,
+                         "no adapter named '%s'", p->adapter);
           return NULL;
         }
       for (guint j = 0; j + 1 < scenario->peripherals->len; j++)
@@ -973,7 +978,7 @@ sim_scenario_load_data (const char  *data,
               && g_str_equal (o->address, p->address))
             {
               sim_json_fail (&ctx, sim_json_member (e, "address"), error,
-                                      "address %s is used twice on %s", p->address, p->adapter);
+                             "address %s is used twice on %s", p->address, p->adapter);
               return NULL;
             }
         }
