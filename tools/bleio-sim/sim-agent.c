@@ -399,13 +399,9 @@ sim_agent_pair (SimDevice             *device,
     agent = find_agent (g_dbus_method_invocation_get_sender (invocation), NULL);
   if (agent == NULL && default_agents != NULL)
     agent = default_agents->data;
-  /* Pair() needs an agent; security elevation without one pairs as
-   * NoInputNoOutput, which SMP turns into just works. */
-  if (agent == NULL && invocation != NULL)
-    {
-      done (device, SIM_ERR_AUTH_FAILED, "Authentication Failed", user_data);
-      return;
-    }
+  /* With no agent at all bluetoothd 5.66 gives the kernel NoInputNoOutput
+   * (device.c, pair_device()), so Pair() and security elevation alike go
+   * on as just works: pair_with_agent() decides. */
   pair_with_agent (device, agent, done, user_data);
 }
 
@@ -469,6 +465,16 @@ pair_with_agent (SimDevice  *device,
     {
       agent_method = "RequestAuthorization";
       params = g_variant_new ("(o)", device->obj.path);
+    }
+  if (agent == NULL && agent_method != NULL && !g_str_equal (agent_method, "DisplayPasskey"))
+    {
+      /* Only a peer forcing a method can ask for an answer here (SMP
+       * picks just works for NoInputNoOutput). bluetoothd finds no agent
+       * to ask (device.c, new_auth()), refuses the kernel's request, and
+       * the failed bonding is AuthenticationFailed. A passkey to show is
+       * only logged as not shown, and the pairing goes on. */
+      finish (device, SIM_ERR_AUTH_FAILED, "Authentication Failed");
+      return;
     }
   if (agent_method == NULL || agent == NULL)
     {
