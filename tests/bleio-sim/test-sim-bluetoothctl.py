@@ -253,6 +253,11 @@ class Run:
     def step_info(self):
         """`devices` lists the peripheral and `info` decodes its advertised
         data (name, services, manufacturer and service data, TX power)."""
+        # bluetoothd drops RSSI and TxPower when discovery stops: scan again
+        # until the next advertisement brings TxPower back.
+        self.term.send("scan le")
+        self.term.expect(r"Discovering: yes")
+        self.term.expect(r"\[CHG\] Device %s TxPower: -?\d+$" % self.address)
         out = self.term.between("devices")
         if not re.search(r"^Device %s %s$" % (self.address, DEMO_NAME), out, re.M):
             raise StepFailed("`devices` does not list %s:\n%s" % (DEMO_NAME, out))
@@ -268,6 +273,8 @@ class Run:
                         r"^\s+TxPower: -?\d+$"):
             if not re.search(pattern, out, re.M):
                 raise StepFailed("`info` printed no /%s/:\n%s" % (pattern, out))
+        self.term.send("scan off")
+        self.term.expect(r"Discovery stopped")
 
     def step_connect(self):
         """`connect` succeeds and services get resolved."""

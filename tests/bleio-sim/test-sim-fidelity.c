@@ -120,6 +120,123 @@ test_pair_without_agent_peer_wants_confirmation (void **state)
   assert_false (get_bool (device, DEVICE1, "Paired"));
 }
 
+/* ---- 11: TxPower when discovery ends ---- */
+
+typedef struct {
+  char *path;
+  GPtrArray *invalidated;     /* char *, every Device1 property invalidated */
+  gboolean rssi_and_tx_power_together;
+  gboolean discovering_off;
+} DiscoveryEnd;
+
+static void
+on_properties_changed (GDBusConnection *conn,
+                       const char      *sender,
+                       const char      *path,
+                       const char      *interface,
+                       const char      *signal,
+                       GVariant        *params,
+                       gpointer         user_data)
+{
+  DiscoveryEnd *e = user_data;
+  const char *iface;
+  g_autoptr(GVariant) changed = NULL;
+  g_autofree const char **gone = NULL;
+  gboolean rssi = FALSE, tx = FALSE;
+
+  g_variant_get (params, "(&s@a{sv}^a&s)", &iface, &changed, &gone);
+  if (g_str_equal (path, ADAPTER) && g_str_equal (iface, ADAPTER1))
+    {
+      gboolean on;
+
+      if (g_variant_lookup (changed, "Discovering", "b", &on) && !on)
+        e->discovering_off = TRUE;
+      return;
+    }
+  if (!g_str_equal (path, e->path) || !g_str_equal (iface, DEVICE1))
+    return;
+  for (const char **n = gone; *n != NULL; n++)
+    {
+      g_ptr_array_add (e->invalidated, g_strdup (*n));
+      rssi |= g_str_equal (*n, "RSSI");
+      tx |= g_str_equal (*n, "TxPower");
+    }
+  e->rssi_and_tx_power_together |= rssi && tx;
+}
+
+static gboolean
+discovering_off (gpointer data)
+{
+  return ((DiscoveryEnd *) data)->discovering_off;
+}
+
+static gboolean
+has_property (const char *path,
+              const char *name)
+{
+  g_autoptr(GVariant) v = sim_fixture_get_property (fx, path, DEVICE1, name);
+
+  return v != NULL;
+}
+
+/* bluetoothd forgets RSSI and TxPower together when discovery ends
+ * (adapter.c, invalidate_rssi_and_tx_power()), and a later discovery
+ * brings TxPower back with the next advertisement. */
+static void
+test_stop_discovery_clears_tx_power (void **state)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autofree char *device = new_device (", \"tx_power\": 4, \"advertising_interval_ms\": 50");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  DiscoveryEnd e = { device, g_ptr_array_new_with_free_func (g_free), FALSE, FALSE };
+  guint id;
+
+  reply = sim_fixture_call_bluez (fx, ADAPTER, ADAPTER1, "StartDiscovery", NULL, &error);
+  if (reply == NULL)
+    fail_msg ("StartDiscovery: %s", error->message);
+  if (!sim_fixture_wait_property (fx, device, DEVICE1, "TxPower",
+                                  g_variant_new_int16 (4), WAIT_MSEC))
+    fail_msg ("TxPower 4 never showed while discovering");
+
+  g_main_context_push_thread_default (context);
+  id = g_dbus_connection_signal_subscribe (sim_fixture_get_connection (fx), "org.bluez",
+                                           "org.freedesktop.DBus.Properties",
+                                           "PropertiesChanged", NULL, NULL,
+                                           G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed,
+                                           &e, NULL);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call_bluez (fx, ADAPTER, ADAPTER1, "StopDiscovery", NULL, &error);
+  if (reply == NULL)
+    fail_msg ("StopDiscovery: %s", error->message);
+  if (!sim_fixture_wait_until (discovering_off, &e, WAIT_MSEC))
+    fail_msg ("Discovering never went false");
+  g_dbus_connection_signal_unsubscribe (sim_fixture_get_connection (fx), id);
+  g_main_context_pop_thread_default (context);
+
+  if (has_property (device, "TxPower"))
+    fail_msg ("TxPower still shown after StopDiscovery; bluetoothd 5.66 invalidates it "
+              "with RSSI");
+  assert_false (has_property (device, "RSSI"));
+  if (!e.rssi_and_tx_power_together)
+    fail_msg ("RSSI and TxPower were not invalidated in one PropertiesChanged "
+              "(%u invalidations seen)", e.invalidated->len);
+  g_ptr_array_unref (e.invalidated);
+
+  /* the next discovery shows it again */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call_bluez (fx, ADAPTER, ADAPTER1, "StartDiscovery", NULL, &error);
+  if (reply == NULL)
+    fail_msg ("StartDiscovery again: %s", error->message);
+  if (!sim_fixture_wait_property (fx, device, DEVICE1, "TxPower",
+                                  g_variant_new_int16 (4), WAIT_MSEC))
+    fail_msg ("TxPower did not come back with the next discovery");
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call_bluez (fx, ADAPTER, ADAPTER1, "StopDiscovery", NULL, &error);
+  if (reply == NULL)
+    fail_msg ("StopDiscovery again: %s", error->message);
+}
+
 static int
 group_setup (void **state)
 {
@@ -147,6 +264,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_pair_without_agent_is_just_works),
     cmocka_unit_test (test_pair_without_agent_peer_wants_confirmation),
+    cmocka_unit_test (test_stop_discovery_clears_tx_power),
   };
 
   return cmocka_run_group_tests (tests, group_setup, group_teardown);

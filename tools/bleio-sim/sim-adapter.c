@@ -357,10 +357,23 @@ stop_discovery (SimAdapter *adapter)
     {
       SimDevice *d = g_ptr_array_index (adapter->devices, i);
 
-      if (d->rssi_valid)
+      /* bluetoothd forgets both when discovery ends (adapter.c,
+       * invalidate_rssi_and_tx_power()), in one PropertiesChanged. */
+      if (d->rssi_valid && d->tx_power_valid)
+        {
+          d->rssi_valid = FALSE;
+          d->tx_power_valid = FALSE;
+          sim_obj_changed (&d->obj, &sim_device_iface, "RSSI", "TxPower", NULL);
+        }
+      else if (d->rssi_valid)
         {
           d->rssi_valid = FALSE;
           sim_obj_invalidated (&d->obj, &sim_device_iface, "RSSI");
+        }
+      else if (d->tx_power_valid)
+        {
+          d->tx_power_valid = FALSE;
+          sim_obj_invalidated (&d->obj, &sim_device_iface, "TxPower");
         }
     }
   adapter->discovering = FALSE;

@@ -558,9 +558,22 @@ sim_device_advertise (SimDevice *d,
   if (!d->rssi_valid || (rssi_any_change ? rssi != d->rssi
                          : abs (rssi - d->rssi) >= 8))
     {
+      gboolean tx_power_back = p->has_tx_power && !d->tx_power_valid;
+
       d->rssi_valid = TRUE;
       d->rssi = rssi;
-      sim_obj_changed (&d->obj, &sim_device_iface, "RSSI", NULL);
+      /* TxPower went with the last discovery; the advertisement carries
+       * it again */
+      d->tx_power_valid |= tx_power_back;
+      if (tx_power_back)
+        sim_obj_changed (&d->obj, &sim_device_iface, "RSSI", "TxPower", NULL);
+      else
+        sim_obj_changed (&d->obj, &sim_device_iface, "RSSI", NULL);
+    }
+  else if (p->has_tx_power && !d->tx_power_valid)
+    {
+      d->tx_power_valid = TRUE;
+      sim_obj_changed (&d->obj, &sim_device_iface, "TxPower", NULL);
     }
   if (p->manufacturer_data != NULL
       && (duplicates || d->shown_mfr == NULL
