@@ -237,6 +237,92 @@ test_stop_discovery_clears_tx_power (void **state)
     fail_msg ("StopDiscovery again: %s", error->message);
 }
 
+/* ---- 13 and 14: Disconnect while a Connect is pending ---- */
+
+typedef struct {
+  GVariant *reply;
+  GError *error;
+  gboolean done;
+  guint order;                /* 1 for the first call answered, 2 ... */
+} Pending;
+
+static guint answered;
+
+static void
+pending_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Pending *p = user_data;
+
+  p->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &p->error);
+  p->done = TRUE;
+  p->order = ++answered;
+}
+
+static gboolean
+is_done (gpointer data)
+{
+  return ((Pending *) data)->done;
+}
+
+static void
+pending_clear (Pending *p)
+{
+  g_clear_pointer (&p->reply, g_variant_unref);
+  g_clear_error (&p->error);
+}
+
+/* Calls @method on @path from the fixture's connection, answered into @p
+ * in the thread-default context. */
+static void
+start (const char *path,
+       const char *interface,
+       const char *method,
+       GVariant   *params,
+       Pending    *p)
+{
+  g_dbus_connection_call (sim_fixture_get_connection (fx), "org.bluez", path, interface,
+                          method, params, NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC,
+                          NULL, pending_done, p);
+}
+
+static void
+wait_done (Pending    *p,
+           const char *what)
+{
+  if (!sim_fixture_wait_until (is_done, p, 2 * WAIT_MSEC))
+    fail_msg ("%s never answered", what);
+}
+
+/* bluetoothd answers the pending Connect with Failed "br-connection-canceled"
+ * before the Disconnect's own reply (device.c, device_request_disconnect()). */
+static void
+test_disconnect_cancels_pending_connect (void **state)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autofree char *device = new_device (", \"connect\": { \"delay_ms\": 1500 }");
+  Pending connect = { 0 };
+  Pending disconnect = { 0 };
+
+  g_main_context_push_thread_default (context);
+  start (device, DEVICE1, "Connect", NULL, &connect);
+  start (device, DEVICE1, "Disconnect", NULL, &disconnect);
+  wait_done (&disconnect, "Disconnect");
+  wait_done (&connect, "the cancelled Connect");
+  g_main_context_pop_thread_default (context);
+
+  if (disconnect.error != NULL)
+    fail_msg ("Disconnect during a Connect: %s", disconnect.error->message);
+  expect_error (connect.error, "org.bluez.Error.Failed", "br-connection-canceled",
+                "a Connect cancelled by Disconnect");
+  if (connect.order > disconnect.order)
+    fail_msg ("the Disconnect was answered before the Connect it cancelled");
+  assert_false (get_bool (device, DEVICE1, "Connected"));
+  pending_clear (&connect);
+  pending_clear (&disconnect);
+}
+
 static int
 group_setup (void **state)
 {
@@ -265,6 +351,7 @@ main (void)
     cmocka_unit_test (test_pair_without_agent_is_just_works),
     cmocka_unit_test (test_pair_without_agent_peer_wants_confirmation),
     cmocka_unit_test (test_stop_discovery_clears_tx_power),
+    cmocka_unit_test (test_disconnect_cancels_pending_connect),
   };
 
   return cmocka_run_group_tests (tests, group_setup, group_teardown);

@@ -595,6 +595,28 @@ sim_device_advertise (SimDevice *d,
 
 /* ---- Device1 methods ---- */
 
+/* Disconnect while a Connect is pending: bluetoothd answers the Connect
+ * at once with Failed "br-connection-canceled" (device.c,
+ * device_request_disconnect(); the name is BR/EDR's but serves LE too),
+ * before the Disconnect's own reply. A Pair waiting for its link is left
+ * to the link's end. */
+static void
+cancel_connect_calls (SimDevice *d)
+{
+  for (guint i = 0; i < d->connect_waiters->len;)
+    {
+      Waiter *w = g_ptr_array_index (d->connect_waiters, i);
+
+      if (w->invocation == NULL)
+        {
+          i++;
+          continue;
+        }
+      sim_return_error (w->invocation, SIM_ERR_FAILED, "br-connection-canceled");
+      g_ptr_array_remove_index (d->connect_waiters, i);
+    }
+}
+
 static void
 pair_done (SimDevice  *d,
            const char *error_name,
@@ -653,6 +675,7 @@ device_method (SimObj                *obj,
     }
   else if (g_str_equal (method, "Disconnect"))
     {
+      cancel_connect_calls (d);
       sim_device_drop_link (d, "local disconnect");
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
