@@ -323,6 +323,41 @@ test_disconnect_cancels_pending_connect (void **state)
   pending_clear (&disconnect);
 }
 
+/* A DelayNext on Connect is bluetoothd being slow to handle it: it still
+ * handles one client's calls on a device in order, so the Disconnect sent
+ * after it waits, cancels it, and no link is left behind. */
+static void
+test_delayed_connect_keeps_call_order (void **state)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autofree char *device = new_device ("");
+  g_autoptr(GError) error = NULL;
+  Pending connect = { 0 };
+  Pending disconnect = { 0 };
+
+  if (!sim_fixture_delay_next (fx, "Connect", 400, 1, &error))
+    fail_msg ("DelayNext: %s", error->message);
+  g_main_context_push_thread_default (context);
+  start (device, DEVICE1, "Connect", NULL, &connect);
+  start (device, DEVICE1, "Disconnect", NULL, &disconnect);
+  wait_done (&disconnect, "Disconnect");
+  wait_done (&connect, "the delayed Connect");
+  g_main_context_pop_thread_default (context);
+
+  if (connect.order > disconnect.order)
+    fail_msg ("the Disconnect sent after a delayed Connect was answered first");
+  if (disconnect.error != NULL)
+    fail_msg ("Disconnect: %s", disconnect.error->message);
+  expect_error (connect.error, "org.bluez.Error.Failed", "br-connection-canceled",
+                "a delayed Connect followed by Disconnect");
+  /* the connect the Disconnect cancelled must not come up later */
+  g_usleep (300 * 1000);
+  if (get_bool (device, DEVICE1, "Connected"))
+    fail_msg ("the device connected after the Disconnect: a link nobody holds");
+  pending_clear (&connect);
+  pending_clear (&disconnect);
+}
+
 static int
 group_setup (void **state)
 {
@@ -352,6 +387,7 @@ main (void)
     cmocka_unit_test (test_pair_without_agent_peer_wants_confirmation),
     cmocka_unit_test (test_stop_discovery_clears_tx_power),
     cmocka_unit_test (test_disconnect_cancels_pending_connect),
+    cmocka_unit_test (test_delayed_connect_keeps_call_order),
   };
 
   return cmocka_run_group_tests (tests, group_setup, group_teardown);

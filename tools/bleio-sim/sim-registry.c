@@ -231,30 +231,122 @@ sim_obj_has_iface (SimObj            *obj,
   return obj->exported && find_def (obj, def->name) != NULL;
 }
 
+/* A call held back by a DelayNext. bluetoothd handles the calls it
+ * receives one after the other, so a delayed call holds back the later
+ * calls of the same client on the same object: they queue behind it and
+ * run, faults and all, once it ran. */
 typedef struct {
   GDBusMethodInvocation *invocation;
   char *path;
   char *interface;
-} Deferred;
+} Held;
 
-static gboolean
-deferred_cb (gpointer data)
+typedef struct {
+  char *key;                  /* sender '\n' path */
+  GQueue calls;               /* Held; the head waits for source */
+  guint source;
+} HeldQueue;
+
+static GHashTable *held;      /* key -> HeldQueue */
+
+static void
+held_free (Held *h)
 {
-  Deferred *d = data;
-  SimObj *obj = sim_obj_lookup (d->path);
-  const SimIfaceDef *def = obj != NULL ? find_def (obj, d->interface) : NULL;
+  g_free (h->path);
+  g_free (h->interface);
+  g_free (h);
+}
+
+static void
+held_queue_free (gpointer data)
+{
+  HeldQueue *q = data;
+  Held *h;
+
+  g_clear_handle_id (&q->source, g_source_remove);
+  while ((h = g_queue_pop_head (&q->calls)) != NULL)
+    {
+      g_object_unref (h->invocation);
+      held_free (h);
+    }
+  g_free (q->key);
+  g_free (q);
+}
+
+static void
+run_method (GDBusMethodInvocation *invocation,
+            const char            *path,
+            const char            *interface)
+{
+  SimObj *obj = sim_obj_lookup (path);
+  const SimIfaceDef *def = obj != NULL ? find_def (obj, interface) : NULL;
 
   if (def == NULL)
-    g_dbus_method_invocation_return_dbus_error (d->invocation,
+    g_dbus_method_invocation_return_dbus_error (invocation,
                                                 "org.freedesktop.DBus.Error.UnknownObject",
                                                 "Method call to an object that went away");
   else
-    def->method (obj, d->invocation,
-                 g_dbus_method_invocation_get_method_name (d->invocation),
-                 g_dbus_method_invocation_get_parameters (d->invocation));
-  g_free (d->path);
-  g_free (d->interface);
-  g_free (d);
+    def->method (obj, invocation, g_dbus_method_invocation_get_method_name (invocation),
+                 g_dbus_method_invocation_get_parameters (invocation));
+}
+
+/* Applies the answer and fault hooks to a call; returns the delay it got
+ * (0: it was answered or taken, or ran). */
+static guint
+dispatch (GDBusMethodInvocation *invocation,
+          const char            *path,
+          const char            *interface)
+{
+  guint delay = 0;
+
+  if (hooks.answer != NULL && hooks.answer (invocation))
+    return 0;
+  if (hooks.fault != NULL && hooks.fault (invocation, &delay))
+    return 0;
+  if (delay == 0)
+    run_method (invocation, path, interface);
+  return delay;
+}
+
+static gboolean held_due (gpointer data);
+
+/* Runs the queue's calls in order until one is delayed again or none is
+ * left (then the queue goes). */
+static void
+held_drain (HeldQueue *q,
+            gboolean   head_is_due)
+{
+  Held *h;
+
+  while ((h = g_queue_peek_head (&q->calls)) != NULL)
+    {
+      guint delay;
+
+      if (head_is_due)
+        {
+          run_method (h->invocation, h->path, h->interface);
+          delay = 0;
+          head_is_due = FALSE;
+        }
+      else
+        delay = dispatch (h->invocation, h->path, h->interface);
+      if (delay > 0)
+        {
+          q->source = g_timeout_add (delay, held_due, q);
+          return;
+        }
+      held_free (g_queue_pop_head (&q->calls));
+    }
+  g_hash_table_remove (held, q->key);
+}
+
+static gboolean
+held_due (gpointer data)
+{
+  HeldQueue *q = data;
+
+  q->source = 0;
+  held_drain (q, TRUE);
   return G_SOURCE_REMOVE;
 }
 
@@ -270,7 +362,10 @@ on_method_call (GDBusConnection       *conn,
 {
   SimObj *obj = user_data;
   const SimIfaceDef *def = find_def (obj, interface);
-  guint delay = 0;
+  g_autofree char *key = NULL;
+  HeldQueue *q;
+  Held *h;
+  guint delay;
 
   if (hooks.log != NULL)
     hooks.log (method, path, sender);
@@ -281,21 +376,30 @@ on_method_call (GDBusConnection       *conn,
                                                   "Unknown method");
       return;
     }
-  if (hooks.answer != NULL && hooks.answer (invocation))
-    return;
-  if (hooks.fault != NULL && hooks.fault (invocation, &delay))
-    return;
-  if (delay > 0)
+  key = g_strconcat (sender != NULL ? sender : "", "\n", path, NULL);
+  if (held == NULL)
+    held = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, held_queue_free);
+  h = g_new0 (Held, 1);
+  h->invocation = invocation;
+  h->path = g_strdup (path);
+  h->interface = g_strdup (interface);
+  q = g_hash_table_lookup (held, key);
+  if (q != NULL)
     {
-      Deferred *d = g_new0 (Deferred, 1);
-
-      d->invocation = invocation;
-      d->path = g_strdup (path);
-      d->interface = g_strdup (interface);
-      g_timeout_add (delay, deferred_cb, d);
+      g_queue_push_tail (&q->calls, h);
       return;
     }
-  def->method (obj, invocation, method, params);
+  delay = dispatch (invocation, path, interface);
+  if (delay == 0)
+    {
+      held_free (h);
+      return;
+    }
+  q = g_new0 (HeldQueue, 1);
+  q->key = g_steal_pointer (&key);
+  g_queue_push_tail (&q->calls, h);
+  q->source = g_timeout_add (delay, held_due, q);
+  g_hash_table_insert (held, q->key, q);
 }
 
 static GVariant *
@@ -988,6 +1092,7 @@ sim_registry_shutdown (void)
     g_dbus_connection_remove_filter (bus, filter_id);
   filter_id = 0;
   g_clear_pointer (&noreply_keep, g_ptr_array_unref);
+  g_clear_pointer (&held, g_hash_table_unref);
   g_clear_object (&bus);
   memset (&hooks, 0, sizeof hooks);
 }
