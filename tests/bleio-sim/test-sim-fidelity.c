@@ -358,6 +358,77 @@ test_delayed_connect_keeps_call_order (void **state)
   pending_clear (&disconnect);
 }
 
+/* ---- 15: WriteValue type=request without the write property ---- */
+
+/* gatt-client.c (characteristic_write_value()) sends a Write Request
+ * whenever type is "request", whatever the flags; the peer's attribute is
+ * not writable and answers Write Not Permitted, which bluetoothd relays
+ * as NotPermitted. Without a type the flags decide (NotSupported), and a
+ * "command" is sent (and dropped by the peer). */
+static void
+test_write_request_to_read_only_char (void **state)
+{
+  g_autofree char *device = new_device (
+    ", \"gatt\": [ { \"uuid\": \"fe00\", \"characteristics\": [ "
+    "{ \"uuid\": \"fe01\", \"flags\": [\"read\"], \"value\": \"2a\" } ] } ]");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *chr = NULL;
+  static const guint8 byte = 0x07;
+  const char *types[] = { "request", "reliable", NULL, "command" };
+
+  if (!sim_fixture_connect_device (fx, device, &error))
+    fail_msg ("Connect: %s", error->message);
+  chr = sim_fixture_find_gatt (fx, device, CHR1, READ_ONLY_UUID, NULL, NULL);
+  assert_non_null (chr);
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      GVariantBuilder options;
+      g_autofree char *what = g_strdup_printf ("WriteValue type=%s on a read-only "
+                                               "characteristic",
+                                               types[i] != NULL ? types[i] : "(none)");
+
+      g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
+      if (types[i] != NULL)
+        g_variant_builder_add (&options, "{sv}", "type", g_variant_new_string (types[i]));
+      g_clear_error (&error);
+      g_clear_pointer (&reply, g_variant_unref);
+      reply = sim_fixture_call_bluez (fx, chr, CHR1, "WriteValue",
+                                      g_variant_new ("(@aya{sv})",
+                                                     g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                                                &byte, 1, 1),
+                                                     &options),
+                                      &error);
+      if (i < 2)
+        expect_error (error, "org.bluez.Error.NotPermitted", "Write not permitted", what);
+      else if (i == 2)
+        expect_error (error, "org.bluez.Error.NotSupported", "Operation is not supported",
+                      what);
+      else if (reply == NULL)
+        fail_msg ("%s: %s; bluetoothd 5.66 sends the command and returns", what,
+                  error->message);
+    }
+
+  /* the peer kept its value */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call_bluez (fx, chr, CHR1, "ReadValue",
+                                  g_variant_new_parsed ("(@a{sv} {},)"), &error);
+  if (reply == NULL)
+    fail_msg ("ReadValue: %s", error->message);
+  {
+    g_autoptr(GVariant) value = g_variant_get_child_value (reply, 0);
+    gsize len;
+    const guint8 *data = g_variant_get_fixed_array (value, &len, 1);
+
+    assert_int_equal (len, 1);
+    assert_int_equal (data[0], 0x2a);
+  }
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call_bluez (fx, device, DEVICE1, "Disconnect", NULL, &error);
+  assert_non_null (reply);
+}
+
 static int
 group_setup (void **state)
 {
@@ -388,6 +459,7 @@ main (void)
     cmocka_unit_test (test_stop_discovery_clears_tx_power),
     cmocka_unit_test (test_disconnect_cancels_pending_connect),
     cmocka_unit_test (test_delayed_connect_keeps_call_order),
+    cmocka_unit_test (test_write_request_to_read_only_char),
   };
 
   return cmocka_run_group_tests (tests, group_setup, group_teardown);

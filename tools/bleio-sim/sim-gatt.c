@@ -560,6 +560,9 @@ char_method (SimObj                *obj,
       Options o = parse_options (dict);
       gsize len;
       const guint8 *bytes = g_variant_get_fixed_array (value, &len, 1);
+      gboolean writable = (flags & (SIM_CHR_WRITE | SIM_CHR_WRITE_WITHOUT_RESPONSE
+                                    | SIM_CHR_RELIABLE_WRITE
+                                    | SIM_CHR_AUTHENTICATED_SIGNED_WRITES)) != 0;
       gboolean command;
       Op *op;
 
@@ -568,8 +571,12 @@ char_method (SimObj                *obj,
           sim_return_error (invocation, SIM_ERR_INVALID_ARGS, SIM_MSG_INVALID_ARGS);
           return;
         }
-      if (!(flags & (SIM_CHR_WRITE | SIM_CHR_WRITE_WITHOUT_RESPONSE
-                     | SIM_CHR_RELIABLE_WRITE | SIM_CHR_AUTHENTICATED_SIGNED_WRITES))
+      /* bluetoothd 5.66 (gatt-client.c, characteristic_write_value())
+       * looks at the flags only when no type is given; an explicit
+       * "request" or "reliable" goes to the peer, whose attribute refuses
+       * it when the characteristic cannot be written (ATT Write Not
+       * Permitted), and a "command" is sent and dropped by the peer. */
+      if ((o.type == NULL && !writable)
           || (o.type != NULL && !g_str_equal (o.type, "request")
               && !g_str_equal (o.type, "command") && !g_str_equal (o.type, "reliable")))
         {
@@ -596,6 +603,16 @@ char_method (SimObj                *obj,
       if (command && o.offset != 0)
         {
           sim_return_error (invocation, SIM_ERR_NOT_SUPPORTED, SIM_MSG_NOT_SUPPORTED);
+          return;
+        }
+      if (!writable && !command)
+        {
+          sim_return_error (invocation, SIM_ERR_NOT_PERMITTED, "Write not permitted");
+          return;
+        }
+      if (!writable)
+        {
+          g_dbus_method_invocation_return_value (invocation, NULL);
           return;
         }
       if (command && !((flags & SIM_CHR_WRITE_SECURITY) && !dev->paired))
