@@ -473,11 +473,14 @@ pair_with_agent (SimDevice  *device,
        * to ask (device.c, new_auth()), refuses the kernel's request, and
        * the failed bonding is AuthenticationFailed. A passkey to show is
        * only logged as not shown, and the pairing goes on. */
+      g_variant_unref (g_variant_ref_sink (params));
       finish (device, SIM_ERR_AUTH_FAILED, "Authentication Failed");
       return;
     }
   if (agent_method == NULL || agent == NULL)
     {
+      if (params != NULL)
+        g_variant_unref (g_variant_ref_sink (params));
       agent_agreed (device);
       return;
     }
