@@ -9,6 +9,7 @@
 #include "bleio-agent-private.h"
 #include "bleio-connect-private.h"
 #include "bleio-connection-private.h"
+#include "bleio-timeout-private.h"
 #include "bleio-values-private.h"
 #include "bleio-sync-private.h"
 
@@ -553,7 +554,7 @@ bleio_adapter_erase_bonding (BleioAdapter  *adapter,
 typedef struct {
   GBytes *prefixes;
   gsize buffer_size;
-  double timeout;
+  guint timeout_msec;
   int minimum_rssi;
   BleioScanResults *results;
 } ScanData;
@@ -627,7 +628,7 @@ set_filter_cb (GObject      *source,
     }
   data->results = bleio_scan_results_new (self->client, self->path, self->context,
                                           data->prefixes, data->buffer_size,
-                                          data->minimum_rssi, data->timeout);
+                                          data->minimum_rssi, data->timeout_msec);
   cancellable = g_task_get_cancellable (task);
   bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "StartDiscovery",
                      NULL, -1, cancellable, start_discovery_cb, g_steal_pointer (&task));
@@ -652,6 +653,7 @@ bleio_adapter_start_scan_async (BleioAdapter        *adapter,
   GError *error = NULL;
   GVariantBuilder filter;
   gboolean busy;
+  guint timeout_msec = 0;
 
   g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
   task = g_task_new (adapter, cancellable, callback, user_data);
@@ -667,6 +669,15 @@ bleio_adapter_start_scan_async (BleioAdapter        *adapter,
     {
       g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
                                "prefixes must be a run of [length][AD type][data] structures");
+      return;
+    }
+  /* 0 or less keeps its documented meaning, "until stopped"; so does a
+   * bound beyond what a GLib timeout holds, as `_bleio` takes None. */
+  if (!(timeout <= 0) &&
+      !bleio_timeout_to_msec (timeout, BLEIO_TIMEOUT_HUGE_IS_NONE, "scan timeout",
+                              &timeout_msec, &error))
+    {
+      g_task_return_error (task, error);
       return;
     }
   g_mutex_lock (&adapter->lock);
@@ -688,7 +699,7 @@ bleio_adapter_start_scan_async (BleioAdapter        *adapter,
   data = g_new0 (ScanData, 1);
   data->prefixes = prefixes != NULL ? g_bytes_ref (prefixes) : NULL;
   data->buffer_size = buffer_size > 0 ? buffer_size : DEFAULT_BUFFER_SIZE;
-  data->timeout = timeout;
+  data->timeout_msec = timeout_msec;
   data->minimum_rssi = minimum_rssi;
   g_task_set_task_data (task, data, (GDestroyNotify) scan_data_free);
 
@@ -824,12 +835,20 @@ connect_internal_async (BleioAdapter        *adapter,
 {
   g_autoptr(GTask) task = g_task_new (adapter, cancellable, callback, user_data);
   GError *error = NULL;
+  guint timeout_msec = 0;
 
   g_task_set_source_tag (task, source_tag);
-  if (timeout <= 0)
+  /* `_bleio` needs a number here: there is no "wait forever" connect. */
+  if (timeout == 0 || timeout < 0)
     {
       g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
                                "The connect timeout must be positive");
+      return;
+    }
+  if (!bleio_timeout_to_msec (timeout, BLEIO_TIMEOUT_HUGE_IS_INVALID, "connect timeout",
+                              &timeout_msec, &error))
+    {
+      g_task_return_error (task, error);
       return;
     }
   if (!check_usable (adapter, &error))
@@ -837,7 +856,7 @@ connect_internal_async (BleioAdapter        *adapter,
       g_task_return_error (task, error);
       return;
     }
-  bleio_connect_queue_push (adapter->connect_queue, task, address, timeout,
+  bleio_connect_queue_push (adapter->connect_queue, task, address, timeout_msec,
                             object_context != NULL ? object_context : adapter->context);
 }
 

@@ -5,6 +5,7 @@
 #include "bleio-inbox-private.h"
 #include "bleio-notifier-private.h"
 #include "bleio-sync-private.h"
+#include "bleio-timeout-private.h"
 
 struct _BleioCharacteristicBuffer {
   GObject parent_instance;
@@ -54,6 +55,25 @@ typedef struct {
   gsize buffer_size;
 } NewData;
 
+/* A read timeout in seconds: 0 or less does not wait (documented); NaN
+ * and a bound beyond what a timeout holds are refused, as `_bleio` takes
+ * no None here. Sets *@deadline, when given, for a read starting now. */
+static gboolean
+check_timeout (double    timeout,
+               gint64   *deadline,
+               GError  **error)
+{
+  guint msec = 0;
+
+  if (!(timeout <= 0) &&
+      !bleio_timeout_to_msec (timeout, BLEIO_TIMEOUT_HUGE_IS_INVALID,
+                              "CharacteristicBuffer timeout", &msec, error))
+    return FALSE;
+  if (deadline != NULL)
+    *deadline = bleio_timeout_deadline (msec);
+  return TRUE;
+}
+
 static void
 new_data_free (gpointer data)
 {
@@ -100,6 +120,7 @@ bleio_characteristic_buffer_new_async (BleioCharacteristic *characteristic,
 {
   g_autoptr(GTask) task = NULL;
   NewData *data;
+  GError *error = NULL;
 
   g_return_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic));
   task = g_task_new (NULL, cancellable, callback, user_data);
@@ -110,6 +131,11 @@ bleio_characteristic_buffer_new_async (BleioCharacteristic *characteristic,
   data->timeout = timeout;
   data->inbox = bleio_inbox_new (BLEIO_INBOX_BYTES, data->buffer_size);
   g_task_set_task_data (task, data, new_data_free);
+  if (!check_timeout (timeout, NULL, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
   /* Takes Value signals only while subscribed: _bleio's buffer does not
    * write the CCCD. AcquireNotify subscribes by its nature. */
   bleio_notifier_start_async (characteristic, data->inbox, FALSE, cancellable,
@@ -142,17 +168,18 @@ bleio_characteristic_buffer_new (BleioCharacteristic  *characteristic,
   return buffer;
 }
 
-static gint64
-deadline (BleioCharacteristicBuffer *self)
+/* The monotonic time a read that starts now gives up at. */
+static gboolean
+read_deadline (BleioCharacteristicBuffer  *self,
+               gint64                     *deadline,
+               GError                    **error)
 {
   double timeout;
 
   g_mutex_lock (&self->lock);
   timeout = self->timeout;
   g_mutex_unlock (&self->lock);
-  if (timeout <= 0)
-    return g_get_monotonic_time ();
-  return g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+  return check_timeout (timeout, deadline, error);
 }
 
 static GBytes *
@@ -162,10 +189,15 @@ read_common (BleioCharacteristicBuffer  *self,
              GError                    **error)
 {
   gsize max = nbytes > 0 ? nbytes : self->buffer_size;
-  g_autofree guint8 *data = g_malloc (MAX (max, 1));
-  gssize n = bleio_inbox_read_bytes (self->inbox, data, max, nbytes > 0 ? nbytes : 1,
-                                     line, deadline (self), error);
+  g_autofree guint8 *data = NULL;
+  gint64 deadline;
+  gssize n;
 
+  if (!read_deadline (self, &deadline, error))
+    return NULL;
+  data = g_malloc (MAX (max, 1));
+  n = bleio_inbox_read_bytes (self->inbox, data, max, nbytes > 0 ? nbytes : 1,
+                              line, deadline, error);
   if (n < 0)
     return NULL;
   return g_bytes_new (data, (gsize) n);
@@ -186,12 +218,16 @@ bleio_characteristic_buffer_readinto (BleioCharacteristicBuffer  *buffer,
                                       gsize                       length,
                                       GError                    **error)
 {
+  gint64 deadline;
+
   g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC_BUFFER (buffer), -1);
   g_return_val_if_fail (data != NULL || length == 0, -1);
   if (length == 0)
     return 0;
+  if (!read_deadline (buffer, &deadline, error))
+    return -1;
   return bleio_inbox_read_bytes (buffer->inbox, data, length, length, FALSE,
-                                 deadline (buffer), error);
+                                 deadline, error);
 }
 
 GBytes *

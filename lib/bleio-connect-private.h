@@ -43,12 +43,13 @@ BleioConnectQueue *bleio_connect_queue_new  (BleioClient             *client,
 void               bleio_connect_queue_free (BleioConnectQueue *queue);
 
 /* Queues @task (a reference is taken), whose source object is the owner,
- * to connect to @address within @timeout seconds (> 0). The task returns
+ * to connect to @address within @timeout_msec milliseconds (> 0, from
+ * bleio_timeout_to_msec()). The task returns
  * a #BleioConnection (made in @object_context) or an error. */
 void               bleio_connect_queue_push (BleioConnectQueue  *queue,
                                              GTask              *task,
                                              const BleioAddress *address,
-                                             double              timeout,
+                                             guint               timeout_msec,
                                              GMainContext       *object_context);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
  * cancelled. See bleio-connect-private.h.
  */
 #include "bleio-connect-private.h"
+#include "bleio-timeout-private.h"
 
 #include <string.h>
 
@@ -190,7 +191,6 @@ typedef enum {
 typedef struct {
   BleioAddress *address;
   char *bluez_address;
-  double timeout;
   char *device_path;
   GCancellable *op_cancellable;
   GSource *timeout_source;
@@ -833,7 +833,7 @@ void
 bleio_connect_queue_push (BleioConnectQueue  *queue,
                           GTask              *task,
                           const BleioAddress *address,
-                          double              timeout,
+                          guint               timeout_msec,
                           GMainContext       *object_context)
 {
   GCancellable *cancellable = g_task_get_cancellable (task);
@@ -844,14 +844,13 @@ bleio_connect_queue_push (BleioConnectQueue  *queue,
   data->queue = queue;
   data->address = bleio_address_copy (address);
   data->bluez_address = bleio_address_to_bluez_string (address);
-  data->timeout = timeout;
   data->op_cancellable = g_cancellable_new ();
   data->object_context = g_main_context_ref (object_context);
   data->stage = STAGE_QUEUED;
-  data->deadline = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+  data->deadline = bleio_timeout_deadline (timeout_msec);
   g_task_set_task_data (task, data, (GDestroyNotify) connect_data_free);
 
-  data->timeout_source = g_timeout_source_new ((guint) (timeout * 1000));
+  data->timeout_source = g_timeout_source_new (timeout_msec);
   g_source_set_callback (data->timeout_source, connect_timeout_cb, task, NULL);
   g_source_set_static_name (data->timeout_source, "[bleio] connect timeout");
   g_source_attach (data->timeout_source, g_task_get_context (task));

@@ -14,13 +14,15 @@
 
 G_BEGIN_DECLS
 
+/* @timeout_msec: when the scan stops by itself; 0 or BLEIO_TIMEOUT_NONE
+ * scans until stopped. */
 BleioScanResults *bleio_scan_results_new      (BleioClient  *client,
                                                const char   *adapter_path,
                                                GMainContext *context,
                                                GBytes       *prefixes,
                                                gsize         buffer_size,
                                                int           minimum_rssi,
-                                               double        timeout);
+                                               guint         timeout_msec);
 /* Ends the scan (idempotent): no more entries are taken. @error (taken)
  * is what bleio_scan_results_next() reports after the buffer drains;
  * NULL for a normal end. Returns TRUE if this call ended it. */

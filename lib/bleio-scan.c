@@ -9,6 +9,7 @@
 #include "bleio-ad-private.h"
 #include "bleio-private.h"
 #include "bleio-weak-ref-private.h"
+#include "bleio-timeout-private.h"
 
 #include <string.h>
 
@@ -571,7 +572,7 @@ bleio_scan_results_new (BleioClient  *client,
                         GBytes       *prefixes,
                         gsize         buffer_size,
                         int           minimum_rssi,
-                        double        timeout)
+                        guint         timeout_msec)
 {
   BleioScanResults *self = g_object_new (BLEIO_TYPE_SCAN_RESULTS, NULL);
   g_autoptr(GPtrArray) paths = NULL;
@@ -591,9 +592,9 @@ bleio_scan_results_new (BleioClient  *client,
   self->watch_id = bleio_client_watch_keys (client, NULL, keys, G_N_ELEMENTS (keys), on_client_event,
                                             bleio_weak_ref_new (self), bleio_weak_ref_free);
 
-  if (timeout > 0)
+  if (timeout_msec > 0 && timeout_msec != BLEIO_TIMEOUT_NONE)
     {
-      self->timeout_source = g_timeout_source_new ((guint) (timeout * 1000));
+      self->timeout_source = g_timeout_source_new (timeout_msec);
       g_source_set_callback (self->timeout_source, scan_timeout_cb,
                              bleio_weak_ref_new (self), bleio_weak_ref_free);
       g_source_set_static_name (self->timeout_source, "[bleio] scan timeout");
@@ -636,14 +637,20 @@ bleio_scan_results_next (BleioScanResults  *results,
                          double             timeout,
                          GError           **error)
 {
-  gint64 end_time = 0;
+  gint64 end_time = G_MAXINT64;
+  guint timeout_msec = BLEIO_TIMEOUT_NONE;
   BleioScanEntry *entry = NULL;
 
   g_return_val_if_fail (BLEIO_IS_SCAN_RESULTS (results), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (timeout >= 0)
-    end_time = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
+  /* A negative value keeps its documented meaning, "until an entry or the
+   * end"; so does a bound beyond what a timeout holds. */
+  if (!(timeout < 0) &&
+      !bleio_timeout_to_msec (timeout, BLEIO_TIMEOUT_HUGE_IS_NONE, "scan entry timeout",
+                              &timeout_msec, error))
+    return NULL;
+  end_time = bleio_timeout_deadline (timeout_msec);
 
   g_mutex_lock (&results->lock);
   for (;;)
@@ -660,7 +667,7 @@ bleio_scan_results_next (BleioScanResults  *results,
             g_propagate_error (error, g_error_copy (results->end_error));
           break;
         }
-      if (timeout < 0)
+      if (timeout_msec == BLEIO_TIMEOUT_NONE)
         g_cond_wait (&results->cond, &results->lock);
       else if (!g_cond_wait_until (&results->cond, &results->lock, end_time) &&
                g_queue_is_empty (&results->entries) && !results->done)

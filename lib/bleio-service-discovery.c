@@ -6,12 +6,15 @@
  */
 #include "bleio-connection-private.h"
 #include "bleio-service-private.h"
+#include "bleio-timeout-private.h"
 #include "bleio-values-private.h"
 #include "bleio-sync-private.h"
 
 #include <string.h>
 
 #define SETTLE_MSEC 100
+/* The bound when the caller gives none (0 or less), as documented. */
+#define DEFAULT_DISCOVER_MSEC (30 * 1000)
 
 typedef struct {
   GPtrArray *whitelist;         /* BleioUuid*, copies */
@@ -320,6 +323,7 @@ bleio_connection_discover_remote_services_async (BleioConnection     *connection
   DiscoverData *data;
   GError *error = NULL;
   BleioClientWatchKey key = { NULL, NULL, TRUE };
+  guint timeout_msec = DEFAULT_DISCOVER_MSEC;
 
   g_return_if_fail (BLEIO_IS_CONNECTION (connection));
   task = g_task_new (connection, cancellable, callback, user_data);
@@ -335,6 +339,14 @@ bleio_connection_discover_remote_services_async (BleioConnection     *connection
     }
   g_task_set_task_data (task, data, (GDestroyNotify) discover_data_free);
 
+  /* 0 or less keeps its documented meaning, the default bound. */
+  if (!(timeout <= 0) &&
+      !bleio_timeout_to_msec (timeout, BLEIO_TIMEOUT_HUGE_IS_INVALID, "discovery timeout",
+                              &timeout_msec, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
   if (!bleio_connection_check_alive (connection, &error))
     {
       g_task_return_error (task, error);
@@ -346,7 +358,7 @@ bleio_connection_discover_remote_services_async (BleioConnection     *connection
   data->watch_id = bleio_client_watch_keys (bleio_connection_get_client (connection),
                                             g_task_get_context (task), &key, 1,
                                             on_discover_event, g_object_ref (task), g_object_unref);
-  data->timeout_source = g_timeout_source_new ((guint) ((timeout > 0 ? timeout : 30.0) * 1000));
+  data->timeout_source = g_timeout_source_new (timeout_msec);
   g_source_set_callback (data->timeout_source, discover_timeout_cb, task, NULL);
   g_source_set_static_name (data->timeout_source, "[bleio] discover timeout");
   g_source_attach (data->timeout_source, g_task_get_context (task));

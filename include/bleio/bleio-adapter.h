@@ -426,8 +426,10 @@ gboolean bleio_adapter_erase_bonding (BleioAdapter  *adapter,
  *   entry costs its advertisement plus 16 bytes); entries that do not fit
  *   are dropped and counted. 0 means 512, `_bleio`'s default.
  * @extended: ignored: BlueZ picks legacy or extended scanning itself
- * @timeout: seconds after which the scan stops; 0 or less scans until
- *   bleio_adapter_stop_scan()
+ * @timeout: seconds after which the scan stops; 0 or less, infinity
+ *   (`_bleio`'s None) and anything beyond 49 days scan until
+ *   bleio_adapter_stop_scan(); NaN fails with
+ *   %BLEIO_ERROR_INVALID_ARGUMENT
  * @interval: ignored: BlueZ sets the scan interval system-wide
  * @window: ignored: BlueZ sets the scan window system-wide
  * @minimum_rssi: entries weaker than this (dBm) are dropped by libbleio;
@@ -483,7 +485,8 @@ BleioScanResults *bleio_adapter_start_scan_finish (BleioAdapter  *adapter,
  * @prefixes: (nullable): see bleio_adapter_start_scan_async()
  * @buffer_size: see bleio_adapter_start_scan_async()
  * @extended: ignored
- * @timeout: seconds; 0 or less scans until stopped
+ * @timeout: seconds; 0 or less, infinity or beyond 49 days scans until
+ *   stopped; NaN is an invalid argument
  * @interval: ignored
  * @window: ignored
  * @minimum_rssi: weakest RSSI kept, in dBm
@@ -559,7 +562,10 @@ gboolean bleio_adapter_stop_scan (BleioAdapter  *adapter,
  * bleio_adapter_connect_async:
  * @adapter: a #BleioAdapter
  * @address: the peer's address
- * @timeout: seconds to wait for the link (must be positive)
+ * @timeout: seconds to wait for the link: positive and at most 4294967
+ *   (about 49 days, what a GLib timeout holds); `_bleio` has no "wait
+ *   forever" here, so infinity, a larger value, 0, a negative value and
+ *   NaN fail with %BLEIO_ERROR_INVALID_ARGUMENT
  * @cancellable: (nullable): a #GCancellable
  * @callback: called in the thread-default main context of the caller
  * @user_data: data for @callback
@@ -613,7 +619,8 @@ BleioConnection *bleio_adapter_connect_finish (BleioAdapter  *adapter,
  * bleio_adapter_connect:
  * @adapter: a #BleioAdapter
  * @address: the peer's address
- * @timeout: seconds to wait for the link
+ * @timeout: seconds to wait for the link; as for
+ *   bleio_adapter_connect_async()
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError, or %NULL
  *

@@ -48,7 +48,9 @@ G_DECLARE_FINAL_TYPE (BleioCharacteristicBuffer, bleio_characteristic_buffer, BL
 /**
  * bleio_characteristic_buffer_new_async:
  * @characteristic: a #BleioCharacteristic that can notify
- * @timeout: seconds a read waits for bytes (`_bleio`'s default is 1.0)
+ * @timeout: seconds a read waits for bytes (`_bleio`'s default is 1.0);
+ *   0 or less does not wait; NaN, infinity and anything beyond 49 days
+ *   (4294967 s) fail with %BLEIO_ERROR_INVALID_ARGUMENT
  * @buffer_size: capacity in bytes (`_bleio`'s default is 64); at least 1
  * @cancellable: (nullable): a #GCancellable
  * @callback: called in the thread-default main context of the caller
@@ -84,7 +86,8 @@ BleioCharacteristicBuffer *bleio_characteristic_buffer_new_finish (GAsyncResult 
 /**
  * bleio_characteristic_buffer_new:
  * @characteristic: a #BleioCharacteristic that can notify
- * @timeout: seconds a read waits for bytes
+ * @timeout: seconds a read waits for bytes; as for
+ *   bleio_characteristic_buffer_new_async()
  * @buffer_size: capacity in bytes; at least 1
  * @error: return location for a #GError, or %NULL
  *
@@ -218,7 +221,10 @@ double bleio_characteristic_buffer_get_timeout (BleioCharacteristicBuffer *buffe
  * @buffer: a #BleioCharacteristicBuffer
  * @timeout: seconds a read waits; 0 or less does not wait
  *
- * Changes the read timeout for reads that start after this call.
+ * Changes the read timeout for reads that start after this call. NaN,
+ * infinity and anything beyond 49 days (4294967 s) are kept, and each
+ * read then fails with %BLEIO_ERROR_INVALID_ARGUMENT until a valid
+ * timeout is set: `_bleio`'s buffer has no "wait forever".
  */
 BLEIO_EXPORT
 void bleio_characteristic_buffer_set_timeout (BleioCharacteristicBuffer *buffer,

@@ -234,7 +234,8 @@ gboolean bleio_connection_pair (BleioConnection  *connection,
  * @whitelist: (nullable) (element-type BleioUuid): keep only services with
  *   these UUIDs; %NULL keeps all
  * @timeout: seconds to wait for BlueZ to resolve the services; 0 or less
- *   means 30
+ *   means 30; NaN, infinity and anything beyond 49 days (4294967 s) fail
+ *   with %BLEIO_ERROR_INVALID_ARGUMENT
  * @cancellable: (nullable): a #GCancellable
  * @callback: called in the thread-default main context of the caller
  * @user_data: data for @callback
@@ -276,7 +277,8 @@ GPtrArray *bleio_connection_discover_remote_services_finish (BleioConnection  *c
  * bleio_connection_discover_remote_services:
  * @connection: a #BleioConnection
  * @whitelist: (nullable) (element-type BleioUuid): UUIDs to keep, or %NULL
- * @timeout: seconds; 0 or less means 30
+ * @timeout: seconds; 0 or less means 30; NaN, infinity and beyond 49
+ *   days are invalid arguments
  * @error: return location for a #GError, or %NULL
  *
  * Blocking twin of bleio_connection_discover_remote_services_async(); safe

@@ -176,8 +176,9 @@ G_DECLARE_FINAL_TYPE (BleioScanResults, bleio_scan_results, BLEIO, SCAN_RESULTS,
 /**
  * bleio_scan_results_next:
  * @results: a #BleioScanResults
- * @timeout: seconds to wait for an entry; a negative value waits until one
- *   arrives or the scan ends
+ * @timeout: seconds to wait for an entry; a negative value, infinity and
+ *   anything beyond 49 days wait until one arrives or the scan ends; NaN
+ *   fails with %BLEIO_ERROR_INVALID_ARGUMENT
  * @error: return location for a #GError, or %NULL
  *
  * Takes the oldest buffered entry, waiting for one when none is buffered.
