@@ -465,6 +465,15 @@ connect_reply_cb (GObject      *source,
 
   if (data->stage != STAGE_CONNECT)
     return;                     /* aborted meanwhile */
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      /* The caller cancelled, and this reply reached us before the cancel
+       * handler's idle did: no retry, no fallback, no link kept; undo and
+       * report the cancellation, as the handler would have. */
+      connect_abort (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                "Operation was cancelled"));
+      return;
+    }
   if (reply == NULL)
     {
       /* A temporary device that BlueZ dropped after we looked it up (its
