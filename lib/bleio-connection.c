@@ -412,6 +412,83 @@ bleio_connection_disconnect (BleioConnection  *connection,
 
 /* ---- pair ----------------------------------------------------------------- */
 
+/* Where a pairing is. The caller's cancellable reaches each stage: the
+ * agent registration and Pair itself take it (GIO answers them
+ * G_IO_ERROR_CANCELLED, and pair_cb ends the agent's pairing state and
+ * sends CancelPairing before returning); the waits in between take none,
+ * so pair_cancelled_idle() ends the task for them. */
+typedef enum {
+  PAIR_STAGE_AGENT,
+  PAIR_STAGE_RESOLVE,           /* waiting for ServicesResolved */
+  PAIR_STAGE_PAIR,
+  PAIR_STAGE_AFTER,             /* Trusted, Paired cached, or link check */
+  PAIR_STAGE_DONE,
+} PairStage;
+
+typedef struct {
+  PairStage stage;
+  gulong cancel_id;
+} PairData;
+
+static void
+pair_data_free (PairData *data)
+{
+  g_free (data);
+}
+
+/* Task context. TRUE when @task may still be returned: marks it done and
+ * stops listening to the cancellable. */
+static gboolean
+pair_take_return (GTask *task)
+{
+  PairData *data = g_task_get_task_data (task);
+
+  if (data->stage == PAIR_STAGE_DONE)
+    return FALSE;
+  data->stage = PAIR_STAGE_DONE;
+  if (data->cancel_id != 0)
+    {
+      g_cancellable_disconnect (g_task_get_cancellable (task), data->cancel_id);
+      data->cancel_id = 0;
+    }
+  return TRUE;
+}
+
+static void
+pair_return_error (GTask  *task,
+                   GError *error)
+{
+  if (pair_take_return (task))
+    g_task_return_error (task, error);
+  else
+    g_error_free (error);
+}
+
+static gboolean
+pair_cancelled_idle (gpointer user_data)
+{
+  GTask *task = user_data;
+  PairData *data = g_task_get_task_data (task);
+
+  /* The agent and Pair stages are answered through their own calls. */
+  if (data->stage == PAIR_STAGE_RESOLVE || data->stage == PAIR_STAGE_AFTER)
+    pair_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                  "Operation was cancelled"));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+pair_cancelled (GCancellable *cancellable,
+                gpointer      user_data)
+{
+  GTask *task = user_data;
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  /* Any thread: hop to the task's context, where its stage lives. */
+  g_source_set_callback (idle, pair_cancelled_idle, g_object_ref (task), g_object_unref);
+  g_source_attach (idle, g_task_get_context (task));
+}
+
 static void
 paired_cached_cb (GObject      *source,
                   GAsyncResult *result,
@@ -421,6 +498,8 @@ paired_cached_cb (GObject      *source,
   BleioConnection *self = g_task_get_source_object (task);
 
   bleio_client_wait_property_finish (result);
+  if (!pair_take_return (task))
+    return;
   /* A bluetoothd that answers Pair without pairing (seen only from a
    * broken one) must not make us claim a bond. */
   if (!bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Paired") &&
@@ -458,7 +537,17 @@ pair_succeeded (GTask *task_in)
 {
   g_autoptr(GTask) task = task_in;
   BleioConnection *self = g_task_get_source_object (task);
+  PairData *data = g_task_get_task_data (task);
 
+  data->stage = PAIR_STAGE_AFTER;
+  /* Cancelled while Pair was answered: the bond is made, nothing is left
+   * half-done; the caller asked to stop, so stop here. */
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      pair_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                    "Operation was cancelled"));
+      return;
+    }
   bleio_client_set_property (self->client, self->path, BLEIO_IFACE_DEVICE, "Trusted",
                              g_variant_new_boolean (TRUE), NULL, trusted_cb,
                              g_steal_pointer (&task));
@@ -492,6 +581,8 @@ pair_link_checked_cb (GObject      *source,
   gboolean connected = FALSE;
 
   g_free (failure);
+  if (!pair_take_return (task))
+    return;
   if (reply != NULL && g_variant_is_of_type (reply, G_VARIANT_TYPE ("(v)")))
     {
       g_autoptr(GVariant) value = NULL;
@@ -544,7 +635,7 @@ pair_cb (GObject      *source,
     {
       bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
                          NULL, -1, NULL, NULL, NULL);
-      g_task_return_error (task, g_steal_pointer (&error));
+      pair_return_error (task, g_steal_pointer (&error));
       return;
     }
   /* bluetoothd 5.66 answers AuthenticationFailed to Pair on a peer that it
@@ -556,6 +647,7 @@ pair_cb (GObject      *source,
     }
   /* bluetoothd answers Pair before it signals that the link went down:
    * ask it whether the link is up before calling this a pairing failure. */
+  ((PairData *) g_task_get_task_data (task))->stage = PAIR_STAGE_AFTER;
   failure = g_new0 (PairFailure, 1);
   failure->task = g_steal_pointer (&task);
   failure->error = g_steal_pointer (&error);
@@ -578,7 +670,11 @@ call_pair (GTask *task_in)
   g_autoptr(GTask) task = task_in;
   BleioConnection *self = g_task_get_source_object (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
+  PairData *data = g_task_get_task_data (task);
 
+  if (data->stage == PAIR_STAGE_DONE)
+    return;                     /* cancelled while waiting */
+  data->stage = PAIR_STAGE_PAIR;
   /* The agent answers bluetoothd's requests about this device only. */
   bleio_agent_state_begin_pairing (bleio_agent_get (self->client), self->path);
   bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "Pair", NULL,
@@ -603,16 +699,25 @@ ensure_agent_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   BleioConnection *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
+  PairData *data = g_task_get_task_data (task);
 
   if (!bleio_agent_ensure_finish (self->client, result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
+        pair_return_error (task, g_steal_pointer (&error));
       else
-        g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_SECURITY,
-                                 "Cannot register the pairing agent: %s", error->message);
+        pair_return_error (task, g_error_new (BLEIO_ERROR, BLEIO_ERROR_SECURITY,
+                                              "Cannot register the pairing agent: %s",
+                                              error->message));
       return;
     }
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      pair_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                    "Operation was cancelled"));
+      return;
+    }
+  data->stage = PAIR_STAGE_RESOLVE;
   bleio_client_wait_property_async (self->client, self->path, BLEIO_IFACE_DEVICE,
                                     "ServicesResolved", g_variant_new_boolean (TRUE),
                                     PAIR_RESOLVE_WAIT_MSEC, pair_resolved_cb,
@@ -628,6 +733,7 @@ bleio_connection_pair_async (BleioConnection     *connection,
 {
   g_autoptr(GTask) task = NULL;
   GError *error = NULL;
+  PairData *data;
 
   g_return_if_fail (BLEIO_IS_CONNECTION (connection));
   task = g_task_new (connection, cancellable, callback, user_data);
@@ -650,6 +756,14 @@ bleio_connection_pair_async (BleioConnection     *connection,
       g_task_return_boolean (task, TRUE);
       return;
     }
+  data = g_new0 (PairData, 1);
+  data->stage = PAIR_STAGE_AGENT;
+  g_task_set_task_data (task, data, (GDestroyNotify) pair_data_free);
+  /* The handler's idle holds its own reference; the task outlives the
+   * handler because pair_take_return() disconnects it. */
+  if (cancellable != NULL)
+    data->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (pair_cancelled),
+                                             task, NULL);
   bleio_agent_ensure_async (connection->client, cancellable, ensure_agent_cb,
                             g_steal_pointer (&task));
 }

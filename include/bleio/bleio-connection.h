@@ -176,15 +176,18 @@ gboolean bleio_connection_disconnect (BleioConnection  *connection,
  * bleio_connection_pair_async:
  * @connection: a #BleioConnection
  * @bond: must be %TRUE: BlueZ's D-Bus API cannot pair without bonding
- * @cancellable: (nullable): a #GCancellable; cancelling calls
- *   `Device1.CancelPairing`
+ * @cancellable: (nullable): a #GCancellable; cancelling ends the call at
+ *   once, whatever stage it is in, with `G_IO_ERROR_CANCELLED`, and a
+ *   pending `Device1.Pair` is cancelled with `Device1.CancelPairing`
  * @callback: called in the thread-default main context of the caller
  * @user_data: data for @callback
  *
  * `_bleio.Connection.pair()`: registers libbleio's agent (see
- * bleio_adapter_set_pairing_callbacks()), calls `Device1.Pair` and marks
- * the device trusted. Pairing an already paired peer succeeds. Rejected,
- * cancelled, failed or timed-out pairing fails with %BLEIO_ERROR_SECURITY;
+ * bleio_adapter_set_pairing_callbacks()), waits (at most 15 s) for BlueZ
+ * to resolve the peer's services, calls `Device1.Pair` and marks the
+ * device trusted. Pairing an already paired peer succeeds. Rejected,
+ * cancelled (by the peer or user), failed or timed-out pairing fails with
+ * %BLEIO_ERROR_SECURITY;
  * @bond %FALSE fails with %BLEIO_ERROR_NOT_SUPPORTED. Finish with
  * bleio_connection_pair_finish(); the blocking twin is
  * bleio_connection_pair().
