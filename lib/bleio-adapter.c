@@ -402,6 +402,28 @@ bleio_adapter_get_connected (BleioAdapter *adapter)
   return connected->len > 0;
 }
 
+gboolean
+bleio_adapter_get_paired (BleioAdapter        *adapter,
+                          const BleioAddress  *address,
+                          GError             **error)
+{
+  g_autofree char *bluez_address = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (BLEIO_IS_ADAPTER (adapter), FALSE);
+  g_return_val_if_fail (address != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_usable (adapter, error))
+    return FALSE;
+  bluez_address = bleio_address_to_bluez_string (address);
+  path = bleio_client_find_device (adapter->client, adapter->path, bluez_address);
+  if (path == NULL)
+    return FALSE;
+  return bleio_client_get_boolean (adapter->client, path, BLEIO_IFACE_DEVICE, "Paired") ||
+         bleio_client_get_boolean (adapter->client, path, BLEIO_IFACE_DEVICE, "Bonded");
+}
+
 GPtrArray *
 bleio_adapter_dup_connections (BleioAdapter *adapter)
 {

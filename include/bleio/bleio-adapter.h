@@ -357,6 +357,32 @@ BLEIO_EXPORT
 gboolean bleio_adapter_get_connected (BleioAdapter *adapter);
 
 /**
+ * bleio_adapter_get_paired:
+ * @adapter: a #BleioAdapter
+ * @address: the peer's address
+ * @error: return location for a #GError, or %NULL
+ *
+ * Whether this adapter holds a pairing (or bond) with @address, linked or
+ * not: bluetoothd keeps `Paired` and `Bonded` on the device object while
+ * the peer is disconnected, so no link is needed. Read from the library's
+ * cache, without a D-Bus round trip; safe from any thread.
+ *
+ * A device BlueZ does not know is not paired: %FALSE without @error
+ * (bluetoothd keeps an object for every device it holds keys for).
+ * bleio_connection_get_paired() answers the same for a connected peer.
+ *
+ * Returns: %TRUE when BlueZ says `Paired` or `Bonded`; %FALSE when not, or
+ *   with @error set (%BLEIO_ERROR_NO_ADAPTER when the adapter is gone,
+ *   %BLEIO_ERROR_BLUEZ_UNAVAILABLE when bluetoothd is)
+ *
+ * Since: 0.2
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_get_paired (BleioAdapter        *adapter,
+                                   const BleioAddress  *address,
+                                   GError             **error);
+
+/**
  * bleio_adapter_dup_connections:
  * @adapter: a #BleioAdapter
  *

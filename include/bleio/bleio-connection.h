@@ -116,7 +116,9 @@ gboolean bleio_connection_get_connected (BleioConnection *connection);
  * @connection: a #BleioConnection
  * @error: return location for a #GError, or %NULL
  *
- * `_bleio.Connection.paired`: BlueZ's `Paired` (or `Bonded`).
+ * `_bleio.Connection.paired`: BlueZ's `Paired` (or `Bonded`). The pairing
+ * outlives the link (bluetoothd keeps both properties on a disconnected
+ * peer); bleio_adapter_get_paired() tells it without a link.
  *
  * Returns: %TRUE when paired; %FALSE with %BLEIO_ERROR_CONNECTION set once
  *   the link is down

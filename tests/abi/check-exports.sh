@@ -11,10 +11,12 @@ trap 'rm -rf "$tmp"' EXIT
 # Exported functions and data, without the version node names (type A).
 nm -D --defined-only "$lib" | awk '$2 != "A" { print $3 }' | sed 's/@.*//' | sort -u > "$tmp/exported"
 
-# Names listed between "global:" and "local:", comments removed.
+# Names listed after "global:" up to "local:" or the end of the node,
+# comments removed (a later node inherits and has no "local:").
 sed -e 's,/\*.*\*/,,g' "$map" | awk '
   /global:/ { on = 1; next }
   /local:/ { on = 0 }
+  /^}/ { on = 0 }
   on { gsub(/[ \t;]/, ""); if ($0 != "") print }
 ' | sort -u > "$tmp/listed"
 

@@ -207,7 +207,8 @@ def case_info():
     check("service uuid: 180f Battery" in out, "assigned name of an advertised service")
     [info] = ctl_json("info", PERIPHERAL)
     check(info["name"] == "InterestingPeripheral" and info["connected"] is False, "json info")
-    check(info["paired"] is None, "paired unknown without a link")
+    check(info["paired"] is False, "not paired, known without a link")
+    check("paired: no" in out, "human info says not paired")
     check(info["manufacturer_data"] == {"0xffff": "00010203"}, "info manufacturer data")
     # Once connected (by anyone), info comes from the link.
     ctl("connect", PERIPHERAL)
@@ -215,6 +216,20 @@ def case_info():
     check(info["connected"] is True and info["paired"] is False, "info of a connected peer")
     ctl_json("info", "11:22:33:44:55:66", "--timeout", "2", expect=EXIT["not-found"])
     ctl("info", "not-an-address", expect=EXIT["usage"])
+
+
+def case_info_bonded_disconnected():
+    # bluetoothd 5.66 keeps Paired and Bonded on a bonded peer's object
+    # after the link ends: info shows it paired without a link
+    # (a capture of its objects after a disconnect shows both true).
+    ctl_json("pair", PERIPHERAL)
+    # The link bleioctl made for pair ends with the process.
+    wait_property(DEVICE_PATH, "org.bluez.Device1", "Connected", False)
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Paired") is True, "BlueZ Paired")
+    [info] = ctl_json("info", PERIPHERAL)
+    check(info["connected"] is False and info["paired"] is True, f"bonded, not linked: {info}")
+    out, _ = ctl("info", PERIPHERAL)
+    check("connected: no" in out and "paired: yes" in out, "human info of a bonded peer")
 
 
 def service_named(services, uuid):
@@ -744,6 +759,7 @@ SIM_CASES = {
     "pair-timeout": case_pair_timeout, "disconnect-refused": case_disconnect_refused,
     "sighup": case_sighup, "argument-rules": case_argument_rules,
     "adapter-name-empty": case_adapter_name_empty,
+    "info-bonded-disconnected": case_info_bonded_disconnected,
 }
 LOCAL_CASES = {"manpage": case_manpage, "completion": case_completion, "install": case_install}
 

@@ -406,12 +406,8 @@ print_info (const BleioAddress   *peer,
         json_add_address_members (builder, peer);
       json_builder_set_member_name (builder, "connected");
       json_builder_add_boolean_value (builder, connected);
-      /* Whether a peer is paired is known from its link only. */
       json_builder_set_member_name (builder, "paired");
-      if (connected)
-        json_builder_add_boolean_value (builder, paired);
-      else
-        json_builder_add_null_value (builder);
+      json_builder_add_boolean_value (builder, paired);
       json_builder_end_object (builder);
       out_json (builder);
     }
@@ -421,7 +417,7 @@ print_info (const BleioAddress   *peer,
 
       out ("address: %s (%s)\n", text, address_type_name (bleio_address_get_address_type (peer)));
       out ("connected: %s\n", connected ? "yes" : "no");
-      out ("paired: %s\n", !connected ? "unknown (not connected)" : paired ? "yes" : "no");
+      out ("paired: %s\n", paired ? "yes" : "no");
       if (entry != NULL)
         print_ad_fields_human (entry, fields);
     }

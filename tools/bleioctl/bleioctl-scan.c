@@ -307,6 +307,7 @@ cmd_info (char   **args,
   g_autoptr(BleioConnection) connection = NULL;
   g_autoptr(BleioScanEntry) entry = NULL;
   AdFields fields = { 0 };
+  gboolean paired;
 
   if (!require_address (args, 0, 0, "info ADDRESS", error))
     return FALSE;
@@ -324,8 +325,12 @@ cmd_info (char   **args,
   entry = find_advertiser (address, error);
   if (entry == NULL)
     return FALSE;
+  /* bluetoothd keeps Paired/Bonded while the peer is not linked. */
+  paired = bleio_adapter_get_paired (ctl.adapter, bleio_scan_entry_get_address (entry), error);
+  if (!paired && error != NULL && *error != NULL)
+    return FALSE;
   ad_parse (bleio_scan_entry_get_advertisement_bytes (entry), &fields);
-  print_info (bleio_scan_entry_get_address (entry), entry, &fields, FALSE);
+  print_info (bleio_scan_entry_get_address (entry), entry, &fields, paired);
   ad_fields_clear (&fields);
   return TRUE;
 }
