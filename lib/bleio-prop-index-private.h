@@ -35,6 +35,12 @@ void      bleio_prop_index_init   (BleioPropIndex     *index,
 GVariant *bleio_prop_index_lookup (const BleioPropIndex *index,
                                    const char           *key,
                                    const GVariantType   *type);
+/* Sets @key (a static string, like those given to init) to @value (a
+ * reference is taken), replacing what the dictionary held; ignored when
+ * the index is full. */
+void      bleio_prop_index_replace (BleioPropIndex    *index,
+                                    const char        *key,
+                                    GVariant          *value);
 void      bleio_prop_index_clear  (BleioPropIndex     *index);
 
 G_END_DECLS

@@ -64,6 +64,26 @@ bleio_prop_index_lookup (const BleioPropIndex *index,
 }
 
 void
+bleio_prop_index_replace (BleioPropIndex *index,
+                          const char     *key,
+                          GVariant       *value)
+{
+  for (guint i = 0; i < index->n; i++)
+    if (index->names[i] == key || strcmp (index->names[i], key) == 0)
+      {
+        g_variant_ref (value);
+        g_variant_unref (index->values[i]);
+        index->values[i] = value;
+        return;
+      }
+  if (index->n == G_N_ELEMENTS (index->names))
+    return;
+  index->names[index->n] = key;
+  index->values[index->n] = g_variant_ref (value);
+  index->n++;
+}
+
+void
 bleio_prop_index_clear (BleioPropIndex *index)
 {
   for (guint i = 0; i < index->n; i++)

@@ -150,6 +150,12 @@ struct _BleioScanResults {
   guint dropped;
   gboolean done;
   GError *end_error;
+  /* Device path -> the UUIDs (as) it had before its first link. BlueZ
+   * merges the services it finds over GATT into Device1.UUIDs and keeps
+   * them after the link ends, so from then on the advertisement is
+   * rebuilt from these instead. */
+  GHashTable *advertised_uuids;
+  GHashTable *linked_paths;     /* devices seen with a link: a set */
 };
 
 enum {
@@ -181,6 +187,8 @@ bleio_scan_results_finalize (GObject *object)
   g_queue_clear_full (&self->entries, (GDestroyNotify) bleio_scan_entry_unref);
   g_queue_clear_full (&self->signal_entries, (GDestroyNotify) bleio_scan_entry_unref);
   g_clear_error (&self->end_error);
+  g_clear_pointer (&self->advertised_uuids, g_hash_table_unref);
+  g_clear_pointer (&self->linked_paths, g_hash_table_unref);
   g_clear_pointer (&self->prefixes, g_bytes_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->adapter_path);
@@ -229,6 +237,9 @@ bleio_scan_results_init (BleioScanResults *self)
   g_cond_init (&self->cond);
   g_queue_init (&self->entries);
   g_queue_init (&self->signal_entries);
+  self->advertised_uuids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                  (GDestroyNotify) g_variant_unref);
+  self->linked_paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 static gboolean
@@ -373,7 +384,7 @@ is_beacon_frame (const BleioPropIndex *props)
 static const char * const entry_keys[] = {
   "Adapter", "RSSI", "Address", "AddressType", "Connected", "Paired",
   "AdvertisingFlags", "UUIDs", "Name", "TxPower", "Appearance", "ServiceData",
-  "ManufacturerData", "AdvertisingData",
+  "ManufacturerData", "AdvertisingData", "ServicesResolved",
 };
 
 static BleioScanEntry *
@@ -455,6 +466,40 @@ bleio_scan_entry_new_from_bluez (GVariant   *props_all,
   return entry;
 }
 
+/* Keeps the UUIDs @props holds until the device's first link, and puts
+ * them back in @props from then on (see advertised_uuids). A device first
+ * seen linked keeps what BlueZ says: nothing better is known. */
+static void
+use_advertised_uuids (BleioScanResults *self,
+                      const char       *path,
+                      BleioPropIndex   *props)
+{
+  g_autoptr(GVariant) connected = bleio_prop_index_lookup (props, "Connected", G_VARIANT_TYPE_BOOLEAN);
+  g_autoptr(GVariant) resolved = bleio_prop_index_lookup (props, "ServicesResolved",
+                                                          G_VARIANT_TYPE_BOOLEAN);
+  g_autoptr(GVariant) uuids = bleio_prop_index_lookup (props, "UUIDs", G_VARIANT_TYPE_STRING_ARRAY);
+  g_autoptr(GVariant) remembered = NULL;
+  gboolean linked = (connected != NULL && g_variant_get_boolean (connected)) ||
+                    (resolved != NULL && g_variant_get_boolean (resolved));
+
+  g_mutex_lock (&self->lock);
+  if (linked && !g_hash_table_contains (self->linked_paths, path))
+    g_hash_table_add (self->linked_paths, g_strdup (path));
+  if (g_hash_table_contains (self->linked_paths, path))
+    {
+      remembered = g_hash_table_lookup (self->advertised_uuids, path);
+      if (remembered != NULL)
+        g_variant_ref (remembered);
+    }
+  else if (uuids != NULL)
+    g_hash_table_replace (self->advertised_uuids, g_strdup (path), g_variant_ref (uuids));
+  else
+    g_hash_table_remove (self->advertised_uuids, path);
+  g_mutex_unlock (&self->lock);
+  if (remembered != NULL)
+    bleio_prop_index_replace (props, "UUIDs", remembered);
+}
+
 static void
 consider_device (BleioScanResults *self,
                  const char       *path)
@@ -467,6 +512,7 @@ consider_device (BleioScanResults *self,
   if (!bleio_client_fill_index (self->client, path, BLEIO_IFACE_DEVICE, &props,
                                 entry_keys, G_N_ELEMENTS (entry_keys)))
     return;
+  use_advertised_uuids (self, path, &props);
   entry = entry_new_from_index (&props, self->adapter_path, self->minimum_rssi,
                                 self->prefixes);
   bleio_prop_index_clear (&props);

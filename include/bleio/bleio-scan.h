@@ -77,7 +77,10 @@ const BleioAddress *bleio_scan_entry_get_address (const BleioScanEntry *entry);
  * @entry: a #BleioScanEntry
  *
  * `_bleio.ScanEntry.advertisement_bytes`: the AD structures as libbleio
- * rebuilt them from what BlueZ parsed.
+ * rebuilt them from what BlueZ parsed. BlueZ merges the services it finds
+ * over GATT into the device's UUIDs; once the scan has seen a device
+ * before its first link, its UUID list stays what it advertised then (a
+ * device first heard with a link shows BlueZ's list).
  *
  * Returns: (transfer none): the advertisement, rebuilt from BlueZ's
  *   properties
