@@ -319,8 +319,11 @@ push_entry (BleioScanResults *self,
   g_mutex_unlock (&self->lock);
 }
 
+/* Any flag bit, not only the discoverable ones: a connectable advertiser
+ * that is not discoverable sends 0x04 alone, and a non-connectable one
+ * need not send Flags at all (Core Specification Supplement, Part A 1.3). */
 static gboolean
-flags_discoverable (const BleioPropIndex *props)
+flags_present (const BleioPropIndex *props)
 {
   g_autoptr(GVariant) flags = bleio_prop_index_lookup (props, "AdvertisingFlags",
                                                        G_VARIANT_TYPE_BYTESTRING);
@@ -330,7 +333,7 @@ flags_discoverable (const BleioPropIndex *props)
   if (flags == NULL)
     return FALSE;
   data = g_variant_get_fixed_array (flags, &n, 1);
-  return n > 0 && (data[0] & 0x03) != 0;
+  return n > 0 && data[0] != 0;
 }
 
 #define EDDYSTONE_UUID "0000feaa-0000-1000-8000-00805f9b34fb"
@@ -414,8 +417,11 @@ entry_new_from_index (const BleioPropIndex *props,
   if (adapter == NULL || !g_str_equal (g_variant_get_string (adapter, NULL), adapter_path) ||
       rssi_value == NULL || address == NULL)
     return NULL;
-  /* HCI reports -127..+20 dBm; anything else is a broken bluetoothd. */
-  rssi = CLAMP (g_variant_get_int16 (rssi_value), -127, 20);
+  /* HCI reports -127..+20 dBm, or 127 for "not available" (btvirt's
+   * controller always does); anything else is a broken bluetoothd. */
+  rssi = g_variant_get_int16 (rssi_value);
+  if (rssi != BLEIO_SCAN_ENTRY_RSSI_UNKNOWN)
+    rssi = CLAMP (rssi, -127, 20);
   if (rssi < minimum_rssi)
     return NULL;
   parsed = bleio_address_new_from_bluez (g_variant_get_string (address, NULL),
@@ -441,7 +447,7 @@ entry_new_from_index (const BleioPropIndex *props,
   entry->address = g_steal_pointer (&parsed);
   entry->bytes = g_steal_pointer (&bytes);
   entry->rssi = rssi;
-  entry->connectable = (flags_discoverable (props) && !is_beacon_frame (props)) ||
+  entry->connectable = (flags_present (props) && !is_beacon_frame (props)) ||
                        (connected != NULL && g_variant_get_boolean (connected)) ||
                        (paired != NULL && g_variant_get_boolean (paired));
   return entry;

@@ -27,6 +27,17 @@ G_BEGIN_DECLS
 typedef struct _BleioScanEntry BleioScanEntry;
 
 /**
+ * BLEIO_SCAN_ENTRY_RSSI_UNKNOWN:
+ *
+ * What bleio_scan_entry_get_rssi() returns when the controller reported no
+ * RSSI: 127, HCI's own "RSSI not available", outside the -127..+20 dBm a
+ * real reading takes. Such an entry passes any minimum RSSI of a scan.
+ *
+ * Since: 0.2
+ */
+#define BLEIO_SCAN_ENTRY_RSSI_UNKNOWN 127
+
+/**
  * BLEIO_TYPE_SCAN_ENTRY:
  *
  * The #GType of #BleioScanEntry.
@@ -95,7 +106,8 @@ GBytes *bleio_scan_entry_get_advertisement_bytes (const BleioScanEntry *entry);
  * `_bleio.ScanEntry.rssi`.
  *
  * Returns: the received signal strength in dBm, within -127..+20 (the
- *   range HCI reports; a value BlueZ gives outside it is clamped)
+ *   range HCI reports; a value BlueZ gives outside it is clamped), or
+ *   %BLEIO_SCAN_ENTRY_RSSI_UNKNOWN when BlueZ reports 127, "not available"
  */
 BLEIO_EXPORT
 int bleio_scan_entry_get_rssi (const BleioScanEntry *entry);
@@ -106,10 +118,12 @@ int bleio_scan_entry_get_rssi (const BleioScanEntry *entry);
  *
  * BlueZ does not say whether an advertisement was connectable, so this is a
  * heuristic: %TRUE when the advertisement carries a Flags structure with
- * the LE Limited or General Discoverable bit set and is not a beacon frame
- * that is non-connectable by definition (iBeacon, AltBeacon, Eddystone), or
- * when the device is connected or paired already. Advertisements without
- * Flags count as non-connectable.
+ * any bit set (the Core Specification Supplement requires one in a
+ * connectable advertisement whose flags are not all zero; a connectable
+ * peer may set only "BR/EDR not supported", 0x04, without a discoverable
+ * bit) and is not a beacon frame that is non-connectable by definition
+ * (iBeacon, AltBeacon, Eddystone), or when the device is connected or
+ * paired already. Advertisements without Flags count as non-connectable.
  *
  * Returns: the guess
  */
