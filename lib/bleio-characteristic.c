@@ -490,23 +490,6 @@ bleio_characteristic_read_value (BleioCharacteristic  *characteristic,
 
 /* ---- write ---------------------------------------------------------------- */
 
-static void
-write_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
-
-  if (reply == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_boolean (task, TRUE);
-}
-
 void
 bleio_characteristic_write_value_full_async (BleioCharacteristic *characteristic,
                                              GBytes              *value,
@@ -580,7 +563,7 @@ bleio_characteristic_write_value_full_async (BleioCharacteristic *characteristic
                          g_variant_new ("(@aya{sv})",
                                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1),
                                         &options),
-                         cancellable, write_cb, g_steal_pointer (&task));
+                         cancellable, bleio_gatt_write_value_cb, g_steal_pointer (&task));
 }
 
 void

@@ -153,35 +153,6 @@ bleio_descriptor_read_value (BleioDescriptor  *descriptor,
 
 /* ---- write ---------------------------------------------------------------- */
 
-static void
-write_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  BleioDescriptor *self = g_task_get_source_object (task);
-  GError *error = NULL;
-  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
-
-  if (reply != NULL)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-  if (bleio_uuid_is_cccd (self->uuid) &&
-      g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED))
-    {
-      /* bluetoothd owns the CCCD and refuses client writes to it. */
-      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED,
-                               "BlueZ does not let clients write the CCCD (%s); "
-                               "use bleio_characteristic_set_cccd() to subscribe",
-                               error->message);
-      g_error_free (error);
-      return;
-    }
-  g_task_return_error (task, error);
-}
-
 void
 bleio_descriptor_write_value_async (BleioDescriptor     *descriptor,
                                     GBytes              *value,
@@ -217,7 +188,7 @@ bleio_descriptor_write_value_async (BleioDescriptor     *descriptor,
                          g_variant_new ("(@aya{sv})",
                                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1),
                                         NULL),
-                         cancellable, write_cb, g_steal_pointer (&task));
+                         cancellable, bleio_gatt_write_value_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -225,8 +196,24 @@ bleio_descriptor_write_value_finish (BleioDescriptor  *descriptor,
                                      GAsyncResult     *result,
                                      GError          **error)
 {
+  GError *local = NULL;
+
   g_return_val_if_fail (g_task_is_valid (result, descriptor), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  if (g_task_propagate_boolean (G_TASK (result), &local))
+    return TRUE;
+  if (bleio_uuid_is_cccd (descriptor->uuid) &&
+      g_error_matches (local, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED))
+    {
+      /* bluetoothd owns the CCCD and refuses client writes to it. */
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED,
+                   "BlueZ does not let clients write the CCCD (%s); "
+                   "use bleio_characteristic_set_cccd() to subscribe",
+                   local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  g_propagate_error (error, local);
+  return FALSE;
 }
 
 gboolean

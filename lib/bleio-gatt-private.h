@@ -44,6 +44,12 @@ GVariant *bleio_gatt_call_finish (GAsyncResult  *result,
 void      bleio_gatt_read_value_cb (GObject      *source,
                                     GAsyncResult *result,
                                     gpointer      user_data);
+/* The completion of a WriteValue sent with bleio_gatt_call_async(), for
+ * characteristics and descriptors alike: @user_data is the GTask (owned),
+ * which gets TRUE, or the error as it came. */
+void      bleio_gatt_write_value_cb (GObject      *source,
+                                     GAsyncResult *result,
+                                     gpointer      user_data);
 
 /* ---- attribute children (lib/bleio-gatt.c) ----
  *

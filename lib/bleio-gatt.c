@@ -399,3 +399,18 @@ bleio_gatt_read_value_cb (GObject      *source,
     }
   g_task_return_pointer (task, g_bytes_new (data, len), (GDestroyNotify) g_bytes_unref);
 }
+
+void
+bleio_gatt_write_value_cb (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_gatt_call_finish (result, &error);
+
+  if (reply == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
