@@ -605,6 +605,28 @@ scan_failed (GTask  *task_in,
   g_task_return_error (task, error);
 }
 
+/* The reply to one of the calls that start a scan. FALSE when it failed:
+ * the scan is then failed and *task taken. @in_progress_ok: InProgress
+ * counts as success. */
+static gboolean
+scan_step_finish (GTask        **task,
+                  GAsyncResult  *result,
+                  gboolean       in_progress_ok)
+{
+  BleioAdapter *self = g_task_get_source_object (*task);
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
+
+  if (reply == NULL &&
+      !(in_progress_ok && g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_IN_PROGRESS)))
+    {
+      scan_failed (g_steal_pointer (task), error);
+      return FALSE;
+    }
+  g_clear_error (&error);
+  return TRUE;
+}
+
 static void
 start_discovery_cb (GObject      *source,
                     GAsyncResult *result,
@@ -613,17 +635,11 @@ start_discovery_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   BleioAdapter *self = g_task_get_source_object (task);
   ScanData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
 
   /* InProgress: this connection's discovery session already runs (a scan
    * that timed out, or a connect's filtered discovery): share it. */
-  if (reply == NULL && !g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_IN_PROGRESS))
-    {
-      scan_failed (g_steal_pointer (&task), error);
-      return;
-    }
-  g_clear_error (&error);
+  if (!scan_step_finish (&task, result, TRUE))
+    return;
   g_mutex_lock (&self->lock);
   g_set_object (&self->scan, data->results);
   self->scan_starting = FALSE;
@@ -639,15 +655,10 @@ set_filter_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   BleioAdapter *self = g_task_get_source_object (task);
   ScanData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
   GCancellable *cancellable;
 
-  if (reply == NULL)
-    {
-      scan_failed (g_steal_pointer (&task), error);
-      return;
-    }
+  if (!scan_step_finish (&task, result, FALSE))
+    return;
   data->results = bleio_scan_results_new (self->client, self->path, self->context,
                                           data->prefixes, data->buffer_size,
                                           data->minimum_rssi, data->timeout_msec);
