@@ -620,6 +620,23 @@ typedef struct {
   gboolean enable;
 } CccdData;
 
+/* Records whether our CCCD session is on. The subscription held for a
+ * session that was on is dropped: turning it off ends it, and turning it
+ * on again took a second one before asking. */
+static void
+cccd_record (BleioCharacteristic *self,
+             gboolean             on)
+{
+  gboolean was_on;
+
+  g_mutex_lock (&self->lock);
+  was_on = self->cccd_on;
+  self->cccd_on = on;
+  g_mutex_unlock (&self->lock);
+  if (was_on)
+    bleio_characteristic_hold_subscription (self, FALSE);
+}
+
 static void
 cccd_cb (GObject      *source,
          GAsyncResult *result,
@@ -653,28 +670,7 @@ cccd_cb (GObject      *source,
       g_task_return_error (task, error);
       return;
     }
-  if (data->enable)
-    {
-      gboolean was_on;
-
-      g_mutex_lock (&self->lock);
-      was_on = self->cccd_on;
-      self->cccd_on = TRUE;
-      g_mutex_unlock (&self->lock);
-      if (was_on)
-        bleio_characteristic_hold_subscription (self, FALSE);
-    }
-  else
-    {
-      gboolean was_on;
-
-      g_mutex_lock (&self->lock);
-      was_on = self->cccd_on;
-      self->cccd_on = FALSE;
-      g_mutex_unlock (&self->lock);
-      if (was_on)
-        bleio_characteristic_hold_subscription (self, FALSE);
-    }
+  cccd_record (self, data->enable);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -726,14 +722,7 @@ bleio_characteristic_set_cccd_async (BleioCharacteristic *characteristic,
       g_mutex_unlock (&characteristic->lock);
       if (others)
         {
-          gboolean was_on;
-
-          g_mutex_lock (&characteristic->lock);
-          was_on = characteristic->cccd_on;
-          characteristic->cccd_on = FALSE;
-          g_mutex_unlock (&characteristic->lock);
-          if (was_on)
-            bleio_characteristic_hold_subscription (characteristic, FALSE);
+          cccd_record (characteristic, FALSE);
           g_task_return_boolean (task, TRUE);
           return;
         }
