@@ -577,6 +577,16 @@ test_adapter_readded (void **state)
   guint before;
   guint subscription;
 
+  /* The same flood as test_flood_ends_with_discovery: under memcheck the
+   * RemoveAdapter reply waits behind thousands of flood signals this
+   * program cannot take as fast as they come (it timed out after 10 s in
+   * CI). The plain, ASan and TSan setups run it. */
+  if (g_getenv ("BLEIO_UNDER_MEMCHECK") != NULL)
+    {
+      g_print ("test_adapter_readded: not run under memcheck (flood rate)\n");
+      skip ();
+    }
+
   g_main_context_push_thread_default (context);
   subscription = g_dbus_connection_signal_subscribe (bus, "org.bluez", NULL, NULL, NULL,
                                                      NULL, G_DBUS_SIGNAL_FLAGS_NONE,
