@@ -420,8 +420,7 @@ bleio_adapter_get_paired (BleioAdapter        *adapter,
   path = bleio_client_find_device (adapter->client, adapter->path, bluez_address);
   if (path == NULL)
     return FALSE;
-  return bleio_client_get_boolean (adapter->client, path, BLEIO_IFACE_DEVICE, "Paired") ||
-         bleio_client_get_boolean (adapter->client, path, BLEIO_IFACE_DEVICE, "Bonded");
+  return bleio_client_device_paired (adapter->client, path);
 }
 
 GPtrArray *
@@ -539,8 +538,7 @@ bleio_adapter_erase_bonding_async (BleioAdapter        *adapter,
     {
       const char *path = g_ptr_array_index (paths, i);
 
-      if (bleio_client_get_boolean (adapter->client, path, BLEIO_IFACE_DEVICE, "Paired") ||
-          bleio_client_get_boolean (adapter->client, path, BLEIO_IFACE_DEVICE, "Bonded"))
+      if (bleio_client_device_paired (adapter->client, path))
         g_ptr_array_add (data->paths, g_strdup (path));
     }
   g_task_set_task_data (task, data, (GDestroyNotify) erase_data_free);

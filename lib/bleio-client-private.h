@@ -85,6 +85,10 @@ char     *bleio_client_dup_string       (BleioClient *client,
                                          const char  *path,
                                          const char  *interface,
                                          const char  *property);
+/* Whether the device at @path is paired or bonded (BlueZ keeps both on
+ * the object while the link is down). */
+gboolean  bleio_client_device_paired    (BleioClient *client,
+                                         const char  *path);
 /* The Device1 path under @adapter_path whose Address equals
  * @bluez_address (case-insensitive), or NULL. */
 char     *bleio_client_find_device      (BleioClient *client,

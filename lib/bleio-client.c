@@ -800,6 +800,14 @@ bleio_client_dup_string (BleioClient *client,
   return g_variant_dup_string (value, NULL);
 }
 
+gboolean
+bleio_client_device_paired (BleioClient *client,
+                            const char  *path)
+{
+  return bleio_client_get_boolean (client, path, BLEIO_IFACE_DEVICE, "Paired") ||
+         bleio_client_get_boolean (client, path, BLEIO_IFACE_DEVICE, "Bonded");
+}
+
 char *
 bleio_client_find_device (BleioClient *client,
                           const char  *adapter_path,

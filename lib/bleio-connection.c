@@ -286,8 +286,7 @@ bleio_connection_get_paired (BleioConnection  *connection,
   g_return_val_if_fail (BLEIO_IS_CONNECTION (connection), FALSE);
   if (!bleio_connection_check_alive (connection, error))
     return FALSE;
-  return bleio_client_get_boolean (connection->client, connection->path, BLEIO_IFACE_DEVICE, "Paired") ||
-         bleio_client_get_boolean (connection->client, connection->path, BLEIO_IFACE_DEVICE, "Bonded");
+  return bleio_client_device_paired (connection->client, connection->path);
 }
 
 /* ---- disconnect --------------------------------------------------------- */
@@ -502,8 +501,7 @@ paired_cached_cb (GObject      *source,
     return;
   /* A bluetoothd that answers Pair without pairing (seen only from a
    * broken one) must not make us claim a bond. */
-  if (!bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Paired") &&
-      !bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Bonded"))
+  if (!bleio_client_device_paired (self->client, self->path))
     {
       g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_SECURITY,
                                "bluetoothd answered Pair but %s is still not paired; "
@@ -556,8 +554,7 @@ pair_succeeded (GTask *task_in)
 static gboolean
 peer_paired (BleioConnection *self)
 {
-  return bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Paired") ||
-         bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_DEVICE, "Bonded");
+  return bleio_client_device_paired (self->client, self->path);
 }
 
 #define PAIR_LINK_CHECK_MSEC 5000
