@@ -78,17 +78,10 @@ expect_error (const GError *error,
               const char   *message,
               const char   *what)
 {
-  g_autoptr(GError) copy = NULL;
-  g_autofree char *remote = NULL;
+  g_autofree char *problem = sim_fixture_check_remote_error (error, name, message);
 
-  if (error == NULL)
-    fail_msg ("%s succeeded; bluetoothd answers %s: %s", what, name, message);
-  copy = g_error_copy (error);
-  remote = g_dbus_error_get_remote_error (copy);
-  g_dbus_error_strip_remote_error (copy);
-  if (g_strcmp0 (remote, name) != 0 || strcmp (copy->message, message) != 0)
-    fail_msg ("%s: %s: %s; bluetoothd answers %s: %s", what, remote, copy->message,
-              name, message);
+  if (problem != NULL)
+    fail_msg ("%s: %s", what, problem);
 }
 
 /* A new peripheral that takes @connect_msec to connect and @pair_msec to

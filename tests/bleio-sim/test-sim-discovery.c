@@ -69,14 +69,10 @@ expect_error (GError     *error,
               const char *message)
 {
   g_autoptr(GError) owned = error;
-  g_autofree char *remote = NULL;
+  g_autofree char *problem = sim_fixture_check_remote_error (owned, name, message);
 
-  if (owned == NULL)
-    fail_msg ("succeeded; bluetoothd answers %s: %s", name, message);
-  remote = g_dbus_error_get_remote_error (owned);
-  g_dbus_error_strip_remote_error (owned);
-  if (g_strcmp0 (remote, name) != 0 || strcmp (owned->message, message) != 0)
-    fail_msg ("%s: %s; bluetoothd answers %s: %s", remote, owned->message, name, message);
+  if (problem != NULL)
+    fail_msg ("%s", problem);
 }
 
 static gboolean

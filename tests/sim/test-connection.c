@@ -4,40 +4,7 @@
 
 #include "central.h"
 
-typedef struct {
-  SimFixture *fx;
-  BleioAdapter *adapter;
-  BleioAddress *demo;
-} Group;
-
-static int
-group_setup (void **state)
-{
-  Group *g = g_new0 (Group, 1);
-
-  if (!common_start (&g->fx, &g->adapter))
-    {
-      g_free (g);
-      return -1;
-    }
-  g->demo = common_scan_for (g->adapter, DEMO_NAME, WAIT_MSEC);
-  if (g->demo == NULL)
-    return -1;
-  *state = g;
-  return 0;
-}
-
-static int
-group_teardown (void **state)
-{
-  Group *g = *state;
-
-  g_clear_object (&g->adapter);
-  bleio_address_free (g->demo);
-  sim_fixture_free (g->fx);
-  g_free (g);
-  return 0;
-}
+typedef CommonDemoGroup Group;
 
 static void
 test_connect_and_disconnect (void **state)
@@ -556,5 +523,5 @@ main (void)
     cmocka_unit_test (test_adapter_removed_mid_connection),
   };
 
-  return cmocka_run_group_tests (tests, group_setup, group_teardown);
+  return cmocka_run_group_tests (tests, common_demo_group_setup, common_demo_group_teardown);
 }

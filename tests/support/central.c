@@ -122,6 +122,31 @@ common_group_teardown (void **state)
   return 0;
 }
 
+int
+common_demo_group_setup (void **state)
+{
+  CommonDemoGroup *g = g_new0 (CommonDemoGroup, 1);
+
+  *state = g;
+  if (!common_start (&g->fx, &g->adapter))
+    return -1;
+  g->demo = common_scan_for (g->adapter, DEMO_NAME, WAIT_MSEC);
+  return g->demo != NULL ? 0 : -1;
+}
+
+int
+common_demo_group_teardown (void **state)
+{
+  CommonDemoGroup *g = *state;
+
+  g_clear_object (&g->adapter);
+  bleio_address_free (g->demo);
+  if (g->fx != NULL)
+    sim_fixture_free (g->fx);
+  g_free (g);
+  return 0;
+}
+
 BleioConnection *
 common_add_and_connect (CommonGroup *g,
                         const char  *address,

@@ -57,13 +57,26 @@ typedef struct {
 
 /* A fresh simulator in *@fx and its hci0 in *@adapter; FALSE, said on
  * stderr, when the simulator does not start. For group setups, including
- * those that keep more than a CommonGroup (test-connection.c). */
+ * those that keep more than a CommonGroup. */
 gboolean common_start (SimFixture **fx, BleioAdapter **adapter);
 
 /* cmocka group setup: a fresh simulator and its hci0. */
 int common_group_setup (void **state);
 
 int common_group_teardown (void **state);
+
+/* The same, with the scenario's demo peripheral (DEMO_NAME) scanned for
+ * once, so that every case can connect to it (tests/sim/test-connection.c,
+ * test-timeouts.c). */
+typedef struct {
+  SimFixture *fx;
+  BleioAdapter *adapter;
+  BleioAddress *demo;
+} CommonDemoGroup;
+
+int common_demo_group_setup (void **state);
+
+int common_demo_group_teardown (void **state);
 
 /* Adds the peripheral @json (at @address) to hci0 and connects to it
  * through the library; the peripheral's object path in @path_out, for

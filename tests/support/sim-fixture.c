@@ -891,3 +891,22 @@ sim_agent_dup_calls (SimAgent *agent)
   g_mutex_unlock (&agent->lock);
   return result;
 }
+
+char *
+sim_fixture_check_remote_error (const GError *error,
+                                const char   *name,
+                                const char   *message)
+{
+  g_autoptr(GError) copy = NULL;
+  g_autofree char *remote = NULL;
+
+  if (error == NULL)
+    return g_strdup_printf ("succeeded; bluetoothd answers %s: %s", name, message);
+  copy = g_error_copy (error);
+  remote = g_dbus_error_get_remote_error (copy);
+  g_dbus_error_strip_remote_error (copy);
+  if (g_strcmp0 (remote, name) == 0 && strcmp (copy->message, message) == 0)
+    return NULL;
+  return g_strdup_printf ("%s: %s; bluetoothd answers %s: %s", remote, copy->message,
+                          name, message);
+}

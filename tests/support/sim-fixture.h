@@ -220,6 +220,13 @@ gboolean         sim_fixture_wait_until      (GSourceFunc  done,
 gboolean         sim_fixture_start           (SimFixture **fx,
                                               SimAgent   **agent);
 
+/* NULL when @error is the D-Bus error @name with @message, as bluetoothd
+ * answers; otherwise what came instead ("succeeded", or the name and
+ * message), for the test's failure message. */
+char            *sim_fixture_check_remote_error (const GError *error,
+                                                 const char   *name,
+                                                 const char   *message);
+
 /* cmocka group setup/teardown on the demo scenario; *state is the
  * SimFixture. For another scenario, write a setup that calls
  * sim_fixture_new() and use sim_fixture_group_teardown(). */
