@@ -70,6 +70,23 @@ find_agent (const char *sender,
   return NULL;
 }
 
+/* The caller's agent at the path in @params, "(o)"; NULL, answered with
+ * DoesNotExist as bluetoothd does, when the caller registered none there. */
+static Agent *
+find_named_agent (GDBusMethodInvocation *invocation,
+                  const char            *sender,
+                  GVariant              *params)
+{
+  const char *path;
+  Agent *a;
+
+  g_variant_get (params, "(&o)", &path);
+  a = find_agent (sender, path);
+  if (a == NULL)
+    sim_return_error (invocation, SIM_ERR_DOES_NOT_EXIST, SIM_MSG_DOES_NOT_EXIST);
+  return a;
+}
+
 static void
 remove_agent (Agent *a)
 {
@@ -137,29 +154,19 @@ agent_manager_method (SimObj                *obj,
     }
   else if (g_str_equal (method, "UnregisterAgent"))
     {
-      Agent *a;
+      Agent *a = find_named_agent (invocation, sender, params);
 
-      g_variant_get (params, "(&o)", &path);
-      a = find_agent (sender, path);
       if (a == NULL)
-        {
-          sim_return_error (invocation, SIM_ERR_DOES_NOT_EXIST, SIM_MSG_DOES_NOT_EXIST);
-          return;
-        }
+        return;
       remove_agent (a);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method, "RequestDefaultAgent"))
     {
-      Agent *a;
+      Agent *a = find_named_agent (invocation, sender, params);
 
-      g_variant_get (params, "(&o)", &path);
-      a = find_agent (sender, path);
       if (a == NULL)
-        {
-          sim_return_error (invocation, SIM_ERR_DOES_NOT_EXIST, SIM_MSG_DOES_NOT_EXIST);
-          return;
-        }
+        return;
       default_agents = g_list_remove (default_agents, a);
       default_agents = g_list_prepend (default_agents, a);
       g_dbus_method_invocation_return_value (invocation, NULL);
