@@ -506,6 +506,19 @@ use_advertised_uuids (BleioScanResults *self,
     bleio_prop_index_replace (props, "UUIDs", remembered);
 }
 
+/* A device BlueZ removed (a temporary one after discovery, or a rotated
+ * address) takes what the scan remembered of it along, so a long scan of
+ * changing addresses keeps no memory per address it ever heard. */
+static void
+forget_device (BleioScanResults *self,
+               const char       *path)
+{
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove (self->advertised_uuids, path);
+  g_hash_table_remove (self->linked_paths, path);
+  g_mutex_unlock (&self->lock);
+}
+
 static void
 consider_device (BleioScanResults *self,
                  const char       *path)
@@ -571,6 +584,8 @@ on_client_event (BleioClient            *client,
         consider_device (self, event->path);
       break;
     case BLEIO_CLIENT_EVENT_REMOVED:
+      if (g_str_equal (event->interface, BLEIO_IFACE_DEVICE))
+        forget_device (self, event->path);
       if (g_str_equal (event->interface, BLEIO_IFACE_ADAPTER) &&
           g_str_equal (event->path, self->adapter_path) &&
           bleio_client_has_owner (client))
