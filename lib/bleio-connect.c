@@ -671,6 +671,17 @@ discovery_started_cb (GObject      *source,
 }
 
 static void
+call_start_discovery (GTask *task)
+{
+  BleioConnectQueue *self = queue_of (task);
+  ConnectData *data = g_task_get_task_data (task);
+
+  bleio_client_call (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER, "StartDiscovery", NULL,
+                     remaining_msec (task), data->op_cancellable, discovery_started_cb,
+                     g_object_ref (task));
+}
+
+static void
 discovery_filter_cb (GObject      *source,
                      GAsyncResult *result,
                      gpointer      user_data)
@@ -687,9 +698,7 @@ discovery_filter_cb (GObject      *source,
   if (reply == NULL)
     g_debug ("discovery filter refused (%s); discovering unfiltered", error->message);
   data->filter_set = reply != NULL;
-  bleio_client_call (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER, "StartDiscovery", NULL,
-                     remaining_msec (task), data->op_cancellable, discovery_started_cb,
-                     g_object_ref (task));
+  call_start_discovery (task);
 }
 
 /* Temporary devices vanish 30 s after discovery: find the peer again, with
@@ -708,9 +717,7 @@ start_filtered_discovery (GTask *task)
   scanning = self->hooks->is_scanning (self->owner);
   if (scanning)
     {
-      bleio_client_call (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER, "StartDiscovery", NULL,
-                         remaining_msec (task), data->op_cancellable, discovery_started_cb,
-                         g_object_ref (task));
+      call_start_discovery (task);
       return;
     }
   g_variant_builder_init (&filter, G_VARIANT_TYPE_VARDICT);
