@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioAdapter's internals (lib/bleio-adapter.c), for the code that finds
- * adapters. */
+ * adapters and the adapter's other files (bleio-adapter-bonds.c). */
 #pragma once
 
 #ifndef BLEIO_COMPILATION
@@ -17,5 +17,15 @@ G_BEGIN_DECLS
 BleioAdapter     *bleio_adapter_dup_for_path    (BleioClient  *client,
                                                  const char   *path,
                                                  GMainContext *context);
+
+/* The client whose cache and bus connection @adapter uses (not a new
+ * reference). */
+BleioClient      *bleio_adapter_get_client      (BleioAdapter  *adapter);
+
+/* FALSE with BLEIO_ERROR_BLUEZ_UNAVAILABLE or BLEIO_ERROR_NO_ADAPTER when
+ * bluetoothd or the adapter's object is gone: the check every operation
+ * makes before it calls BlueZ. */
+gboolean          bleio_adapter_check_usable    (BleioAdapter  *adapter,
+                                                 GError       **error);
 
 G_END_DECLS
