@@ -29,7 +29,15 @@ struct _BleioAdapter {
   BleioScanResults *scan;
   gboolean scan_starting;
   BleioConnectQueue *connect_queue;
+  guint incoming_watch;
 };
+
+enum {
+  SIGNAL_INCOMING_CONNECTION,
+  N_SIGNALS,
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (BleioAdapter, bleio_adapter, G_TYPE_OBJECT)
 
@@ -44,6 +52,8 @@ bleio_adapter_finalize (GObject *object)
     bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "StopDiscovery",
                        NULL, -1, NULL, NULL, NULL);
   g_clear_object (&self->scan);
+  if (self->incoming_watch != 0)
+    bleio_client_unwatch (self->client, self->incoming_watch);
   g_clear_pointer (&self->connect_queue, bleio_connect_queue_free);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->path);
@@ -57,6 +67,26 @@ static void
 bleio_adapter_class_init (BleioAdapterClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = bleio_adapter_finalize;
+
+  /**
+   * BleioAdapter::incoming-connection:
+   * @adapter: the #BleioAdapter
+   * @connection: the #BleioConnection of the new link
+   *
+   * Emitted when a central connects to this adapter (while it advertises
+   * connectable, or a bonded central reconnecting), in the thread-default
+   * main context that was current when the adapter was created.
+   * @connection is the object bleio_adapter_dup_connections() gives for the
+   * link from then on; it works like one made by bleio_adapter_connect().
+   *
+   * BlueZ does not say which side opened a link: a link that comes up while
+   * none of this adapter's own connect attempts is after that address is
+   * taken for incoming, so a link another program on the machine opens to
+   * a peer is reported here too.
+   */
+  signals[SIGNAL_INCOMING_CONNECTION] =
+    g_signal_new ("incoming-connection", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, BLEIO_TYPE_CONNECTION);
 }
 
 static void
@@ -136,6 +166,7 @@ bleio_adapter_dup_for_path (BleioClient  *client,
   self->name = g_strdup (base != NULL ? base + 1 : path);
   self->context = g_main_context_ref (context);
   self->connect_queue = bleio_connect_queue_new (client, path, &connect_hooks, self);
+  self->incoming_watch = bleio_adapter_watch_incoming (self);
   bleio_client_set_adapter (client, path, G_OBJECT (self));
   return self;
 }
@@ -794,4 +825,23 @@ BleioClient *
 bleio_adapter_get_client (BleioAdapter *adapter)
 {
   return adapter->client;
+}
+
+GMainContext *
+bleio_adapter_get_context (BleioAdapter *adapter)
+{
+  return adapter->context;
+}
+
+BleioConnectQueue *
+bleio_adapter_get_connect_queue (BleioAdapter *adapter)
+{
+  return adapter->connect_queue;
+}
+
+void
+bleio_adapter_emit_incoming_connection (BleioAdapter    *adapter,
+                                        BleioConnection *connection)
+{
+  g_signal_emit (adapter, signals[SIGNAL_INCOMING_CONNECTION], 0, connection);
 }

@@ -52,4 +52,10 @@ void               bleio_connect_queue_push (BleioConnectQueue  *queue,
                                              guint               timeout_msec,
                                              GMainContext       *object_context);
 
+/* Any thread. TRUE while an attempt to @bluez_address ("AA:BB:..") is
+ * queued or running, or one given up may still complete and be undone: a
+ * link to that address that comes up now is ours, not a central's. */
+gboolean           bleio_connect_queue_claims (BleioConnectQueue *queue,
+                                               const char        *bluez_address);
+
 G_END_DECLS

@@ -845,6 +845,28 @@ bleio_connect_queue_free (BleioConnectQueue *queue)
   g_free (queue);
 }
 
+gboolean
+bleio_connect_queue_claims (BleioConnectQueue *queue,
+                            const char        *bluez_address)
+{
+  LateUndo *undo;
+  gboolean claimed;
+
+  g_mutex_lock (&queue->lock);
+  /* A finished undo stays in the table until the next connect to its
+   * address replaces it. */
+  undo = g_hash_table_lookup (queue->late_undos, bluez_address);
+  claimed = undo != NULL && !g_atomic_int_get (&undo->finished);
+  for (GList *l = queue->tasks.head; l != NULL && !claimed; l = l->next)
+    {
+      ConnectData *data = g_task_get_task_data (l->data);
+
+      claimed = g_ascii_strcasecmp (data->bluez_address, bluez_address) == 0;
+    }
+  g_mutex_unlock (&queue->lock);
+  return claimed;
+}
+
 void
 bleio_connect_queue_push (BleioConnectQueue  *queue,
                           GTask              *task,
