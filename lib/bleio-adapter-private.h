@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioAdapter's internals (lib/bleio-adapter.c), for the code that finds
- * adapters and the adapter's other files (bleio-adapter-bonds.c,
- * bleio-adapter-incoming.c). */
+ * adapters and the adapter's other files (bleio-adapter-bonds.c). */
 #pragma once
 
 #ifndef BLEIO_COMPILATION
@@ -10,7 +9,6 @@
 
 #include <bleio/bleio.h>
 #include "bleio-client-private.h"
-#include "bleio-connect-private.h"
 
 G_BEGIN_DECLS
 
@@ -29,16 +27,5 @@ BleioClient      *bleio_adapter_get_client      (BleioAdapter  *adapter);
  * makes before it calls BlueZ. */
 gboolean          bleio_adapter_check_usable    (BleioAdapter  *adapter,
                                                  GError       **error);
-
-/* The context the adapter's signals and objects belong to. */
-GMainContext     *bleio_adapter_get_context     (BleioAdapter  *adapter);
-BleioConnectQueue *bleio_adapter_get_connect_queue (BleioAdapter *adapter);
-/* Emits BleioAdapter::incoming-connection; in the adapter's context. */
-void              bleio_adapter_emit_incoming_connection (BleioAdapter    *adapter,
-                                                          BleioConnection *connection);
-
-/* Starts watching for links that centrals make to @adapter
- * (bleio-adapter-incoming.c); the id is for bleio_client_unwatch(). */
-guint             bleio_adapter_watch_incoming  (BleioAdapter  *adapter);
 
 G_END_DECLS

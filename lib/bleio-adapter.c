@@ -6,6 +6,7 @@
  * BleioConnectQueue (bleio-connect.c).
  */
 #include "bleio-adapter-private.h"
+#include "bleio-adapter-incoming-private.h"
 #include "bleio-scan-private.h"
 #include "bleio-connect-private.h"
 #include "bleio-connection-private.h"
@@ -142,6 +143,13 @@ hook_dup_connection (gpointer      owner,
   return bleio_connection_dup_for_path (self->client, self->path, device_path, object_context);
 }
 
+static void
+emit_incoming_connection (GObject         *owner,
+                          BleioConnection *connection)
+{
+  g_signal_emit (owner, signals[SIGNAL_INCOMING_CONNECTION], 0, connection);
+}
+
 static const BleioConnectHooks connect_hooks = {
   hook_check_usable,
   hook_is_scanning,
@@ -166,7 +174,8 @@ bleio_adapter_dup_for_path (BleioClient  *client,
   self->name = g_strdup (base != NULL ? base + 1 : path);
   self->context = g_main_context_ref (context);
   self->connect_queue = bleio_connect_queue_new (client, path, &connect_hooks, self);
-  self->incoming_watch = bleio_adapter_watch_incoming (self);
+  self->incoming_watch = bleio_incoming_watch (client, path, self->connect_queue, context,
+                                               G_OBJECT (self), emit_incoming_connection);
   bleio_client_set_adapter (client, path, G_OBJECT (self));
   return self;
 }
@@ -825,23 +834,4 @@ BleioClient *
 bleio_adapter_get_client (BleioAdapter *adapter)
 {
   return adapter->client;
-}
-
-GMainContext *
-bleio_adapter_get_context (BleioAdapter *adapter)
-{
-  return adapter->context;
-}
-
-BleioConnectQueue *
-bleio_adapter_get_connect_queue (BleioAdapter *adapter)
-{
-  return adapter->connect_queue;
-}
-
-void
-bleio_adapter_emit_incoming_connection (BleioAdapter    *adapter,
-                                        BleioConnection *connection)
-{
-  g_signal_emit (adapter, signals[SIGNAL_INCOMING_CONNECTION], 0, connection);
 }
