@@ -83,7 +83,7 @@ bleio_acquire_write_async (BleioClient         *client,
                                             BLEIO_IFACE_CHARACTERISTIC, "AcquireWrite",
                                             g_variant_new ("(a{sv})", NULL),
                                             G_VARIANT_TYPE ("(hq)"),
-                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
+                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, BLEIO_CALL_ATT_MSEC, NULL,
                                             cancellable, acquire_write_cb,
                                             g_steal_pointer (&task));
 }

@@ -71,7 +71,7 @@ erase_next (GTask *task_in)
   cancellable = g_task_get_cancellable (task);
   bleio_client_call (bleio_adapter_get_client (self), bleio_adapter_get_object_path (self), BLEIO_IFACE_ADAPTER, "RemoveDevice",
                      g_variant_new ("(o)", (const char *) g_ptr_array_index (data->paths, data->next++)),
-                     -1, cancellable, remove_device_cb, g_steal_pointer (&task));
+                     BLEIO_CALL_LOCAL_MSEC, cancellable, remove_device_cb, g_steal_pointer (&task));
 }
 
 void

@@ -51,7 +51,7 @@ bleio_adapter_finalize (GObject *object)
   if (self->scan != NULL && bleio_scan_results_end (self->scan, NULL) &&
       bleio_client_has_owner (self->client))
     bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "StopDiscovery",
-                       NULL, -1, NULL, NULL, NULL);
+                       NULL, BLEIO_CALL_LOCAL_MSEC, NULL, NULL, NULL);
   g_clear_object (&self->scan);
   if (self->incoming_watch != 0)
     bleio_client_unwatch (self->client, self->incoming_watch);
@@ -558,7 +558,7 @@ set_filter_cb (GObject      *source,
                                           data->minimum_rssi, data->timeout_msec);
   cancellable = g_task_get_cancellable (task);
   bleio_client_call (self->client, self->path, BLEIO_IFACE_ADAPTER, "StartDiscovery",
-                     NULL, -1, cancellable, start_discovery_cb, g_steal_pointer (&task));
+                     NULL, BLEIO_CALL_LOCAL_MSEC, cancellable, start_discovery_cb, g_steal_pointer (&task));
 }
 
 void
@@ -638,7 +638,7 @@ bleio_adapter_start_scan_async (BleioAdapter        *adapter,
    * found (btvirt's, in the e2e suite). minimum_rssi is applied to the
    * entries instead, and an unknown RSSI (127) passes it. */
   bleio_client_call (adapter->client, adapter->path, BLEIO_IFACE_ADAPTER, "SetDiscoveryFilter",
-                     g_variant_new ("(a{sv})", &filter), -1, cancellable, set_filter_cb,
+                     g_variant_new ("(a{sv})", &filter), BLEIO_CALL_LOCAL_MSEC, cancellable, set_filter_cb,
                      g_steal_pointer (&task));
 }
 
@@ -720,7 +720,7 @@ bleio_adapter_stop_scan_async (BleioAdapter        *adapter,
       return;
     }
   bleio_client_call (adapter->client, adapter->path, BLEIO_IFACE_ADAPTER, "StopDiscovery",
-                     NULL, -1, cancellable, stop_discovery_cb, g_steal_pointer (&task));
+                     NULL, BLEIO_CALL_LOCAL_MSEC, cancellable, stop_discovery_cb, g_steal_pointer (&task));
 }
 
 gboolean

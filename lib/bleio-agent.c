@@ -530,7 +530,7 @@ unregister_agent (GTask *task)
   BleioAgentState *state = bleio_agent_get (client);
 
   bleio_client_call (client, "/org/bluez", BLEIO_IFACE_AGENT_MANAGER, "UnregisterAgent",
-                     g_variant_new ("(o)", state->path), -1,
+                     g_variant_new ("(o)", state->path), BLEIO_CALL_LOCAL_MSEC,
                      g_task_get_cancellable (task), unregister_cb, task);
 }
 
@@ -572,7 +572,7 @@ register_agent (GTask *task)
   EnsureData *data = g_task_get_task_data (task);
 
   bleio_client_call (client, "/org/bluez", BLEIO_IFACE_AGENT_MANAGER, "RegisterAgent",
-                     g_variant_new ("(os)", state->path, data->capability), -1,
+                     g_variant_new ("(os)", state->path, data->capability), BLEIO_CALL_LOCAL_MSEC,
                      g_task_get_cancellable (task), register_cb, task);
 }
 

@@ -95,8 +95,31 @@ char     *bleio_client_find_device      (BleioClient *client,
                                          const char  *adapter_path,
                                          const char  *bluez_address);
 
+/* Bounds on calls to bluetoothd, for calls whose caller gives none. No
+ * call relies on GDBus's default (25 s): each waits as long as what
+ * bluetoothd does before answering can take, and no longer.
+ *
+ * LOCAL: bluetoothd answers from its own state or after a few kernel
+ * management commands, each bounded by the kernel's 2 s HCI command
+ * timeout (discovery, filters, agents, RemoveDevice, CancelPairing,
+ * properties), with room for a loaded machine. */
+#define BLEIO_CALL_LOCAL_MSEC 10000
+/* ATT: one GATT operation. An ATT transaction that gets no answer in 30 s
+ * ends the bearer (Core Vol 3 Part F 3.3.3), so bluetoothd either answers
+ * or drops the link by then; a link that goes down ends the operation at
+ * once anyway (lib/bleio-gatt.c). */
+#define BLEIO_CALL_ATT_MSEC 35000
+/* DISCONNECT: bluetoothd answers once the link is down, which the
+ * controller ends at the latest after the supervision timeout (32 s at
+ * most, Core Vol 6 Part B 4.5.2). */
+#define BLEIO_CALL_DISCONNECT_MSEC 35000
+/* OBJECTS: GetManagedObjects, whose reply grows with every device
+ * bluetoothd knows (thousands under a flood of advertisers). */
+#define BLEIO_CALL_OBJECTS_MSEC 60000
+
 /* A method call to org.bluez; the reply arrives in the caller's
- * thread-default context. */
+ * thread-default context. @timeout_msec is the caller's bound or one of
+ * the BLEIO_CALL_*_MSEC above, never -1. */
 void      bleio_client_call             (BleioClient         *client,
                                          const char          *path,
                                          const char          *interface,

@@ -348,7 +348,7 @@ owner_found (BleioClient *client,
   g_dbus_connection_call (client->connection, owner, "/",
                           "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
                           NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, client->cancellable,
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, BLEIO_CALL_OBJECTS_MSEC, client->cancellable,
                           load_done, call_data_new (client));
 }
 
@@ -467,7 +467,7 @@ worker_main (gpointer data)
   g_dbus_connection_call (client->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                           "org.freedesktop.DBus", "GetNameOwner",
                           g_variant_new ("(s)", BLEIO_BLUEZ_NAME), G_VARIANT_TYPE ("(s)"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, client->cancellable,
+                          G_DBUS_CALL_FLAGS_NONE, BLEIO_CALL_LOCAL_MSEC, client->cancellable,
                           get_owner_done, call_data_new (client));
 
   client->bus_check = g_timeout_source_new (BUS_CHECK_MSEC);
@@ -886,7 +886,7 @@ bleio_client_set_property (BleioClient         *client,
 {
   bleio_client_call (client, path, "org.freedesktop.DBus.Properties", "Set",
                      g_variant_new ("(ssv)", interface, property, value),
-                     -1, cancellable, callback, user_data);
+                     BLEIO_CALL_LOCAL_MSEC, cancellable, callback, user_data);
 }
 
 /* ---- registries --------------------------------------------------------- */

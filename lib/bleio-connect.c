@@ -115,8 +115,8 @@ on_late_undo_event (BleioClient            *client,
       return;
     }
   g_debug ("%s connected after its attempt was abandoned: disconnecting", path);
-  bleio_client_call (client, path, BLEIO_IFACE_DEVICE, "Disconnect", NULL, -1, NULL,
-                     late_disconnect_cb, late_undo_ref (undo));
+  bleio_client_call (client, path, BLEIO_IFACE_DEVICE, "Disconnect", NULL,
+                     BLEIO_CALL_DISCONNECT_MSEC, NULL, late_disconnect_cb, late_undo_ref (undo));
   late_undo_finish (undo);
 }
 
@@ -296,12 +296,12 @@ stop_filtered_discovery (GTask *task)
   /* Our scan shares the same discovery session: leave it running. */
   if (!scanning && data->discovery_started)
     bleio_client_call (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER, "StopDiscovery",
-                       NULL, -1, NULL, NULL, NULL);
+                       NULL, BLEIO_CALL_LOCAL_MSEC, NULL, NULL, NULL);
   /* Leave no address filter behind on this bus connection. */
   if (!scanning && data->filter_set)
     bleio_client_call (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER, "SetDiscoveryFilter",
                        g_variant_new ("(@a{sv})", g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
-                       -1, NULL, NULL, NULL);
+                       BLEIO_CALL_LOCAL_MSEC, NULL, NULL, NULL);
   data->discovery_started = FALSE;
   data->filter_set = FALSE;
 }

@@ -381,7 +381,7 @@ bleio_connection_disconnect_async (BleioConnection     *connection,
   connection->local_disconnect = TRUE;
   g_mutex_unlock (&connection->lock);
   bleio_client_call (connection->client, connection->path, BLEIO_IFACE_DEVICE,
-                     "Disconnect", NULL, -1, cancellable, disconnect_cb,
+                     "Disconnect", NULL, BLEIO_CALL_DISCONNECT_MSEC, cancellable, disconnect_cb,
                      g_steal_pointer (&task));
 }
 
@@ -606,7 +606,7 @@ pair_link_checked_cb (GObject      *source,
     }
   if (error->domain == BLEIO_ERROR && error->code == BLEIO_ERROR_TIMEOUT)
     bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
-                       NULL, -1, NULL, NULL, NULL);
+                       NULL, BLEIO_CALL_LOCAL_MSEC, NULL, NULL, NULL);
   g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_SECURITY,
                            "Pairing failed: %s", error->message);
 }
@@ -631,7 +631,7 @@ pair_cb (GObject      *source,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       bleio_client_call (self->client, self->path, BLEIO_IFACE_DEVICE, "CancelPairing",
-                         NULL, -1, NULL, NULL, NULL);
+                         NULL, BLEIO_CALL_LOCAL_MSEC, NULL, NULL, NULL);
       pair_return_error (task, g_steal_pointer (&error));
       return;
     }

@@ -27,6 +27,24 @@ typedef struct {
   GQueue waiting;               /* GTask*, under queues_lock */
 } OpQueue;
 
+/* Ends a call in flight when its device's link goes down. bluetoothd
+ * answers a call pending at that moment late (after its own timeouts) or,
+ * from 5.82 on, never: the worker's watch cancels the call instead, and
+ * the completion tells the link loss from the caller's own cancel by
+ * @lost. Shared with the watch, which may still run on the worker while
+ * the call completes in the caller's context. */
+typedef enum {
+  LINK_UP,
+  LINK_LOST,
+  LINK_BLUEZ_GONE,              /* bluetoothd left the bus, with the link */
+} LinkState;
+
+typedef struct {
+  gint ref_count;               /* atomic */
+  GCancellable *cancellable;    /* the D-Bus call's */
+  gint state;                   /* LinkState, atomic */
+} LinkGuard;
+
 typedef struct {
   BleioClient *client;
   char *path;
@@ -35,6 +53,9 @@ typedef struct {
   GVariant *parameters;
   guint attempts;
   OpQueue *queue;
+  LinkGuard *guard;             /* while a call is in flight */
+  guint link_watch;
+  gulong cancel_id;             /* on the caller's cancellable */
 } Op;
 
 static GMutex queues_lock;
@@ -78,11 +99,78 @@ queue_release (OpQueue *queue)
   g_free (queue);
 }
 
+static LinkGuard *
+link_guard_ref (LinkGuard *guard)
+{
+  g_atomic_int_inc (&guard->ref_count);
+  return guard;
+}
+
+static void
+link_guard_unref (gpointer data)
+{
+  LinkGuard *guard = data;
+
+  if (!g_atomic_int_dec_and_test (&guard->ref_count))
+    return;
+  g_object_unref (guard->cancellable);
+  g_free (guard);
+}
+
+/* Worker thread: the device's Connected turned false, or its object went. */
+static void
+on_link_event (BleioClient            *client,
+               const BleioClientEvent *event,
+               gpointer                user_data)
+{
+  LinkGuard *guard = user_data;
+  gboolean connected = TRUE;
+  LinkState state = LINK_UP;
+
+  if ((event->kind == BLEIO_CLIENT_EVENT_OWNER && !event->has_owner) ||
+      (event->kind == BLEIO_CLIENT_EVENT_REMOVED && !bleio_client_has_owner (client)))
+    state = LINK_BLUEZ_GONE;
+  else if ((event->kind == BLEIO_CLIENT_EVENT_CHANGED &&
+            g_variant_lookup (event->changed, "Connected", "b", &connected) && !connected) ||
+           event->kind == BLEIO_CLIENT_EVENT_REMOVED)
+    state = LINK_LOST;
+  if (state != LINK_UP &&
+      g_atomic_int_compare_and_exchange (&guard->state, LINK_UP, state))
+    g_cancellable_cancel (guard->cancellable);
+}
+
+static void
+on_caller_cancelled (GCancellable *cancellable,
+                     gpointer      user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+/* The call's turn is over: its guard no longer listens. */
+static void
+op_unguard (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+
+  if (op->guard == NULL)
+    return;
+  bleio_client_unwatch (op->client, op->link_watch);
+  op->link_watch = 0;
+  g_cancellable_disconnect (g_task_get_cancellable (task), op->cancel_id);
+  op->cancel_id = 0;
+  g_clear_pointer (&op->guard, link_guard_unref);
+}
+
 static void
 op_free (gpointer data)
 {
   Op *op = data;
 
+  if (op->guard != NULL)
+    {
+      bleio_client_unwatch (op->client, op->link_watch);
+      g_clear_pointer (&op->guard, link_guard_unref);
+    }
   if (op->queue != NULL)
     queue_release (op->queue);
   bleio_client_unref (op->client);
@@ -196,7 +284,23 @@ op_call_cb (GObject      *source,
   Op *op = g_task_get_task_data (task);
   GError *error = NULL;
   GVariant *reply = bleio_client_call_finish (op->client, result, &error);
+  LinkState state = op->guard != NULL ? g_atomic_int_get (&op->guard->state) : LINK_UP;
 
+  op_unguard (task);
+  if (reply == NULL && state != LINK_UP &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      !g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      g_clear_error (&error);
+      if (state == LINK_BLUEZ_GONE)
+        error = g_error_new (BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                             "bluetoothd left the bus before it answered %s; retry once "
+                             "it is back", op->method);
+      else
+        error = g_error_new (BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+                             BLEIO_NOT_CONNECTED_MESSAGE ": the link went down before "
+                             "bluetoothd answered %s; reconnect and retry", op->method);
+    }
   if (reply == NULL &&
       g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_IN_PROGRESS) &&
       op->attempts < RETRY_LIMIT &&
@@ -213,6 +317,35 @@ op_call_cb (GObject      *source,
       return;
     }
   op_return (g_steal_pointer (&task), reply, error);
+}
+
+/* Watches the link (subscribed first) before the call goes out; a link
+ * already down by then cancels the call before it is sent. */
+static void
+op_guard (GTask *task)
+{
+  Op *op = g_task_get_task_data (task);
+  g_autofree char *device = device_path_of (op->path);
+  BleioClientWatchKey key = { NULL, BLEIO_IFACE_DEVICE, FALSE };
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  op->guard = g_new0 (LinkGuard, 1);
+  op->guard->ref_count = 1;
+  op->guard->cancellable = g_cancellable_new ();
+  if (device != NULL)
+    {
+      key.path = device;
+      op->link_watch = bleio_client_watch_keys (op->client, NULL, &key, 1, on_link_event,
+                                                link_guard_ref (op->guard), link_guard_unref);
+      if (!op_link_up (op))
+        {
+          g_atomic_int_set (&op->guard->state, LINK_LOST);
+          g_cancellable_cancel (op->guard->cancellable);
+        }
+    }
+  if (cancellable != NULL)
+    op->cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (on_caller_cancelled),
+                                           op->guard->cancellable, NULL);
 }
 
 static void
@@ -236,9 +369,10 @@ op_start (GTask *task_in)
       return;
     }
   op->attempts++;
+  op_guard (task);
   bleio_client_call (op->client, op->path, op->interface, op->method,
-                     op->parameters, -1, cancellable, op_call_cb,
-                     g_steal_pointer (&task));
+                     op->parameters, BLEIO_CALL_ATT_MSEC, op->guard->cancellable,
+                     op_call_cb, g_steal_pointer (&task));
 }
 
 void

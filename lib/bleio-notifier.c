@@ -245,7 +245,7 @@ on_notifier_event (BleioClient            *client,
               g_atomic_int_set (&notifier->subscribed, 1);
               bleio_characteristic_hold_subscription (notifier->characteristic, TRUE);
               bleio_client_call (client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,
-                                 "StartNotify", NULL, -1, NULL, NULL, NULL);
+                                 "StartNotify", NULL, BLEIO_CALL_ATT_MSEC, NULL, NULL, NULL);
             }
 
           if (value == NULL)
@@ -290,7 +290,7 @@ bleio_notifier_stop (BleioNotifier *notifier)
       if (!bleio_characteristic_is_subscribed (notifier->characteristic) &&
           bleio_client_has_owner (notifier->client))
         bleio_client_call (notifier->client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,
-                           "StopNotify", NULL, -1, NULL, NULL, NULL);
+                           "StopNotify", NULL, BLEIO_CALL_ATT_MSEC, NULL, NULL, NULL);
     }
   if (g_atomic_int_get (&notifier->acquired))
     bleio_characteristic_hold_acquired (notifier->characteristic, FALSE);
@@ -555,7 +555,7 @@ acquire_notify_send (AcquireNotifyData *data)
                                             BLEIO_IFACE_CHARACTERISTIC, "AcquireNotify",
                                             g_variant_new ("(a{sv})", NULL),
                                             G_VARIANT_TYPE ("(hq)"),
-                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL,
+                                            G_DBUS_CALL_FLAGS_NO_AUTO_START, BLEIO_CALL_ATT_MSEC, NULL,
                                             g_task_get_cancellable (data->task),
                                             acquire_notify_cb, data);
 }
