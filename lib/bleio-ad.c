@@ -416,6 +416,51 @@ add_raw_data (GByteArray           *out,
     }
 }
 
+void
+bleio_ad_drop_service_data_uuids (BleioPropIndex *props)
+{
+  g_autoptr(GVariant) uuids = lookup_typed (props, "UUIDs", G_VARIANT_TYPE_STRING_ARRAY);
+  g_autoptr(GVariant) data = lookup_typed (props, "ServiceData", G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GHashTable) keys = NULL;
+  GVariantBuilder kept;
+  GVariantIter iter;
+  const char *str;
+  gboolean dropped = FALSE;
+
+  if (uuids == NULL || data == NULL || g_variant_n_children (data) == 0)
+    return;
+  keys = g_hash_table_new_full (bleio_uuid_hash, bleio_uuid_equal,
+                                (GDestroyNotify) bleio_uuid_free, NULL);
+  g_variant_iter_init (&iter, data);
+  while (g_variant_iter_next (&iter, "{&sv}", &str, NULL))
+    {
+      BleioUuid *uuid = bleio_uuid_new_from_string (str, NULL);
+
+      if (uuid != NULL)
+        g_hash_table_add (keys, uuid);
+    }
+
+  g_variant_builder_init (&kept, G_VARIANT_TYPE_STRING_ARRAY);
+  g_variant_iter_init (&iter, uuids);
+  while (g_variant_iter_next (&iter, "&s", &str))
+    {
+      g_autoptr(BleioUuid) uuid = bleio_uuid_new_from_string (str, NULL);
+
+      if (uuid != NULL && g_hash_table_contains (keys, uuid))
+        dropped = TRUE;
+      else
+        g_variant_builder_add (&kept, "s", str);
+    }
+  if (dropped)
+    {
+      g_autoptr(GVariant) value = g_variant_ref_sink (g_variant_builder_end (&kept));
+
+      bleio_prop_index_replace (props, "UUIDs", value);
+    }
+  else
+    g_variant_builder_clear (&kept);
+}
+
 GBytes *
 bleio_ad_build_from_index (const BleioPropIndex *props)
 {

@@ -156,6 +156,9 @@ struct _BleioScanResults {
    * rebuilt from these instead. */
   GHashTable *advertised_uuids;
   GHashTable *linked_paths;     /* devices seen with a link: a set */
+  /* This bluetoothd puts service data UUIDs in Device1.UUIDs (see
+   * bleio_ad_drop_service_data_uuids()). */
+  gboolean uuids_carry_service_data;
 };
 
 enum {
@@ -532,6 +535,8 @@ consider_device (BleioScanResults *self,
                                 entry_keys, G_N_ELEMENTS (entry_keys)))
     return;
   use_advertised_uuids (self, path, &props);
+  if (self->uuids_carry_service_data)
+    bleio_ad_drop_service_data_uuids (&props);
   entry = entry_new_from_index (&props, self->adapter_path, self->minimum_rssi,
                                 self->prefixes);
   bleio_prop_index_clear (&props);
@@ -627,9 +632,23 @@ scan_timeout_cb (gpointer user_data)
   g_debug ("scan on %s timed out", self->adapter_path);
   if (bleio_scan_results_end (self, NULL))
     bleio_client_call (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER,
-                       "StopDiscovery", NULL, -1, NULL, stop_discovery_cb,
+                       "StopDiscovery", NULL, BLEIO_CALL_LOCAL_MSEC, NULL, stop_discovery_cb,
                        bleio_client_ref (self->client));
   return G_SOURCE_REMOVE;
+}
+
+/* bluetoothd adds service data UUIDs to Device1.UUIDs since 5.69, and
+ * tells no version on the bus. Adapter1.Manufacturer, which every adapter
+ * has from 5.71 on, is the nearest mark: 5.69 and 5.70 are taken for
+ * versions that do not merge (docs/bluez-versions.md). */
+static gboolean
+bluez_merges_service_data_uuids (BleioClient *client,
+                                 const char  *adapter_path)
+{
+  g_autoptr(GVariant) manufacturer =
+    bleio_client_dup_property (client, adapter_path, BLEIO_IFACE_ADAPTER, "Manufacturer");
+
+  return manufacturer != NULL;
 }
 
 BleioScanResults *
@@ -655,6 +674,7 @@ bleio_scan_results_new (BleioClient  *client,
   self->prefixes = prefixes != NULL ? g_bytes_ref (prefixes) : NULL;
   self->buffer_size = buffer_size;
   self->minimum_rssi = minimum_rssi;
+  self->uuids_carry_service_data = bluez_merges_service_data_uuids (client, adapter_path);
   keys[1].path = adapter_path;
   self->watch_id = bleio_client_watch_keys (client, NULL, keys, G_N_ELEMENTS (keys), on_client_event,
                                             bleio_weak_ref_new (self), bleio_weak_ref_free);
