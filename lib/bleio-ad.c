@@ -9,6 +9,12 @@
 
 /* The payload of one AD structure: its length byte counts the type too. */
 #define MAX_PAYLOAD 254
+/* The most AD data one advertisement can carry: an extended advertising
+ * set holds up to 1650 bytes of advertising or scan response data (Core
+ * Vol 4 Part E 7.8.57; a scannable extended advertisement carries its data
+ * in the scan response alone), a legacy one 31 of each. BlueZ does not
+ * say which kind it heard, so a rebuild is bounded by the larger. */
+#define MAX_ADVERTISEMENT 1650
 
 G_STATIC_ASSERT (sizeof (BleioAdIter) >= 4 * sizeof (gpointer));
 
@@ -160,6 +166,10 @@ bleio_ad_matches (const guint8 *adv,
 
 /* Building. */
 
+/* Appends one structure, or leaves it out when it would take the
+ * advertisement past MAX_ADVERTISEMENT: what BlueZ accumulated beyond what
+ * the air can carry is not what the peer advertised. The structures after
+ * it still go in when they fit. */
 static void
 append_structure (GByteArray   *out,
                   guint8        type,
@@ -169,6 +179,8 @@ append_structure (GByteArray   *out,
   guint8 header[2];
 
   g_assert (payload_len <= MAX_PAYLOAD);
+  if (out->len + 2 + payload_len > MAX_ADVERTISEMENT)
+    return;
   header[0] = (guint8) (payload_len + 1);
   header[1] = type;
   g_byte_array_append (out, header, 2);

@@ -198,8 +198,13 @@ gboolean bleio_ad_validate (const guint8 *data,
  * raw bytes, so the result is a reconstruction: the structures come out in
  * a fixed order, the advertisement and the scan response are merged, and the
  * lists hold whatever BlueZ accumulated (`UUIDs` of a connected device also
- * includes services found over GATT). It is not guaranteed to fit the 31
- * bytes of a legacy advertisement.
+ * includes services found over GATT).
+ *
+ * The result is never longer than 1650 bytes, the most AD data an extended
+ * advertisement carries (a legacy one carries 31 bytes and 31 of scan
+ * response; BlueZ does not say which kind it heard, so the larger bound
+ * holds). A structure that would take it past 1650 bytes is left out, and
+ * the ones after it still go in where they fit.
  *
  * The structures, in this order:
  *

@@ -91,7 +91,10 @@ const BleioAddress *bleio_scan_entry_get_address (const BleioScanEntry *entry);
  * rebuilt them from what BlueZ parsed. BlueZ merges the services it finds
  * over GATT into the device's UUIDs; once the scan has seen a device
  * before its first link, its UUID list stays what it advertised then (a
- * device first heard with a link shows BlueZ's list).
+ * device first heard with a link shows BlueZ's list). From bluetoothd 5.71
+ * on (which also lists service data UUIDs among the device's UUIDs), a
+ * UUID that the device sends service data for is left out of the list. At
+ * most 1650 bytes, as bleio_ad_build_from_bluez() says.
  *
  * Returns: (transfer none): the advertisement, rebuilt from BlueZ's
  *   properties

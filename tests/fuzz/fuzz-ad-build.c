@@ -47,6 +47,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     gsize payload_len;
 
     fuzz_check (bleio_ad_validate (adv, len, NULL), "the rebuilt advertisement is well-formed");
+    fuzz_check (len <= 1650, "the rebuilt advertisement fits an extended advertisement");
     bleio_ad_iter_init (&iter, adv, len);
     while (bleio_ad_iter_next (&iter, &t, &payload, &payload_len, NULL))
       fuzz_check (payload_len <= 254, "no structure exceeds 255 bytes");

@@ -58,6 +58,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       fuzz_check (strlen (address) == 17, "the address prints as AA:BB:CC:DD:EE:FF");
       fuzz_check (bleio_scan_entry_get_rssi (entry) >= minimum_rssi, "the minimum RSSI holds");
       fuzz_check (bleio_ad_validate (bytes, len, NULL), "the entry's advertisement is well-formed");
+      fuzz_check (len <= 1650, "the entry's advertisement fits an extended advertisement");
       if (prefixes_len > 0)
         {
           gsize plen = 0;

@@ -12,10 +12,11 @@
 
 #define HUGE_WAIT_MSEC 600000
 
-/* 100,000 UUIDs (271,058 bytes once rebuilt): with the usual 4 KiB
- * buffer the entry does not fit and is counted as dropped, never held;
- * with a buffer large enough it arrives, as well-formed AD data (each
- * field at most 255 bytes). */
+/* 100,000 UUIDs (271,058 bytes of lists): the rebuilt advertisement
+ * stops at the 1650 bytes an extended advertisement can carry, filled
+ * with whole list structures (none cut: each at most 256 bytes). A buffer
+ * smaller than that entry counts it as dropped, never holds it; the usual
+ * 4 KiB buffer takes it, as well-formed AD data. */
 static void
 test_uuids_100000 (void **state)
 {
@@ -29,13 +30,14 @@ test_uuids_100000 (void **state)
     g_ptr_array_add (strings, g_strdup_printf ("%08x-0000-1000-8000-00805f9b34fb", i));
   hostile_property_quiet (h, DEV, IFACE_DEVICE, "UUIDs",
                           g_variant_new_strv ((const char *const *) strings->pdata, strings->len));
-  dropped_entry = hostile_scan_full (h, HOSTILE_ADDRESS, HUGE_WAIT_MSEC, 4096, &dropped);
+  dropped_entry = hostile_scan_full (h, HOSTILE_ADDRESS, HUGE_WAIT_MSEC, 1024, &dropped);
   assert_null (dropped_entry);
   assert_true (dropped > 0);
-  entry = hostile_scan_full (h, HOSTILE_ADDRESS, HUGE_WAIT_MSEC, 1 << 20, NULL);
+  entry = hostile_scan_full (h, HOSTILE_ADDRESS, HUGE_WAIT_MSEC, 4096, NULL);
   assert_non_null (entry);
   assert_adv_valid (entry);
-  assert_true (adv_len (entry) > 100000 * 2);
+  assert_true (adv_len (entry) <= 1650);
+  assert_true (adv_len (entry) > 1650 - 256);
 }
 
 /* 60,000 ManufacturerData entries, some 600 bytes long. */
@@ -54,11 +56,14 @@ test_manufacturer_data_60000 (void **state)
                            g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, big,
                                                       i % 1000 == 0 ? sizeof big : 2, 1));
   hostile_property_quiet (h, DEV, IFACE_DEVICE, "ManufacturerData", g_variant_builder_end (&b));
-  entry = hostile_scan_full (h, HOSTILE_ADDRESS, HUGE_WAIT_MSEC, 4 << 20, NULL);
+  entry = hostile_scan_full (h, HOSTILE_ADDRESS, HUGE_WAIT_MSEC, 4096, NULL);
   assert_non_null (entry);
   assert_adv_valid (entry);
-  /* one structure per company, each cut to fit: 60 of 254 bytes */
-  assert_true (adv_len (entry) >= 59940 * 6 + 60 * 256);
+  /* One structure per company, each cut to 254 bytes of data, as many as
+   * fit the 1650 bytes of an extended advertisement: what is left over is
+   * less than one structure of the largest size. */
+  assert_true (adv_len (entry) <= 1650);
+  assert_true (adv_len (entry) > 1650 - 256);
 }
 
 /* A 64 KiB name: the rebuilt advertisement carries a shortened name that

@@ -610,6 +610,49 @@ test_build_tx_power_clamped (void **state)
     }
 }
 
+/* The rebuild never exceeds 1650 bytes, what an extended advertisement
+ * carries (issue 15 item 9): 2,000 16-bit UUIDs (4,000 bytes of lists)
+ * are cut to the structures that fit, and the small fields after them
+ * still go in. */
+static void
+test_build_bounded_by_extended_advertising (void **state)
+{
+  g_autoptr(GPtrArray) uuids = g_ptr_array_new_with_free_func (g_free);
+  GVariantBuilder b;
+  g_autoptr(GVariant) props = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  BleioAdIter iter;
+  guint8 type;
+  const guint8 *payload;
+  gsize payload_len, len;
+  const guint8 *data;
+  gboolean tx_power = FALSE;
+  gsize lists = 0;
+
+  for (guint i = 0; i < 2000; i++)
+    g_ptr_array_add (uuids, g_strdup_printf ("0000%04x-0000-1000-8000-00805f9b34fb", 0x3000 + i));
+  g_ptr_array_add (uuids, NULL);
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "UUIDs", g_variant_new_strv ((const char * const *) uuids->pdata, -1));
+  g_variant_builder_add (&b, "{sv}", "TxPower", g_variant_new_int16 (-8));
+  props = g_variant_ref_sink (g_variant_builder_end (&b));
+  bytes = build_ok (props);
+  data = g_bytes_get_data (bytes, &len);
+  assert_true (len <= 1650);
+
+  bleio_ad_iter_init (&iter, data, len);
+  while (bleio_ad_iter_next (&iter, &type, &payload, &payload_len, NULL))
+    {
+      if (type == BLEIO_AD_TYPE_UUID16_COMPLETE)
+        lists += payload_len + 2;
+      else if (type == BLEIO_AD_TYPE_TX_POWER)
+        tx_power = payload_len == 1 && (gint8) payload[0] == -8;
+    }
+  /* Lists of 256 bytes (a full structure) fill all they can: six. */
+  assert_int_equal (lists, 6 * 256);
+  assert_true (tx_power);
+}
+
 static void
 test_build_long_fields (void **state)
 {
@@ -781,6 +824,7 @@ main (void)
     cmocka_unit_test (test_build_every_field),
     cmocka_unit_test (test_build_tx_power_clamped),
     cmocka_unit_test (test_build_long_fields),
+    cmocka_unit_test (test_build_bounded_by_extended_advertising),
     cmocka_unit_test (test_build_wrong_types),
     cmocka_unit_test (test_build_not_a_dict),
   };
