@@ -28,6 +28,7 @@ typedef struct {
   char *error_message;
   guint msec;
   guint count;
+  gboolean drop;        /* FAULT_FAIL: then the device's link drops */
 } Fault;
 
 typedef struct {
@@ -82,6 +83,8 @@ log_call (const char *method,
   g_array_append_val (calls, c);
 }
 
+static void drop_link_under (const char *path);
+
 static gboolean
 fault_call (GDBusMethodInvocation *invocation,
             guint                 *delay_ms)
@@ -98,8 +101,14 @@ fault_call (GDBusMethodInvocation *invocation,
   switch (f->kind)
     {
     case FAULT_FAIL:
-      g_dbus_method_invocation_return_dbus_error (invocation, f->error_name,
-                                                  f->error_message);
+      {
+        g_autofree char *path = g_strdup (g_dbus_method_invocation_get_object_path (invocation));
+
+        g_dbus_method_invocation_return_dbus_error (invocation, f->error_name,
+                                                    f->error_message);
+        if (f->drop)
+          drop_link_under (path);
+      }
       break;
     case FAULT_NO_REPLY:
       sim_registry_keep_unanswered (invocation);
@@ -186,6 +195,20 @@ lookup_device (const char *path)
   SimObj *obj = sim_obj_lookup (path);
 
   return obj != NULL && obj->kind == SIM_OBJ_DEVICE ? (SimDevice *) obj : NULL;
+}
+
+/* The link of the device @path lies under (a Device1 or one of its GATT
+ * objects) drops, as the kernel ends a link whose pairing failed. */
+static void
+drop_link_under (const char *path)
+{
+  const char *dev = strstr (path, "/dev_");
+  const char *end = dev != NULL ? strchr (dev + 1, '/') : NULL;
+  g_autofree char *device = end != NULL ? g_strndup (path, (gsize) (end - path)) : g_strdup (path);
+  SimDevice *d = lookup_device (device);
+
+  if (d != NULL && d->connected)
+    sim_device_drop_link (d, "authentication failure");
 }
 
 static void
@@ -488,16 +511,17 @@ control_method (GDBusConnection       *conn,
       return;
     }
   if (g_str_equal (method, "FailNext") || g_str_equal (method, "DelayNext")
-      || g_str_equal (method, "NoReplyNext"))
+      || g_str_equal (method, "NoReplyNext") || g_str_equal (method, "FailNextAndDrop"))
     {
       Fault *f = g_new0 (Fault, 1);
       const char *target;
 
-      if (g_str_equal (method, "FailNext"))
+      if (g_str_equal (method, "FailNext") || g_str_equal (method, "FailNextAndDrop"))
         {
           const char *name, *msg;
 
           f->kind = FAULT_FAIL;
+          f->drop = g_str_equal (method, "FailNextAndDrop");
           g_variant_get (params, "(&s&s&su)", &target, &name, &msg, &f->count);
           if (!g_dbus_is_interface_name (name))
             {
