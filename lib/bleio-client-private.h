@@ -38,6 +38,16 @@ G_BEGIN_DECLS
 #define BLEIO_IFACE_CHARACTERISTIC "org.bluez.GattCharacteristic1"
 #define BLEIO_IFACE_AGENT_MANAGER "org.bluez.AgentManager1"
 
+/* bluetoothd 5.83 and later say why a link ended, with the signal
+ * Device1.Disconnected(reason, message), just before Connected turns
+ * false. The client keeps the reason on the device's Device1 entry in the
+ * cache under this key, which no BlueZ property can take (it is not a
+ * D-Bus member name), for whoever sees Connected turn false. */
+#define BLEIO_DEVICE_DISCONNECT_REASON "bleio:DisconnectReason"
+/* The reason of a link ended by an authentication (pairing or
+ * encryption) failure. */
+#define BLEIO_REASON_AUTHENTICATION "org.bluez.Reason.Authentication"
+
 void          bleio_client_get_async   (GDBusConnection     *connection,
                                         GCancellable        *cancellable,
                                         GAsyncReadyCallback  callback,

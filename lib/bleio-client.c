@@ -188,6 +188,20 @@ on_bluez_signal (GDBusConnection *connection,
           bleio_cache_remove_interfaces (client->cache, object, names, events);
         }
     }
+  else if (g_str_equal (interface, BLEIO_IFACE_DEVICE) && g_str_equal (member, "Disconnected"))
+    {
+      g_autoptr(GVariant) why = NULL;
+      g_autoptr(GVariant) changed = NULL;
+      GVariantDict reason;
+
+      if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(ss)")))
+        goto malformed;
+      why = g_variant_get_child_value (params, 0);
+      g_variant_dict_init (&reason, NULL);
+      g_variant_dict_insert_value (&reason, BLEIO_DEVICE_DISCONNECT_REASON, why);
+      changed = g_variant_ref_sink (g_variant_dict_end (&reason));
+      bleio_cache_change_properties (client->cache, path, BLEIO_IFACE_DEVICE, changed, NULL, events);
+    }
   emit_events (client, events);
   return;
 

@@ -559,6 +559,28 @@ peer_paired (BleioConnection *self)
 
 #define PAIR_LINK_CHECK_MSEC 5000
 
+/* Whether the failure of Pair (@error) took the link down rather than a
+ * link loss failing Pair. The kernel ends the link when the peer answers
+ * Pairing Failed or SMP times out, and bluetoothd answers Pair with
+ * AuthenticationFailed, Rejected or Timeout; a link lost for another
+ * reason cancels the bonding, which bluetoothd answers with
+ * AuthenticationCanceled (new_authentication_return() in its device.c).
+ * 5.83 and later also give the reason of the disconnection. */
+static gboolean
+pair_took_link (BleioConnection *self,
+                const GError    *error)
+{
+  g_autofree char *reason = bleio_client_dup_string (self->client, self->path, BLEIO_IFACE_DEVICE,
+                                                     BLEIO_DEVICE_DISCONNECT_REASON);
+
+  if (g_strcmp0 (reason, BLEIO_REASON_AUTHENTICATION) == 0)
+    return TRUE;
+  return g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_SECURITY) &&
+         (g_str_has_prefix (error->message, "Authentication Failed") ||
+          g_str_has_prefix (error->message, "Authentication Rejected") ||
+          g_str_has_prefix (error->message, "Authentication Timeout"));
+}
+
 typedef struct {
   GTask *task;
   GError *error;        /* Pair's */
@@ -596,6 +618,14 @@ pair_link_checked_cb (GObject      *source,
       g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
                                "Pairing failed: bluetoothd left the bus and the link "
                                "went with it (%s)", error->message);
+      return;
+    }
+  if ((!connected || !bleio_connection_check_alive (self, NULL)) && pair_took_link (self, error))
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_SECURITY,
+                               "Pairing failed: the peer refused it and the link went down "
+                               "(%s); check that the peer accepts pairing, and give passkey "
+                               "callbacks if it needs a passkey", error->message);
       return;
     }
   if (!connected || !bleio_connection_check_alive (self, NULL))

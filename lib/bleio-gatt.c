@@ -37,6 +37,7 @@ typedef enum {
   LINK_UP,
   LINK_LOST,
   LINK_BLUEZ_GONE,              /* bluetoothd left the bus, with the link */
+  LINK_AUTH_FAILED,             /* ended by a pairing or encryption failure */
 } LinkState;
 
 typedef struct {
@@ -130,9 +131,15 @@ on_link_event (BleioClient            *client,
   if ((event->kind == BLEIO_CLIENT_EVENT_OWNER && !event->has_owner) ||
       (event->kind == BLEIO_CLIENT_EVENT_REMOVED && !bleio_client_has_owner (client)))
     state = LINK_BLUEZ_GONE;
-  else if ((event->kind == BLEIO_CLIENT_EVENT_CHANGED &&
-            g_variant_lookup (event->changed, "Connected", "b", &connected) && !connected) ||
-           event->kind == BLEIO_CLIENT_EVENT_REMOVED)
+  else if (event->kind == BLEIO_CLIENT_EVENT_CHANGED &&
+           g_variant_lookup (event->changed, "Connected", "b", &connected) && !connected)
+    {
+      g_autofree char *reason = bleio_client_dup_string (client, event->path, BLEIO_IFACE_DEVICE,
+                                                         BLEIO_DEVICE_DISCONNECT_REASON);
+
+      state = g_strcmp0 (reason, BLEIO_REASON_AUTHENTICATION) == 0 ? LINK_AUTH_FAILED : LINK_LOST;
+    }
+  else if (event->kind == BLEIO_CLIENT_EVENT_REMOVED)
     state = LINK_LOST;
   if (state != LINK_UP &&
       g_atomic_int_compare_and_exchange (&guard->state, LINK_UP, state))
@@ -247,6 +254,25 @@ op_link_up (Op *op)
          bleio_client_get_boolean (op->client, device, BLEIO_IFACE_DEVICE, "Connected");
 }
 
+#define LINK_AUTH_FAILED_MESSAGE \
+  "%s failed: pairing or encryption failed and the link went down; pair first " \
+  "with bleio_connection_pair() (with passkey callbacks if the peer needs a passkey)"
+
+/* Whether bluetoothd said the attribute's link ended for an
+ * authentication failure (5.83 and later say why; older ones never do). */
+static gboolean
+op_auth_failed (Op *op)
+{
+  g_autofree char *device = device_path_of (op->path);
+  g_autofree char *reason = NULL;
+
+  if (device == NULL)
+    return FALSE;
+  reason = bleio_client_dup_string (op->client, device, BLEIO_IFACE_DEVICE,
+                                    BLEIO_DEVICE_DISCONNECT_REASON);
+  return g_strcmp0 (reason, BLEIO_REASON_AUTHENTICATION) == 0;
+}
+
 static void
 op_return (GTask    *task_in,
            GVariant *reply,
@@ -257,13 +283,18 @@ op_return (GTask    *task_in,
 
   /* A link lost under a pending call shows as "Not connected" or, when
    * bluetoothd dropped the attribute objects first, as an object that went
-   * away; either way the application sees the link loss. */
+   * away; either way the application sees the link loss, or the failed
+   * pairing that took the link down when bluetoothd said so. */
   if (error != NULL && error->domain == BLEIO_ERROR &&
       (error->code == BLEIO_ERROR_DOES_NOT_EXIST || !op_link_up (op)) &&
-      error->code != BLEIO_ERROR_CONNECTION && error->code != BLEIO_ERROR_BLUEZ_UNAVAILABLE)
+      error->code != BLEIO_ERROR_CONNECTION && error->code != BLEIO_ERROR_BLUEZ_UNAVAILABLE &&
+      error->code != BLEIO_ERROR_SECURITY)
     {
-      GError *lost = g_error_new (BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
-                                  BLEIO_NOT_CONNECTED_MESSAGE " (%s)", error->message);
+      GError *lost = op_auth_failed (op)
+                     ? g_error_new (BLEIO_ERROR, BLEIO_ERROR_SECURITY, LINK_AUTH_FAILED_MESSAGE,
+                                    op->method)
+                     : g_error_new (BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+                                    BLEIO_NOT_CONNECTED_MESSAGE " (%s)", error->message);
 
       g_error_free (error);
       error = lost;
@@ -296,6 +327,9 @@ op_call_cb (GObject      *source,
         error = g_error_new (BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
                              "bluetoothd left the bus before it answered %s; retry once "
                              "it is back", op->method);
+      else if (state == LINK_AUTH_FAILED)
+        error = g_error_new (BLEIO_ERROR, BLEIO_ERROR_SECURITY, LINK_AUTH_FAILED_MESSAGE,
+                             op->method);
       else
         error = g_error_new (BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
                              BLEIO_NOT_CONNECTED_MESSAGE ": the link went down before "

@@ -431,6 +431,17 @@ def case_pair_rejected():
     check("pair" in err["message"].lower() or "auth" in err["message"].lower(), err["message"])
 
 
+def case_pair_refused_link_dropped():
+    # The peer answers Pairing Failed and the kernel ends the link
+    # (bleio-sim's FailNextAndDrop): a security failure, exit 6, not
+    # "the link went down" with exit 5 (issue 21 item 2).
+    sim_call("FailNextAndDrop", "(sssu)",
+             ("Pair", "org.bluez.Error.AuthenticationFailed", "Authentication Failed", 1))
+    err = ctl_json("pair", PERIPHERAL, expect=EXIT["security"])
+    check("refused" in err["message"], err["message"])
+    check(bluez_property(DEVICE_PATH, "org.bluez.Device1", "Paired") is False, "not paired")
+
+
 def case_disconnect():
     ctl("connect", PERIPHERAL)
     [gone] = ctl_json("disconnect", PERIPHERAL)
@@ -753,6 +764,7 @@ SIM_CASES = {
     "info": case_info, "connect-services": case_connect_services, "read": case_read,
     "write": case_write, "notify": case_notify, "pair": case_pair,
     "pair-rejected": case_pair_rejected, "pair-passkey": case_pair_passkey,
+    "pair-refused-link-dropped": case_pair_refused_link_dropped,
     "pair-confirm": case_pair_confirm, "disconnect": case_disconnect,
     "errors": case_errors, "progress": case_progress,
     "timeout-bounds": case_timeout_bounds, "interrupt-pending": case_interrupt_pending,

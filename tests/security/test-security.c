@@ -102,6 +102,31 @@ find_char (BleioConnection *connection,
   return NULL;
 }
 
+/* A blocking read on its own thread; returns its error (or NULL). */
+static gpointer
+read_secret_thread (gpointer data)
+{
+  GError *error = NULL;
+  g_autoptr(GBytes) value = bleio_characteristic_read_value (data, &error);
+
+  return error;
+}
+
+/* Until the simulator has seen args[1] (a method) called; bounded. */
+static gboolean
+wait_call_logged (gpointer *args)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      if (sim_fixture_count_calls (args[0], args[1]) > 0)
+        return TRUE;
+      g_usleep (5000);
+    }
+  return FALSE;
+}
+
 /* ---- every authentication failure is BLEIO_ERROR_SECURITY ----------------- */
 
 typedef enum { OP_PAIR, OP_READ, OP_WRITE } Op;
@@ -217,6 +242,102 @@ test_quirk_not_paired_is_security (void **state)
   g_clear_error (&error);
   assert_false (common_sim_bool (g->fx, path, "org.bluez.Device1", "Paired"));
   common_disconnect_remove (g, connection, path);
+}
+
+/* ---- a failed pairing that takes the link down (issue 21 item 2) ---------- */
+
+/* The peer answers Pairing Failed: bluetoothd answers Pair with
+ * AuthenticationFailed and the kernel ends the link (bleio-sim's
+ * FailNextAndDrop). That is a security failure, not a lost link: it was
+ * "Pairing failed: the link went down" with CONNECTION (exit 5). */
+static void
+test_pair_refused_link_dropped_is_security (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  char *path = NULL;
+  g_autoptr(BleioConnection) connection = connect_new (g, "00:BB:00:00:21:21", "{}", &path);
+
+  reply = sim_fixture_call (g->fx, "FailNextAndDrop",
+                            g_variant_new ("(sssu)", "Pair", "org.bluez.Error.AuthenticationFailed",
+                                           "Authentication Failed", 1),
+                            &error);
+  assert_no_error (error);
+  assert_false (bleio_connection_pair (connection, TRUE, &error));
+  assert_bleio_error (error, BLEIO_ERROR_SECURITY);
+  assert_non_null (strstr (error->message, "refused"));
+  g_clear_error (&error);
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+  g_free (path);
+}
+
+/* The link lost for another reason while pairing: bluetoothd cancels the
+ * bonding (AuthenticationCanceled), and that stays a lost link. */
+static void
+test_pair_cancelled_by_link_loss_is_connection (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  char *path = NULL;
+  g_autoptr(BleioConnection) connection = connect_new (g, "00:BB:00:00:21:22", "{}", &path);
+
+  reply = sim_fixture_call (g->fx, "FailNextAndDrop",
+                            g_variant_new ("(sssu)", "Pair", "org.bluez.Error.AuthenticationCanceled",
+                                           "Authentication Canceled", 1),
+                            &error);
+  assert_no_error (error);
+  assert_false (bleio_connection_pair (connection, TRUE, &error));
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
+  g_clear_error (&error);
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+  g_free (path);
+}
+
+/* bluetoothd 5.83+ says why a link ended (Device1.Disconnected) just
+ * before Connected turns false; an encrypted read whose pairing failed
+ * (5.82 never answers it, NoReplyNext here) ends SECURITY, at once. The
+ * simulator speaks 5.66: its hostile mode sends the newer signal. */
+static void
+test_read_link_ended_by_authentication_is_security (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  char *path = NULL;
+  g_autoptr(BleioConnection) connection = connect_new (g, "00:BB:00:00:21:23", "{}", &path);
+  g_autoptr(BleioCharacteristic) secret = find_char (connection, 0xfff2);
+  g_autoptr(GBytes) value = NULL;
+  GVariantBuilder b;
+
+  assert_true (sim_fixture_reset_calls (g->fx, &error));
+  assert_true (sim_fixture_no_reply_next (g->fx, "ReadValue", 1, &error));
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "path", g_variant_new_object_path (path));
+  g_variant_builder_add (&b, "{sv}", "interface", g_variant_new_string ("org.bluez.Device1"));
+  g_variant_builder_add (&b, "{sv}", "member", g_variant_new_string ("Disconnected"));
+  g_variant_builder_add (&b, "{sv}", "args",
+                         g_variant_new ("(ss)", "org.bluez.Reason.Authentication",
+                                        "Connection terminated due to an authentication failure"));
+  /* The read goes out on a thread; the link then ends as 5.83 ends it. */
+  {
+    g_autoptr(GThread) reader = g_thread_new ("reader", read_secret_thread, secret);
+    gpointer args[] = { g->fx, (gpointer) "ReadValue" };
+
+    assert_true (wait_call_logged (args));
+    reply = sim_fixture_call (g->fx, "SetHostile", g_variant_new ("(sa{sv})", "signal", &b), &error);
+    assert_no_error (error);
+    assert_true (sim_fixture_drop_link (g->fx, path, "authentication failure", &error));
+    error = g_thread_join (g_steal_pointer (&reader));
+  }
+  assert_bleio_error (error, BLEIO_ERROR_SECURITY);
+  assert_non_null (strstr (error->message, "bleio_connection_pair"));
+  g_clear_error (&error);
+  g_variant_unref (sim_fixture_call (g->fx, "ClearHostile", NULL, &error));
+  assert_no_error (error);
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+  g_free (path);
 }
 
 /* ---- incoming pairing ----------------------------------------------------- */
@@ -579,6 +700,9 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_auth_errors_are_security),
     cmocka_unit_test (test_quirk_not_paired_is_security),
+    cmocka_unit_test (test_pair_refused_link_dropped_is_security),
+    cmocka_unit_test (test_pair_cancelled_by_link_loss_is_connection),
+    cmocka_unit_test (test_read_link_ended_by_authentication_is_security),
     cmocka_unit_test (test_incoming_pairing_rejected_by_default),
     cmocka_unit_test (test_incoming_pairing_opt_in),
     cmocka_unit_test (test_agent_answers_bluez_only),
