@@ -434,8 +434,11 @@ test_connect_device_reply_string (void **state)
   assert_true (bleio_connection_get_connected (second));
 }
 
-/* Connect answering (i) without connecting: TIMEOUT, then the next
- * connect works. */
+/* Connect answering (i) without connecting, twice. One such answer is
+ * bluetoothd 5.82's "already connected" race as far as the library can
+ * tell, which it undoes and retries once within the caller's bound
+ * (tests/quirks/test-quirk-connect-answered-unshown); the second is
+ * CONNECTION at once. Then the next connect works. */
 static void
 test_connect_reply_int (void **state)
 {
@@ -450,9 +453,10 @@ test_connect_reply_int (void **state)
   assert_true (bleio_connection_disconnect (first, &error));
   assert_no_error (error);
   hostile_reply (h, "Connect", NULL, g_variant_new ("(i)", 42));
+  hostile_reply (h, "Connect", NULL, g_variant_new ("(i)", 42));
   second = bleio_adapter_connect (hostile_adapter (h), address, 2, NULL, &error);
   assert_null (second);
-  assert_bleio_error (error, BLEIO_ERROR_TIMEOUT);
+  assert_bleio_error (error, BLEIO_ERROR_CONNECTION);
   third = hostile_connect (h);
   services = hostile_discover (third);
   assert_int_equal (services->len, 2);
