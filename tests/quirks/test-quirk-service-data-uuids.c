@@ -119,6 +119,9 @@ rebuilt_advertisement (Group      *g,
   results = bleio_adapter_start_scan (g->adapter, NULL, 8192, FALSE, 0, 0.1, 0.1, -127, TRUE,
                                       &error);
   assert_no_error (error);
+  /* The simulator exports the device once the scan has heard it. */
+  assert_true (sim_fixture_wait_property (g->fx, path, "org.bluez.Device1", "Address",
+                                          g_variant_new_string (address), WAIT_MSEC));
   assert_true (sim_fixture_set_property (g->fx, path, "org.bluez.Device1", "UUIDs",
                                          g_variant_new_strv (uuids, G_N_ELEMENTS (uuids)),
                                          &error));
