@@ -6,7 +6,9 @@
  * and, under valgrind, callgrind client requests around the measured work.
  *
  * Every program prints one table: the case, libbleio's figure, raw
- * GDBus's figure from the same run, their ratio, and the goal. With
+ * GDBus's figure from the same run, bleak's and a counting reader's where
+ * measured, the libbleio/raw ratio and the goal, and under the rows that
+ * have them the CPU per operation of each receiving process. With
  * BENCH_TSV=FILE set it also appends each row to FILE as tab-separated
  * values (bench/run makes the docs' figures and plots from those).
  */
@@ -98,6 +100,80 @@ void             bench_note             (const char *format,
 void             bench_callgrind_zero   (void);
 void             bench_callgrind_dump   (const char *label);
 gboolean         bench_under_valgrind   (void);
+
+/* CPU seconds (user + system) this process has used so far, all its
+ * threads (getrusage RUSAGE_SELF). The simulator and dbus-daemon are other
+ * processes: a difference of two readings is the receiving side's cost. */
+double           bench_cpu_now          (void);
+
+/* ---- bleak, the Python library, doing the same work (bleak-bench.py) ---- */
+
+/* One measurement by bleak-bench.py: wall seconds, CPU seconds of the
+ * Python process and the operations done. */
+typedef struct {
+  double seconds;
+  double cpu;
+  guint count;
+} BenchBleak;
+
+/* Runs bleak-bench.py with @args (NULL-terminated) against @fx's bus
+ * (DBUS_SYSTEM_BUS_ADDRESS). FALSE when bleak is not installed (said once,
+ * with the package to install) or the run failed (its output is printed):
+ * the table then has no bleak figure. The interpreter is $BENCH_PYTHON,
+ * else /usr/bin/python3 (Debian's, where python3-bleak lives); the script
+ * is $BENCH_BLEAK_SCRIPT, else the one next to this file's source. */
+gboolean         bench_bleak_run        (SimFixture         *fx,
+                                         const char * const *args,
+                                         BenchBleak         *out);
+
+/* ---- a counting reader: the simulator's delivery ceiling ---- */
+
+/* A client on a plain socket of @fx's bus that authenticates, says Hello,
+ * adds each of @rules (NULL-terminated match rules) and then only counts
+ * signal messages, reading the fixed header of each and nothing more:
+ * what the simulator and dbus-daemon deliver to a receiver that costs
+ * almost nothing. Exits the program on failure. */
+typedef struct {
+  int fd;
+  guint replies;                /* method returns to wait for: Hello's and the rules' */
+} BenchCounter;
+
+BenchCounter    *bench_counter_connect  (SimFixture         *fx,
+                                         const char * const *rules);
+
+/* Waits for the replies of the AddMatch calls, calls @start (which asks
+ * the simulator to send), and counts signals until @count came. Fills
+ * @seconds (from @start's call) and @cpu (this process's CPU meanwhile);
+ * FALSE when fewer came within BENCH_WAIT_USEC. Frees @counter. */
+gboolean         bench_counter_run      (BenchCounter       *counter,
+                                         void              (*start) (gpointer data),
+                                         gpointer            data,
+                                         guint               count,
+                                         double             *seconds,
+                                         double             *cpu);
+
+/* ---- rows with every side ---- */
+
+/* A figure not measured (bleak not installed, no counter for the case). */
+#define BENCH_NONE (-1.0)
+
+typedef struct {
+  double lib, raw, bleak, counted;               /* rates or times; BENCH_NONE */
+  double lib_cpu, raw_cpu, bleak_cpu, counted_cpu; /* CPU seconds per operation; BENCH_NONE */
+} BenchFigures;
+
+/* Sets every field of @f to BENCH_NONE. */
+void             bench_figures_init     (BenchFigures *f);
+
+/* One row with the bleak and counting-reader figures beside libbleio's and
+ * raw GDBus's, and a second line with the CPU per operation of each
+ * receiving process. The ratio and the goal compare libbleio with raw
+ * GDBus, as in bench_table_row(). */
+void             bench_table_row_full   (const char         *name,
+                                         const char         *unit,
+                                         const BenchFigures *f,
+                                         BenchDirection      direction,
+                                         double              goal);
 
 /* Best of several: the highest (rates) or lowest (times) value. */
 double           bench_best             (const double   *values,
