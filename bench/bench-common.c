@@ -405,10 +405,12 @@ bench_best (const double   *values,
             guint           n,
             BenchDirection  direction)
 {
-  double best = n > 0 ? values[0] : 0;
+  double best = BENCH_NONE;
 
-  for (guint i = 1; i < n; i++)
-    if (direction == BENCH_HIGHER_IS_BETTER ? values[i] > best : values[i] < best)
+  /* A run that measured nothing (BENCH_NONE) is never the best. */
+  for (guint i = 0; i < n; i++)
+    if (values[i] >= 0 &&
+        (best < 0 || (direction == BENCH_HIGHER_IS_BETTER ? values[i] > best : values[i] < best)))
       best = values[i];
   return best;
 }

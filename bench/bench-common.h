@@ -175,7 +175,8 @@ void             bench_table_row_full   (const char         *name,
                                          BenchDirection      direction,
                                          double              goal);
 
-/* Best of several: the highest (rates) or lowest (times) value. */
+/* Best of several: the highest (rates) or lowest (times) value, leaving
+ * out BENCH_NONE; BENCH_NONE when none was measured. */
 double           bench_best             (const double   *values,
                                          guint           n,
                                          BenchDirection  direction);
