@@ -426,6 +426,25 @@ bench_cpu_now (void)
          usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }
 
+double
+bench_sim_cpu_now (SimFixture *fx)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat",
+                                           (int) sim_bus_get_sim_pid (sim_fixture_get_bus (fx)));
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) || (after = strrchr (stat, ')')) == NULL)
+    return 0;
+  /* after the command name: state is field 3, utime 14 and stime 15 */
+  fields = g_strsplit (after + 2, " ", 0);
+  if (g_strv_length (fields) < 13)
+    return 0;
+  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) /
+         (double) sysconf (_SC_CLK_TCK);
+}
+
 /* ---- bleak ---- */
 
 gboolean

@@ -106,6 +106,10 @@ gboolean         bench_under_valgrind   (void);
  * processes: a difference of two readings is the receiving side's cost. */
 double           bench_cpu_now          (void);
 
+/* CPU seconds (user + system) the simulator of @fx has used so far, from
+ * /proc; 0 when it cannot be read. */
+double           bench_sim_cpu_now      (SimFixture *fx);
+
 /* ---- bleak, the Python library, doing the same work (bleak-bench.py) ---- */
 
 /* One measurement by bleak-bench.py: wall seconds, CPU seconds of the
