@@ -332,17 +332,24 @@ counted_signals (Bench  *b,
   CounterBurst c = { b, payload, len, count };
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
-  BenchCounter *counter = bench_counter_connect (b->fx, rules);
+  BenchCounter *counter;
   double seconds = 0;
   gboolean ok;
 
+  /* Notifying's change must be routed before the counter's match exists:
+   * it would be counted as a notification. The property read after it is
+   * answered behind the signal. */
   reply = sim_fixture_call_bluez (b->fx, b->chr_signal, BENCH_CHR1, "StartNotify", NULL,
                                   &error);
-  if (reply == NULL)
+  if (reply == NULL || !sim_fixture_wait_property (b->fx, b->chr_signal, BENCH_CHR1,
+                                                   "Notifying", g_variant_new_boolean (TRUE),
+                                                   30000))
     {
-      g_printerr ("bench-notify: StartNotify: %s\n", error->message);
+      g_printerr ("bench-notify: StartNotify: %s\n",
+                  error != NULL ? error->message : "Notifying stayed false");
       exit (1);
     }
+  counter = bench_counter_connect (b->fx, rules);
   ok = bench_counter_run (counter, counter_start, &c, count, &seconds, cpu);
   g_clear_pointer (&reply, g_variant_unref);
   reply = sim_fixture_call_bluez (b->fx, b->chr_signal, BENCH_CHR1, "StopNotify", NULL, NULL);
