@@ -9,7 +9,8 @@
  * It registers with bluetoothd through GattManager1.RegisterApplication,
  * LEAdvertisingManager1.RegisterAdvertisement and, for Just Works pairing
  * on the peripheral side, a NoInputNoOutput default agent that accepts
- * everything. When bluetoothd goes away and comes back it registers again.
+ * everything (none with BLEIO_E2E_PERIPHERAL_AGENT=0). When bluetoothd goes
+ * away and comes back it registers again.
  * Once registered it creates the file named by $BLEIO_E2E_READY_FILE
  * (default /run/e2e/peripheral-ready), and removes it when bluetoothd goes.
  *
@@ -688,7 +689,15 @@ step_done (GObject *source, GAsyncResult *result, gpointer user_data)
       break;
     case STEP_ADV:
       self->adv_registered = TRUE;
-      register_step (self, STEP_AGENT);
+      /* BLEIO_E2E_PERIPHERAL_AGENT=0: no agent in the whole bluetoothd,
+       * to record what pairing does without one (README.md). */
+      if (g_strcmp0 (g_getenv ("BLEIO_E2E_PERIPHERAL_AGENT"), "0") == 0)
+        {
+          self->agent_registered = TRUE;
+          update_ready (self);
+        }
+      else
+        register_step (self, STEP_AGENT);
       break;
     case STEP_AGENT:
       register_step (self, STEP_DEFAULT_AGENT);
