@@ -10,6 +10,10 @@ Enable) on hci1 until the case's next note.
     summarize-adv-btmon.py advertising-btmon.txt > advertising-on-air.json
     summarize-adv-btmon.py --trace advertising-btmon.txt > advertising-btmon-hci1.txt
 
+    summarize-adv-btmon.py --table advertising-register.json advertising-on-air.json
+
+--table prints the Markdown table of tests/e2e/README.md ("Recorded
+facts"): each case's answer and what went on air.
 --trace keeps only the notes and hci1's advertising and connection blocks
 of the trace (the whole one is large: ATT traffic of both sides).
 """
@@ -98,7 +102,7 @@ def summarize(text):
                     'command': 'Add Extended Advertising Parameters',
                     'flags_value': field(b, 'Flags'),
                     'flags': [l for l in b[i + 1:]
-                              if not re.match(r'^(Duration|Timeout|Min advertising|Max advertising|TX power):', l)],
+                              if not re.match(r'^(Duration|Timeout|Min advertising interval|Max advertising interval|TX power):', l)],
                     'duration': field(b, 'Duration'),
                     'timeout': field(b, 'Timeout'),
                     'min_interval': field(b, 'Min advertising interval'),
@@ -164,8 +168,52 @@ def trace(text):
     return '\n'.join(out) + '\n'
 
 
+def short_fields(fields):
+    """AD fields as btmon decoded them, one entry per structure."""
+    out = []
+    for l in fields or []:
+        if re.match(r'^(Flags|Company|Data|16-bit|128-bit|Service Data|Appearance|Name|TX power|Unknown EIR)', l):
+            out.append(l.replace('|', '/'))
+    return '; '.join(out) if out else '(empty)'
+
+
+def table(register_path, on_air_path):
+    with open(register_path) as f:
+        register = {c['case']: c for c in json.load(f)['cases']}
+    with open(on_air_path) as f:
+        on_air = {c['case']: c for c in json.load(f)['cases']}
+    lines = ['| case | answer | MGMT flags, TX power | on air: PDU, address, interval | advertising data | scan response |',
+             '|---|---|---|---|---|---|']
+    for name, r in register.items():
+        answer = r['register']
+        if 'error' in answer:
+            text = '%s: %s' % (answer['error'].replace('org.bluez.Error.', ''), answer['message'])
+        else:
+            text = 'ok'
+        a = on_air.get(name)
+        if 'error' in answer or a is None:
+            lines.append('| %s | %s | | | | |' % (name, text))
+            continue
+        m = a['mgmt_parameters'] or {}
+        o = a['on_air']
+        p = o['parameters'] or {}
+        pdu = (p.get('type') or '').split(' - ')[-1].split(' (')[0]
+        addr = (p.get('own_address_type') or '').split(' (')[0]
+        interval = '%s-%s ms' % ((p.get('min_interval') or '').split('.')[0],
+                                 (p.get('max_interval') or '').split('.')[0])
+        flags = ', '.join(m.get('flags') or []) or 'none'
+        lines.append('| %s | %s | %s; %s | %s, %s, %s | %s | %s |' % (
+            name, text, flags, m.get('tx_power', '').split(' (')[0], pdu, addr, interval,
+            short_fields((o['advertising_data'] or {}).get('fields')),
+            short_fields((o['scan_response'] or {}).get('fields'))))
+    return '\n'.join(lines) + '\n'
+
+
 def main():
     args = sys.argv[1:]
+    if args and args[0] == '--table':
+        sys.stdout.write(table(args[1], args[2]))
+        return
     keep_trace = args and args[0] == '--trace'
     if keep_trace:
         args = args[1:]
