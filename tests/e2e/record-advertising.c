@@ -13,6 +13,8 @@
  * what it printed between E2E-RECORD-BEGIN/END lines:
  *   advertising-manager.json   LEAdvertisingManager1 of both adapters
  *   advertising-register.json  RegisterAdvertisement answers, one per case
+ *   advertising-not-discoverable.json  one without Discoverable, unfiltered
+ *                              and filtered discovery
  *   advertising-discovered.json  what hci0's discovery makes of it
  *   advertising-link.json      a link to the advertiser and its ends
  *   advertising-timeout.json   Timeout: when Release and ActiveInstances
@@ -389,6 +391,73 @@ device_path (const char *adapter, const char *address)
   return g_strdup_printf ("%s/dev_%s", adapter, a);
 }
 
+/* A connectable advertisement without Discoverable (no LE discoverable
+ * flag): seen by an unfiltered StartDiscovery, and by one with a
+ * discovery filter? The device object is removed afterwards, so that
+ * record_discovered() sees it appear anew. */
+static JsonNode *
+record_not_discoverable (const char *peer_on_hci0)
+{
+  static const char props[] =
+    "{'Type': <'peripheral'>, 'LocalName': <'Hidden'>, 'ServiceUUIDs': <['180d']>}";
+  const char *path = ADV_ROOT "/hidden";
+  JsonNode *node;
+  JsonObject *obj = json_obj (&node);
+  JsonArray *arr = json_array_new ();
+  RecCall *c;
+
+  adv_put (path, props);
+  json_object_set_string_member (obj, "advertised", props);
+  for (guint filtered = 0; filtered <= 1; filtered++)
+    {
+      JsonNode *one;
+      JsonObject *o = json_obj (&one);
+      guint from = rec_position (rec);
+      gboolean found;
+
+      rec_mark (rec, -1, "not discoverable, %s discovery", filtered ? "filtered" : "unfiltered");
+      json_object_set_string_member (o, "discovery",
+                                     filtered ? "SetDiscoveryFilter({Transport: le}), StartDiscovery"
+                                              : "StartDiscovery, no filter");
+      if (filtered)
+        {
+          c = rec_call_sync (rec, HCI0, "org.bluez.Adapter1", "SetDiscoveryFilter",
+                             g_variant_new_parsed ("({'Transport': <'le'>},)"), 10000);
+          json_object_set_member (o, "set_discovery_filter", rec_call_json (c));
+          rec_call_free (c);
+        }
+      c = rec_call_sync (rec, HCI0, "org.bluez.Adapter1", "StartDiscovery", NULL, 10000);
+      json_object_set_member (o, "start_discovery", rec_call_json (c));
+      rec_call_free (c);
+      rec_spin (1000);
+      found = FALSE;
+      for (guint attempt = 1; attempt <= 2 && !found; attempt++)
+        {
+          c = register_adv (path);
+          rec_call_free (c);
+          found = rec_wait_object (rec, peer_on_hci0, "org.bluez.Device1", 5000);
+          rec_call_free (unregister_adv (path));
+          rec_spin (300);
+        }
+      json_object_set_boolean_member (o, "found", found);
+      if (found)
+        json_object_set_member (o, "device_properties",
+                                rec_get_all (rec, peer_on_hci0, "org.bluez.Device1"));
+      rec_call_free (rec_call_sync (rec, HCI0, "org.bluez.Adapter1", "StopDiscovery", NULL, 10000));
+      if (filtered)
+        rec_call_free (rec_call_sync (rec, HCI0, "org.bluez.Adapter1", "SetDiscoveryFilter",
+                                      g_variant_new_parsed ("(@a{sv} {},)"), 10000));
+      if (found)
+        rec_call_free (rec_call_sync (rec, HCI0, "org.bluez.Adapter1", "RemoveDevice",
+                                      g_variant_new ("(o)", peer_on_hci0), 10000));
+      rec_spin (500);
+      json_object_set_member (o, "signals", rec_events (rec, from, peer_on_hci0));
+      json_array_add_element (arr, one);
+    }
+  json_object_set_array_member (obj, "discoveries", arr);
+  return node;
+}
+
 static JsonNode *
 record_discovered (const char *peer_on_hci0, const char *rich_path)
 {
@@ -651,6 +720,7 @@ main (void)
   rec_print ("advertising-timeout.json", record_timeout ());
 
   /* c and d. */
+  rec_print ("advertising-not-discoverable.json", record_not_discoverable (peer_on_hci0));
   rec_print ("advertising-discovered.json",
              record_discovered (peer_on_hci0, ADV_ROOT "/rich"));
   rec_print ("advertising-link.json",
