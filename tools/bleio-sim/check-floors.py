@@ -36,7 +36,9 @@ FLOORS = [
     "sim-notify",      # 3 notifications, sessions, acquired sockets
     "sim-gatt",        # 3 GATT objects, reads and writes
     "sim-device",      # 3 Device1, the link
-    "sim-adapter",     # 3 Adapter1, discovery, advertising
+    "sim-adapter",     # 3 Adapter1, discovery, the advertising loop
+    "sim-air",         # 3 the adapters' shared air, links between them
+    "sim-advertising", # 3 LEAdvertisingManager1
     "sim-daemon",      # 4 bring-up, /org/bluez, Restart
     "sim-control",     # 5 org.bleio.Sim1 (restarts the daemon)
     "sim-bus",         # 5 the private bus of `bleio-sim run` and the tests

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * org.bluez.Adapter1 and the other interfaces bluetoothd puts on an adapter
- * object; discovery sessions per D-Bus client with their filters; the
- * advertising loop that makes peripherals appear; temporary devices.
+ * object (but LEAdvertisingManager1, sim-advertising.c); discovery sessions
+ * per D-Bus client with their filters; the advertising loop that makes
+ * peripherals appear; temporary devices.
  */
 #include "sim-adapter.h"
 #include "sim-device.h"
@@ -458,6 +459,21 @@ sim_adapter_remove_peripheral (SimAdapter    *adapter,
   g_ptr_array_remove (adapter->peripherals, periph);
 }
 
+void
+sim_adapter_forget_peripheral (SimAdapter    *adapter,
+                               SimPeripheral *periph)
+{
+  g_hash_table_remove (adapter->next_adv, periph);
+  g_ptr_array_remove (adapter->peripherals, periph);
+}
+
+gboolean
+sim_adapter_sees_peripheral (SimAdapter    *adapter,
+                             SimPeripheral *periph)
+{
+  return g_ptr_array_find (adapter->peripherals, periph, NULL);
+}
+
 /* ---- Flood: many advertisers, each advertising as fast as possible ---- */
 
 static gboolean flood_step (gpointer data);
@@ -886,6 +902,8 @@ set_powered (SimAdapter *a,
   a->powered = on;
   a->power_state = on ? "on" : "off";
   sim_obj_changed (&a->obj, &sim_adapter_iface, "Powered", "PowerState", NULL);
+  if (sim_world.hooks.powered != NULL)
+    sim_world.hooks.powered (a);
 }
 
 static gboolean
@@ -1004,24 +1022,6 @@ sim_access_get (SimObj     *obj,
   return NULL;
 }
 
-static GVariant *
-advertising_get (SimObj     *obj,
-                 const char *prop)
-{
-  if (g_str_equal (prop, "ActiveInstances"))
-    return g_variant_new_byte (0);
-  if (g_str_equal (prop, "SupportedInstances"))
-    return g_variant_new_byte (5);
-  if (g_str_equal (prop, "SupportedIncludes"))
-    return g_variant_new_strv ((const char *const[]) {
-      "tx-power", "appearance", "local-name" }, 3);
-  if (g_str_equal (prop, "SupportedFeatures"))
-    return g_variant_new_strv (NULL, 0);
-  if (g_str_equal (prop, "SupportedCapabilities"))
-    return g_variant_new_parsed ("{'MaxAdvLen': <byte 31>, 'MaxScnRspLen': <byte 31>}");
-  return NULL;
-}
-
 static SimIfaceDef battery_provider_iface = {
   "org.bluez.BatteryProviderManager1", refuse_method, no_props, NULL, NULL
 };
@@ -1050,9 +1050,6 @@ static SimIfaceDef network_iface = {
 };
 static SimIfaceDef sim_access_iface = {
   "org.bluez.SimAccess1", refuse_method, sim_access_get, NULL, NULL
-};
-static SimIfaceDef advertising_iface = {
-  "org.bluez.LEAdvertisingManager1", refuse_method, advertising_get, NULL, NULL
 };
 
 /* ---- life cycle ---- */
@@ -1089,17 +1086,18 @@ sim_adapter_export (SimAdapter *adapter,
                     gboolean    announce)
 {
   static gsize once = 0;
-  static const SimIfaceDef *defs[] = {
+  /* bluetoothd's order; LEAdvertisingManager1 comes last */
+  const SimIfaceDef *defs[] = {
     &sim_adapter_iface, &battery_provider_iface, &gatt_manager_iface,
     &monitor_iface, &media_iface, &network_iface, &sim_access_iface,
-    &advertising_iface, NULL
+    sim_world.adv_manager_iface, NULL
   };
 
   if (g_once_init_enter (&once))
     {
       SimIfaceDef *mut[] = {
         &battery_provider_iface, &gatt_manager_iface, &monitor_iface,
-        &media_iface, &network_iface, &sim_access_iface, &advertising_iface
+        &media_iface, &network_iface, &sim_access_iface
       };
 
       for (guint i = 0; i < G_N_ELEMENTS (mut); i++)
@@ -1136,6 +1134,7 @@ sim_adapter_free (SimAdapter *adapter)
   g_hash_table_unref (adapter->next_adv);
   g_ptr_array_unref (adapter->peripherals);
   g_ptr_array_unref (adapter->flood_peripherals);
+  g_clear_pointer (&adapter->air_self, sim_peripheral_unref);
   sim_obj_clear (&adapter->obj);
   g_free (adapter->name);
   g_free (adapter->address);

@@ -33,6 +33,12 @@ void        sim_adapter_remove_device (SimAdapter *adapter,
                                        SimDevice  *device);
 void        sim_adapter_remove_peripheral (SimAdapter    *adapter,
                                            SimPeripheral *periph);
+/* @periph stops advertising to @adapter: its device object, if any,
+ * stays (a device that went quiet), unlike sim_adapter_remove_peripheral. */
+void        sim_adapter_forget_peripheral (SimAdapter    *adapter,
+                                           SimPeripheral *periph);
+gboolean    sim_adapter_sees_peripheral   (SimAdapter    *adapter,
+                                           SimPeripheral *periph);
 void        sim_adapter_flood     (SimAdapter *adapter,
                                    guint       devices,
                                    guint       rounds);

@@ -7,7 +7,9 @@
  */
 #include "sim-control.h"
 #include "sim-adapter.h"
+#include "sim-advertising.h"
 #include "sim-agent.h"
+#include "sim-air.h"
 #include "sim-battery.h"
 #include "sim-daemon.h"
 #include "sim-device.h"
@@ -18,6 +20,7 @@
 
 #define SIM_CTL_ERR_NOT_FOUND "org.bleio.Sim1.Error.NotFound"
 #define SIM_CTL_ERR_EXISTS "org.bleio.Sim1.Error.AlreadyExists"
+#define SIM_CTL_ERR_NOT_ADVERTISING "org.bleio.Sim1.Error.NotAdvertising"
 #define MAX_LOGGED_CALLS 200000
 
 typedef enum { FAULT_FAIL, FAULT_DELAY, FAULT_NO_REPLY } FaultKind;
@@ -460,6 +463,57 @@ set_property (GDBusMethodInvocation *invocation,
 }
 
 /* PairIncoming: the control call's reply is the pairing's outcome. */
+/* A scenario peripheral plays a central and connects to an advertising
+ * adapter. */
+static void
+connect_central (GDBusMethodInvocation *invocation,
+                 GVariant              *params)
+{
+  const char *name, *address;
+  g_autoptr(GError) error = NULL;
+  SimPeripheral *central = NULL;
+  SimAdapter *a;
+  SimDevice *d;
+
+  g_variant_get (params, "(&s&s)", &name, &address);
+  a = sim_adapter_find (name);
+  if (a == NULL)
+    {
+      not_found (invocation, "adapter");
+      return;
+    }
+  for (guint i = 0; central == NULL && i < sim_world.adapters->len; i++)
+    {
+      SimAdapter *other = g_ptr_array_index (sim_world.adapters, i);
+
+      for (guint j = 0; central == NULL && j < other->peripherals->len; j++)
+        {
+          SimPeripheral *p = g_ptr_array_index (other->peripherals, j);
+          gboolean is_adapter = FALSE;
+
+          for (guint k = 0; k < sim_world.adapters->len; k++)
+            is_adapter |= ((SimAdapter *) g_ptr_array_index (sim_world.adapters, k))->air_self == p;
+          if (!is_adapter && g_ascii_strcasecmp (p->address, address) == 0)
+            central = p;
+        }
+    }
+  if (central == NULL)
+    {
+      not_found (invocation, "peripheral");
+      return;
+    }
+  d = sim_air_central_connect (a, central, &error);
+  if (d == NULL)
+    g_dbus_method_invocation_return_dbus_error (invocation,
+                                                g_error_matches (error, G_IO_ERROR,
+                                                                 G_IO_ERROR_EXISTS)
+                                                ? SIM_CTL_ERR_EXISTS
+                                                : SIM_CTL_ERR_NOT_ADVERTISING,
+                                                error->message);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", d->obj.path));
+}
+
 static void
 pair_incoming_done (SimDevice  *device,
                     const char *error_name,
@@ -621,6 +675,7 @@ control_method (GDBusConnection       *conn,
           if (g_strcmp0 (p->adapter, name) == 0)
             sim_adapter_add_peripheral (a, p);
         }
+      sim_air_adapter_added (a);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method, "RemoveAdapter"))
@@ -635,6 +690,7 @@ control_method (GDBusConnection       *conn,
           not_found (invocation, "adapter");
           return;
         }
+      sim_advertising_adapter_removing (a);
       while (a->devices->len > 0)
         sim_adapter_remove_device (a, g_ptr_array_index (a->devices, a->devices->len - 1));
       sim_obj_unexport (&a->obj, TRUE);
@@ -761,6 +817,8 @@ control_method (GDBusConnection       *conn,
       sim_device_drop_link (d, reason);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
+  else if (g_str_equal (method, "ConnectCentral"))
+    connect_central (invocation, params);
   else if (g_str_equal (method, "PairIncoming"))
     {
       const char *dpath;

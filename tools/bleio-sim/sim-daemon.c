@@ -7,7 +7,9 @@
  */
 #include "sim-daemon.h"
 #include "sim-adapter.h"
+#include "sim-advertising.h"
 #include "sim-agent.h"
+#include "sim-air.h"
 #include "sim-device.h"
 
 SimDaemon *sim;
@@ -114,6 +116,7 @@ tear_down (void)
     g_bus_unown_name (sim->owner_id);
   sim->owner_id = 0;
   sim_agent_manager_reset ();
+  sim_advertising_reset ();
   g_clear_pointer (&sim_world.adapters, g_ptr_array_unref);
   sim_obj_clear (&manager_obj);
   sim_registry_close ();
@@ -121,9 +124,12 @@ tear_down (void)
 
 /* The world's lower files reach the higher ones only through these. */
 static const SimWorldHooks world_hooks = {
-  sim_adapter_remove_device,
-  sim_adapter_drop_device,
-  sim_device_set_paired,
+  .remove_device = sim_adapter_remove_device,
+  .drop_device = sim_adapter_drop_device,
+  .set_paired = sim_device_set_paired,
+  .link_up = sim_air_link_up,
+  .link_down = sim_air_link_down,
+  .powered = sim_air_powered,
 };
 
 gboolean
@@ -134,6 +140,7 @@ sim_daemon_start (GDBusConnection *conn,
 {
   sim_registry_init (conn);
   sim_world.hooks = world_hooks;
+  sim_world.adv_manager_iface = &sim_advertising_iface;
   sim->scenario = scenario;
   sim->scenario_path = g_strdup (scenario_path);
   bring_up ();

@@ -320,7 +320,7 @@ resolve_done (gpointer data)
   d->resolve_source = 0;
   if (!d->connected)
     return G_SOURCE_REMOVE;
-  if (d->services == NULL)
+  if (d->services == NULL && !d->incoming)
     {
       d->services = sim_gatt_build (d);
       sim_gatt_export (d->services, TRUE);
@@ -336,7 +336,22 @@ resolve_done (gpointer data)
   name_changes = !d->gap_name_known && d->periph->gap_name != NULL
                  && g_strcmp0 (d->periph->gap_name, current_name (d)) != 0;
   d->gap_name_known = TRUE;
-  if (name_changes && modalias_new)
+  if (d->incoming)
+    {
+      /* On a link the central made, the reference capture shows the GATT
+       * objects after ServicesResolved, and the name and the Modalias in
+       * two signals. */
+      if (d->services == NULL)
+        {
+          d->services = sim_gatt_build (d);
+          sim_gatt_export (d->services, TRUE);
+        }
+      if (name_changes)
+        sim_obj_changed (&d->obj, &sim_device_iface, "Name", "Alias", NULL);
+      if (modalias_new)
+        sim_obj_changed (&d->obj, &sim_device_iface, "Modalias", NULL);
+    }
+  else if (name_changes && modalias_new)
     sim_obj_changed (&d->obj, &sim_device_iface, "Name", "Alias", "Modalias", NULL);
   else if (name_changes)
     sim_obj_changed (&d->obj, &sim_device_iface, "Name", "Alias", NULL);
@@ -417,7 +432,29 @@ connect_done (gpointer data)
     }
   sim_obj_changed (&d->obj, &sim_device_iface, "Connected", NULL);
   d->resolve_source = g_timeout_add (MAX (p->resolve_delay_ms, 1), resolve_done, d);
+  if (sim_world.hooks.link_up != NULL)
+    sim_world.hooks.link_up (d);
   return G_SOURCE_REMOVE;
+}
+
+void
+sim_device_incoming_link (SimDevice *d)
+{
+  if (d->connected || d->connecting)
+    return;
+  d->incoming = TRUE;
+  d->connected = TRUE;
+  g_clear_handle_id (&d->temporary_source, g_source_remove);
+  /* bluetoothd creates the object on the kernel's Device Connected event
+   * and marks it connected in the same main-loop turn: gdbus drops the
+   * PropertiesChanged of an interface not announced yet, so a new object
+   * arrives with Connected=true in its InterfacesAdded. */
+  if (!d->obj.exported)
+    sim_obj_export (&d->obj, (const SimIfaceDef *const[]) { &sim_device_iface, NULL },
+                    TRUE);
+  else
+    sim_obj_changed (&d->obj, &sim_device_iface, "Connected", NULL);
+  d->resolve_source = g_timeout_add (MAX (d->periph->resolve_delay_ms, 1), resolve_done, d);
 }
 
 static void
@@ -489,13 +526,25 @@ sim_device_drop_link (SimDevice  *d,
       g_clear_pointer (&d->services, g_ptr_array_unref);
     }
   d->connected = FALSE;
-  if (d->services_resolved)
+  if (d->incoming && d->services_resolved)
     {
+      /* the central's side in the reference capture: one signal */
       d->services_resolved = FALSE;
-      sim_obj_changed (&d->obj, &sim_device_iface, "ServicesResolved", NULL);
+      sim_obj_changed (&d->obj, &sim_device_iface, "ServicesResolved", "Connected", NULL);
     }
-  sim_obj_changed (&d->obj, &sim_device_iface, "Connected", NULL);
+  else
+    {
+      if (d->services_resolved)
+        {
+          d->services_resolved = FALSE;
+          sim_obj_changed (&d->obj, &sim_device_iface, "ServicesResolved", NULL);
+        }
+      sim_obj_changed (&d->obj, &sim_device_iface, "Connected", NULL);
+    }
   sim_device_arm_temporary (d);
+  if (sim_world.hooks.link_down != NULL)
+    sim_world.hooks.link_down (d, reason);
+  d->incoming = FALSE;
 }
 
 void

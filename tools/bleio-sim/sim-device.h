@@ -16,6 +16,10 @@ SimDevice *sim_device_new         (SimAdapter    *adapter,
 void       sim_device_free        (SimDevice *device);
 void       sim_device_connect     (SimDevice             *device,
                                    GDBusMethodInvocation *invocation);
+/* A central (another adapter of the simulator, or a scenario peripheral
+ * through org.bleio.Sim1) connected to @device's adapter: the object shows
+ * Connected=true, then the central's GATT database is browsed. */
+void       sim_device_incoming_link (SimDevice *device);
 /* Ends the link; @reason is logged only. Emits the disconnect signals. */
 void       sim_device_drop_link   (SimDevice  *device,
                                    const char *reason);

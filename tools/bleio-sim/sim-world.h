@@ -77,6 +77,12 @@ struct _SimAdapter {
   guint flood_rounds;
   guint flood_round;
   GPtrArray *flood_peripherals;
+  /* This adapter as the others of the simulator see it on the air: its
+   * address, its own GATT database and what it advertises (sim-air.c
+   * keeps it; NULL until first needed). */
+  SimPeripheral *air_self;
+  gboolean air_advertising;   /* some advertisement is registered */
+  gboolean air_connectable;   /* ... and it is connectable */
 };
 
 struct _SimDevice {
@@ -109,6 +115,7 @@ struct _SimDevice {
   GVariant *shown_mfr;        /* ManufacturerData as last received */
   GVariant *shown_svc;        /* ServiceData as last received */
   gboolean connecting;
+  gboolean incoming;          /* the remote is the central: the link came to us */
 };
 
 struct _SimService {
@@ -162,12 +169,22 @@ typedef struct {
   /* sim-device.c: a pairing succeeded */
   void (*set_paired)    (SimDevice  *device,
                          gboolean    bonded);
+  /* sim-air.c: a link came up or went down on @device (either role), so
+   * that the other end, when it is an adapter of this simulator, follows */
+  void (*link_up)       (SimDevice  *device);
+  void (*link_down)     (SimDevice  *device,
+                         const char *reason);
+  /* sim-advertising.c: @adapter was powered on or off */
+  void (*powered)       (SimAdapter *adapter);
 } SimWorldHooks;
 
 typedef struct {
   GPtrArray *adapters;        /* SimAdapter, owned; NULL while down */
   guint temporary_timeout_ms;
   SimWorldHooks hooks;
+  /* org.bluez.LEAdvertisingManager1, defined by sim-advertising.c (above
+   * sim-adapter.c) and put on every adapter by sim_adapter_export() */
+  const SimIfaceDef *adv_manager_iface;
 } SimWorld;
 
 extern SimWorld sim_world;

@@ -1,0 +1,759 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * LEAdvertisingManager1 and the shared air of bleio-sim (issue 16, items
+ * 5 to 8) on tools/bleio-sim/scenarios/two-adapters.json: what bluetoothd
+ * 5.66 answers to each advertisement (src/advertising.c, src/shared/ad.c),
+ * the instances, Release, the owner leaving; what hci1 advertises hci0
+ * discovers with the advertised fields; a connect from hci0 is a link on
+ * both adapters and either side ends it; ConnectCentral.
+ *
+ * The advertisements are served by a FakeAdvertiser: its own bus
+ * connection whose message filter answers GetAll with whatever a{sv} the
+ * case wants (wrong types included) and records Release().
+ */
+#include "sim-fixture.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define HCI0 "/org/bluez/hci0"
+#define HCI1 "/org/bluez/hci1"
+#define HCI0_ADDRESS "00:AA:01:00:00:00"
+/* hci1 as hci0 sees it, and hci0 as hci1 sees it */
+#define DEV_HCI1 "/org/bluez/hci0/dev_00_AA_01_01_00_01"
+#define DEV_HCI0 "/org/bluez/hci1/dev_00_AA_01_00_00_00"
+#define MANAGER1 "org.bluez.LEAdvertisingManager1"
+#define ADAPTER1 "org.bluez.Adapter1"
+#define DEVICE1 "org.bluez.Device1"
+#define ADV_PATH "/test/adv0"
+#define WAIT_MSEC 10000
+
+static SimFixture *fx;
+
+/* ---- a fake application serving LEAdvertisement1 objects ---- */
+
+typedef struct {
+  GDBusConnection *conn;
+  guint filter_id;
+  GMutex lock;
+  GHashTable *props;          /* path -> a{sv} */
+  GPtrArray *releases;        /* char *, paths Release() was called on */
+} FakeAdvertiser;
+
+static GDBusMessage *
+advertiser_filter (GDBusConnection *conn,
+                   GDBusMessage    *message,
+                   gboolean         incoming,
+                   gpointer         user_data)
+{
+  FakeAdvertiser *fa = user_data;
+  const char *path = g_dbus_message_get_path (message);
+  const char *member = g_dbus_message_get_member (message);
+  g_autoptr(GDBusMessage) reply = NULL;
+  GVariant *props;
+
+  if (!incoming || g_dbus_message_get_message_type (message) != G_DBUS_MESSAGE_TYPE_METHOD_CALL
+      || path == NULL || !g_str_has_prefix (path, "/test/"))
+    return message;
+  g_mutex_lock (&fa->lock);
+  props = g_hash_table_lookup (fa->props, path);
+  if (g_strcmp0 (member, "GetAll") == 0 && props != NULL)
+    {
+      reply = g_dbus_message_new_method_reply (message);
+      g_dbus_message_set_body (reply, g_variant_new ("(@a{sv})", props));
+    }
+  else if (g_strcmp0 (member, "Release") == 0)
+    {
+      g_ptr_array_add (fa->releases, g_strdup (path));
+      reply = g_dbus_message_new_method_reply (message);
+    }
+  else
+    reply = g_dbus_message_new_method_error (message,
+                                             "org.freedesktop.DBus.Error.UnknownObject",
+                                             "No such object");
+  g_mutex_unlock (&fa->lock);
+  g_dbus_connection_send_message (conn, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+  g_object_unref (message);
+  return NULL;
+}
+
+static FakeAdvertiser *
+advertiser_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  FakeAdvertiser *fa = g_new0 (FakeAdvertiser, 1);
+
+  g_mutex_init (&fa->lock);
+  fa->props = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) g_variant_unref);
+  fa->releases = g_ptr_array_new_with_free_func (g_free);
+  fa->conn = g_dbus_connection_new_for_address_sync (sim_fixture_get_address (fx),
+                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                                     | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                     NULL, NULL, &error);
+  g_assert_no_error (error);
+  fa->filter_id = g_dbus_connection_add_filter (fa->conn, advertiser_filter, fa, NULL);
+  return fa;
+}
+
+static void
+advertiser_free (FakeAdvertiser *fa)
+{
+  g_dbus_connection_remove_filter (fa->conn, fa->filter_id);
+  g_dbus_connection_close_sync (fa->conn, NULL, NULL);
+  g_object_unref (fa->conn);
+  g_hash_table_unref (fa->props);
+  g_ptr_array_unref (fa->releases);
+  g_mutex_clear (&fa->lock);
+  g_free (fa);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeAdvertiser, advertiser_free)
+
+/* @props: an a{sv} text in GVariant's format, or NULL for no object */
+static void
+advertiser_set (FakeAdvertiser *fa,
+                const char     *path,
+                const char     *props)
+{
+  g_mutex_lock (&fa->lock);
+  if (props == NULL)
+    g_hash_table_remove (fa->props, path);
+  else
+    g_hash_table_replace (fa->props, g_strdup (path),
+                          g_variant_ref_sink (g_variant_new_parsed (props)));
+  g_mutex_unlock (&fa->lock);
+}
+
+static guint
+advertiser_releases (FakeAdvertiser *fa,
+                     const char     *path)
+{
+  guint n = 0;
+
+  g_mutex_lock (&fa->lock);
+  for (guint i = 0; i < fa->releases->len; i++)
+    n += g_str_equal (g_ptr_array_index (fa->releases, i), path);
+  g_mutex_unlock (&fa->lock);
+  return n;
+}
+
+static gboolean
+call_manager (FakeAdvertiser *fa,
+              const char     *adapter,
+              const char     *method,
+              const char     *path,
+              GError        **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+  GVariant *params = g_str_equal (method, "RegisterAdvertisement")
+                     ? g_variant_new ("(oa{sv})", path, NULL)
+                     : g_variant_new ("(o)", path);
+
+  reply = g_dbus_connection_call_sync (fa->conn, "org.bluez", adapter, MANAGER1, method,
+                                       params, NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC,
+                                       NULL, error);
+  return reply != NULL;
+}
+
+static void
+expect_error (const GError *error,
+              const char   *name,
+              const char   *message,
+              const char   *what)
+{
+  g_autofree char *problem = sim_fixture_check_remote_error (error, name, message);
+
+  if (problem != NULL)
+    fail_msg ("%s: %s", what, problem);
+}
+
+static guint
+get_byte (const char *path,
+          const char *name)
+{
+  g_autoptr(GVariant) v = sim_fixture_get_property (fx, path, MANAGER1, name);
+
+  if (v == NULL)
+    fail_msg ("%s has no %s", path, name);
+  return g_variant_get_byte (v);
+}
+
+static gboolean
+wait_active (const char *adapter,
+             guint       n)
+{
+  return sim_fixture_wait_property (fx, adapter, MANAGER1, "ActiveInstances",
+                                    g_variant_new_byte (n), WAIT_MSEC);
+}
+
+/* ---- the manager's properties ---- */
+
+static void
+test_manager_properties (void **state)
+{
+  g_autoptr(GVariant) includes = sim_fixture_get_property (fx, HCI1, MANAGER1,
+                                                           "SupportedIncludes");
+  g_autoptr(GVariant) features = sim_fixture_get_property (fx, HCI1, MANAGER1,
+                                                           "SupportedFeatures");
+  g_autoptr(GVariant) caps = sim_fixture_get_property (fx, HCI1, MANAGER1,
+                                                       "SupportedCapabilities");
+  g_autoptr(GVariant) secondary = sim_fixture_get_property (fx, HCI1, MANAGER1,
+                                                            "SupportedSecondaryChannels");
+  g_autofree char *includes_text = NULL;
+  guint8 max_adv = 0;
+
+  assert_int_equal (get_byte (HCI1, "ActiveInstances"), 0);
+  assert_int_equal (get_byte (HCI1, "SupportedInstances"), 5);
+  assert_non_null (includes);
+  includes_text = g_variant_print (includes, FALSE);
+  assert_string_equal (includes_text, "['tx-power', 'appearance', 'local-name']");
+  assert_non_null (features);
+  assert_int_equal (g_variant_n_children (features), 0);
+  /* no extended advertising on the reference controller: no property */
+  assert_null (secondary);
+  assert_non_null (caps);
+  assert_true (g_variant_lookup (caps, "MaxAdvLen", "y", &max_adv));
+  assert_int_equal (max_adv, 31);
+}
+
+/* ---- registration ---- */
+
+static void
+test_register_unregister (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>, 'LocalName': <'Reg'>}");
+  if (!call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error))
+    fail_msg ("RegisterAdvertisement: %s", error->message);
+  assert_true (wait_active (HCI1, 1));
+  assert_int_equal (get_byte (HCI1, "SupportedInstances"), 4);
+  /* the other adapter counts its own */
+  assert_int_equal (get_byte (HCI0, "ActiveInstances"), 0);
+
+  assert_false (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error));
+  expect_error (error, "org.bluez.Error.AlreadyExists", "Already Exists",
+                "the same object registered twice");
+  g_clear_error (&error);
+
+  if (!call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, &error))
+    fail_msg ("UnregisterAdvertisement: %s", error->message);
+  assert_true (wait_active (HCI1, 0));
+  assert_int_equal (get_byte (HCI1, "SupportedInstances"), 5);
+  assert_int_equal (advertiser_releases (fa, ADV_PATH), 0);
+
+  assert_false (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, &error));
+  expect_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist",
+                "unregistering what is not registered");
+}
+
+/* Each of these is refused by parse_advertisement() of bluetoothd 5.66
+ * with one message; the instance it held is free again. */
+static void
+test_register_bad_properties (void **state)
+{
+  static const struct {
+    const char *what;
+    const char *props;
+  } cases[] = {
+    { "unknown Type", "{'Type': <'bogus'>}" },
+    { "Type not a string", "{'Type': <uint32 1>}" },
+    { "ServiceUUIDs not a UUID", "{'Type': <'peripheral'>, 'ServiceUUIDs': <['zzzz']>}" },
+    { "ServiceUUIDs not an array", "{'Type': <'peripheral'>, 'ServiceUUIDs': <'180d'>}" },
+    { "SolicitUUIDs of three characters", "{'Type': <'peripheral'>, 'SolicitUUIDs': <['18d']>}" },
+    { "ManufacturerData value not bytes",
+      "{'Type': <'peripheral'>, 'ManufacturerData': <{uint16 0x59: <'text'>}>}" },
+    { "ManufacturerData of 28 bytes",
+      "{'Type': <'peripheral'>, 'ManufacturerData': <{uint16 0x59: <@ay [0,1,2,3,4,5,6,7,8,9,"
+      "10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27]>}>}" },
+    { "ServiceData keyed by no UUID",
+      "{'Type': <'peripheral'>, 'ServiceData': <{'nope': <@ay [1]>}>}" },
+    { "Data of type Flags", "{'Type': <'peripheral'>, 'Data': <{byte 0x01: <@ay [6]>}>}" },
+    { "Data of type manufacturer", "{'Type': <'peripheral'>, 'Data': <{byte 0xff: <@ay [6]>}>}" },
+    { "Data of 30 bytes",
+      "{'Type': <'peripheral'>, 'Data': <{byte 0x26: <@ay [0,1,2,3,4,5,6,7,8,9,10,11,12,13,"
+      "14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29]>}>}" },
+    { "LocalName with Includes local-name",
+      "{'Type': <'peripheral'>, 'Includes': <['local-name']>, 'LocalName': <'Both'>}" },
+    { "Appearance with Includes appearance",
+      "{'Type': <'peripheral'>, 'Includes': <['appearance']>, 'Appearance': <uint16 64>}" },
+    { "Discoverable broadcast", "{'Type': <'broadcast'>, 'Discoverable': <true>}" },
+    { "DiscoverableTimeout beyond Timeout",
+      "{'Type': <'peripheral'>, 'Discoverable': <true>, 'Timeout': <uint16 5>,"
+      " 'DiscoverableTimeout': <uint16 10>}" },
+    { "SecondaryChannel without extended advertising",
+      "{'Type': <'peripheral'>, 'SecondaryChannel': <'1M'>}" },
+    { "MinInterval under 20 ms", "{'Type': <'peripheral'>, 'MinInterval': <uint32 10>,"
+      " 'MaxInterval': <uint32 100>}" },
+    { "MinInterval without MaxInterval", "{'Type': <'peripheral'>, 'MinInterval': <uint32 100>}" },
+    { "MinInterval above MaxInterval", "{'Type': <'peripheral'>, 'MinInterval': <uint32 200>,"
+      " 'MaxInterval': <uint32 100>}" },
+    { "TxPower above 20", "{'Type': <'peripheral'>, 'TxPower': <int16 21>}" },
+    { "LocalName not a string", "{'Type': <'peripheral'>, 'LocalName': <uint16 1>}" },
+    { "Timeout not a uint16", "{'Type': <'peripheral'>, 'Timeout': <uint32 1>}" },
+  };
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      advertiser_set (fa, ADV_PATH, cases[i].props);
+      if (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error))
+        fail_msg ("%s: registered; bluetoothd 5.66 refuses it", cases[i].what);
+      expect_error (error, "org.bluez.Error.Failed", "Failed to parse advertisement.",
+                    cases[i].what);
+      assert_int_equal (get_byte (HCI1, "ActiveInstances"), 0);
+    }
+}
+
+/* What parses but does not fit in 31 bytes is refused once the kernel
+ * saw it, with another message; what just fits is taken. */
+static void
+test_register_too_long (void **state)
+{
+  static const struct {
+    const char *what;
+    const char *props;
+    gboolean fits;
+  } cases[] = {
+    { "two 128-bit UUIDs (34 bytes)",
+      "{'Type': <'peripheral'>, 'ServiceUUIDs': <['12345678-1234-5678-1234-56789abcdef0',"
+      " '12345678-1234-5678-1234-56789abcdef1']>}", FALSE },
+    { "27 bytes of manufacturer data and the TX power",
+      "{'Type': <'peripheral'>, 'Includes': <['tx-power']>, 'ManufacturerData': <{uint16 0x59:"
+      " <@ay [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26]>}>}", FALSE },
+    { "27 bytes of manufacturer data (31 bytes)",
+      "{'Type': <'peripheral'>, 'ManufacturerData': <{uint16 0x59:"
+      " <@ay [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26]>}>}", TRUE },
+    { "a 40-character name (sent shortened)",
+      "{'Type': <'peripheral'>, 'LocalName': <'A name of forty characters, give or take'>}", TRUE },
+    { "fourteen 16-bit UUIDs, one written in 128 bits (30 bytes)",
+      "{'Type': <'peripheral'>, 'ServiceUUIDs': <['0000180d-0000-1000-8000-00805f9b34fb',"
+      " '180f', '1810', '1811', '1812', '1813', '1814', '1815', '1816', '1817', '1818',"
+      " '1819', '181a', '181b']>}", TRUE },
+  };
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean ok;
+
+      advertiser_set (fa, ADV_PATH, cases[i].props);
+      ok = call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error);
+      if (cases[i].fits)
+        {
+          if (!ok)
+            fail_msg ("%s: %s", cases[i].what, error->message);
+          assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+        }
+      else
+        expect_error (error, "org.bluez.Error.Failed", "Failed to register advertisement",
+                      cases[i].what);
+      assert_true (wait_active (HCI1, 0));
+    }
+}
+
+static void
+test_maximum_instances (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+  char path[32];
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_snprintf (path, sizeof path, "/test/max%u", i);
+      advertiser_set (fa, path, "{'Type': <'broadcast'>}");
+    }
+  for (guint i = 0; i < 5; i++)
+    {
+      g_snprintf (path, sizeof path, "/test/max%u", i);
+      if (!call_manager (fa, HCI1, "RegisterAdvertisement", path, &error))
+        fail_msg ("instance %u: %s", i + 1, error->message);
+    }
+  assert_true (wait_active (HCI1, 5));
+  assert_int_equal (get_byte (HCI1, "SupportedInstances"), 0);
+  assert_false (call_manager (fa, HCI1, "RegisterAdvertisement", "/test/max5", &error));
+  expect_error (error, "org.bluez.Error.NotPermitted", "Maximum advertisements reached",
+                "a sixth advertisement");
+  for (guint i = 0; i < 5; i++)
+    {
+      g_snprintf (path, sizeof path, "/test/max%u", i);
+      assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", path, NULL));
+    }
+  assert_true (wait_active (HCI1, 0));
+}
+
+/* gdbus's client adds the proxy even when GetAll fails: bluetoothd then
+ * registers an advertisement without a single property (a broadcast). */
+static void
+test_register_missing_object_is_empty_broadcast (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (!call_manager (fa, HCI1, "RegisterAdvertisement", "/test/nothing", &error))
+    fail_msg ("RegisterAdvertisement of an object that does not exist: %s; bluetoothd "
+              "5.66 registers it empty", error->message);
+  assert_true (wait_active (HCI1, 1));
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", "/test/nothing", NULL));
+  assert_true (wait_active (HCI1, 0));
+}
+
+static gboolean
+released (gpointer data)
+{
+  return advertiser_releases (data, ADV_PATH) > 0;
+}
+
+/* Timeout ends the advertisement: Release(), then the counts. */
+static void
+test_timeout_releases (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>, 'Timeout': <uint16 1>}");
+  if (!call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error))
+    fail_msg ("RegisterAdvertisement: %s", error->message);
+  assert_true (sim_fixture_wait_until (released, fa, WAIT_MSEC));
+  assert_true (wait_active (HCI1, 0));
+  assert_int_equal (advertiser_releases (fa, ADV_PATH), 1);
+  assert_false (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, &error));
+  expect_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist",
+                "unregistering after the timeout");
+}
+
+static void
+test_owner_leaving_ends_it (void **state)
+{
+  FakeAdvertiser *fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>}");
+  if (!call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error))
+    fail_msg ("RegisterAdvertisement: %s", error->message);
+  assert_true (wait_active (HCI1, 1));
+  advertiser_free (fa);
+  assert_true (wait_active (HCI1, 0));
+}
+
+/* manager_destroy(): every advertisement of a removed adapter gets
+ * Release() */
+static void
+test_adapter_removed_releases (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>}");
+  if (!call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error))
+    fail_msg ("RegisterAdvertisement: %s", error->message);
+  reply = sim_fixture_call (fx, "RemoveAdapter", g_variant_new ("(s)", "hci1"), &error);
+  assert_non_null (reply);
+  assert_true (sim_fixture_wait_until (released, fa, WAIT_MSEC));
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call (fx, "AddAdapter", g_variant_new ("(ss)", "hci1", "00:AA:01:01:00:01"),
+                            &error);
+  assert_non_null (reply);
+  assert_int_equal (get_byte (HCI1, "ActiveInstances"), 0);
+}
+
+/* ---- the air ---- */
+
+static const char air_props[] =
+  "{'Type': <'peripheral'>, 'LocalName': <'BleioAdv'>, 'ServiceUUIDs': <['180f']>,"
+  " 'ManufacturerData': <{uint16 0x0059: <@ay [1, 2]>}>,"
+  " 'ServiceData': <{'9999': <@ay [0, 1, 2]>}>, 'Data': <{byte 0x26: <@ay [1, 1, 0]>}>,"
+  " 'Appearance': <uint16 832>, 'Includes': <['tx-power']>}";
+
+static void
+start_discovery (GDBusConnection *conn)
+{
+  g_autoptr(GVariant) r = g_dbus_connection_call_sync (conn, "org.bluez", HCI0, ADAPTER1,
+                                                       "StartDiscovery", NULL, NULL,
+                                                       G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC,
+                                                       NULL, NULL);
+
+  assert_non_null (r);
+}
+
+static void
+stop_discovery (GDBusConnection *conn)
+{
+  g_autoptr(GVariant) r = g_dbus_connection_call_sync (conn, "org.bluez", HCI0, ADAPTER1,
+                                                       "StopDiscovery", NULL, NULL,
+                                                       G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC,
+                                                       NULL, NULL);
+
+  assert_non_null (r);
+}
+
+static void
+remove_device (const char *adapter,
+               const char *device)
+{
+  g_autoptr(GVariant) r = sim_fixture_call_bluez (fx, adapter, ADAPTER1, "RemoveDevice",
+                                                  g_variant_new ("(o)", device), NULL);
+
+  (void) r;
+}
+
+/* @expected: GVariant text (types where the text alone is ambiguous), or
+ * "(absent)" */
+static void
+assert_property (const char *path,
+                 const char *name,
+                 const char *expected)
+{
+  g_autoptr(GVariant) v = sim_fixture_get_property (fx, path, DEVICE1, name);
+  g_autofree char *text = v != NULL ? g_variant_print (v, TRUE) : g_strdup ("(absent)");
+  g_autoptr(GVariant) want = NULL;
+
+  if (g_str_equal (expected, "(absent)"))
+    {
+      if (v != NULL)
+        fail_msg ("%s %s: %s, expected none", path, name, text);
+      return;
+    }
+  want = g_variant_ref_sink (g_variant_new_parsed (expected));
+  if (v == NULL || !g_variant_equal (v, want))
+    fail_msg ("%s %s: %s, expected %s", path, name, text, expected);
+}
+
+/* hci1 advertises, hci0 discovers hci1's address with the fields */
+static void
+test_air_discovery (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *conn = sim_fixture_get_connection (fx);
+
+  advertiser_set (fa, ADV_PATH, air_props);
+  if (!call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error))
+    fail_msg ("RegisterAdvertisement: %s", error->message);
+  start_discovery (conn);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Name",
+                                          g_variant_new_string ("BleioAdv"), WAIT_MSEC));
+  assert_property (DEV_HCI1, "Alias", "'BleioAdv'");
+  assert_property (DEV_HCI1, "AddressType", "'public'");
+  assert_property (DEV_HCI1, "UUIDs", "['0000180f-0000-1000-8000-00805f9b34fb']");
+  assert_property (DEV_HCI1, "ManufacturerData", "{uint16 89: <[byte 0x01, 0x02]>}");
+  assert_property (DEV_HCI1, "ServiceData",
+                   "{'00009999-0000-1000-8000-00805f9b34fb': <[byte 0x00, 0x01, 0x02]>}");
+  assert_property (DEV_HCI1, "AdvertisingData", "{byte 0x26: <[byte 0x01, 0x01, 0x00]>}");
+  /* LE only, not discoverable: the kernel's Flags, as in the capture */
+  assert_property (DEV_HCI1, "AdvertisingFlags", "[byte 0x04]");
+  assert_property (DEV_HCI1, "Appearance", "uint16 832");
+  /* the reference controller reports no advertising TX power */
+  assert_property (DEV_HCI1, "TxPower", "(absent)");
+  {
+    g_autoptr(GVariant) rssi = sim_fixture_get_property (fx, DEV_HCI1, DEVICE1, "RSSI");
+
+    assert_non_null (rssi);
+  }
+  stop_discovery (conn);
+
+  /* unregistered, it is heard no more: a new discovery does not bring
+   * the removed device back */
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  remove_device (HCI0, DEV_HCI1);
+  start_discovery (conn);
+  assert_false (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Name",
+                                           g_variant_new_string ("BleioAdv"), 500));
+  stop_discovery (conn);
+}
+
+/* Discovers hci1's advertisement from hci0 and connects to it. */
+static void
+connect_hci0_to_hci1 (void)
+{
+  GDBusConnection *conn = sim_fixture_get_connection (fx);
+  g_autoptr(GError) error = NULL;
+
+  start_discovery (conn);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Connected",
+                                          g_variant_new_boolean (FALSE), WAIT_MSEC));
+  stop_discovery (conn);
+  if (!sim_fixture_connect_device (fx, DEV_HCI1, &error))
+    fail_msg ("Connect from hci0 to hci1: %s", error->message);
+}
+
+static void
+test_air_link_both_sides (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  advertiser_set (fa, ADV_PATH, air_props);
+  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  connect_hci0_to_hci1 ();
+  /* hci1 shows the central: hci0's address, public, connected */
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI0, DEVICE1, "Connected",
+                                          g_variant_new_boolean (TRUE), WAIT_MSEC));
+  assert_property (DEV_HCI0, "Address", "'" HCI0_ADDRESS "'");
+  assert_property (DEV_HCI0, "AddressType", "'public'");
+  /* and browses its database: bluetoothd's own services, its GAP name */
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI0, DEVICE1, "ServicesResolved",
+                                          g_variant_new_boolean (TRUE), WAIT_MSEC));
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI0, DEVICE1, "Name",
+                                          g_variant_new_string ("BlueZ 5.66"), WAIT_MSEC));
+  /* hci0 read hci1's GAP name */
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Name",
+                                          g_variant_new_string ("BlueZ 5.66"), WAIT_MSEC));
+  /* the registration stays while connected (the reference capture) */
+  assert_int_equal (get_byte (HCI1, "ActiveInstances"), 1);
+
+  /* hci0 disconnects: both sides */
+  reply = sim_fixture_call_bluez (fx, DEV_HCI1, DEVICE1, "Disconnect", NULL, &error);
+  assert_non_null (reply);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI0, DEVICE1, "Connected",
+                                          g_variant_new_boolean (FALSE), WAIT_MSEC));
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Connected",
+                                          g_variant_new_boolean (FALSE), WAIT_MSEC));
+
+  /* advertising again once the link is gone: hci0 connects again, and
+   * this time hci1 disconnects */
+  if (!sim_fixture_connect_device (fx, DEV_HCI1, &error))
+    fail_msg ("second Connect: %s", error->message);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI0, DEVICE1, "Connected",
+                                          g_variant_new_boolean (TRUE), WAIT_MSEC));
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = sim_fixture_call_bluez (fx, DEV_HCI0, DEVICE1, "Disconnect", NULL, &error);
+  assert_non_null (reply);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Connected",
+                                          g_variant_new_boolean (FALSE), WAIT_MSEC));
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI0, DEVICE1, "Connected",
+                                          g_variant_new_boolean (FALSE), WAIT_MSEC));
+
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  remove_device (HCI0, DEV_HCI1);
+  remove_device (HCI1, DEV_HCI0);
+}
+
+/* A broadcast cannot be connected to */
+static void
+test_air_broadcast_not_connectable (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  GDBusConnection *conn = sim_fixture_get_connection (fx);
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'broadcast'>, 'LocalName': <'Beacon'>}");
+  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  start_discovery (conn);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Name",
+                                          g_variant_new_string ("Beacon"), WAIT_MSEC));
+  stop_discovery (conn);
+  reply = sim_fixture_call_bluez (fx, DEV_HCI1, DEVICE1, "Connect", NULL, &error);
+  expect_error (error, "org.bluez.Error.Failed", "le-connection-abort-by-local",
+                "Connect to a broadcast");
+  assert_property (DEV_HCI0, "Connected", "(absent)");
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  remove_device (HCI0, DEV_HCI1);
+}
+
+/* ---- ConnectCentral ---- */
+
+static void
+test_connect_central (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *added = NULL;
+  const char *device;
+
+  added = sim_fixture_add_device (fx, "hci0",
+                                  "{ \"address\": \"C0:FF:EE:00:16:01\", \"gap_name\": \"Phone\","
+                                  " \"gatt\": [ { \"uuid\": \"1805\", \"characteristics\": ["
+                                  " { \"uuid\": \"2a2b\", \"flags\": [\"read\", \"notify\"] } ] } ] }",
+                                  &error);
+  assert_non_null (added);
+
+  reply = sim_fixture_call (fx, "ConnectCentral", g_variant_new ("(ss)", "hci1",
+                                                                 "C0:FF:EE:00:16:01"), &error);
+  assert_null (reply);
+  assert_true (g_dbus_error_is_remote_error (error));
+  assert_string_equal (g_dbus_error_get_remote_error (error),
+                       "org.bleio.Sim1.Error.NotAdvertising");
+  g_clear_error (&error);
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>}");
+  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  reply = sim_fixture_call (fx, "ConnectCentral", g_variant_new ("(ss)", "hci1",
+                                                                 "C0:FF:EE:00:16:01"), &error);
+  if (reply == NULL)
+    fail_msg ("ConnectCentral: %s", error->message);
+  g_variant_get (reply, "(&o)", &device);
+  assert_string_equal (device, "/org/bluez/hci1/dev_C0_FF_EE_00_16_01");
+  assert_property (device, "Connected", "true");
+  /* the central's database is browsed, its GAP name read */
+  assert_true (sim_fixture_wait_property (fx, device, DEVICE1, "ServicesResolved",
+                                          g_variant_new_boolean (TRUE), WAIT_MSEC));
+  assert_true (sim_fixture_wait_property (fx, device, DEVICE1, "Name",
+                                          g_variant_new_string ("Phone"), WAIT_MSEC));
+  assert_property (device, "UUIDs", "['00001805-0000-1000-8000-00805f9b34fb']");
+
+  /* the central drops the link */
+  assert_true (sim_fixture_drop_link (fx, device, "remote user terminated", &error));
+  assert_true (sim_fixture_wait_property (fx, device, DEVICE1, "Connected",
+                                          g_variant_new_boolean (FALSE), WAIT_MSEC));
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  remove_device (HCI1, device);
+  assert_true (sim_fixture_remove_device (fx, added, NULL));
+}
+
+static int
+group_setup (void **state)
+{
+  g_autoptr(GError) error = NULL;
+
+  fx = sim_fixture_new (TWO_ADAPTERS_SCENARIO, &error);
+  if (fx == NULL)
+    {
+      g_printerr ("sim fixture: %s\n", error->message);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+group_teardown (void **state)
+{
+  g_clear_pointer (&fx, sim_fixture_free);
+  return 0;
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_manager_properties),
+    cmocka_unit_test (test_register_unregister),
+    cmocka_unit_test (test_register_bad_properties),
+    cmocka_unit_test (test_register_too_long),
+    cmocka_unit_test (test_maximum_instances),
+    cmocka_unit_test (test_register_missing_object_is_empty_broadcast),
+    cmocka_unit_test (test_timeout_releases),
+    cmocka_unit_test (test_owner_leaving_ends_it),
+    cmocka_unit_test (test_adapter_removed_releases),
+    cmocka_unit_test (test_air_discovery),
+    cmocka_unit_test (test_air_link_both_sides),
+    cmocka_unit_test (test_air_broadcast_not_connectable),
+    cmocka_unit_test (test_connect_central),
+  };
+
+  return cmocka_run_group_tests (tests, group_setup, group_teardown);
+}

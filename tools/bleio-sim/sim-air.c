@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulator's shared air (sim-air.h). Each adapter is, to the others,
+ * a SimPeripheral (air_self) with the adapter's address, bluetoothd's own
+ * GATT database and the fields of its advertisement; it is put in the
+ * others' peripherals lists while it is on the air, so discovery, RSSI
+ * and the Device1 fields come from the same code as for scenario
+ * peripherals. A link between two adapters is two devices, one on each,
+ * kept together through the link_up / link_down hooks of sim-device.c.
+ */
+#include "sim-air.h"
+#include "sim-adapter.h"
+#include "sim-device.h"
+
+#include <string.h>
+
+/* bluetoothd 5.66's own database as the reference capture shows it from the
+ * other controller: GAP (no object), GATT with its four characteristics,
+ * Device Information with PnP ID, and the Volume Control service a plugin
+ * claims (no object either). The handles are the capture's. An
+ * application registered through GattManager1 would add its services
+ * after these (the next free handle): that is where it is browsed from. */
+static const char local_database[] =
+  "{ \"address\": \"%s\", \"connect\": { \"resolve_delay_ms\": 5 }, \"gatt\": ["
+  "  { \"uuid\": \"1800\", \"handle\": 1, \"characteristics\": ["
+  "      { \"uuid\": \"2a00\", \"handle\": 2, \"flags\": [\"read\"] },"
+  "      { \"uuid\": \"2a01\", \"handle\": 4, \"flags\": [\"read\"], \"value\": \"0000\" } ] },"
+  "  { \"uuid\": \"1801\", \"handle\": 8, \"characteristics\": ["
+  "      { \"uuid\": \"2a05\", \"handle\": 9, \"flags\": [\"indicate\"] },"
+  "      { \"uuid\": \"2b29\", \"handle\": 12, \"flags\": [\"read\", \"write\"] },"
+  "      { \"uuid\": \"2b2a\", \"handle\": 14, \"flags\": [\"read\"],"
+  "        \"value\": \"20037497d4e860d870d7422597e0ea63\" },"
+  "      { \"uuid\": \"2b3a\", \"handle\": 16, \"flags\": [\"read\"], \"value\": \"01\" } ] },"
+  "  { \"uuid\": \"180a\", \"handle\": 18, \"characteristics\": ["
+  "      { \"uuid\": \"2a50\", \"handle\": 19, \"flags\": [\"read\"] } ] },"
+  "  { \"uuid\": \"1844\", \"handle\": 21, \"hidden\": true } ] }";
+
+SimPeripheral *
+sim_air_self (SimAdapter *adapter)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  SimPeripheral *p;
+
+  if (adapter->air_self != NULL)
+    return adapter->air_self;
+  json = g_strdup_printf (local_database, adapter->address);
+  p = sim_peripheral_from_json (json, adapter->name, &error);
+  g_assert_no_error (error);
+  /* the GAP Device Name and the PnP ID another bluetoothd reads */
+  p->gap_name = g_strdup (adapter->alias);
+  p->modalias = g_strdup (adapter->modalias);
+  p->connectable = FALSE;
+  adapter->air_self = p;
+  return p;
+}
+
+static gboolean
+has_central (SimAdapter *adapter)
+{
+  for (guint i = 0; i < adapter->devices->len; i++)
+    {
+      SimDevice *d = g_ptr_array_index (adapter->devices, i);
+
+      if (d->incoming && d->connected)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The controller advertises while powered and an advertisement is
+ * registered; a central's connection stops it (the controller ends legacy
+ * advertising when it accepts a connection) and the kernel enables it again
+ * when that link ends. The registration itself stays (bluetoothd 5.66,
+ * src/advertising.c, has no reaction to connections). */
+static void
+refresh (SimAdapter *adapter)
+{
+  SimPeripheral *p = sim_air_self (adapter);
+  gboolean on = adapter->powered && adapter->air_advertising && !has_central (adapter);
+
+  p->connectable = on && adapter->air_connectable;
+  for (guint i = 0; sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
+    {
+      SimAdapter *other = g_ptr_array_index (sim_world.adapters, i);
+
+      if (other == adapter)
+        continue;
+      if (on && !sim_adapter_sees_peripheral (other, p))
+        sim_adapter_add_peripheral (other, p);
+      else if (!on && sim_adapter_sees_peripheral (other, p))
+        sim_adapter_forget_peripheral (other, p);
+    }
+}
+
+static GVariant *
+ref_or_null (GVariant *v)
+{
+  return v != NULL ? g_variant_ref (v) : NULL;
+}
+
+void
+sim_air_set_advert (SimAdapter         *adapter,
+                    const SimAirAdvert *advert)
+{
+  SimPeripheral *p = sim_air_self (adapter);
+
+  adapter->air_advertising = advert != NULL;
+  if (advert != NULL)
+    {
+      adapter->air_connectable = advert->connectable;
+      g_free (p->name);
+      p->name = g_strdup (advert->name);
+      g_ptr_array_set_size (p->uuids, 0);
+      for (guint i = 0; advert->uuids != NULL && i < advert->uuids->len; i++)
+        g_ptr_array_add (p->uuids, g_strdup (g_ptr_array_index (advert->uuids, i)));
+      g_clear_pointer (&p->manufacturer_data, g_variant_unref);
+      p->manufacturer_data = ref_or_null (advert->manufacturer_data);
+      g_clear_pointer (&p->service_data, g_variant_unref);
+      p->service_data = ref_or_null (advert->service_data);
+      g_clear_pointer (&p->advertising_data, g_variant_unref);
+      p->advertising_data = ref_or_null (advert->advertising_data);
+      g_clear_pointer (&p->adv_flags, g_bytes_unref);
+      if (advert->flags != 0)
+        p->adv_flags = g_bytes_new (&advert->flags, 1);
+      p->has_appearance = advert->has_appearance;
+      p->appearance = advert->appearance;
+      p->adv_interval_ms = MAX (advert->interval_ms, 1);
+    }
+  refresh (adapter);
+}
+
+void
+sim_air_adapter_added (SimAdapter *adapter)
+{
+  for (guint i = 0; sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
+    {
+      SimAdapter *other = g_ptr_array_index (sim_world.adapters, i);
+
+      if (other != adapter && other->air_self != NULL)
+        refresh (other);
+    }
+}
+
+/* The adapter whose air_self is @p, if any. */
+static SimAdapter *
+adapter_of (SimPeripheral *p)
+{
+  for (guint i = 0; sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
+    {
+      SimAdapter *a = g_ptr_array_index (sim_world.adapters, i);
+
+      if (a->air_self == p)
+        return a;
+    }
+  return NULL;
+}
+
+/* The device @on shows for @remote's air_self, if any. */
+static SimDevice *
+device_for (SimAdapter *on,
+            SimAdapter *remote)
+{
+  SimDevice *d;
+
+  if (remote->air_self == NULL)
+    return NULL;
+  d = sim_adapter_find_device (on, remote->address);
+  return d != NULL && d->periph == remote->air_self ? d : NULL;
+}
+
+void
+sim_air_adapter_removing (SimAdapter *adapter)
+{
+  adapter->air_advertising = FALSE;
+  for (guint i = 0; sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
+    {
+      SimAdapter *other = g_ptr_array_index (sim_world.adapters, i);
+      SimDevice *d;
+
+      if (other == adapter)
+        continue;
+      d = device_for (other, adapter);
+      if (d != NULL && (d->connected || d->connecting))
+        sim_device_drop_link (d, "remote controller removed");
+    }
+  if (adapter->air_self != NULL)
+    refresh (adapter);
+}
+
+SimDevice *
+sim_air_central_connect (SimAdapter    *adapter,
+                         SimPeripheral *central,
+                         GError       **error)
+{
+  SimDevice *d;
+
+  if (!sim_air_self (adapter)->connectable)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                   "%s is not advertising connectable", adapter->name);
+      return NULL;
+    }
+  d = sim_adapter_find_device (adapter, central->address);
+  if (d != NULL && d->periph != central)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "%s already has another device at %s", adapter->name, central->address);
+      return NULL;
+    }
+  if (d == NULL)
+    {
+      d = sim_device_new (adapter, central);
+      sim_adapter_add_device (adapter, d);
+    }
+  else if (d->connected || d->connecting)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "%s is already connected to %s", central->address, adapter->name);
+      return NULL;
+    }
+  sim_device_incoming_link (d);
+  refresh (adapter);
+  return d;
+}
+
+void
+sim_air_link_up (SimDevice *device)
+{
+  SimAdapter *peripheral;
+
+  if (device->incoming)
+    return;
+  peripheral = adapter_of (device->periph);
+  if (peripheral == NULL || peripheral == device->adapter)
+    return;
+  if (sim_air_central_connect (peripheral, sim_air_self (device->adapter), NULL) == NULL)
+    g_debug ("%s: no incoming link on %s", device->obj.path, peripheral->name);
+}
+
+void
+sim_air_link_down (SimDevice  *device,
+                   const char *reason)
+{
+  SimAdapter *remote = adapter_of (device->periph);
+  SimDevice *other;
+
+  if (remote != NULL && remote != device->adapter)
+    {
+      other = device_for (remote, device->adapter);
+      if (other != NULL && (other->connected || other->connecting))
+        sim_device_drop_link (other, reason);
+    }
+  if (device->incoming)
+    refresh (device->adapter);
+}
+
+void
+sim_air_powered (SimAdapter *adapter)
+{
+  refresh (adapter);
+}
