@@ -664,6 +664,162 @@ test_air_broadcast_not_connectable (void **state)
   remove_device (HCI0, DEV_HCI1);
 }
 
+typedef struct {
+  GVariant *device_props;     /* Device1 of DEV_HCI0 in its InterfacesAdded */
+} Added;
+
+static void
+on_interfaces_added (GDBusConnection *conn,
+                     const char      *sender,
+                     const char      *path,
+                     const char      *interface,
+                     const char      *signal,
+                     GVariant        *params,
+                     gpointer         user_data)
+{
+  Added *added = user_data;
+  const char *object;
+  g_autoptr(GVariant) ifaces = NULL;
+
+  g_variant_get (params, "(&o@a{sa{sv}})", &object, &ifaces);
+  if (g_str_equal (object, DEV_HCI0) && added->device_props == NULL)
+    added->device_props = g_variant_lookup_value (ifaces, DEVICE1, NULL);
+}
+
+static gboolean
+device_added (gpointer data)
+{
+  return ((Added *) data)->device_props != NULL;
+}
+
+/* bluetoothd creates the central's device on the kernel's connection event
+ * and sets it connected in the same turn: the object arrives connected. */
+static void
+test_air_incoming_device_arrives_connected (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  GDBusConnection *conn = sim_fixture_get_connection (fx);
+  Added added = { NULL };
+  gboolean connected = FALSE;
+  const char *alias = NULL;
+  guint sub;
+  g_autoptr(GVariant) reply = NULL;
+
+  sub = g_dbus_connection_signal_subscribe (conn, "org.bluez",
+                                            "org.freedesktop.DBus.ObjectManager",
+                                            "InterfacesAdded", "/", NULL,
+                                            G_DBUS_SIGNAL_FLAGS_NONE, on_interfaces_added,
+                                            &added, NULL);
+  advertiser_set (fa, ADV_PATH, air_props);
+  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  connect_hci0_to_hci1 ();
+  assert_true (sim_fixture_wait_until (device_added, &added, WAIT_MSEC));
+  g_dbus_connection_signal_unsubscribe (conn, sub);
+  assert_true (g_variant_lookup (added.device_props, "Connected", "b", &connected));
+  assert_true (connected);
+  /* no name yet: the GAP name comes with the browse */
+  assert_false (g_variant_lookup (added.device_props, "Name", "&s", NULL));
+  assert_true (g_variant_lookup (added.device_props, "Alias", "&s", &alias));
+  assert_string_equal (alias, "00-AA-01-00-00-00");
+  g_variant_unref (added.device_props);
+
+  reply = sim_fixture_call_bluez (fx, DEV_HCI1, DEVICE1, "Disconnect", NULL, NULL);
+  assert_non_null (reply);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI0, DEVICE1, "Connected",
+                                          g_variant_new_boolean (FALSE), WAIT_MSEC));
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  remove_device (HCI0, DEV_HCI1);
+  remove_device (HCI1, DEV_HCI0);
+}
+
+/* bluetoothd follows PropertiesChanged of a registered advertisement:
+ * new manufacturer data goes on the air. */
+static void
+test_air_follows_property_changes (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *conn = sim_fixture_get_connection (fx);
+  static const char changed[] =
+    "{'Type': <'peripheral'>, 'LocalName': <'BleioAdv'>,"
+    " 'ManufacturerData': <{uint16 0x0059: <@ay [3, 4]>}>}";
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>, 'LocalName': <'BleioAdv'>,"
+                  " 'ManufacturerData': <{uint16 0x0059: <@ay [1, 2]>}>}");
+  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  start_discovery (conn);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "ManufacturerData",
+                                          g_variant_new_parsed ("{uint16 0x59: <@ay [1, 2]>}"),
+                                          WAIT_MSEC));
+  advertiser_set (fa, ADV_PATH, changed);
+  if (!g_dbus_connection_emit_signal (fa->conn, NULL, ADV_PATH,
+                                      "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                      g_variant_new_parsed ("('org.bluez.LEAdvertisement1',"
+                                                            " {'ManufacturerData':"
+                                                            " <{uint16 0x0059: <@ay [3, 4]>}>},"
+                                                            " @as [])"),
+                                      &error))
+    fail_msg ("PropertiesChanged: %s", error->message);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "ManufacturerData",
+                                          g_variant_new_parsed ("{uint16 0x59: <@ay [3, 4]>}"),
+                                          WAIT_MSEC));
+  stop_discovery (conn);
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  remove_device (HCI0, DEV_HCI1);
+}
+
+static void
+set_powered (const char *adapter,
+             gboolean    on)
+{
+  g_autoptr(GVariant) r = sim_fixture_call_bluez (fx, adapter, "org.freedesktop.DBus.Properties",
+                                                  "Set",
+                                                  g_variant_new ("(ssv)", ADAPTER1, "Powered",
+                                                                 g_variant_new_boolean (on)),
+                                                  NULL);
+
+  assert_non_null (r);
+}
+
+/* Powered off, the adapter keeps its registrations (the kernel keeps its
+ * instances) but is off the air until powered on again. */
+static void
+test_air_power_off_keeps_registration (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  GDBusConnection *conn = sim_fixture_get_connection (fx);
+
+  advertiser_set (fa, ADV_PATH, air_props);
+  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  start_discovery (conn);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Name",
+                                          g_variant_new_string ("BleioAdv"), WAIT_MSEC));
+  stop_discovery (conn);
+
+  set_powered (HCI1, FALSE);
+  assert_int_equal (get_byte (HCI1, "ActiveInstances"), 1);
+  reply = sim_fixture_call_bluez (fx, DEV_HCI1, DEVICE1, "Connect", NULL, &error);
+  expect_error (error, "org.bluez.Error.Failed", "le-connection-abort-by-local",
+                "Connect to an adapter that is powered off");
+  g_clear_error (&error);
+
+  set_powered (HCI1, TRUE);
+  if (!sim_fixture_connect_device (fx, DEV_HCI1, &error))
+    fail_msg ("Connect once powered again: %s", error->message);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI0, DEVICE1, "Connected",
+                                          g_variant_new_boolean (TRUE), WAIT_MSEC));
+  /* powering off the advertiser ends the link on both sides */
+  set_powered (HCI1, FALSE);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Connected",
+                                          g_variant_new_boolean (FALSE), WAIT_MSEC));
+  set_powered (HCI1, TRUE);
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  remove_device (HCI0, DEV_HCI1);
+  remove_device (HCI1, DEV_HCI0);
+}
+
 /* ---- ConnectCentral ---- */
 
 static void
@@ -752,6 +908,9 @@ main (void)
     cmocka_unit_test (test_air_discovery),
     cmocka_unit_test (test_air_link_both_sides),
     cmocka_unit_test (test_air_broadcast_not_connectable),
+    cmocka_unit_test (test_air_incoming_device_arrives_connected),
+    cmocka_unit_test (test_air_follows_property_changes),
+    cmocka_unit_test (test_air_power_off_keeps_registration),
     cmocka_unit_test (test_connect_central),
   };
 
