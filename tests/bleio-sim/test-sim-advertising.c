@@ -841,9 +841,12 @@ test_connect_central (void **state)
   reply = sim_fixture_call (fx, "ConnectCentral", g_variant_new ("(ss)", "hci1",
                                                                  "C0:FF:EE:00:16:01"), &error);
   assert_null (reply);
-  assert_true (g_dbus_error_is_remote_error (error));
-  assert_string_equal (g_dbus_error_get_remote_error (error),
-                       "org.bleio.Sim1.Error.NotAdvertising");
+  {
+    g_autofree char *name = g_dbus_error_get_remote_error (error);
+
+    assert_non_null (name);
+    assert_string_equal (name, "org.bleio.Sim1.Error.NotAdvertising");
+  }
   g_clear_error (&error);
 
   advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>}");
