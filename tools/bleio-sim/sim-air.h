@@ -31,7 +31,11 @@ typedef struct {
  * is on the air while powered and not connected to a central. */
 void       sim_air_set_advert       (SimAdapter         *adapter,
                                      const SimAirAdvert *advert);
-/* @adapter as the others see it (created on first use). */
+/* @adapter as the others see it (created on first use). Its services
+ * are the adapter's own GATT database as a remote browses it: bluetoothd's
+ * GAP, GATT, Device Information and Volume Control services. A local GATT
+ * application (GattManager1) belongs after them, in the same array, so
+ * that a link from another adapter browses it. */
 SimPeripheral *sim_air_self         (SimAdapter *adapter);
 /* A new adapter starts hearing the others' advertisements. */
 void       sim_air_adapter_added    (SimAdapter *adapter);
