@@ -732,42 +732,6 @@ test_air_incoming_device_arrives_connected (void **state)
   remove_device (HCI1, DEV_HCI0);
 }
 
-/* bluetoothd follows PropertiesChanged of a registered advertisement:
- * new manufacturer data goes on the air. */
-static void
-test_air_follows_property_changes (void **state)
-{
-  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
-  g_autoptr(GError) error = NULL;
-  GDBusConnection *conn = sim_fixture_get_connection (fx);
-  static const char changed[] =
-    "{'Type': <'peripheral'>, 'LocalName': <'BleioAdv'>,"
-    " 'ManufacturerData': <{uint16 0x0059: <@ay [3, 4]>}>}";
-
-  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>, 'LocalName': <'BleioAdv'>,"
-                  " 'ManufacturerData': <{uint16 0x0059: <@ay [1, 2]>}>}");
-  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
-  start_discovery (conn);
-  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "ManufacturerData",
-                                          g_variant_new_parsed ("{uint16 0x59: <@ay [1, 2]>}"),
-                                          WAIT_MSEC));
-  advertiser_set (fa, ADV_PATH, changed);
-  if (!g_dbus_connection_emit_signal (fa->conn, NULL, ADV_PATH,
-                                      "org.freedesktop.DBus.Properties", "PropertiesChanged",
-                                      g_variant_new_parsed ("('org.bluez.LEAdvertisement1',"
-                                                            " {'ManufacturerData':"
-                                                            " <{uint16 0x0059: <@ay [3, 4]>}>},"
-                                                            " @as [])"),
-                                      &error))
-    fail_msg ("PropertiesChanged: %s", error->message);
-  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "ManufacturerData",
-                                          g_variant_new_parsed ("{uint16 0x59: <@ay [3, 4]>}"),
-                                          WAIT_MSEC));
-  stop_discovery (conn);
-  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
-  remove_device (HCI0, DEV_HCI1);
-}
-
 static void
 set_powered (const char *adapter,
              gboolean    on)
@@ -779,6 +743,96 @@ set_powered (const char *adapter,
                                                   NULL);
 
   assert_non_null (r);
+}
+
+static void
+set_discoverable (const char *adapter,
+             gboolean    on)
+{
+  g_autoptr(GVariant) r = sim_fixture_call_bluez (fx, adapter, "org.freedesktop.DBus.Properties",
+                                                  "Set",
+                                                  g_variant_new ("(ssv)", ADAPTER1, "Discoverable",
+                                                                 g_variant_new_boolean (on)),
+                                                  NULL);
+
+  assert_non_null (r);
+}
+
+static void
+on_name_changed (GDBusConnection *conn,
+                 const char      *sender,
+                 const char      *path,
+                 const char      *interface,
+                 const char      *signal,
+                 GVariant        *params,
+                 gpointer         user_data)
+{
+  char **name = user_data;
+  g_autoptr(GVariant) changed = g_variant_get_child_value (params, 1);
+
+  if (*name == NULL)
+    g_variant_lookup (changed, "Name", "s", name);
+}
+
+static gboolean
+name_signalled (gpointer data)
+{
+  return *(char **) data != NULL;
+}
+
+/* bluetoothd follows PropertiesChanged of a registered advertisement:
+ * new manufacturer data and a new name go on the air, and the scanner
+ * signals them. */
+static void
+test_air_follows_property_changes (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *conn = sim_fixture_get_connection (fx);
+  static const char changed[] =
+    "{'Type': <'peripheral'>, 'LocalName': <'Renamed'>,"
+    " 'ManufacturerData': <{uint16 0x0059: <@ay [3, 4]>}>}";
+  g_autofree char *signalled_name = NULL;
+  guint sub;
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>, 'LocalName': <'BleioAdv'>,"
+                  " 'ManufacturerData': <{uint16 0x0059: <@ay [1, 2]>}>}");
+  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  start_discovery (conn);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "ManufacturerData",
+                                          g_variant_new_parsed ("{uint16 0x59: <@ay [1, 2]>}"),
+                                          WAIT_MSEC));
+  sub = g_dbus_connection_signal_subscribe (conn, "org.bluez", "org.freedesktop.DBus.Properties",
+                                            "PropertiesChanged", DEV_HCI1, DEVICE1,
+                                            G_DBUS_SIGNAL_FLAGS_NONE, on_name_changed,
+                                            &signalled_name, NULL);
+  advertiser_set (fa, ADV_PATH, changed);
+  if (!g_dbus_connection_emit_signal (fa->conn, NULL, ADV_PATH,
+                                      "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                      g_variant_new_parsed ("('org.bluez.LEAdvertisement1',"
+                                                            " {'ManufacturerData':"
+                                                            " <{uint16 0x0059: <@ay [3, 4]>}>,"
+                                                            " 'LocalName': <'Renamed'>},"
+                                                            " @as [])"),
+                                      &error))
+    fail_msg ("PropertiesChanged: %s", error->message);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "ManufacturerData",
+                                          g_variant_new_parsed ("{uint16 0x59: <@ay [3, 4]>}"),
+                                          WAIT_MSEC));
+  assert_true (sim_fixture_wait_until (name_signalled, &signalled_name, WAIT_MSEC));
+  g_dbus_connection_signal_unsubscribe (conn, sub);
+  assert_string_equal (signalled_name, "Renamed");
+
+  /* the adapter made discoverable: the kernel's Flags say so */
+  set_discoverable (HCI1, TRUE);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "AdvertisingFlags",
+                                          g_variant_new_parsed ("[byte 0x06]"), WAIT_MSEC));
+  set_discoverable (HCI1, FALSE);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "AdvertisingFlags",
+                                          g_variant_new_parsed ("[byte 0x04]"), WAIT_MSEC));
+  stop_discovery (conn);
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  remove_device (HCI0, DEV_HCI1);
 }
 
 /* Powered off, the adapter keeps its registrations (the kernel keeps its

@@ -31,6 +31,14 @@ static void stop_discovery (SimAdapter *adapter);
 static void flood_end (SimAdapter *adapter);
 static void update_discoverable (SimAdapter *adapter);
 
+/* Powered or Discoverable changed: what the adapter advertises follows */
+static void
+adapter_changed (SimAdapter *adapter)
+{
+  if (sim_world.hooks.adapter_changed != NULL)
+    sim_world.hooks.adapter_changed (adapter);
+}
+
 SimAdapter *
 sim_adapter_find (const char *name)
 {
@@ -320,12 +328,14 @@ update_discoverable (SimAdapter *adapter)
       adapter->discoverable = TRUE;
       adapter->discoverable_by_filter = TRUE;
       sim_obj_changed (&adapter->obj, &sim_adapter_iface, "Discoverable", NULL);
+      adapter_changed (adapter);
     }
   else if (!want && adapter->discoverable_by_filter)
     {
       adapter->discoverable_by_filter = FALSE;
       adapter->discoverable = FALSE;
       sim_obj_changed (&adapter->obj, &sim_adapter_iface, "Discoverable", NULL);
+      adapter_changed (adapter);
     }
 }
 
@@ -874,6 +884,7 @@ discoverable_expired (gpointer data)
   a->discoverable_source = 0;
   a->discoverable = FALSE;
   sim_obj_changed (&a->obj, &sim_adapter_iface, "Discoverable", NULL);
+  adapter_changed (a);
   return G_SOURCE_REMOVE;
 }
 
@@ -902,8 +913,7 @@ set_powered (SimAdapter *a,
   a->powered = on;
   a->power_state = on ? "on" : "off";
   sim_obj_changed (&a->obj, &sim_adapter_iface, "Powered", "PowerState", NULL);
-  if (sim_world.hooks.powered != NULL)
-    sim_world.hooks.powered (a);
+  adapter_changed (a);
 }
 
 static gboolean
@@ -943,6 +953,7 @@ adapter_set (SimObj     *obj,
         {
           a->discoverable = on;
           sim_obj_changed (obj, &sim_adapter_iface, "Discoverable", NULL);
+          adapter_changed (a);
         }
     }
   else if (g_str_equal (prop, "DiscoverableTimeout"))

@@ -1159,6 +1159,23 @@ sim_advertising_adapter_removing (SimAdapter *adapter)
 }
 
 void
+sim_advertising_adapter_changed (SimAdapter *adapter)
+{
+  for (guint i = 0; advs != NULL && i < advs->len;)
+    {
+      Adv *adv = g_ptr_array_index (advs, i);
+
+      /* the Flags the kernel adds when discoverable take room: what no
+       * longer fits is dropped, as on any refresh */
+      if (adv->adapter == adapter && adv->registered && !fits (adv))
+        adv_remove (adv, FALSE, FALSE);
+      else
+        i++;
+    }
+  update_air (adapter);
+}
+
+void
 sim_advertising_reset (void)
 {
   for (guint i = 0; advs != NULL && i < advs->len; i++)

@@ -18,6 +18,10 @@ extern SimIfaceDef sim_advertising_iface;
 /* @adapter is being removed: bluetoothd calls Release() on each of its
  * advertisements and forgets them (a pending registration fails). */
 void sim_advertising_adapter_removing (SimAdapter *adapter);
+/* SimWorldHooks.adapter_changed: bluetoothd refreshes its advertisements
+ * when the adapter's Discoverable changes (the Flags follow it); the air
+ * follows Powered. */
+void sim_advertising_adapter_changed  (SimAdapter *adapter);
 /* bluetoothd went away (Restart, exit): forget every advertisement
  * without a word to its owner. */
 void sim_advertising_reset            (void);

@@ -99,11 +99,87 @@ ref_or_null (GVariant *v)
   return v != NULL ? g_variant_ref (v) : NULL;
 }
 
+enum {
+  CHANGE_NAME = 1 << 0,
+  CHANGE_FLAGS = 1 << 1,
+  CHANGE_DATA = 1 << 2,
+  CHANGE_UUIDS = 1 << 3,
+  CHANGE_APPEARANCE = 1 << 4,
+};
+
+static gboolean
+same_uuids (GPtrArray *a,
+            GPtrArray *b)
+{
+  if ((a != NULL ? a->len : 0) != (b != NULL ? b->len : 0))
+    return FALSE;
+  for (guint i = 0; a != NULL && i < a->len; i++)
+    if (!g_str_equal (g_ptr_array_index (a, i), g_ptr_array_index (b, i)))
+      return FALSE;
+  return TRUE;
+}
+
+static guint
+what_changes (SimPeripheral      *p,
+              const SimAirAdvert *advert)
+{
+  guint changes = 0;
+  guint8 flags = p->adv_flags != NULL ? *(const guint8 *) g_bytes_get_data (p->adv_flags, NULL) : 0;
+
+  if (g_strcmp0 (p->name, advert->name) != 0)
+    changes |= CHANGE_NAME;
+  if (flags != advert->flags)
+    changes |= CHANGE_FLAGS;
+  if (!(p->advertising_data == advert->advertising_data
+        || (p->advertising_data != NULL && advert->advertising_data != NULL
+            && g_variant_equal (p->advertising_data, advert->advertising_data))))
+    changes |= CHANGE_DATA;
+  if (!same_uuids (p->uuids, advert->uuids))
+    changes |= CHANGE_UUIDS;
+  if (p->has_appearance != advert->has_appearance || p->appearance != advert->appearance)
+    changes |= CHANGE_APPEARANCE;
+  return changes;
+}
+
+/* A registered advertisement changed: the scanners that are discovering
+ * hear it with its next repetition and bluetoothd signals what differs
+ * (ManufacturerData and ServiceData go through the usual report, which
+ * compares with what each device last showed). A scanner not discovering
+ * shows the new values without a signal, where bluetoothd would keep the
+ * old ones until it hears the advertisement again. */
+static void
+announce_changes (SimAdapter *adapter,
+                  guint       changes)
+{
+  for (guint i = 0; changes != 0 && sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
+    {
+      SimAdapter *other = g_ptr_array_index (sim_world.adapters, i);
+      SimDevice *d;
+
+      if (other == adapter || !other->discovering)
+        continue;
+      d = sim_adapter_find_device (other, adapter->address);
+      if (d == NULL || d->periph != adapter->air_self || !d->obj.exported || !d->advertised)
+        continue;
+      if ((changes & CHANGE_NAME) && d->alias == NULL && !d->gap_name_known)
+        sim_obj_changed (&d->obj, &sim_device_iface, "Name", "Alias", NULL);
+      if (changes & CHANGE_FLAGS)
+        sim_obj_changed (&d->obj, &sim_device_iface, "AdvertisingFlags", NULL);
+      if (changes & CHANGE_DATA)
+        sim_obj_changed (&d->obj, &sim_device_iface, "AdvertisingData", NULL);
+      if ((changes & CHANGE_UUIDS) && !d->resolved_once)
+        sim_obj_changed (&d->obj, &sim_device_iface, "UUIDs", NULL);
+      if (changes & CHANGE_APPEARANCE)
+        sim_obj_changed (&d->obj, &sim_device_iface, "Appearance", "Icon", NULL);
+    }
+}
+
 void
 sim_air_set_advert (SimAdapter         *adapter,
                     const SimAirAdvert *advert)
 {
   SimPeripheral *p = sim_air_self (adapter);
+  guint changes = advert != NULL && adapter->air_advertising ? what_changes (p, advert) : 0;
 
   adapter->air_advertising = advert != NULL;
   if (advert != NULL)
@@ -128,6 +204,8 @@ sim_air_set_advert (SimAdapter         *adapter,
       p->adv_interval_ms = MAX (advert->interval_ms, 1);
     }
   refresh (adapter);
+  if (p->connectable || (adapter->powered && adapter->air_advertising && !has_central (adapter)))
+    announce_changes (adapter, changes);
 }
 
 void
@@ -253,10 +331,4 @@ sim_air_link_down (SimDevice  *device,
     }
   if (device->incoming)
     refresh (device->adapter);
-}
-
-void
-sim_air_powered (SimAdapter *adapter)
-{
-  refresh (adapter);
 }

@@ -53,6 +53,5 @@ SimDevice *sim_air_central_connect  (SimAdapter    *adapter,
 void       sim_air_link_up          (SimDevice *device);
 void       sim_air_link_down        (SimDevice  *device,
                                      const char *reason);
-void       sim_air_powered          (SimAdapter *adapter);
 
 G_END_DECLS

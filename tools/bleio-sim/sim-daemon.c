@@ -129,7 +129,7 @@ static const SimWorldHooks world_hooks = {
   .set_paired = sim_device_set_paired,
   .link_up = sim_air_link_up,
   .link_down = sim_air_link_down,
-  .powered = sim_air_powered,
+  .adapter_changed = sim_advertising_adapter_changed,
 };
 
 gboolean

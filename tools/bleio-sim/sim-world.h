@@ -176,8 +176,8 @@ typedef struct {
   void (*link_up)       (SimDevice  *device);
   void (*link_down)     (SimDevice  *device,
                          const char *reason);
-  /* sim-advertising.c: @adapter was powered on or off */
-  void (*powered)       (SimAdapter *adapter);
+  /* sim-advertising.c: @adapter's Powered or Discoverable changed */
+  void (*adapter_changed) (SimAdapter *adapter);
 } SimWorldHooks;
 
 typedef struct {
