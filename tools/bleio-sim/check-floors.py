@@ -38,6 +38,7 @@ FLOORS = [
     "sim-device",      # 3 Device1, the link
     "sim-adapter",     # 3 Adapter1, discovery, the advertising loop
     "sim-air",         # 3 the adapters' shared air, links between them
+    "sim-advertisement", # 3 one LEAdvertisement1: parsing, length, air
     "sim-advertising", # 3 LEAdvertisingManager1
     "sim-daemon",      # 4 bring-up, /org/bluez, Restart
     "sim-control",     # 5 org.bleio.Sim1 (restarts the daemon)

@@ -4,7 +4,8 @@
  * their GATT objects as structs, and the world's shared state. The files of
  * this floor build on each other in this order, each calling only those
  * before it: sim-world.c, sim-battery.c, sim-agent.c, sim-notify.c,
- * sim-gatt.c, sim-device.c, sim-adapter.c, sim-air.c, sim-advertising.c.
+ * sim-gatt.c, sim-device.c, sim-adapter.c, sim-air.c, sim-advertisement.c,
+ * sim-advertising.c.
  * Where a lower one must reach a higher one (a device asking its adapter to
  * forget it, pairing marking a device paired, a link or the power changing
  * what is on the air) it goes through SimWorldHooks, which the daemon fills
