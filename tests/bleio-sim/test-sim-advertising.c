@@ -334,6 +334,8 @@ test_register_too_long (void **state)
       " <@ay [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26]>}>}", TRUE },
     { "a 40-character name (sent shortened)",
       "{'Type': <'peripheral'>, 'LocalName': <'A name of forty characters, give or take'>}", TRUE },
+    { "Includes appearance (the kernel refuses the Appearance bluetoothd adds)",
+      "{'Type': <'peripheral'>, 'Includes': <['appearance']>}", FALSE },
     { "fourteen 16-bit UUIDs, one written in 128 bits (30 bytes)",
       "{'Type': <'peripheral'>, 'ServiceUUIDs': <['0000180d-0000-1000-8000-00805f9b34fb',"
       " '180f', '1810', '1811', '1812', '1813', '1814', '1815', '1816', '1817', '1818',"
@@ -359,6 +361,35 @@ test_register_too_long (void **state)
                       cases[i].what);
       assert_true (wait_active (HCI1, 0));
     }
+}
+
+/* Keys of another type than bluetoothd expects are taken as they come
+ * (recorded on 5.66): ManufacturerData keyed by a string, Data keyed by a
+ * uint16, unknown Includes and unknown properties. */
+static void
+test_register_odd_but_accepted (void **state)
+{
+  static const char *const cases[] = {
+    "{'Type': <'peripheral'>, 'ManufacturerData': <{'abc': <@ay [1, 2]>}>}",
+    "{'Type': <'peripheral'>, 'Data': <{uint16 0x24: <@ay [0x16]>}>}",
+    "{'Type': <'peripheral'>, 'Includes': <['bogus']>}",
+    "{'Type': <'peripheral'>, 'Bogus': <'x'>}",
+    "{'LocalName': <'NoType'>}",
+    "{'Type': <'peripheral'>, 'MaxInterval': <uint32 100>}",
+    "{'Type': <'peripheral'>, 'TxPower': <int16 -127>, 'Includes': <['tx-power']>}",
+  };
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      advertiser_set (fa, ADV_PATH, cases[i]);
+      if (!call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error))
+        fail_msg ("%s: %s; bluetoothd 5.66 registers it", cases[i], error->message);
+      assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+    }
+  assert_true (wait_active (HCI1, 0));
 }
 
 static void
@@ -554,8 +585,8 @@ test_air_discovery (void **state)
   /* LE only, not discoverable: the kernel's Flags, as in the capture */
   assert_property (DEV_HCI1, "AdvertisingFlags", "[byte 0x04]");
   assert_property (DEV_HCI1, "Appearance", "uint16 832");
-  /* the reference controller reports no advertising TX power */
-  assert_property (DEV_HCI1, "TxPower", "(absent)");
+  /* "tx-power": the kernel adds the controller's, 0 dBm (recorded) */
+  assert_property (DEV_HCI1, "TxPower", "int16 0");
   {
     g_autoptr(GVariant) rssi = sim_fixture_get_property (fx, DEV_HCI1, DEVICE1, "RSSI");
 
@@ -588,9 +619,88 @@ connect_hci0_to_hci1 (void)
     fail_msg ("Connect from hci0 to hci1: %s", error->message);
 }
 
+static gint
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Each Device1 PropertiesChanged of DEV_HCI0 and DEV_HCI1 as "PATH:KEYS"
+ * (KEYS sorted, joined by +), in order. */
+static void
+on_device_changed (GDBusConnection *conn,
+                   const char      *sender,
+                   const char      *path,
+                   const char      *interface,
+                   const char      *signal,
+                   GVariant        *params,
+                   gpointer         user_data)
+{
+  GPtrArray *log = user_data;
+  g_autoptr(GVariant) changed = g_variant_get_child_value (params, 1);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *joined = NULL;
+  GVariantIter iter;
+  char *key;
+
+  g_variant_iter_init (&iter, changed);
+  while (g_variant_iter_next (&iter, "{sv}", &key, NULL))
+    g_ptr_array_add (keys, key);
+  g_ptr_array_sort (keys, compare_strings);
+  g_ptr_array_add (keys, NULL);
+  joined = g_strjoinv ("+", (char **) keys->pdata);
+  g_ptr_array_add (log, g_strdup_printf ("%s:%s", g_str_equal (path, DEV_HCI0) ? "hci1" : "hci0",
+                                         joined));
+}
+
+static gboolean
+log_contains (GPtrArray  *log,
+              const char *entry)
+{
+  for (guint i = 0; i < log->len; i++)
+    if (g_str_equal (g_ptr_array_index (log, i), entry))
+      return TRUE;
+  return FALSE;
+}
+
+typedef struct {
+  GPtrArray *log;
+  const char *entry;
+} LogWait;
+
+static gboolean
+logged (gpointer data)
+{
+  LogWait *w = data;
+
+  return log_contains (w->log, w->entry);
+}
+
+/* A disconnect as recorded on 5.66: the side that called Disconnect shows
+ * ServicesResolved and Connected in two signals, the other end in one. */
+static void
+expect_disconnect_signals (GPtrArray  *log,
+                           const char *closing,
+                           const char *other)
+{
+  g_autofree char *both = g_strdup_printf ("%s:Connected+ServicesResolved", other);
+  g_autofree char *first = g_strdup_printf ("%s:ServicesResolved", closing);
+  g_autofree char *second = g_strdup_printf ("%s:Connected", closing);
+  LogWait w = { log, both };
+
+  assert_true (sim_fixture_wait_until (logged, &w, WAIT_MSEC));
+  if (!log_contains (log, first) || !log_contains (log, second))
+    fail_msg ("the side that disconnected (%s) did not show ServicesResolved and Connected "
+              "apart", closing);
+}
+
 static void
 test_air_link_both_sides (void **state)
 {
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (g_free);
+  GDBusConnection *conn = sim_fixture_get_connection (fx);
+  guint sub;
   g_autoptr(FakeAdvertiser) fa = advertiser_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
@@ -615,12 +725,18 @@ test_air_link_both_sides (void **state)
   assert_int_equal (get_byte (HCI1, "ActiveInstances"), 1);
 
   /* hci0 disconnects: both sides */
+  sub = g_dbus_connection_signal_subscribe (conn, "org.bluez", "org.freedesktop.DBus.Properties",
+                                            "PropertiesChanged", NULL, DEVICE1,
+                                            G_DBUS_SIGNAL_FLAGS_NONE, on_device_changed,
+                                            log, NULL);
   reply = sim_fixture_call_bluez (fx, DEV_HCI1, DEVICE1, "Disconnect", NULL, &error);
   assert_non_null (reply);
   assert_true (sim_fixture_wait_property (fx, DEV_HCI0, DEVICE1, "Connected",
                                           g_variant_new_boolean (FALSE), WAIT_MSEC));
   assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Connected",
                                           g_variant_new_boolean (FALSE), WAIT_MSEC));
+  expect_disconnect_signals (log, "hci0", "hci1");
+  g_ptr_array_set_size (log, 0);
 
   /* advertising again once the link is gone: hci0 connects again, and
    * this time hci1 disconnects */
@@ -635,6 +751,8 @@ test_air_link_both_sides (void **state)
                                           g_variant_new_boolean (FALSE), WAIT_MSEC));
   assert_true (sim_fixture_wait_property (fx, DEV_HCI0, DEVICE1, "Connected",
                                           g_variant_new_boolean (FALSE), WAIT_MSEC));
+  expect_disconnect_signals (log, "hci1", "hci0");
+  g_dbus_connection_signal_unsubscribe (conn, sub);
 
   assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
   remove_device (HCI0, DEV_HCI1);
@@ -957,6 +1075,7 @@ main (void)
     cmocka_unit_test (test_register_unregister),
     cmocka_unit_test (test_register_bad_properties),
     cmocka_unit_test (test_register_too_long),
+    cmocka_unit_test (test_register_odd_but_accepted),
     cmocka_unit_test (test_maximum_instances),
     cmocka_unit_test (test_register_missing_object_is_empty_broadcast),
     cmocka_unit_test (test_timeout_releases),

@@ -217,6 +217,26 @@ parse_solicit_uuids (SimAdvContent *adv,
   return parse_uuid_list (adv->solicit_uuids, v);
 }
 
+static guint16
+key_number (GVariant *key)
+{
+  if (g_variant_is_of_type (key, G_VARIANT_TYPE_BYTE))
+    return g_variant_get_byte (key);
+  if (g_variant_is_of_type (key, G_VARIANT_TYPE_UINT16))
+    return g_variant_get_uint16 (key);
+  if (g_variant_is_of_type (key, G_VARIANT_TYPE_INT16))
+    return (guint16) g_variant_get_int16 (key);
+  if (g_variant_is_of_type (key, G_VARIANT_TYPE_UINT32))
+    return (guint16) g_variant_get_uint32 (key);
+  if (g_variant_is_of_type (key, G_VARIANT_TYPE_INT32))
+    return (guint16) g_variant_get_int32 (key);
+  if (g_variant_is_of_type (key, G_VARIANT_TYPE_UINT64))
+    return (guint16) g_variant_get_uint64 (key);
+  if (g_variant_is_of_type (key, G_VARIANT_TYPE_INT64))
+    return (guint16) g_variant_get_int64 (key);
+  return 0;
+}
+
 /* ManufacturerData a{qv}, ServiceData a{sv}, Data a{yv}: each value must
  * hold bytes, at most 31 minus the AD header and key. */
 static gboolean
@@ -235,9 +255,6 @@ parse_dict (GPtrArray          *list,
     return FALSE;
   if (!g_variant_type_is_dict_entry (g_variant_type_element (g_variant_get_type (v))))
     return TRUE;
-  if (!g_variant_type_equal (g_variant_type_key (g_variant_type_element (g_variant_get_type (v))),
-                             key_type))
-    return FALSE;
   g_variant_iter_init (&iter, v);
   while ((entry = g_variant_iter_next_value (&iter)) != NULL)
     {
@@ -250,21 +267,30 @@ parse_dict (GPtrArray          *list,
       g_variant_unref (entry);
       blob->value = g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT)
                     ? variant_bytes (value) : NULL;
-      if (g_variant_is_of_type (key, G_VARIANT_TYPE_UINT16))
+      if (g_variant_type_equal (key_type, G_VARIANT_TYPE_STRING))
         {
-          blob->key = g_variant_get_uint16 (key);
-          header += 2;
-        }
-      else if (g_variant_is_of_type (key, G_VARIANT_TYPE_BYTE))
-        blob->key = g_variant_get_byte (key);
-      else
-        {
-          blob->uuid.size = parse_uuid (g_variant_get_string (key, NULL), &blob->uuid.uuid);
+          /* a key that is no string would be read as a pointer */
+          ok = g_variant_type_is_subtype_of (g_variant_get_type (key),
+                                             G_VARIANT_TYPE_STRING)
+               || g_variant_is_of_type (key, G_VARIANT_TYPE_OBJECT_PATH);
+          blob->uuid.size = ok ? parse_uuid (g_variant_get_string (key, NULL), &blob->uuid.uuid) : 0;
           ok = blob->uuid.size != 0;
           header += blob->uuid.size;
         }
+      else
+        {
+          /* bluetoothd takes the key with dbus_message_iter_get_basic()
+           * whatever its type: the recording shows {'abc': ...} accepted as
+           * some company and {uint16 0x24: ...} as Data type 0x24. A
+           * number keeps its low bits here; anything else is 0. */
+          blob->key = key_number (key);
+          if (g_variant_type_equal (key_type, G_VARIANT_TYPE_UINT16))
+            header += 2;
+          else
+            blob->key &= 0xff;
+        }
       ok = ok && blob->value != NULL && g_bytes_get_size (blob->value) <= MAX_AD_LEN - header;
-      if (ok && g_variant_is_of_type (key, G_VARIANT_TYPE_BYTE))
+      if (ok && g_variant_type_equal (key_type, G_VARIANT_TYPE_BYTE))
         {
           /* src/shared/ad.c: every type bluetoothd has a property for, or
            * builds itself, is refused in Data */
@@ -631,6 +657,11 @@ sim_adv_content_fits (SimAdvContent *adv,
   gsize scan = adv->name != NULL ? MIN (2 + strlen (adv->name), MAX_AD_LEN) : 0;
   gsize max_scan = MAX_AD_LEN - ((adv->includes & SIM_ADV_INC_APPEARANCE) ? 4 : 0);
 
+  /* with "appearance" bluetoothd writes an Appearance field into the data
+   * and also asks the kernel to add one, and the kernel refuses data
+   * holding a field it manages (recorded: Invalid Parameters) */
+  if (adv->includes & SIM_ADV_INC_APPEARANCE)
+    return FALSE;
   return data <= max_data && scan <= max_scan;
 }
 
@@ -691,6 +722,10 @@ sim_adv_content_put_on_air (SimAdvContent *adv,
               : AD_FLAG_NO_BREDR | (adapter->discoverable ? AD_FLAG_GENERAL : 0);
   /* "appearance" alone sends the adapter's appearance, 0 here, which a
    * scanning bluetoothd does not show */
+  /* the kernel adds the controller's advertising TX power, 0 dBm on the
+   * reference controller (recorded: "TX power: 0 dBm", TxPower 0) */
+  air.has_tx_power = (adv->includes & SIM_ADV_INC_TX_POWER) != 0;
+  air.tx_power = 0;
   air.has_appearance = adv->appearance != NO_APPEARANCE && adv->appearance != 0;
   air.appearance = adv->appearance;
   air.interval_ms = adv->min_interval != 0 ? adv->min_interval * 5 / 8 : DEFAULT_INTERVAL_MS;

@@ -202,8 +202,9 @@ send_release (Adv *adv)
 static void
 announce_instances (SimAdapter *adapter)
 {
+  /* recorded: one signal, in this order */
   sim_obj_changed (&adapter->obj, &sim_advertising_iface,
-                   "ActiveInstances", "SupportedInstances", NULL);
+                   "SupportedInstances", "ActiveInstances", NULL);
 }
 
 /* client_remove() (announce) or client_destroy() (release): the
@@ -288,8 +289,10 @@ registered (Adv *adv)
                                                        "PropertiesChanged", adv->path,
                                                        ADV_IFACE, G_DBUS_SIGNAL_FLAGS_NONE,
                                                        on_props_changed, adv, NULL);
-  g_dbus_method_invocation_return_value (g_steal_pointer (&adv->reg), NULL);
+  /* recorded on 5.66: the counts' PropertiesChanged comes before the
+   * reply */
   announce_instances (adv->adapter);
+  g_dbus_method_invocation_return_value (g_steal_pointer (&adv->reg), NULL);
   update_air (adv->adapter);
 }
 
@@ -413,8 +416,9 @@ manager_method (SimObj                *obj,
           sim_return_error (invocation, SIM_ERR_DOES_NOT_EXIST, SIM_MSG_DOES_NOT_EXIST);
           return;
         }
-      g_dbus_method_invocation_return_value (invocation, NULL);
+      /* client_remove() emits the counts, then the reply goes */
       adv_remove (adv, FALSE, TRUE);
+      g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else
     sim_return_error (invocation, SIM_ERR_NOT_SUPPORTED, SIM_MSG_NOT_SUPPORTED);

@@ -199,6 +199,8 @@ sim_air_set_advert (SimAdapter         *adapter,
       g_clear_pointer (&p->adv_flags, g_bytes_unref);
       if (advert->flags != 0)
         p->adv_flags = g_bytes_new (&advert->flags, 1);
+      p->has_tx_power = advert->has_tx_power;
+      p->tx_power = advert->tx_power;
       p->has_appearance = advert->has_appearance;
       p->appearance = advert->appearance;
       p->adv_interval_ms = MAX (advert->interval_ms, 1);
@@ -327,7 +329,10 @@ sim_air_link_down (SimDevice  *device,
     {
       other = device_for (remote, device->adapter);
       if (other != NULL && (other->connected || other->connecting))
-        sim_device_drop_link (other, reason);
+        {
+          other->remote_ended = TRUE;
+          sim_device_drop_link (other, reason);
+        }
     }
   if (device->incoming)
     refresh (device->adapter);

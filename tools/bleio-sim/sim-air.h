@@ -24,6 +24,8 @@ typedef struct {
   guint8 flags;                /* the Flags AD the controller sends */
   gboolean has_appearance;
   guint16 appearance;
+  gboolean has_tx_power;
+  gint tx_power;
   guint interval_ms;
 } SimAirAdvert;
 

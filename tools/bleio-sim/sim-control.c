@@ -814,6 +814,9 @@ control_method (GDBusConnection       *conn,
           not_found (invocation, "device");
           return;
         }
+      /* a central gone from the adapter's own device ends as the
+       * recordings show a link the other end closed */
+      d->remote_ended = d->incoming;
       sim_device_drop_link (d, reason);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }

@@ -430,10 +430,12 @@ connect_done (gpointer data)
                                       G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
       g_object_unref (inv);
     }
-  sim_obj_changed (&d->obj, &sim_device_iface, "Connected", NULL);
-  d->resolve_source = g_timeout_add (MAX (p->resolve_delay_ms, 1), resolve_done, d);
+  /* another adapter of the simulator on the other end sees the link
+   * first (recorded: its Connected before ours) */
   if (sim_world.hooks.link_up != NULL)
     sim_world.hooks.link_up (d);
+  sim_obj_changed (&d->obj, &sim_device_iface, "Connected", NULL);
+  d->resolve_source = g_timeout_add (MAX (p->resolve_delay_ms, 1), resolve_done, d);
   return G_SOURCE_REMOVE;
 }
 
@@ -526,9 +528,10 @@ sim_device_drop_link (SimDevice  *d,
       g_clear_pointer (&d->services, g_ptr_array_unref);
     }
   d->connected = FALSE;
-  if (d->incoming && d->services_resolved)
+  if (d->remote_ended && d->services_resolved)
     {
-      /* the central's side in the reference capture: one signal */
+      /* a link the other end closed: one signal (recorded on both
+       * adapters' links); our own Disconnect gives two */
       d->services_resolved = FALSE;
       sim_obj_changed (&d->obj, &sim_device_iface, "ServicesResolved", "Connected", NULL);
     }
@@ -545,6 +548,7 @@ sim_device_drop_link (SimDevice  *d,
   if (sim_world.hooks.link_down != NULL)
     sim_world.hooks.link_down (d, reason);
   d->incoming = FALSE;
+  d->remote_ended = FALSE;
 }
 
 void

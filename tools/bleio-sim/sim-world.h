@@ -119,6 +119,7 @@ struct _SimDevice {
   GVariant *shown_svc;        /* ServiceData as last received */
   gboolean connecting;
   gboolean incoming;          /* the remote is the central: the link came to us */
+  gboolean remote_ended;      /* the link being dropped was closed by the remote */
 };
 
 struct _SimService {
