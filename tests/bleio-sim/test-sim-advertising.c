@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -759,27 +760,37 @@ test_air_link_both_sides (void **state)
   remove_device (HCI1, DEV_HCI0);
 }
 
-/* A broadcast cannot be connected to */
+/* A broadcast goes out from a non-resolvable private address (recorded:
+ * own address type random) and cannot be connected to */
 static void
-test_air_broadcast_not_connectable (void **state)
+test_air_broadcast_private_address (void **state)
 {
   g_autoptr(FakeAdvertiser) fa = advertiser_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
-  GDBusConnection *conn = sim_fixture_get_connection (fx);
+  g_autoptr(GVariant) address = NULL;
+  g_autofree char *device = NULL;
+  guint first_octet = 0xff;
 
   advertiser_set (fa, ADV_PATH, "{'Type': <'broadcast'>, 'LocalName': <'Beacon'>}");
   assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
-  start_discovery (conn);
-  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Name",
-                                          g_variant_new_string ("Beacon"), WAIT_MSEC));
-  stop_discovery (conn);
-  reply = sim_fixture_call_bluez (fx, DEV_HCI1, DEVICE1, "Connect", NULL, &error);
+  device = sim_fixture_find_device (fx, HCI0, "Beacon", &error);
+  if (device == NULL)
+    fail_msg ("the broadcast was not discovered: %s", error->message);
+  assert_string_not_equal (device, DEV_HCI1);
+  assert_property (device, "AddressType", "'random'");
+  address = sim_fixture_get_property (fx, device, DEVICE1, "Address");
+  assert_non_null (address);
+  assert_int_equal (sscanf (g_variant_get_string (address, NULL), "%x:", &first_octet), 1);
+  assert_true (first_octet < 0x40);
+  assert_property (DEV_HCI1, "Connected", "(absent)");
+
+  reply = sim_fixture_call_bluez (fx, device, DEVICE1, "Connect", NULL, &error);
   expect_error (error, "org.bluez.Error.Failed", "le-connection-abort-by-local",
                 "Connect to a broadcast");
   assert_property (DEV_HCI0, "Connected", "(absent)");
   assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
-  remove_device (HCI0, DEV_HCI1);
+  remove_device (HCI0, device);
 }
 
 typedef struct {
@@ -1083,7 +1094,7 @@ main (void)
     cmocka_unit_test (test_adapter_removed_releases),
     cmocka_unit_test (test_air_discovery),
     cmocka_unit_test (test_air_link_both_sides),
-    cmocka_unit_test (test_air_broadcast_not_connectable),
+    cmocka_unit_test (test_air_broadcast_private_address),
     cmocka_unit_test (test_air_incoming_device_arrives_connected),
     cmocka_unit_test (test_air_follows_property_changes),
     cmocka_unit_test (test_air_power_off_keeps_registration),

@@ -1146,6 +1146,7 @@ sim_adapter_free (SimAdapter *adapter)
   g_ptr_array_unref (adapter->peripherals);
   g_ptr_array_unref (adapter->flood_peripherals);
   g_clear_pointer (&adapter->air_self, sim_peripheral_unref);
+  g_clear_pointer (&adapter->air_anon, sim_peripheral_unref);
   sim_obj_clear (&adapter->obj);
   g_free (adapter->name);
   g_free (adapter->address);

@@ -74,13 +74,11 @@ has_central (SimAdapter *adapter)
  * when that link ends. The registration itself stays (bluetoothd 5.66,
  * src/advertising.c, has no reaction to connections). */
 static void
-refresh (SimAdapter *adapter)
+show (SimAdapter    *adapter,
+      SimPeripheral *p,
+      gboolean       on)
 {
-  SimPeripheral *p = sim_air_self (adapter);
-  gboolean on = adapter->powered && adapter->air_advertising && !has_central (adapter);
-
-  p->connectable = on && adapter->air_connectable;
-  for (guint i = 0; sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
+  for (guint i = 0; p != NULL && sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
     {
       SimAdapter *other = g_ptr_array_index (sim_world.adapters, i);
 
@@ -91,6 +89,46 @@ refresh (SimAdapter *adapter)
       else if (!on && sim_adapter_sees_peripheral (other, p))
         sim_adapter_forget_peripheral (other, p);
     }
+}
+
+static gboolean
+on_air (SimAdapter *adapter)
+{
+  return adapter->powered && adapter->air_advertising && !has_central (adapter);
+}
+
+/* A connectable advertisement goes out from the adapter's address, a
+ * broadcast from a non-resolvable private address (recorded: own address
+ * type random, "Non-Resolvable"): the kernel asks for privacy when the
+ * advertising cannot be connected to. */
+static void
+refresh (SimAdapter *adapter)
+{
+  gboolean on = on_air (adapter);
+
+  sim_air_self (adapter)->connectable = on && adapter->air_connectable;
+  show (adapter, adapter->air_self, on && adapter->air_connectable);
+  show (adapter, adapter->air_anon, on && !adapter->air_connectable);
+}
+
+/* A fresh non-resolvable private address: random, the two top bits 0. */
+static SimPeripheral *
+anon_new (SimAdapter *adapter)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  guint8 b[6];
+  SimPeripheral *p;
+
+  for (guint i = 0; i < 6; i++)
+    b[i] = (guint8) g_random_int_range (0, 256);
+  b[0] &= 0x3f;
+  json = g_strdup_printf ("{ \"address\": \"%02X:%02X:%02X:%02X:%02X:%02X\","
+                          " \"address_type\": \"random\", \"connectable\": false }",
+                          b[0], b[1], b[2], b[3], b[4], b[5]);
+  p = sim_peripheral_from_json (json, adapter->name, &error);
+  g_assert_no_error (error);
+  return p;
 }
 
 static GVariant *
@@ -148,8 +186,9 @@ what_changes (SimPeripheral      *p,
  * shows the new values without a signal, where bluetoothd would keep the
  * old ones until it hears the advertisement again. */
 static void
-announce_changes (SimAdapter *adapter,
-                  guint       changes)
+announce_changes (SimAdapter    *adapter,
+                  SimPeripheral *p,
+                  guint          changes)
 {
   for (guint i = 0; changes != 0 && sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
     {
@@ -158,8 +197,8 @@ announce_changes (SimAdapter *adapter,
 
       if (other == adapter || !other->discovering)
         continue;
-      d = sim_adapter_find_device (other, adapter->address);
-      if (d == NULL || d->periph != adapter->air_self || !d->obj.exported || !d->advertised)
+      d = sim_adapter_find_device (other, p->address);
+      if (d == NULL || d->periph != p || !d->obj.exported || !d->advertised)
         continue;
       if ((changes & CHANGE_NAME) && d->alias == NULL && !d->gap_name_known)
         sim_obj_changed (&d->obj, &sim_device_iface, "Name", "Alias", NULL);
@@ -179,8 +218,20 @@ sim_air_set_advert (SimAdapter         *adapter,
                     const SimAirAdvert *advert)
 {
   SimPeripheral *p = sim_air_self (adapter);
-  guint changes = advert != NULL && adapter->air_advertising ? what_changes (p, advert) : 0;
+  guint changes = 0;
 
+  if (advert != NULL && !advert->connectable
+      && (adapter->air_anon == NULL || !adapter->air_advertising || adapter->air_connectable))
+    {
+      /* a broadcast starts: the kernel picks a new private address */
+      show (adapter, adapter->air_anon, FALSE);
+      g_clear_pointer (&adapter->air_anon, sim_peripheral_unref);
+      adapter->air_anon = anon_new (adapter);
+    }
+  if (advert != NULL && !advert->connectable)
+    p = adapter->air_anon;
+  if (advert != NULL && adapter->air_advertising && adapter->air_connectable == advert->connectable)
+    changes = what_changes (p, advert);
   adapter->air_advertising = advert != NULL;
   if (advert != NULL)
     {
@@ -206,8 +257,8 @@ sim_air_set_advert (SimAdapter         *adapter,
       p->adv_interval_ms = MAX (advert->interval_ms, 1);
     }
   refresh (adapter);
-  if (p->connectable || (adapter->powered && adapter->air_advertising && !has_central (adapter)))
-    announce_changes (adapter, changes);
+  if (on_air (adapter))
+    announce_changes (adapter, p, changes);
 }
 
 void

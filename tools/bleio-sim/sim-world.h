@@ -84,6 +84,8 @@ struct _SimAdapter {
    * address, its own GATT database and what it advertises (sim-air.c
    * keeps it; NULL until first needed). */
   SimPeripheral *air_self;
+  SimPeripheral *air_anon;    /* the same while it broadcasts: a private
+                               * address, no GATT (sim-air.c) */
   gboolean air_advertising;   /* some advertisement is registered */
   gboolean air_connectable;   /* ... and it is connectable */
 };
