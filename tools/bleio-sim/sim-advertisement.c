@@ -14,8 +14,9 @@
 #define MAX_AD_LEN 31
 #define NO_APPEARANCE 0xffff
 #define NO_TX_POWER 0x7f
-/* How often the air repeats an advertisement without MinInterval. */
-#define DEFAULT_INTERVAL_MS 100
+/* How often the air repeats an advertisement without MinInterval: the
+ * kernel's default, 0x0800 units (recorded on the air). */
+#define DEFAULT_INTERVAL_MS 1280
 
 enum {
   AD_FLAG_LIMITED = 0x01,
