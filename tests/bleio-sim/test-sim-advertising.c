@@ -500,6 +500,76 @@ test_adapter_removed_releases (void **state)
   assert_int_equal (get_byte (HCI1, "ActiveInstances"), 0);
 }
 
+static void
+on_counts_changed (GDBusConnection *conn,
+                   const char      *sender,
+                   const char      *path,
+                   const char      *interface,
+                   const char      *signal,
+                   GVariant        *params,
+                   gpointer         user_data)
+{
+  g_autoptr(GVariant) changed = g_variant_get_child_value (params, 1);
+  g_autoptr(GVariant) first = g_variant_n_children (changed) > 0
+                              ? g_variant_get_child_value (changed, 0) : NULL;
+  const char *name = NULL;
+
+  if (first != NULL)
+    g_variant_get_child (first, 0, "&s", &name);
+  g_ptr_array_add (user_data, g_strdup_printf ("signal:%s:%zu", name != NULL ? name : "",
+                                               g_variant_n_children (changed)));
+}
+
+static void
+on_register_reply (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                             result, &error);
+
+  g_ptr_array_add (user_data, g_strdup (reply != NULL ? "reply" : error->message));
+}
+
+static gboolean
+two_events (gpointer data)
+{
+  return ((GPtrArray *) data)->len >= 2;
+}
+
+/* Recorded on 5.66: one PropertiesChanged with SupportedInstances then
+ * ActiveInstances, before the reply to RegisterAdvertisement. */
+static void
+test_register_counts_before_reply (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GVariant) id = NULL;
+  guint sub;
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>}");
+  sub = g_dbus_connection_signal_subscribe (fa->conn, "org.bluez",
+                                            "org.freedesktop.DBus.Properties",
+                                            "PropertiesChanged", HCI1, MANAGER1,
+                                            G_DBUS_SIGNAL_FLAGS_NONE, on_counts_changed,
+                                            events, NULL);
+  /* the match rule is in place once a round trip went through */
+  id = g_dbus_connection_call_sync (fa->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                    "org.freedesktop.DBus", "GetId", NULL, NULL,
+                                    G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC, NULL, NULL);
+  assert_non_null (id);
+  g_dbus_connection_call (fa->conn, "org.bluez", HCI1, MANAGER1, "RegisterAdvertisement",
+                          g_variant_new ("(oa{sv})", ADV_PATH, NULL), NULL,
+                          G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC, NULL, on_register_reply, events);
+  assert_true (sim_fixture_wait_until (two_events, events, WAIT_MSEC));
+  g_dbus_connection_signal_unsubscribe (fa->conn, sub);
+  assert_string_equal (g_ptr_array_index (events, 0), "signal:SupportedInstances:2");
+  assert_string_equal (g_ptr_array_index (events, 1), "reply");
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  assert_true (wait_active (HCI1, 0));
+}
+
 /* ---- the air ---- */
 
 static const char air_props[] =
@@ -1003,6 +1073,26 @@ test_air_power_off_keeps_registration (void **state)
   remove_device (HCI1, DEV_HCI0);
 }
 
+/* Discoverable with a DiscoverableTimeout: Limited Discoverable (recorded
+ * on the air: Flags 0x05) */
+static void
+test_air_limited_discoverable (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  GDBusConnection *conn = sim_fixture_get_connection (fx);
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>, 'LocalName': <'Limited'>,"
+                  " 'Discoverable': <true>, 'DiscoverableTimeout': <uint16 600>}");
+  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  start_discovery (conn);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Name",
+                                          g_variant_new_string ("Limited"), WAIT_MSEC));
+  assert_property (DEV_HCI1, "AdvertisingFlags", "[byte 0x05]");
+  stop_discovery (conn);
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  remove_device (HCI0, DEV_HCI1);
+}
+
 /* ---- ConnectCentral ---- */
 
 static void
@@ -1088,12 +1178,14 @@ main (void)
     cmocka_unit_test (test_register_too_long),
     cmocka_unit_test (test_register_odd_but_accepted),
     cmocka_unit_test (test_maximum_instances),
+    cmocka_unit_test (test_register_counts_before_reply),
     cmocka_unit_test (test_register_missing_object_is_empty_broadcast),
     cmocka_unit_test (test_timeout_releases),
     cmocka_unit_test (test_owner_leaving_ends_it),
     cmocka_unit_test (test_adapter_removed_releases),
     cmocka_unit_test (test_air_discovery),
     cmocka_unit_test (test_air_link_both_sides),
+    cmocka_unit_test (test_air_limited_discoverable),
     cmocka_unit_test (test_air_broadcast_private_address),
     cmocka_unit_test (test_air_incoming_device_arrives_connected),
     cmocka_unit_test (test_air_follows_property_changes),
