@@ -579,13 +579,28 @@ static const char air_props[] =
   " 'Appearance': <uint16 832>, 'Includes': <['tx-power']>}";
 
 static void
-start_discovery (GDBusConnection *conn)
+set_filter (GDBusConnection *conn,
+            const char      *filter)
 {
   g_autoptr(GVariant) r = g_dbus_connection_call_sync (conn, "org.bluez", HCI0, ADAPTER1,
-                                                       "StartDiscovery", NULL, NULL,
+                                                       "SetDiscoveryFilter",
+                                                       g_variant_new_parsed (filter), NULL,
                                                        G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC,
                                                        NULL, NULL);
 
+  assert_non_null (r);
+}
+
+/* A filtered discovery, as libbleio's and bleioctl's: bluetoothd then
+ * reports advertisements without the discoverable flags too */
+static void
+start_discovery (GDBusConnection *conn)
+{
+  g_autoptr(GVariant) r = NULL;
+
+  set_filter (conn, "({'Transport': <'le'>},)");
+  r = g_dbus_connection_call_sync (conn, "org.bluez", HCI0, ADAPTER1, "StartDiscovery", NULL,
+                                   NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC, NULL, NULL);
   assert_non_null (r);
 }
 
@@ -630,6 +645,66 @@ assert_property (const char *path,
   want = g_variant_ref_sink (g_variant_new_parsed (expected));
   if (v == NULL || !g_variant_equal (v, want))
     fail_msg ("%s %s: %s, expected %s", path, name, text, expected);
+}
+
+static void
+start_unfiltered_discovery (GDBusConnection *conn)
+{
+  g_autoptr(GVariant) r = NULL;
+
+  /* an empty filter clears the client's filter */
+  set_filter (conn, "(@a{sv} {},)");
+  r = g_dbus_connection_call_sync (conn, "org.bluez", HCI0, ADAPTER1, "StartDiscovery", NULL,
+                                   NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC, NULL, NULL);
+  assert_non_null (r);
+}
+
+static gboolean
+device_exists (gpointer path)
+{
+  g_autoptr(GVariant) v = sim_fixture_get_property (fx, path, DEVICE1, "Address");
+
+  return v != NULL;
+}
+
+/* Recorded on 5.66: an unfiltered discovery does not report an
+ * advertisement without the discoverable flags (device_is_discoverable());
+ * with Discoverable it does. The marker advertiser (a scenario peripheral
+ * with the flags, advertising as often) shows that discovery ran long
+ * enough to have heard hci1. */
+static void
+test_air_unfiltered_discovery_needs_discoverable (void **state)
+{
+  g_autoptr(FakeAdvertiser) fa = advertiser_new ();
+  GDBusConnection *conn = sim_fixture_get_connection (fx);
+  g_autofree char *marker = NULL;
+  g_autoptr(GError) error = NULL;
+
+  remove_device (HCI0, DEV_HCI1);
+  marker = sim_fixture_add_device (fx, "hci0",
+                                   "{ \"address\": \"C0:FF:EE:00:16:02\", \"name\": \"Marker\","
+                                   " \"advertising_flags\": \"06\","
+                                   " \"advertising_interval_ms\": 1280 }", &error);
+  assert_non_null (marker);
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>, 'LocalName': <'Quiet'>}");
+  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  start_unfiltered_discovery (conn);
+  assert_true (sim_fixture_wait_until (device_exists, marker, WAIT_MSEC));
+  /* both were reported together at the start of discovery */
+  assert_property (DEV_HCI1, "Address", "(absent)");
+  stop_discovery (conn);
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+
+  advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>, 'LocalName': <'Loud'>,"
+                  " 'Discoverable': <true>}");
+  assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  start_unfiltered_discovery (conn);
+  assert_true (sim_fixture_wait_property (fx, DEV_HCI1, DEVICE1, "Name",
+                                          g_variant_new_string ("Loud"), WAIT_MSEC));
+  stop_discovery (conn);
+  assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
+  remove_device (HCI0, DEV_HCI1);
+  assert_true (sim_fixture_remove_device (fx, marker, NULL));
 }
 
 /* hci1 advertises, hci0 discovers hci1's address with the fields */
@@ -844,6 +919,7 @@ test_air_broadcast_private_address (void **state)
 
   advertiser_set (fa, ADV_PATH, "{'Type': <'broadcast'>, 'LocalName': <'Beacon'>}");
   assert_true (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, NULL));
+  set_filter (sim_fixture_get_connection (fx), "({'Transport': <'le'>},)");
   device = sim_fixture_find_device (fx, HCI0, "Beacon", &error);
   if (device == NULL)
     fail_msg ("the broadcast was not discovered: %s", error->message);
@@ -1184,6 +1260,7 @@ main (void)
     cmocka_unit_test (test_owner_leaving_ends_it),
     cmocka_unit_test (test_adapter_removed_releases),
     cmocka_unit_test (test_air_discovery),
+    cmocka_unit_test (test_air_unfiltered_discovery_needs_discoverable),
     cmocka_unit_test (test_air_link_both_sides),
     cmocka_unit_test (test_air_limited_discoverable),
     cmocka_unit_test (test_air_broadcast_private_address),

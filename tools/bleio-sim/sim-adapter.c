@@ -223,6 +223,13 @@ filter_match (SimDiscoveryClient *c,
   return TRUE;
 }
 
+static gboolean
+discoverable_flags (SimPeripheral *p)
+{
+  return p->adv_flags != NULL && g_bytes_get_size (p->adv_flags) > 0
+         && (*(const guint8 *) g_bytes_get_data (p->adv_flags, NULL) & 0x03) != 0;
+}
+
 static void
 report (SimAdapter    *adapter,
         SimPeripheral *p)
@@ -254,6 +261,14 @@ report (SimAdapter    *adapter,
   if (!match)
     return;
   dev = sim_adapter_find_device (adapter, p->address);
+  if (dev == NULL && p->needs_discoverable_flags && !filtered && !discoverable_flags (p))
+    {
+      /* device_is_discoverable() of bluetoothd: an LE report without the
+       * limited or general discoverable flag makes no new device unless
+       * the discovery is filtered (recorded on 5.66 for an advertisement
+       * without Discoverable) */
+      return;
+    }
   if (dev == NULL)
     {
       dev = sim_device_new (adapter, p);

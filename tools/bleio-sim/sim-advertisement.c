@@ -17,6 +17,7 @@
 /* How often the air repeats an advertisement without MinInterval: the
  * kernel's default, 0x0800 units (recorded on the air). */
 #define DEFAULT_INTERVAL_MS 1280
+#define BROADCAST_INTERVAL_MS 100
 
 enum {
   AD_FLAG_LIMITED = 0x01,
@@ -644,15 +645,22 @@ adapter_discoverable_flag (SimAdvContent *adv,
 /* The kernel's limits for the extended advertising parameters it was given
  * (tlv_data_max_len()): 31 bytes less the Flags and TX power it adds to the
  * data, less the appearance it adds to the scan response. */
+/* The advertising data bluetoothd generates */
+static gsize
+data_len (SimAdvContent *adv)
+{
+  return uuid_list_len (adv->service_uuids) + uuid_list_len (adv->solicit_uuids)
+         + blobs_len (adv->mfr, 2) + blobs_len (adv->svc, 0) + blobs_len (adv->data, 1)
+         + (adv->has_flags ? 3 : 0)
+         + ((adv->includes & SIM_ADV_INC_APPEARANCE) || adv->appearance != NO_APPEARANCE
+            ? 4 : 0);
+}
+
 gboolean
 sim_adv_content_fits (SimAdvContent *adv,
                       SimAdapter    *adapter)
 {
-  gsize data = uuid_list_len (adv->service_uuids) + uuid_list_len (adv->solicit_uuids)
-               + blobs_len (adv->mfr, 2) + blobs_len (adv->svc, 0) + blobs_len (adv->data, 1)
-               + (adv->has_flags ? 3 : 0)
-               + ((adv->includes & SIM_ADV_INC_APPEARANCE) || adv->appearance != NO_APPEARANCE
-                  ? 4 : 0);
+  gsize data = data_len (adv);
   gsize max_data = MAX_AD_LEN - (adapter_discoverable_flag (adv, adapter) ? 3 : 0)
                    - ((adv->includes & SIM_ADV_INC_TX_POWER) ? 3 : 0);
   gsize scan = adv->name != NULL ? MIN (2 + strlen (adv->name), MAX_AD_LEN) : 0;
@@ -721,6 +729,10 @@ sim_adv_content_put_on_air (SimAdvContent *adv,
    * the adapter is, and LE only */
   air.flags = adv->has_flags ? adv->flags
               : AD_FLAG_NO_BREDR | (adapter->discoverable ? AD_FLAG_GENERAL : 0);
+  /* ... when there is room for them (recorded: 25 bytes of manufacturer
+   * data went out without Flags) */
+  if (!adv->has_flags && data_len (adv) + 3 > MAX_AD_LEN)
+    air.flags = 0;
   /* "appearance" alone sends the adapter's appearance, 0 here, which a
    * scanning bluetoothd does not show */
   /* the kernel adds the controller's advertising TX power, 0 dBm on the
@@ -729,7 +741,10 @@ sim_adv_content_put_on_air (SimAdvContent *adv,
   air.tx_power = 0;
   air.has_appearance = adv->appearance != NO_APPEARANCE && adv->appearance != 0;
   air.appearance = adv->appearance;
-  air.interval_ms = adv->min_interval != 0 ? adv->min_interval * 5 / 8 : DEFAULT_INTERVAL_MS;
+  /* the kernel advertises a broadcast at its fast interval, 100-150 ms
+   * (recorded) */
+  air.interval_ms = adv->min_interval != 0 ? adv->min_interval * 5 / 8
+                    : adv->peripheral ? DEFAULT_INTERVAL_MS : BROADCAST_INTERVAL_MS;
   sim_air_set_advert (adapter, &air);
   g_clear_pointer (&air.manufacturer_data, g_variant_unref);
   g_clear_pointer (&air.service_data, g_variant_unref);

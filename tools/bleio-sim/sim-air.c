@@ -51,6 +51,7 @@ sim_air_self (SimAdapter *adapter)
   p->gap_name = g_strdup (adapter->alias);
   p->modalias = g_strdup (adapter->modalias);
   p->connectable = FALSE;
+  p->needs_discoverable_flags = TRUE;
   adapter->air_self = p;
   return p;
 }
@@ -128,6 +129,7 @@ anon_new (SimAdapter *adapter)
                           b[0], b[1], b[2], b[3], b[4], b[5]);
   p = sim_peripheral_from_json (json, adapter->name, &error);
   g_assert_no_error (error);
+  p->needs_discoverable_flags = TRUE;
   return p;
 }
 

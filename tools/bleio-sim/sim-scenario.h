@@ -141,6 +141,10 @@ typedef struct {
   guint resolve_delay_ms;
   guint att_delay_ms;
   GPtrArray *services;        /* SimServiceDef, in handle order */
+  /* runtime: a scanner that has no device for it yet sees it only with
+   * the discoverable Flags or a filtered discovery (sim-air.c sets it for
+   * the adapters' advertisements) */
+  gboolean needs_discoverable_flags;
 } SimPeripheral;
 
 typedef struct {
