@@ -869,6 +869,26 @@ test_air_link_both_sides (void **state)
                                           g_variant_new_string ("BlueZ 5.66"), WAIT_MSEC));
   /* the registration stays while connected (the reference capture) */
   assert_int_equal (get_byte (HCI1, "ActiveInstances"), 1);
+  /* and hci1 stays connectable on the air: the kernel enables advertising
+   * again right after the connection (recorded), so a second central gets
+   * in */
+  {
+    g_autofree char *second = sim_fixture_add_device (fx, "hci0",
+                                                      "{ \"address\": \"C0:FF:EE:00:16:03\" }",
+                                                      NULL);
+    g_autoptr(GVariant) path = NULL;
+    const char *device = NULL;
+
+    assert_non_null (second);
+    path = sim_fixture_call (fx, "ConnectCentral",
+                             g_variant_new ("(ss)", "hci1", "C0:FF:EE:00:16:03"), &error);
+    if (path == NULL)
+      fail_msg ("a second central while hci0 is connected: %s", error->message);
+    g_variant_get (path, "(&o)", &device);
+    assert_true (sim_fixture_drop_link (fx, device, "test", NULL));
+    remove_device (HCI1, device);
+    assert_true (sim_fixture_remove_device (fx, second, NULL));
+  }
 
   /* hci0 disconnects: both sides */
   sub = g_dbus_connection_signal_subscribe (conn, "org.bluez", "org.freedesktop.DBus.Properties",

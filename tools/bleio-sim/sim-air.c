@@ -56,24 +56,10 @@ sim_air_self (SimAdapter *adapter)
   return p;
 }
 
-static gboolean
-has_central (SimAdapter *adapter)
-{
-  for (guint i = 0; i < adapter->devices->len; i++)
-    {
-      SimDevice *d = g_ptr_array_index (adapter->devices, i);
-
-      if (d->incoming && d->connected)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 /* The controller advertises while powered and an advertisement is
- * registered; a central's connection stops it (the controller ends legacy
- * advertising when it accepts a connection) and the kernel enables it again
- * when that link ends. The registration itself stays (bluetoothd 5.66,
- * src/advertising.c, has no reaction to connections). */
+ * registered. A central's connection ends legacy advertising in the
+ * controller, but the kernel enables it again right away (recorded), and
+ * bluetoothd keeps the registration: a connection changes nothing here. */
 static void
 show (SimAdapter    *adapter,
       SimPeripheral *p,
@@ -95,7 +81,7 @@ show (SimAdapter    *adapter,
 static gboolean
 on_air (SimAdapter *adapter)
 {
-  return adapter->powered && adapter->air_advertising && !has_central (adapter);
+  return adapter->powered && adapter->air_advertising;
 }
 
 /* A connectable advertisement goes out from the adapter's address, a
