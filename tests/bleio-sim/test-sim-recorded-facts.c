@@ -182,6 +182,25 @@ pending_clear (Pending *p)
   g_clear_error (&p->error);
 }
 
+/* ---- item 10: Pair with no agent registered by anyone ---- */
+
+static void
+test_recorded_pair_without_agent (void **state)
+{
+  JsonObject *o = recorded (issue15, "item10_pair_without_agent");
+  JsonArray *attempts = json_object_get_array_member (o, "attempts");
+  g_autofree char *device = new_device ("");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  assert_true (json_array_get_length (attempts) > 0);
+  reply = sim_fixture_call_bluez (fx, device, DEVICE1, "Pair", NULL, &error);
+  expect_recorded (json_object_get_object_member (json_array_get_object_element (attempts, 0),
+                                                  "pair"),
+                   reply, error, "Pair with no agent anywhere");
+  assert_false (get_bool (device, DEVICE1, "Paired"));
+}
+
 /* ---- item 11: what StopDiscovery does to RSSI and TxPower ---- */
 
 typedef struct {
@@ -546,6 +565,7 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_recorded_pair_without_agent),
     cmocka_unit_test (test_recorded_stop_discovery_rssi_and_tx_power),
     cmocka_unit_test (test_recorded_stop_discovery_rssi_only),
     cmocka_unit_test (test_recorded_connect_then_disconnect),
