@@ -36,6 +36,7 @@ FLOORS = [
     "sim-notify",      # 3 notifications, sessions, acquired sockets
     "sim-gatt",        # 3 GATT objects, reads and writes
     "sim-device",      # 3 Device1, the link
+    "sim-monitor",     # 3 AdvertisementMonitorManager1, monitors
     "sim-adapter",     # 3 Adapter1, discovery, the advertising loop
     "sim-air",         # 3 the adapters' shared air, links between them
     "sim-advertisement", # 3 one LEAdvertisement1: parsing, length, air

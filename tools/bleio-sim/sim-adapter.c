@@ -8,6 +8,7 @@
 #include "sim-adapter.h"
 #include "sim-device.h"
 #include "sim-gatt.h"
+#include "sim-monitor.h"
 
 #include <string.h>
 
@@ -82,6 +83,7 @@ sim_adapter_drop_device (SimAdapter *adapter,
 {
   if (g_hash_table_lookup (adapter->device_index, device->periph->address) == device)
     g_hash_table_remove (adapter->device_index, device->periph->address);
+  sim_monitor_forget_device (adapter, device);
   g_ptr_array_remove (adapter->devices, device);
 }
 
@@ -239,6 +241,7 @@ report (SimAdapter    *adapter,
   gboolean match = FALSE, duplicates = FALSE, filtered = FALSE;
   gint16 rssi = (gint16) p->rssi;
   SimDevice *dev;
+  GPtrArray *monitors;
 
   if (p->rssi_jitter > 0)
     rssi += (gint16) g_random_int_range (-(gint) p->rssi_jitter,
@@ -258,15 +261,20 @@ report (SimAdapter    *adapter,
           duplicates |= c->has_filter && c->duplicate_data;
         }
     }
-  if (!match)
+  /* bluetoothd (adapter.c, btd_adapter_update_found_device()) matches
+   * the monitors first; a match makes the device and updates it whether or
+   * not anybody discovers, and past the discovery filters */
+  monitors = sim_monitor_match (adapter, p);
+  if (!match && monitors == NULL)
     return;
   dev = sim_adapter_find_device (adapter, p->address);
-  if (dev == NULL && p->needs_discoverable_flags && !filtered && !discoverable_flags (p))
+  if (dev == NULL && p->needs_discoverable_flags && !filtered && !discoverable_flags (p)
+      && monitors == NULL)
     {
       /* device_is_discoverable() of bluetoothd: an LE report without the
        * limited or general discoverable flag makes no new device unless
        * the discovery is filtered (recorded on 5.66 for an advertisement
-       * without Discoverable) */
+       * without Discoverable) or a monitor matched it */
       return;
     }
   if (dev == NULL)
@@ -281,9 +289,18 @@ report (SimAdapter    *adapter,
       sim_adapter_add_device (adapter, dev);
       sim_obj_export (&dev->obj, (const SimIfaceDef *const[]) { &sim_device_iface, NULL },
                       TRUE);
-      return;
     }
-  sim_device_advertise (dev, rssi, duplicates, filtered);
+  else
+    sim_device_advertise (dev, rssi, duplicates, filtered);
+  sim_monitor_notify (monitors, dev, rssi);
+}
+
+/* Advertisements are heard while somebody discovers or a monitor is
+ * activated (the kernel then scans passively). */
+static gboolean
+scanning (SimAdapter *adapter)
+{
+  return adapter->discovering || sim_monitor_active (adapter);
 }
 
 static gboolean
@@ -305,7 +322,7 @@ adv_tick (gpointer data)
       report (adapter, p);
       /* report() may have ended discovery (a client left in a signal
        * handler cannot, but stay safe) */
-      if (!adapter->discovering)
+      if (!scanning (adapter))
         break;
     }
   return G_SOURCE_CONTINUE;
@@ -317,7 +334,7 @@ first_adv (gpointer data)
   SimAdapter *adapter = data;
 
   adapter->first_adv_source = 0;
-  if (adapter->discovering)
+  if (scanning (adapter))
     adv_tick (adapter);
   return G_SOURCE_REMOVE;
 }
@@ -355,12 +372,9 @@ update_discoverable (SimAdapter *adapter)
 }
 
 static void
-start_discovery (SimAdapter *adapter)
+start_hearing (SimAdapter *adapter)
 {
-  adapter->discovering = TRUE;
-  sim_obj_changed (&adapter->obj, &sim_adapter_iface, "Discovering", NULL);
   g_hash_table_remove_all (adapter->next_adv);
-  sim_adapter_update_temporary (adapter);
   if (adapter->first_adv_source == 0)
     adapter->first_adv_source = g_idle_add (first_adv, adapter);
   if (adapter->adv_source == 0)
@@ -368,13 +382,36 @@ start_discovery (SimAdapter *adapter)
 }
 
 static void
-stop_discovery (SimAdapter *adapter)
+stop_hearing (SimAdapter *adapter)
 {
   g_clear_handle_id (&adapter->adv_source, g_source_remove);
   /* By id: g_idle_remove_by_data() removed whichever idle of this adapter
    * came first, the flood's step or a pending prune among them, and left
    * flood_source naming a source that no longer existed. */
   g_clear_handle_id (&adapter->first_adv_source, g_source_remove);
+}
+
+void
+sim_adapter_update_scan (SimAdapter *adapter)
+{
+  if (scanning (adapter) && adapter->adv_source == 0)
+    start_hearing (adapter);
+  else if (!scanning (adapter) && adapter->adv_source != 0)
+    stop_hearing (adapter);
+}
+
+static void
+start_discovery (SimAdapter *adapter)
+{
+  adapter->discovering = TRUE;
+  sim_obj_changed (&adapter->obj, &sim_adapter_iface, "Discovering", NULL);
+  sim_adapter_update_temporary (adapter);
+  start_hearing (adapter);
+}
+
+static void
+stop_discovery (SimAdapter *adapter)
+{
   /* A flood is advertising seen by this discovery: it ends with it, and a
    * round whose flush is still on its way must not resume it at the next
    * StartDiscovery. */
@@ -404,6 +441,7 @@ stop_discovery (SimAdapter *adapter)
     }
   adapter->discovering = FALSE;
   sim_obj_changed (&adapter->obj, &sim_adapter_iface, "Discovering", NULL);
+  sim_adapter_update_scan (adapter);
   sim_adapter_update_temporary (adapter);
 }
 
@@ -1018,17 +1056,6 @@ no_props (SimObj     *obj,
 }
 
 static GVariant *
-monitor_get (SimObj     *obj,
-             const char *prop)
-{
-  if (g_str_equal (prop, "SupportedMonitorTypes"))
-    return g_variant_new_strv ((const char *const[]) { "or_patterns" }, 1);
-  if (g_str_equal (prop, "SupportedFeatures"))
-    return g_variant_new_strv (NULL, 0);
-  return NULL;
-}
-
-static GVariant *
 media_get (SimObj     *obj,
            const char *prop)
 {
@@ -1053,20 +1080,6 @@ static SimIfaceDef battery_provider_iface = {
 };
 static SimIfaceDef gatt_manager_iface = {
   "org.bluez.GattManager1", refuse_method, no_props, NULL, NULL
-};
-/* Monitors are accepted and never called: clients such as bluetoothctl
- * register one at start-up and only report a failure. */
-static void
-monitor_method (SimObj                *obj,
-                GDBusMethodInvocation *invocation,
-                const char            *method,
-                GVariant              *params)
-{
-  g_dbus_method_invocation_return_value (invocation, NULL);
-}
-
-static SimIfaceDef monitor_iface = {
-  "org.bluez.AdvertisementMonitorManager1", monitor_method, monitor_get, NULL, NULL
 };
 static SimIfaceDef media_iface = {
   "org.bluez.Media1", refuse_method, media_get, NULL, NULL
@@ -1115,14 +1128,14 @@ sim_adapter_export (SimAdapter *adapter,
   /* bluetoothd's order; LEAdvertisingManager1 comes last */
   const SimIfaceDef *defs[] = {
     &sim_adapter_iface, &battery_provider_iface, &gatt_manager_iface,
-    &monitor_iface, &media_iface, &network_iface, &sim_access_iface,
+    &sim_monitor_manager_iface, &media_iface, &network_iface, &sim_access_iface,
     sim_world.adv_manager_iface, NULL
   };
 
   if (g_once_init_enter (&once))
     {
       SimIfaceDef *mut[] = {
-        &battery_provider_iface, &gatt_manager_iface, &monitor_iface,
+        &battery_provider_iface, &gatt_manager_iface, &sim_monitor_manager_iface,
         &media_iface, &network_iface, &sim_access_iface
       };
 
@@ -1141,6 +1154,7 @@ sim_adapter_free (SimAdapter *adapter)
   g_clear_handle_id (&adapter->adv_source, g_source_remove);
   g_clear_handle_id (&adapter->first_adv_source, g_source_remove);
   flood_end (adapter);
+  sim_monitor_clear (adapter);
   g_clear_handle_id (&adapter->discoverable_source, g_source_remove);
   while (g_idle_remove_by_data (adapter))
     ;

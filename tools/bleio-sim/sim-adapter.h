@@ -43,6 +43,9 @@ void        sim_adapter_flood     (SimAdapter *adapter,
                                    guint       devices,
                                    guint       rounds);
 void        sim_adapter_update_temporary (SimAdapter *adapter);
+/* Hears advertisements while somebody discovers or a monitor is active,
+ * and stops when neither does (the update_scan hook). */
+void        sim_adapter_update_scan (SimAdapter *adapter);
 
 
 G_END_DECLS

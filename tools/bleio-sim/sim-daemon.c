@@ -130,6 +130,7 @@ static const SimWorldHooks world_hooks = {
   .link_up = sim_air_link_up,
   .link_down = sim_air_link_down,
   .adapter_changed = sim_advertising_adapter_changed,
+  .update_scan = sim_adapter_update_scan,
 };
 
 gboolean

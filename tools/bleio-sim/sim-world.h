@@ -4,12 +4,12 @@
  * their GATT objects as structs, and the world's shared state. The files of
  * this floor build on each other in this order, each calling only those
  * before it: sim-world.c, sim-battery.c, sim-agent.c, sim-notify.c,
- * sim-gatt.c, sim-device.c, sim-adapter.c, sim-air.c, sim-advertisement.c,
- * sim-advertising.c.
+ * sim-gatt.c, sim-device.c, sim-monitor.c, sim-adapter.c, sim-air.c,
+ * sim-advertisement.c, sim-advertising.c.
  * Where a lower one must reach a higher one (a device asking its adapter to
  * forget it, pairing marking a device paired, a link or the power changing
- * what is on the air) it goes through SimWorldHooks, which the daemon fills
- * in.
+ * what is on the air, a monitor starting or stopping the scan) it goes
+ * through SimWorldHooks, which the daemon fills in.
  */
 #pragma once
 
@@ -88,6 +88,8 @@ struct _SimAdapter {
                                * address, no GATT (sim-air.c) */
   gboolean air_advertising;   /* some advertisement is registered */
   gboolean air_connectable;   /* ... and it is connectable */
+  GPtrArray *monitor_apps;    /* advertisement monitor applications
+                               * (sim-monitor.c), NULL before the first */
 };
 
 struct _SimDevice {
@@ -182,6 +184,9 @@ typedef struct {
                          const char *reason);
   /* sim-advertising.c: @adapter's Powered or Discoverable changed */
   void (*adapter_changed) (SimAdapter *adapter);
+  /* sim-adapter.c: discovery or the monitors changed: advertisements are
+   * heard while either wants them */
+  void (*update_scan)   (SimAdapter *adapter);
 } SimWorldHooks;
 
 typedef struct {
