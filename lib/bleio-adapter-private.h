@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioAdapter's internals (lib/bleio-adapter.c), for the code that finds
- * adapters and the adapter's other files (bleio-adapter-bonds.c). */
+ * adapters and the adapter's other files (bleio-adapter-bonds.c,
+ * bleio-adapter-scan.c). */
 #pragma once
 
 #ifndef BLEIO_COMPILATION
@@ -11,6 +12,26 @@
 #include "bleio-client-private.h"
 
 G_BEGIN_DECLS
+
+/* The adapter's state, shared by bleio-adapter.c and bleio-adapter-scan.c
+ * (the other files go through the functions below). */
+typedef struct _BleioConnectQueue BleioConnectQueue;
+
+struct _BleioAdapter {
+  GObject parent_instance;
+
+  BleioClient *client;
+  char *path;
+  char *name;
+  GMainContext *context;
+
+  GMutex lock;
+  BleioScanResults *scan;
+  gboolean scan_starting;
+  BleioConnectQueue *connect_queue;
+  guint incoming_watch;
+  gboolean passive_fallback;  /* a passive scan may run actively instead */
+};
 
 /* The adapter object for @path on @client's bus (lib/bleio-adapter.c):
  * the existing one, or a new one whose signals go to @context. */

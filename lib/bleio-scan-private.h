@@ -29,6 +29,12 @@ BleioScanResults *bleio_scan_results_new      (BleioClient  *client,
 gboolean          bleio_scan_results_end      (BleioScanResults *results,
                                                GError           *error);
 
+/* Makes @results a passive scan fed by @monitor (taken), which is stopped
+ * when the scan ends (lib/bleio-scan-monitor.c). */
+typedef struct _BleioScanMonitor BleioScanMonitor;
+void              bleio_scan_results_take_monitor (BleioScanResults *results,
+                                                   BleioScanMonitor *monitor);
+
 /* The scan entry for one Device1's properties (a{sv}, as the cache or
  * GetManagedObjects gives them): NULL unless the device belongs to
  * @adapter_path, was heard (RSSI) at or above @minimum_rssi, has an

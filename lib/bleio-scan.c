@@ -10,6 +10,7 @@
 #include "bleio-private.h"
 #include "bleio-weak-ref-private.h"
 #include "bleio-timeout-private.h"
+#include "bleio-scan-monitor-private.h"
 
 #include <string.h>
 
@@ -159,6 +160,10 @@ struct _BleioScanResults {
   /* This bluetoothd puts service data UUIDs in Device1.UUIDs (see
    * bleio_ad_drop_service_data_uuids()). */
   gboolean uuids_carry_service_data;
+  /* A passive scan's advertisement monitor (under the lock); stopped
+   * when the scan ends. */
+  BleioScanMonitor *monitor;
+  gboolean passive;
 };
 
 enum {
@@ -177,6 +182,7 @@ bleio_scan_results_finalize (GObject *object)
   BleioScanResults *self = BLEIO_SCAN_RESULTS (object);
 
   bleio_client_unwatch (self->client, self->watch_id);
+  bleio_scan_monitor_stop (g_steal_pointer (&self->monitor));
   if (self->timeout_source != NULL)
     {
       g_source_destroy (self->timeout_source);
@@ -630,7 +636,9 @@ scan_timeout_cb (gpointer user_data)
   if (self == NULL)
     return G_SOURCE_REMOVE;
   g_debug ("scan on %s timed out", self->adapter_path);
-  if (bleio_scan_results_end (self, NULL))
+  /* a passive scan has no discovery session: ending it unregisters its
+   * monitor */
+  if (bleio_scan_results_end (self, NULL) && !self->passive)
     bleio_client_call (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER,
                        "StopDiscovery", NULL, BLEIO_CALL_LOCAL_MSEC, NULL, stop_discovery_cb,
                        bleio_client_ref (self->client));
@@ -701,10 +709,12 @@ bleio_scan_results_end (BleioScanResults *self,
                         GError           *error)
 {
   gboolean ended = FALSE;
+  BleioScanMonitor *monitor = NULL;
 
   g_mutex_lock (&self->lock);
   if (!self->done)
     {
+      monitor = g_steal_pointer (&self->monitor);
       g_debug ("scan on %s ended%s%s", self->adapter_path,
                error != NULL ? ": " : "", error != NULL ? error->message : "");
       self->done = TRUE;
@@ -715,8 +725,47 @@ bleio_scan_results_end (BleioScanResults *self,
       schedule_signal_locked (self);
     }
   g_mutex_unlock (&self->lock);
+  bleio_scan_monitor_stop (monitor);
   g_clear_error (&error);
   return ended;
+}
+
+/* Worker thread: every advertisement the monitor matched, even when no
+ * property of the device changed. */
+static void
+monitor_found (GObject    *target,
+               const char *device_path)
+{
+  consider_device (BLEIO_SCAN_RESULTS (target), device_path);
+}
+
+static void
+monitor_released (GObject *target)
+{
+  BleioScanResults *self = BLEIO_SCAN_RESULTS (target);
+
+  bleio_scan_results_end (self, g_error_new (BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                                             "bluetoothd released the passive scan's "
+                                             "advertisement monitor on %s; start the scan again",
+                                             self->adapter_path));
+}
+
+void
+bleio_scan_results_take_monitor (BleioScanResults *self,
+                                 BleioScanMonitor *monitor)
+{
+  g_mutex_lock (&self->lock);
+  self->passive = TRUE;
+  self->monitor = monitor;
+  g_mutex_unlock (&self->lock);
+  bleio_scan_monitor_feed (monitor, G_OBJECT (self), monitor_found, monitor_released);
+}
+
+gboolean
+bleio_scan_results_get_passive (BleioScanResults *results)
+{
+  g_return_val_if_fail (BLEIO_IS_SCAN_RESULTS (results), FALSE);
+  return results->passive;
 }
 
 BleioScanEntry *

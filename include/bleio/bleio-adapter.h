@@ -443,6 +443,37 @@ gboolean bleio_adapter_erase_bonding (BleioAdapter  *adapter,
                                       GError       **error);
 
 /**
+ * bleio_adapter_set_passive_scan_fallback:
+ * @adapter: a #BleioAdapter
+ * @fallback: %TRUE to let a passive scan run actively where BlueZ cannot
+ *   scan passively
+ *
+ * By default a scan started with `active` %FALSE fails with
+ * %BLEIO_ERROR_NOT_SUPPORTED where BlueZ offers no passive scan (no
+ * advertisement monitor manager, no `or_patterns`, a monitor refused or
+ * released). With @fallback %TRUE such a scan runs actively instead, with
+ * the same client-side filtering, and bleio_scan_results_get_passive()
+ * returns %FALSE for it. Applies to scans started afterwards.
+ *
+ * Since: 0.3
+ */
+BLEIO_EXPORT
+void bleio_adapter_set_passive_scan_fallback (BleioAdapter *adapter,
+                                              gboolean      fallback);
+
+/**
+ * bleio_adapter_get_passive_scan_fallback:
+ * @adapter: a #BleioAdapter
+ *
+ * Returns: whether a passive scan may run actively instead, as set by
+ *   bleio_adapter_set_passive_scan_fallback() (%FALSE by default)
+ *
+ * Since: 0.3
+ */
+BLEIO_EXPORT
+gboolean bleio_adapter_get_passive_scan_fallback (BleioAdapter *adapter);
+
+/**
  * bleio_adapter_start_scan_async:
  * @adapter: a #BleioAdapter
  * @prefixes: (nullable): `_bleio` prefixes: a run of `[length][AD type]
@@ -461,7 +492,17 @@ gboolean bleio_adapter_erase_bonding (BleioAdapter  *adapter,
  * @minimum_rssi: entries weaker than this (dBm) are dropped by libbleio;
  *   it is not passed to BlueZ, whose RSSI filter would also hide peers
  *   whose RSSI is unknown
- * @active: ignored: BlueZ's discovery always scans actively
+ * @active: %TRUE scans actively through BlueZ's discovery; %FALSE scans
+ *   passively (no scan requests, so no scan responses) through an
+ *   advertisement monitor (`AdvertisementMonitorManager1`, which
+ *   bluetoothd 5.66 exports only with `--experimental`): each prefix with
+ *   at least one data byte becomes an or-pattern at offset 0 of its AD
+ *   type, and with no prefixes every advertiser that sends a Flags
+ *   structure is heard. Where that cannot be had the scan fails with
+ *   %BLEIO_ERROR_NOT_SUPPORTED saying why, unless
+ *   bleio_adapter_set_passive_scan_fallback() allowed an active scan
+ *   instead; bleio_scan_results_get_passive() tells which runs.
+ *   @minimum_rssi is applied by libbleio either way.
  * @cancellable: (nullable): a #GCancellable
  * @callback: called in the thread-default main context of the caller
  * @user_data: data for @callback
@@ -516,7 +557,7 @@ BleioScanResults *bleio_adapter_start_scan_finish (BleioAdapter  *adapter,
  * @interval: ignored
  * @window: ignored
  * @minimum_rssi: weakest RSSI kept, in dBm
- * @active: ignored
+ * @active: %FALSE scans passively, see bleio_adapter_start_scan_async()
  * @error: return location for a #GError, or %NULL
  *
  * Blocking twin of bleio_adapter_start_scan_async(); safe from any thread.

@@ -217,6 +217,23 @@ BleioScanEntry *bleio_scan_results_next (BleioScanResults  *results,
                                          GError           **error);
 
 /**
+ * bleio_scan_results_get_passive:
+ * @results: a #BleioScanResults
+ *
+ * Whether the scan runs passively, through an advertisement monitor
+ * (no scan requests are sent, so entries carry no scan response data), or
+ * actively through BlueZ's discovery: a scan started with `active` %TRUE,
+ * or with %FALSE where bleio_adapter_set_passive_scan_fallback() let it
+ * fall back.
+ *
+ * Returns: %TRUE for a passive scan
+ *
+ * Since: 0.3
+ */
+BLEIO_EXPORT
+gboolean bleio_scan_results_get_passive (BleioScanResults *results);
+
+/**
  * bleio_scan_results_is_done:
  * @results: a #BleioScanResults
  *
