@@ -10,6 +10,14 @@
  *
  *   bleio-sim run -- ./gateway --duration 5        (the simulator's crowd)
  *   ./gateway --adapter hci1                       (the system's BlueZ)
+ *   ./gateway --passive                            (without scan requests)
+ *
+ * --passive scans without sending scan requests (the sensors do not see
+ * the gateway and spend no energy answering it), through a BlueZ
+ * advertisement monitor: with no prefixes libbleio's monitor hears every
+ * advertiser that sends a Flags structure, and nothing of the scan
+ * responses. bluetoothd 5.66 offers it when started with --experimental;
+ * elsewhere the gateway says why and exits 1 rather than scan actively.
  *
  * Decoded formats:
  *   - Apple iBeacon (manufacturer data 0x004C, type 0x02): proximity UUID,
@@ -495,11 +503,14 @@ main (int    argc,
 {
   double duration = 0;
   char *adapter_name = NULL;
+  gboolean passive = FALSE;
   GOptionEntry options[] = {
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration,
       "Stop after SECONDS (default: run until interrupted)", "SECONDS" },
     { "adapter", 'a', 0, G_OPTION_ARG_STRING, &adapter_name,
       "Use this adapter (hci0, or its address; default: the first)", "NAME" },
+    { "passive", 'p', 0, G_OPTION_ARG_NONE, &passive,
+      "Scan passively: no scan requests (needs bluetoothd --experimental)", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- print BLE sensor readings as JSON lines");
@@ -533,7 +544,7 @@ main (int    argc,
    * no minimum RSSI: every advertisement is a candidate reading. The scan
    * stops by itself after @duration (0: never). */
   results = bleio_adapter_start_scan (adapter, NULL, 256 * 1024, FALSE, duration,
-                                      0.1, 0.1, -127, TRUE, &error);
+                                      0.1, 0.1, -127, !passive, &error);
   if (results == NULL)
     {
       fprintf (stderr, "gateway: cannot scan: %s\n", error->message);

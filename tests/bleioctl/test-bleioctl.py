@@ -187,6 +187,25 @@ def case_scan():
           f"--duplicates gave {len(every)} lines")
 
 
+def case_scan_passive():
+    """issue 19 item 4: --passive goes through an advertisement monitor
+    (the simulator's, as bluetoothd 5.66 runs them), not discovery."""
+    sim_call("ResetCalls", None, None)
+    entries = ctl_json("scan", "--timeout", "3", "--passive")
+    by_address = {e["address"]: e for e in entries}
+    check(PERIPHERAL in by_address, "the demo peripheral heard passively")
+    check(by_address[PERIPHERAL]["name"] == "InterestingPeripheral", "its name")
+    [calls] = sim_call("GetCalls", None, None)
+    methods = [c[0] for c in calls]
+    check(any(m.endswith("RegisterMonitor") for m in methods), f"RegisterMonitor in {methods}")
+    check(any(m.endswith("UnregisterMonitor") for m in methods), "UnregisterMonitor at the end")
+    check(not any(m.endswith("StartDiscovery") for m in methods), "no discovery")
+    out, _ = ctl("scan", "--timeout", "2", "--passive")
+    check(out.rstrip().endswith("found (passive scan)"), "the summary says passive")
+    out, _ = ctl("scan", "--timeout", "2")
+    check(not out.rstrip().endswith("(passive scan)"), "an active scan does not")
+
+
 def case_scan_escaping():
     # A peer's name is peer-controlled: quotes, backslashes, control
     # characters and non-ASCII must survive JSON and stay harmless on a tty.
@@ -761,6 +780,7 @@ def case_install():
 
 SIM_CASES = {
     "adapter": case_adapter, "scan": case_scan, "scan-escaping": case_scan_escaping,
+    "scan-passive": case_scan_passive,
     "info": case_info, "connect-services": case_connect_services, "read": case_read,
     "write": case_write, "notify": case_notify, "pair": case_pair,
     "pair-rejected": case_pair_rejected, "pair-passkey": case_pair_passkey,

@@ -30,9 +30,9 @@ def check(name, fn):
         results.append((False, name, f"{type(e).__name__}: {e}"))
 
 
-def run(scenario):
+def run(scenario, *extra):
     cmd = [bleio_sim, "run", "--scenario", scenario, "--", gateway,
-           "--duration", DURATION]
+           "--duration", DURATION, *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
     return proc
 
@@ -230,6 +230,25 @@ def sensors_all_six():
 
 
 check("sensors: a reading from each of the six advertisers", sensors_all_six)
+
+
+# ---- --passive: through the simulator's advertisement monitors ----------
+
+passive_proc = run(demo_path, "--passive")
+
+
+def passive_flags_advertisers():
+    # With no prefixes the monitor hears the advertisers that send Flags:
+    # each of the crowd's data advertisers with Flags, and no other.
+    lines = parse(passive_proc)
+    want = {p["address"] for p in demo["peripherals"]
+            if p.get("advertising_flags") and (p.get("manufacturer_data") or p.get("service_data"))}
+    got = {r["address"] for r in lines}
+    assert want, "the demo has data advertisers with Flags"
+    assert got == want, f"missing {sorted(want - got)}, unexpected {sorted(got - want)}"
+
+
+check("passive: readings from the data advertisers that send Flags", passive_flags_advertisers)
 
 print(f"1..{len(results)}")
 for n, (ok, name, why) in enumerate(results, 1):

@@ -162,13 +162,16 @@ ad_parse (GBytes   *bytes,
 
 /* ---- scanning ------------------------------------------------------------------- */
 
+/* @passive: through an advertisement monitor, or NOT_SUPPORTED (exit 7)
+ * saying why: never an active scan in its place. */
 static BleioScanResults *
-start_scan (double   timeout,
-            int      min_rssi,
-            GError **error)
+start_scan (double    timeout,
+            int       min_rssi,
+            gboolean  passive,
+            GError  **error)
 {
   return bleio_adapter_start_scan (ctl.adapter, NULL, 256 * 1024, FALSE, timeout, 0, 0,
-                                   min_rssi, TRUE, error);
+                                   min_rssi, !passive, error);
 }
 
 /* The next advertisement; NULL when the scan ended (with @error set if it
@@ -224,7 +227,7 @@ cmd_scan (char   **args,
     }
   if (!open_adapter (error))
     return FALSE;
-  results = start_scan (timeout, ctl.min_rssi_set ? ctl.min_rssi : G_MININT, error);
+  results = start_scan (timeout, ctl.min_rssi_set ? ctl.min_rssi : G_MININT, ctl.passive, error);
   if (results == NULL)
     return FALSE;
   spinner_begin ("scanning");
@@ -257,7 +260,8 @@ cmd_scan (char   **args,
       return FALSE;
     }
   if (!ctl.json)
-    out ("%u device%s found\n", g_hash_table_size (seen), g_hash_table_size (seen) == 1 ? "" : "s");
+    out ("%u device%s found%s\n", g_hash_table_size (seen), g_hash_table_size (seen) == 1 ? "" : "s",
+         bleio_scan_results_get_passive (results) ? " (passive scan)" : "");
   return TRUE;
 }
 
@@ -272,7 +276,7 @@ find_advertiser (const BleioAddress  *address,
   BleioScanEntry *found = NULL;
   g_autoptr(GError) local = NULL;
 
-  results = start_scan (op_timeout (), G_MININT, error);
+  results = start_scan (op_timeout (), G_MININT, FALSE, error);
   if (results == NULL)
     return NULL;
   spinner_begin (label);

@@ -301,7 +301,7 @@ typedef struct {
 } Command;
 
 static const Command commands[] = {
-  { "scan", cmd_scan, "scan [--name NAME] [--prefix PREFIX] [--min-rssi DBM] [--count N]" },
+  { "scan", cmd_scan, "scan [--name NAME] [--prefix PREFIX] [--min-rssi DBM] [--count N] [--duplicates] [--passive]" },
   { "info", cmd_info, "info ADDRESS" },
   { "connect", cmd_connect, "connect ADDRESS" },
   { "services", cmd_services, "services ADDRESS [SERVICE...]" },
@@ -397,6 +397,8 @@ main (int    argc,
     { "min-rssi", 0, 0, G_OPTION_ARG_INT, &min_rssi, "scan: only RSSI at least this", "DBM" },
     { "duplicates", 0, 0, G_OPTION_ARG_NONE, &ctl.duplicates,
       "scan: print every advertisement, not each device once", NULL },
+    { "passive", 0, 0, G_OPTION_ARG_NONE, &ctl.passive,
+      "scan: scan passively (no scan requests, no scan responses)", NULL },
     { "count", 'n', 0, G_OPTION_ARG_INT, &count,
       "scan, notify: stop after N devices or notifications", "N" },
     { "no-response", 0, 0, G_OPTION_ARG_NONE, &ctl.no_response,

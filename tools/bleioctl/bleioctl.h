@@ -52,6 +52,7 @@ typedef struct {
   gboolean no_response;
   gboolean keep;
   gboolean duplicates;
+  gboolean passive;
   char *address_type;
   gboolean version;
   gint64 passkey;
