@@ -190,7 +190,7 @@ bleio_adapter_start_scan_async (BleioAdapter        *adapter,
   g_autoptr(GTask) task = NULL;
   ScanData *data;
   GError *error = NULL;
-  gboolean busy;
+  gboolean busy, fallback;
   guint timeout_msec = 0;
 
   g_return_if_fail (BLEIO_IS_ADAPTER (adapter));
@@ -223,6 +223,7 @@ bleio_adapter_start_scan_async (BleioAdapter        *adapter,
          (adapter->scan != NULL && !bleio_scan_results_is_done (adapter->scan));
   if (!busy)
     adapter->scan_starting = TRUE;
+  fallback = adapter->passive_fallback;
   g_mutex_unlock (&adapter->lock);
   if (busy)
     {
@@ -243,7 +244,7 @@ bleio_adapter_start_scan_async (BleioAdapter        *adapter,
 
   if (!active)
     {
-      data->fallback = adapter->passive_fallback;
+      data->fallback = fallback;
       bleio_scan_monitor_start_async (adapter->client, adapter->path, prefixes, cancellable,
                                       monitor_started_cb, g_steal_pointer (&task));
       return;
@@ -328,8 +329,18 @@ bleio_adapter_stop_scan_async (BleioAdapter        *adapter,
       g_task_return_boolean (task, TRUE);
       return;
     }
-  bleio_client_call (adapter->client, adapter->path, BLEIO_IFACE_ADAPTER, "StopDiscovery",
-                     NULL, BLEIO_CALL_LOCAL_MSEC, cancellable, stop_discovery_cb, g_steal_pointer (&task));
+  /* A passive scan has no discovery session to stop (StopDiscovery would
+   * end one this connection holds for something else); ending it sent
+   * UnregisterMonitor, and bluetoothd answers a connection's calls in
+   * order, so the answer to a Ping says the monitor is gone. */
+  if (bleio_scan_results_get_passive (scan))
+    bleio_client_call (adapter->client, "/", "org.freedesktop.DBus.Peer", "Ping",
+                       NULL, BLEIO_CALL_LOCAL_MSEC, cancellable, stop_discovery_cb,
+                       g_steal_pointer (&task));
+  else
+    bleio_client_call (adapter->client, adapter->path, BLEIO_IFACE_ADAPTER, "StopDiscovery",
+                       NULL, BLEIO_CALL_LOCAL_MSEC, cancellable, stop_discovery_cb,
+                       g_steal_pointer (&task));
 }
 
 gboolean
