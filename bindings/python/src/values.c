@@ -40,6 +40,37 @@ pyb_uuid_get (PyObject *obj)
   return ((PybUUID *) obj)->uuid;
 }
 
+/* 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx' into 16 bytes, least significant
+ * first as _bleio and the library hold them. */
+static gboolean
+parse_uuid128 (const char *str, guint8 out[16])
+{
+  int digits = 0;
+
+  if (strlen (str) != 36)
+    return FALSE;
+  for (int i = 0; i < 36; i++)
+    {
+      int v;
+
+      if (i == 8 || i == 13 || i == 18 || i == 23)
+        {
+          if (str[i] != '-')
+            return FALSE;
+          continue;
+        }
+      v = g_ascii_xdigit_value (str[i]);
+      if (v < 0)
+        return FALSE;
+      if (digits % 2 == 0)
+        out[15 - digits / 2] = (guint8) (v << 4);
+      else
+        out[15 - digits / 2] |= (guint8) v;
+      digits++;
+    }
+  return TRUE;
+}
+
 static PyObject *
 uuid_tp_new (PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
@@ -68,15 +99,20 @@ uuid_tp_new (PyTypeObject *type, PyObject *args, PyObject *kwargs)
       const char *str = PyUnicode_AsUTF8 (value);
       if (str == NULL)
         return NULL;
-      /* CircuitPython takes only the 36-character 128-bit form. */
-      if (strlen (str) != 36 ||
-          (uuid = bleio_uuid_new_from_string (str, &error)) == NULL)
+      guint8 bytes[16];
+
+      /* CircuitPython takes only the 36-character form and keeps it 128-bit
+       * even on the Bluetooth base (the library's string parser would
+       * shorten it): the bytes are read here, least significant last. */
+      if (!parse_uuid128 (str, bytes))
         {
-          g_clear_error (&error);
           PyErr_SetString (PyExc_ValueError,
                            "UUID string not 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'");
           return NULL;
         }
+      uuid = bleio_uuid_new_from_bytes (bytes, 16, &error);
+      if (uuid == NULL)
+        return pyb_raise (error);
     }
   else if (PyObject_CheckBuffer (value))
     {
