@@ -36,7 +36,7 @@ adapter_tp_new (PyTypeObject *type, PyObject *args, PyObject *kwargs)
   if (!PyArg_ParseTupleAndKeywords (args, kwargs, "s:Adapter", kwlist, &name))
     return NULL;
   Py_BEGIN_ALLOW_THREADS
-  adapter = bleio_adapter_new_for_name (NULL, name, NULL, &error);
+  adapter = pyb_find_adapter (name, &error);
   Py_END_ALLOW_THREADS
   if (adapter == NULL)
     return pyb_raise (error);

@@ -241,6 +241,90 @@ static struct PyModuleDef module_def = {
   .m_methods = module_methods,
 };
 
+/* The context the library's objects signal in (an adapter's, and so its
+ * scans' and connections'): the library queues an idle there for every
+ * batch of scan entries and every link change, whether or not anyone
+ * listens. A Python program runs no GLib main loop, so the module runs one
+ * on its own thread; otherwise each of those idles, and the object it holds,
+ * would stay queued forever. */
+static GMainContext *home_context;
+
+static gpointer
+home_thread (gpointer data)
+{
+  GMainLoop *loop = g_main_loop_new (home_context, FALSE);
+
+  g_main_context_push_thread_default (home_context);
+  g_main_loop_run (loop);
+  return NULL;
+}
+
+/* A lookup handed to the home thread, so that the adapter's context is the
+ * home context (a context can be thread-default only where it is owned). */
+typedef struct {
+  const char *name;
+  BleioAdapter *adapter;
+  GError *error;
+  gboolean done;
+  GMutex lock;
+  GCond cond;
+} FindData;
+
+static void
+find_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  FindData *data = user_data;
+  BleioAdapter *adapter;
+  GError *error = NULL;
+
+  if (data->name != NULL)
+    adapter = bleio_adapter_new_for_name_finish (result, &error);
+  else
+    adapter = bleio_adapter_get_default_finish (result, &error);
+  g_mutex_lock (&data->lock);
+  data->adapter = adapter;
+  data->error = error;
+  data->done = TRUE;
+  g_cond_signal (&data->cond);
+  g_mutex_unlock (&data->lock);
+}
+
+static gboolean
+find_start (gpointer user_data)
+{
+  FindData *data = user_data;
+
+  if (data->name != NULL)
+    bleio_adapter_new_for_name_async (NULL, data->name, NULL, find_done, data);
+  else
+    bleio_adapter_get_default_async (NULL, find_done, data);
+  return G_SOURCE_REMOVE;
+}
+
+BleioAdapter *
+pyb_find_adapter (const char *name, GError **error)
+{
+  FindData data = { .name = name };
+
+  if (home_context == NULL)
+    {
+      home_context = g_main_context_new ();
+      g_thread_unref (g_thread_new ("bleio-python", home_thread, NULL));
+    }
+  g_mutex_init (&data.lock);
+  g_cond_init (&data.cond);
+  g_main_context_invoke (home_context, find_start, &data);
+  g_mutex_lock (&data.lock);
+  while (!data.done)
+    g_cond_wait (&data.cond, &data.lock);
+  g_mutex_unlock (&data.lock);
+  g_mutex_clear (&data.lock);
+  g_cond_clear (&data.cond);
+  if (data.error != NULL)
+    g_propagate_error (error, data.error);
+  return data.adapter;
+}
+
 static PyObject *
 default_adapter (void)
 {
@@ -249,7 +333,7 @@ default_adapter (void)
   PyObject *obj;
 
   Py_BEGIN_ALLOW_THREADS
-  adapter = bleio_adapter_get_default (NULL, &error);
+  adapter = pyb_find_adapter (NULL, &error);
   Py_END_ALLOW_THREADS
   if (adapter == NULL)
     {

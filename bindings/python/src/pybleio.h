@@ -78,6 +78,11 @@ void pyb_wait_done (GObject *source, GAsyncResult *result, gpointer user_data);
 gboolean pyb_wait_run (PybWait *wait);
 void pyb_wait_end (PybWait *wait);
 
+/* Looks up an adapter (NULL @name: the default one) so that it signals in
+ * the module's own main context, which the module's thread runs. Blocks;
+ * call without the GIL. */
+BleioAdapter *pyb_find_adapter (const char *name, GError **error);
+
 /* Argument helpers: a float in seconds (not bool, not NaN). */
 int pyb_seconds (PyObject *obj, const char *what, double *out);
 

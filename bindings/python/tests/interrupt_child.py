@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: MIT
+"""Child of test_interrupt.py: blocks in one call until SIGINT, then shows
+what state the interrupted call left. Usage: interrupt_child.py scan|connect|read"""
+
+import sys
+
+import _bleio
+from conftest import INTERESTING, address, find, sim
+
+mode = sys.argv[1]
+adapter = _bleio.adapter
+connection = None
+try:
+    if mode == "scan":
+        # A prefix nothing advertises and no timeout: blocks until stopped.
+        print("blocking", flush=True)
+        for entry in adapter.start_scan(bytes([4, 0x09]) + b"Zzz"):
+            print("unexpected entry", entry, flush=True)
+    elif mode == "connect":
+        print("blocking", flush=True)
+        # Nobody advertises this address; an hour is far beyond any test.
+        adapter.connect(address("00:AA:0F:0F:0F:0F"), timeout=3600)
+    elif mode == "read":
+        connection = adapter.connect(address(INTERESTING), timeout=10)
+        battery = find(connection.discover_remote_services(), 0x2A19)
+        sim("NoReplyNext", "ReadValue", 1)
+        print("blocking", flush=True)
+        battery.value
+    print("not interrupted", flush=True)
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+
+# Nothing half-done: the same work can be done again at once.
+if mode == "scan":
+    results = adapter.start_scan(timeout=0.2)
+    list(results)
+    print("scan again: ok", flush=True)
+elif mode == "connect":
+    print("connections:", len(adapter.connections), flush=True)
+    conn = adapter.connect(address(INTERESTING), timeout=10)
+    print("connect again:", conn.connected, flush=True)
+    conn.disconnect()
+elif mode == "read":
+    print("still connected:", connection.connected, flush=True)
+    print("read other:", find(connection.discover_remote_services(), 0x2A29).value, flush=True)
+    connection.disconnect()

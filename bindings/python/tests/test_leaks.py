@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: MIT
+"""No leak over many scans and reads: Python objects (tracemalloc) and the
+process's memory (RSS, which also shows what the C side keeps) stay flat
+after a warm-up, and wrapper objects hold exactly the references they
+should."""
+
+import gc
+import sys
+import tracemalloc
+
+import _bleio
+from conftest import find, sim
+
+N = 10_000
+
+
+def rss_kib():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def measure(work, rounds, warm_up=None):
+    """Runs work() `rounds` times after a warm-up (a tenth of that unless
+    given); returns (bytes of Python memory still allocated, KiB of RSS
+    gained)."""
+    for _ in range(rounds // 10 if warm_up is None else warm_up):
+        work()
+    gc.collect()
+    tracemalloc.start()
+    base_py = tracemalloc.get_traced_memory()[0]
+    base_rss = rss_kib()
+    for _ in range(rounds):
+        work()
+    gc.collect()
+    grown_py = tracemalloc.get_traced_memory()[0] - base_py
+    tracemalloc.stop()
+    return grown_py, rss_kib() - base_rss
+
+
+def test_reads_do_not_leak(services):
+    battery = find(services, 0x2A19)
+
+    def read():
+        assert battery.value == b"\x62"
+
+    py, rss = measure(read, N)
+    # A leaked bytes object per read would be 10,000 x 34 bytes.
+    assert py < 32 * 1024, "Python memory grew by %d bytes over %d reads" % (py, N)
+    # A leaked GBytes or GTask per read would be several hundred KiB.
+    assert rss < 1024, "RSS grew by %d KiB over %d reads" % (rss, N)
+
+
+def test_writes_and_descriptor_reads_do_not_leak(services):
+    ch = [c for s in services for c in s.characteristics
+          if c.uuid == _bleio.UUID("12345678-1234-5678-1234-56789abcdef2")][0]
+    desc = ch.descriptors[0]
+
+    def work():
+        ch.value = b"\x01"
+        assert desc.value == b"Write me"
+
+    py, rss = measure(work, N // 2)
+    assert py < 32 * 1024, py
+    assert rss < 1024, rss
+
+
+def test_scan_entries_do_not_leak(adapter):
+    # Flood: 50 advertisers changing their data every round, as fast as the
+    # simulator sends, so a scan yields entries as fast as the module takes
+    # them. The bus and the library buffer a backlog at first (RSS climbs
+    # for a few 10,000 entries, then stays flat): the warm-up outlasts it.
+    seen = 0
+    results = adapter.start_scan(buffer_size=64 * 1024)
+    sim("Flood", "hci0", 50, 2000)
+
+    def work():
+        nonlocal seen
+        entry = next(results)
+        entry.address, entry.advertisement_bytes, entry.rssi
+        seen += 1
+
+    py, rss = measure(work, N, warm_up=3 * N)
+    adapter.stop_scan()
+    assert seen == 4 * N
+    assert py < 32 * 1024, py
+    assert rss < 1024, rss
+
+
+def test_scans_do_not_leak(adapter):
+    def work():
+        results = adapter.start_scan(timeout=0)
+        adapter.stop_scan()
+        list(results)
+
+    py, rss = measure(work, 1000)
+    assert py < 32 * 1024, py
+    assert rss < 1024, rss
+
+
+def test_wrappers_hold_the_references_they_should(adapter, connection, services):
+    before = sys.getrefcount(connection)
+    for _ in range(1000):
+        assert adapter.connections[0] is connection
+        assert services[0].connection is connection
+    assert sys.getrefcount(connection) == before
+    ch = services[0].characteristics[0]
+    before = sys.getrefcount(ch)
+    for _ in range(1000):
+        assert ch.descriptors[0].characteristic is ch
+    assert sys.getrefcount(ch) == before
+    uuid = _bleio.UUID(0x180F)
+    before = sys.getrefcount(uuid)
+    for _ in range(1000):
+        hash(uuid), uuid == uuid, repr(uuid)
+    assert sys.getrefcount(uuid) == before
