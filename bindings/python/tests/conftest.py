@@ -4,6 +4,7 @@ a way to drive the simulator's control interface (org.bleio.Sim1)."""
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -25,6 +26,15 @@ def sim(method, *args):
          "-m", "org.bleio.Sim1." + method, *[str(a) for a in args]],
         check=True, capture_output=True, text=True)
     return out.stdout
+
+
+def wait_for(condition, what="the condition"):
+    """Polls condition() until true. The bound only turns a hang into a
+    failure; it asserts nothing about how fast the module is."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting for " + what
+        time.sleep(0.01)
 
 
 def find(services, uuid16):
