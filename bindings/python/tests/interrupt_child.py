@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Child of test_interrupt.py: blocks in one call until SIGINT, then shows
-what state the interrupted call left. Usage: interrupt_child.py scan|connect|read"""
+what state the interrupted call left.
+Usage: interrupt_child.py scan|connect|read|bufread"""
 
 import sys
 
@@ -26,6 +27,14 @@ try:
         sim("NoReplyNext", "ReadValue", 1)
         print("blocking", flush=True)
         battery.value
+    elif mode == "bufread":
+        connection = adapter.connect(address(INTERESTING), timeout=10)
+        services = connection.discover_remote_services()
+        # Not subscribed: nothing ever arrives, and the timeout is an hour.
+        buf = _bleio.CharacteristicBuffer(find(services, 0x2A37), timeout=3600)
+        print("blocking", flush=True)
+        find(services, 0x2A29).value  # the marker the parent waits for
+        buf.read(100)
     print("not interrupted", flush=True)
 except KeyboardInterrupt:
     print("KeyboardInterrupt", flush=True)
@@ -43,4 +52,9 @@ elif mode == "connect":
 elif mode == "read":
     print("still connected:", connection.connected, flush=True)
     print("read other:", find(connection.discover_remote_services(), 0x2A29).value, flush=True)
+    connection.disconnect()
+elif mode == "bufread":
+    print("in_waiting:", buf.in_waiting, flush=True)
+    buf.deinit()
+    print("still connected:", connection.connected, flush=True)
     connection.disconnect()

@@ -57,3 +57,8 @@ def test_interrupt_connect():
 def test_interrupt_read():
     lines = run_interrupted("read", ["ReadValue"])
     assert lines == ["KeyboardInterrupt", "still connected: True", "read other: b'bleio'"]
+
+
+def test_interrupt_characteristic_buffer_read():
+    lines = run_interrupted("bufread", ["ReadValue"])
+    assert lines == ["KeyboardInterrupt", "in_waiting: 0", "still connected: True"]
