@@ -86,30 +86,98 @@ cbuf_tp_new (PyTypeObject *type, PyObject *args, PyObject *kwargs)
   return result;
 }
 
-/* Reads up to @want bytes (0: whatever arrives first) within the buffer's
- * timeout, waiting in slices so that signal handlers run between them. */
+/* A CharacteristicBuffer's wrapper keeps the bytes a read had taken from
+ * the library's FIFO when Ctrl-C interrupted it, and hands them out first
+ * next time: an interrupted read loses nothing. */
+typedef struct {
+  PybGObject base;
+  GByteArray *pending;
+} PybCharacteristicBuffer;
+
+#define PENDING(obj) (((PybCharacteristicBuffer *) (obj))->pending)
+
+static void
+cbuf_dealloc (PyObject *self)
+{
+  g_clear_pointer (&PENDING (self), g_byte_array_unref);
+  pyb_gobject_dealloc (self);
+}
+
+typedef enum {
+  TAKE_ANY,    /* whatever has arrived, at least one byte */
+  TAKE_COUNT,  /* @want bytes */
+  TAKE_LINE,   /* up to and including a newline, or a buffer's worth */
+} TakeMode;
+
+/* How many bytes of @got make a complete answer now (0: not yet). */
+static gsize
+complete_length (GByteArray *got, TakeMode mode, gsize want, gsize piece)
+{
+  switch (mode)
+    {
+    case TAKE_ANY:
+      return got->len;
+    case TAKE_COUNT:
+      return got->len >= want ? want : 0;
+    case TAKE_LINE:
+      {
+        const guint8 *nl = memchr (got->data, '\n', got->len);
+        if (nl != NULL)
+          return (gsize) (nl - got->data) + 1;
+        return got->len >= piece ? piece : 0;
+      }
+    }
+  return 0;
+}
+
+/* Keeps the bytes of @got past @len for the next read; returns @got cut to
+ * @len. */
 static GByteArray *
-cbuf_read_sliced (PyObject *self, gsize want)
+keep_rest (PyObject *self, GByteArray *got, gsize len)
+{
+  if (len < got->len)
+    {
+      g_assert (PENDING (self) == NULL);
+      PENDING (self) = g_byte_array_new ();
+      g_byte_array_append (PENDING (self), got->data + len, got->len - len);
+      g_byte_array_set_size (got, len);
+    }
+  return got;
+}
+
+/* A read within the buffer's timeout, waiting in slices of SLICE_SECONDS so
+ * that signal handlers run between them. Returns the bytes (maybe none when
+ * the timeout passed), or NULL with the exception set. */
+static GByteArray *
+cbuf_take (PyObject *self, TakeMode mode, gsize want)
 {
   BleioCharacteristicBuffer *buffer = CBUF (self);
   double timeout = bleio_characteristic_buffer_get_timeout (buffer);
+  gsize piece = bleio_characteristic_buffer_get_buffer_size (buffer);
   gint64 deadline = g_get_monotonic_time () + (gint64) (timeout * G_USEC_PER_SEC);
-  GByteArray *got = g_byte_array_new ();
+  GByteArray *got = PENDING (self) != NULL ? g_steal_pointer (&PENDING (self)) : g_byte_array_new ();
 
   for (;;)
     {
-      double remaining = (double) (deadline - g_get_monotonic_time ()) / G_USEC_PER_SEC;
-      double slice = CLAMP (remaining, 0, SLICE_SECONDS);
+      gsize done = complete_length (got, mode, want, piece);
+      double remaining, slice;
       GError *error = NULL;
       GBytes *bytes;
 
+      if (done > 0)
+        return keep_rest (self, got, done);
+      remaining = (double) (deadline - g_get_monotonic_time ()) / G_USEC_PER_SEC;
+      slice = CLAMP (remaining, 0, SLICE_SECONDS);
       Py_BEGIN_ALLOW_THREADS
       bleio_characteristic_buffer_set_timeout (buffer, slice);
-      bytes = bleio_characteristic_buffer_read (buffer, want > 0 ? want - got->len : 0, &error);
+      bytes = bleio_characteristic_buffer_read (buffer, mode == TAKE_COUNT ? want - got->len : 0,
+                                                &error);
       bleio_characteristic_buffer_set_timeout (buffer, timeout);
       Py_END_ALLOW_THREADS
       if (bytes == NULL)
         {
+          /* What arrived before the link went is handed out first; the
+           * next read reports the error. */
           if (got->len > 0)
             {
               g_error_free (error);
@@ -121,23 +189,40 @@ cbuf_read_sliced (PyObject *self, gsize want)
         }
       g_byte_array_append (got, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
       g_bytes_unref (bytes);
-      if ((want == 0 && got->len > 0) || (want > 0 && got->len >= want) || remaining <= slice)
-        return got;
+      if (remaining <= slice)
+        {
+          done = complete_length (got, mode, want, piece);
+          return keep_rest (self, got, done > 0 ? done : got->len);
+        }
       if (PyErr_CheckSignals () < 0)
         {
-          g_byte_array_unref (got);
+          if (got->len > 0)
+            PENDING (self) = got;
+          else
+            g_byte_array_unref (got);
           return NULL;
         }
     }
 }
 
 static PyObject *
+bytes_from_array (GByteArray *got)
+{
+  PyObject *result;
+
+  if (got == NULL)
+    return NULL;
+  result = PyBytes_FromStringAndSize ((const char *) got->data, got->len);
+  g_byte_array_unref (got);
+  return result;
+}
+
+static PyObject *
 cbuf_read (PyObject *self, PyObject *args, PyObject *kwargs)
 {
   static char *kwlist[] = { "nbytes", NULL };
-  PyObject *nbytes_obj = Py_None, *result;
+  PyObject *nbytes_obj = Py_None;
   Py_ssize_t nbytes = 0;
-  GByteArray *got;
 
   if (!PyArg_ParseTupleAndKeywords (args, kwargs, "|O:read", kwlist, &nbytes_obj))
     return NULL;
@@ -158,12 +243,7 @@ cbuf_read (PyObject *self, PyObject *args, PyObject *kwargs)
           return NULL;
         }
     }
-  got = cbuf_read_sliced (self, nbytes);
-  if (got == NULL)
-    return NULL;
-  result = PyBytes_FromStringAndSize ((const char *) got->data, got->len);
-  g_byte_array_unref (got);
-  return result;
+  return bytes_from_array (cbuf_take (self, nbytes > 0 ? TAKE_COUNT : TAKE_ANY, nbytes));
 }
 
 static PyObject *
@@ -181,7 +261,7 @@ cbuf_readinto (PyObject *self, PyObject *args, PyObject *kwargs)
       PyBuffer_Release (&view);
       return PyLong_FromLong (0);
     }
-  got = cbuf_read_sliced (self, view.len);
+  got = cbuf_take (self, TAKE_COUNT, view.len);
   if (got == NULL)
     {
       PyBuffer_Release (&view);
@@ -197,33 +277,21 @@ cbuf_readinto (PyObject *self, PyObject *args, PyObject *kwargs)
 static PyObject *
 cbuf_readline (PyObject *self, PyObject *unused)
 {
-  GError *error = NULL;
-  GBytes *line;
-  gsize len;
-  const char *data;
-  PyObject *result;
-
-  /* Bounded by the buffer's timeout (1 s by default). */
-  Py_BEGIN_ALLOW_THREADS
-  line = bleio_characteristic_buffer_readline (CBUF (self), &error);
-  Py_END_ALLOW_THREADS
-  if (line == NULL)
-    return pyb_raise (error);
-  data = g_bytes_get_data (line, &len);
-  result = PyBytes_FromStringAndSize (data != NULL ? data : "", len);
-  g_bytes_unref (line);
-  return result;
+  return bytes_from_array (cbuf_take (self, TAKE_LINE, 0));
 }
 
 static PyObject *
 cbuf_get_in_waiting (PyObject *self, void *closure)
 {
-  return PyLong_FromSize_t (bleio_characteristic_buffer_get_in_waiting (CBUF (self)));
+  gsize pending = PENDING (self) != NULL ? PENDING (self)->len : 0;
+
+  return PyLong_FromSize_t (bleio_characteristic_buffer_get_in_waiting (CBUF (self)) + pending);
 }
 
 static PyObject *
 cbuf_reset_input_buffer (PyObject *self, PyObject *unused)
 {
+  g_clear_pointer (&PENDING (self), g_byte_array_unref);
   bleio_characteristic_buffer_reset_input_buffer (CBUF (self));
   Py_RETURN_NONE;
 }
@@ -231,6 +299,7 @@ cbuf_reset_input_buffer (PyObject *self, PyObject *unused)
 static PyObject *
 cbuf_deinit (PyObject *self, PyObject *unused)
 {
+  g_clear_pointer (&PENDING (self), g_byte_array_unref);
   Py_BEGIN_ALLOW_THREADS
   bleio_characteristic_buffer_deinit (CBUF (self));
   Py_END_ALLOW_THREADS
@@ -266,13 +335,13 @@ static PyMethodDef cbuf_methods[] = {
 PyTypeObject pyb_CharacteristicBufferType = {
   PyVarObject_HEAD_INIT (NULL, 0)
   .tp_name = "_bleio.CharacteristicBuffer",
-  .tp_basicsize = sizeof (PybGObject),
+  .tp_basicsize = sizeof (PybCharacteristicBuffer),
   .tp_weaklistoffset = offsetof (PybGObject, weakrefs),
   .tp_flags = Py_TPFLAGS_DEFAULT,
   .tp_doc = "CharacteristicBuffer(characteristic, *, timeout=1.0, buffer_size=64)\n--\n\n"
             "A FIFO of the bytes a characteristic notifies (it does not write the CCCD).",
   .tp_new = cbuf_tp_new,
-  .tp_dealloc = pyb_gobject_dealloc,
+  .tp_dealloc = cbuf_dealloc,
   .tp_getset = cbuf_getset,
   .tp_methods = cbuf_methods,
 };

@@ -79,7 +79,8 @@ pyb_wrap (PyTypeObject *type, gpointer gobj)
       Py_INCREF (self);
       return (PyObject *) self;
     }
-  self = PyObject_New (PybGObject, type);
+  /* tp_alloc zeroes what a type adds after PybGObject. */
+  self = (PybGObject *) type->tp_alloc (type, 0);
   if (self == NULL)
     return NULL;
   self->gobj = g_object_ref (gobj);

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Child of test_interrupt.py: blocks in one call until SIGINT, then shows
 what state the interrupted call left.
-Usage: interrupt_child.py scan|connect|read|bufread"""
+Usage: interrupt_child.py scan|connect|read|bufread|bufline"""
 
 import sys
 
@@ -35,6 +35,16 @@ try:
         print("blocking", flush=True)
         find(services, 0x2A29).value  # the marker the parent waits for
         buf.read(100)
+    elif mode == "bufline":
+        connection = adapter.connect(address(INTERESTING), timeout=10)
+        services = connection.discover_remote_services()
+        battery = find(services, 0x2A19)  # notifies only when told to
+        buf = _bleio.CharacteristicBuffer(battery, timeout=3600)
+        battery.set_cccd(notify=True)
+        print("blocking", flush=True)
+        find(services, 0x2A29).value  # the marker the parent waits for
+        # The parent sends bytes without a newline: the line never ends.
+        buf.readline()
     print("not interrupted", flush=True)
 except KeyboardInterrupt:
     print("KeyboardInterrupt", flush=True)
@@ -57,4 +67,12 @@ elif mode == "bufread":
     print("in_waiting:", buf.in_waiting, flush=True)
     buf.deinit()
     print("still connected:", connection.connected, flush=True)
+    connection.disconnect()
+elif mode == "bufline":
+    # The bytes the interrupted readline() had taken are not lost.
+    waiting = buf.in_waiting
+    print("in_waiting:", waiting, flush=True)
+    if waiting == 6:
+        print("read:", buf.read(6), flush=True)
+    buf.deinit()
     connection.disconnect()

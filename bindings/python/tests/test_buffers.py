@@ -103,6 +103,35 @@ def test_readline(cbuf):
     assert cbuf.read(4) == b"rest"
 
 
+def test_readline_across_notifications(cbuf):
+    notify(TX_PATH, b"ab")
+    notify(TX_PATH, b"c\nde")
+    assert cbuf.readline() == b"abc\n"
+    assert cbuf.in_waiting == 2
+    assert cbuf.read(2) == b"de"
+
+
+def test_readline_longer_than_the_buffer_comes_in_pieces(link):
+    _, chars = link
+    buf = _bleio.CharacteristicBuffer(chars[uuid(3)], timeout=5, buffer_size=4)
+    chars[uuid(3)].set_cccd(notify=True)
+    notify(TX_PATH, b"abcd")
+    assert buf.readline() == b"abcd"
+    buf.deinit()
+
+
+def test_readline_times_out_with_what_arrived(link):
+    _, chars = link
+    buf = _bleio.CharacteristicBuffer(chars[uuid(3)], timeout=0.3)
+    chars[uuid(3)].set_cccd(notify=True)
+    notify(TX_PATH, b"no newline")
+    while buf.in_waiting < 10:
+        time.sleep(0.01)
+    assert buf.readline() == b"no newline"
+    assert buf.readline() == b""
+    buf.deinit()
+
+
 def test_in_waiting_and_reset(cbuf):
     notify(TX_PATH, b"abcdef")
     while cbuf.in_waiting < 6:

@@ -18,7 +18,7 @@ from conftest import sim
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run_interrupted(mode, methods):
+def run_interrupted(mode, methods, before_signal=None):
     sim("ResetCalls")
     child = subprocess.Popen([sys.executable, os.path.join(HERE, "interrupt_child.py"), mode],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -33,6 +33,8 @@ def run_interrupted(mode, methods):
             time.sleep(0.01)
         # The request is out: the child is in the call or a few instructions
         # from it (the reply has to come back first).
+        if before_signal is not None:
+            before_signal()
         time.sleep(0.2)
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=60)
@@ -62,3 +64,17 @@ def test_interrupt_read():
 def test_interrupt_characteristic_buffer_read():
     lines = run_interrupted("bufread", ["ReadValue"])
     assert lines == ["KeyboardInterrupt", "in_waiting: 0", "still connected: True"]
+
+
+def test_interrupt_readline_keeps_what_it_had_taken():
+    battery = "/org/bluez/hci0/dev_00_AA_01_01_00_01/service0045/char0046"
+
+    def send():
+        sim("Notify", battery, "[byte 0x61, 0x62, 0x63]")
+        sim("Notify", battery, "[byte 0x64, 0x65, 0x66]")
+        # Time for the child's readline() to take them (it waits in 0.1 s
+        # slices); the assertion holds whether it did or not.
+        time.sleep(0.5)
+
+    lines = run_interrupted("bufline", ["ReadValue"], before_signal=send)
+    assert lines == ["KeyboardInterrupt", "in_waiting: 6", "read: b'abcdef'"]
