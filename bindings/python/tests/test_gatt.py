@@ -102,14 +102,12 @@ def test_read_of_a_write_only_characteristic_fails(services):
         find(services, 0x2A39).value
 
 
-def test_read_needing_encryption_pairs_first(adapter, connection, services):
-    # bluetoothd pairs on "insufficient encryption" and retries; the
-    # library's agent accepts, so the read succeeds on a now paired link.
+def test_read_needing_encryption_is_a_security_error_until_paired(adapter, connection, services):
     ch = find128(services, "12345678-1234-5678-1234-56789abcdef5")[0]
+    with pytest.raises(_bleio.SecurityError, match="Not paired"):
+        ch.value
+    connection.pair()
     assert ch.value == b"secret"
-    # Paired is a property signal of its own, which may come after the
-    # read's reply.
-    wait_for(lambda: connection.paired)
     adapter.erase_bonding()
 
 
