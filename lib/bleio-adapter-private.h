@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioAdapter's internals (lib/bleio-adapter.c), for the code that finds
  * adapters and the adapter's other files (bleio-adapter-bonds.c,
- * bleio-adapter-scan.c). */
+ * bleio-adapter-scan.c, bleio-adapter-advertise.c). */
 #pragma once
 
 #ifndef BLEIO_COMPILATION
@@ -10,6 +10,7 @@
 
 #include <bleio/bleio.h>
 #include "bleio-client-private.h"
+#include "bleio-advertiser-private.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,7 @@ struct _BleioAdapter {
   BleioConnectQueue *connect_queue;
   guint incoming_watch;
   gboolean passive_fallback;  /* a passive scan may run actively instead */
+  BleioAdvertiser *advertiser;
 };
 
 /* The adapter object for @path on @client's bus (lib/bleio-adapter.c):
@@ -48,5 +50,9 @@ BleioClient      *bleio_adapter_get_client      (BleioAdapter  *adapter);
  * makes before it calls BlueZ. */
 gboolean          bleio_adapter_check_usable    (BleioAdapter  *adapter,
                                                  GError       **error);
+
+/* The adapter's advertisement, for its public functions
+ * (lib/bleio-adapter-advertise.c). */
+BleioAdvertiser  *bleio_adapter_get_advertiser  (BleioAdapter  *adapter);
 
 G_END_DECLS

@@ -2,8 +2,10 @@
 /*
  * BleioAdapter: its properties and connections. Finding an adapter is in
  * bleio-adapter-find.c, scanning in bleio-adapter-scan.c, bonds and the
- * pairing callbacks in bleio-adapter-bonds.c; connect attempts are queued
- * in the adapter's BleioConnectQueue (bleio-connect.c).
+ * pairing callbacks in bleio-adapter-bonds.c, advertising in
+ * bleio-adapter-advertise.c over the adapter's BleioAdvertiser
+ * (bleio-advertiser.c); connect attempts are queued in the adapter's
+ * BleioConnectQueue (bleio-connect.c).
  */
 #include "bleio-adapter-private.h"
 #include "bleio-adapter-incoming-private.h"
@@ -39,12 +41,25 @@ bleio_adapter_finalize (GObject *object)
   if (self->incoming_watch != 0)
     bleio_client_unwatch (self->client, self->incoming_watch);
   g_clear_pointer (&self->connect_queue, bleio_connect_queue_free);
+  g_clear_pointer (&self->advertiser, bleio_advertiser_free);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->path);
   g_free (self->name);
   bleio_client_unref (self->client);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (bleio_adapter_parent_class)->finalize (object);
+}
+
+BleioAdvertiser *
+bleio_adapter_get_advertiser (BleioAdapter *adapter)
+{
+  return adapter->advertiser;
+}
+
+static BleioAdvertiser *
+advertiser_of (GObject *object)
+{
+  return BLEIO_ADAPTER (object)->advertiser;
 }
 
 static void
@@ -71,6 +86,8 @@ bleio_adapter_class_init (BleioAdapterClass *klass)
   signals[SIGNAL_INCOMING_CONNECTION] =
     g_signal_new ("incoming-connection", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, BLEIO_TYPE_CONNECTION);
+  /* The advertising property and signals are documented with their code. */
+  bleio_advertiser_class_install (G_OBJECT_CLASS (klass), advertiser_of);
 }
 
 static void
@@ -159,6 +176,7 @@ bleio_adapter_dup_for_path (BleioClient  *client,
   self->connect_queue = bleio_connect_queue_new (client, path, &connect_hooks, self);
   self->incoming_watch = bleio_incoming_watch (client, path, self->connect_queue, context,
                                                G_OBJECT (self), emit_incoming_connection);
+  self->advertiser = bleio_advertiser_new (client, path, G_OBJECT (self), context);
   bleio_client_set_adapter (client, path, G_OBJECT (self));
   return self;
 }

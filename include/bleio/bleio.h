@@ -18,6 +18,7 @@
 #include <bleio/bleio-connection.h>
 #include <bleio/bleio-service.h>
 #include <bleio/bleio-adapter.h>
+#include <bleio/bleio-advertising.h>
 #include <bleio/bleio-characteristic.h>
 #include <bleio/bleio-descriptor.h>
 #include <bleio/bleio-characteristic-buffer.h>

@@ -1,0 +1,972 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An adapter's advertisement: an org.bluez.LEAdvertisement1 object that
+ * the client's worker thread serves (bluetoothd reads its properties with
+ * GetAll while RegisterAdvertisement is pending, and calls Release on it),
+ * registered with the adapter's LEAdvertisingManager1.
+ *
+ * bluetoothd 5.66 ends an advertisement by itself only on its Timeout and
+ * when its adapter goes away or it shuts down (Release, in both cases). It
+ * keeps advertising while the adapter is off and after a central
+ * connected; `_bleio` wants both to end it, so the library unregisters
+ * then. A bluetoothd that leaves the bus forgets every advertisement: the
+ * library keeps the properties and registers them again when org.bluez
+ * has an owner again.
+ *
+ * State lives under the lock; it changes on the worker (bluetoothd's
+ * events and calls) and in the application's threads (start, stop). A
+ * generation count tells a reply that arrives after the state moved on.
+ */
+#include "bleio-advertiser-private.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#define IFACE_MANAGER "org.bluez.LEAdvertisingManager1"
+#define IFACE_ADVERTISEMENT "org.bluez.LEAdvertisement1"
+
+/* bluetoothd calls Release on every advertisement as it shuts down; one
+ * that leaves the bus this soon after a Release was restarting, and the
+ * advertisement is brought back with the others. */
+#define RELEASE_GRACE_USEC (2 * G_USEC_PER_SEC)
+
+typedef enum {
+  STATE_IDLE,
+  STATE_STARTING,       /* RegisterAdvertisement sent */
+  STATE_ACTIVE,
+  STATE_RESTORING,      /* waiting for bluetoothd to come back */
+} State;
+
+struct _BleioAdvertiser {
+  gatomicrefcount ref;
+  BleioClient *client;
+  char *adapter_path;
+  const char *name;             /* points into adapter_path */
+  char *path;                   /* of our LEAdvertisement1 */
+  GWeakRef owner;
+  GMainContext *context;
+  guint watch_id;
+
+  GMutex lock;
+  GCond exported_cond;
+  gboolean export_requested;
+  gboolean exported;
+  guint registration_id;
+  State state;
+  guint generation;
+  GVariant *props;              /* a{sv} while not idle */
+  gboolean connectable;
+  guint timeout;
+  gint64 started_at;            /* monotonic µs, when it became active */
+  gint64 released_at;           /* monotonic µs of the last Release */
+  GVariant *released_props;
+};
+
+enum {
+  SIGNAL_ENDED,
+  SIGNAL_RESTORED,
+  N_SIGNALS
+};
+
+enum {
+  PROP_0,
+  PROP_ADVERTISING,
+};
+
+static guint signals[N_SIGNALS];
+static GParamSpec *advertising_pspec;
+static BleioAdvertiserOf advertiser_of;
+static guint advertisement_serial;
+
+G_DEFINE_ENUM_TYPE (BleioAdvertisingEndReason, bleio_advertising_end_reason,
+  G_DEFINE_ENUM_VALUE (BLEIO_ADVERTISING_END_REASON_STOPPED, "stopped"),
+  G_DEFINE_ENUM_VALUE (BLEIO_ADVERTISING_END_REASON_TIMEOUT, "timeout"),
+  G_DEFINE_ENUM_VALUE (BLEIO_ADVERTISING_END_REASON_CONNECTED, "connected"),
+  G_DEFINE_ENUM_VALUE (BLEIO_ADVERTISING_END_REASON_RELEASED, "released"),
+  G_DEFINE_ENUM_VALUE (BLEIO_ADVERTISING_END_REASON_ADAPTER_OFF, "adapter-off"),
+  G_DEFINE_ENUM_VALUE (BLEIO_ADVERTISING_END_REASON_ADAPTER_REMOVED, "adapter-removed"),
+  G_DEFINE_ENUM_VALUE (BLEIO_ADVERTISING_END_REASON_BLUEZ_UNAVAILABLE, "bluez-unavailable"),
+  G_DEFINE_ENUM_VALUE (BLEIO_ADVERTISING_END_REASON_RESTORE_FAILED, "restore-failed"))
+
+/* ---- the class's property and signals ----------------------------------- */
+
+static void
+owner_get_property (GObject    *object,
+                    guint       prop_id,
+                    GValue     *value,
+                    GParamSpec *pspec)
+{
+  if (prop_id == PROP_ADVERTISING)
+    g_value_set_boolean (value, bleio_advertiser_is_advertising (advertiser_of (object)));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+void
+bleio_advertiser_class_install (GObjectClass      *klass,
+                                BleioAdvertiserOf  of)
+{
+  advertiser_of = of;
+  klass->get_property = owner_get_property;
+
+  /**
+   * BleioAdapter:advertising:
+   *
+   * Whether bluetoothd holds this adapter's advertisement, as
+   * bleio_adapter_get_advertising(). Its notifications are emitted in the
+   * context the adapter was created in.
+   *
+   * Since: 0.3
+   */
+  advertising_pspec = g_param_spec_boolean ("advertising", NULL, NULL, FALSE,
+                                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS |
+                                            G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_property (klass, PROP_ADVERTISING, advertising_pspec);
+
+  /**
+   * BleioAdapter::advertising-ended:
+   * @adapter: the #BleioAdapter
+   * @reason: a #BleioAdvertisingEndReason
+   *
+   * Emitted once when an advertisement started with
+   * bleio_adapter_start_advertising_async() ends, in the thread-default
+   * context that was current when the adapter was created;
+   * #BleioAdapter:advertising reads %FALSE by then. With
+   * %BLEIO_ADVERTISING_END_REASON_BLUEZ_UNAVAILABLE the advertisement is
+   * kept and registered again when bluetoothd returns.
+   *
+   * Since: 0.3
+   */
+  signals[SIGNAL_ENDED] =
+    g_signal_new ("advertising-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  BLEIO_TYPE_ADVERTISING_END_REASON);
+
+  /**
+   * BleioAdapter::advertising-restored:
+   * @adapter: the #BleioAdapter
+   *
+   * Emitted when bluetoothd came back after leaving the bus and libbleio
+   * registered the advertisement again, unchanged, without the application
+   * doing anything; #BleioAdapter:advertising reads %TRUE again. Emitted
+   * in the context the adapter was created in. If bluetoothd refuses it,
+   * #BleioAdapter::advertising-ended is emitted with
+   * %BLEIO_ADVERTISING_END_REASON_RESTORE_FAILED instead.
+   *
+   * Since: 0.3
+   */
+  signals[SIGNAL_RESTORED] =
+    g_signal_new ("advertising-restored", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+/* ---- lifetime --------------------------------------------------------------- */
+
+static BleioAdvertiser *
+advertiser_ref (BleioAdvertiser *self)
+{
+  g_atomic_ref_count_inc (&self->ref);
+  return self;
+}
+
+static void
+advertiser_unref (gpointer data)
+{
+  BleioAdvertiser *self = data;
+
+  if (!g_atomic_ref_count_dec (&self->ref))
+    return;
+  g_clear_pointer (&self->props, g_variant_unref);
+  g_clear_pointer (&self->released_props, g_variant_unref);
+  g_weak_ref_clear (&self->owner);
+  g_main_context_unref (self->context);
+  bleio_client_unref (self->client);
+  g_free (self->adapter_path);
+  g_free (self->path);
+  g_cond_clear (&self->exported_cond);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+gboolean
+bleio_advertiser_is_advertising (BleioAdvertiser *self)
+{
+  gboolean active;
+
+  g_mutex_lock (&self->lock);
+  active = self->state == STATE_ACTIVE;
+  g_mutex_unlock (&self->lock);
+  return active;
+}
+
+/* ---- telling the application ------------------------------------------------ */
+
+typedef enum {
+  TELL_NOTIFY,
+  TELL_ENDED,
+  TELL_RESTORED,
+} Tell;
+
+typedef struct {
+  BleioAdvertiser *advertiser;
+  Tell what;
+  BleioAdvertisingEndReason reason;
+} Emission;
+
+static gboolean
+emit_cb (gpointer data)
+{
+  Emission *emission = data;
+  g_autoptr(GObject) owner = g_weak_ref_get (&emission->advertiser->owner);
+
+  if (owner == NULL)
+    return G_SOURCE_REMOVE;
+  g_object_notify_by_pspec (owner, advertising_pspec);
+  if (emission->what == TELL_ENDED)
+    g_signal_emit (owner, signals[SIGNAL_ENDED], 0, emission->reason);
+  else if (emission->what == TELL_RESTORED)
+    g_signal_emit (owner, signals[SIGNAL_RESTORED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+emission_free (gpointer data)
+{
+  Emission *emission = data;
+
+  advertiser_unref (emission->advertiser);
+  g_free (emission);
+}
+
+/* Any thread: queued in the adapter's context, in order. */
+static void
+tell (BleioAdvertiser           *self,
+      Tell                       what,
+      BleioAdvertisingEndReason  reason)
+{
+  Emission *emission = g_new0 (Emission, 1);
+  g_autoptr(GSource) idle = g_idle_source_new ();
+
+  g_debug ("advertisement %s: %s (%d)", self->path,
+           what == TELL_ENDED ? "ended" : what == TELL_RESTORED ? "restored" : "started",
+           reason);
+  emission->advertiser = advertiser_ref (self);
+  emission->what = what;
+  emission->reason = reason;
+  g_source_set_callback (idle, emit_cb, emission, emission_free);
+  g_source_set_static_name (idle, "[bleio] advertising");
+  g_source_attach (idle, self->context);
+}
+
+/* Under the lock: the running advertisement is over. */
+static void
+end_locked (BleioAdvertiser *self)
+{
+  self->state = STATE_IDLE;
+  self->generation++;
+  g_clear_pointer (&self->props, g_variant_unref);
+}
+
+/* Without waiting for the answer: the advertisement is over for us
+ * whatever bluetoothd says (DoesNotExist when it already dropped it). */
+static void
+unregister_quietly (BleioAdvertiser *self)
+{
+  if (bleio_client_has_owner (self->client))
+    bleio_client_call (self->client, self->adapter_path, IFACE_MANAGER,
+                       "UnregisterAdvertisement", g_variant_new ("(o)", self->path),
+                       -1, NULL, NULL, NULL);
+}
+
+/* ---- the exported object ------------------------------------------------------ */
+
+static const char advertisement_xml[] =
+  "<node><interface name='" IFACE_ADVERTISEMENT "'>"
+  "<method name='Release'/>"
+  "<property name='Type' type='s' access='read'/>"
+  "<property name='ServiceUUIDs' type='as' access='read'/>"
+  "<property name='SolicitUUIDs' type='as' access='read'/>"
+  "<property name='ManufacturerData' type='a{qv}' access='read'/>"
+  "<property name='ServiceData' type='a{sv}' access='read'/>"
+  "<property name='Data' type='a{yv}' access='read'/>"
+  "<property name='Discoverable' type='b' access='read'/>"
+  "<property name='Includes' type='as' access='read'/>"
+  "<property name='LocalName' type='s' access='read'/>"
+  "<property name='Appearance' type='q' access='read'/>"
+  "<property name='Timeout' type='q' access='read'/>"
+  "<property name='SecondaryChannel' type='s' access='read'/>"
+  "<property name='MinInterval' type='u' access='read'/>"
+  "<property name='MaxInterval' type='u' access='read'/>"
+  "<property name='TxPower' type='n' access='read'/>"
+  "</interface></node>";
+
+static GDBusInterfaceInfo *
+advertisement_info (void)
+{
+  static gsize info;
+
+  if (g_once_init_enter (&info))
+    {
+      GDBusNodeInfo *node = g_dbus_node_info_new_for_xml (advertisement_xml, NULL);
+      GDBusInterfaceInfo *iface = g_dbus_interface_info_ref (node->interfaces[0]);
+
+      /* Kept for the life of the process, as generated interface info is. */
+      g_dbus_node_info_unref (node);
+      g_once_init_leave (&info, (gsize) iface);
+    }
+  return (GDBusInterfaceInfo *) info;
+}
+
+/* bluetoothd released the advertisement: it timed out, or bluetoothd is
+ * dropping it (adapter gone, shutting down). */
+static void
+on_release (BleioAdvertiser *self)
+{
+  BleioAdvertisingEndReason reason = BLEIO_ADVERTISING_END_REASON_RELEASED;
+  gint64 now = g_get_monotonic_time ();
+
+  g_mutex_lock (&self->lock);
+  if (self->state != STATE_ACTIVE)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  /* bluetoothd 5.66 says nothing about why; its own Timeout is the one
+   * Release that comes once the timeout has passed (a second of slack for
+   * the two clocks). */
+  if (self->timeout > 0 && now - self->started_at >= (gint64) self->timeout * G_USEC_PER_SEC - G_USEC_PER_SEC)
+    reason = BLEIO_ADVERTISING_END_REASON_TIMEOUT;
+  g_clear_pointer (&self->released_props, g_variant_unref);
+  if (reason == BLEIO_ADVERTISING_END_REASON_RELEASED)
+    {
+      self->released_props = g_variant_ref (self->props);
+      self->released_at = now;
+    }
+  end_locked (self);
+  g_mutex_unlock (&self->lock);
+  tell (self, TELL_ENDED, reason);
+}
+
+static void
+advertisement_method_call (GDBusConnection       *connection,
+                           const char            *sender,
+                           const char            *object_path,
+                           const char            *interface_name,
+                           const char            *method_name,
+                           GVariant              *parameters,
+                           GDBusMethodInvocation *invocation,
+                           gpointer               user_data)
+{
+  BleioAdvertiser *self = user_data;
+  g_autofree char *bluez = bleio_client_dup_bluez_owner (self->client);
+
+  if (bluez == NULL || g_strcmp0 (sender, bluez) != 0)
+    {
+      /* Anyone else on the bus could otherwise end our advertisement. */
+      g_dbus_method_invocation_return_dbus_error (invocation,
+                                                  "org.freedesktop.DBus.Error.AccessDenied",
+                                                  "Only org.bluez may release this advertisement");
+      return;
+    }
+  on_release (self);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static GVariant *
+advertisement_get_property (GDBusConnection  *connection,
+                            const char       *sender,
+                            const char       *object_path,
+                            const char       *interface_name,
+                            const char       *property_name,
+                            GError          **error,
+                            gpointer          user_data)
+{
+  BleioAdvertiser *self = user_data;
+  GVariant *value = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->props != NULL)
+    value = g_variant_lookup_value (self->props, property_name, NULL);
+  g_mutex_unlock (&self->lock);
+  /* An unset property is left out of GetAll, as bluetoothd expects of
+   * the optional ones. */
+  if (value == NULL)
+    g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                 "%s is not set on this advertisement", property_name);
+  return value;
+}
+
+static const GDBusInterfaceVTable advertisement_vtable = {
+  advertisement_method_call, advertisement_get_property, NULL, { 0 },
+};
+
+/* On the worker: GDBus dispatches calls to the object in the context of
+ * the thread that registered it, and the worker never blocks. */
+static gboolean
+export_cb (gpointer data)
+{
+  BleioAdvertiser *self = data;
+  g_autoptr(GError) error = NULL;
+  guint id;
+
+  id = g_dbus_connection_register_object (bleio_client_get_connection (self->client),
+                                          self->path, advertisement_info (),
+                                          &advertisement_vtable, advertiser_ref (self),
+                                          advertiser_unref, &error);
+  if (id == 0)
+    g_debug ("cannot export the advertisement: %s", error->message);
+  g_mutex_lock (&self->lock);
+  self->registration_id = id;
+  self->exported = TRUE;
+  g_cond_broadcast (&self->exported_cond);
+  g_mutex_unlock (&self->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+ensure_exported (BleioAdvertiser  *self,
+                 GError          **error)
+{
+  gboolean request;
+  guint id;
+
+  g_mutex_lock (&self->lock);
+  request = !self->export_requested;
+  self->export_requested = TRUE;
+  g_mutex_unlock (&self->lock);
+  if (request)
+    g_main_context_invoke (bleio_client_get_worker_context (self->client), export_cb, self);
+  g_mutex_lock (&self->lock);
+  while (!self->exported)
+    g_cond_wait (&self->exported_cond, &self->lock);
+  id = self->registration_id;
+  g_mutex_unlock (&self->lock);
+  if (id == 0)
+    g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
+                         "The advertisement could not be exported on the bus");
+  return id != 0;
+}
+
+/* ---- bluetoothd's events (on the worker) ---------------------------------------- */
+
+static void restore (BleioAdvertiser *self);
+
+static void
+on_owner (BleioAdvertiser *self,
+          gboolean         has_owner)
+{
+  gboolean ended = FALSE;
+
+  if (has_owner)
+    {
+      restore (self);
+      return;
+    }
+  g_mutex_lock (&self->lock);
+  if (self->state == STATE_ACTIVE)
+    {
+      self->state = STATE_RESTORING;
+      self->generation++;
+      ended = TRUE;
+    }
+  else if (self->state == STATE_STARTING)
+    {
+      /* The start fails on its own (no reply); nothing ran to restore. */
+      end_locked (self);
+    }
+  else if (self->state == STATE_IDLE && self->released_props != NULL &&
+           g_get_monotonic_time () - self->released_at < RELEASE_GRACE_USEC)
+    {
+      /* The application heard RELEASED already; it hears RESTORED next. */
+      self->props = g_steal_pointer (&self->released_props);
+      self->state = STATE_RESTORING;
+      self->generation++;
+    }
+  g_mutex_unlock (&self->lock);
+  if (ended)
+    tell (self, TELL_ENDED, BLEIO_ADVERTISING_END_REASON_BLUEZ_UNAVAILABLE);
+}
+
+/* Ends a running advertisement for @reason; with @unregister, tells
+ * bluetoothd too (it keeps advertising otherwise). */
+static void
+end_for (BleioAdvertiser           *self,
+         BleioAdvertisingEndReason  reason,
+         gboolean                   unregister)
+{
+  g_mutex_lock (&self->lock);
+  if (self->state != STATE_ACTIVE)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  end_locked (self);
+  g_clear_pointer (&self->released_props, g_variant_unref);
+  g_mutex_unlock (&self->lock);
+  if (unregister)
+    unregister_quietly (self);
+  tell (self, TELL_ENDED, reason);
+}
+
+static gboolean
+event_says_connected (BleioAdvertiser        *self,
+                      const BleioClientEvent *event)
+{
+  gboolean connected = FALSE;
+
+  if (event->kind == BLEIO_CLIENT_EVENT_ADDED)
+    return bleio_client_get_boolean (self->client, event->path, BLEIO_IFACE_DEVICE, "Connected");
+  if (event->kind == BLEIO_CLIENT_EVENT_CHANGED && event->changed != NULL)
+    return g_variant_lookup (event->changed, "Connected", "b", &connected) && connected;
+  return FALSE;
+}
+
+static void
+on_event (BleioClient            *client,
+          const BleioClientEvent *event,
+          gpointer                user_data)
+{
+  BleioAdvertiser *self = user_data;
+  gboolean powered = TRUE;
+  gboolean connectable;
+
+  if (event->kind == BLEIO_CLIENT_EVENT_OWNER)
+    {
+      on_owner (self, event->has_owner);
+      return;
+    }
+  /* Everything vanishes when bluetoothd leaves; on_owner() saw to that. */
+  if (!bleio_client_has_owner (client))
+    return;
+  if (g_strcmp0 (event->path, self->adapter_path) == 0)
+    {
+      if (event->kind == BLEIO_CLIENT_EVENT_REMOVED)
+        end_for (self, BLEIO_ADVERTISING_END_REASON_ADAPTER_REMOVED, FALSE);
+      else if (event->kind == BLEIO_CLIENT_EVENT_CHANGED && event->changed != NULL &&
+               g_strcmp0 (event->interface, BLEIO_IFACE_ADAPTER) == 0 &&
+               g_variant_lookup (event->changed, "Powered", "b", &powered) && !powered)
+        end_for (self, BLEIO_ADVERTISING_END_REASON_ADAPTER_OFF, TRUE);
+      return;
+    }
+  g_mutex_lock (&self->lock);
+  connectable = self->connectable;
+  g_mutex_unlock (&self->lock);
+  /* BlueZ 5.66 does not say which side made a link, so any new link of
+   * the adapter ends a connectable advertisement, as `_bleio` ends it
+   * when a central connects. */
+  if (connectable && g_strcmp0 (event->interface, BLEIO_IFACE_DEVICE) == 0 &&
+      event_says_connected (self, event))
+    end_for (self, BLEIO_ADVERTISING_END_REASON_CONNECTED, TRUE);
+}
+
+/* ---- registration ------------------------------------------------------------- */
+
+typedef struct {
+  BleioAdvertiser *advertiser;
+  guint generation;
+} Attempt;
+
+static void
+attempt_free (Attempt *attempt)
+{
+  advertiser_unref (attempt->advertiser);
+  g_free (attempt);
+}
+
+static Attempt *
+attempt_new (BleioAdvertiser *self,
+             guint            generation)
+{
+  Attempt *attempt = g_new0 (Attempt, 1);
+
+  attempt->advertiser = advertiser_ref (self);
+  attempt->generation = generation;
+  return attempt;
+}
+
+static void
+send_register (BleioAdvertiser     *self,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             data)
+{
+  GVariantBuilder options;
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  bleio_client_call (self->client, self->adapter_path, IFACE_MANAGER, "RegisterAdvertisement",
+                     g_variant_new ("(oa{sv})", self->path, &options), -1, cancellable,
+                     callback, data);
+}
+
+/* bluetoothd's refusals, said so that the application knows what to do. */
+static GError *
+explain_refusal (BleioAdvertiser *self,
+                 GError          *error)
+{
+  GError *explained = NULL;
+
+  if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED))
+    explained = g_error_new (BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED,
+                             "Every advertising instance of %s is in use by other "
+                             "programs; stop one of their advertisements (%s)",
+                             self->name, error->message);
+  else if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS))
+    explained = g_error_new (BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS,
+                             "Already advertising: bluetoothd holds this advertisement "
+                             "already (%s)", error->message);
+  else if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH) ||
+           g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT))
+    explained = g_error_new (error->domain, error->code,
+                             "bluetoothd refused the advertisement on %s: %s; it may be "
+                             "longer than this controller sends once bluetoothd adds its "
+                             "flags, or use a field this bluetoothd cannot send",
+                             self->name, error->message);
+  if (explained == NULL)
+    return error;
+  g_error_free (error);
+  return explained;
+}
+
+static void
+restore_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      data)
+{
+  Attempt *attempt = data;
+  BleioAdvertiser *self = attempt->advertiser;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
+  gboolean current;
+
+  g_mutex_lock (&self->lock);
+  current = self->generation == attempt->generation && self->state == STATE_STARTING;
+  if (current && reply != NULL)
+    {
+      self->state = STATE_ACTIVE;
+      self->started_at = g_get_monotonic_time ();
+    }
+  else if (current)
+    end_locked (self);
+  g_mutex_unlock (&self->lock);
+
+  if (!current)
+    {
+      if (reply != NULL)
+        unregister_quietly (self);      /* stopped meanwhile */
+    }
+  else if (reply != NULL)
+    tell (self, TELL_RESTORED, 0);
+  else
+    {
+      g_debug ("advertisement %s not restored: %s", self->path, error->message);
+      tell (self, TELL_ENDED, BLEIO_ADVERTISING_END_REASON_RESTORE_FAILED);
+    }
+  attempt_free (attempt);
+}
+
+/* On the worker, once bluetoothd is back with its objects loaded. */
+static void
+restore (BleioAdvertiser *self)
+{
+  guint generation;
+
+  g_mutex_lock (&self->lock);
+  if (self->state != STATE_RESTORING ||
+      !bleio_client_has_interface (self->client, self->adapter_path, IFACE_MANAGER))
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  self->state = STATE_STARTING;
+  generation = ++self->generation;
+  g_mutex_unlock (&self->lock);
+  g_debug ("advertisement %s: registering again with the new bluetoothd", self->path);
+  send_register (self, NULL, restore_cb, attempt_new (self, generation));
+}
+
+/* ---- start and stop --------------------------------------------------------------- */
+
+static void
+start_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  BleioAdvertiser *self = g_task_get_task_data (task);
+  guint generation = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "bleio-generation"));
+  GError *error = NULL;
+  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
+  gboolean current;
+
+  g_mutex_lock (&self->lock);
+  current = self->generation == generation && self->state == STATE_STARTING;
+  if (current && reply != NULL)
+    {
+      self->state = STATE_ACTIVE;
+      self->started_at = g_get_monotonic_time ();
+    }
+  else if (current)
+    end_locked (self);
+  g_mutex_unlock (&self->lock);
+
+  if (reply != NULL && !current)
+    {
+      /* Stopped, or bluetoothd changed hands, while the request was on
+       * its way: what bluetoothd registered is not wanted. */
+      unregister_quietly (self);
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
+                               "Advertising was stopped before it started");
+      return;
+    }
+  if (reply == NULL)
+    {
+      /* A cancelled call may still reach bluetoothd: undo it. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        unregister_quietly (self);
+      else
+        error = explain_refusal (self, error);
+      g_task_return_error (task, error);
+      return;
+    }
+  tell (self, TELL_NOTIFY, 0);
+  g_task_return_boolean (task, TRUE);
+}
+
+static GVariant *
+dup_manager_properties (BleioAdvertiser *self)
+{
+  static const char * const names[] = {
+    "SupportedIncludes", "SupportedSecondaryChannels", "SupportedCapabilities",
+  };
+  GVariantBuilder props;
+
+  g_variant_builder_init (&props, G_VARIANT_TYPE_VARDICT);
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GVariant) value = bleio_client_dup_property (self->client, self->adapter_path,
+                                                             IFACE_MANAGER, names[i]);
+
+      if (value != NULL)
+        g_variant_builder_add (&props, "{sv}", names[i], value);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&props));
+}
+
+/* What can be said before asking bluetoothd; sets @props. */
+static gboolean
+check_start (BleioAdvertiser                *self,
+             const BleioAdvertisingSettings *settings,
+             GVariant                      **props,
+             GError                        **error)
+{
+  g_autoptr(GVariant) manager = NULL;
+  g_autoptr(GVariant) free_slots = NULL;
+  BleioAdvertisingCaps caps;
+
+  if (!bleio_client_check_available (self->client, error))
+    return FALSE;
+  if (!bleio_client_has_interface (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER))
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NO_ADAPTER,
+                   "The Bluetooth adapter %s is gone", self->name);
+      return FALSE;
+    }
+  if (!bleio_client_has_interface (self->client, self->adapter_path, IFACE_MANAGER))
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                   "%s cannot advertise: bluetoothd offers no LEAdvertisingManager1 "
+                   "on it (a controller without LE)", self->name);
+      return FALSE;
+    }
+  if (!bleio_client_get_boolean (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER, "Powered"))
+    {
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_READY,
+                   "%s is powered off; power it on (bleio_adapter_set_enabled()) "
+                   "before advertising", self->name);
+      return FALSE;
+    }
+  manager = dup_manager_properties (self);
+  bleio_advertising_caps_from_manager (&caps, manager);
+  *props = bleio_advertising_properties (settings, &caps, error);
+  if (*props == NULL)
+    return FALSE;
+  g_variant_ref_sink (*props);
+  /* bluetoothd 5.66 counts the free instances down in SupportedInstances. */
+  free_slots = bleio_client_dup_property (self->client, self->adapter_path, IFACE_MANAGER,
+                                          "SupportedInstances");
+  if (free_slots != NULL && g_variant_is_of_type (free_slots, G_VARIANT_TYPE_BYTE) &&
+      g_variant_get_byte (free_slots) == 0)
+    {
+      g_clear_pointer (props, g_variant_unref);
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED,
+                   "Every advertising instance of %s is in use by other programs "
+                   "(SupportedInstances is 0); stop one of their advertisements",
+                   self->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+bleio_advertiser_start_async (BleioAdvertiser                *self,
+                              const BleioAdvertisingSettings *settings,
+                              GCancellable                   *cancellable,
+                              GAsyncReadyCallback             callback,
+                              gpointer                        user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr(GVariant) props = NULL;
+  GError *error = NULL;
+  guint generation;
+
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_advertiser_start_async));
+  g_task_set_task_data (task, advertiser_ref (self), advertiser_unref);
+  if (!check_start (self, settings, &props, &error) || !ensure_exported (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_mutex_lock (&self->lock);
+  if (self->state != STATE_IDLE)
+    {
+      g_mutex_unlock (&self->lock);
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS,
+                               "Already advertising");
+      return;
+    }
+  self->state = STATE_STARTING;
+  generation = ++self->generation;
+  self->props = g_steal_pointer (&props);
+  self->connectable = settings->connectable;
+  self->timeout = settings->timeout;
+  g_clear_pointer (&self->released_props, g_variant_unref);
+  g_mutex_unlock (&self->lock);
+
+  g_object_set_data (G_OBJECT (task), "bleio-generation", GUINT_TO_POINTER (generation));
+  send_register (self, cancellable, start_cb, g_steal_pointer (&task));
+}
+
+gboolean
+bleio_advertiser_start_finish (BleioAdvertiser  *self,
+                               GAsyncResult     *result,
+                               GError          **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+stop_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      data)
+{
+  g_autoptr(GTask) task = data;
+  BleioAdvertiser *self = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, &error);
+
+  /* DoesNotExist: bluetoothd dropped it first (a Release on its way). It
+   * is stopped either way; the application asked, so it hears STOPPED. */
+  if (reply == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+bleio_advertiser_stop_async (BleioAdvertiser     *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  State was;
+
+  g_task_set_source_tag (task, BLEIO_TAG (bleio_advertiser_stop_async));
+  g_task_set_task_data (task, advertiser_ref (self), advertiser_unref);
+  g_mutex_lock (&self->lock);
+  was = self->state;
+  if (was != STATE_IDLE)
+    end_locked (self);
+  g_clear_pointer (&self->released_props, g_variant_unref);
+  g_mutex_unlock (&self->lock);
+
+  if (was == STATE_ACTIVE)
+    tell (self, TELL_ENDED, BLEIO_ADVERTISING_END_REASON_STOPPED);
+  /* Restoring: nothing is registered. Starting: the request reaches
+   * bluetoothd before this one, so this unregisters it, and the start
+   * fails. */
+  if ((was == STATE_ACTIVE || was == STATE_STARTING) && bleio_client_has_owner (self->client))
+    {
+      bleio_client_call (self->client, self->adapter_path, IFACE_MANAGER,
+                         "UnregisterAdvertisement", g_variant_new ("(o)", self->path),
+                         -1, cancellable, stop_cb, g_steal_pointer (&task));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+gboolean
+bleio_advertiser_stop_finish (BleioAdvertiser  *self,
+                              GAsyncResult     *result,
+                              GError          **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- construction --------------------------------------------------------------- */
+
+BleioAdvertiser *
+bleio_advertiser_new (BleioClient  *client,
+                      const char   *adapter_path,
+                      GObject      *owner,
+                      GMainContext *context)
+{
+  BleioAdvertiser *self = g_new0 (BleioAdvertiser, 1);
+  g_autofree char *pid_path = NULL;
+  const BleioClientWatchKey keys[] = {
+    { adapter_path, BLEIO_IFACE_ADAPTER, FALSE },
+    { adapter_path, IFACE_MANAGER, FALSE },
+    { adapter_path, BLEIO_IFACE_DEVICE, TRUE },
+  };
+
+  g_atomic_ref_count_init (&self->ref);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->exported_cond);
+  self->client = bleio_client_ref (client);
+  self->adapter_path = g_strdup (adapter_path);
+  self->name = strrchr (self->adapter_path, '/') != NULL ?
+               strrchr (self->adapter_path, '/') + 1 : self->adapter_path;
+  self->path = g_strdup_printf ("/org/bleio/advertisement/p%d_%u", (int) getpid (),
+                                g_atomic_int_add (&advertisement_serial, 1));
+  g_weak_ref_init (&self->owner, owner);
+  self->context = g_main_context_ref (context);
+  self->watch_id = bleio_client_watch_keys (client, NULL, keys, G_N_ELEMENTS (keys), on_event,
+                                            advertiser_ref (self), advertiser_unref);
+  return self;
+}
+
+void
+bleio_advertiser_free (BleioAdvertiser *self)
+{
+  State was;
+  guint id;
+
+  if (self == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  was = self->state;
+  end_locked (self);
+  id = self->registration_id;
+  self->registration_id = 0;
+  g_mutex_unlock (&self->lock);
+  /* The program may be exiting: bluetoothd must not keep advertising for
+   * an object nobody serves. */
+  if (was == STATE_ACTIVE || was == STATE_STARTING)
+    unregister_quietly (self);
+  bleio_client_unwatch (self->client, self->watch_id);
+  if (id != 0)
+    g_dbus_connection_unregister_object (bleio_client_get_connection (self->client), id);
+  advertiser_unref (self);
+}
