@@ -279,6 +279,12 @@ add_structure (Fields                     *f,
                   "service data shorter than its %u-byte UUID", (guint) size);
             return FALSE;
           }
+        if (len == size)
+          {
+            fail (error, BLEIO_ERROR_NOT_SUPPORTED, where,
+                  "bluetoothd 5.66 refuses service data without bytes after the UUID");
+            return FALSE;
+          }
         uuid = uuid_string (p, size);
         if (g_variant_dict_contains (&f->service_data, uuid))
           {
@@ -299,6 +305,13 @@ add_structure (Fields                     *f,
           {
             fail (error, BLEIO_ERROR_INVALID_ARGUMENT, where,
                   "manufacturer data shorter than its 2-byte company identifier");
+            return FALSE;
+          }
+        if (len == 2)
+          {
+            fail (error, BLEIO_ERROR_NOT_SUPPORTED, where,
+                  "bluetoothd 5.66 refuses manufacturer data without bytes after the "
+                  "company identifier");
             return FALSE;
           }
         id = p[0] | (p[1] << 8);

@@ -302,9 +302,12 @@ test_malformed (void **state)
     { "02 09 41 02 08 42", BLEIO_ERROR_INVALID_ARGUMENT, "a second local name" },
     { "02 0a 00 02 0a 00", BLEIO_ERROR_INVALID_ARGUMENT, "a second TX power" },
     { "03 19 00 00 03 19 00 00", BLEIO_ERROR_INVALID_ARGUMENT, "a second Appearance" },
-    { "03 16 0f 18 04 16 0f 18 01", BLEIO_ERROR_INVALID_ARGUMENT, "service data for UUID 180f" },
-    { "03 ff 59 00 04 ff 59 00 01", BLEIO_ERROR_INVALID_ARGUMENT, "company 0x0059" },
+    { "04 16 0f 18 01 04 16 0f 18 01", BLEIO_ERROR_INVALID_ARGUMENT, "service data for UUID 180f" },
+    { "04 ff 59 00 02 04 ff 59 00 01", BLEIO_ERROR_INVALID_ARGUMENT, "company 0x0059" },
     { "02 24 17 02 24 16", BLEIO_ERROR_INVALID_ARGUMENT, "one per type in Data" },
+    /* Entries bluetoothd 5.66 refuses when they hold no bytes. */
+    { "03 16 0f 18", BLEIO_ERROR_NOT_SUPPORTED, "service data without bytes" },
+    { "03 ff 59 00", BLEIO_ERROR_NOT_SUPPORTED, "manufacturer data without bytes" },
     /* Flags BlueZ cannot send. */
     { "02 01 05", BLEIO_ERROR_NOT_SUPPORTED, "LE Limited Discoverable" },
   };
