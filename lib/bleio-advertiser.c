@@ -25,10 +25,11 @@
 #define IFACE_MANAGER "org.bluez.LEAdvertisingManager1"
 #define IFACE_ADVERTISEMENT "org.bluez.LEAdvertisement1"
 
-/* bluetoothd calls Release on every advertisement as it shuts down; one
- * that leaves the bus this soon after a Release was restarting, and the
- * advertisement is brought back with the others. */
-#define RELEASE_GRACE_USEC (2 * G_USEC_PER_SEC)
+/* bluetoothd 5.66 calls Release before it removes the adapter, and on
+ * every advertisement as it shuts down, without saying why. What follows
+ * within this time tells: the adapter's InterfacesRemoved, or org.bluez
+ * losing its owner (a restart: the advertisement comes back). */
+#define RELEASE_SETTLE_MSEC 250
 
 typedef enum {
   STATE_IDLE,
@@ -58,7 +59,9 @@ struct _BleioAdvertiser {
   gboolean connectable;
   guint timeout;
   gint64 started_at;            /* monotonic µs, when it became active */
-  gint64 released_at;           /* monotonic µs of the last Release */
+  /* A Release whose reason is not known yet (RELEASE_SETTLE_MSEC). */
+  GSource *release_source;
+  BleioAdvertisingEndReason release_reason;
   GVariant *released_props;
 };
 
@@ -317,13 +320,54 @@ advertisement_info (void)
   return (GDBusInterfaceInfo *) info;
 }
 
-/* bluetoothd released the advertisement: it timed out, or bluetoothd is
- * dropping it (adapter gone, shutting down). */
+/* Under the lock: takes the pending Release, if any; its properties go
+ * to *@props (NULL to drop them). */
+static gboolean
+take_release_locked (BleioAdvertiser           *self,
+                     BleioAdvertisingEndReason *reason,
+                     GVariant                 **props)
+{
+  if (self->release_source == NULL)
+    return FALSE;
+  g_source_destroy (self->release_source);
+  g_clear_pointer (&self->release_source, g_source_unref);
+  *reason = self->release_reason;
+  if (props != NULL)
+    *props = g_steal_pointer (&self->released_props);
+  g_clear_pointer (&self->released_props, g_variant_unref);
+  return TRUE;
+}
+
+/* Any thread: a pending Release is told now with its own reason. */
+static void
+settle_release (BleioAdvertiser *self)
+{
+  BleioAdvertisingEndReason reason;
+  gboolean pending;
+
+  g_mutex_lock (&self->lock);
+  pending = take_release_locked (self, &reason, NULL);
+  g_mutex_unlock (&self->lock);
+  if (pending)
+    tell (self, TELL_ENDED, reason);
+}
+
+static gboolean
+release_settled_cb (gpointer data)
+{
+  settle_release (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the worker: bluetoothd released the advertisement. It is over at
+ * once (bluetoothd forgot it); why is told once RELEASE_SETTLE_MSEC show
+ * whether the adapter or bluetoothd is going. */
 static void
 on_release (BleioAdvertiser *self)
 {
   BleioAdvertisingEndReason reason = BLEIO_ADVERTISING_END_REASON_RELEASED;
   gint64 now = g_get_monotonic_time ();
+  GSource *source;
 
   g_mutex_lock (&self->lock);
   if (self->state != STATE_ACTIVE)
@@ -331,20 +375,20 @@ on_release (BleioAdvertiser *self)
       g_mutex_unlock (&self->lock);
       return;
     }
-  /* bluetoothd 5.66 says nothing about why; its own Timeout is the one
-   * Release that comes once the timeout has passed (a second of slack for
-   * the two clocks). */
-  if (self->timeout > 0 && now - self->started_at >= (gint64) self->timeout * G_USEC_PER_SEC - G_USEC_PER_SEC)
+  /* bluetoothd's own Timeout is the one Release that comes once the
+   * timeout has passed (a second of slack between the two clocks). */
+  if (self->timeout > 0 &&
+      now - self->started_at >= (gint64) self->timeout * G_USEC_PER_SEC - G_USEC_PER_SEC)
     reason = BLEIO_ADVERTISING_END_REASON_TIMEOUT;
-  g_clear_pointer (&self->released_props, g_variant_unref);
-  if (reason == BLEIO_ADVERTISING_END_REASON_RELEASED)
-    {
-      self->released_props = g_variant_ref (self->props);
-      self->released_at = now;
-    }
+  self->released_props = g_steal_pointer (&self->props);
+  self->release_reason = reason;
   end_locked (self);
+  source = g_timeout_source_new (RELEASE_SETTLE_MSEC);
+  g_source_set_callback (source, release_settled_cb, advertiser_ref (self), advertiser_unref);
+  g_source_set_static_name (source, "[bleio] advertisement released");
+  self->release_source = source;
+  g_source_attach (source, bleio_client_get_worker_context (self->client));
   g_mutex_unlock (&self->lock);
-  tell (self, TELL_ENDED, reason);
 }
 
 static void
@@ -474,13 +518,19 @@ on_owner (BleioAdvertiser *self,
       /* The start fails on its own (no reply); nothing ran to restore. */
       end_locked (self);
     }
-  else if (self->state == STATE_IDLE && self->released_props != NULL &&
-           g_get_monotonic_time () - self->released_at < RELEASE_GRACE_USEC)
+  else
     {
-      /* The application heard RELEASED already; it hears RESTORED next. */
-      self->props = g_steal_pointer (&self->released_props);
-      self->state = STATE_RESTORING;
-      self->generation++;
+      BleioAdvertisingEndReason reason;
+      GVariant *props = NULL;
+
+      /* Released as bluetoothd shut down: a restart, not an end. */
+      if (take_release_locked (self, &reason, &props))
+        {
+          self->props = props;
+          self->state = STATE_RESTORING;
+          self->generation++;
+          ended = TRUE;
+        }
     }
   g_mutex_unlock (&self->lock);
   if (ended)
@@ -494,14 +544,23 @@ end_for (BleioAdvertiser           *self,
          BleioAdvertisingEndReason  reason,
          gboolean                   unregister)
 {
+  BleioAdvertisingEndReason released;
+
   g_mutex_lock (&self->lock);
+  /* The adapter's removal explains a Release just before it. */
+  if (reason == BLEIO_ADVERTISING_END_REASON_ADAPTER_REMOVED &&
+      take_release_locked (self, &released, NULL))
+    {
+      g_mutex_unlock (&self->lock);
+      tell (self, TELL_ENDED, reason);
+      return;
+    }
   if (self->state != STATE_ACTIVE)
     {
       g_mutex_unlock (&self->lock);
       return;
     }
   end_locked (self);
-  g_clear_pointer (&self->released_props, g_variant_unref);
   g_mutex_unlock (&self->lock);
   if (unregister)
     unregister_quietly (self);
@@ -821,6 +880,8 @@ bleio_advertiser_start_async (BleioAdvertiser                *self,
 
   g_task_set_source_tag (task, BLEIO_TAG (bleio_advertiser_start_async));
   g_task_set_task_data (task, advertiser_ref (self), advertiser_unref);
+  /* The application hears how the last one ended before the next starts. */
+  settle_release (self);
   if (!check_start (self, settings, &props, &error) || !ensure_exported (self, &error))
     {
       g_task_return_error (task, error);
@@ -839,7 +900,6 @@ bleio_advertiser_start_async (BleioAdvertiser                *self,
   self->props = g_steal_pointer (&props);
   self->connectable = settings->connectable;
   self->timeout = settings->timeout;
-  g_clear_pointer (&self->released_props, g_variant_unref);
   g_mutex_unlock (&self->lock);
 
   g_object_set_data (G_OBJECT (task), "bleio-generation", GUINT_TO_POINTER (generation));
@@ -885,11 +945,11 @@ bleio_advertiser_stop_async (BleioAdvertiser     *self,
 
   g_task_set_source_tag (task, BLEIO_TAG (bleio_advertiser_stop_async));
   g_task_set_task_data (task, advertiser_ref (self), advertiser_unref);
+  settle_release (self);
   g_mutex_lock (&self->lock);
   was = self->state;
   if (was != STATE_IDLE)
     end_locked (self);
-  g_clear_pointer (&self->released_props, g_variant_unref);
   g_mutex_unlock (&self->lock);
 
   if (was == STATE_ACTIVE)
@@ -958,6 +1018,11 @@ bleio_advertiser_free (BleioAdvertiser *self)
   g_mutex_lock (&self->lock);
   was = self->state;
   end_locked (self);
+  if (self->release_source != NULL)
+    {
+      g_source_destroy (self->release_source);
+      g_clear_pointer (&self->release_source, g_source_unref);
+    }
   id = self->registration_id;
   self->registration_id = 0;
   g_mutex_unlock (&self->lock);
