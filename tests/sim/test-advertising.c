@@ -4,132 +4,18 @@
  * before and from RegisterAdvertisement, and every way an advertisement
  * ends (stop, timeout, a central connecting, power off), each told by
  * BleioAdapter::advertising-ended and the advertising property. */
-#include "central.h"
+#include "advertising.h"
 
-#define MANAGER "org.bluez.LEAdvertisingManager1"
 /* The demo's InterestingPeripheral plays the central in ConnectCentral. */
 #define CENTRAL "00:AA:01:01:00:01"
-
-typedef struct {
-  guint ended;
-  BleioAdvertisingEndReason reason;
-  guint restored;
-  guint notified;
-  GThread *thread;
-} Heard;
-
-static void
-on_ended (BleioAdapter              *adapter,
-          BleioAdvertisingEndReason  reason,
-          gpointer                   user_data)
-{
-  Heard *h = user_data;
-
-  h->ended++;
-  h->reason = reason;
-  h->thread = g_thread_self ();
-  /* The property reads FALSE by the time the application hears why. */
-  assert_false (bleio_adapter_get_advertising (adapter));
-}
-
-static void
-on_restored (BleioAdapter *adapter,
-             gpointer      user_data)
-{
-  Heard *h = user_data;
-
-  h->restored++;
-  assert_true (bleio_adapter_get_advertising (adapter));
-}
-
-static void
-on_notify (GObject    *object,
-           GParamSpec *pspec,
-           gpointer    user_data)
-{
-  Heard *h = user_data;
-
-  h->notified++;
-}
-
-static void
-listen (BleioAdapter *adapter,
-        Heard        *h)
-{
-  memset (h, 0, sizeof *h);
-  g_signal_connect (adapter, "advertising-ended", G_CALLBACK (on_ended), h);
-  g_signal_connect (adapter, "advertising-restored", G_CALLBACK (on_restored), h);
-  g_signal_connect (adapter, "notify::advertising", G_CALLBACK (on_notify), h);
-}
-
-static void
-unlisten (BleioAdapter *adapter,
-          Heard        *h)
-{
-  g_signal_handlers_disconnect_by_data (adapter, h);
-}
-
-static gboolean
-heard_end (gpointer user_data)
-{
-  return ((Heard *) user_data)->ended > 0;
-}
-
-static GBytes *
-bytes_of (const char *hex_text)
-{
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-
-  for (const char *p = hex_text; *p != '\0'; p++)
-    {
-      guint8 b;
-
-      if (*p == ' ')
-        continue;
-      b = (guint8) ((g_ascii_xdigit_value (p[0]) << 4) | g_ascii_xdigit_value (p[1]));
-      g_byte_array_append (out, &b, 1);
-      p++;
-    }
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
-}
 
 static guint8
 active_instances (SimFixture *fx)
 {
-  g_autoptr(GVariant) v = sim_fixture_get_property (fx, HCI0, MANAGER, "ActiveInstances");
+  int n = adv_active_instances (fx, HCI0);
 
-  assert_non_null (v);
-  return g_variant_get_byte (v);
-}
-
-typedef struct {
-  SimFixture *fx;
-  guint8 expected;
-} InstancesWait;
-
-static gboolean
-instances_are (gpointer user_data)
-{
-  InstancesWait *w = user_data;
-
-  return active_instances (w->fx) == w->expected;
-}
-
-static void
-start_ok (BleioAdapter *adapter,
-          const char   *data,
-          const char   *scan,
-          gboolean      connectable,
-          guint         timeout)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) d = bytes_of (data);
-  g_autoptr(GBytes) s = scan != NULL ? bytes_of (scan) : NULL;
-
-  assert_true (bleio_adapter_start_advertising (adapter, d, s, connectable, FALSE, timeout,
-                                                0, 0, NULL, NULL, &error));
-  assert_no_error (error);
-  assert_true (bleio_adapter_get_advertising (adapter));
+  assert_true (n >= 0);
+  return (guint8) n;
 }
 
 static void
@@ -139,14 +25,14 @@ test_advertising_start_stop (void **state)
   g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
   g_autoptr(GError) error = NULL;
   gboolean advertising = TRUE;
-  Heard h;
+  AdvHeard h;
 
-  listen (adapter, &h);
+  adv_listen (adapter, &h);
   assert_false (bleio_adapter_get_advertising (adapter));
   assert_int_equal (active_instances (fx), 0);
   assert_true (sim_fixture_reset_calls (fx, NULL));
 
-  start_ok (adapter, "02 01 06 03 03 0f 18 05 ff 59 00 01 02", "09 09 42 6c 65 69 6f 41 64 76",
+  adv_start_ok (adapter, "02 01 06 03 03 0f 18 05 ff 59 00 01 02", "09 09 42 6c 65 69 6f 41 64 76",
             TRUE, 0);
   assert_int_equal (sim_fixture_count_calls (fx, "RegisterAdvertisement"), 1);
   assert_int_equal (active_instances (fx), 1);
@@ -164,7 +50,7 @@ test_advertising_start_stop (void **state)
   assert_false (bleio_adapter_get_advertising (adapter));
   assert_int_equal (sim_fixture_count_calls (fx, "UnregisterAdvertisement"), 1);
   assert_int_equal (active_instances (fx), 0);
-  assert_true (common_wait (heard_end, &h, WAIT_MSEC));
+  assert_true (common_wait (adv_heard_end, &h, WAIT_MSEC));
   assert_int_equal (h.ended, 1);
   assert_int_equal (h.reason, BLEIO_ADVERTISING_END_REASON_STOPPED);
   assert_ptr_equal (h.thread, g_thread_self ());
@@ -177,7 +63,7 @@ test_advertising_start_stop (void **state)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   assert_int_equal (h.ended, 1);
-  unlisten (adapter, &h);
+  adv_unlisten (adapter, &h);
 }
 
 static void
@@ -186,9 +72,9 @@ test_advertising_already (void **state)
   SimFixture *fx = *state;
   g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) d = bytes_of ("02 01 06");
+  g_autoptr(GBytes) d = adv_bytes ("02 01 06");
 
-  start_ok (adapter, "02 01 06", NULL, TRUE, 0);
+  adv_start_ok (adapter, "02 01 06", NULL, TRUE, 0);
   assert_false (bleio_adapter_start_advertising (adapter, d, NULL, TRUE, FALSE, 0, 0, 0, NULL,
                                                  NULL, &error));
   assert_bleio_error (error, BLEIO_ERROR_ALREADY_EXISTS);
@@ -223,7 +109,7 @@ test_advertising_refused_before_bluez (void **state)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GBytes) d = bytes_of (cases[i].data);
+      g_autoptr(GBytes) d = adv_bytes (cases[i].data);
 
       assert_false (bleio_adapter_start_advertising (adapter, d, NULL, TRUE, FALSE, 0, 0, 0,
                                                      NULL, NULL, &error));
@@ -253,7 +139,7 @@ test_advertising_interval_experimental (void **state)
   SimFixture *fx = *state;
   g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) d = bytes_of ("02 01 06");
+  g_autoptr(GBytes) d = adv_bytes ("02 01 06");
 
   assert_true (bleio_adapter_start_advertising (adapter, d, NULL, TRUE, FALSE, 0, 0.1, 0, NULL,
                                                 NULL, &error));
@@ -271,20 +157,20 @@ test_advertising_timeout (void **state)
 {
   SimFixture *fx = *state;
   g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
-  InstancesWait w = { fx, 0 };
-  Heard h;
+  AdvInstancesWait w = { fx, HCI0, 0 };
+  AdvHeard h;
 
-  listen (adapter, &h);
-  start_ok (adapter, "02 01 06", NULL, TRUE, 1);
+  adv_listen (adapter, &h);
+  adv_start_ok (adapter, "02 01 06", NULL, TRUE, 1);
   /* bluetoothd calls Release when its Timeout passes. */
-  assert_true (common_wait (heard_end, &h, WAIT_MSEC));
+  assert_true (common_wait (adv_heard_end, &h, WAIT_MSEC));
   assert_int_equal (h.reason, BLEIO_ADVERTISING_END_REASON_TIMEOUT);
   assert_false (bleio_adapter_get_advertising (adapter));
-  assert_true (common_wait (instances_are, &w, WAIT_MSEC));
+  assert_true (common_wait (adv_instances_are, &w, WAIT_MSEC));
   /* A new one starts at once. */
-  start_ok (adapter, "02 01 06", NULL, TRUE, 0);
+  adv_start_ok (adapter, "02 01 06", NULL, TRUE, 0);
   assert_true (bleio_adapter_stop_advertising (adapter, NULL));
-  unlisten (adapter, &h);
+  adv_unlisten (adapter, &h);
 }
 
 static void
@@ -293,18 +179,18 @@ test_advertising_power_off (void **state)
   SimFixture *fx = *state;
   g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) d = bytes_of ("02 01 06");
-  InstancesWait w = { fx, 0 };
-  Heard h;
+  g_autoptr(GBytes) d = adv_bytes ("02 01 06");
+  AdvInstancesWait w = { fx, HCI0, 0 };
+  AdvHeard h;
 
-  listen (adapter, &h);
-  start_ok (adapter, "02 01 06", NULL, TRUE, 0);
+  adv_listen (adapter, &h);
+  adv_start_ok (adapter, "02 01 06", NULL, TRUE, 0);
   assert_true (bleio_adapter_set_enabled (adapter, FALSE, &error));
   assert_no_error (error);
-  assert_true (common_wait (heard_end, &h, WAIT_MSEC));
+  assert_true (common_wait (adv_heard_end, &h, WAIT_MSEC));
   assert_int_equal (h.reason, BLEIO_ADVERTISING_END_REASON_ADAPTER_OFF);
   /* bluetoothd 5.66 would keep it registered; the library unregistered. */
-  assert_true (common_wait (instances_are, &w, WAIT_MSEC));
+  assert_true (common_wait (adv_instances_are, &w, WAIT_MSEC));
 
   assert_false (bleio_adapter_start_advertising (adapter, d, NULL, TRUE, FALSE, 0, 0, 0, NULL,
                                                  NULL, &error));
@@ -312,7 +198,7 @@ test_advertising_power_off (void **state)
   g_clear_error (&error);
   assert_true (bleio_adapter_set_enabled (adapter, TRUE, &error));
   assert_no_error (error);
-  unlisten (adapter, &h);
+  adv_unlisten (adapter, &h);
 }
 
 static void
@@ -323,21 +209,21 @@ test_advertising_central_connects (void **state)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
   const char *device = NULL;
-  InstancesWait w = { fx, 0 };
-  Heard h;
+  AdvInstancesWait w = { fx, HCI0, 0 };
+  AdvHeard h;
 
-  listen (adapter, &h);
-  start_ok (adapter, "02 01 06 03 03 0f 18", NULL, TRUE, 0);
+  adv_listen (adapter, &h);
+  adv_start_ok (adapter, "02 01 06 03 03 0f 18", NULL, TRUE, 0);
   reply = sim_fixture_call (fx, "ConnectCentral", g_variant_new ("(ss)", "hci0", CENTRAL), &error);
   assert_no_error (error);
   g_variant_get (reply, "(&o)", &device);
-  assert_true (common_wait (heard_end, &h, WAIT_MSEC));
+  assert_true (common_wait (adv_heard_end, &h, WAIT_MSEC));
   assert_int_equal (h.reason, BLEIO_ADVERTISING_END_REASON_CONNECTED);
   assert_false (bleio_adapter_get_advertising (adapter));
-  assert_true (common_wait (instances_are, &w, WAIT_MSEC));
+  assert_true (common_wait (adv_instances_are, &w, WAIT_MSEC));
   assert_true (sim_fixture_drop_link (fx, device, "test over", &error));
   assert_no_error (error);
-  unlisten (adapter, &h);
+  adv_unlisten (adapter, &h);
 }
 
 /* A broadcast is not ended by a link: nobody can connect to it. */
@@ -348,10 +234,10 @@ test_advertising_broadcast (void **state)
   g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
-  Heard h;
+  AdvHeard h;
 
-  listen (adapter, &h);
-  start_ok (adapter, "05 ff 59 00 01 02", NULL, FALSE, 0);
+  adv_listen (adapter, &h);
+  adv_start_ok (adapter, "05 ff 59 00 01 02", NULL, FALSE, 0);
   /* The simulator's central cannot connect to a broadcaster. */
   reply = sim_fixture_call (fx, "ConnectCentral", g_variant_new ("(ss)", "hci0", CENTRAL), &error);
   assert_null (reply);
@@ -359,9 +245,9 @@ test_advertising_broadcast (void **state)
   g_clear_error (&error);
   assert_true (bleio_adapter_get_advertising (adapter));
   assert_true (bleio_adapter_stop_advertising (adapter, NULL));
-  assert_true (common_wait (heard_end, &h, WAIT_MSEC));
+  assert_true (common_wait (adv_heard_end, &h, WAIT_MSEC));
   assert_int_equal (h.reason, BLEIO_ADVERTISING_END_REASON_STOPPED);
-  unlisten (adapter, &h);
+  adv_unlisten (adapter, &h);
 }
 
 typedef struct {
@@ -397,7 +283,7 @@ test_advertising_async (void **state)
 {
   SimFixture *fx = *state;
   g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
-  g_autoptr(GBytes) d = bytes_of ("02 01 06 03 19 c1 03");
+  g_autoptr(GBytes) d = adv_bytes ("02 01 06 03 19 c1 03");
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   Done done = { loop, FALSE, NULL };
 
@@ -421,15 +307,15 @@ static void
 test_advertising_unregistered_on_finalize (void **state)
 {
   SimFixture *fx = *state;
-  InstancesWait w = { fx, 0 };
+  AdvInstancesWait w = { fx, HCI0, 0 };
 
   {
     g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
 
-    start_ok (adapter, "02 01 06", NULL, TRUE, 0);
+    adv_start_ok (adapter, "02 01 06", NULL, TRUE, 0);
     assert_int_equal (active_instances (fx), 1);
   }
-  assert_true (common_wait (instances_are, &w, WAIT_MSEC));
+  assert_true (common_wait (adv_instances_are, &w, WAIT_MSEC));
 }
 
 int
