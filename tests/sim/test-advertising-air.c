@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* Both roles of libbleio against each other through the simulator's one
+ * air (issue 16 item 11), on two-adapters.json: the library advertises on
+ * hci1, scans from hci0 and finds the advertised name, UUID and
+ * manufacturer data, connects from hci0, and the advertisement on hci1
+ * ends because a central connected; both sides see the link come and go.
+ *
+ *   test-advertising-air SCENARIO
+ */
+#include "advertising.h"
+
+#define HCI1 "/org/bluez/hci1"
+
+static const char *scenario;
+
+static int
+group_setup (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  SimFixture *fx = sim_fixture_new (scenario, &error);
+
+  if (fx == NULL)
+    {
+      g_printerr ("simulator: %s\n", error->message);
+      return -1;
+    }
+  *state = fx;
+  return 0;
+}
+
+typedef struct {
+  BleioAdapter *adapter;
+  guint expected;
+} LinksWait;
+
+static gboolean
+links_are (gpointer user_data)
+{
+  LinksWait *w = user_data;
+  g_autoptr(GPtrArray) links = bleio_adapter_dup_connections (w->adapter);
+
+  return links->len == w->expected;
+}
+
+/* Scans from @adapter for @name; the entry found, or NULL. */
+static BleioScanEntry *
+scan_for (BleioAdapter *adapter,
+          const char   *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BleioScanResults) results = NULL;
+  BleioScanEntry *found = NULL;
+  gint64 end = g_get_monotonic_time () + (gint64) WAIT_MSEC * 1000;
+
+  results = bleio_adapter_start_scan (adapter, NULL, 4096, FALSE, 0, 0.1, 0.1, -127, TRUE, &error);
+  assert_no_error (error);
+  while (found == NULL && g_get_monotonic_time () < end)
+    {
+      g_autoptr(BleioScanEntry) entry = bleio_scan_results_next (results, 0.2, &error);
+      g_autofree char *entry_name = NULL;
+
+      if (entry == NULL)
+        {
+          assert_bleio_error (error, BLEIO_ERROR_TIMEOUT);
+          g_clear_error (&error);
+          continue;
+        }
+      entry_name = bleio_scan_entry_dup_complete_name (entry);
+      if (g_strcmp0 (entry_name, name) == 0)
+        found = g_steal_pointer (&entry);
+    }
+  assert_true (bleio_adapter_stop_scan (adapter, &error));
+  assert_no_error (error);
+  return found;
+}
+
+static void
+test_advertising_air_found_and_connected (void **state)
+{
+  SimFixture *fx = *state;
+  g_autoptr(BleioAdapter) central = common_adapter (fx, "hci0");
+  g_autoptr(BleioAdapter) peripheral = common_adapter (fx, "hci1");
+  g_autoptr(BleioScanEntry) entry = NULL;
+  g_autoptr(BleioConnection) link = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) uuid = adv_bytes ("03 03 0f 18");
+  g_autoptr(GBytes) manufacturer = adv_bytes ("05 ff 59 00 01 02");
+  LinksWait on_central = { central, 0 };
+  LinksWait on_peripheral = { peripheral, 1 };
+  AdvHeard h;
+
+  adv_listen (peripheral, &h);
+  adv_start_ok (peripheral, "02 01 06 03 03 0f 18 05 ff 59 00 01 02",
+                "09 09 42 6c 65 69 6f 41 64 76", TRUE, 0);
+
+  entry = scan_for (central, "BleioAdv");
+  assert_non_null (entry);
+  assert_true (bleio_scan_entry_matches (entry, g_bytes_get_data (uuid, NULL),
+                                         g_bytes_get_size (uuid), TRUE));
+  assert_true (bleio_scan_entry_matches (entry, g_bytes_get_data (manufacturer, NULL),
+                                         g_bytes_get_size (manufacturer), TRUE));
+  assert_true (bleio_scan_entry_get_connectable (entry));
+
+  link = bleio_adapter_connect (central, bleio_scan_entry_get_address (entry), 10, NULL, &error);
+  assert_no_error (error);
+  assert_non_null (link);
+  /* `_bleio`: a central connecting ends a connectable advertisement. */
+  assert_true (common_wait (adv_heard_end, &h, WAIT_MSEC));
+  assert_int_equal (h.reason, BLEIO_ADVERTISING_END_REASON_CONNECTED);
+  assert_false (bleio_adapter_get_advertising (peripheral));
+  /* The advertising side has the central's link. */
+  assert_true (common_wait (links_are, &on_peripheral, WAIT_MSEC));
+
+  assert_true (bleio_connection_disconnect (link, &error));
+  assert_no_error (error);
+  on_peripheral.expected = 0;
+  assert_true (common_wait (links_are, &on_peripheral, WAIT_MSEC));
+  assert_true (common_wait (links_are, &on_central, WAIT_MSEC));
+  adv_unlisten (peripheral, &h);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_advertising_air_found_and_connected),
+  };
+
+  if (argc < 2)
+    {
+      g_printerr ("usage: %s SCENARIO\n", argv[0]);
+      return 2;
+    }
+  scenario = argv[1];
+  return cmocka_run_group_tests (tests, group_setup, sim_fixture_group_teardown);
+}
