@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * An adapter's advertisement: an org.bluez.LEAdvertisement1 object that
- * the client's worker thread serves (bluetoothd reads its properties with
- * GetAll while RegisterAdvertisement is pending, and calls Release on it),
- * registered with the adapter's LEAdvertisingManager1.
+ * An adapter's advertisement: its LEAdvertisement1 object
+ * (lib/bleio-advertisement.c) registered with the adapter's
+ * LEAdvertisingManager1, and what ends it or brings it back.
  *
  * bluetoothd 5.66 ends an advertisement by itself only on its Timeout and
  * when its adapter goes away or it shuts down (Release, in both cases). It
@@ -18,18 +17,19 @@
  * generation count tells a reply that arrives after the state moved on.
  */
 #include "bleio-advertiser-private.h"
+#include "bleio-advertisement-private.h"
 
 #include <string.h>
-#include <unistd.h>
 
 #define IFACE_MANAGER "org.bluez.LEAdvertisingManager1"
-#define IFACE_ADVERTISEMENT "org.bluez.LEAdvertisement1"
 
-/* bluetoothd 5.66 calls Release before it removes the adapter, and on
- * every advertisement as it shuts down, without saying why. What follows
- * within this time tells: the adapter's InterfacesRemoved, or org.bluez
- * losing its owner (a restart: the advertisement comes back). */
-#define RELEASE_SETTLE_MSEC 250
+/* bluetoothd 5.66 tells little of why an advertisement ends. As it shuts
+ * down it powers its adapters off, then calls Release on every
+ * advertisement, then leaves the bus; before it removes an adapter it
+ * calls Release. So a power-off or a Release is told only once this time
+ * shows what follows: org.bluez losing its owner (a restart: the
+ * advertisement comes back), or the adapter's InterfacesRemoved. */
+#define SETTLE_MSEC 500
 
 typedef enum {
   STATE_IDLE,
@@ -43,26 +43,26 @@ struct _BleioAdvertiser {
   BleioClient *client;
   char *adapter_path;
   const char *name;             /* points into adapter_path */
-  char *path;                   /* of our LEAdvertisement1 */
   GWeakRef owner;
   GMainContext *context;
   guint watch_id;
 
   GMutex lock;
-  GCond exported_cond;
-  gboolean export_requested;
-  gboolean exported;
-  guint registration_id;
+  GCond object_cond;
+  gboolean object_pending;      /* being exported by one thread */
+  BleioAdvertisement *object;   /* NULL until the first start */
   State state;
+  gboolean restoring;           /* STARTING is a restore, not the application's start */
   guint generation;
   GVariant *props;              /* a{sv} while not idle */
   gboolean connectable;
   guint timeout;
   gint64 started_at;            /* monotonic µs, when it became active */
-  /* A Release whose reason is not known yet (RELEASE_SETTLE_MSEC). */
-  GSource *release_source;
-  BleioAdvertisingEndReason release_reason;
-  GVariant *released_props;
+  /* An end whose reason is not known yet (SETTLE_MSEC), with the
+   * properties to restore if bluetoothd is restarting. */
+  GSource *pending_source;
+  BleioAdvertisingEndReason pending_reason;
+  GVariant *pending_props;
 };
 
 enum {
@@ -79,7 +79,6 @@ enum {
 static guint signals[N_SIGNALS];
 static GParamSpec *advertising_pspec;
 static BleioAdvertiserOf advertiser_of;
-static guint advertisement_serial;
 
 G_DEFINE_ENUM_TYPE (BleioAdvertisingEndReason, bleio_advertising_end_reason,
   G_DEFINE_ENUM_VALUE (BLEIO_ADVERTISING_END_REASON_STOPPED, "stopped"),
@@ -180,13 +179,12 @@ advertiser_unref (gpointer data)
   if (!g_atomic_ref_count_dec (&self->ref))
     return;
   g_clear_pointer (&self->props, g_variant_unref);
-  g_clear_pointer (&self->released_props, g_variant_unref);
+  g_clear_pointer (&self->pending_props, g_variant_unref);
   g_weak_ref_clear (&self->owner);
   g_main_context_unref (self->context);
   bleio_client_unref (self->client);
   g_free (self->adapter_path);
-  g_free (self->path);
-  g_cond_clear (&self->exported_cond);
+  g_cond_clear (&self->object_cond);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -250,7 +248,7 @@ tell (BleioAdvertiser           *self,
   Emission *emission = g_new0 (Emission, 1);
   g_autoptr(GSource) idle = g_idle_source_new ();
 
-  g_debug ("advertisement %s: %s (%d)", self->path,
+  g_debug ("advertisement on %s: %s (%d)", self->adapter_path,
            what == TELL_ENDED ? "ended" : what == TELL_RESTORED ? "restored" : "started",
            reason);
   emission->advertiser = advertiser_ref (self);
@@ -272,223 +270,149 @@ end_locked (BleioAdvertiser *self)
 
 /* Without waiting for the answer: the advertisement is over for us
  * whatever bluetoothd says (DoesNotExist when it already dropped it). */
+static const char *
+object_path (BleioAdvertiser *self)
+{
+  /* Set once, before anything was registered. */
+  return bleio_advertisement_get_path (self->object);
+}
+
 static void
 unregister_quietly (BleioAdvertiser *self)
 {
-  if (bleio_client_has_owner (self->client))
+  if (self->object != NULL && bleio_client_has_owner (self->client))
     bleio_client_call (self->client, self->adapter_path, IFACE_MANAGER,
-                       "UnregisterAdvertisement", g_variant_new ("(o)", self->path),
+                       "UnregisterAdvertisement", g_variant_new ("(o)", object_path (self)),
                        -1, NULL, NULL, NULL);
 }
 
-/* ---- the exported object ------------------------------------------------------ */
+/* ---- ends told late ------------------------------------------------------------ */
 
-static const char advertisement_xml[] =
-  "<node><interface name='" IFACE_ADVERTISEMENT "'>"
-  "<method name='Release'/>"
-  "<property name='Type' type='s' access='read'/>"
-  "<property name='ServiceUUIDs' type='as' access='read'/>"
-  "<property name='SolicitUUIDs' type='as' access='read'/>"
-  "<property name='ManufacturerData' type='a{qv}' access='read'/>"
-  "<property name='ServiceData' type='a{sv}' access='read'/>"
-  "<property name='Data' type='a{yv}' access='read'/>"
-  "<property name='Discoverable' type='b' access='read'/>"
-  "<property name='Includes' type='as' access='read'/>"
-  "<property name='LocalName' type='s' access='read'/>"
-  "<property name='Appearance' type='q' access='read'/>"
-  "<property name='Timeout' type='q' access='read'/>"
-  "<property name='SecondaryChannel' type='s' access='read'/>"
-  "<property name='MinInterval' type='u' access='read'/>"
-  "<property name='MaxInterval' type='u' access='read'/>"
-  "<property name='TxPower' type='n' access='read'/>"
-  "</interface></node>";
-
-static GDBusInterfaceInfo *
-advertisement_info (void)
-{
-  static gsize info;
-
-  if (g_once_init_enter (&info))
-    {
-      GDBusNodeInfo *node = g_dbus_node_info_new_for_xml (advertisement_xml, NULL);
-      GDBusInterfaceInfo *iface = g_dbus_interface_info_ref (node->interfaces[0]);
-
-      /* Kept for the life of the process, as generated interface info is. */
-      g_dbus_node_info_unref (node);
-      g_once_init_leave (&info, (gsize) iface);
-    }
-  return (GDBusInterfaceInfo *) info;
-}
-
-/* Under the lock: takes the pending Release, if any; its properties go
- * to *@props (NULL to drop them). */
+/* Under the lock: takes the pending end, if any; its properties go to
+ * *@props (NULL: dropped). */
 static gboolean
-take_release_locked (BleioAdvertiser           *self,
+take_pending_locked (BleioAdvertiser           *self,
                      BleioAdvertisingEndReason *reason,
                      GVariant                 **props)
 {
-  if (self->release_source == NULL)
+  if (self->pending_source == NULL)
     return FALSE;
-  g_source_destroy (self->release_source);
-  g_clear_pointer (&self->release_source, g_source_unref);
-  *reason = self->release_reason;
+  g_source_destroy (self->pending_source);
+  g_clear_pointer (&self->pending_source, g_source_unref);
+  *reason = self->pending_reason;
   if (props != NULL)
-    *props = g_steal_pointer (&self->released_props);
-  g_clear_pointer (&self->released_props, g_variant_unref);
+    *props = g_steal_pointer (&self->pending_props);
+  g_clear_pointer (&self->pending_props, g_variant_unref);
   return TRUE;
 }
 
-/* Any thread: a pending Release is told now with its own reason. */
+/* Any thread: a pending end is told now, with its own reason. */
 static void
-settle_release (BleioAdvertiser *self)
+settle_pending (BleioAdvertiser *self)
 {
   BleioAdvertisingEndReason reason;
   gboolean pending;
 
   g_mutex_lock (&self->lock);
-  pending = take_release_locked (self, &reason, NULL);
+  pending = take_pending_locked (self, &reason, NULL);
   g_mutex_unlock (&self->lock);
   if (pending)
     tell (self, TELL_ENDED, reason);
 }
 
 static gboolean
-release_settled_cb (gpointer data)
+settled_cb (gpointer data)
 {
-  settle_release (data);
+  settle_pending (data);
   return G_SOURCE_REMOVE;
 }
 
-/* On the worker: bluetoothd released the advertisement. It is over at
- * once (bluetoothd forgot it); why is told once RELEASE_SETTLE_MSEC show
- * whether the adapter or bluetoothd is going. */
+/* Under the lock, on the worker: the running advertisement is over at
+ * once, but why is told after SETTLE_MSEC. */
 static void
-on_release (BleioAdvertiser *self)
+end_pending_locked (BleioAdvertiser           *self,
+                    BleioAdvertisingEndReason  reason)
 {
-  BleioAdvertisingEndReason reason = BLEIO_ADVERTISING_END_REASON_RELEASED;
-  gint64 now = g_get_monotonic_time ();
   GSource *source;
 
-  g_mutex_lock (&self->lock);
-  if (self->state != STATE_ACTIVE)
-    {
-      g_mutex_unlock (&self->lock);
-      return;
-    }
-  /* bluetoothd's own Timeout is the one Release that comes once the
-   * timeout has passed (a second of slack between the two clocks). */
-  if (self->timeout > 0 &&
-      now - self->started_at >= (gint64) self->timeout * G_USEC_PER_SEC - G_USEC_PER_SEC)
-    reason = BLEIO_ADVERTISING_END_REASON_TIMEOUT;
-  self->released_props = g_steal_pointer (&self->props);
-  self->release_reason = reason;
+  g_clear_pointer (&self->pending_props, g_variant_unref);
+  self->pending_props = g_steal_pointer (&self->props);
+  self->pending_reason = reason;
   end_locked (self);
-  source = g_timeout_source_new (RELEASE_SETTLE_MSEC);
-  g_source_set_callback (source, release_settled_cb, advertiser_ref (self), advertiser_unref);
-  g_source_set_static_name (source, "[bleio] advertisement released");
-  self->release_source = source;
+  source = g_timeout_source_new (SETTLE_MSEC);
+  g_source_set_callback (source, settled_cb, advertiser_ref (self), advertiser_unref);
+  g_source_set_static_name (source, "[bleio] advertisement ended");
+  self->pending_source = source;
   g_source_attach (source, bleio_client_get_worker_context (self->client));
-  g_mutex_unlock (&self->lock);
 }
 
-static void
-advertisement_method_call (GDBusConnection       *connection,
-                           const char            *sender,
-                           const char            *object_path,
-                           const char            *interface_name,
-                           const char            *method_name,
-                           GVariant              *parameters,
-                           GDBusMethodInvocation *invocation,
-                           gpointer               user_data)
-{
-  BleioAdvertiser *self = user_data;
-  g_autofree char *bluez = bleio_client_dup_bluez_owner (self->client);
-
-  if (bluez == NULL || g_strcmp0 (sender, bluez) != 0)
-    {
-      /* Anyone else on the bus could otherwise end our advertisement. */
-      g_dbus_method_invocation_return_dbus_error (invocation,
-                                                  "org.freedesktop.DBus.Error.AccessDenied",
-                                                  "Only org.bluez may release this advertisement");
-      return;
-    }
-  on_release (self);
-  g_dbus_method_invocation_return_value (invocation, NULL);
-}
+/* ---- the object's hooks ----------------------------------------------------------- */
 
 static GVariant *
-advertisement_get_property (GDBusConnection  *connection,
-                            const char       *sender,
-                            const char       *object_path,
-                            const char       *interface_name,
-                            const char       *property_name,
-                            GError          **error,
-                            gpointer          user_data)
-{
-  BleioAdvertiser *self = user_data;
-  GVariant *value = NULL;
-
-  g_mutex_lock (&self->lock);
-  if (self->props != NULL)
-    value = g_variant_lookup_value (self->props, property_name, NULL);
-  g_mutex_unlock (&self->lock);
-  /* An unset property is left out of GetAll, as bluetoothd expects of
-   * the optional ones. */
-  if (value == NULL)
-    g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
-                 "%s is not set on this advertisement", property_name);
-  return value;
-}
-
-static const GDBusInterfaceVTable advertisement_vtable = {
-  advertisement_method_call, advertisement_get_property, NULL, { 0 },
-};
-
-/* On the worker: GDBus dispatches calls to the object in the context of
- * the thread that registered it, and the worker never blocks. */
-static gboolean
-export_cb (gpointer data)
+hook_dup_properties (gpointer data)
 {
   BleioAdvertiser *self = data;
-  g_autoptr(GError) error = NULL;
-  guint id;
+  GVariant *props;
 
-  id = g_dbus_connection_register_object (bleio_client_get_connection (self->client),
-                                          self->path, advertisement_info (),
-                                          &advertisement_vtable, advertiser_ref (self),
-                                          advertiser_unref, &error);
-  if (id == 0)
-    g_debug ("cannot export the advertisement: %s", error->message);
   g_mutex_lock (&self->lock);
-  self->registration_id = id;
-  self->exported = TRUE;
-  g_cond_broadcast (&self->exported_cond);
+  props = self->props != NULL ? g_variant_ref (self->props) : NULL;
   g_mutex_unlock (&self->lock);
-  return G_SOURCE_REMOVE;
+  return props;
 }
 
-static gboolean
-ensure_exported (BleioAdvertiser  *self,
-                 GError          **error)
+/* On the worker: bluetoothd released the advertisement: its Timeout
+ * passed, or it is dropping the adapter or shutting down. */
+static void
+hook_released (gpointer data)
 {
-  gboolean request;
-  guint id;
+  BleioAdvertiser *self = data;
+  BleioAdvertisingEndReason reason = BLEIO_ADVERTISING_END_REASON_RELEASED;
+  gint64 now = g_get_monotonic_time ();
 
   g_mutex_lock (&self->lock);
-  request = !self->export_requested;
-  self->export_requested = TRUE;
+  if (self->state == STATE_ACTIVE)
+    {
+      /* bluetoothd's own Timeout is the one Release that comes once the
+       * timeout has passed (a second of slack between the two clocks). */
+      if (self->timeout > 0 &&
+          now - self->started_at >= (gint64) self->timeout * G_USEC_PER_SEC - G_USEC_PER_SEC)
+        reason = BLEIO_ADVERTISING_END_REASON_TIMEOUT;
+      end_pending_locked (self, reason);
+    }
   g_mutex_unlock (&self->lock);
-  if (request)
-    g_main_context_invoke (bleio_client_get_worker_context (self->client), export_cb, self);
+}
+
+static const BleioAdvertisementHooks object_hooks = {
+  hook_dup_properties,
+  hook_released,
+};
+
+/* The object, exported by the first start; the others wait for it. */
+static gboolean
+ensure_object (BleioAdvertiser  *self,
+               GError          **error)
+{
+  BleioAdvertisement *object;
+
   g_mutex_lock (&self->lock);
-  while (!self->exported)
-    g_cond_wait (&self->exported_cond, &self->lock);
-  id = self->registration_id;
+  while (self->object_pending)
+    g_cond_wait (&self->object_cond, &self->lock);
+  if (self->object != NULL)
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  self->object_pending = TRUE;
   g_mutex_unlock (&self->lock);
-  if (id == 0)
-    g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_BLUETOOTH,
-                         "The advertisement could not be exported on the bus");
-  return id != 0;
+
+  object = bleio_advertisement_new (self->client, &object_hooks, advertiser_ref (self),
+                                    advertiser_unref, error);
+  g_mutex_lock (&self->lock);
+  self->object = object;
+  self->object_pending = FALSE;
+  g_cond_broadcast (&self->object_cond);
+  g_mutex_unlock (&self->lock);
+  return object != NULL;
 }
 
 /* ---- bluetoothd's events (on the worker) ---------------------------------------- */
@@ -513,6 +437,12 @@ on_owner (BleioAdvertiser *self,
       self->generation++;
       ended = TRUE;
     }
+  else if (self->state == STATE_STARTING && self->restoring)
+    {
+      /* Gone again before it answered: wait for the next one. */
+      self->state = STATE_RESTORING;
+      self->generation++;
+    }
   else if (self->state == STATE_STARTING)
     {
       /* The start fails on its own (no reply); nothing ran to restore. */
@@ -523,8 +453,8 @@ on_owner (BleioAdvertiser *self,
       BleioAdvertisingEndReason reason;
       GVariant *props = NULL;
 
-      /* Released as bluetoothd shut down: a restart, not an end. */
-      if (take_release_locked (self, &reason, &props))
+      /* Powered off or released as bluetoothd shut down: a restart. */
+      if (take_pending_locked (self, &reason, &props) && props != NULL)
         {
           self->props = props;
           self->state = STATE_RESTORING;
@@ -544,12 +474,12 @@ end_for (BleioAdvertiser           *self,
          BleioAdvertisingEndReason  reason,
          gboolean                   unregister)
 {
-  BleioAdvertisingEndReason released;
+  BleioAdvertisingEndReason pending;
 
   g_mutex_lock (&self->lock);
   /* The adapter's removal explains a Release just before it. */
   if (reason == BLEIO_ADVERTISING_END_REASON_ADAPTER_REMOVED &&
-      take_release_locked (self, &released, NULL))
+      take_pending_locked (self, &pending, NULL))
     {
       g_mutex_unlock (&self->lock);
       tell (self, TELL_ENDED, reason);
@@ -565,6 +495,25 @@ end_for (BleioAdvertiser           *self,
   if (unregister)
     unregister_quietly (self);
   tell (self, TELL_ENDED, reason);
+}
+
+/* bluetoothd 5.66 keeps the registration of a powered-off adapter and
+ * advertises again at power on; `_bleio` stops. Told late: bluetoothd
+ * powers its adapters off as it shuts down. */
+static void
+end_powered_off (BleioAdvertiser *self)
+{
+  gboolean ended = FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (self->state == STATE_ACTIVE)
+    {
+      end_pending_locked (self, BLEIO_ADVERTISING_END_REASON_ADAPTER_OFF);
+      ended = TRUE;
+    }
+  g_mutex_unlock (&self->lock);
+  if (ended)
+    unregister_quietly (self);
 }
 
 static gboolean
@@ -604,7 +553,7 @@ on_event (BleioClient            *client,
       else if (event->kind == BLEIO_CLIENT_EVENT_CHANGED && event->changed != NULL &&
                g_strcmp0 (event->interface, BLEIO_IFACE_ADAPTER) == 0 &&
                g_variant_lookup (event->changed, "Powered", "b", &powered) && !powered)
-        end_for (self, BLEIO_ADVERTISING_END_REASON_ADAPTER_OFF, TRUE);
+        end_powered_off (self);
       return;
     }
   g_mutex_lock (&self->lock);
@@ -653,7 +602,7 @@ send_register (BleioAdvertiser     *self,
 
   g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
   bleio_client_call (self->client, self->adapter_path, IFACE_MANAGER, "RegisterAdvertisement",
-                     g_variant_new ("(oa{sv})", self->path, &options), -1, cancellable,
+                     g_variant_new ("(oa{sv})", object_path (self), &options), -1, cancellable,
                      callback, data);
 }
 
@@ -717,7 +666,7 @@ restore_cb (GObject      *source,
     tell (self, TELL_RESTORED, 0);
   else
     {
-      g_debug ("advertisement %s not restored: %s", self->path, error->message);
+      g_debug ("advertisement on %s not restored: %s", self->adapter_path, error->message);
       tell (self, TELL_ENDED, BLEIO_ADVERTISING_END_REASON_RESTORE_FAILED);
     }
   attempt_free (attempt);
@@ -737,9 +686,11 @@ restore (BleioAdvertiser *self)
       return;
     }
   self->state = STATE_STARTING;
+  self->restoring = TRUE;
   generation = ++self->generation;
   g_mutex_unlock (&self->lock);
-  g_debug ("advertisement %s: registering again with the new bluetoothd", self->path);
+  g_debug ("advertisement on %s: registering again with the new bluetoothd",
+           self->adapter_path);
   send_register (self, NULL, restore_cb, attempt_new (self, generation));
 }
 
@@ -881,8 +832,8 @@ bleio_advertiser_start_async (BleioAdvertiser                *self,
   g_task_set_source_tag (task, BLEIO_TAG (bleio_advertiser_start_async));
   g_task_set_task_data (task, advertiser_ref (self), advertiser_unref);
   /* The application hears how the last one ended before the next starts. */
-  settle_release (self);
-  if (!check_start (self, settings, &props, &error) || !ensure_exported (self, &error))
+  settle_pending (self);
+  if (!check_start (self, settings, &props, &error) || !ensure_object (self, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -896,6 +847,7 @@ bleio_advertiser_start_async (BleioAdvertiser                *self,
       return;
     }
   self->state = STATE_STARTING;
+  self->restoring = FALSE;
   generation = ++self->generation;
   self->props = g_steal_pointer (&props);
   self->connectable = settings->connectable;
@@ -945,7 +897,7 @@ bleio_advertiser_stop_async (BleioAdvertiser     *self,
 
   g_task_set_source_tag (task, BLEIO_TAG (bleio_advertiser_stop_async));
   g_task_set_task_data (task, advertiser_ref (self), advertiser_unref);
-  settle_release (self);
+  settle_pending (self);
   g_mutex_lock (&self->lock);
   was = self->state;
   if (was != STATE_IDLE)
@@ -960,7 +912,7 @@ bleio_advertiser_stop_async (BleioAdvertiser     *self,
   if ((was == STATE_ACTIVE || was == STATE_STARTING) && bleio_client_has_owner (self->client))
     {
       bleio_client_call (self->client, self->adapter_path, IFACE_MANAGER,
-                         "UnregisterAdvertisement", g_variant_new ("(o)", self->path),
+                         "UnregisterAdvertisement", g_variant_new ("(o)", object_path (self)),
                          -1, cancellable, stop_cb, g_steal_pointer (&task));
       return;
     }
@@ -993,13 +945,11 @@ bleio_advertiser_new (BleioClient  *client,
 
   g_atomic_ref_count_init (&self->ref);
   g_mutex_init (&self->lock);
-  g_cond_init (&self->exported_cond);
+  g_cond_init (&self->object_cond);
   self->client = bleio_client_ref (client);
   self->adapter_path = g_strdup (adapter_path);
   self->name = strrchr (self->adapter_path, '/') != NULL ?
                strrchr (self->adapter_path, '/') + 1 : self->adapter_path;
-  self->path = g_strdup_printf ("/org/bleio/advertisement/p%d_%u", (int) getpid (),
-                                g_atomic_int_add (&advertisement_serial, 1));
   g_weak_ref_init (&self->owner, owner);
   self->context = g_main_context_ref (context);
   self->watch_id = bleio_client_watch_keys (client, NULL, keys, G_N_ELEMENTS (keys), on_event,
@@ -1011,27 +961,26 @@ void
 bleio_advertiser_free (BleioAdvertiser *self)
 {
   State was;
-  guint id;
+  BleioAdvertisement *object;
 
   if (self == NULL)
     return;
   g_mutex_lock (&self->lock);
   was = self->state;
   end_locked (self);
-  if (self->release_source != NULL)
+  if (self->pending_source != NULL)
     {
-      g_source_destroy (self->release_source);
-      g_clear_pointer (&self->release_source, g_source_unref);
+      g_source_destroy (self->pending_source);
+      g_clear_pointer (&self->pending_source, g_source_unref);
     }
-  id = self->registration_id;
-  self->registration_id = 0;
   g_mutex_unlock (&self->lock);
   /* The program may be exiting: bluetoothd must not keep advertising for
    * an object nobody serves. */
   if (was == STATE_ACTIVE || was == STATE_STARTING)
     unregister_quietly (self);
   bleio_client_unwatch (self->client, self->watch_id);
-  if (id != 0)
-    g_dbus_connection_unregister_object (bleio_client_get_connection (self->client), id);
+  /* Nobody else uses the advertiser now: its owner is going. */
+  object = g_steal_pointer (&self->object);
+  bleio_advertisement_free (object);
   advertiser_unref (self);
 }
