@@ -533,6 +533,38 @@ test_settings (void **state)
   g_clear_error (&error);
 }
 
+/* bluetoothd 5.66 without its experimental flag accepts MinInterval,
+ * MaxInterval and TxPower and ignores them: a setting that changes what
+ * goes on air is refused instead, and passed on only to a bluetoothd that
+ * shows the flag (SupportedCapabilities exported). */
+static void
+test_quirk_interval_ignored_without_experimental (void **state)
+{
+  g_autoptr(GVariant) without = g_variant_ref_sink (g_variant_new_parsed (
+    "{'SupportedInstances': <byte 5>, 'SupportedIncludes': <['tx-power']>}"));
+  g_autoptr(GVariant) with = g_variant_ref_sink (g_variant_new_parsed (
+    "{'SupportedCapabilities': <{'MaxAdvLen': <byte 31>, 'MinTxPower': <int16 -20>,"
+    " 'MaxTxPower': <int16 10>}>}"));
+  BleioAdvertisingSettings s = { 0 };
+  BleioAdvertisingCaps caps;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) props = NULL;
+
+  (void) state;
+  s.interval = 0.5;
+  s.tx_power = 5;
+  bleio_advertising_caps_from_manager (&caps, without);
+  assert_null (bleio_advertising_properties (&s, &caps, &error));
+  assert_error (error, BLEIO_ERROR_NOT_SUPPORTED, "-E");
+  g_clear_error (&error);
+  bleio_advertising_caps_from_manager (&caps, with);
+  props = bleio_advertising_properties (&s, &caps, &error);
+  assert_null (error);
+  g_variant_ref_sink (props);
+  assert_printed (props, "MinInterval", "uint32 500");
+  assert_printed (props, "TxPower", "int16 5");
+}
+
 /* A TX power structure needs bluetoothd to offer the tx-power include. */
 static void
 test_tx_power_include (void **state)
@@ -620,6 +652,7 @@ main (void)
     cmocka_unit_test (test_length_limits),
     cmocka_unit_test (test_settings),
     cmocka_unit_test (test_tx_power_include),
+    cmocka_unit_test (test_quirk_interval_ignored_without_experimental),
     cmocka_unit_test (test_caps_from_manager),
     cmocka_unit_test (test_empty),
   };
