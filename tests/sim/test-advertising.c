@@ -301,6 +301,51 @@ test_advertising_async (void **state)
   assert_false (bleio_adapter_get_advertising (adapter));
 }
 
+typedef struct {
+  BleioAdapter *adapter;
+  gboolean started;
+  gboolean stopped;
+  GError *error;
+} FromThread;
+
+static gpointer
+start_stop_thread (gpointer data)
+{
+  FromThread *t = data;
+  g_autoptr(GBytes) d = adv_bytes ("02 01 06");
+
+  t->started = bleio_adapter_start_advertising (t->adapter, d, NULL, TRUE, FALSE, 0, 0, 0,
+                                                NULL, NULL, &t->error);
+  if (t->started)
+    t->stopped = bleio_adapter_stop_advertising (t->adapter, &t->error);
+  return NULL;
+}
+
+/* The blocking calls from another thread while this one runs its loop:
+ * they iterate their own context, and the signals come here, where the
+ * adapter was made. */
+static void
+test_advertising_other_thread (void **state)
+{
+  SimFixture *fx = *state;
+  g_autoptr(BleioAdapter) adapter = common_adapter (fx, "hci0");
+  FromThread t = { adapter, FALSE, FALSE, NULL };
+  GThread *thread;
+  AdvHeard h;
+
+  adv_listen (adapter, &h);
+  thread = g_thread_new ("advertiser", start_stop_thread, &t);
+  g_thread_join (thread);
+  assert_no_error (t.error);
+  assert_true (t.started);
+  assert_true (t.stopped);
+  assert_true (common_wait (adv_heard_end, &h, WAIT_MSEC));
+  assert_int_equal (h.reason, BLEIO_ADVERTISING_END_REASON_STOPPED);
+  assert_ptr_equal (h.thread, g_thread_self ());
+  assert_int_equal (h.notified, 2);
+  adv_unlisten (adapter, &h);
+}
+
 /* The program lets go of the adapter while advertising: bluetoothd must
  * not keep an advertisement nobody serves. */
 static void
@@ -331,6 +376,7 @@ main (void)
     cmocka_unit_test (test_advertising_central_connects),
     cmocka_unit_test (test_advertising_broadcast),
     cmocka_unit_test (test_advertising_async),
+    cmocka_unit_test (test_advertising_other_thread),
     cmocka_unit_test (test_advertising_unregistered_on_finalize),
   };
 
