@@ -147,6 +147,9 @@ static void
 emit_incoming_connection (GObject         *owner,
                           BleioConnection *connection)
 {
+  /* `_bleio`: a central connecting ends a connectable advertisement;
+   * advertising reads FALSE in the handlers below. */
+  bleio_advertiser_central_connected (BLEIO_ADAPTER (owner)->advertiser);
   g_signal_emit (owner, signals[SIGNAL_INCOMING_CONNECTION], 0, connection);
 }
 

@@ -41,6 +41,12 @@ void     bleio_advertiser_free          (BleioAdvertiser *advertiser);
 
 gboolean bleio_advertiser_is_advertising (BleioAdvertiser *advertiser);
 
+/* A central connected to the adapter (bleio-adapter-incoming.c decides
+ * that a link is incoming): a connectable advertisement ends, as `_bleio`
+ * says, and is unregistered (bluetoothd 5.66 would keep it). Any thread;
+ * the adapter calls it just before it hands the connection over. */
+void     bleio_advertiser_central_connected (BleioAdvertiser *advertiser);
+
 /* @settings is copied. */
 void     bleio_advertiser_start_async   (BleioAdvertiser                *advertiser,
                                          const BleioAdvertisingSettings *settings,

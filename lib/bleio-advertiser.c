@@ -516,19 +516,6 @@ end_powered_off (BleioAdvertiser *self)
     unregister_quietly (self);
 }
 
-static gboolean
-event_says_connected (BleioAdvertiser        *self,
-                      const BleioClientEvent *event)
-{
-  gboolean connected = FALSE;
-
-  if (event->kind == BLEIO_CLIENT_EVENT_ADDED)
-    return bleio_client_get_boolean (self->client, event->path, BLEIO_IFACE_DEVICE, "Connected");
-  if (event->kind == BLEIO_CLIENT_EVENT_CHANGED && event->changed != NULL)
-    return g_variant_lookup (event->changed, "Connected", "b", &connected) && connected;
-  return FALSE;
-}
-
 static void
 on_event (BleioClient            *client,
           const BleioClientEvent *event,
@@ -536,7 +523,6 @@ on_event (BleioClient            *client,
 {
   BleioAdvertiser *self = user_data;
   gboolean powered = TRUE;
-  gboolean connectable;
 
   if (event->kind == BLEIO_CLIENT_EVENT_OWNER)
     {
@@ -544,26 +530,25 @@ on_event (BleioClient            *client,
       return;
     }
   /* Everything vanishes when bluetoothd leaves; on_owner() saw to that. */
-  if (!bleio_client_has_owner (client))
+  if (!bleio_client_has_owner (client) || g_strcmp0 (event->path, self->adapter_path) != 0)
     return;
-  if (g_strcmp0 (event->path, self->adapter_path) == 0)
-    {
-      if (event->kind == BLEIO_CLIENT_EVENT_REMOVED)
-        end_for (self, BLEIO_ADVERTISING_END_REASON_ADAPTER_REMOVED, FALSE);
-      else if (event->kind == BLEIO_CLIENT_EVENT_CHANGED && event->changed != NULL &&
-               g_strcmp0 (event->interface, BLEIO_IFACE_ADAPTER) == 0 &&
-               g_variant_lookup (event->changed, "Powered", "b", &powered) && !powered)
-        end_powered_off (self);
-      return;
-    }
+  if (event->kind == BLEIO_CLIENT_EVENT_REMOVED)
+    end_for (self, BLEIO_ADVERTISING_END_REASON_ADAPTER_REMOVED, FALSE);
+  else if (event->kind == BLEIO_CLIENT_EVENT_CHANGED && event->changed != NULL &&
+           g_strcmp0 (event->interface, BLEIO_IFACE_ADAPTER) == 0 &&
+           g_variant_lookup (event->changed, "Powered", "b", &powered) && !powered)
+    end_powered_off (self);
+}
+
+void
+bleio_advertiser_central_connected (BleioAdvertiser *self)
+{
+  gboolean connectable;
+
   g_mutex_lock (&self->lock);
   connectable = self->connectable;
   g_mutex_unlock (&self->lock);
-  /* BlueZ 5.66 does not say which side made a link, so any new link of
-   * the adapter ends a connectable advertisement, as `_bleio` ends it
-   * when a central connects. */
-  if (connectable && g_strcmp0 (event->interface, BLEIO_IFACE_DEVICE) == 0 &&
-      event_says_connected (self, event))
+  if (connectable)
     end_for (self, BLEIO_ADVERTISING_END_REASON_CONNECTED, TRUE);
 }
 
@@ -940,7 +925,6 @@ bleio_advertiser_new (BleioClient  *client,
   const BleioClientWatchKey keys[] = {
     { adapter_path, BLEIO_IFACE_ADAPTER, FALSE },
     { adapter_path, IFACE_MANAGER, FALSE },
-    { adapter_path, BLEIO_IFACE_DEVICE, TRUE },
   };
 
   g_atomic_ref_count_init (&self->ref);

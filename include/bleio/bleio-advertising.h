@@ -20,8 +20,12 @@ G_BEGIN_DECLS
  *   bleio_adapter_start_advertising_async() passed (bluetoothd released the
  *   advertisement then)
  * @BLEIO_ADVERTISING_END_REASON_CONNECTED: a central connected to the
- *   adapter while a connectable advertisement ran; as in `_bleio`, the
- *   advertisement then ends (libbleio unregisters it)
+ *   adapter while a connectable advertisement ran (emitted just after
+ *   #BleioAdapter::incoming-connection, in whose handlers
+ *   bleio_adapter_get_advertising() reads %FALSE already); as in
+ *   `_bleio`, the advertisement
+ *   then ends (libbleio unregisters it). Links this adapter's own connect
+ *   attempts make do not end it
  * @BLEIO_ADVERTISING_END_REASON_RELEASED: bluetoothd called `Release` on
  *   the advertisement for a reason of its own (it does so when its adapter
  *   goes away and when it shuts down)

@@ -119,12 +119,54 @@ test_advertising_air_found_and_connected (void **state)
   adv_unlisten (peripheral, &h);
 }
 
+/* hci1 advertises and connects, as a central, to hci0's advertisement:
+ * its own link does not end its advertisement; hci0's ends, a central
+ * having connected to it. */
+static void
+test_advertising_air_own_connect_keeps_advertising (void **state)
+{
+  SimFixture *fx = *state;
+  g_autoptr(BleioAdapter) hci0 = common_adapter (fx, "hci0");
+  g_autoptr(BleioAdapter) hci1 = common_adapter (fx, "hci1");
+  g_autoptr(BleioAddress) hci0_address = bleio_adapter_dup_address (hci0);
+  g_autoptr(BleioConnection) link = NULL;
+  g_autoptr(GError) error = NULL;
+  LinksWait none = { hci0, 0 };
+  AdvHeard h0, h1;
+
+  adv_listen (hci0, &h0);
+  adv_listen (hci1, &h1);
+  adv_start_ok (hci0, "02 01 06", "06 09 48 63 69 30 41", TRUE, 0);
+  adv_start_ok (hci1, "02 01 06", "06 09 48 63 69 31 41", TRUE, 0);
+  /* By address: hci1 met hci0 as a central in the test before, and
+   * bluetoothd keeps the GAP name it read then, not the advertised one. */
+  link = bleio_adapter_connect (hci1, hci0_address, 10, NULL, &error);
+  assert_no_error (error);
+  assert_true (common_wait (adv_heard_end, &h0, WAIT_MSEC));
+  assert_int_equal (h0.reason, BLEIO_ADVERTISING_END_REASON_CONNECTED);
+  /* By then hci1 has heard of the same link: nothing for it. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  assert_int_equal (h1.ended, 0);
+  assert_true (bleio_adapter_get_advertising (hci1));
+
+  assert_true (bleio_connection_disconnect (link, &error));
+  assert_no_error (error);
+  assert_true (common_wait (links_are, &none, WAIT_MSEC));
+  assert_true (bleio_adapter_stop_advertising (hci1, &error));
+  assert_no_error (error);
+  assert_int_equal (h1.reason, BLEIO_ADVERTISING_END_REASON_STOPPED);
+  adv_unlisten (hci0, &h0);
+  adv_unlisten (hci1, &h1);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_advertising_air_found_and_connected),
+    cmocka_unit_test (test_advertising_air_own_connect_keeps_advertising),
   };
 
   if (argc < 2)
