@@ -133,9 +133,11 @@ bleio_advertiser_class_install (GObjectClass      *klass,
    * Emitted once when an advertisement started with
    * bleio_adapter_start_advertising_async() ends, in the thread-default
    * context that was current when the adapter was created;
-   * #BleioAdapter:advertising reads %FALSE by then. With
-   * %BLEIO_ADVERTISING_END_REASON_BLUEZ_UNAVAILABLE the advertisement is
-   * kept and registered again when bluetoothd returns.
+   * #BleioAdapter:advertising reads %FALSE by then, unless advertising
+   * started again before that context ran (a restore, or a new start from
+   * another thread). With %BLEIO_ADVERTISING_END_REASON_BLUEZ_UNAVAILABLE
+   * the advertisement is kept and registered again when bluetoothd
+   * returns; #BleioAdapter::advertising-restored follows.
    *
    * Since: 0.3
    */

@@ -24,6 +24,7 @@ assert_restored (Env      *env,
   assert_true (common_wait (adv_heard_restored, h, WAIT_MSEC));
   assert_int_equal (h->ended, 1);
   assert_int_equal (h->restored, 1);
+  assert_true (h->advertising_at_restore);
   assert_true (bleio_adapter_get_advertising (env->adapter));
   /* The new bluetoothd holds it: one registration, ours. */
   assert_true (common_wait (adv_instances_are, &w, WAIT_MSEC));

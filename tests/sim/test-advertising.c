@@ -53,6 +53,7 @@ test_advertising_start_stop (void **state)
   assert_true (common_wait (adv_heard_end, &h, WAIT_MSEC));
   assert_int_equal (h.ended, 1);
   assert_int_equal (h.reason, BLEIO_ADVERTISING_END_REASON_STOPPED);
+  assert_false (h.advertising_at_end);
   assert_ptr_equal (h.thread, g_thread_self ());
   assert_int_equal (h.notified, 2);
 

@@ -18,6 +18,11 @@ typedef struct {
   guint restored;
   guint notified;
   GThread *thread;              /* where the last ended signal ran */
+  /* `advertising` as the last ended and restored signals ran: false and
+   * true, unless the state moved on again before the application's
+   * context ran (a bluetoothd that crashed and came back at once). */
+  gboolean advertising_at_end;
+  gboolean advertising_at_restore;
 } AdvHeard;
 
 /* Connects the handlers (zeroing @h); adv_unlisten() before @h goes. */
