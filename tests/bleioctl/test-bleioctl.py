@@ -108,6 +108,78 @@ def wait_property(path, interface, name, value, seconds=20):
         time.sleep(0.05)
 
 
+# ---- the peripheral side (two-adapters scenario) --------------------------------
+
+def read_event(proc, seconds=RUN_TIMEOUT):
+    """The next JSON line the advertiser prints, within @seconds, past the
+    "paused" lines (advertising ends while a central is connected)."""
+    while True:
+        ready, _, _ = select.select([proc.stdout], [], [], seconds)
+        check(ready, "the advertiser printed nothing in time")
+        line = proc.stdout.readline()
+        print(f"  advertiser: {line.rstrip()}")
+        check(line, "the advertiser ended early")
+        event = json.loads(line)
+        if event["event"] != "paused":
+            return event
+
+
+def adapter_address(name):
+    return bluez_property(f"/org/bluez/{name}", "org.bluez.Adapter1", "Address")
+
+
+def case_advertise():
+    # Issue 16: advertise on hci1, find and connect from hci0, both sides
+    # see the link come and go; SIGTERM takes the advertisement off the air.
+    proc = subprocess.Popen([BLEIOCTL, "--json", "--adapter", "hci1", "advertise",
+                             "--name", "BleioAdv", "--uuid", "180f",
+                             "--manufacturer", "0x0059=0102"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        started = read_event(proc)
+        check(started["event"] == "advertising" and started["adapter"] == "hci1", f"{started}")
+        check(bluez_property("/org/bluez/hci1", "org.bluez.LEAdvertisingManager1",
+                             "ActiveInstances") == 1, "one instance registered on hci1")
+        advertiser = adapter_address("hci1")
+        central = adapter_address("hci0")
+        entries = ctl_json("--adapter", "hci0", "scan", "--timeout", "5")
+        found = [e for e in entries if e["name"] == "BleioAdv"]
+        check(len(found) == 1, f"BleioAdv in hci0's scan: {entries}")
+        check(found[0]["address"] == advertiser, "advertised from hci1's address")
+        check("180f" in found[0]["uuids"], "UUID 180f")
+        check(found[0]["manufacturer_data"] == {"0x0059": "0102"}, "manufacturer data")
+        check(found[0]["connectable"] is True, "connectable")
+
+        [link] = ctl_json("--adapter", "hci0", "connect", advertiser)
+        check(link["address"] == advertiser, "connected from hci0")
+        event = read_event(proc)
+        check(event["event"] == "connected" and event["address"] == central,
+              f"the advertiser saw hci0 connect: {event}")
+        ctl("--adapter", "hci0", "disconnect", advertiser)
+        event = read_event(proc)
+        check(event["event"] == "disconnected" and event["address"] == central,
+              f"the advertiser saw the link go: {event}")
+        # Advertising again for the next central.
+        event = read_event(proc)
+        check(event["event"] == "advertising", f"advertising again: {event}")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=RUN_TIMEOUT)
+    print(f"advertise after SIGTERM: {proc.returncode}")
+    check(proc.returncode == 0, f"advertise after SIGTERM exits {proc.returncode}")
+    check(bluez_property("/org/bluez/hci1", "org.bluez.LEAdvertisingManager1",
+                         "ActiveInstances") == 0, "unregistered on the way out")
+
+    # Bad input is a usage error before anything is registered.
+    error = ctl_json("--adapter", "hci1", "advertise", "--manufacturer", "0x10000=01",
+                     expect=EXIT["usage"])
+    check("company ID" in error["message"], error["message"])
+    error = ctl_json("--adapter", "hci1", "advertise", "--raw", "0509aabb", expect=EXIT["usage"])
+    check("0x09" in error["message"] or "structure" in error["message"], error["message"])
+    check(bluez_property("/org/bluez/hci1", "org.bluez.LEAdvertisingManager1",
+                         "ActiveInstances") == 0, "nothing registered after refusals")
+
+
 # ---- cases against the simulator -------------------------------------------
 
 def case_adapter():
@@ -744,7 +816,9 @@ def complete(words):
 def case_completion():
     check(complete(["bleioctl", "re"]) == ["read"], "re<TAB> -> read")
     check(complete(["bleioctl", "di"]) == ["disconnect"], "di<TAB>")
-    check(len(complete(["bleioctl", "''"])) == 10, "all ten commands")
+    check(len(complete(["bleioctl", "''"])) == 11, "all eleven commands")
+    check(complete(["bleioctl", "adv"]) == ["advertise"], "adv<TAB>")
+    check(complete(["bleioctl", "advertise", "--no-c"]) == ["--no-connectable"], "advertise options")
     check(complete(["bleioctl", "--json", "no"]) == ["notify"], "after an option")
     check(complete(["bleioctl", "--adapter", "hci0", "sc"]) == ["scan"], "after an option value")
     check(complete(["bleioctl", "adapter", "power", "o"]) == ["off", "on"], "power on|off")
@@ -801,14 +875,21 @@ SIM_CASES = {
     "sighup": case_sighup, "argument-rules": case_argument_rules,
     "adapter-name-empty": case_adapter_name_empty,
     "info-bonded-disconnected": case_info_bonded_disconnected,
+    "advertise": case_advertise,
 }
+# The scenario a case runs in, when not the demo one.
+SCENARIOS = {"advertise": "two-adapters.json"}
 LOCAL_CASES = {"manpage": case_manpage, "completion": case_completion, "install": case_install}
 
 
 def main():
     if CASE in SIM_CASES and os.environ.get("BLEIOCTL_TEST_INNER") != "1":
         env = dict(os.environ, BLEIOCTL_TEST_INNER="1")
-        proc = subprocess.run([SIM, "run", "--", sys.executable, *sys.argv], env=env,
+        scenario = []
+        if CASE in SCENARIOS:
+            scenario = ["--scenario", os.path.join(SRCDIR, "tools", "bleio-sim", "scenarios",
+                                                   SCENARIOS[CASE])]
+        proc = subprocess.run([SIM, "run", *scenario, "--", sys.executable, *sys.argv], env=env,
                               timeout=240)
         return proc.returncode
     run = SIM_CASES.get(CASE) or LOCAL_CASES.get(CASE)

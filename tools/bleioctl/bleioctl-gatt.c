@@ -1,56 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The commands that work on the peer's GATT database: services, read,
- * write, notify; and their arguments CHARACTERISTIC and HEX.
+ * write, notify; and their argument CHARACTERISTIC (HEX is in bleioctl.c).
  */
 #include "bleioctl.h"
 
 #include <string.h>
 
 /* ---- arguments ------------------------------------------------------------------ */
-
-/* HEX: pairs of hex digits, each pair followed by at most one ':', '-'
- * or ' ' before the next, with an optional leading 0x; "" is an empty
- * value, but "0x" alone, a separator doubled or at either end is refused
- * (a typo, most likely, rather than the value meant). */
-static GBytes *
-hex_decode (const char  *text,
-            GError     **error)
-{
-  g_autoptr(GByteArray) bytes = g_byte_array_new ();
-  const char *p = text;
-
-  if (g_str_has_prefix (p, "0x") || g_str_has_prefix (p, "0X"))
-    {
-      p += 2;
-      if (*p == '\0')
-        goto bad;
-    }
-  while (*p != '\0')
-    {
-      int hi = g_ascii_xdigit_value (p[0]);
-      int lo = hi >= 0 ? g_ascii_xdigit_value (p[1]) : -1;
-      guint8 byte;
-
-      if (hi < 0 || lo < 0)
-        goto bad;
-      byte = (guint8) (hi * 16 + lo);
-      g_byte_array_append (bytes, &byte, 1);
-      p += 2;
-      if (*p == ':' || *p == '-' || *p == ' ')
-        {
-          p++;
-          if (*p == '\0')
-            goto bad;
-        }
-    }
-  return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
-bad:
-  g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-               "'%s' is not a hex value: write the bytes as pairs of hex digits, "
-               "such as 0102ff or 01:02:ff", text);
-  return NULL;
-}
 
 /* A service or characteristic on the command line, the same rule for
  * both: 0x-prefixed hex is a handle; four hex digits or the 36-character

@@ -128,13 +128,14 @@ op_timeout (void)
 
 /* --timeout as the commands use it. libbleio turns seconds into a guint of
  * milliseconds, which wraps (to 0: no wait at all) from 2^32 ms, 49.7
- * days, on: no value above MAX_TIMEOUT reaches it. For scan, 0, inf and
+ * days, on: no value above MAX_TIMEOUT reaches it. For scan and advertise
+ * (open-ended commands), 0, inf and
  * anything above MAX_TIMEOUT mean "until Ctrl-C" (ctl.timeout 0); a wait
  * for a peer, a link or a pairing is capped at MAX_TIMEOUT, and 0 is
  * refused there, since a bound of nothing is no bound a user means. */
 static gboolean
 parse_timeout (const char  *text,
-               gboolean     is_scan,
+               gboolean     open_ended,
                GError     **error)
 {
   char *end = NULL;
@@ -149,7 +150,7 @@ parse_timeout (const char  *text,
                    "--timeout must be a number of seconds, 0 or more, not '%s'", text);
       return FALSE;
     }
-  if (is_scan)
+  if (open_ended)
     ctl.timeout = timeout > MAX_TIMEOUT ? 0 : timeout;
   else if (timeout == 0)
     {
@@ -162,6 +163,49 @@ parse_timeout (const char  *text,
     ctl.timeout = MIN (timeout, MAX_TIMEOUT);
   ctl.timeout_set = TRUE;
   return TRUE;
+}
+
+/* HEX: pairs of hex digits, each pair followed by at most one ':', '-'
+ * or ' ' before the next, with an optional leading 0x; "" is an empty
+ * value, but "0x" alone, a separator doubled or at either end is refused
+ * (a typo, most likely, rather than the value meant). */
+GBytes *
+hex_decode (const char  *text,
+            GError     **error)
+{
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  const char *p = text;
+
+  if (g_str_has_prefix (p, "0x") || g_str_has_prefix (p, "0X"))
+    {
+      p += 2;
+      if (*p == '\0')
+        goto bad;
+    }
+  while (*p != '\0')
+    {
+      int hi = g_ascii_xdigit_value (p[0]);
+      int lo = hi >= 0 ? g_ascii_xdigit_value (p[1]) : -1;
+      guint8 byte;
+
+      if (hi < 0 || lo < 0)
+        goto bad;
+      byte = (guint8) (hi * 16 + lo);
+      g_byte_array_append (bytes, &byte, 1);
+      p += 2;
+      if (*p == ':' || *p == '-' || *p == ' ')
+        {
+          p++;
+          if (*p == '\0')
+            goto bad;
+        }
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
+bad:
+  g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+               "'%s' is not a hex value: write the bytes as pairs of hex digits, "
+               "such as 0102ff or 01:02:ff", text);
+  return NULL;
 }
 
 /* --passkey: six decimal digits at most, 0 to 999999. */
@@ -310,6 +354,9 @@ static const Command commands[] = {
   { "notify", cmd_notify, "notify ADDRESS CHARACTERISTIC [--count N]" },
   { "pair", cmd_pair, "pair ADDRESS [--passkey N] [--confirm]" },
   { "disconnect", cmd_disconnect, "disconnect ADDRESS" },
+  { "advertise", cmd_advertise, "advertise [--name NAME] [--uuid UUID]... [--manufacturer ID=HEX]... "
+                                "[--service-data UUID=HEX]... [--raw HEX] [--scan-response HEX] "
+                                "[--no-connectable]" },
   { "adapter", cmd_adapter, "adapter [power on|off | name NAME]" },
 };
 
@@ -392,7 +439,8 @@ main (int    argc,
       "Seconds for each wait (scan duration for scan, 0 or inf: until Ctrl-C); default 10",
       "SECONDS" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &ctl.json, "Print JSON, one object per line", NULL },
-    { "name", 0, 0, G_OPTION_ARG_STRING, &ctl.name, "scan: only this name (complete or short)", "NAME" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &ctl.name,
+      "scan: only this name (complete or short); advertise: the local name to send", "NAME" },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &ctl.prefix, "scan: only names starting so", "PREFIX" },
     { "min-rssi", 0, 0, G_OPTION_ARG_INT, &min_rssi, "scan: only RSSI at least this", "DBM" },
     { "duplicates", 0, 0, G_OPTION_ARG_NONE, &ctl.duplicates,
@@ -411,6 +459,18 @@ main (int    argc,
       "pair: the passkey the peer shows (0-999999)", "N" },
     { "confirm", 0, 0, G_OPTION_ARG_NONE, &ctl.confirm,
       "pair: accept numeric comparison (the passkey is printed)", NULL },
+    { "uuid", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ctl.uuids,
+      "advertise: a service UUID to advertise (repeat for more)", "UUID" },
+    { "manufacturer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ctl.manufacturer,
+      "advertise: manufacturer data, company ID=HEX (repeat for more)", "ID=HEX" },
+    { "service-data", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ctl.service_data,
+      "advertise: service data, UUID=HEX (repeat for more)", "UUID=HEX" },
+    { "raw", 0, 0, G_OPTION_ARG_STRING, &ctl.raw,
+      "advertise: raw AD structures appended to the advertisement", "HEX" },
+    { "scan-response", 0, 0, G_OPTION_ARG_STRING, &ctl.scan_response,
+      "advertise: the scan response, raw AD structures", "HEX" },
+    { "no-connectable", 0, 0, G_OPTION_ARG_NONE, &ctl.no_connectable,
+      "advertise: a broadcast nobody can connect to", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &ctl.version, "Print the version", NULL },
     { NULL }
   };
@@ -451,7 +511,7 @@ main (int    argc,
       return EXIT_USAGE;
     }
   if (!parse_passkey (passkey, &error) ||
-      !parse_timeout (timeout, command->run == cmd_scan, &error))
+      !parse_timeout (timeout, command->run == cmd_scan || command->run == cmd_advertise, &error))
     return report_error (error, EXIT_USAGE);
   if (count < 0)
     {
@@ -493,5 +553,10 @@ main (int    argc,
   g_free (ctl.name);
   g_free (ctl.prefix);
   g_free (ctl.address_type);
+  g_strfreev (ctl.uuids);
+  g_strfreev (ctl.manufacturer);
+  g_strfreev (ctl.service_data);
+  g_free (ctl.raw);
+  g_free (ctl.scan_response);
   return status;
 }

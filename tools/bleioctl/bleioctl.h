@@ -5,7 +5,8 @@
  * command line and dispatches; bleioctl-output.c prints (human, JSON, the
  * spinner); the commands live by what they touch: bleioctl-scan.c (scan,
  * info), bleioctl-gatt.c (services, read, write, notify), bleioctl-link.c
- * (connect, pair, disconnect, adapter and the link every command uses).
+ * (connect, pair, disconnect, adapter and the link every command uses),
+ * bleioctl-advertise.c (advertise).
  */
 #pragma once
 
@@ -57,6 +58,12 @@ typedef struct {
   gboolean version;
   gint64 passkey;
   gboolean confirm;
+  char **uuids;                 /* advertise */
+  char **manufacturer;
+  char **service_data;
+  char *raw;
+  char *scan_response;
+  gboolean no_connectable;
 
   /* state */
   gboolean progress;
@@ -81,6 +88,10 @@ BleioAddress *parse_address (const char  *text,
 gboolean same_address (const BleioAddress *a,
                        const BleioAddress *b);
 double op_timeout (void);
+/* HEX as documented in bleioctl(1): pairs of hex digits, optional 0x and
+ * single separators. */
+GBytes *hex_decode (const char  *text,
+                    GError     **error);
 
 /* A libbleio _async call run to its end on a context of its own, so that
  * Ctrl-C (ctl.cancellable) and a deadline stop it at once:
@@ -191,6 +202,10 @@ gboolean cmd_connect (char **args, GError **error);
 gboolean cmd_pair (char **args, GError **error);
 gboolean cmd_disconnect (char **args, GError **error);
 gboolean cmd_adapter (char **args, GError **error);
+
+/* ---- bleioctl-advertise.c ---- */
+
+gboolean cmd_advertise (char **args, GError **error);
 
 /* ---- bleioctl-gatt.c ---- */
 
