@@ -1078,9 +1078,6 @@ sim_access_get (SimObj     *obj,
 static SimIfaceDef battery_provider_iface = {
   "org.bluez.BatteryProviderManager1", refuse_method, no_props, NULL, NULL
 };
-static SimIfaceDef gatt_manager_iface = {
-  "org.bluez.GattManager1", refuse_method, no_props, NULL, NULL
-};
 static SimIfaceDef media_iface = {
   "org.bluez.Media1", refuse_method, media_get, NULL, NULL
 };
@@ -1117,6 +1114,7 @@ sim_adapter_new (SimAdapterDef *def)
   a->flood_peripherals = g_ptr_array_new_with_free_func ((GDestroyNotify) sim_peripheral_unref);
   a->next_adv = g_hash_table_new (NULL, NULL);
   a->device_index = g_hash_table_new (g_str_hash, g_str_equal);
+  a->gatt_db = sim_gatt_database_new (a);
   return a;
 }
 
@@ -1127,7 +1125,7 @@ sim_adapter_export (SimAdapter *adapter,
   static gsize once = 0;
   /* bluetoothd's order; LEAdvertisingManager1 comes last */
   const SimIfaceDef *defs[] = {
-    &sim_adapter_iface, &battery_provider_iface, &gatt_manager_iface,
+    &sim_adapter_iface, &battery_provider_iface, &sim_gatt_manager_iface,
     &sim_monitor_manager_iface, &media_iface, &network_iface, &sim_access_iface,
     sim_world.adv_manager_iface, NULL
   };
@@ -1135,7 +1133,7 @@ sim_adapter_export (SimAdapter *adapter,
   if (g_once_init_enter (&once))
     {
       SimIfaceDef *mut[] = {
-        &battery_provider_iface, &gatt_manager_iface, &sim_monitor_manager_iface,
+        &battery_provider_iface, &sim_gatt_manager_iface, &sim_monitor_manager_iface,
         &media_iface, &network_iface, &sim_access_iface
       };
 
@@ -1155,6 +1153,7 @@ sim_adapter_free (SimAdapter *adapter)
   g_clear_handle_id (&adapter->first_adv_source, g_source_remove);
   flood_end (adapter);
   sim_monitor_clear (adapter);
+  g_clear_pointer (&adapter->gatt_db, sim_gatt_database_free);
   g_clear_handle_id (&adapter->discoverable_source, g_source_remove);
   while (g_idle_remove_by_data (adapter))
     ;

@@ -678,6 +678,22 @@ control_method (GDBusConnection       *conn,
       sim_air_adapter_added (a);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
+  else if (g_str_equal (method, "GetGattDatabase"))
+    {
+      const char *name;
+      SimAdapter *a;
+
+      g_variant_get (params, "(&s)", &name);
+      a = sim_adapter_find (name);
+      if (a == NULL)
+        {
+          not_found (invocation, "adapter");
+          return;
+        }
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(@a(qsso))",
+                                                            sim_gatt_database_dump (a->gatt_db)));
+    }
   else if (g_str_equal (method, "RemoveAdapter"))
     {
       const char *name;

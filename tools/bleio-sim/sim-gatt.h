@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "sim-notify.h"
+#include "sim-gatt-server.h"
 
 G_BEGIN_DECLS
 

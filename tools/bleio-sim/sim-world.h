@@ -4,8 +4,8 @@
  * their GATT objects as structs, and the world's shared state. The files of
  * this floor build on each other in this order, each calling only those
  * before it: sim-world.c, sim-battery.c, sim-agent.c, sim-notify.c,
- * sim-gatt.c, sim-device.c, sim-monitor.c, sim-adapter.c, sim-air.c,
- * sim-advertisement.c, sim-advertising.c.
+ * sim-gatt-server.c, sim-gatt.c, sim-device.c, sim-monitor.c, sim-adapter.c,
+ * sim-air.c, sim-advertisement.c, sim-advertising.c.
  * Where a lower one must reach a higher one (a device asking its adapter to
  * forget it, pairing marking a device paired, a link or the power changing
  * what is on the air, a monitor starting or stopping the scan) it goes
@@ -24,6 +24,7 @@ typedef struct _SimService SimService;
 typedef struct _SimChar SimChar;
 typedef struct _SimDesc SimDesc;
 typedef struct _SimPairing SimPairing;
+typedef struct _SimGattDatabase SimGattDatabase;
 
 /* One pending ATT read or write: bluetoothd keeps one of each per
  * attribute; reads at the same offset join the pending one. */
@@ -90,6 +91,7 @@ struct _SimAdapter {
   gboolean air_connectable;   /* ... and it is connectable */
   GPtrArray *monitor_apps;    /* advertisement monitor applications
                                * (sim-monitor.c), NULL before the first */
+  SimGattDatabase *gatt_db;   /* the local database, GattManager1's */
 };
 
 struct _SimDevice {
