@@ -32,9 +32,12 @@
 #define CHR_2 "12345678-1234-5678-1234-56789abcdef3"
 #define CHR_3 "12345678-1234-5678-1234-56789abcdef4"
 #define DSC_1 "12345678-1234-5678-1234-56789abcdef5"
-/* bluetoothd's own GAP, GATT and Device Information services take 1-20 */
-#define CORE_ROWS 18
-#define FIRST_FREE 0x0015
+/* bluetoothd's own GAP, GATT and Device Information services (20 rows),
+ * and the declarations of Volume Control and Generic Media Control */
+#define CORE_ROWS 22
+/* the first handle after example-gatt-server's services, which
+ * test_example_gatt_server_handles registers first */
+#define FIRST_FREE 0x0057
 
 static SimFixture *fx;
 
@@ -176,7 +179,7 @@ expect_error (const GError *error,
 
 /* ---- the database ---- */
 
-/* GetGattDatabase("hci0") without bluetoothd's own 18 attributes, one
+/* GetGattDatabase("hci0") without bluetoothd's own rows, one
  * "HANDLE KIND UUID PATH" line per attribute. */
 static char *
 database (void)
@@ -270,6 +273,76 @@ good_rows (guint h)
 }
 
 /* ---- cases ---- */
+
+/* BlueZ's test/example-gatt-server as the reference capture registered it
+ * on hci1 (its objects in the order its GetManagedObjects lists them);
+ * tests/data/bluez-5.66/objects-connected.json shows the handles the
+ * central found: service003d, char003e, desc0040, char0041, char0043,
+ * service0045, char0046, desc0048, service0049, char004a, desc004c (CEP),
+ * desc004d, desc004e, char004f, desc0051, desc0052, char0053, desc0055,
+ * desc0056. */
+#define EX "/org/bluez/example/"
+#define EX_SVC(n, uuid) \
+  "objectpath '" EX "service" n "': { 'org.bluez.GattService1': { 'UUID': <'" uuid "'>," \
+  " 'Primary': <true>, 'Includes': <@ao []> } }"
+#define EX_CHR(s, c, uuid, flags) \
+  "objectpath '" EX "service" s "/char" c "': { 'org.bluez.GattCharacteristic1': {" \
+  " 'Service': <objectpath '" EX "service" s "'>, 'UUID': <'" uuid "'>," \
+  " 'Flags': <" flags ">, 'Descriptors': <@ao []> } }"
+#define EX_DSC(s, c, d, uuid, flags) \
+  "objectpath '" EX "service" s "/char" c "/desc" d "': { 'org.bluez.GattDescriptor1': {" \
+  " 'Characteristic': <objectpath '" EX "service" s "/char" c "'>, 'UUID': <'" uuid "'>," \
+  " 'Flags': <" flags "> } }"
+#define TEST_UUID(n) "12345678-1234-5678-1234-56789abcdef" n
+
+static void
+test_example_gatt_server_handles (void **state)
+{
+  g_autoptr(App) app = app_new (
+    "{ " EX_SVC ("0", "0000180d-0000-1000-8000-00805f9b34fb") ", "
+    EX_CHR ("0", "0", "00002a37-0000-1000-8000-00805f9b34fb", "['notify']") ", "
+    EX_CHR ("0", "1", "00002a38-0000-1000-8000-00805f9b34fb", "['read']") ", "
+    EX_CHR ("0", "2", "00002a39-0000-1000-8000-00805f9b34fb", "['write']") ", "
+    EX_SVC ("1", "180f") ", "
+    EX_CHR ("1", "0", "2a19", "['read', 'notify']") ", "
+    EX_SVC ("2", TEST_UUID ("0")) ", "
+    EX_CHR ("2", "0", TEST_UUID ("1"), "['read', 'write', 'writable-auxiliaries']") ", "
+    EX_DSC ("2", "0", "0", TEST_UUID ("2"), "['read', 'write']") ", "
+    EX_DSC ("2", "0", "1", "2901", "['read', 'write']") ", "
+    EX_CHR ("2", "1", TEST_UUID ("3"), "['encrypt-read', 'encrypt-write']") ", "
+    EX_DSC ("2", "1", "2", TEST_UUID ("4"), "['encrypt-read', 'encrypt-write']") ", "
+    EX_DSC ("2", "1", "3", "2901", "['read', 'write']") ", "
+    EX_CHR ("2", "2", TEST_UUID ("5"), "['secure-read', 'secure-write']") ", "
+    EX_DSC ("2", "2", "4", TEST_UUID ("6"), "['secure-read', 'secure-write']") ", "
+    EX_DSC ("2", "2", "5", "2901", "['read', 'write']") " }");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *rows = NULL;
+  char *lines[] = {
+    "003d primary 0000180d",  "003e characteristic 00002a37", "003f value 00002a37",
+    "0040 ccc 00002902",      "0041 characteristic 00002a38", "0042 value 00002a38",
+    "0043 characteristic 00002a39", "0044 value 00002a39",
+    "0045 primary 0000180f",  "0046 characteristic 00002a19", "0047 value 00002a19",
+    "0048 ccc 00002902",
+    "0049 primary " TEST_UUID ("0"), "004a characteristic " TEST_UUID ("1"),
+    "004b value " TEST_UUID ("1"), "004c cep 00002900", "004d descriptor " TEST_UUID ("2"),
+    "004e descriptor 00002901", "004f characteristic " TEST_UUID ("3"),
+    "0050 value " TEST_UUID ("3"), "0051 descriptor " TEST_UUID ("4"),
+    "0052 descriptor 00002901", "0053 characteristic " TEST_UUID ("5"),
+    "0054 value " TEST_UUID ("5"), "0055 descriptor " TEST_UUID ("6"),
+    "0056 descriptor 00002901",
+  };
+  g_auto(GStrv) got = NULL;
+
+  if (!app_call (app, "RegisterApplication", "/org/bluez/example", &error))
+    fail_msg ("RegisterApplication: %s", error->message);
+  rows = database ();
+  got = g_strsplit (rows, "\n", -1);
+  assert_int_equal (g_strv_length (got), G_N_ELEMENTS (lines));
+  for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
+    if (!g_str_has_prefix (got[i], lines[i]))
+      fail_msg ("row %u is \"%s\"; the capture has \"%s...\"", i, got[i], lines[i]);
+  assert_true (app_call (app, "UnregisterApplication", "/org/bluez/example", &error));
+}
 
 /* Service declaration, then per characteristic its declaration and value,
  * the CCC bluetoothd adds for notify/indicate, the Extended Properties
@@ -534,6 +607,7 @@ main (void)
    * registration failed still moves it on (test_register_bad_trees ends
    * it at 0x0103) */
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_example_gatt_server_handles),
     cmocka_unit_test (test_register_assigns_handles),
     cmocka_unit_test (test_register_twice_already_exists),
     cmocka_unit_test (test_unregister_unknown_does_not_exist),

@@ -17,10 +17,13 @@
 #define BASE_UUID_TAIL "-0000-1000-8000-00805f9b34fb"
 
 /* bluetoothd's own services take the first handles of every adapter's
- * database (register_core_services()): GAP with 7 handles, GATT with 10,
- * Device Information with 3 (DeviceID defaults to 0002:1d6b:0246, so
- * populate_devinfo_service() always adds it). */
-#define CORE_HANDLES 20
+ * database: GAP 1-7, GATT 8-17 and Device Information 18-20
+ * (register_core_services(); DeviceID defaults to 0002:1d6b:0246, so
+ * the last is always there), then the audio plugins' servers: Volume
+ * Control 21-29 (src/shared/vcp.c) and Generic Media Control 30-60, which
+ * stays inactive (src/shared/mcp.c). The reference capture agrees: the
+ * first service of example-gatt-server got handle 0x003d. */
+#define CORE_HANDLES 60
 
 typedef enum {
   ATTR_SERVICE,
@@ -987,7 +990,10 @@ sim_gatt_database_dump (SimGattDatabase *db)
     { 8, "primary", "1801" }, { 9, "characteristic", "2a05" }, { 10, "value", "2a05" },
     { 11, "ccc", "2902" }, { 12, "characteristic", "2b29" }, { 13, "value", "2b29" },
     { 14, "characteristic", "2b2a" }, { 15, "value", "2b2a" },
+    { 16, "characteristic", "2b3a" }, { 17, "value", "2b3a" },
     { 18, "primary", "180a" }, { 19, "characteristic", "2a50" }, { 20, "value", "2a50" },
+    /* the plugins' services: their declarations only */
+    { 21, "primary", "1844" }, { 30, "primary", "1849" },
   };
   g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (Row));
   g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);

@@ -34,7 +34,8 @@ void             sim_gatt_database_free (SimGattDatabase *db);
 /* The whole database in handle order, one (handle, kind, UUID, object
  * path) per attribute: kind is primary, secondary, include,
  * characteristic (the declaration), value, ccc, cep or descriptor; the
- * path is the application object behind it, "/" for bluetoothd's own. */
+ * path is the application object behind it, "/" for bluetoothd's own
+ * (of the audio plugins' services, only the declarations are listed). */
 GVariant        *sim_gatt_database_dump (SimGattDatabase *db);
 
 /* The database as a peer discovers it: SimServiceDef in handle order
