@@ -35,6 +35,7 @@ FLOORS = [
     "sim-agent",       # 3 AgentManager1, pairing
     "sim-notify",      # 3 notifications, sessions, acquired sockets
     "sim-gatt-server", # 3 GattManager1, each adapter's local database
+    "sim-gatt-peer",   # 3 the local database served to other adapters
     "sim-gatt",        # 3 GATT objects, reads and writes
     "sim-device",      # 3 Device1, the link
     "sim-monitor",     # 3 AdvertisementMonitorManager1, monitors

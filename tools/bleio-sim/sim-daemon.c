@@ -11,6 +11,7 @@
 #include "sim-agent.h"
 #include "sim-air.h"
 #include "sim-device.h"
+#include "sim-gatt.h"
 
 SimDaemon *sim;
 
@@ -131,6 +132,8 @@ static const SimWorldHooks world_hooks = {
   .link_down = sim_air_link_down,
   .adapter_changed = sim_advertising_adapter_changed,
   .update_scan = sim_adapter_update_scan,
+  .ccc_written = sim_gatt_peer_ccc_written,
+  .served_value = sim_gatt_peer_deliver,
 };
 
 gboolean

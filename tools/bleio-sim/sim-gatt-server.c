@@ -9,12 +9,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SERVICE_IFACE "org.bluez.GattService1"
 #define CHAR_IFACE "org.bluez.GattCharacteristic1"
 #define DESC_IFACE "org.bluez.GattDescriptor1"
 #define PROFILE_IFACE "org.bluez.GattProfile1"
-#define BASE_UUID_TAIL "-0000-1000-8000-00805f9b34fb"
 
 /* bluetoothd's own services take the first handles of every adapter's
  * database: GAP 1-7, GATT 8-17 and Device Information 18-20
@@ -25,84 +25,15 @@
  * first service of example-gatt-server got handle 0x003d. */
 #define CORE_HANDLES 60
 
-typedef enum {
-  ATTR_SERVICE,
-  ATTR_CHAR,
-  ATTR_DESC,
-} AttrKind;
-
-typedef struct _LocalService LocalService;
-typedef struct _LocalChar LocalChar;
-typedef struct _SimGattApp SimGattApp;
-
-/* What every local attribute of an application shares: the object that
- * answers for it and the handle it got. */
-struct _SimLocalAttr {
-  AttrKind kind;
-  SimGattApp *app;
-  char *path;
-  const char *iface;
-  GVariant *props;            /* a{sv} as GetManagedObjects gave it */
-  char *uuid;                 /* lower-case 128-bit */
-  guint32 flags;              /* SIM_CHR_* bits */
-  guint16 handle;             /* service: declaration; char: value */
-};
-
-typedef struct {
-  SimLocalAttr attr;
-  char *chr_path;
-  LocalChar *chr;
-  gboolean placed;            /* desc->handled of bluetoothd */
-} LocalDesc;
-
-struct _LocalChar {
-  SimLocalAttr attr;
-  LocalService *service;
-  guint16 ccc;                /* 0 when none */
-  guint16 cep;
-  guint8 ext_props;
-  GPtrArray *descs;           /* LocalDesc, placed, in handle order */
-};
-
-struct _LocalService {
-  SimLocalAttr attr;
-  gboolean primary;
-  gboolean inserted;          /* has its handle range */
-  guint16 count;              /* attributes reserved */
-  guint16 used;               /* attributes placed */
-  guint16 last;               /* handle of the last placed attribute */
-  GPtrArray *includes;        /* char * paths */
-  GArray *include_handles;    /* guint16: placed include attributes */
-  GPtrArray *include_uuids;   /* char *: the UUID each one declares */
-  GPtrArray *chars;           /* LocalChar, owned, in creation order */
-  GPtrArray *descs;           /* LocalDesc, owned, in creation order */
-};
-
-struct _SimGattApp {
-  SimGattDatabase *db;
-  char *owner;
-  char *path;
-  GDBusMethodInvocation *reg; /* RegisterApplication not answered yet */
-  GCancellable *cancel;
-  guint owner_watch;
-  guint removed_sub;
-  GPtrArray *services;        /* LocalService, owned, in creation order */
-  guint profiles;
-};
-
-struct _SimGattDatabase {
-  SimAdapter *adapter;
-  GPtrArray *apps;            /* SimGattApp, owned */
-  /* gatt_db's next_handle: past the highest range ever given, never
-   * lowered when a service goes */
-  guint32 next_handle;
-};
-
 /* ---- building blocks ---- */
 
 static void
 attr_clear (SimLocalAttr *a)
 {
+  /* peers may still hold it: they find the application gone */
+  if (a->served != NULL)
+    g_clear_pointer (&a->served->owner, g_free);
+  g_clear_pointer (&a->served, sim_served_unref);
   g_free (a->path);
   g_clear_pointer (&a->props, g_variant_unref);
   g_free (a->uuid);
@@ -111,7 +42,7 @@ attr_clear (SimLocalAttr *a)
 static void
 local_desc_free (gpointer data)
 {
-  LocalDesc *d = data;
+  SimLocalDesc *d = data;
 
   attr_clear (&d->attr);
   g_free (d->chr_path);
@@ -121,8 +52,11 @@ local_desc_free (gpointer data)
 static void
 local_char_free (gpointer data)
 {
-  LocalChar *c = data;
+  SimLocalChar *c = data;
 
+  g_clear_handle_id (&c->notify_watch, g_source_remove);
+  if (c->notify_fd >= 0)
+    close (c->notify_fd);
   attr_clear (&c->attr);
   g_ptr_array_unref (c->descs);
   g_free (c);
@@ -131,7 +65,7 @@ local_char_free (gpointer data)
 static void
 local_service_free (gpointer data)
 {
-  LocalService *s = data;
+  SimLocalService *s = data;
 
   attr_clear (&s->attr);
   g_ptr_array_unref (s->includes);
@@ -144,7 +78,7 @@ local_service_free (gpointer data)
 
 static void
 attr_init (SimLocalAttr *a,
-           AttrKind      kind,
+           SimLocalKind      kind,
            SimGattApp   *app,
            const char   *path,
            const char   *iface,
@@ -181,7 +115,7 @@ parse_uuid_text (const char *s)
 
       if (end == NULL || *end != '\0')
         return NULL;
-      return g_strdup_printf ("%08x" BASE_UUID_TAIL, (guint32) v);
+      return g_strdup_printf ("%08x" SIM_BASE_UUID_TAIL, (guint32) v);
     }
   if (len == 4 || len == 6)
     {
@@ -189,7 +123,7 @@ parse_uuid_text (const char *s)
 
       if (end == NULL || (*end != '\0' && *end != '-'))
         return NULL;
-      return g_strdup_printf ("%08x" BASE_UUID_TAIL, (guint16) v);
+      return g_strdup_printf ("%08x" SIM_BASE_UUID_TAIL, (guint16) v);
     }
   return NULL;
 }
@@ -206,8 +140,8 @@ take_uuid (SimLocalAttr *a)
   a->uuid = parse_uuid_text (g_variant_get_string (v, NULL));
   if (a->uuid == NULL)
     return FALSE;
-  if (g_str_equal (a->uuid, "00001800" BASE_UUID_TAIL)
-      || g_str_equal (a->uuid, "00001801" BASE_UUID_TAIL))
+  if (g_str_equal (a->uuid, "00001800" SIM_BASE_UUID_TAIL)
+      || g_str_equal (a->uuid, "00001801" SIM_BASE_UUID_TAIL))
     {
       g_debug ("GattManager1: %s: GAP and GATT are bluetoothd's own", a->path);
       return FALSE;
@@ -341,13 +275,13 @@ typedef struct {
   GVariant *props;
 } Proxy;
 
-static LocalService *
+static SimLocalService *
 find_service (SimGattApp *app,
               const char *path)
 {
   for (guint i = 0; path != NULL && i < app->services->len; i++)
     {
-      LocalService *s = g_ptr_array_index (app->services, i);
+      SimLocalService *s = g_ptr_array_index (app->services, i);
 
       if (g_str_equal (s->attr.path, path))
         return s;
@@ -355,18 +289,18 @@ find_service (SimGattApp *app,
   return NULL;
 }
 
-static LocalService *
+static SimLocalService *
 find_service_by_char (SimGattApp  *app,
                       const char  *chr_path,
-                      LocalChar  **chr)
+                      SimLocalChar  **chr)
 {
   for (guint i = 0; chr_path != NULL && i < app->services->len; i++)
     {
-      LocalService *s = g_ptr_array_index (app->services, i);
+      SimLocalService *s = g_ptr_array_index (app->services, i);
 
       for (guint j = 0; j < s->chars->len; j++)
         {
-          LocalChar *c = g_ptr_array_index (s->chars, j);
+          SimLocalChar *c = g_ptr_array_index (s->chars, j);
 
           if (g_str_equal (c->attr.path, chr_path))
             {
@@ -397,9 +331,9 @@ static gboolean
 create_service (SimGattApp *app,
                 Proxy      *p)
 {
-  LocalService *s = g_new0 (LocalService, 1);
+  SimLocalService *s = g_new0 (SimLocalService, 1);
 
-  attr_init (&s->attr, ATTR_SERVICE, app, p->path, SERVICE_IFACE, p->props);
+  attr_init (&s->attr, SIM_LOCAL_SERVICE, app, p->path, SERVICE_IFACE, p->props);
   s->count = 1;
   s->includes = g_ptr_array_new_with_free_func (g_free);
   s->include_handles = g_array_new (FALSE, FALSE, sizeof (guint16));
@@ -419,18 +353,19 @@ create_char (SimGattApp *app,
              Proxy      *p)
 {
   SimLocalAttr probe = { .props = p->props };
-  LocalService *s = find_service (app, path_prop (&probe, "Service"));
-  LocalChar *c;
+  SimLocalService *s = find_service (app, path_prop (&probe, "Service"));
+  SimLocalChar *c;
 
   if (s == NULL)
     {
       g_debug ("GattManager1: no service for characteristic %s", p->path);
       return FALSE;
     }
-  c = g_new0 (LocalChar, 1);
-  attr_init (&c->attr, ATTR_CHAR, app, p->path, CHAR_IFACE, p->props);
+  c = g_new0 (SimLocalChar, 1);
+  attr_init (&c->attr, SIM_LOCAL_CHAR, app, p->path, CHAR_IFACE, p->props);
   c->service = s;
   c->descs = g_ptr_array_new ();
+  c->notify_fd = -1;
   if (!take_flags (&c->attr, char_flags, &c->ext_props))
     {
       local_char_free (c);
@@ -452,9 +387,9 @@ create_desc (SimGattApp *app,
 {
   SimLocalAttr probe = { .props = p->props };
   const char *chr_path = path_prop (&probe, "Characteristic");
-  LocalChar *chr = NULL;
-  LocalService *s = find_service_by_char (app, chr_path, &chr);
-  LocalDesc *d;
+  SimLocalChar *chr = NULL;
+  SimLocalService *s = find_service_by_char (app, chr_path, &chr);
+  SimLocalDesc *d;
   guint8 ext;
 
   if (s == NULL)
@@ -462,8 +397,8 @@ create_desc (SimGattApp *app,
       g_debug ("GattManager1: no characteristic for descriptor %s", p->path);
       return FALSE;
     }
-  d = g_new0 (LocalDesc, 1);
-  attr_init (&d->attr, ATTR_DESC, app, p->path, DESC_IFACE, p->props);
+  d = g_new0 (SimLocalDesc, 1);
+  attr_init (&d->attr, SIM_LOCAL_DESC, app, p->path, DESC_IFACE, p->props);
   d->chr_path = g_strdup (chr_path);
   if (!take_flags (&d->attr, desc_flags, &ext))
     {
@@ -488,7 +423,7 @@ ranges_overlap (guint32 a,
 
 static gboolean
 insert_service (SimGattDatabase *db,
-                LocalService    *s,
+                SimLocalService    *s,
                 guint16          requested)
 {
   guint32 start = requested != 0 ? requested : db->next_handle;
@@ -502,7 +437,7 @@ insert_service (SimGattDatabase *db,
 
       for (guint j = 0; j < app->services->len; j++)
         {
-          LocalService *o = g_ptr_array_index (app->services, j);
+          SimLocalService *o = g_ptr_array_index (app->services, j);
 
           if (o != s && o->inserted
               && ranges_overlap (start, end, o->attr.handle,
@@ -521,7 +456,7 @@ insert_service (SimGattDatabase *db,
 /* One more attribute (@pair: a declaration and its value) in @s, at
  * @requested or after the last one; returns its handle or 0. */
 static guint16
-place (LocalService *s,
+place (SimLocalService *s,
        guint16       requested,
        gboolean      pair)
 {
@@ -553,10 +488,32 @@ write_handle (SimLocalAttr *a,
                           NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
 }
 
+static void
+serve (SimLocalAttr *a)
+{
+  SimServed *served = g_new0 (SimServed, 1);
+
+  served->ref_count = 1;
+  served->adapter = g_strdup (a->app->db->adapter->name);
+  served->owner = g_strdup (a->app->owner);
+  served->path = g_strdup (a->path);
+  served->iface = a->iface;
+  if (a->kind == SIM_LOCAL_CHAR)
+    {
+      g_autoptr(GVariant) n = g_variant_lookup_value (a->props, "NotifyAcquired", NULL);
+      g_autoptr(GVariant) w = g_variant_lookup_value (a->props, "WriteAcquired", NULL);
+
+      /* bluetoothd only asks whether the property is there */
+      served->notify_acquired = n != NULL;
+      served->write_acquired = w != NULL;
+    }
+  a->served = served;
+}
+
 static gboolean
-add_desc (LocalService *s,
-          LocalChar    *c,
-          LocalDesc    *d)
+add_desc (SimLocalService *s,
+          SimLocalChar    *c,
+          SimLocalDesc    *d)
 {
   guint16 requested;
   gboolean present;
@@ -568,6 +525,7 @@ add_desc (LocalService *s,
     return FALSE;
   d->placed = TRUE;
   d->chr = c;
+  serve (&d->attr);
   g_ptr_array_add (c->descs, d);
   write_handle (&d->attr, present, requested);
   return TRUE;
@@ -576,8 +534,8 @@ add_desc (LocalService *s,
 /* database_add_chrc(): value, CCC, CEP, then its descriptors in the
  * order they were created. */
 static gboolean
-add_char (LocalService *s,
-          LocalChar    *c)
+add_char (SimLocalService *s,
+          SimLocalChar    *c)
 {
   guint16 requested;
   gboolean present;
@@ -592,10 +550,11 @@ add_char (LocalService *s,
     return FALSE;
   if (c->ext_props != 0 && (c->cep = place (s, 0, FALSE)) == 0)
     return FALSE;
+  serve (&c->attr);
   write_handle (&c->attr, present, requested);
   for (guint i = 0; i < s->descs->len; i++)
     {
-      LocalDesc *d = g_ptr_array_index (s->descs, i);
+      SimLocalDesc *d = g_ptr_array_index (s->descs, i);
 
       if (!d->placed && g_str_equal (d->chr_path, c->attr.path) && !add_desc (s, c, d))
         return FALSE;
@@ -607,7 +566,7 @@ add_char (LocalService *s,
  * the includes of services placed before it, the characteristics. */
 static gboolean
 add_service (SimGattApp   *app,
-             LocalService *s)
+             SimLocalService *s)
 {
   g_autoptr(GVariant) primary = NULL;
   g_autoptr(GVariant) includes = NULL;
@@ -640,7 +599,7 @@ add_service (SimGattApp   *app,
   write_handle (&s->attr, present, requested);
   for (guint i = 0; i < s->includes->len; i++)
     {
-      LocalService *inc = find_service (app, g_ptr_array_index (s->includes, i));
+      SimLocalService *inc = find_service (app, g_ptr_array_index (s->includes, i));
       guint16 h;
 
       /* include_services(): one not in the database yet is skipped */
@@ -654,7 +613,7 @@ add_service (SimGattApp   *app,
     if (!add_char (s, g_ptr_array_index (s->chars, i)))
       return FALSE;
   for (guint i = 0; i < s->descs->len; i++)
-    if (!((LocalDesc *) g_ptr_array_index (s->descs, i))->placed)
+    if (!((SimLocalDesc *) g_ptr_array_index (s->descs, i))->placed)
       return FALSE;
   return TRUE;
 }
@@ -673,6 +632,8 @@ app_free (SimGattApp *app)
     g_bus_unwatch_name (app->owner_watch);
   if (app->removed_sub != 0)
     g_dbus_connection_signal_unsubscribe (sim_registry_get_connection (), app->removed_sub);
+  if (app->changed_sub != 0)
+    g_dbus_connection_signal_unsubscribe (sim_registry_get_connection (), app->changed_sub);
   /* bluetoothd frees a registration it did not answer without a reply */
   if (app->reg != NULL)
     sim_registry_keep_unanswered (app->reg);
@@ -765,12 +726,64 @@ on_interfaces_removed (GDBusConnection *conn,
       /* the owner and path pick the application: the signal may come
        * after it went */
       SimGattApp *app = find_app_anywhere (sender, object_path);
-      LocalService *s = app != NULL ? find_service (app, path) : NULL;
+      SimLocalService *s = app != NULL ? find_service (app, path) : NULL;
 
       if (s != NULL && g_str_equal (ifaces[i], SERVICE_IFACE))
         {
           g_debug ("GattManager1: service %s leaves the database", path);
           g_ptr_array_remove (app->services, s);
+        }
+    }
+}
+
+/* property_changed_cb(): a Value change of a characteristic with a CCC
+ * is a notification, whether the value changed or not. */
+static void
+on_properties_changed (GDBusConnection *conn,
+                       const char      *sender,
+                       const char      *object_path,
+                       const char      *interface,
+                       const char      *signal,
+                       GVariant        *params,
+                       gpointer         user_data)
+{
+  const char *iface;
+  g_autoptr(GVariant) changed = NULL;
+  g_autoptr(GVariant) value = NULL;
+
+  if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
+    return;
+  g_variant_get (params, "(&s@a{sv}@as)", &iface, &changed, NULL);
+  value = g_variant_lookup_value (changed, "Value", G_VARIANT_TYPE_BYTESTRING);
+  if (!g_str_equal (iface, CHAR_IFACE) || value == NULL)
+    return;
+  for (guint i = 0; sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
+    {
+      SimGattDatabase *db = ((SimAdapter *) g_ptr_array_index (sim_world.adapters, i))->gatt_db;
+
+      for (guint j = 0; db != NULL && j < db->apps->len; j++)
+        {
+          SimGattApp *app = g_ptr_array_index (db->apps, j);
+
+          for (guint k = 0; g_str_equal (app->owner, sender)
+                            && g_str_has_prefix (object_path, app->path)
+                            && k < app->services->len; k++)
+            {
+              SimLocalService *s = g_ptr_array_index (app->services, k);
+
+              for (guint m = 0; m < s->chars->len; m++)
+                {
+                  SimLocalChar *c = g_ptr_array_index (s->chars, m);
+                  gsize len;
+                  const guint8 *data;
+
+                  if (c->ccc == 0 || !g_str_equal (c->attr.path, object_path))
+                    continue;
+                  data = g_variant_get_fixed_array (value, &len, 1);
+                  if (sim_world.hooks.served_value != NULL)
+                    sim_world.hooks.served_value (c->attr.served, data, len);
+                }
+            }
         }
     }
 }
@@ -914,6 +927,12 @@ manager_method (SimObj                *obj,
                                                          "InterfacesRemoved", path, NULL,
                                                          G_DBUS_SIGNAL_FLAGS_NONE,
                                                          on_interfaces_removed, NULL, NULL);
+  /* GDBusClient watches every signal of the owner under the path */
+  app->changed_sub = g_dbus_connection_signal_subscribe (sim_registry_get_connection (), sender,
+                                                         "org.freedesktop.DBus.Properties",
+                                                         "PropertiesChanged", NULL, NULL,
+                                                         G_DBUS_SIGNAL_FLAGS_NONE,
+                                                         on_properties_changed, NULL, NULL);
   /* GDBusClient with the application's path as its root */
   g_dbus_connection_call (sim_registry_get_connection (), sender, path,
                           "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
@@ -1001,7 +1020,7 @@ sim_gatt_database_dump (SimGattDatabase *db)
 
   for (guint i = 0; i < G_N_ELEMENTS (core); i++)
     {
-      char *uuid = g_strdup_printf ("0000%s" BASE_UUID_TAIL, core[i].uuid16);
+      char *uuid = g_strdup_printf ("0000%s" SIM_BASE_UUID_TAIL, core[i].uuid16);
 
       g_ptr_array_add (strings, uuid);
       add_row (rows, core[i].handle, core[i].kind, uuid, "/");
@@ -1012,7 +1031,7 @@ sim_gatt_database_dump (SimGattDatabase *db)
 
       for (guint j = 0; app->reg == NULL && j < app->services->len; j++)
         {
-          LocalService *s = g_ptr_array_index (app->services, j);
+          SimLocalService *s = g_ptr_array_index (app->services, j);
 
           add_row (rows, s->attr.handle, s->primary ? "primary" : "secondary",
                    s->attr.uuid, s->attr.path);
@@ -1021,17 +1040,17 @@ sim_gatt_database_dump (SimGattDatabase *db)
                      g_ptr_array_index (s->include_uuids, k), s->attr.path);
           for (guint k = 0; k < s->chars->len; k++)
             {
-              LocalChar *c = g_ptr_array_index (s->chars, k);
+              SimLocalChar *c = g_ptr_array_index (s->chars, k);
 
               add_row (rows, c->attr.handle - 1, "characteristic", c->attr.uuid, c->attr.path);
               add_row (rows, c->attr.handle, "value", c->attr.uuid, c->attr.path);
               if (c->ccc != 0)
-                add_row (rows, c->ccc, "ccc", "00002902" BASE_UUID_TAIL, c->attr.path);
+                add_row (rows, c->ccc, "ccc", "00002902" SIM_BASE_UUID_TAIL, c->attr.path);
               if (c->cep != 0)
-                add_row (rows, c->cep, "cep", "00002900" BASE_UUID_TAIL, c->attr.path);
+                add_row (rows, c->cep, "cep", "00002900" SIM_BASE_UUID_TAIL, c->attr.path);
               for (guint m = 0; m < c->descs->len; m++)
                 {
-                  LocalDesc *d = g_ptr_array_index (c->descs, m);
+                  SimLocalDesc *d = g_ptr_array_index (c->descs, m);
 
                   add_row (rows, d->attr.handle, "descriptor", d->attr.uuid, d->attr.path);
                 }

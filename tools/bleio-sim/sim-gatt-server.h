@@ -1,18 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The local GATT database of each adapter and org.bluez.GattManager1
- * (floor 3, above sim-notify.c, below sim-gatt.c): applications that
- * clients register, read through GetManagedObjects, checked and given
- * handles the way bluetoothd 5.66 does (src/gatt-database.c).
- *
- * The remote side of a link (another adapter's central discovering this
- * adapter's services) builds on sim_gatt_server_service_defs(): the local
- * database as the scenario model (SimServiceDef) that sim-gatt.c already
- * turns into GattService1/GattCharacteristic1/GattDescriptor1 objects, so
- * a registered application is a second source of the same remote objects.
- * Each SimCharDef/SimDescDef made from an application points at its local
- * attribute (SimCharDef.served, SimDescDef.served); the calls that must
- * reach the application go through sim_gatt_server_read() and friends.
+ * (floor 3, above sim-notify.c): applications that clients register, read
+ * through GetManagedObjects, checked and given handles the way
+ * bluetoothd 5.66 does (src/gatt-database.c). sim-gatt-peer.c, above it,
+ * serves this database to the other adapters' centrals.
  */
 #pragma once
 
@@ -20,7 +12,86 @@
 
 G_BEGIN_DECLS
 
+#define SIM_BASE_UUID_TAIL "-0000-1000-8000-00805f9b34fb"
+
+typedef enum {
+  SIM_LOCAL_SERVICE,
+  SIM_LOCAL_CHAR,
+  SIM_LOCAL_DESC,
+} SimLocalKind;
+
 typedef struct _SimLocalAttr SimLocalAttr;
+typedef struct _SimLocalService SimLocalService;
+typedef struct _SimLocalChar SimLocalChar;
+typedef struct _SimGattApp SimGattApp;
+
+/* What every local attribute of an application shares: the object that
+ * answers for it and the handle it got. */
+struct _SimLocalAttr {
+  SimLocalKind kind;
+  SimGattApp *app;
+  char *path;
+  const char *iface;
+  GVariant *props;            /* a{sv} as GetManagedObjects gave it */
+  char *uuid;                 /* lower-case 128-bit */
+  guint32 flags;              /* SIM_CHR_* bits */
+  guint16 handle;             /* service: declaration; char: value */
+  SimServed *served;          /* characteristics and descriptors, once placed */
+};
+
+typedef struct {
+  SimLocalAttr attr;
+  char *chr_path;
+  SimLocalChar *chr;
+  gboolean placed;            /* desc->handled of bluetoothd */
+} SimLocalDesc;
+
+struct _SimLocalChar {
+  SimLocalAttr attr;
+  SimLocalService *service;
+  guint16 ccc;                /* 0 when none */
+  guint16 cep;
+  guint8 ext_props;
+  GPtrArray *descs;           /* SimLocalDesc, placed, in handle order */
+  int notify_fd;              /* AcquireNotify's socket, or -1 */
+  guint notify_watch;
+};
+
+struct _SimLocalService {
+  SimLocalAttr attr;
+  gboolean primary;
+  gboolean inserted;          /* has its handle range */
+  guint16 count;              /* attributes reserved */
+  guint16 used;               /* attributes placed */
+  guint16 last;               /* handle of the last placed attribute */
+  GPtrArray *includes;        /* char * paths */
+  GArray *include_handles;    /* guint16: placed include attributes */
+  GPtrArray *include_uuids;   /* char *: the UUID each one declares */
+  GPtrArray *chars;           /* SimLocalChar, owned, in creation order */
+  GPtrArray *descs;           /* SimLocalDesc, owned, in creation order */
+};
+
+struct _SimGattApp {
+  SimGattDatabase *db;
+  char *owner;
+  char *path;
+  GDBusMethodInvocation *reg; /* RegisterApplication not answered yet */
+  GCancellable *cancel;
+  guint owner_watch;
+  guint removed_sub;
+  guint changed_sub;
+  GPtrArray *services;        /* SimLocalService, owned, in creation order */
+  guint profiles;
+};
+
+struct _SimGattDatabase {
+  SimAdapter *adapter;
+  GPtrArray *apps;            /* SimGattApp, owned */
+  /* gatt_db's next_handle: past the highest range ever given, never
+   * lowered when a service goes */
+  guint32 next_handle;
+};
+
 
 extern SimIfaceDef sim_gatt_manager_iface;
 
@@ -37,40 +108,5 @@ void             sim_gatt_database_free (SimGattDatabase *db);
  * path is the application object behind it, "/" for bluetoothd's own
  * (of the audio plugins' services, only the declarations are listed). */
 GVariant        *sim_gatt_database_dump (SimGattDatabase *db);
-
-/* The database as a peer discovers it: SimServiceDef in handle order
- * (GAP first; sim_gatt_build() leaves it out as for any peer), with the
- * CCC and Extended Properties descriptors bluetoothd adds. Values are
- * empty; attributes of applications carry their SimLocalAttr in
- * `served`. A new array; its free function frees the definitions. */
-GPtrArray       *sim_gatt_server_service_defs (SimGattDatabase *db);
-
-/* What a remote operation on a served attribute hears back: the value of
- * a read (NULL for a write), or an error's D-Bus name and message as the
- * application answered it (bluetoothd turns them into ATT errors). */
-typedef void (*SimServedReply) (GBytes     *value,
-                                const char *error_name,
-                                const char *error_message,
-                                gpointer    user_data);
-
-/* ReadValue / WriteValue on the application's object with bluetoothd's
- * options: device (the server side's Device1 of the peer), offset when
- * not 0, link "LE", mtu. @reply may be NULL for a write command (bluetoothd
- * asks no reply of a write-without-response characteristic). Returns
- * FALSE when @attr's application is gone. */
-gboolean sim_gatt_server_read  (SimLocalAttr   *attr,
-                                const char     *device_path,
-                                guint16         mtu,
-                                guint16         offset,
-                                SimServedReply  reply,
-                                gpointer        user_data);
-gboolean sim_gatt_server_write (SimLocalAttr   *attr,
-                                const char     *device_path,
-                                guint16         mtu,
-                                guint16         offset,
-                                const guint8   *data,
-                                gsize           len,
-                                SimServedReply  reply,
-                                gpointer        user_data);
 
 G_END_DECLS

@@ -31,6 +31,8 @@ pending_fail (SimPendingOp *p)
   g_autoptr(GPtrArray) waiting = g_steal_pointer (&p->invocations);
 
   g_clear_handle_id (&p->source, g_source_remove);
+  p->served = FALSE;
+  p->serial++;
   for (guint i = 0; waiting != NULL && i < waiting->len; i++)
     return_not_connected (g_ptr_array_index (waiting, i));
 }
@@ -375,16 +377,119 @@ apply_write (GByteArray  *target,
   g_byte_array_append (target, data->data, data->len);
 }
 
+/* An application of another adapter answered (sim-gatt-peer.c): the
+ * objects may have gone meanwhile, so they are looked up again. */
+typedef struct {
+  char *path;
+  gboolean write;
+  guint serial;
+} ServedOp;
+
+static void
+served_reply (GBytes     *value,
+              const char *error_name,
+              const char *error_message,
+              gpointer    user_data)
+{
+  ServedOp *s = user_data;
+  SimObj *obj = sim_obj_lookup (s->path);
+  SimChar *chr = obj != NULL && obj->kind == SIM_OBJ_CHAR ? (SimChar *) obj : NULL;
+  SimDesc *desc = obj != NULL && obj->kind == SIM_OBJ_DESC ? (SimDesc *) obj : NULL;
+  SimPendingOp *slot = NULL;
+  g_autoptr(GPtrArray) waiting = NULL;
+
+  if (chr != NULL)
+    slot = s->write ? &chr->write_op : &chr->read_op;
+  else if (desc != NULL)
+    slot = s->write ? &desc->write_op : &desc->read_op;
+  if (slot == NULL || !slot->served || slot->serial != s->serial)
+    goto out;
+  slot->served = FALSE;
+  waiting = g_steal_pointer (&slot->invocations);
+  for (guint i = 0; i < waiting->len; i++)
+    {
+      GDBusMethodInvocation *inv = g_ptr_array_index (waiting, i);
+
+      if (error_name != NULL)
+        sim_return_error (inv, error_name, error_message);
+      else if (s->write)
+        g_dbus_method_invocation_return_value (inv, NULL);
+      else
+        {
+          gsize len;
+          const guint8 *data = g_bytes_get_data (value, &len);
+          GByteArray *cached = desc != NULL ? desc->cached : chr->cached;
+
+          if (i == 0)
+            {
+              g_byte_array_set_size (cached, 0);
+              g_byte_array_append (cached, data, (guint) len);
+              if (desc != NULL)
+                sim_obj_changed (&desc->obj, &sim_desc_iface, "Value", NULL);
+              else
+                sim_obj_changed (&chr->obj, &sim_char_iface, "Value", NULL);
+            }
+          g_dbus_method_invocation_return_value (inv, g_variant_new ("(@ay)",
+                                                                     sim_bytes_variant (data, len)));
+        }
+    }
+out:
+  g_free (s->path);
+  g_free (s);
+}
+
+/* The operation goes to the application that serves the attribute; the
+ * slot stays busy until it answers. */
+static void
+op_forward (Op           *op,
+            SimServed    *served,
+            SimPendingOp *slot)
+{
+  SimDevice *dev = char_device (op->chr);
+  ServedOp *s = g_new0 (ServedOp, 1);
+  gboolean sent;
+
+  s->path = g_strdup (op->desc != NULL ? op->desc->obj.path : op->chr->obj.path);
+  s->write = op->write;
+  s->serial = ++slot->serial;
+  slot->served = TRUE;
+  /* chrc_write_cb(): bluetoothd asks no answer of a characteristic that
+   * can be written without response, and acknowledges at once */
+  if (op->write && op->desc == NULL && (op->chr->def->flags & SIM_CHR_WRITE_WITHOUT_RESPONSE))
+    {
+      sent = sim_gatt_peer_write (served, dev, op->offset, op->data->data, op->data->len,
+                                  NULL, NULL);
+      served_reply (NULL, sent ? NULL : SIM_ERR_FAILED, "Operation failed with ATT error: 0x0e",
+                    s);
+      return;
+    }
+  if (op->write)
+    sent = sim_gatt_peer_write (served, dev, op->offset, op->data->data, op->data->len,
+                                served_reply, s);
+  else
+    sent = sim_gatt_peer_read (served, dev, op->offset, served_reply, s);
+  /* the application went: its attribute answers Unlikely Error */
+  if (!sent)
+    served_reply (NULL, SIM_ERR_FAILED, "Operation failed with ATT error: 0x0e", s);
+}
+
 static gboolean
 op_complete (gpointer data)
 {
   Op *op = data;
   SimPendingOp *slot = op_slot (op);
-  g_autoptr(GPtrArray) waiting = g_steal_pointer (&slot->invocations);
+  SimServed *served = op->desc != NULL ? op->desc->def->served : op->chr->def->served;
+  g_autoptr(GPtrArray) waiting = NULL;
   GByteArray *value = op->desc != NULL ? op->desc->def->value : op->chr->def->value;
   GByteArray *cached = op->desc != NULL ? op->desc->cached : op->chr->cached;
 
   slot->source = 0;
+  if (served != NULL)
+    {
+      op_forward (op, served, slot);
+      return G_SOURCE_REMOVE;
+    }
+  waiting = g_steal_pointer (&slot->invocations);
   if (op->write)
     {
       apply_write (value, op->offset, op->data);
@@ -418,7 +523,7 @@ start_op (GDBusMethodInvocation *invocation,
   SimPendingOp *slot = op_slot (op);
   guint delay = char_device (op->chr)->periph->att_delay_ms;
 
-  if (slot->source != 0)
+  if (slot->source != 0 || slot->served)
     {
       if (!op->write && slot->offset == op->offset)
         g_ptr_array_add (slot->invocations, invocation);
@@ -489,7 +594,7 @@ run_op (SimObj                *obj,
   SimDevice *dev = char_device (op->chr);
   Elevation *e;
 
-  if (op_slot (op)->source != 0 || security == 0 || dev->paired)
+  if (op_slot (op)->source != 0 || op_slot (op)->served || security == 0 || dev->paired)
     {
       start_op (invocation, op);
       return;
@@ -619,7 +724,10 @@ char_method (SimObj                *obj,
         {
           GByteArray tmp = { (guint8 *) bytes, (guint) len };
 
-          apply_write (chr->def->value, 0, &tmp);
+          if (chr->def->served != NULL)
+            sim_gatt_peer_write (chr->def->served, dev, 0, bytes, len, NULL, NULL);
+          else
+            apply_write (chr->def->value, 0, &tmp);
           g_dbus_method_invocation_return_value (invocation, NULL);
           return;
         }

@@ -6,7 +6,7 @@
  */
 #pragma once
 
-#include "sim-gatt-server.h"
+#include "sim-gatt-peer.h"
 
 G_BEGIN_DECLS
 

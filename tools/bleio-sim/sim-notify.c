@@ -65,7 +65,12 @@ set_cccd (SimChar *chr,
       if (g_str_equal (d->uuid, CCCD_UUID))
         {
           guint8 v[2] = { 0, 0 };
+          gboolean was_on = d->value->len > 0 && d->value->data[0] != 0;
 
+          /* the peer is an application on another adapter: its
+           * bluetoothd hears the CCC write */
+          if (chr->def->served != NULL && was_on != on && sim_world.hooks.ccc_written != NULL)
+            sim_world.hooks.ccc_written (chr, on);
           if (on)
             v[0] = (chr->def->flags & SIM_CHR_NOTIFY) ? 0x01 : 0x02;
           g_byte_array_set_size (d->value, 0);

@@ -152,18 +152,37 @@ get_flags (SimJsonCtx *ctx,
   return TRUE;
 }
 
-static void
-desc_def_free (gpointer data)
+SimServed *
+sim_served_ref (SimServed *served)
+{
+  g_atomic_int_inc (&served->ref_count);
+  return served;
+}
+
+void
+sim_served_unref (SimServed *served)
+{
+  if (served == NULL || !g_atomic_int_dec_and_test (&served->ref_count))
+    return;
+  g_free (served->adapter);
+  g_free (served->owner);
+  g_free (served->path);
+  g_free (served);
+}
+
+void
+sim_desc_def_free (gpointer data)
 {
   SimDescDef *d = data;
 
   g_free (d->uuid);
   g_byte_array_unref (d->value);
+  sim_served_unref (d->served);
   g_free (d);
 }
 
-static void
-char_def_free (gpointer data)
+void
+sim_char_def_free (gpointer data)
 {
   SimCharDef *c = data;
 
@@ -171,11 +190,12 @@ char_def_free (gpointer data)
   g_byte_array_unref (c->value);
   g_ptr_array_unref (c->payloads);
   g_ptr_array_unref (c->descs);
+  sim_served_unref (c->served);
   g_free (c);
 }
 
-static void
-service_def_free (gpointer data)
+void
+sim_service_def_free (gpointer data)
 {
   SimServiceDef *s = data;
 
@@ -265,7 +285,7 @@ parse_char (SimJsonCtx  *ctx,
     "notify", "descriptors", NULL
   };
   static const char *const notify_keys[] = { "period_ms", "payloads", NULL };
-  g_autoptr(GPtrArray) descs = g_ptr_array_new_with_free_func (desc_def_free);
+  g_autoptr(GPtrArray) descs = g_ptr_array_new_with_free_func (sim_desc_def_free);
   g_autoptr(GPtrArray) payloads =
     g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr(GByteArray) value = NULL;
@@ -386,7 +406,7 @@ parse_service (SimJsonCtx     *ctx,
   static const char *const keys[] = {
     "uuid", "handle", "primary", "hidden", "characteristics", NULL
   };
-  g_autoptr(GPtrArray) chars = g_ptr_array_new_with_free_func (char_def_free);
+  g_autoptr(GPtrArray) chars = g_ptr_array_new_with_free_func (sim_char_def_free);
   g_autofree char *uuid = NULL;
   gboolean primary, hidden;
   guint16 handle;
@@ -583,7 +603,7 @@ parse_peripheral (SimJsonCtx     *ctx,
 
   p->ref_count = 1;
   p->uuids = g_ptr_array_new_with_free_func (g_free);
-  p->services = g_ptr_array_new_with_free_func (service_def_free);
+  p->services = g_ptr_array_new_with_free_func (sim_service_def_free);
   if (!JSON_NODE_HOLDS_OBJECT (n))
     return sim_json_fail (ctx, n, error, "a peripheral must be an object");
   if (!sim_json_check_keys (ctx, n, keys, "a peripheral", error)

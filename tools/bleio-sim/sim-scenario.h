@@ -48,11 +48,31 @@ enum {
 /* Flag strings in the order BlueZ lists them; NULL-terminated. */
 extern const char *const sim_flag_names[];
 
+/* An attribute that an application registered on one of the simulator's
+ * adapters serves (sim-gatt-server.c): where a peer's operations on it
+ * go. Shared by reference between that adapter's database and the
+ * definitions a peer's objects are built from, so it holds no pointer
+ * into either. */
+typedef struct {
+  gint ref_count;
+  char *adapter;        /* the serving adapter's name */
+  char *owner;          /* the application's bus name; NULL once it went */
+  char *path;           /* its object */
+  const char *iface;    /* GattCharacteristic1 or GattDescriptor1 */
+  gboolean notify_acquired; /* shows NotifyAcquired: bluetoothd acquires */
+  gboolean write_acquired;  /* shows WriteAcquired */
+  guint subscribers;    /* peers with the CCC on (bluetoothd's ntfy_cnt) */
+} SimServed;
+
+SimServed *sim_served_ref   (SimServed *served);
+void       sim_served_unref (SimServed *served);
+
 typedef struct {
   guint16 handle;
   char *uuid;
   guint32 flags;
   GByteArray *value;
+  SimServed *served;    /* NULL: the value above is the peer's */
 } SimDescDef;
 
 typedef struct {
@@ -65,6 +85,7 @@ typedef struct {
   guint period_ms;      /* notification stream, 0 = none */
   GPtrArray *payloads;  /* GBytes, sent in turn */
   GPtrArray *descs;     /* SimDescDef, in handle order */
+  SimServed *served;    /* NULL: the value above is the peer's */
 } SimCharDef;
 
 typedef struct {
@@ -152,6 +173,12 @@ typedef struct {
   GPtrArray *peripherals;     /* SimPeripheral */
   guint temporary_timeout_ms;
 } SimScenario;
+
+/* Free functions of the definitions, for arrays built outside a scenario
+ * file (an adapter's own database, sim-gatt-server.c). */
+void           sim_desc_def_free        (gpointer data);
+void           sim_char_def_free        (gpointer data);
+void           sim_service_def_free     (gpointer data);
 
 SimScenario   *sim_scenario_load_file   (const char  *path,
                                          GError     **error);

@@ -4,12 +4,14 @@
  * their GATT objects as structs, and the world's shared state. The files of
  * this floor build on each other in this order, each calling only those
  * before it: sim-world.c, sim-battery.c, sim-agent.c, sim-notify.c,
- * sim-gatt-server.c, sim-gatt.c, sim-device.c, sim-monitor.c, sim-adapter.c,
- * sim-air.c, sim-advertisement.c, sim-advertising.c.
+ * sim-gatt-server.c, sim-gatt-peer.c, sim-gatt.c, sim-device.c,
+ * sim-monitor.c, sim-adapter.c, sim-air.c, sim-advertisement.c,
+ * sim-advertising.c.
  * Where a lower one must reach a higher one (a device asking its adapter to
  * forget it, pairing marking a device paired, a link or the power changing
- * what is on the air, a monitor starting or stopping the scan) it goes
- * through SimWorldHooks, which the daemon fills in.
+ * what is on the air, a monitor starting or stopping the scan, a CCC
+ * switched on a characteristic an application serves, an application's
+ * notification) it goes through SimWorldHooks, which the daemon fills in.
  */
 #pragma once
 
@@ -32,6 +34,8 @@ typedef struct {
   guint source;
   guint16 offset;
   GPtrArray *invocations;     /* GDBusMethodInvocation waiting for it */
+  gboolean served;            /* waiting for an application's answer */
+  guint serial;               /* tells a late answer from the current op's */
 } SimPendingOp;
 
 typedef struct {
@@ -189,6 +193,15 @@ typedef struct {
   /* sim-adapter.c: discovery or the monitors changed: advertisements are
    * heard while either wants them */
   void (*update_scan)   (SimAdapter *adapter);
+  /* sim-gatt-peer.c: a client switched the CCC of a characteristic that
+   * an application of another adapter serves (sim-notify.c calls it) */
+  void (*ccc_written)   (SimChar    *chr,
+                         gboolean    on);
+  /* sim-gatt-peer.c: an application notified a value
+   * (sim-gatt-server.c calls it) */
+  void (*served_value)  (SimServed    *served,
+                         const guint8 *data,
+                         gsize         len);
 } SimWorldHooks;
 
 typedef struct {
