@@ -11,8 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHAR_IFACE "org.bluez.GattCharacteristic1"
-
 /* ---- the database as a peer sees it ---- */
 
 /* A 16-bit UUID's four digits, or a full one, as a full one. */
@@ -403,6 +401,8 @@ sim_gatt_peer_deliver (SimServed    *served,
          const guint8 *data,
          gsize         len)
 {
+  if (served->owner == NULL)
+    return;
   len = MIN (len, SIM_MAX_ATTR_LEN);
   for (guint i = 0; sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
     {
