@@ -546,3 +546,29 @@ sim_gatt_peer_ccc_written (SimChar  *chr,
   g_dbus_connection_call (bus, served->owner, served->path, served->iface, "StartNotify",
                           NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
 }
+
+void
+sim_gatt_peer_refresh (SimPeripheral *periph)
+{
+  SimAdapter *owner = NULL;
+
+  for (guint i = 0; sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
+    {
+      SimAdapter *a = g_ptr_array_index (sim_world.adapters, i);
+
+      if (a->air_self == periph)
+        owner = a;
+      /* a device showing objects points into the definitions in place */
+      for (guint j = 0; j < a->devices->len; j++)
+        {
+          SimDevice *d = g_ptr_array_index (a->devices, j);
+
+          if (d->periph == periph && d->services != NULL)
+            return;
+        }
+    }
+  if (owner == NULL || owner->gatt_db == NULL)
+    return;
+  g_ptr_array_unref (periph->services);
+  periph->services = sim_gatt_peer_service_defs (owner->gatt_db);
+}

@@ -54,6 +54,12 @@ gboolean sim_gatt_peer_write (SimServed      *served,
  * characteristic) on or off: SimWorldHooks.ccc_written. */
 void     sim_gatt_peer_ccc_written (SimChar  *chr,
                                       gboolean  on);
+/* When @periph is an adapter as the others see it (SimAdapter.air_self),
+ * gives it the adapter's database as it is now, unless some device still
+ * shows objects built from the current one (a bonded device, another
+ * central): those objects point into it, and bluetoothd's Service Changed
+ * is not simulated. sim_gatt_build() calls it before each browse. */
+void     sim_gatt_peer_refresh (SimPeripheral *periph);
 /* The application notified: every peer characteristic built from
  * @served gets the value (SimWorldHooks.served_value). */
 void     sim_gatt_peer_deliver (SimServed    *served,

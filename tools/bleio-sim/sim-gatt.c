@@ -81,6 +81,8 @@ sim_gatt_build (SimDevice *device)
   GPtrArray *services = g_ptr_array_new_with_free_func (service_free);
   SimPeripheral *p = device->periph;
 
+  /* another adapter of the simulator: its applications as they are now */
+  sim_gatt_peer_refresh (p);
   for (guint i = 0; i < p->services->len; i++)
     {
       SimServiceDef *sd = g_ptr_array_index (p->services, i);
