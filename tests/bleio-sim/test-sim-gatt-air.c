@@ -21,6 +21,10 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <string.h>
+#include <gio/gunixfdlist.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #define HCI0 "/org/bluez/hci0"
@@ -34,6 +38,8 @@
 #define CHR_RW "12345678-1234-5678-1234-56789abcdef1"
 #define CHR_NOTIFY "12345678-1234-5678-1234-56789abcdef2"
 #define CHR_INDICATE "12345678-1234-5678-1234-56789abcdef3"
+#define CHR_ACQ_WRITE "12345678-1234-5678-1234-56789abcdef4"
+#define CHR_ACQ_NOTIFY "12345678-1234-5678-1234-56789abcdef5"
 
 static SimFixture *fx;
 
@@ -47,6 +53,8 @@ typedef struct {
   char *fail_name;            /* the next ReadValue fails with it, or NULL */
   char *fail_message;
   GPtrArray *log;             /* char *: "METHOD PATH ARGS" */
+  int write_end;              /* our end of the AcquireWrite socket, or -1 */
+  int notify_end;             /* ... and of the AcquireNotify one */
 } App;
 
 static const char tree[] =
@@ -57,7 +65,13 @@ static const char tree[] =
   "  objectpath '/app/s/n': { 'org.bluez.GattCharacteristic1': { 'UUID': <'" CHR_NOTIFY "'>,"
   "  'Service': <objectpath '/app/s'>, 'Flags': <['notify']> } },"
   "  objectpath '/app/s/i': { 'org.bluez.GattCharacteristic1': { 'UUID': <'" CHR_INDICATE "'>,"
-  "  'Service': <objectpath '/app/s'>, 'Flags': <['indicate']> } } }";
+  "  'Service': <objectpath '/app/s'>, 'Flags': <['indicate']> } },"
+  "  objectpath '/app/s/wa': { 'org.bluez.GattCharacteristic1': { 'UUID': <'" CHR_ACQ_WRITE "'>,"
+  "  'Service': <objectpath '/app/s'>, 'Flags': <['write-without-response']>,"
+  "  'WriteAcquired': <false> } },"
+  "  objectpath '/app/s/na': { 'org.bluez.GattCharacteristic1': { 'UUID': <'" CHR_ACQ_NOTIFY "'>,"
+  "  'Service': <objectpath '/app/s'>, 'Flags': <['notify']>,"
+  "  'NotifyAcquired': <false> } } }";
 
 static GDBusMessage *
 app_filter (GDBusConnection *conn,
@@ -121,6 +135,21 @@ app_filter (GDBusConnection *conn,
       g_byte_array_append (app->value, data, (guint) len);
       reply = g_dbus_message_new_method_reply (message);
     }
+  else if (g_strcmp0 (member, "AcquireWrite") == 0 || g_strcmp0 (member, "AcquireNotify") == 0)
+    {
+      int sv[2];
+      g_autoptr(GUnixFDList) fds = NULL;
+
+      g_assert (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+      fds = g_unix_fd_list_new_from_array (&sv[1], 1);
+      if (g_str_equal (member, "AcquireWrite"))
+        app->write_end = sv[0];
+      else
+        app->notify_end = sv[0];
+      reply = g_dbus_message_new_method_reply (message);
+      g_dbus_message_set_body (reply, g_variant_new ("(hq)", 0, 517));
+      g_dbus_message_set_unix_fd_list (reply, fds);
+    }
   else if (g_strcmp0 (member, "StartNotify") == 0 || g_strcmp0 (member, "StopNotify") == 0
            || g_strcmp0 (member, "Confirm") == 0)
     reply = g_dbus_message_new_method_reply (message);
@@ -144,6 +173,8 @@ app_new (void)
   app->value = g_byte_array_new ();
   g_byte_array_append (app->value, hi, 2);
   app->log = g_ptr_array_new_with_free_func (g_free);
+  app->write_end = -1;
+  app->notify_end = -1;
   app->conn = g_dbus_connection_new_for_address_sync (
       sim_fixture_get_address (fx),
       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
@@ -162,6 +193,10 @@ app_free (App *app)
   g_object_unref (app->conn);
   g_byte_array_unref (app->value);
   g_ptr_array_unref (app->log);
+  if (app->write_end >= 0)
+    close (app->write_end);
+  if (app->notify_end >= 0)
+    close (app->notify_end);
   g_free (app->fail_name);
   g_free (app->fail_message);
   g_mutex_clear (&app->lock);
@@ -398,6 +433,84 @@ test_application_across_the_air (void **state)
       g_usleep (20 * 1000);
     }
   assert_string_equal (calls, "StartNotify ()\nConfirm ()\nStopNotify ()");
+
+  /* a characteristic that shows WriteAcquired: the first write acquires
+   * the socket, every write is a packet on it, no WriteValue (as
+   * recorded on 5.66: gatt-server-calls.json, "write fff6") */
+  {
+    g_autofree char *wa = sim_fixture_find_gatt (fx, DEV_HCI1, CHR1, CHR_ACQ_WRITE, NULL, NULL);
+    guint8 buf[64];
+    struct pollfd pfd = { -1, POLLIN, 0 };
+    int end;
+
+    assert_non_null (wa);
+    reply = call_hci0 (wa, "WriteValue",
+                       g_variant_new_parsed ("([byte 1, 2, 3], {'type': <'command'>})"), &error);
+    assert_non_null (reply);
+    g_clear_pointer (&reply, g_variant_unref);
+    reply = call_hci0 (wa, "WriteValue",
+                       g_variant_new_parsed ("([byte 9], {'type': <'command'>})"), &error);
+    assert_non_null (reply);
+    g_clear_pointer (&reply, g_variant_unref);
+    for (guint waited = 0; waited < WAIT_MSEC; waited += 20)
+      {
+        g_mutex_lock (&app->lock);
+        end = app->write_end;
+        g_mutex_unlock (&app->lock);
+        if (end >= 0)
+          break;
+        g_usleep (20 * 1000);
+      }
+    assert_true (end >= 0);
+    pfd.fd = end;
+    assert_int_equal (poll (&pfd, 1, WAIT_MSEC), 1);
+    assert_int_equal (read (end, buf, sizeof buf), 3);
+    assert_memory_equal (buf, "\x01\x02\x03", 3);
+    assert_int_equal (poll (&pfd, 1, WAIT_MSEC), 1);
+    assert_int_equal (read (end, buf, sizeof buf), 1);
+    assert_int_equal (buf[0], 9);
+    g_free (calls);
+    calls = app_calls (app, "/app/s/wa");
+    assert_string_equal (calls, "AcquireWrite ({" OPTS ", " LINK_MTU "},)");
+  }
+
+  /* one that shows NotifyAcquired: subscribing acquires its socket, each
+   * packet the application writes is a notification, unsubscribing
+   * closes it without a call ("subscribe fff4" in the recording) */
+  {
+    g_autofree char *na = sim_fixture_find_gatt (fx, DEV_HCI1, CHR1, CHR_ACQ_NOTIFY, NULL, NULL);
+    struct pollfd pfd = { -1, POLLIN, 0 };
+    int end = -1;
+
+    assert_non_null (na);
+    reply = call_hci0 (na, "StartNotify", NULL, &error);
+    assert_non_null (reply);
+    g_clear_pointer (&reply, g_variant_unref);
+    for (guint waited = 0; waited < WAIT_MSEC; waited += 20)
+      {
+        g_mutex_lock (&app->lock);
+        end = app->notify_end;
+        g_mutex_unlock (&app->lock);
+        if (end >= 0)
+          break;
+        g_usleep (20 * 1000);
+      }
+    assert_true (end >= 0);
+    assert_int_equal (write (end, "\x05\x06", 2), 2);
+    assert_true (sim_fixture_wait_property (fx, na, CHR1, "Value",
+                                            g_variant_new_parsed ("[byte 0x05, 0x06]"),
+                                            WAIT_MSEC));
+    reply = call_hci0 (na, "StopNotify", NULL, &error);
+    assert_non_null (reply);
+    g_clear_pointer (&reply, g_variant_unref);
+    /* the simulator closed its end: ours hangs up */
+    pfd.fd = end;
+    assert_int_equal (poll (&pfd, 1, WAIT_MSEC), 1);
+    assert_true (pfd.revents & POLLHUP);
+    g_free (calls);
+    calls = app_calls (app, "/app/s/na");
+    assert_string_equal (calls, "AcquireNotify ({" OPTS ", " LINK_MTU "},)");
+  }
 
   reply = sim_fixture_call_bluez (fx, DEV_HCI1, DEVICE1, "Disconnect", NULL, &error);
   assert_non_null (reply);

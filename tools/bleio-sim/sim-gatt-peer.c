@@ -9,6 +9,7 @@
 #include <gio/gunixfdlist.h>
 #include <glib-unix.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* ---- the database as a peer sees it ---- */
@@ -342,6 +343,184 @@ sim_gatt_peer_read (SimServed      *served,
                   reply, user_data);
 }
 
+/* ---- AcquireWrite (chrc_write_cb(), acquire_write_reply()) ---- */
+
+static SimLocalChar *find_local_char (SimServed *served);
+
+/* A write waiting for the acquired socket. */
+typedef struct {
+  GBytes *data;
+  char *device;
+  guint16 mtu;
+  SimServedReply reply;
+  gpointer user_data;
+} QueuedWrite;
+
+static void
+queued_write_free (gpointer data)
+{
+  QueuedWrite *q = data;
+
+  /* still here when the characteristic goes: the peer gets Unlikely */
+  if (q->reply != NULL)
+    q->reply (NULL, SIM_ERR_FAILED, "Operation failed with ATT error: 0x0e", q->user_data);
+  g_bytes_unref (q->data);
+  g_free (q->device);
+  g_free (q);
+}
+
+static gboolean
+on_write_fd_hup (int          fd,
+                 GIOCondition condition,
+                 gpointer     user_data)
+{
+  SimLocalChar *c = user_data;
+
+  /* sock_hup(): the next write acquires again */
+  c->write_watch = 0;
+  close (c->write_fd);
+  c->write_fd = -1;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+send_packet (SimLocalChar *c,
+             GBytes       *data)
+{
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+
+  return send (c->write_fd, bytes, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+}
+
+static void
+answer_queued (QueuedWrite *q,
+               guint8       code)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+  SimServedReply reply = q->reply;
+
+  q->reply = NULL;
+  if (reply == NULL)
+    return;
+  if (code != 0)
+    client_error (code, &name, &message);
+  reply (NULL, name, message, q->user_data);
+}
+
+static void
+on_acquire_write (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  SimServed *served = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish (
+      G_DBUS_CONNECTION (source), &fds, result, &error);
+  SimLocalChar *c = find_local_char (served);
+  g_autoptr(GPtrArray) queued = NULL;
+  gint32 index;
+  guint8 code = 0;
+
+  if (c == NULL || c->pending_writes == NULL)
+    {
+      sim_served_unref (served);
+      return;
+    }
+  queued = g_steal_pointer (&c->pending_writes);
+  if (reply == NULL)
+    {
+      g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+      g_dbus_error_strip_remote_error (error);
+      code = att_error (remote, error->message, 0x03);
+    }
+  else if (fds != NULL)
+    {
+      g_variant_get (reply, "(hq)", &index, NULL);
+      c->write_fd = g_unix_fd_list_get (fds, index, NULL);
+      if (c->write_fd >= 0)
+        c->write_watch = g_unix_fd_add (c->write_fd, G_IO_HUP | G_IO_ERR, on_write_fd_hup, c);
+    }
+  for (guint i = 0; i < queued->len; i++)
+    {
+      QueuedWrite *q = g_ptr_array_index (queued, i);
+
+      if (reply == NULL && code != 0x0e)
+        answer_queued (q, code);
+      else if (c->write_fd >= 0 && send_packet (c, q->data))
+        answer_queued (q, 0);
+      else
+        {
+          /* flush_pending_writes(): an answer bluetoothd cannot use, or
+           * a socket that does not take the packet, and the writes go
+           * through WriteValue after all */
+          gsize len;
+          const guint8 *bytes = g_bytes_get_data (q->data, &len);
+          SimServedReply answer = q->reply;
+
+          q->reply = NULL;
+          forward (served, NULL, "WriteValue",
+                   g_variant_new ("(@ay@a{sv})", sim_bytes_variant (bytes, len),
+                                  options (q->device, 0, q->mtu)),
+                   answer, q->user_data);
+        }
+    }
+  sim_served_unref (served);
+}
+
+/* A write to a characteristic that shows WriteAcquired: on the acquired
+ * socket, acquiring it first (the writes meanwhile wait for it). */
+static void
+write_acquired (SimLocalChar   *c,
+                SimServed      *served,
+                const char     *device,
+                guint16         mtu,
+                const guint8   *data,
+                gsize           len,
+                SimServedReply  reply,
+                gpointer        user_data)
+{
+  QueuedWrite *q;
+
+  if (c->write_fd >= 0)
+    {
+      g_autoptr(GBytes) packet = g_bytes_new (data, len);
+      gboolean sent = send_packet (c, packet);
+
+      if (reply != NULL)
+        {
+          g_autofree char *name = NULL;
+          g_autofree char *message = NULL;
+
+          if (!sent)
+            client_error (0x0e, &name, &message);
+          reply (NULL, name, message, user_data);
+        }
+      return;
+    }
+  q = g_new0 (QueuedWrite, 1);
+  q->data = g_bytes_new (data, len);
+  q->device = g_strdup (device);
+  q->mtu = mtu;
+  q->reply = reply;
+  q->user_data = user_data;
+  if (c->pending_writes != NULL)
+    {
+      g_ptr_array_add (c->pending_writes, q);
+      return;
+    }
+  c->pending_writes = g_ptr_array_new_with_free_func (queued_write_free);
+  g_ptr_array_add (c->pending_writes, q);
+  g_dbus_connection_call_with_unix_fd_list (
+      sim_registry_get_connection (), served->owner, served->path, served->iface, "AcquireWrite",
+      g_variant_new ("(@a{sv})", options (device, 0, mtu)), G_VARIANT_TYPE ("(hq)"),
+      G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, on_acquire_write,
+      sim_served_ref (served));
+}
+
 gboolean
 sim_gatt_peer_write (SimServed      *served,
                        SimDevice      *client,
@@ -352,9 +531,16 @@ sim_gatt_peer_write (SimServed      *served,
                        gpointer        user_data)
 {
   const char *device = served->owner != NULL ? server_device_path (served, client) : NULL;
+  SimLocalChar *c;
 
   if (device == NULL)
     return FALSE;
+  c = served->write_acquired ? find_local_char (served) : NULL;
+  if (c != NULL)
+    {
+      write_acquired (c, served, device, client->periph->mtu, data, len, reply, user_data);
+      return TRUE;
+    }
   return forward (served, client, "WriteValue",
                   g_variant_new ("(@ay@a{sv})", sim_bytes_variant (data, len),
                                  options (device, offset, client->periph->mtu)),

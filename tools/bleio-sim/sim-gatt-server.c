@@ -57,6 +57,11 @@ local_char_free (gpointer data)
   g_clear_handle_id (&c->notify_watch, g_source_remove);
   if (c->notify_fd >= 0)
     close (c->notify_fd);
+  g_clear_handle_id (&c->write_watch, g_source_remove);
+  if (c->write_fd >= 0)
+    close (c->write_fd);
+  /* their free function answers the peers still waiting */
+  g_clear_pointer (&c->pending_writes, g_ptr_array_unref);
   attr_clear (&c->attr);
   g_ptr_array_unref (c->descs);
   g_free (c);
@@ -366,6 +371,7 @@ create_char (SimGattApp *app,
   c->service = s;
   c->descs = g_ptr_array_new ();
   c->notify_fd = -1;
+  c->write_fd = -1;
   if (!take_flags (&c->attr, char_flags, &c->ext_props))
     {
       local_char_free (c);

@@ -55,6 +55,10 @@ struct _SimLocalChar {
   GPtrArray *descs;           /* SimLocalDesc, placed, in handle order */
   int notify_fd;              /* AcquireNotify's socket, or -1 */
   guint notify_watch;
+  int write_fd;               /* AcquireWrite's socket, or -1 */
+  guint write_watch;          /* its hang-up */
+  GPtrArray *pending_writes;  /* written while AcquireWrite is out
+                               * (sim-gatt-peer.c's), or NULL */
 };
 
 struct _SimLocalService {
