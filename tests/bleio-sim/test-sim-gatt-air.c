@@ -40,6 +40,8 @@
 #define CHR_INDICATE "12345678-1234-5678-1234-56789abcdef3"
 #define CHR_ACQ_WRITE "12345678-1234-5678-1234-56789abcdef4"
 #define CHR_ACQ_NOTIFY "12345678-1234-5678-1234-56789abcdef5"
+#define CHR_BIG "12345678-1234-5678-1234-56789abcdef6"
+#define CHR_RELIABLE "12345678-1234-5678-1234-56789abcdef7"
 
 static SimFixture *fx;
 
@@ -71,7 +73,11 @@ static const char tree[] =
   "  'WriteAcquired': <false> } },"
   "  objectpath '/app/s/na': { 'org.bluez.GattCharacteristic1': { 'UUID': <'" CHR_ACQ_NOTIFY "'>,"
   "  'Service': <objectpath '/app/s'>, 'Flags': <['notify']>,"
-  "  'NotifyAcquired': <false> } } }";
+  "  'NotifyAcquired': <false> } },"
+  "  objectpath '/app/s/big': { 'org.bluez.GattCharacteristic1': { 'UUID': <'" CHR_BIG "'>,"
+  "  'Service': <objectpath '/app/s'>, 'Flags': <['read']> } },"
+  "  objectpath '/app/s/rel': { 'org.bluez.GattCharacteristic1': { 'UUID': <'" CHR_RELIABLE "'>,"
+  "  'Service': <objectpath '/app/s'>, 'Flags': <['write', 'reliable-write']> } } }";
 
 static GDBusMessage *
 app_filter (GDBusConnection *conn,
@@ -113,6 +119,18 @@ app_filter (GDBusConnection *conn,
       g_clear_pointer (&app->fail_name, g_free);
       g_clear_pointer (&app->fail_message, g_free);
     }
+  else if (g_strcmp0 (member, "ReadValue") == 0 && g_str_equal (path, "/app/s/big"))
+    {
+      guint8 big[600];
+
+      for (guint i = 0; i < sizeof big; i++)
+        big[i] = (guint8) i;
+      reply = g_dbus_message_new_method_reply (message);
+      g_dbus_message_set_body (reply, g_variant_new ("(@ay)",
+        g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, big, sizeof big, 1)));
+    }
+  else if (g_strcmp0 (member, "WriteValue") == 0 && g_str_equal (path, "/app/s/rel"))
+    reply = g_dbus_message_new_method_reply (message);
   else if (g_strcmp0 (member, "ReadValue") == 0)
     {
       guint16 offset = 0;
@@ -433,6 +451,32 @@ test_application_across_the_air (void **state)
       g_usleep (20 * 1000);
     }
   assert_string_equal (calls, "StartNotify ()\nConfirm ()\nStopNotify ()");
+
+  /* a value longer than an attribute's 512 bytes comes back cut there
+   * ("read fff5 (600 bytes)"); a reliable write reaches the application
+   * as one WriteValue with neither offset nor type ("write fff8
+   * reliable") */
+  {
+    g_autofree char *big = sim_fixture_find_gatt (fx, DEV_HCI1, CHR1, CHR_BIG, NULL, NULL);
+    g_autofree char *rel = sim_fixture_find_gatt (fx, DEV_HCI1, CHR1, CHR_RELIABLE, NULL, NULL);
+    g_autoptr(GVariant) bytes = NULL;
+
+    assert_non_null (big);
+    assert_non_null (rel);
+    reply = call_hci0 (big, "ReadValue", g_variant_new_parsed ("(@a{sv} {},)"), &error);
+    assert_non_null (reply);
+    bytes = g_variant_get_child_value (reply, 0);
+    assert_int_equal (g_variant_n_children (bytes), 512);
+    g_clear_pointer (&reply, g_variant_unref);
+    reply = call_hci0 (rel, "WriteValue",
+                       g_variant_new_parsed ("([byte 1, 2, 3], {'type': <'reliable'>})"), &error);
+    if (reply == NULL)
+      fail_msg ("reliable WriteValue from hci0: %s", error->message);
+    g_clear_pointer (&reply, g_variant_unref);
+    g_free (calls);
+    calls = app_calls (app, "/app/s/rel");
+    assert_string_equal (calls, "WriteValue ([0x01, 0x02, 0x03], {" OPTS ", " LINK_MTU "})");
+  }
 
   /* a characteristic that shows WriteAcquired: the first write acquires
    * the socket, every write is a packet on it, no WriteValue (as
