@@ -419,6 +419,14 @@ test_application_across_the_air (void **state)
   assert_true (sim_fixture_wait_property (fx, n, CHR1, "Value",
                                           g_variant_new_parsed ("[byte 0x01, 0x02, 0x03]"),
                                           WAIT_MSEC));
+  /* Value invalidated: bluetoothd's proxy reports it without a value,
+   * which it sends as an empty notification */
+  assert_true (g_dbus_connection_emit_signal (
+    app->conn, NULL, "/app/s/n", "org.freedesktop.DBus.Properties", "PropertiesChanged",
+    g_variant_new_parsed ("('org.bluez.GattCharacteristic1', @a{sv} {}, ['Value'])"),
+    &error));
+  assert_true (sim_fixture_wait_property (fx, n, CHR1, "Value",
+                                          g_variant_new_parsed ("@ay []"), WAIT_MSEC));
   reply = call_hci0 (n, "StopNotify", NULL, &error);
   assert_non_null (reply);
   g_clear_pointer (&reply, g_variant_unref);

@@ -756,11 +756,16 @@ on_properties_changed (GDBusConnection *conn,
   const char *iface;
   g_autoptr(GVariant) changed = NULL;
   g_autoptr(GVariant) value = NULL;
+  g_autofree const char **invalidated = NULL;
 
   if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
     return;
-  g_variant_get (params, "(&s@a{sv}@as)", &iface, &changed, NULL);
+  g_variant_get (params, "(&s@a{sv}^a&s)", &iface, &changed, &invalidated);
   value = g_variant_lookup_value (changed, "Value", G_VARIANT_TYPE_BYTESTRING);
+  /* gdbus/client.c reports an invalidated property as one without a
+   * value: an empty notification */
+  if (value == NULL && g_strv_contains (invalidated, "Value"))
+    value = g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1));
   if (!g_str_equal (iface, CHAR_IFACE) || value == NULL)
     return;
   for (guint i = 0; sim_world.adapters != NULL && i < sim_world.adapters->len; i++)
