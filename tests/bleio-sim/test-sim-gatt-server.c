@@ -51,6 +51,8 @@ typedef struct {
                                * NULL: answer an error */
   GPtrArray *log;             /* char *: "GetManagedObjects PATH",
                                * "Set PATH IFACE NAME VALUE" */
+  gboolean hold;              /* keep GetManagedObjects unanswered */
+  GDBusMessage *held;
 } App;
 
 static GDBusMessage *
@@ -72,6 +74,12 @@ app_filter (GDBusConnection *conn,
     {
       g_ptr_array_add (app->log, g_strdup_printf ("GetManagedObjects %s",
                                                   g_dbus_message_get_path (message)));
+      if (app->hold)
+        {
+          app->held = message;
+          g_mutex_unlock (&app->lock);
+          return NULL;
+        }
       if (app->tree == NULL)
         reply = g_dbus_message_new_method_error (message, "org.freedesktop.DBus.Error.UnknownMethod",
                                                  "no object manager here");
@@ -128,6 +136,7 @@ app_free (App *app)
       g_object_unref (app->conn);
     }
   g_ptr_array_unref (app->log);
+  g_clear_object (&app->held);
   g_free (app->tree);
   g_mutex_clear (&app->lock);
   g_free (app);
@@ -531,6 +540,75 @@ test_register_requested_handle (void **state)
   assert_true (app_call (app, "UnregisterApplication", "/app", &error));
 }
 
+static void
+on_register_answered (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                             result, NULL);
+
+  *(gboolean *) user_data = TRUE;
+}
+
+/* manager_unregister_app(): an application whose GetManagedObjects is
+ * still out is dropped like any other, and app_free() frees the
+ * registration message without answering it. */
+static void
+test_unregister_pending_registration (void **state)
+{
+  g_autoptr(App) app = app_new ("{ " SVC (", 'Primary': <true>") " }");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusMessage) held = NULL;
+  g_autoptr(GDBusMessage) late = NULL;
+  gboolean answered = FALSE;
+  gboolean asked = FALSE;
+
+  app->hold = TRUE;
+  g_dbus_connection_call (app->conn, "org.bluez", ADAPTER, MANAGER, "RegisterApplication",
+                          g_variant_new ("(oa{sv})", "/app", NULL), NULL,
+                          G_DBUS_CALL_FLAGS_NONE, G_MAXINT, NULL, on_register_answered,
+                          &answered);
+  for (guint waited = 0; waited < WAIT_MSEC && !asked; waited += 20)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_mutex_lock (&app->lock);
+      asked = app->held != NULL;
+      g_mutex_unlock (&app->lock);
+      if (!asked)
+        g_usleep (20 * 1000);
+    }
+  assert_true (asked);
+  /* pending, it is there already: a second registration is refused */
+  assert_false (app_call (app, "RegisterApplication", "/app", &error));
+  expect_error (error, "org.bluez.Error.AlreadyExists", "Already Exists",
+                "registering while the first registration is pending");
+  g_clear_error (&error);
+  if (!app_call (app, "UnregisterApplication", "/app", &error))
+    fail_msg ("UnregisterApplication of a pending registration: %s", error->message);
+  /* the objects arrive too late: nothing comes of them */
+  g_mutex_lock (&app->lock);
+  held = g_steal_pointer (&app->held);
+  app->hold = FALSE;
+  g_mutex_unlock (&app->lock);
+  late = g_dbus_message_new_method_reply (held);
+  g_dbus_message_set_body (late, g_variant_new ("(@a{oa{sa{sv}}})",
+                                                g_variant_new_parsed (app->tree)));
+  g_dbus_connection_send_message (app->conn, late, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+  /* the path is free again */
+  if (!app_call (app, "RegisterApplication", "/app", &error))
+    fail_msg ("RegisterApplication after the pending one went: %s", error->message);
+  /* one connection carries it all in order: had the simulator answered
+   * the first registration (after the Unregister or the late objects),
+   * that answer would have come before this registration's, and its
+   * callback is dispatched by now */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  assert_false (answered);
+  assert_database ("0104 primary " SVC_A " /app/s");
+  assert_true (app_call (app, "UnregisterApplication", "/app", &error));
+}
+
 /* client_disconnect_cb(): the owner leaving the bus drops its
  * application. */
 static void
@@ -541,8 +619,8 @@ test_owner_vanishing_drops_application (void **state)
 
   if (!app_call (app, "RegisterApplication", "/app", &error))
     fail_msg ("RegisterApplication: %s", error->message);
-  /* after 0x0100-0x0103 of the case before */
-  assert_database ("0104 primary " SVC_A " /app/s");
+  /* after 0x0100-0x0103 and 0x0104 of the cases before */
+  assert_database ("0105 primary " SVC_A " /app/s");
   g_dbus_connection_close_sync (app->conn, NULL, NULL);
   if (!wait_database (""))
     fail_msg ("the application outlived its owner's connection");
@@ -563,7 +641,7 @@ test_objects_changed_after_registration (void **state)
   if (!app_call (app, "RegisterApplication", "/app", &error))
     fail_msg ("RegisterApplication: %s", error->message);
   rows = database ();
-  assert_string_equal (rows, "0105 primary " SVC_A " /app/s\n0106 primary " SVC_B " /app/t");
+  assert_string_equal (rows, "0106 primary " SVC_A " /app/s\n0107 primary " SVC_B " /app/t");
   /* added first, removed second: once the removal shows, the addition
    * was handled before it */
   assert_true (g_dbus_connection_emit_signal (
@@ -573,7 +651,7 @@ test_objects_changed_after_registration (void **state)
   assert_true (g_dbus_connection_emit_signal (
     app->conn, NULL, "/app", "org.freedesktop.DBus.ObjectManager", "InterfacesRemoved",
     g_variant_new_parsed ("(objectpath '/app/s', ['org.bluez.GattService1'])"), &error));
-  if (!wait_database ("0106 primary " SVC_B " /app/t"))
+  if (!wait_database ("0107 primary " SVC_B " /app/t"))
     fail_msg ("removing /app/s did not take its service out");
   assert_true (app_call (app, "UnregisterApplication", "/app", &error));
 }
@@ -613,6 +691,7 @@ main (void)
     cmocka_unit_test (test_unregister_unknown_does_not_exist),
     cmocka_unit_test (test_register_bad_trees),
     cmocka_unit_test (test_register_requested_handle),
+    cmocka_unit_test (test_unregister_pending_registration),
     cmocka_unit_test (test_owner_vanishing_drops_application),
     cmocka_unit_test (test_objects_changed_after_registration),
   };
