@@ -135,6 +135,8 @@ copy_with_libs "$bluetoothd"
 # For debugging only: init.sh traces HCI with it when BLEIO_E2E_BTMON=1.
 copy_with_libs /usr/bin/btmon
 copy_with_libs /usr/bin/btmgmt
+# BlueZ's own client, for test-peripheral-advertise (bluez package).
+copy_with_libs /usr/bin/bluetoothctl
 
 # 4. Configuration: the system bus runs as root, so its <user> line goes;
 #    bluetoothd's own policy file comes along unchanged.

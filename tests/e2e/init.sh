@@ -97,8 +97,14 @@ start_stack() {
   e2e-restart-bluetoothd || return 1
   say "bluetoothd is up"
   # A recording program (README.md, "Recorded facts") may need hci1 to
-  # itself: BLEIO_E2E_PERIPHERAL=0 leaves the peripheral out.
-  if [ "${BLEIO_E2E_PERIPHERAL:-1}" = 0 ]; then
+  # itself: BLEIO_E2E_PERIPHERAL=0 leaves the peripheral out. So do the
+  # tests of the peripheral role, test-peripheral-*: they advertise on hci1
+  # themselves.
+  case "$1" in
+    test-peripheral-*) with_peripheral=0 ;;
+    *) with_peripheral=${BLEIO_E2E_PERIPHERAL:-1} ;;
+  esac
+  if [ "$with_peripheral" = 0 ]; then
     peripheral_pid=
     return 0
   fi
@@ -147,7 +153,7 @@ run_once() {
   # new btvirt has always brought both. So the whole stack is started
   # anew, up to three times, before the test runs (it has not run yet).
   tries=1
-  while ! start_stack; do
+  while ! start_stack "$1"; do
     say "$1: the BlueZ stack or the peripheral did not come up (try $tries of 3)"
     if [ "$tries" -ge 3 ]; then
       dump_logs "$1"
