@@ -168,6 +168,8 @@ scan_while_advertising (BleioAdapter *central,
     }
   if (!bleio_adapter_stop_scan (central, &error))
     fail_msg ("stop scan: %s", error->message);
+  if (found != NULL)
+    g_printerr ("# heard after %u start(s) of the advertisement\n", round);
   return found;
 }
 
