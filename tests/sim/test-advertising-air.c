@@ -160,6 +160,90 @@ test_advertising_air_own_connect_keeps_advertising (void **state)
   adv_unlisten (hci1, &h1);
 }
 
+/* A link a central made to us works like one we made (issue 16 item 2):
+ * handed over once by incoming-connection, the same object the adapter
+ * lists; connected, not paired, max_packet_length, the central's own GATT
+ * database browsed from the peripheral side, and a disconnect from our
+ * side that each end reports with its own reason. */
+typedef struct {
+  BleioConnection *connection;
+  guint count;
+} IncomingHeard;
+
+static void
+on_incoming (BleioAdapter    *adapter,
+             BleioConnection *connection,
+             gpointer         user_data)
+{
+  IncomingHeard *in = user_data;
+
+  if (in->connection == NULL)
+    in->connection = g_object_ref (connection);
+  in->count++;
+}
+
+static gboolean
+incoming_heard (gpointer user_data)
+{
+  return ((IncomingHeard *) user_data)->connection != NULL;
+}
+
+static void
+test_advertising_air_incoming_link_works (void **state)
+{
+  SimFixture *fx = *state;
+  g_autoptr(BleioAdapter) central = common_adapter (fx, "hci0");
+  g_autoptr(BleioAdapter) peripheral = common_adapter (fx, "hci1");
+  g_autoptr(BleioAddress) peripheral_address = bleio_adapter_dup_address (peripheral);
+  g_autoptr(BleioAddress) central_address = bleio_adapter_dup_address (central);
+  g_autoptr(BleioConnection) link = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(GError) error = NULL;
+  IncomingHeard in = { NULL, 0 };
+  Disconnected ours = { 0, }, theirs = { 0, };
+  gulong id = g_signal_connect (peripheral, "incoming-connection", G_CALLBACK (on_incoming), &in);
+
+  adv_start_ok (peripheral, "02 01 06", "06 09 49 6e 63 6d 67", TRUE, 0);
+  link = bleio_adapter_connect (central, peripheral_address, 10, NULL, &error);
+  assert_no_error (error);
+  assert_true (common_wait (incoming_heard, &in, WAIT_MSEC));
+  assert_int_equal (in.count, 1);
+  assert_true (bleio_address_equal (bleio_connection_get_address (in.connection),
+                                    central_address));
+  listed = bleio_adapter_dup_connections (peripheral);
+  assert_int_equal (listed->len, 1);
+  assert_ptr_equal (g_ptr_array_index (listed, 0), in.connection);
+
+  assert_true (bleio_connection_get_connected (in.connection));
+  assert_false (bleio_connection_get_paired (in.connection, &error));
+  assert_no_error (error);
+  assert_true (bleio_connection_get_max_packet_length (in.connection, &error) >= 20);
+  assert_no_error (error);
+  /* The peripheral may start pairing too (a Security Request on air). */
+  assert_true (bleio_connection_pair (in.connection, TRUE, &error));
+  assert_no_error (error);
+  assert_true (bleio_connection_get_paired (in.connection, &error));
+  assert_no_error (error);
+  /* The central's own database (bluetoothd's GATT and Device Information
+   * services on the simulated hci0), as the ANCS pattern browses it. */
+  services = bleio_connection_discover_remote_services (in.connection, NULL, 10, &error);
+  assert_no_error (error);
+  assert_non_null (services);
+  assert_true (services->len > 0);
+
+  g_signal_connect (in.connection, "disconnected", G_CALLBACK (common_on_disconnected), &ours);
+  g_signal_connect (link, "disconnected", G_CALLBACK (common_on_disconnected), &theirs);
+  assert_true (bleio_connection_disconnect (in.connection, &error));
+  assert_no_error (error);
+  assert_true (common_wait (common_disconnected_fired, &ours, WAIT_MSEC));
+  assert_true (common_wait (common_disconnected_fired, &theirs, WAIT_MSEC));
+  assert_int_equal (ours.reason, BLEIO_DISCONNECT_REASON_LOCAL);
+  assert_int_equal (theirs.reason, BLEIO_DISCONNECT_REASON_REMOTE);
+  g_signal_handler_disconnect (peripheral, id);
+  g_object_unref (in.connection);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -167,6 +251,7 @@ main (int    argc,
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_advertising_air_found_and_connected),
     cmocka_unit_test (test_advertising_air_own_connect_keeps_advertising),
+    cmocka_unit_test (test_advertising_air_incoming_link_works),
   };
 
   if (argc < 2)
