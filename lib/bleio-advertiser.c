@@ -923,7 +923,6 @@ bleio_advertiser_new (BleioClient  *client,
                       GMainContext *context)
 {
   BleioAdvertiser *self = g_new0 (BleioAdvertiser, 1);
-  g_autofree char *pid_path = NULL;
   const BleioClientWatchKey keys[] = {
     { adapter_path, BLEIO_IFACE_ADAPTER, FALSE },
     { adapter_path, IFACE_MANAGER, FALSE },

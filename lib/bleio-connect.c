@@ -514,8 +514,10 @@ reconnect_disconnected_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   BleioConnectQueue *self = queue_of (task);
   ConnectData *data = g_task_get_task_data (task);
-  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, NULL);
+  GVariant *reply = bleio_client_call_finish (self->client, result, NULL);
 
+  /* Whatever Disconnect answered, the second Connect follows. */
+  g_clear_pointer (&reply, g_variant_unref);
   if (data->stage != STAGE_RECONNECT)
     return;                     /* aborted meanwhile */
   call_connect (g_steal_pointer (&task));

@@ -179,9 +179,10 @@ static void
 registered (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   App *app = user_data;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
-                                                             result, &app->error);
+  GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                   &app->error);
 
+  g_clear_pointer (&reply, g_variant_unref);
   app->answered = TRUE;
   g_ptr_array_add (app->log, g_strdup ("answered"));
 }

@@ -729,7 +729,6 @@ main (void)
   /* btmon's decoded trace, when init.sh records one. */
   if (g_file_test ("/tmp/btmon.snoop", G_FILE_TEST_EXISTS))
     {
-      g_autofree char *out = NULL;
       g_autofree char *argv0 = g_find_program_in_path ("btmon");
 
       rec_spin (500);

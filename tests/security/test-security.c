@@ -107,8 +107,9 @@ static gpointer
 read_secret_thread (gpointer data)
 {
   GError *error = NULL;
-  g_autoptr(GBytes) value = bleio_characteristic_read_value (data, &error);
+  GBytes *value = bleio_characteristic_read_value (data, &error);
 
+  g_clear_pointer (&value, g_bytes_unref);
   return error;
 }
 
@@ -308,7 +309,6 @@ test_read_link_ended_by_authentication_is_security (void **state)
   char *path = NULL;
   g_autoptr(BleioConnection) connection = connect_new (g, "00:BB:00:00:21:23", "{}", &path);
   g_autoptr(BleioCharacteristic) secret = find_char (connection, 0xfff2);
-  g_autoptr(GBytes) value = NULL;
   GVariantBuilder b;
 
   assert_true (sim_fixture_reset_calls (g->fx, &error));

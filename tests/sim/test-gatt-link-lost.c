@@ -61,9 +61,10 @@ read_done (GObject      *source,
            gpointer      user_data)
 {
   OpResult *r = user_data;
-  g_autoptr(GBytes) value =
+  GBytes *value =
     bleio_characteristic_read_value_finish (BLEIO_CHARACTERISTIC (source), result, &r->error);
 
+  g_clear_pointer (&value, g_bytes_unref);
   r->done = TRUE;
 }
 

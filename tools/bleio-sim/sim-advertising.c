@@ -337,10 +337,12 @@ on_managed_objects (GObject      *source,
                     gpointer      user_data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
-                                                             result, &error);
+  GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   Adv *adv = user_data;
 
+  /* Only whether it answered matters: bluetoothd reads the properties
+   * with GetAll next either way. */
+  g_clear_pointer (&reply, g_variant_unref);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   g_dbus_connection_call (sim_registry_get_connection (), adv->owner, adv->path,
