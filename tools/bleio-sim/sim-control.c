@@ -838,6 +838,34 @@ control_method (GDBusConnection       *conn,
     }
   else if (g_str_equal (method, "ConnectCentral"))
     connect_central (invocation, params);
+  else if (g_str_equal (method, "ReplaceGatt"))
+    {
+      const char *dpath, *gatt;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(SimPeripheral) np = NULL;
+      g_autofree char *json = NULL;
+      SimDevice *d;
+
+      g_variant_get (params, "(&o&s)", &dpath, &gatt);
+      d = lookup_device (dpath);
+      if (d == NULL)
+        {
+          not_found (invocation, "device");
+          return;
+        }
+      /* the scenario's parser checks the array as it checks a peripheral's */
+      json = g_strdup_printf ("{\"address\": \"%s\", \"gatt\": %s\n}",
+                              d->periph->address, gatt);
+      np = sim_peripheral_from_json (json, d->adapter->name, &error);
+      if (np == NULL)
+        {
+          invalid (invocation, error->message);
+          return;
+        }
+      sim_gatt_replace (d, g_steal_pointer (&np->services));
+      np->services = g_ptr_array_new ();
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
   else if (g_str_equal (method, "PairIncoming"))
     {
       const char *dpath;

@@ -75,6 +75,62 @@ service_free (gpointer data)
   g_free (s);
 }
 
+static SimService *
+build_service (SimDevice     *device,
+               SimServiceDef *sd)
+{
+  SimService *s = g_new0 (SimService, 1);
+
+  sim_obj_init (&s->obj, SIM_OBJ_SERVICE,
+                g_strdup_printf ("%s/service%04x", device->obj.path, sd->handle));
+  s->device = device;
+  s->def = sd;
+  s->chars = g_ptr_array_new_with_free_func (char_free);
+  for (guint j = 0; j < sd->chars->len; j++)
+    {
+      SimCharDef *cd = g_ptr_array_index (sd->chars, j);
+      SimChar *c = g_new0 (SimChar, 1);
+
+      sim_obj_init (&c->obj, SIM_OBJ_CHAR,
+                    g_strdup_printf ("%s/char%04x", s->obj.path, cd->handle));
+      c->service = s;
+      c->def = cd;
+      c->cached = g_byte_array_new ();
+      /* bluetoothd's GATT client reads Database Hash and Server
+       * Supported Features itself while discovering */
+      if (g_str_equal (cd->uuid, "00002b2a-0000-1000-8000-00805f9b34fb")
+          || g_str_equal (cd->uuid, "00002b3a-0000-1000-8000-00805f9b34fb"))
+        g_byte_array_append (c->cached, cd->value->data, cd->value->len);
+      sim_notify_char_init (c);
+      c->descs = g_ptr_array_new_with_free_func (desc_free);
+      for (guint k = 0; k < cd->descs->len; k++)
+        {
+          SimDescDef *dd = g_ptr_array_index (cd->descs, k);
+          SimDesc *d = g_new0 (SimDesc, 1);
+
+          sim_obj_init (&d->obj, SIM_OBJ_DESC,
+                        g_strdup_printf ("%s/desc%04x", c->obj.path, dd->handle));
+          d->chr = c;
+          d->def = dd;
+          d->cached = g_byte_array_new ();
+          /* bluetoothd reads Extended Properties itself */
+          if (g_str_equal (dd->uuid, "00002900-0000-1000-8000-00805f9b34fb"))
+            g_byte_array_append (d->cached, dd->value->data, dd->value->len);
+          g_ptr_array_add (c->descs, d);
+        }
+      g_ptr_array_add (s->chars, c);
+    }
+  return s;
+}
+
+/* bluetoothd keeps the GAP service to itself, and services its plugins
+ * claim get no object either */
+static gboolean
+has_object (const SimServiceDef *sd)
+{
+  return !g_str_equal (sd->uuid, GAP_UUID) && !sd->hidden;
+}
+
 GPtrArray *
 sim_gatt_build (SimDevice *device)
 {
@@ -86,55 +142,69 @@ sim_gatt_build (SimDevice *device)
   for (guint i = 0; i < p->services->len; i++)
     {
       SimServiceDef *sd = g_ptr_array_index (p->services, i);
-      SimService *s;
 
-      /* bluetoothd keeps the GAP service to itself, and services its
-       * plugins claim get no object either */
-      if (g_str_equal (sd->uuid, GAP_UUID) || sd->hidden)
-        continue;
-      s = g_new0 (SimService, 1);
-      sim_obj_init (&s->obj, SIM_OBJ_SERVICE,
-                    g_strdup_printf ("%s/service%04x", device->obj.path, sd->handle));
-      s->device = device;
-      s->def = sd;
-      s->chars = g_ptr_array_new_with_free_func (char_free);
-      for (guint j = 0; j < sd->chars->len; j++)
-        {
-          SimCharDef *cd = g_ptr_array_index (sd->chars, j);
-          SimChar *c = g_new0 (SimChar, 1);
-
-          sim_obj_init (&c->obj, SIM_OBJ_CHAR,
-                        g_strdup_printf ("%s/char%04x", s->obj.path, cd->handle));
-          c->service = s;
-          c->def = cd;
-          c->cached = g_byte_array_new ();
-          /* bluetoothd's GATT client reads Database Hash and Server
-           * Supported Features itself while discovering */
-          if (g_str_equal (cd->uuid, "00002b2a-0000-1000-8000-00805f9b34fb")
-              || g_str_equal (cd->uuid, "00002b3a-0000-1000-8000-00805f9b34fb"))
-            g_byte_array_append (c->cached, cd->value->data, cd->value->len);
-          sim_notify_char_init (c);
-          c->descs = g_ptr_array_new_with_free_func (desc_free);
-          for (guint k = 0; k < cd->descs->len; k++)
-            {
-              SimDescDef *dd = g_ptr_array_index (cd->descs, k);
-              SimDesc *d = g_new0 (SimDesc, 1);
-
-              sim_obj_init (&d->obj, SIM_OBJ_DESC,
-                            g_strdup_printf ("%s/desc%04x", c->obj.path, dd->handle));
-              d->chr = c;
-              d->def = dd;
-              d->cached = g_byte_array_new ();
-              /* bluetoothd reads Extended Properties itself */
-              if (g_str_equal (dd->uuid, "00002900-0000-1000-8000-00805f9b34fb"))
-                g_byte_array_append (d->cached, dd->value->data, dd->value->len);
-              g_ptr_array_add (c->descs, d);
-            }
-          g_ptr_array_add (s->chars, c);
-        }
-      g_ptr_array_add (services, s);
+      if (has_object (sd))
+        g_ptr_array_add (services, build_service (device, sd));
     }
   return services;
+}
+
+static void
+service_export (SimService *s,
+                gboolean    announce)
+{
+  sim_obj_export (&s->obj, (const SimIfaceDef *const[]) { &sim_service_iface, NULL },
+                  announce);
+  for (guint j = 0; j < s->chars->len; j++)
+    {
+      SimChar *c = g_ptr_array_index (s->chars, j);
+
+      sim_obj_export (&c->obj, (const SimIfaceDef *const[]) { &sim_char_iface, NULL },
+                      announce);
+      for (guint k = 0; k < c->descs->len; k++)
+        {
+          SimDesc *d = g_ptr_array_index (c->descs, k);
+
+          sim_obj_export (&d->obj, (const SimIfaceDef *const[]) { &sim_desc_iface, NULL },
+                          announce);
+        }
+    }
+}
+
+static void
+service_unexport (SimService *s,
+                  gboolean    announce)
+{
+  for (guint j = s->chars->len; j > 0; j--)
+    {
+      SimChar *c = g_ptr_array_index (s->chars, j - 1);
+
+      for (guint k = c->descs->len; k > 0; k--)
+        sim_obj_unexport (&((SimDesc *) g_ptr_array_index (c->descs, k - 1))->obj,
+                          announce);
+      sim_obj_unexport (&c->obj, announce);
+    }
+  sim_obj_unexport (&s->obj, announce);
+}
+
+static void
+service_link_lost (SimService *s)
+{
+  for (guint j = 0; j < s->chars->len; j++)
+    {
+      SimChar *c = g_ptr_array_index (s->chars, j);
+
+      sim_notify_link_lost (c);
+      pending_fail (&c->read_op);
+      pending_fail (&c->write_op);
+      for (guint k = 0; k < c->descs->len; k++)
+        {
+          SimDesc *d = g_ptr_array_index (c->descs, k);
+
+          pending_fail (&d->read_op);
+          pending_fail (&d->write_op);
+        }
+    }
 }
 
 void
@@ -142,27 +212,7 @@ sim_gatt_export (GPtrArray *services,
                  gboolean   announce)
 {
   for (guint i = 0; i < services->len; i++)
-    {
-      SimService *s = g_ptr_array_index (services, i);
-
-      sim_obj_export (&s->obj, (const SimIfaceDef *const[]) { &sim_service_iface, NULL },
-                      announce);
-      for (guint j = 0; j < s->chars->len; j++)
-        {
-          SimChar *c = g_ptr_array_index (s->chars, j);
-
-          sim_obj_export (&c->obj, (const SimIfaceDef *const[]) { &sim_char_iface, NULL },
-                          announce);
-          for (guint k = 0; k < c->descs->len; k++)
-            {
-              SimDesc *d = g_ptr_array_index (c->descs, k);
-
-              sim_obj_export (&d->obj,
-                              (const SimIfaceDef *const[]) { &sim_desc_iface, NULL },
-                              announce);
-            }
-        }
-    }
+    service_export (g_ptr_array_index (services, i), announce);
 }
 
 void
@@ -170,45 +220,122 @@ sim_gatt_unexport (GPtrArray *services,
                    gboolean   announce)
 {
   for (guint i = services->len; i > 0; i--)
-    {
-      SimService *s = g_ptr_array_index (services, i - 1);
-
-      for (guint j = s->chars->len; j > 0; j--)
-        {
-          SimChar *c = g_ptr_array_index (s->chars, j - 1);
-
-          for (guint k = c->descs->len; k > 0; k--)
-            sim_obj_unexport (&((SimDesc *) g_ptr_array_index (c->descs, k - 1))->obj,
-                              announce);
-          sim_obj_unexport (&c->obj, announce);
-        }
-      sim_obj_unexport (&s->obj, announce);
-    }
+    service_unexport (g_ptr_array_index (services, i - 1), announce);
 }
 
 void
 sim_gatt_link_lost (GPtrArray *services)
 {
   for (guint i = 0; i < services->len; i++)
+    service_link_lost (g_ptr_array_index (services, i));
+}
+
+/* ---- Service Changed ---- */
+
+/* The last handle of a service: the end of the group bluetoothd's
+ * discovery reads from the peripheral. */
+static guint16
+service_def_end (const SimServiceDef *sd)
+{
+  guint16 end = sd->handle;
+
+  for (guint i = 0; i < sd->chars->len; i++)
     {
-      SimService *s = g_ptr_array_index (services, i);
+      SimCharDef *cd = g_ptr_array_index (sd->chars, i);
 
-      for (guint j = 0; j < s->chars->len; j++)
-        {
-          SimChar *c = g_ptr_array_index (s->chars, j);
-
-          sim_notify_link_lost (c);
-          pending_fail (&c->read_op);
-          pending_fail (&c->write_op);
-          for (guint k = 0; k < c->descs->len; k++)
-            {
-              SimDesc *d = g_ptr_array_index (c->descs, k);
-
-              pending_fail (&d->read_op);
-              pending_fail (&d->write_op);
-            }
-        }
+      end = MAX (end, cd->handle + 1);
+      for (guint k = 0; k < cd->descs->len; k++)
+        end = MAX (end, ((SimDescDef *) g_ptr_array_index (cd->descs, k))->handle);
     }
+  return end;
+}
+
+/* What bluetoothd 5.66's gatt_db_insert_service() accepts as the service it
+ * already has: same type, UUID, start and size. */
+static gboolean
+same_declaration (const SimServiceDef *a,
+                  const SimServiceDef *b)
+{
+  return a->handle == b->handle && a->primary == b->primary
+         && g_str_equal (a->uuid, b->uuid)
+         && service_def_end (a) == service_def_end (b);
+}
+
+static void
+remove_object (SimDevice  *device,
+               SimService *s)
+{
+  service_link_lost (s);
+  service_unexport (s, TRUE);
+  g_ptr_array_remove (device->services, s);
+}
+
+/* Removes the objects of the services defined in old whose handles meet
+ * [start, end]. */
+static void
+remove_overlapping (SimDevice *device,
+                    GPtrArray *old,
+                    guint16    start,
+                    guint16    end)
+{
+  for (guint i = device->services->len; i > 0; i--)
+    {
+      SimService *s = g_ptr_array_index (device->services, i - 1);
+
+      if (g_ptr_array_find (old, s->def, NULL)
+          && s->def->handle <= end && service_def_end (s->def) >= start)
+        remove_object (device, s);
+    }
+}
+
+static void
+insert_object (SimDevice  *device,
+               SimService *s)
+{
+  guint i = 0;
+
+  while (i < device->services->len
+         && ((SimService *) g_ptr_array_index (device->services, i))->def->handle
+              < s->def->handle)
+    i++;
+  g_ptr_array_insert (device->services, (gint) i, s);
+  service_export (s, TRUE);
+}
+
+void
+sim_gatt_replace (SimDevice *device,
+                  GPtrArray *defs)
+{
+  SimPeripheral *p = device->periph;
+  g_autoptr(GPtrArray) old = p->services;
+
+  p->services = defs;
+  for (guint i = 0; i < defs->len; i++)
+    {
+      SimServiceDef *nd = g_ptr_array_index (defs, i);
+      gboolean same = FALSE;
+
+      for (guint j = 0; j < old->len && !same; j++)
+        if (same_declaration (g_ptr_array_index (old, j), nd))
+          {
+            /* 5.66 does not look inside a service it already has: the old
+             * definition and its objects stay, and the new one is
+             * dropped with what old holds */
+            defs->pdata[i] = old->pdata[j];
+            old->pdata[j] = nd;
+            same = TRUE;
+          }
+      if (same || device->services == NULL)
+        continue;
+      /* a different service where one was: the old one goes first, then
+       * the new one appears whole once its characteristics are read */
+      remove_overlapping (device, old, nd->handle, service_def_end (nd));
+      if (has_object (nd))
+        insert_object (device, build_service (device, nd));
+    }
+  /* the services not found again go last */
+  if (device->services != NULL)
+    remove_overlapping (device, old, 0x0001, 0xffff);
 }
 
 SimChar *

@@ -21,6 +21,11 @@ void       sim_gatt_unexport      (GPtrArray *services,
                                    gboolean   announce);
 /* Closes acquired fds, ends sessions and fails pending operations. */
 void       sim_gatt_link_lost     (GPtrArray *services);
+/* The peripheral's database becomes defs (SimServiceDef in handle order,
+ * with the scenario's free function; taken); its objects change as bluetoothd 5.66's
+ * do after a Service Changed indication for 0x0001-0xffff. */
+void       sim_gatt_replace       (SimDevice *device,
+                                   GPtrArray *defs);
 SimChar   *sim_gatt_find_char     (SimDevice *device,
                                    const char *uuid);
 
