@@ -71,6 +71,13 @@ guint       bleio_cache_count_objects     (BleioCache  *cache);
 gboolean    bleio_cache_has_interface     (BleioCache  *cache,
                                            const char  *path,
                                            const char  *interface);
+/* A number the object at @path got when it appeared, never given to
+ * another object (of any path or cache); 0 when there is none. BlueZ
+ * names GATT objects by handle, so after the peer's database changes a
+ * new attribute can take a gone one's path: comparing this number tells
+ * them apart. */
+guint       bleio_cache_get_incarnation   (BleioCache  *cache,
+                                           const char  *path);
 /* The value (not boxed in a variant), or NULL. */
 GVariant   *bleio_cache_dup_property      (BleioCache  *cache,
                                            const char  *path,

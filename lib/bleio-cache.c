@@ -19,6 +19,7 @@ typedef struct {
   CacheIface *ifaces;           /* a handful: an array searched in order */
   guint n_ifaces;
   char *address;                /* its Device1 Address as filed in by_address */
+  guint incarnation;            /* see bleio_cache_get_incarnation() */
 } CacheObject;
 
 struct _BleioCache {
@@ -56,6 +57,16 @@ object_free (CacheObject *object)
   g_free (object->address);
   g_free (object->path);
   g_free (object);
+}
+
+/* Shared by every cache, so that no path of any bus gets a number
+ * twice (a restarted bluetoothd refills a new cache). */
+static guint
+next_incarnation (void)
+{
+  static gint counter;
+
+  return (guint) g_atomic_int_add (&counter, 1) + 1;
 }
 
 static int
@@ -259,6 +270,7 @@ add_locked (BleioCache *cache,
         {
           object = g_new0 (CacheObject, 1);
           object->path = g_strdup (path);
+          object->incarnation = next_incarnation ();
           g_hash_table_insert (cache->objects, object->path, object);
           g_tree_insert (cache->sorted, object->path, object);
         }
@@ -463,6 +475,20 @@ bleio_cache_has_interface (BleioCache *cache,
   found = lookup_iface (cache, path, interface) != NULL;
   g_mutex_unlock (&cache->lock);
   return found;
+}
+
+guint
+bleio_cache_get_incarnation (BleioCache *cache,
+                             const char *path)
+{
+  CacheObject *object;
+  guint incarnation;
+
+  g_mutex_lock (&cache->lock);
+  object = g_hash_table_lookup (cache->objects, path);
+  incarnation = object != NULL ? object->incarnation : 0;
+  g_mutex_unlock (&cache->lock);
+  return incarnation;
 }
 
 GVariant *

@@ -18,8 +18,20 @@ BleioClient *bleio_characteristic_get_client    (BleioCharacteristic *characteri
 const char  *bleio_characteristic_get_device_path (BleioCharacteristic *characteristic);
 /* The characteristic's descriptor objects (bleio_characteristic_dup_descriptors()). */
 BleioGattChildren *bleio_characteristic_get_descriptor_children (BleioCharacteristic *characteristic);
+/* FALSE with BLEIO_ERROR_CONNECTION when the link is down, or with
+ * BLEIO_ERROR_DOES_NOT_EXIST when the peer's database changed and this
+ * characteristic is gone (bleio_gatt_check_current()). */
 gboolean     bleio_characteristic_check_connected (BleioCharacteristic  *characteristic,
                                                    GError              **error);
+/* A buffer's notifications ended with @error: a CONNECTION error while
+ * the link is still up and the characteristic gone becomes
+ * DOES_NOT_EXIST (the peer's database changed). Decided when read rather
+ * than when the notifications stop, because on a link loss bluetoothd
+ * removes the GATT objects before Connected turns false. */
+void         bleio_characteristic_explain_end (BleioCharacteristic  *characteristic,
+                                               GError              **error);
+/* The cache's incarnation of its path when the object was made. */
+guint        bleio_characteristic_get_incarnation (BleioCharacteristic *characteristic);
 /* The answer of AcquireNotify/AcquireWrite tells the MTU. */
 void         bleio_characteristic_note_mtu      (BleioCharacteristic *characteristic,
                                                  guint                mtu);

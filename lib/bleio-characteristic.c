@@ -20,6 +20,7 @@ struct _BleioCharacteristic {
   char *device_path;
   BleioUuid *uuid;
   guint16 handle;
+  guint incarnation;            /* of path when the object was made */
   BleioCharacteristicProperties properties;
   gboolean can_acquire_notify;
   gboolean can_acquire_write;
@@ -137,6 +138,7 @@ characteristic_new (BleioService *service,
   self->path = g_strdup (path);
   self->device_path = g_strdup (bleio_connection_get_object_path (connection));
   self->handle = (guint16) bleio_path_handle (path, "char");
+  self->incarnation = bleio_client_get_incarnation (client, path);
   self->context = g_main_context_ref_thread_default ();
   self->uuid = bleio_uuid_from_bluez_value (uuid);
   if (self->uuid == NULL)
@@ -165,6 +167,7 @@ bleio_service_dup_characteristics (BleioService *service)
   return bleio_gatt_children_dup (bleio_service_get_characteristic_children (service),
                                   bleio_connection_get_client (bleio_service_get_connection (service)),
                                   bleio_service_get_object_path (service),
+                                  bleio_service_get_incarnation (service),
                                   BLEIO_IFACE_CHARACTERISTIC, "char",
                                   characteristic_new_child, service);
 }
@@ -264,7 +267,30 @@ bleio_characteristic_check_connected (BleioCharacteristic  *characteristic,
                            BLEIO_NOT_CONNECTED_MESSAGE);
       return FALSE;
     }
-  return TRUE;
+  return bleio_gatt_check_current (characteristic->client, characteristic->path,
+                                   characteristic->incarnation, error);
+}
+
+void
+bleio_characteristic_explain_end (BleioCharacteristic  *characteristic,
+                                  GError              **error)
+{
+  BleioConnection *connection = bleio_service_get_connection (characteristic->service);
+
+  if (error == NULL || !g_error_matches (*error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION)
+      || bleio_connection_is_spent (connection)
+      || bleio_client_get_incarnation (characteristic->client, characteristic->path)
+           == characteristic->incarnation)
+    return;
+  g_clear_error (error);
+  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
+                       BLEIO_DATABASE_CHANGED_MESSAGE);
+}
+
+guint
+bleio_characteristic_get_incarnation (BleioCharacteristic *characteristic)
+{
+  return characteristic->incarnation;
 }
 
 void

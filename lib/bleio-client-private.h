@@ -76,6 +76,9 @@ GPtrArray *bleio_client_list_paths      (BleioClient *client,
 gboolean  bleio_client_has_interface    (BleioClient *client,
                                          const char  *path,
                                          const char  *interface);
+/* bleio_cache_get_incarnation() on the cache. */
+guint     bleio_client_get_incarnation  (BleioClient *client,
+                                         const char  *path);
 GVariant *bleio_client_dup_property     (BleioClient *client,
                                          const char  *path,
                                          const char  *interface,

@@ -759,6 +759,15 @@ bleio_client_has_interface (BleioClient *client,
   return cache != NULL && bleio_cache_has_interface (cache, path, interface);
 }
 
+guint
+bleio_client_get_incarnation (BleioClient *client,
+                              const char  *path)
+{
+  BleioCache *cache = cache_for_readers (client);
+
+  return cache != NULL ? bleio_cache_get_incarnation (cache, path) : 0;
+}
+
 GVariant *
 bleio_client_dup_property (BleioClient *client,
                            const char  *path,

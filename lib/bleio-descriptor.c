@@ -13,6 +13,7 @@ struct _BleioDescriptor {
   char *path;
   BleioUuid *uuid;
   guint16 handle;
+  guint incarnation;            /* of path when the object was made */
 };
 
 G_DEFINE_FINAL_TYPE (BleioDescriptor, bleio_descriptor, G_TYPE_OBJECT)
@@ -50,6 +51,7 @@ descriptor_new (BleioCharacteristic *characteristic,
   self->characteristic = g_object_ref (characteristic);
   self->path = g_strdup (path);
   self->handle = (guint16) bleio_path_handle (path, "desc");
+  self->incarnation = bleio_client_get_incarnation (client, path);
   self->uuid = bleio_uuid_from_bluez_value (uuid);
   if (self->uuid == NULL)
     self->uuid = bleio_uuid_new_from_uuid16 (0);
@@ -70,6 +72,7 @@ bleio_characteristic_dup_descriptors (BleioCharacteristic *characteristic)
   return bleio_gatt_children_dup (bleio_characteristic_get_descriptor_children (characteristic),
                                   bleio_characteristic_get_client (characteristic),
                                   bleio_characteristic_get_object_path (characteristic),
+                                  bleio_characteristic_get_incarnation (characteristic),
                                   BLEIO_IFACE_DESCRIPTOR, "desc",
                                   descriptor_new_child, characteristic);
 }
@@ -116,7 +119,9 @@ bleio_descriptor_read_value_async (BleioDescriptor     *descriptor,
   g_return_if_fail (BLEIO_IS_DESCRIPTOR (descriptor));
   task = g_task_new (descriptor, cancellable, callback, user_data);
   g_task_set_source_tag (task, BLEIO_TAG (bleio_descriptor_read_value_async));
-  if (!bleio_characteristic_check_connected (descriptor->characteristic, &error))
+  if (!bleio_characteristic_check_connected (descriptor->characteristic, &error)
+      || !bleio_gatt_check_current (bleio_characteristic_get_client (descriptor->characteristic),
+                                    descriptor->path, descriptor->incarnation, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -169,7 +174,9 @@ bleio_descriptor_write_value_async (BleioDescriptor     *descriptor,
   g_return_if_fail (value != NULL);
   task = g_task_new (descriptor, cancellable, callback, user_data);
   g_task_set_source_tag (task, BLEIO_TAG (bleio_descriptor_write_value_async));
-  if (!bleio_characteristic_check_connected (descriptor->characteristic, &error))
+  if (!bleio_characteristic_check_connected (descriptor->characteristic, &error)
+      || !bleio_gatt_check_current (bleio_characteristic_get_client (descriptor->characteristic),
+                                    descriptor->path, descriptor->incarnation, &error))
     {
       g_task_return_error (task, error);
       return;

@@ -19,6 +19,17 @@ G_BEGIN_DECLS
 #endif
 
 #define BLEIO_NOT_CONNECTED_MESSAGE "Not connected"
+/* The error of an attribute the peer's database no longer holds. */
+#define BLEIO_DATABASE_CHANGED_MESSAGE \
+  "The peer's database changed: discover services again"
+
+/* FALSE with BLEIO_ERROR_DOES_NOT_EXIST when the object at @path is no
+ * longer the one that had @incarnation (bleio_cache_get_incarnation()):
+ * gone, or another attribute that took its path. */
+gboolean  bleio_gatt_check_current (BleioClient  *client,
+                                    const char   *path,
+                                    guint         incarnation,
+                                    GError      **error);
 
 /* ---- per-attribute operation queue (lib/bleio-gatt.c) ----
  *
@@ -69,10 +80,14 @@ void       bleio_gatt_children_init  (BleioGattChildren *children);
 void       bleio_gatt_children_clear (BleioGattChildren *children);
 /* The direct children of @parent_path on @interface, in handle order
  * (@prefix names the path component, see bleio_path_handle()): the live
- * object of each, or a new one from @new_child (@parent, path). */
+ * object of each, or a new one from @new_child (@parent, path). A child
+ * is filed by path and incarnation, so a new attribute on a gone one's
+ * path gets a new object; a parent that is not @parent_incarnation any
+ * more (the database changed) has no children. */
 GPtrArray *bleio_gatt_children_dup   (BleioGattChildren *children,
                                       BleioClient       *client,
                                       const char        *parent_path,
+                                      guint              parent_incarnation,
                                       const char        *interface,
                                       const char        *prefix,
                                       BleioGattChildNew  new_child,

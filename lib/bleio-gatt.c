@@ -488,10 +488,24 @@ bleio_gatt_children_clear (BleioGattChildren *children)
   g_mutex_clear (&children->lock);
 }
 
+gboolean
+bleio_gatt_check_current (BleioClient  *client,
+                          const char   *path,
+                          guint         incarnation,
+                          GError      **error)
+{
+  if (bleio_client_get_incarnation (client, path) == incarnation)
+    return TRUE;
+  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
+                       BLEIO_DATABASE_CHANGED_MESSAGE);
+  return FALSE;
+}
+
 GPtrArray *
 bleio_gatt_children_dup (BleioGattChildren *children,
                          BleioClient       *client,
                          const char        *parent_path,
+                         guint              parent_incarnation,
                          const char        *interface,
                          const char        *prefix,
                          BleioGattChildNew  new_child,
@@ -500,21 +514,28 @@ bleio_gatt_children_dup (BleioGattChildren *children,
   g_autoptr(GPtrArray) paths = bleio_client_list_paths (client, interface, parent_path);
   GPtrArray *objects = g_ptr_array_new_with_free_func (g_object_unref);
 
+  if (bleio_client_get_incarnation (client, parent_path) != parent_incarnation)
+    return objects;
   bleio_gatt_sort_paths (paths, prefix);
   g_mutex_lock (&children->lock);
   for (guint i = 0; i < paths->len; i++)
     {
       const char *path = g_ptr_array_index (paths, i);
-      GWeakRef *weak = g_hash_table_lookup (children->objects, path);
-      gpointer child = weak != NULL ? g_weak_ref_get (weak) : NULL;
+      g_autofree char *key = NULL;
+      GWeakRef *weak;
+      gpointer child;
 
       /* Direct children only. */
       if (strchr (path + strlen (parent_path) + 1, '/') != NULL)
         continue;
+      key = g_strdup_printf ("%s#%u", path, bleio_client_get_incarnation (client, path));
+      weak = g_hash_table_lookup (children->objects, key);
+      child = weak != NULL ? g_weak_ref_get (weak) : NULL;
       if (child == NULL)
         {
           child = new_child (parent, path);
-          g_hash_table_replace (children->objects, g_strdup (path), bleio_weak_ref_new (child));
+          g_hash_table_replace (children->objects, g_steal_pointer (&key),
+                                bleio_weak_ref_new (child));
         }
       g_ptr_array_add (objects, child);
     }

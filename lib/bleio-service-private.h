@@ -16,6 +16,8 @@ BleioService      *bleio_service_new (BleioConnection *connection,
                                       const char      *path,
                                       BleioUuid       *uuid,
                                       gboolean         primary);
+/* The cache's incarnation of its path when it was discovered. */
+guint              bleio_service_get_incarnation (BleioService *service);
 /* The service's characteristic objects (bleio_service_dup_characteristics()). */
 BleioGattChildren *bleio_service_get_characteristic_children (BleioService *service);
 

@@ -11,6 +11,7 @@ struct _BleioService {
   BleioUuid *uuid;
   guint16 handle;
   gboolean primary;
+  guint incarnation;            /* of path when discovered */
   BleioGattChildren characteristics;
 };
 
@@ -53,6 +54,7 @@ bleio_service_new (BleioConnection *connection,
   self->uuid = uuid;
   self->handle = (guint16) bleio_path_handle (path, "service");
   self->primary = primary;
+  self->incarnation = bleio_client_get_incarnation (bleio_connection_get_client (connection), path);
   return self;
 }
 
@@ -96,6 +98,12 @@ bleio_service_get_object_path (BleioService *service)
 {
   g_return_val_if_fail (BLEIO_IS_SERVICE (service), NULL);
   return service->path;
+}
+
+guint
+bleio_service_get_incarnation (BleioService *service)
+{
+  return service->incarnation;
 }
 
 BleioGattChildren *
