@@ -5,6 +5,7 @@
  */
 #include "bleio-connection-private.h"
 #include "bleio-agent-private.h"
+#include "bleio-db-watch-private.h"
 #include "bleio-values-private.h"
 #include "bleio-sync-private.h"
 #include "bleio-weak-ref-private.h"
@@ -20,6 +21,7 @@ struct _BleioConnection {
   BleioAddress *address;
   GMainContext *context;
   guint watch_id;
+  guint db_watch_id;            /* the peer's database changing */
 
   GMutex lock;
   gboolean spent;
@@ -28,6 +30,7 @@ struct _BleioConnection {
 
 enum {
   SIGNAL_DISCONNECTED,
+  SIGNAL_SERVICES_CHANGED,
   N_SIGNALS
 };
 
@@ -48,6 +51,7 @@ bleio_connection_finalize (GObject *object)
   BleioConnection *self = BLEIO_CONNECTION (object);
 
   bleio_client_unwatch (self->client, self->watch_id);
+  bleio_client_unwatch (self->client, self->db_watch_id);
   g_clear_pointer (&self->context, g_main_context_unref);
   bleio_address_free (self->address);
   g_free (self->adapter_path);
@@ -77,6 +81,34 @@ bleio_connection_class_init (BleioConnectionClass *klass)
     g_signal_new ("disconnected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                   BLEIO_TYPE_DISCONNECT_REASON);
+
+  /**
+   * BleioConnection::services-changed:
+   * @connection: the #BleioConnection
+   * @start: the lowest handle of the attributes that went or came
+   * @end: the highest such handle (0x0001 and 0xFFFF together: assume
+   *   anything changed)
+   *
+   * Emitted once per change of the peer's GATT database while connected
+   * (the peer's Service Changed indication, which bluetoothd answers by
+   * discovering the range again), after the new attributes have settled:
+   * when no GATT object of the peer has come or gone for a second, as
+   * bluetoothd marks the end of its work in no other way. Emitted in the
+   * thread-default main context that was current when the adapter was
+   * created.
+   *
+   * Services, characteristics and descriptors handed out before the
+   * change that the peer no longer has fail with
+   * %BLEIO_ERROR_DOES_NOT_EXIST from the moment bluetoothd removes them,
+   * even when a new attribute takes the same handle. Call
+   * bleio_connection_discover_remote_services() again for the new ones.
+   * A service whose declaration did not change (same start handle, UUID
+   * and size) keeps its objects. Buffers follow the rule given at
+   * #BleioCharacteristicBuffer.
+   */
+  signals[SIGNAL_SERVICES_CHANGED] =
+    g_signal_new ("services-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
 }
 
 static void
@@ -137,6 +169,18 @@ spend (BleioConnection       *self,
   g_source_attach (idle, self->context);
 
   bleio_client_remove_connection (self->client, self->path, G_OBJECT (self));
+}
+
+/* In the connection's context. */
+static void
+on_db_changed (guint16  start,
+               guint16  end,
+               gpointer user_data)
+{
+  g_autoptr(BleioConnection) self = g_weak_ref_get (user_data);
+
+  if (self != NULL && !bleio_connection_is_spent (self))
+    g_signal_emit (self, signals[SIGNAL_SERVICES_CHANGED], 0, (guint) start, (guint) end);
 }
 
 /* Runs on the worker thread. */
@@ -214,6 +258,8 @@ bleio_connection_dup_for_path (BleioClient  *client,
   keys[1].path = self->adapter_path;
   self->watch_id = bleio_client_watch_keys (client, NULL, keys, G_N_ELEMENTS (keys), on_client_event,
                                             bleio_weak_ref_new (self), bleio_weak_ref_free);
+  self->db_watch_id = bleio_db_watch (client, device_path, context, on_db_changed,
+                                      bleio_weak_ref_new (self), bleio_weak_ref_free);
   bleio_client_set_connection (client, device_path, G_OBJECT (self));
 
   /* Subscribed first, checked second: a link that dropped meanwhile. */
