@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 /* How long no GATT object under the device may come or go before a
  * change counts as settled. bluetoothd 5.66 marks neither the start nor
  * the end of what it does on a Service Changed indication on D-Bus
- * (ServicesResolved stays true; docs/service-changed.md), and each new
+ * (ServicesResolved stays true; docs/bluez-limits.md), and each new
  * service appears only after a few ATT round trips of a connection
  * interval each (7.5 ms to 4 s, commonly 30-50 ms). */
 #define BLEIO_DB_SETTLE_MSEC 1000

@@ -37,6 +37,17 @@ G_BEGIN_DECLS
  * #BleioConnection is spent once its link is down, so a buffer never
  * resubscribes: make a new one on the new connection.
  *
+ * When the peer's GATT database changes while connected
+ * (#BleioConnection::services-changed): a buffer whose characteristic
+ * bluetoothd keeps (its service's declaration, that is start handle,
+ * UUID and size, did not change, so BlueZ 5.66 keeps its objects) keeps
+ * its subscription and goes on receiving. A buffer whose characteristic
+ * object went (the service was removed, replaced or moved to other
+ * handles) ends: the bytes already buffered can still be read, then reads
+ * fail with %BLEIO_ERROR_DOES_NOT_EXIST ("discover services again"). It
+ * does not follow a characteristic with the same UUIDs to its new handles:
+ * discover the services again and make a new buffer.
+ *
  * The buffer is fed on libbleio's worker thread, so blocking reads work
  * from any thread with no main loop running. Reading from several threads
  * at once is safe but interleaves.
@@ -115,6 +126,8 @@ BleioCharacteristicBuffer *bleio_characteristic_buffer_new (BleioCharacteristic 
  *
  * Returns: (transfer full): the bytes, or %NULL with @error set
  *   (%BLEIO_ERROR_CONNECTION once the link is lost and the buffer empty;
+ *   %BLEIO_ERROR_DOES_NOT_EXIST once the characteristic went with a change
+ *   of the peer's database and the buffer is empty;
  *   %BLEIO_ERROR_INVALID_ARGUMENT after deinit)
  */
 BLEIO_EXPORT G_GNUC_WARN_UNUSED_RESULT

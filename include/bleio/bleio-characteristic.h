@@ -118,7 +118,11 @@ GType bleio_write_type_get_type (void);
  * times before failing with %BLEIO_ERROR_IN_PROGRESS.
  *
  * Once the connection is down every operation fails with
- * %BLEIO_ERROR_CONNECTION.
+ * %BLEIO_ERROR_CONNECTION. Once the peer's database changed and the
+ * characteristic is gone (#BleioConnection::services-changed), every
+ * operation on it and on its descriptors fails with
+ * %BLEIO_ERROR_DOES_NOT_EXIST, also when a new characteristic took its
+ * handle: that one is a new object, from a new discovery.
  *
  * Threads and main contexts: `_async` functions complete in the
  * thread-default main context of their caller; blocking functions work from

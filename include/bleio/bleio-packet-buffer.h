@@ -31,7 +31,11 @@ G_BEGIN_DECLS
  * After the link is lost, packets already buffered can still be read;
  * then reads fail with %BLEIO_ERROR_CONNECTION and writes return 0. A
  * #BleioConnection is spent once its link is down, so the buffer never
- * resubscribes: make a new one on the new connection.
+ * resubscribes: make a new one on the new connection. When the peer's
+ * GATT database changes while connected, the rule of
+ * #BleioCharacteristicBuffer holds: a buffer on a characteristic that
+ * bluetoothd keeps goes on; one on a characteristic that went reads what
+ * it holds, then fails with %BLEIO_ERROR_DOES_NOT_EXIST.
  *
  * The buffer is fed on libbleio's worker thread; every function is safe
  * from any thread. `_async` functions complete in the thread-default main
