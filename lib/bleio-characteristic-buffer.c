@@ -199,10 +199,7 @@ read_common (BleioCharacteristicBuffer  *self,
   n = bleio_inbox_read_bytes (self->inbox, data, max, nbytes > 0 ? nbytes : 1,
                               line, deadline, error);
   if (n < 0)
-    {
-      bleio_characteristic_explain_end (self->characteristic, error);
-      return NULL;
-    }
+    return NULL;
   return g_bytes_new (data, (gsize) n);
 }
 
@@ -222,7 +219,6 @@ bleio_characteristic_buffer_readinto (BleioCharacteristicBuffer  *buffer,
                                       GError                    **error)
 {
   gint64 deadline;
-  gssize n;
 
   g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC_BUFFER (buffer), -1);
   g_return_val_if_fail (data != NULL || length == 0, -1);
@@ -230,11 +226,8 @@ bleio_characteristic_buffer_readinto (BleioCharacteristicBuffer  *buffer,
     return 0;
   if (!read_deadline (buffer, &deadline, error))
     return -1;
-  n = bleio_inbox_read_bytes (buffer->inbox, data, length, length, FALSE,
-                              deadline, error);
-  if (n < 0)
-    bleio_characteristic_explain_end (buffer->characteristic, error);
-  return n;
+  return bleio_inbox_read_bytes (buffer->inbox, data, length, length, FALSE,
+                                 deadline, error);
 }
 
 GBytes *

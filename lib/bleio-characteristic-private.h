@@ -23,13 +23,6 @@ BleioGattChildren *bleio_characteristic_get_descriptor_children (BleioCharacteri
  * characteristic is gone (bleio_gatt_check_current()). */
 gboolean     bleio_characteristic_check_connected (BleioCharacteristic  *characteristic,
                                                    GError              **error);
-/* A buffer's notifications ended with @error: a CONNECTION error while
- * the link is still up and the characteristic gone becomes
- * DOES_NOT_EXIST (the peer's database changed). Decided when read rather
- * than when the notifications stop, because on a link loss bluetoothd
- * removes the GATT objects before Connected turns false. */
-void         bleio_characteristic_explain_end (BleioCharacteristic  *characteristic,
-                                               GError              **error);
 /* The cache's incarnation of its path when the object was made. */
 guint        bleio_characteristic_get_incarnation (BleioCharacteristic *characteristic);
 /* The answer of AcquireNotify/AcquireWrite tells the MTU. */

@@ -271,22 +271,6 @@ bleio_characteristic_check_connected (BleioCharacteristic  *characteristic,
                                    characteristic->incarnation, error);
 }
 
-void
-bleio_characteristic_explain_end (BleioCharacteristic  *characteristic,
-                                  GError              **error)
-{
-  BleioConnection *connection = bleio_service_get_connection (characteristic->service);
-
-  if (error == NULL || !g_error_matches (*error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION)
-      || bleio_connection_is_spent (connection)
-      || bleio_client_get_incarnation (characteristic->client, characteristic->path)
-           == characteristic->incarnation)
-    return;
-  g_clear_error (error);
-  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
-                       BLEIO_DATABASE_CHANGED_MESSAGE);
-}
-
 guint
 bleio_characteristic_get_incarnation (BleioCharacteristic *characteristic)
 {

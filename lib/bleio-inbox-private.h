@@ -31,6 +31,9 @@ void        bleio_inbox_push       (BleioInbox   *inbox,
                                     gsize         len);
 /* The link went down: readers drain what is there, then get CONNECTION. */
 void        bleio_inbox_set_lost   (BleioInbox *inbox);
+/* The attribute went with a change of the peer's database: readers
+ * drain what is there, then get DOES_NOT_EXIST. */
+void        bleio_inbox_set_gone   (BleioInbox *inbox);
 /* deinit: readers get INVALID_ARGUMENT at once. */
 void        bleio_inbox_close      (BleioInbox *inbox);
 BleioInboxMode bleio_inbox_get_mode (BleioInbox *inbox);

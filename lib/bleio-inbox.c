@@ -21,6 +21,7 @@ struct _BleioInbox {
   GQueue packets;               /* PACKETS: GBytes* */
   guint64 dropped;
   gboolean lost;
+  gboolean gone;                /* lost because the attribute is gone */
   gboolean closed;
 };
 
@@ -104,6 +105,16 @@ bleio_inbox_set_lost (BleioInbox *inbox)
 {
   g_mutex_lock (&inbox->lock);
   inbox->lost = TRUE;
+  g_cond_broadcast (&inbox->cond);
+  g_mutex_unlock (&inbox->lock);
+}
+
+void
+bleio_inbox_set_gone (BleioInbox *inbox)
+{
+  g_mutex_lock (&inbox->lock);
+  inbox->lost = TRUE;
+  inbox->gone = TRUE;
   g_cond_broadcast (&inbox->cond);
   g_mutex_unlock (&inbox->lock);
 }
@@ -196,9 +207,14 @@ closed_error (GError **error)
 }
 
 static gboolean
-lost_error (GError **error)
+lost_error (gboolean   gone,
+            GError   **error)
 {
-  g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
+  if (gone)
+    g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_DOES_NOT_EXIST,
+                         "The peer's database changed: discover services again");
+  else
+    g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
                        "Connection has been disconnected and can no longer be used. "
                        "Create a new connection.");
   return FALSE;
@@ -258,8 +274,10 @@ bleio_inbox_read_bytes (BleioInbox  *inbox,
     n = MIN (inbox->len, max);
   if (n == 0 && inbox->lost)
     {
+      gboolean gone = inbox->gone;
+
       g_mutex_unlock (&inbox->lock);
-      lost_error (error);
+      lost_error (gone, error);
       return -1;
     }
   {
@@ -290,8 +308,10 @@ bleio_inbox_pop_packet (BleioInbox  *inbox,
   packet = g_queue_pop_head (&inbox->packets);
   if (packet == NULL && inbox->lost)
     {
+      gboolean gone = inbox->gone;
+
       g_mutex_unlock (&inbox->lock);
-      lost_error (error);
+      lost_error (gone, error);
       return NULL;
     }
   g_mutex_unlock (&inbox->lock);

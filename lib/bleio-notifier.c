@@ -14,6 +14,7 @@
 #include "bleio-att-private.h"
 #include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
+#include "bleio-db-watch-private.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -53,6 +54,7 @@ struct _BleioNotifier {
   GSource *fd_source;
   guint8 *batch;                /* BATCH_BYTES, for a byte inbox */
   guint watch_id;
+  GSource *verdict;             /* see notifier_suspect() */
 };
 
 static BleioNotifier *
@@ -98,12 +100,79 @@ notifier_drop_fd (BleioNotifier *notifier)
 
 /* Worker. */
 static void
+cancel_verdict (BleioNotifier *notifier)
+{
+  if (notifier->verdict != NULL)
+    {
+      g_source_destroy (notifier->verdict);
+      g_clear_pointer (&notifier->verdict, g_source_unref);
+    }
+}
+
+/* Worker. */
+static void
 notifier_lost (BleioNotifier *notifier,
                const char    *why)
 {
+  cancel_verdict (notifier);
   if (!bleio_inbox_is_lost (notifier->inbox))
     g_debug ("notifications of %s lost: %s", notifier->path, why);
   bleio_inbox_set_lost (notifier->inbox);
+}
+
+/* Worker: the characteristic is gone while the device stays connected
+ * (the peer's database changed), rather than the link. */
+static gboolean
+notifier_char_gone (BleioNotifier *notifier)
+{
+  return bleio_client_get_boolean (notifier->client, notifier->device_path,
+                                   BLEIO_IFACE_DEVICE, "Connected")
+         && bleio_client_get_incarnation (notifier->client, notifier->path)
+              != bleio_characteristic_get_incarnation (notifier->characteristic);
+}
+
+static gboolean
+verdict_cb (gpointer user_data)
+{
+  BleioNotifier *notifier = user_data;
+
+  g_clear_pointer (&notifier->verdict, g_source_unref);
+  if (g_atomic_int_get (&notifier->stopped))
+    return G_SOURCE_REMOVE;
+  if (notifier_char_gone (notifier))
+    {
+      g_debug ("%s: gone with a change of the peer's database", notifier->path);
+      bleio_inbox_set_gone (notifier->inbox);
+    }
+  else
+    notifier_lost (notifier, "the notifications stopped, the link stayed");
+  return G_SOURCE_REMOVE;
+}
+
+/* Worker: the notifications stopped (the characteristic's object went, or
+ * its descriptor hung up) while the cache still shows the link up. On a
+ * link loss bluetoothd removes the GATT objects before Connected turns
+ * false, and on a change of the peer's database Connected never does: so
+ * the inbox ends with a verdict once the link's fate is known (Connected
+ * false, bluetoothd leaving: notifier_lost()) or the database has had
+ * time to settle. */
+static void
+notifier_suspect (BleioNotifier *notifier,
+                  const char    *why)
+{
+  if (!bleio_client_get_boolean (notifier->client, notifier->device_path,
+                                 BLEIO_IFACE_DEVICE, "Connected"))
+    {
+      notifier_lost (notifier, why);
+      return;
+    }
+  if (notifier->verdict != NULL || bleio_inbox_is_lost (notifier->inbox))
+    return;
+  g_debug ("%s: %s; waiting for the link or the database", notifier->path, why);
+  notifier->verdict = g_timeout_source_new (BLEIO_DB_SETTLE_MSEC);
+  g_source_set_callback (notifier->verdict, verdict_cb, notifier_ref (notifier), notifier_unref);
+  g_source_set_static_name (notifier->verdict, "[bleio] notifier verdict");
+  g_source_attach (notifier->verdict, bleio_client_get_worker_context (notifier->client));
 }
 
 static void
@@ -189,7 +258,7 @@ fd_ready_cb (int          fd,
   if (!(condition & (G_IO_HUP | G_IO_ERR)) && !fd_hung_up (fd))
     return G_SOURCE_CONTINUE;   /* more than a burst was waiting */
 
-  notifier_lost (notifier, "the notification descriptor hung up");
+  notifier_suspect (notifier, "the notification descriptor hung up");
   g_clear_pointer (&notifier->fd_source, g_source_unref);
   close (notifier->fd);
   notifier->fd = -1;
@@ -214,11 +283,12 @@ on_notifier_event (BleioClient            *client,
         notifier_lost (notifier, "bluetoothd left the bus");
       break;
     case BLEIO_CLIENT_EVENT_REMOVED:
-      if ((g_str_equal (event->path, notifier->device_path) &&
-           g_str_equal (event->interface, BLEIO_IFACE_DEVICE)) ||
-          (g_str_equal (event->path, notifier->path) &&
-           g_str_equal (event->interface, BLEIO_IFACE_CHARACTERISTIC)))
-        notifier_lost (notifier, "the object went away");
+      if (g_str_equal (event->path, notifier->device_path) &&
+          g_str_equal (event->interface, BLEIO_IFACE_DEVICE))
+        notifier_lost (notifier, "the device went away");
+      else if (g_str_equal (event->path, notifier->path) &&
+               g_str_equal (event->interface, BLEIO_IFACE_CHARACTERISTIC))
+        notifier_suspect (notifier, "the characteristic went away");
       break;
     case BLEIO_CLIENT_EVENT_CHANGED:
       if (g_str_equal (event->path, notifier->device_path) &&
@@ -273,6 +343,7 @@ notifier_teardown_cb (gpointer user_data)
 
   bleio_client_unwatch (notifier->client, notifier->watch_id);
   notifier->watch_id = 0;
+  cancel_verdict (notifier);
   notifier_drop_fd (notifier);
   return G_SOURCE_REMOVE;
 }

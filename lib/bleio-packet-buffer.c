@@ -258,13 +258,8 @@ GBytes *
 bleio_packet_buffer_read_packet (BleioPacketBuffer  *buffer,
                                  GError            **error)
 {
-  GBytes *packet;
-
   g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), NULL);
-  packet = bleio_inbox_pop_packet (buffer->inbox, error);
-  if (packet == NULL)
-    bleio_characteristic_explain_end (buffer->characteristic, error);
-  return packet;
+  return bleio_inbox_pop_packet (buffer->inbox, error);
 }
 
 gssize
@@ -284,7 +279,6 @@ bleio_packet_buffer_readinto (BleioPacketBuffer  *buffer,
     {
       if (local == NULL)
         return 0;
-      bleio_characteristic_explain_end (buffer->characteristic, &local);
       g_propagate_error (error, local);
       return -1;
     }
