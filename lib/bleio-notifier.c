@@ -297,6 +297,17 @@ on_notifier_event (BleioClient            *client,
         {
           notifier_lost (notifier, "the device disconnected");
         }
+      else if (notifier->verdict != NULL &&
+               g_str_equal (event->path, notifier->device_path) &&
+               g_str_equal (event->interface, BLEIO_IFACE_DEVICE) &&
+               g_variant_lookup (event->changed, "ServicesResolved", "b", &connected) &&
+               !connected)
+        {
+          /* On a link loss ServicesResolved turns false just before
+           * Connected does (the connection is spent on the latter); a
+           * change of the database leaves it alone on 5.66. */
+          notifier_lost (notifier, "the device's services went with the link");
+        }
       else if (g_str_equal (event->path, notifier->path) &&
                g_str_equal (event->interface, BLEIO_IFACE_CHARACTERISTIC) &&
                !g_atomic_int_get (&notifier->acquired))
