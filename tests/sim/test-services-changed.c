@@ -108,10 +108,11 @@ replace_gatt (Group      *g,
               const char *gatt)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply =
-    sim_fixture_call (g->fx, "ReplaceGatt", g_variant_new ("(os)", path, gatt), &error);
+  GVariant *reply = sim_fixture_call (g->fx, "ReplaceGatt", g_variant_new ("(os)", path, gatt),
+                                      &error);
 
   assert_no_error (error);
+  g_clear_pointer (&reply, g_variant_unref);
 }
 
 /* Waits for the signal, then for as long again as the library waits for
