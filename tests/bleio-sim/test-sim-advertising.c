@@ -1088,6 +1088,7 @@ test_air_follows_property_changes (void **state)
     "{'Type': <'peripheral'>, 'LocalName': <'Renamed'>,"
     " 'ManufacturerData': <{uint16 0x0059: <@ay [3, 4]>}>}";
   g_autofree char *signalled_name = NULL;
+  g_autoptr(GVariant) id_reply = NULL;
   guint sub;
 
   advertiser_set (fa, ADV_PATH, "{'Type': <'peripheral'>, 'LocalName': <'BleioAdv'>,"
@@ -1101,6 +1102,14 @@ test_air_follows_property_changes (void **state)
                                             "PropertiesChanged", DEV_HCI1, DEVICE1,
                                             G_DBUS_SIGNAL_FLAGS_NONE, on_name_changed,
                                             &signalled_name, NULL);
+  /* The bus installs the match when it reads our AddMatch; a call answered
+   * after it on the same connection proves it is in place before the
+   * change is sent from the advertiser's own connection. */
+  id_reply = g_dbus_connection_call_sync (conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                          "org.freedesktop.DBus", "GetId", NULL, NULL,
+                                          G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC, NULL, &error);
+  if (id_reply == NULL)
+    fail_msg ("GetId: %s", error->message);
   advertiser_set (fa, ADV_PATH, changed);
   if (!g_dbus_connection_emit_signal (fa->conn, NULL, ADV_PATH,
                                       "org.freedesktop.DBus.Properties", "PropertiesChanged",
