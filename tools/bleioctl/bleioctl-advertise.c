@@ -214,6 +214,7 @@ typedef struct {
   guint timeout;                /* s, 0: none */
   gint64 deadline;              /* monotonic µs, 0: none */
   gboolean ended;               /* the run is over (timeout, error, signal) */
+  gboolean restarting;          /* a start after a central left is pending */
   GError *error;
   GHashTable *links;            /* BleioConnection* -> handler id (gulong in a pointer) */
 } Advertise;
@@ -299,33 +300,60 @@ remaining_seconds (Advertise *adv,
   return (guint) ((left + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
 }
 
+/* The BlueZ Timeout for what is left of --timeout: 0 for none, also
+ * when more is left than BlueZ's Timeout holds (the command's own
+ * deadline ends it then). *over: the time is up already. */
+static guint
+bluez_timeout (Advertise *adv,
+               gboolean  *over)
+{
+  guint timeout = remaining_seconds (adv, over);
+
+  return timeout > G_MAXUINT16 ? 0 : timeout;
+}
+
 static gboolean
 start (Advertise  *adv,
        GError    **error)
 {
   gboolean over;
-  guint timeout = remaining_seconds (adv, &over);
+  guint timeout = bluez_timeout (adv, &over);
 
   if (over)
     {
       finish (adv, NULL);
       return TRUE;
     }
-  /* Beyond what BlueZ's Timeout holds, the command's own deadline ends it. */
-  if (timeout > G_MAXUINT16)
-    timeout = 0;
   return bleio_adapter_start_advertising (ctl.adapter, adv->data, adv->scan_response,
                                           adv->connectable, FALSE, timeout, 0, 0, NULL,
                                           ctl.cancellable, error);
 }
 
 static void
+restarted_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Advertise *adv = user_data;
+  GError *error = NULL;
+
+  adv->restarting = FALSE;
+  if (!bleio_adapter_start_advertising_finish (BLEIO_ADAPTER (source), result, &error))
+    finish (adv, error);
+  else if (!adv->ended)
+    print_event ("advertising", NULL, NULL);
+}
+
+/* The last central left: advertise again. Asynchronously, since this runs
+ * in the loop of the context the library reports to. */
+static void
 on_disconnected (BleioConnection       *connection,
                  BleioDisconnectReason  reason,
                  gpointer               user_data)
 {
   Advertise *adv = user_data;
-  GError *error = NULL;
+  gboolean over;
+  guint timeout;
 
   print_event ("disconnected", connection,
                enum_nick (BLEIO_TYPE_DISCONNECT_REASON, (int) reason));
@@ -333,10 +361,17 @@ on_disconnected (BleioConnection       *connection,
   if (adv->ended || bleio_adapter_get_advertising (ctl.adapter) ||
       g_hash_table_size (adv->links) > 0)
     return;
-  if (!start (adv, &error))
-    finish (adv, error);
-  else if (!adv->ended)
-    print_event ("advertising", NULL, NULL);
+  timeout = bluez_timeout (adv, &over);
+  if (over)
+    {
+      print_event ("stopped", NULL, "timeout");
+      finish (adv, NULL);
+      return;
+    }
+  adv->restarting = TRUE;
+  bleio_adapter_start_advertising_async (ctl.adapter, adv->data, adv->scan_response,
+                                         adv->connectable, FALSE, timeout, 0, 0, NULL,
+                                         ctl.cancellable, restarted_cb, adv);
 }
 
 static void
@@ -437,7 +472,7 @@ cmd_advertise (char   **args,
                GError **error)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Advertise adv = { loop, NULL, NULL, !ctl.no_connectable, 0, 0, FALSE, NULL, NULL };
+  Advertise adv = { loop, NULL, NULL, !ctl.no_connectable, 0, 0, FALSE, FALSE, NULL, NULL };
   gulong incoming_id, ended_id, restored_id, cancel_id;
   guint deadline_id = 0;
   GHashTableIter iter;
@@ -492,6 +527,10 @@ cmd_advertise (char   **args,
   g_signal_handler_disconnect (ctl.adapter, incoming_id);
   g_signal_handler_disconnect (ctl.adapter, ended_id);
   g_signal_handler_disconnect (ctl.adapter, restored_id);
+  /* A start still pending holds a pointer to adv: let it finish (a signal
+   * has cancelled it already). */
+  while (adv.restarting)
+    g_main_context_iteration (NULL, TRUE);
   /* Ctrl-C, SIGTERM and SIGHUP end an advertisement normally: take it
    * off the air (the library also does on exit, but a stop reports an
    * error bluetoothd gives) and leave the centrals' links alone. */
