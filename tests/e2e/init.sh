@@ -141,7 +141,9 @@ dump_logs() {
 [ -f /e2e/env ] && . /e2e/env
 [ -f /e2e/tests ] || boot_failed "no /e2e/tests: run-e2e.sh appends it"
 test_timeout=$(cat /e2e/timeout 2>/dev/null || echo 120)
-say "kernel $(uname -r), $(wc -l < /e2e/tests) tests, ${test_timeout}s each"
+# run-e2e.sh checks this line against the BlueZ it asked for.
+echo "E2E-BLUEZ $(/usr/libexec/bluetooth/bluetoothd --version)"
+say "kernel $(uname -r), bluetoothd $(/usr/libexec/bluetooth/bluetoothd --version), $(wc -l < /e2e/tests) tests, ${test_timeout}s each"
 
 # Runs test $1 once on a fresh stack; status 0 when it passed.
 run_once() {

@@ -3,10 +3,11 @@
 # cpio with the test programs built on this machine and every shared library
 # they load, boots the guest under QEMU/TCG, and reports each test in TAP.
 #
-#   run-e2e.sh --image DIR [--helper PROG]... [--test PROG]...
+#   run-e2e.sh --image DIR [--bluez 5.66|5.82] [--helper PROG]... [--test PROG]...
 #              [--timeout SECS] [--test-timeout SECS]
 #
-# --image        where build-image.sh keeps the cached guest
+# --image        where build-image.sh keeps the cached guest (one per BlueZ)
+# --bluez        the bluetoothd the guest runs (default 5.66, build-image.sh)
 # --helper PROG  a program the guest needs that is not a test (the peripheral)
 # --test PROG    a test, run in the guest in the order given
 # --timeout      bound on the whole boot (default 600 s)
@@ -24,10 +25,12 @@ tests=()
 envs=()
 timeout=600
 test_timeout=120
+bluez=5.66
 
 while [ $# -gt 0 ]; do
   case $1 in
     --image) image=$2; shift 2 ;;
+    --bluez) bluez=$2; shift 2 ;;
     --helper) helpers+=("$2"); shift 2 ;;
     --test) tests+=("$2"); shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
@@ -57,7 +60,8 @@ now() { date +%s.%N; }
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 t0=$(now)
-bash "$here/build-image.sh" "$image" >&2 || bail "building the guest image failed"
+bash "$here/build-image.sh" "$image" "$bluez" >&2 \
+  || bail "building the guest image for BlueZ $bluez failed (its last line above says why)"
 t1=$(now)
 echo "# guest image ready in $(seconds "$t0" "$t1") s"
 
@@ -98,7 +102,7 @@ cp "$image/base.cpio" "$initrd"
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >> "$initrd"
 
 console=$image/console.log
-echo "# booting the guest (TCG, ${#tests[@]} tests, ${timeout} s at most)"
+echo "# booting the guest (BlueZ $bluez, TCG, ${#tests[@]} tests, ${timeout} s at most)"
 t2=$(now)
 set +e
 timeout --kill-after=10 "$timeout" \
@@ -137,6 +141,13 @@ elif [ "$status" -ne 0 ]; then
 fi
 if grep -q '^E2E-BOOT-FAILED' "$console"; then
   echo "# $(grep '^E2E-BOOT-FAILED' "$console" | head -n1)"
+  failed=1
+fi
+guest_bluez=$(sed -n 's/^E2E-BLUEZ //p' "$console" | head -n1)
+if [ "$guest_bluez" = "$bluez" ]; then
+  echo "# bluetoothd --version in the guest: $guest_bluez"
+else
+  echo "# the guest's bluetoothd is '${guest_bluez:-unknown}', not $bluez"
   failed=1
 fi
 grep -q '^E2E-DONE$' "$console" || { echo "# the guest never printed E2E-DONE"; failed=1; }
