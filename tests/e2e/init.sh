@@ -141,8 +141,11 @@ dump_logs() {
 [ -f /e2e/env ] && . /e2e/env
 [ -f /e2e/tests ] || boot_failed "no /e2e/tests: run-e2e.sh appends it"
 test_timeout=$(cat /e2e/timeout 2>/dev/null || echo 120)
-# run-e2e.sh checks this line against the BlueZ it asked for.
-echo "E2E-BLUEZ $(/usr/libexec/bluetooth/bluetoothd --version)"
+# run-e2e.sh checks this line against the BlueZ it asked for; a test that
+# asserts a known difference of a version reads it (unset: the simulator,
+# which speaks 5.66).
+export BLEIO_TEST_BLUEZ_VERSION="$(/usr/libexec/bluetooth/bluetoothd --version)"
+echo "E2E-BLUEZ $BLEIO_TEST_BLUEZ_VERSION"
 say "kernel $(uname -r), bluetoothd $(/usr/libexec/bluetooth/bluetoothd --version), $(wc -l < /e2e/tests) tests, ${test_timeout}s each"
 
 # Runs test $1 once on a fresh stack; status 0 when it passed.

@@ -23,6 +23,7 @@
  */
 #include "e2e-gdbus.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,6 +223,16 @@ found_rssi (gpointer user_data)
 }
 
 static gboolean
+device_present (gpointer user_data)
+{
+  g_autofree char *path = g_strconcat ("/org/bluez/", e2e_env ("BLEIO_TEST_ADAPTER", "hci0"),
+                                       "/", peripheral_suffix, NULL);
+  g_autoptr(GDBusObject) object = g_dbus_object_manager_get_object (user_data, path);
+
+  return object != NULL;
+}
+
+static gboolean
 late_activated (gpointer user_data)
 {
   return monitors[M_LATE].activated > 0;
@@ -298,6 +309,12 @@ main (void)
   const char *address = e2e_env ("BLEIO_TEST_PERIPHERAL_ADDRESS", "00:AA:01:01:00:01");
   guint found_before;
   gboolean in_guest = g_strcmp0 (g_getenv ("BLEIO_TEST_TARGET"), "e2e") == 0;
+  /* The guest's bluetoothd (unset under the simulator, which speaks 5.66). */
+  const char *bluez_version = g_getenv ("BLEIO_TEST_BLUEZ_VERSION");
+  guint major = 0, minor = 0;
+  gboolean uuid_patterns_unmatched = bluez_version
+                                     && sscanf (bluez_version, "%u.%u", &major, &minor) == 2
+                                     && (major > 5 || (major == 5 && minor >= 69));
 
   bus = g_bus_get_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
   CHECK (!error, "system bus: %s", error->message);
@@ -388,7 +405,21 @@ main (void)
       g_print ("%.1f s: while discovering, uuid monitor DeviceFound %u times\n", now (),
                monitors[M_UUID].found);
     }
-  CHECK (got, "no DeviceFound for the peripheral's advertisement while passive");
+  if (uuid_patterns_unmatched)
+    {
+      /* Known difference of bluetoothd 5.69 and later (5.82 in the guest,
+       * docs/bluez-versions.md): it parses UUID-list and name structures
+       * into fields of their own and matches or_patterns only against the
+       * structures it keeps raw (and manufacturer and service data), so a
+       * pattern on AD type 0x03 never matches, passive or discovering. */
+      CHECK (!got && monitors[M_UUID].found == 0,
+             "bluetoothd %s matched a 16-bit UUID list pattern: the known 5.69+ difference is gone",
+             bluez_version);
+      CHECK (e2e_wait_until (device_present, manager, E2E_WAIT_MSEC),
+             "the discovery did not find the peripheral either");
+    }
+  else
+    CHECK (got, "no DeviceFound for the peripheral's advertisement while passive");
   {
     g_autofree char *device_path = g_strconcat (adapter_path, "/", peripheral_suffix, NULL);
     g_autoptr(GDBusObject) object = NULL;
