@@ -10,10 +10,8 @@
  * offset 0 of a structure of that type"; the kernel takes at most 16
  * patterns per monitor, so they are spread over monitors of 16. With no
  * prefixes the patterns are the 32 Flags values 0x00..0x1f (every
- * defined flag bit): every advertiser that sends Flags; so are they, beside
- * the prefixes, when a prefix is a service UUID list or a name, which
- * bluetoothd 5.69 and later never match. A pattern needs at least one byte
- * of data, so a prefix of a type alone cannot be monitored.
+ * defined flag bit): every advertiser that sends Flags. A pattern needs at
+ * least one byte of data, so a prefix of a type alone cannot be monitored.
  *
  * minimum_rssi is not given to bluetoothd as RSSI thresholds: with
  * thresholds it calls DeviceFound once a device has stayed above them for
@@ -309,48 +307,7 @@ get_property (GDBusConnection  *connection,
 
 static const GDBusInterfaceVTable vtable = { method_call, get_property, NULL, { 0 } };
 
-/* Adds one pattern, closing a monitor's set at every 16th. */
-static void
-add_pattern (GVariantBuilder *b,
-             GPtrArray       *sets,
-             guint           *n,
-             guint8           type,
-             const guint8    *data,
-             gsize            len)
-{
-  g_variant_builder_add (b, "(yy@ay)", 0, type,
-                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1));
-  if (++*n % PATTERNS_PER_MONITOR == 0)
-    {
-      g_ptr_array_add (sets, g_variant_ref_sink (g_variant_builder_end (b)));
-      g_variant_builder_init (b, G_VARIANT_TYPE ("a(yyay)"));
-    }
-}
-
-/* Every Flags value 0x00..0x1f: every advertiser that sends Flags. */
-static void
-add_flags_patterns (GVariantBuilder *b,
-                    GPtrArray       *sets,
-                    guint           *n)
-{
-  for (guint8 flags = 0; flags < 0x20; flags++)
-    add_pattern (b, sets, n, 0x01, &flags, 1);
-}
-
-/* AD types that bluetoothd 5.69 and later parse into fields of their own
- * (service UUID lists 0x02..0x07, names 0x08 and 0x09) and no longer match
- * or_patterns against: a monitor on them never reports there
- * (docs/bluez-versions.md). */
-static gboolean
-type_unmatched_since_5_69 (guint8 type)
-{
-  return type >= 0x02 && type <= 0x09;
-}
-
-/* The patterns of the scan's prefixes, 16 to a monitor. A prefix of a type
- * that newer bluetoothd cannot match brings the Flags patterns along: the
- * scan results apply the prefixes to every entry, so the wider monitor
- * only costs traffic, on every version (bluetoothd tells none). */
+/* The patterns of the scan's prefixes, 16 to a monitor. */
 static GPtrArray *
 build_patterns (GBytes  *prefixes,
                 GError **error)
@@ -363,11 +320,25 @@ build_patterns (GBytes  *prefixes,
   const guint8 *payload;
   gsize len, size = 0;
   const guint8 *data = prefixes != NULL ? g_bytes_get_data (prefixes, &size) : NULL;
-  gboolean with_flags = size == 0;
 
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a(yyay)"));
+  if (size == 0)
+    {
+      for (guint8 flags = 0; flags < 0x20; flags++)
+        {
+          g_variant_builder_add (&b, "(yy@ay)", 0, 0x01,
+                                 g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, &flags, 1, 1));
+          if (++n % PATTERNS_PER_MONITOR == 0)
+            {
+              g_ptr_array_add (sets, g_variant_ref_sink (g_variant_builder_end (&b)));
+              g_variant_builder_init (&b, G_VARIANT_TYPE ("a(yyay)"));
+            }
+        }
+      g_variant_builder_clear (&b);
+      return g_steal_pointer (&sets);
+    }
   bleio_ad_iter_init (&iter, data, size);
-  while (size > 0 && bleio_ad_iter_next (&iter, &type, &payload, &len, NULL))
+  while (bleio_ad_iter_next (&iter, &type, &payload, &len, NULL))
     {
       if (len == 0 || !((type >= 0x01 && type <= 0x3d) || type == 0xff))
         {
@@ -378,11 +349,14 @@ build_patterns (GBytes  *prefixes,
                        "0x01 to 0x3d or 0xff; scan actively for it", type);
           return NULL;
         }
-      add_pattern (&b, sets, &n, type, payload, len);
-      with_flags |= type_unmatched_since_5_69 (type);
+      g_variant_builder_add (&b, "(yy@ay)", 0, type,
+                             g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, payload, len, 1));
+      if (++n % PATTERNS_PER_MONITOR == 0)
+        {
+          g_ptr_array_add (sets, g_variant_ref_sink (g_variant_builder_end (&b)));
+          g_variant_builder_init (&b, G_VARIANT_TYPE ("a(yyay)"));
+        }
     }
-  if (with_flags)
-    add_flags_patterns (&b, sets, &n);
   if (n % PATTERNS_PER_MONITOR != 0)
     g_ptr_array_add (sets, g_variant_ref_sink (g_variant_builder_end (&b)));
   else
@@ -390,11 +364,9 @@ build_patterns (GBytes  *prefixes,
   if (sets->len > MAX_MONITORS)
     {
       g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
-                   "A passive scan takes at most %u prefixes, %u when one is a service UUID "
-                   "list or a name (the kernel's %u monitors of %u patterns); give fewer, "
-                   "or scan actively",
-                   MAX_MONITORS * PATTERNS_PER_MONITOR, MAX_MONITORS * PATTERNS_PER_MONITOR - 32,
-                   MAX_MONITORS, PATTERNS_PER_MONITOR);
+                   "A passive scan takes at most %u prefixes (the kernel's %u monitors of "
+                   "%u patterns); give fewer, or scan actively",
+                   MAX_MONITORS * PATTERNS_PER_MONITOR, MAX_MONITORS, PATTERNS_PER_MONITOR);
       return NULL;
     }
   return g_steal_pointer (&sets);
