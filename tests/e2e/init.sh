@@ -145,7 +145,7 @@ test_timeout=$(cat /e2e/timeout 2>/dev/null || echo 120)
 # asserts a known difference of a version reads it (unset: the simulator,
 # which speaks 5.66).
 export BLEIO_TEST_BLUEZ_VERSION="$(/usr/libexec/bluetooth/bluetoothd --version)"
-echo "E2E-BLUEZ $BLEIO_TEST_BLUEZ_VERSION"
+printf '\nE2E-BLUEZ %s\n' "$BLEIO_TEST_BLUEZ_VERSION"
 say "kernel $(uname -r), bluetoothd $(/usr/libexec/bluetooth/bluetoothd --version), $(wc -l < /e2e/tests) tests, ${test_timeout}s each"
 
 # Runs test $1 once on a fresh stack; status 0 when it passed.

@@ -143,7 +143,7 @@ if grep -q '^E2E-BOOT-FAILED' "$console"; then
   echo "# $(grep '^E2E-BOOT-FAILED' "$console" | head -n1)"
   failed=1
 fi
-guest_bluez=$(sed -n 's/^E2E-BLUEZ //p' "$console" | head -n1)
+guest_bluez=$(sed -n 's/^.*E2E-BLUEZ //p' "$console" | head -n1)
 if [ "$guest_bluez" = "$bluez" ]; then
   echo "# bluetoothd --version in the guest: $guest_bluez"
 else
