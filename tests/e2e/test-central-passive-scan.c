@@ -11,6 +11,7 @@
  * bluetoothd (e2e suite) and bleio-sim (sim suite).
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -44,6 +45,18 @@ next_from (BleioScanResults   *results,
   return NULL;
 }
 
+/* The guest's bluetoothd is 5.69 or later (unset under the simulator,
+ * which speaks 5.66). */
+static gboolean
+uuid_patterns_unmatched (void)
+{
+  const char *version = g_getenv ("BLEIO_TEST_BLUEZ_VERSION");
+  guint major = 0, minor = 0;
+
+  return version != NULL && sscanf (version, "%u.%u", &major, &minor) == 2
+         && (major > 5 || (major == 5 && minor >= 69));
+}
+
 static void
 test_passive_scan (void **state)
 {
@@ -71,13 +84,25 @@ test_passive_scan (void **state)
     fail_msg ("passive scan: %s", error->message);
   assert_true (bleio_scan_results_get_passive (results));
   entry = next_from (results, address, E2E_SCAN_SECONDS);
-  if (entry == NULL)
-    fail_msg ("the peripheral %s was not heard passively", text);
-  name = bleio_scan_entry_dup_complete_name (entry);
-  g_print ("passive entry: name %s, rssi %d\n", name ? name : "(none)",
-           bleio_scan_entry_get_rssi (entry));
-  if (e2e_target_is_real_bluez ())
-    assert_null (name);
+  if (uuid_patterns_unmatched ())
+    {
+      /* Known difference of bluetoothd 5.69 and later (5.82 in the guest;
+       * docs/bluez-versions.md): an or_patterns pattern on a service UUID
+       * list never matches, so the prefix's monitor never reports. */
+      if (entry != NULL)
+        fail_msg ("bluetoothd %s heard %s through a UUID-list pattern: the known 5.69+ "
+                  "difference is gone", g_getenv ("BLEIO_TEST_BLUEZ_VERSION"), text);
+    }
+  else
+    {
+      if (entry == NULL)
+        fail_msg ("the peripheral %s was not heard passively", text);
+      name = bleio_scan_entry_dup_complete_name (entry);
+      g_print ("passive entry: name %s, rssi %d\n", name ? name : "(none)",
+               bleio_scan_entry_get_rssi (entry));
+      if (e2e_target_is_real_bluez ())
+        assert_null (name);
+    }
   assert_true (bleio_adapter_stop_scan (adapter, &error));
   assert_null (error);
   g_clear_object (&results);
