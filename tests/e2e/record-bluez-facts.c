@@ -192,7 +192,8 @@ connect_with_retries (const char *device)
   return FALSE;
 }
 
-/* Keeps only the signals of @events (marks and replies go). */
+/* Keeps only the signals of @events (calls, replies and marks go), their
+ * "kind" named "signal" as in tests/data/bluez-5.66. */
 static JsonNode *
 signals_only (JsonNode *events)
 {
@@ -203,9 +204,20 @@ signals_only (JsonNode *events)
   for (guint i = 0; i < json_array_get_length (in); i++)
     {
       JsonObject *o = json_array_get_object_element (in, i);
+      const char *kind = json_object_get_string_member (o, "kind");
+      JsonObject *copy;
+      GList *members;
 
-      if (json_object_has_member (o, "signal"))
-        json_array_add_element (out, json_node_copy (json_array_get_element (in, i)));
+      if (kind == NULL || g_str_equal (kind, "call") || g_str_equal (kind, "reply")
+          || g_str_equal (kind, "mark"))
+        continue;
+      copy = json_object_new ();
+      members = json_object_get_members (o);
+      for (GList *l = members; l; l = l->next)
+        json_object_set_member (copy, g_str_equal (l->data, "kind") ? "signal" : l->data,
+                                json_node_copy (json_object_get_member (o, l->data)));
+      g_list_free (members);
+      json_array_add_object_element (out, copy);
     }
   json_node_unref (events);
   json_node_take_array (node, out);
