@@ -63,7 +63,7 @@ kpkg_version=$(apt-cache policy "$kpkg" | sed -n 's/^ *Candidate: //p')
 # come from a private apt configuration under OUTDIR/apt-trixie, so the
 # machine's own apt state is never touched, and go into a prefix of their
 # own in the guest (/opt/bluez-5.82/lib); the binaries' interpreter and
-# rpath point there (patchelf), so bookworm's libc stays the guest's libc
+# runpath point there (patchelf), so bookworm's libc stays the guest's libc
 # for everything else (dbus-daemon, the test programs).
 trixie_pkgs="bluez bluez-test-tools libc6 libglib2.0-0t64"
 trixie_prefix=/opt/bluez-5.82
@@ -223,6 +223,8 @@ if [ "$bluez" = 5.82 ]; then
   done
   for bin in /usr/libexec/bluetooth/bluetoothd /usr/bin/btvirt /usr/bin/btmon /usr/bin/btmgmt; do
     cp -L --preserve=mode "$trixie$bin" "$root$bin"
+    # A runpath, not an rpath: --library-path below must come first when
+    # the binary is checked on this machine, where the prefix is not.
     patchelf --set-interpreter "$trixie_prefix/lib/ld-linux-x86-64.so.2" \
       --set-rpath "$trixie_prefix/lib:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu" \
       "$root$bin"
