@@ -90,6 +90,9 @@ test_rssi_127_unknown (void **state)
   /* A minimum RSSI that any real reading of this peer could fail. */
   results = bleio_adapter_start_scan (adapter, NULL, 8192, FALSE, 0, 0.1, 0.1, 0, TRUE, &error);
   assert_no_error (error);
+  /* The simulator exports the device once the scan has heard it. */
+  assert_true (sim_fixture_wait_property (fx, path, "org.bluez.Device1", "Address",
+                                          g_variant_new_string ("00:CC:00:00:21:04"), WAIT_MSEC));
   assert_true (sim_fixture_set_property (fx, path, "org.bluez.Device1", "RSSI",
                                          g_variant_new_int16 (127), &error));
   entry = next_named (results, "NoRssi", rssi_unknown);

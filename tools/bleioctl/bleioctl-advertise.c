@@ -339,7 +339,12 @@ restarted_cb (GObject      *source,
 
   adv->restarting = FALSE;
   if (!bleio_adapter_start_advertising_finish (BLEIO_ADAPTER (source), result, &error))
-    finish (adv, error);
+    {
+      /* Ctrl-C, SIGTERM and SIGHUP end the command normally. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_clear_error (&error);
+      finish (adv, error);
+    }
   else if (!adv->ended)
     print_event ("advertising", NULL, NULL);
 }
