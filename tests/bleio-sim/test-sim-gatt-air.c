@@ -318,6 +318,7 @@ expect_error (const GError *error,
 static void
 test_application_across_the_air (void **state)
 {
+  g_autoptr(GVariant) service_uuid = NULL;
   g_autoptr(App) app = app_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
@@ -350,8 +351,9 @@ test_application_across_the_air (void **state)
   assert_non_null (reply);
   if (!sim_fixture_connect_device (fx, DEV_HCI1, &error))
     fail_msg ("Connect from hci0 to hci1: %s", error->message);
-  assert_non_null (sim_fixture_get_property (fx, DEV_HCI1 "/service003d",
-                                             "org.bluez.GattService1", "UUID"));
+  service_uuid = sim_fixture_get_property (fx, DEV_HCI1 "/service003d",
+                                           "org.bluez.GattService1", "UUID");
+  assert_non_null (service_uuid);
   uuids = sim_fixture_get_property (fx, DEV_HCI1, DEVICE1, "UUIDs");
   assert_non_null (uuids);
   {

@@ -168,7 +168,7 @@ app_add (App        *app,
 
   if (v == NULL)
     fail_msg ("%s: %s", props, error->message);
-  g_hash_table_insert (app->objects, g_strdup (name), g_variant_ref_sink (v));
+  g_hash_table_insert (app->objects, g_strdup (name), v);   /* parse gives a full reference */
   id = g_dbus_connection_register_object (app->conn, path, app->node->interfaces[1],
                                           &vtable, app, NULL, &error);
   assert_int_not_equal (id, 0);
