@@ -285,7 +285,7 @@ unregister_quietly (BleioAdvertiser *self)
   if (self->object != NULL && bleio_client_has_owner (self->client))
     bleio_client_call (self->client, self->adapter_path, IFACE_MANAGER,
                        "UnregisterAdvertisement", g_variant_new ("(o)", object_path (self)),
-                       -1, NULL, NULL, NULL);
+                       BLEIO_CALL_LOCAL_MSEC, NULL, NULL, NULL);
 }
 
 /* ---- ends told late ------------------------------------------------------------ */
@@ -589,7 +589,7 @@ send_register (BleioAdvertiser     *self,
 
   g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
   bleio_client_call (self->client, self->adapter_path, IFACE_MANAGER, "RegisterAdvertisement",
-                     g_variant_new ("(oa{sv})", object_path (self), &options), -1, cancellable,
+                     g_variant_new ("(oa{sv})", object_path (self), &options), BLEIO_CALL_LOCAL_MSEC, cancellable,
                      callback, data);
 }
 
@@ -900,7 +900,7 @@ bleio_advertiser_stop_async (BleioAdvertiser     *self,
     {
       bleio_client_call (self->client, self->adapter_path, IFACE_MANAGER,
                          "UnregisterAdvertisement", g_variant_new ("(o)", object_path (self)),
-                         -1, cancellable, stop_cb, g_steal_pointer (&task));
+                         BLEIO_CALL_LOCAL_MSEC, cancellable, stop_cb, g_steal_pointer (&task));
       return;
     }
   g_task_return_boolean (task, TRUE);
