@@ -171,7 +171,12 @@ run_once() {
   say "running $1"
   t0=$(cut -d' ' -f1 /proc/uptime)
   status=0
-  timeout "$test_timeout" "/e2e/bin/$1" < /dev/null || status=1
+  if [ "${2:-}" = retry ] && [ -z "${G_MESSAGES_DEBUG:-}" ]; then
+    # The second run of a failed test says what the library did.
+    G_MESSAGES_DEBUG=bleio timeout "$test_timeout" "/e2e/bin/$1" < /dev/null || status=1
+  else
+    timeout "$test_timeout" "/e2e/bin/$1" < /dev/null || status=1
+  fi
   t1=$(cut -d' ' -f1 /proc/uptime)
   say "$1 took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
   [ "$status" = 0 ] || dump_logs "$1"
@@ -186,7 +191,7 @@ while read -r name; do
   [ -n "$name" ] || continue
   if run_once "$name"; then
     result=PASS
-  elif say "$name failed; running it once more" && run_once "$name"; then
+  elif say "$name failed; running it once more" && run_once "$name" retry; then
     result=PASS-RETRY
   else
     result=FAIL

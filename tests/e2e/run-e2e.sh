@@ -153,4 +153,18 @@ fi
 grep -q '^E2E-DONE$' "$console" || { echo "# the guest never printed E2E-DONE"; failed=1; }
 [ "$retried" -eq 0 ] || echo "# $retried test(s) passed only when run a second time"
 echo "# guest wall time $(seconds "$t2" "$t3") s, total $(seconds "$t0" "$t3") s"
+
+# CI shows only the end of a long log, and the console above runs on past a
+# failed test: repeat, last, what each failed test printed on its last run
+# (init.sh runs the retry with the library's debug messages on).
+for name in "${names[@]}"; do
+  grep -q "^E2E-RESULT $name FAIL\$" "$console" || continue
+  {
+    echo "---- $name failed; its output on its last run (at most 80 lines):"
+    awk -v n="$name" '$0 ~ ("running " n "$") { out = "" }
+                      { out = out $0 "\n" }
+                      $0 ~ ("^e2e-init: .* " n " took ") { last = out; out = "" }
+                      END { printf "%s", last }' "$console" | tail -n 80
+  } >&2
+done
 exit "$failed"

@@ -72,6 +72,7 @@ test_passive_scan (void **state)
   g_autoptr(GBytes) prefixes = g_bytes_new_static (heart_rate, sizeof heart_rate);
   g_autoptr(GBytes) unmatchable = g_bytes_new_static (type_only, sizeof type_only);
   const char *text = e2e_env ("BLEIO_TEST_PERIPHERAL_ADDRESS", "00:AA:01:01:00:01");
+  gint64 t0 = g_get_monotonic_time ();
 
   adapter = e2e_central_adapter (&error);
   assert_null (error);
@@ -84,6 +85,9 @@ test_passive_scan (void **state)
     fail_msg ("passive scan: %s", error->message);
   assert_true (bleio_scan_results_get_passive (results));
   entry = next_from (results, address, E2E_SCAN_SECONDS);
+  /* Where the time went, for a failure in CI's log. */
+  g_print ("passive scan: %s after %.1f s\n", entry != NULL ? "heard" : "nothing",
+           (g_get_monotonic_time () - t0) / (double) G_USEC_PER_SEC);
   if (uuid_patterns_unmatched ())
     {
       /* Known difference of bluetoothd 5.69 and later (5.82 in the guest;
@@ -115,7 +119,10 @@ test_passive_scan (void **state)
   g_clear_error (&error);
 
   /* the monitor is gone: an active scan works as before */
+  t0 = g_get_monotonic_time ();
   found = e2e_find_peripheral (adapter, &error);
+  g_print ("active scan: %s after %.1f s\n", found != NULL ? "found" : "nothing",
+           (g_get_monotonic_time () - t0) / (double) G_USEC_PER_SEC);
   if (found == NULL)
     fail_msg ("active scan after the passive one: %s", error->message);
   assert_true (bleio_address_equal (found, address));
