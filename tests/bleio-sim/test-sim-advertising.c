@@ -12,6 +12,7 @@
  * case wants (wrong types included) and records Release().
  */
 #include "sim-fixture.h"
+#include "sim-expect.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,18 +162,6 @@ call_manager (FakeAdvertiser *fa,
   return reply != NULL;
 }
 
-static void
-expect_error (const GError *error,
-              const char   *name,
-              const char   *message,
-              const char   *what)
-{
-  g_autofree char *problem = sim_fixture_check_remote_error (error, name, message);
-
-  if (problem != NULL)
-    fail_msg ("%s: %s", what, problem);
-}
-
 static guint
 get_byte (const char *path,
           const char *name)
@@ -239,7 +228,7 @@ test_register_unregister (void **state)
   assert_int_equal (get_byte (HCI0, "ActiveInstances"), 0);
 
   assert_false (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error));
-  expect_error (error, "org.bluez.Error.AlreadyExists", "Already Exists",
+  sim_expect_remote_error (error, "org.bluez.Error.AlreadyExists", "Already Exists",
                 "the same object registered twice");
   g_clear_error (&error);
 
@@ -250,7 +239,7 @@ test_register_unregister (void **state)
   assert_int_equal (advertiser_releases (fa, ADV_PATH), 0);
 
   assert_false (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, &error));
-  expect_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist",
+  sim_expect_remote_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist",
                 "unregistering what is not registered");
 }
 
@@ -308,7 +297,7 @@ test_register_bad_properties (void **state)
       advertiser_set (fa, ADV_PATH, cases[i].props);
       if (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error))
         fail_msg ("%s: registered; bluetoothd 5.66 refuses it", cases[i].what);
-      expect_error (error, "org.bluez.Error.Failed", "Failed to parse advertisement.",
+      sim_expect_remote_error (error, "org.bluez.Error.Failed", "Failed to parse advertisement.",
                     cases[i].what);
       assert_int_equal (get_byte (HCI1, "ActiveInstances"), 0);
     }
@@ -358,7 +347,7 @@ test_register_too_long (void **state)
           assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
         }
       else
-        expect_error (error, "org.bluez.Error.Failed", "Failed to register advertisement",
+        sim_expect_remote_error (error, "org.bluez.Error.Failed", "Failed to register advertisement",
                       cases[i].what);
       assert_true (wait_active (HCI1, 0));
     }
@@ -414,7 +403,7 @@ test_maximum_instances (void **state)
   assert_true (wait_active (HCI1, 5));
   assert_int_equal (get_byte (HCI1, "SupportedInstances"), 0);
   assert_false (call_manager (fa, HCI1, "RegisterAdvertisement", "/test/max5", &error));
-  expect_error (error, "org.bluez.Error.NotPermitted", "Maximum advertisements reached",
+  sim_expect_remote_error (error, "org.bluez.Error.NotPermitted", "Maximum advertisements reached",
                 "a sixth advertisement");
   for (guint i = 0; i < 5; i++)
     {
@@ -460,7 +449,7 @@ test_timeout_releases (void **state)
   assert_true (wait_active (HCI1, 0));
   assert_int_equal (advertiser_releases (fa, ADV_PATH), 1);
   assert_false (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, &error));
-  expect_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist",
+  sim_expect_remote_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist",
                 "unregistering after the timeout");
 }
 
@@ -952,7 +941,7 @@ test_air_broadcast_private_address (void **state)
   assert_property (DEV_HCI1, "Connected", "(absent)");
 
   reply = sim_fixture_call_bluez (fx, device, DEVICE1, "Connect", NULL, &error);
-  expect_error (error, "org.bluez.Error.Failed", "le-connection-abort-by-local",
+  sim_expect_remote_error (error, "org.bluez.Error.Failed", "le-connection-abort-by-local",
                 "Connect to a broadcast");
   assert_property (DEV_HCI0, "Connected", "(absent)");
   assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
@@ -1159,7 +1148,7 @@ test_air_power_off_keeps_registration (void **state)
   set_powered (HCI1, FALSE);
   assert_int_equal (get_byte (HCI1, "ActiveInstances"), 1);
   reply = sim_fixture_call_bluez (fx, DEV_HCI1, DEVICE1, "Connect", NULL, &error);
-  expect_error (error, "org.bluez.Error.Failed", "le-connection-abort-by-local",
+  sim_expect_remote_error (error, "org.bluez.Error.Failed", "le-connection-abort-by-local",
                 "Connect to an adapter that is powered off");
   g_clear_error (&error);
 
@@ -1255,15 +1244,7 @@ test_connect_central (void **state)
 static int
 group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
-
-  fx = sim_fixture_new (TWO_ADAPTERS_SCENARIO, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
-  return 0;
+  return sim_fixture_group_start_on (&fx, TWO_ADAPTERS_SCENARIO);
 }
 
 static int

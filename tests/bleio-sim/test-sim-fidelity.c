@@ -9,6 +9,8 @@
  * No agent is registered in this group: Pair() below runs without one.
  */
 #include "sim-fixture.h"
+#include "sim-expect.h"
+#include "pending-call.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,51 +31,16 @@ static guint next_address;
 
 /* ---- helpers ---- */
 
-static void
-expect_error (const GError *error,
-              const char   *name,
-              const char   *message,
-              const char   *what)
-{
-  g_autofree char *problem = sim_fixture_check_remote_error (error, name, message);
-
-  if (problem != NULL)
-    fail_msg ("%s: %s", what, problem);
-}
-
 /* Adds a peripheral whose JSON entry is @extra (keys after the address
  * and name, with a leading comma, or ""), waits until discovery found it
  * and returns its path. */
 static char *
 new_device (const char *extra)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *json = NULL;
   g_autofree char *name = g_strdup_printf ("Fidelity-%u", ++next_address);
-  g_autofree char *added = NULL;
-  char *path;
+  g_autofree char *address = g_strdup_printf ("C0:FF:EE:30:00:%02X", next_address);
 
-  json = g_strdup_printf ("{ \"address\": \"C0:FF:EE:30:00:%02X\", \"name\": \"%s\"%s }",
-                          next_address, name, extra);
-  added = sim_fixture_add_device (fx, "hci0", json, &error);
-  if (added == NULL)
-    fail_msg ("AddDevice: %s", error->message);
-  path = sim_fixture_find_device (fx, ADAPTER, name, &error);
-  if (path == NULL)
-    fail_msg ("%s did not appear: %s", name, error->message);
-  return path;
-}
-
-static gboolean
-get_bool (const char *path,
-          const char *interface,
-          const char *name)
-{
-  g_autoptr(GVariant) v = sim_fixture_get_property (fx, path, interface, name);
-
-  if (v == NULL)
-    fail_msg ("%s has no %s", path, name);
-  return g_variant_get_boolean (v);
+  return sim_expect_new_device (fx, "hci0", name, address, extra);
 }
 
 /* ---- 10: Pair without an agent ---- */
@@ -92,9 +59,9 @@ test_pair_without_agent_fails (void **state)
   g_autoptr(GVariant) reply = NULL;
 
   reply = sim_fixture_call_bluez (fx, device, DEVICE1, "Pair", NULL, &error);
-  expect_error (error, "org.bluez.Error.AuthenticationFailed", "Authentication Failed",
+  sim_expect_remote_error (error, "org.bluez.Error.AuthenticationFailed", "Authentication Failed",
                 "Pair with no agent anywhere");
-  assert_false (get_bool (device, DEVICE1, "Paired"));
+  assert_false (sim_expect_bool (fx, device, DEVICE1, "Paired"));
 }
 
 /* A peer that insists on a method needing an answer finds no agent to ask:
@@ -108,9 +75,9 @@ test_pair_without_agent_peer_wants_confirmation (void **state)
   g_autoptr(GVariant) reply = NULL;
 
   reply = sim_fixture_call_bluez (fx, device, DEVICE1, "Pair", NULL, &error);
-  expect_error (error, "org.bluez.Error.AuthenticationFailed", "Authentication Failed",
+  sim_expect_remote_error (error, "org.bluez.Error.AuthenticationFailed", "Authentication Failed",
                 "Pair with no agent, the peer wanting numeric comparison");
-  assert_false (get_bool (device, DEVICE1, "Paired"));
+  assert_false (sim_expect_bool (fx, device, DEVICE1, "Paired"));
 }
 
 /* ---- 11: TxPower when discovery ends ---- */
@@ -232,39 +199,6 @@ test_stop_discovery_clears_tx_power (void **state)
 
 /* ---- 13 and 14: Disconnect while a Connect is pending ---- */
 
-typedef struct {
-  GVariant *reply;
-  GError *error;
-  gboolean done;
-  guint order;                /* 1 for the first call answered, 2 ... */
-} Pending;
-
-static guint answered;
-
-static void
-pending_done (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Pending *p = user_data;
-
-  p->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &p->error);
-  p->done = TRUE;
-  p->order = ++answered;
-}
-
-static gboolean
-is_done (gpointer data)
-{
-  return ((Pending *) data)->done;
-}
-
-static void
-pending_clear (Pending *p)
-{
-  g_clear_pointer (&p->reply, g_variant_unref);
-  g_clear_error (&p->error);
-}
 
 /* Calls @method on @path from the fixture's connection, answered into @p
  * in the thread-default context. */
@@ -273,18 +207,17 @@ start (const char *path,
        const char *interface,
        const char *method,
        GVariant   *params,
-       Pending    *p)
+       PendingCall *p)
 {
-  g_dbus_connection_call (sim_fixture_get_connection (fx), "org.bluez", path, interface,
-                          method, params, NULL, G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC,
-                          NULL, pending_done, p);
+  pending_call_start (p, sim_fixture_get_connection (fx), path, interface, method, params,
+                      WAIT_MSEC);
 }
 
 static void
-wait_done (Pending    *p,
+wait_done (PendingCall *p,
            const char *what)
 {
-  if (!sim_fixture_wait_until (is_done, p, 2 * WAIT_MSEC))
+  if (!sim_fixture_wait_until (pending_call_is_done, p, 2 * WAIT_MSEC))
     fail_msg ("%s never answered", what);
 }
 
@@ -295,8 +228,8 @@ test_disconnect_cancels_pending_connect (void **state)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autofree char *device = new_device (", \"connect\": { \"delay_ms\": 1500 }");
-  Pending connect = { 0 };
-  Pending disconnect = { 0 };
+  PendingCall connect = { 0 };
+  PendingCall disconnect = { 0 };
 
   g_main_context_push_thread_default (context);
   start (device, DEVICE1, "Connect", NULL, &connect);
@@ -307,13 +240,13 @@ test_disconnect_cancels_pending_connect (void **state)
 
   if (disconnect.error != NULL)
     fail_msg ("Disconnect during a Connect: %s", disconnect.error->message);
-  expect_error (connect.error, "org.bluez.Error.Failed", "br-connection-canceled",
+  sim_expect_remote_error (connect.error, "org.bluez.Error.Failed", "br-connection-canceled",
                 "a Connect cancelled by Disconnect");
   if (connect.order > disconnect.order)
     fail_msg ("the Disconnect was answered before the Connect it cancelled");
-  assert_false (get_bool (device, DEVICE1, "Connected"));
-  pending_clear (&connect);
-  pending_clear (&disconnect);
+  assert_false (sim_expect_bool (fx, device, DEVICE1, "Connected"));
+  pending_call_clear (&connect);
+  pending_call_clear (&disconnect);
 }
 
 /* A DelayNext on Connect is bluetoothd being slow to handle it: it still
@@ -325,8 +258,8 @@ test_delayed_connect_keeps_call_order (void **state)
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autofree char *device = new_device ("");
   g_autoptr(GError) error = NULL;
-  Pending connect = { 0 };
-  Pending disconnect = { 0 };
+  PendingCall connect = { 0 };
+  PendingCall disconnect = { 0 };
 
   if (!sim_fixture_delay_next (fx, "Connect", 400, 1, &error))
     fail_msg ("DelayNext: %s", error->message);
@@ -341,14 +274,14 @@ test_delayed_connect_keeps_call_order (void **state)
     fail_msg ("the Disconnect sent after a delayed Connect was answered first");
   if (disconnect.error != NULL)
     fail_msg ("Disconnect: %s", disconnect.error->message);
-  expect_error (connect.error, "org.bluez.Error.Failed", "br-connection-canceled",
+  sim_expect_remote_error (connect.error, "org.bluez.Error.Failed", "br-connection-canceled",
                 "a delayed Connect followed by Disconnect");
   /* the connect the Disconnect cancelled must not come up later */
   g_usleep (300 * 1000);
-  if (get_bool (device, DEVICE1, "Connected"))
+  if (sim_expect_bool (fx, device, DEVICE1, "Connected"))
     fail_msg ("the device connected after the Disconnect: a link nobody holds");
-  pending_clear (&connect);
-  pending_clear (&disconnect);
+  pending_call_clear (&connect);
+  pending_call_clear (&disconnect);
 }
 
 /* ---- 15: WriteValue type=request without the write property ---- */
@@ -394,9 +327,9 @@ test_write_request_to_read_only_char (void **state)
                                                      &options),
                                       &error);
       if (i < 2)
-        expect_error (error, "org.bluez.Error.NotPermitted", "Write not permitted", what);
+        sim_expect_remote_error (error, "org.bluez.Error.NotPermitted", "Write not permitted", what);
       else if (i == 2)
-        expect_error (error, "org.bluez.Error.NotSupported", "Operation is not supported",
+        sim_expect_remote_error (error, "org.bluez.Error.NotSupported", "Operation is not supported",
                       what);
       else if (reply == NULL)
         fail_msg ("%s: %s; bluetoothd 5.66 sends the command and returns", what,
@@ -425,15 +358,7 @@ test_write_request_to_read_only_char (void **state)
 static int
 group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
-
-  fx = sim_fixture_new (NULL, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
-  return 0;
+  return sim_fixture_group_start_on (&fx, NULL);
 }
 
 static int

@@ -15,6 +15,7 @@
  * every call it gets.
  */
 #include "sim-fixture.h"
+#include "sim-expect.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -300,18 +301,6 @@ read_hex (const char *path,
   return hex (bytes);
 }
 
-static void
-expect_error (const GError *error,
-              const char   *name,
-              const char   *message,
-              const char   *what)
-{
-  g_autofree char *problem = sim_fixture_check_remote_error (error, name, message);
-
-  if (problem != NULL)
-    fail_msg ("%s: %s", what, problem);
-}
-
 #define OPTS "'device': <objectpath '" DEV_HCI0 "'>"
 #define LINK_MTU "'link': <'LE'>, 'mtu': <uint16 517>"
 
@@ -397,7 +386,7 @@ test_application_across_the_air (void **state)
   g_mutex_unlock (&app->lock);
   g_clear_pointer (&reply, g_variant_unref);
   reply = call_hci0 (rw, "ReadValue", g_variant_new_parsed ("(@a{sv} {},)"), &error);
-  expect_error (error, "org.bluez.Error.NotPermitted", "Read not permitted",
+  sim_expect_remote_error (error, "org.bluez.Error.NotPermitted", "Read not permitted",
                 "ReadValue the application refuses");
   g_clear_error (&error);
   g_mutex_lock (&app->lock);
@@ -405,7 +394,7 @@ test_application_across_the_air (void **state)
   app->fail_message = g_strdup ("0x81");
   g_mutex_unlock (&app->lock);
   reply = call_hci0 (rw, "ReadValue", g_variant_new_parsed ("(@a{sv} {},)"), &error);
-  expect_error (error, "org.bluez.Error.Failed", "Operation failed with ATT error: 0x81",
+  sim_expect_remote_error (error, "org.bluez.Error.Failed", "Operation failed with ATT error: 0x81",
                 "ReadValue failing with an application error code");
   g_clear_error (&error);
 
@@ -576,15 +565,7 @@ test_application_across_the_air (void **state)
 static int
 group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
-
-  fx = sim_fixture_new (TWO_ADAPTERS_SCENARIO, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
-  return 0;
+  return sim_fixture_group_start_on (&fx, TWO_ADAPTERS_SCENARIO);
 }
 
 static int

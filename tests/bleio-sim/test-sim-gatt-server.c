@@ -14,6 +14,7 @@
  * The database is read back through org.bleio.Sim1.GetGattDatabase.
  */
 #include "sim-fixture.h"
+#include "sim-expect.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,18 +173,6 @@ app_log (App *app)
     g_string_append_printf (s, "%s%s", i ? "\n" : "", (char *) g_ptr_array_index (app->log, i));
   g_mutex_unlock (&app->lock);
   return g_string_free (g_steal_pointer (&s), FALSE);
-}
-
-static void
-expect_error (const GError *error,
-              const char   *name,
-              const char   *message,
-              const char   *what)
-{
-  g_autofree char *problem = sim_fixture_check_remote_error (error, name, message);
-
-  if (problem != NULL)
-    fail_msg ("%s: %s", what, problem);
 }
 
 /* ---- the database ---- */
@@ -405,7 +394,7 @@ test_register_twice_already_exists (void **state)
 
   assert_true (app_call (app, "RegisterApplication", "/p", &error));
   assert_false (app_call (app, "RegisterApplication", "/p", &error));
-  expect_error (error, "org.bluez.Error.AlreadyExists", "Already Exists", "second registration");
+  sim_expect_remote_error (error, "org.bluez.Error.AlreadyExists", "Already Exists", "second registration");
   g_clear_error (&error);
   assert_true (app_call (app, "RegisterApplication", "/q", &error));
   assert_true (app_call (app, "UnregisterApplication", "/p", &error));
@@ -419,7 +408,7 @@ test_unregister_unknown_does_not_exist (void **state)
   g_autoptr(GError) error = NULL;
 
   assert_false (app_call (app, "UnregisterApplication", "/nothing", &error));
-  expect_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist", "UnregisterApplication");
+  sim_expect_remote_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist", "UnregisterApplication");
 }
 
 typedef struct {
@@ -507,10 +496,10 @@ test_register_bad_trees (void **state)
       if (app_call (app, "RegisterApplication", "/app", &error))
         fail_msg ("%s: registered; bluetoothd answers Failed: %s", bad_trees[i].what,
                   bad_trees[i].message);
-      expect_error (error, "org.bluez.Error.Failed", bad_trees[i].message, bad_trees[i].what);
+      sim_expect_remote_error (error, "org.bluez.Error.Failed", bad_trees[i].message, bad_trees[i].what);
       g_clear_error (&error);
       assert_false (app_call (app, "UnregisterApplication", "/app", &error));
-      expect_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist", bad_trees[i].what);
+      sim_expect_remote_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist", bad_trees[i].what);
       assert_database ("");
     }
 }
@@ -581,7 +570,7 @@ test_unregister_pending_registration (void **state)
   assert_true (asked);
   /* pending, it is there already: a second registration is refused */
   assert_false (app_call (app, "RegisterApplication", "/app", &error));
-  expect_error (error, "org.bluez.Error.AlreadyExists", "Already Exists",
+  sim_expect_remote_error (error, "org.bluez.Error.AlreadyExists", "Already Exists",
                 "registering while the first registration is pending");
   g_clear_error (&error);
   if (!app_call (app, "UnregisterApplication", "/app", &error))
@@ -659,15 +648,7 @@ test_objects_changed_after_registration (void **state)
 static int
 group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
-
-  fx = sim_fixture_new (NULL, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
-  return 0;
+  return sim_fixture_group_start_on (&fx, NULL);
 }
 
 static int

@@ -12,6 +12,8 @@
  * No agent is registered in this group, as none was in the recording.
  */
 #include "sim-fixture.h"
+#include "sim-expect.h"
+#include "pending-call.h"
 #include "test-data.h"
 
 #include <stdarg.h>
@@ -108,78 +110,21 @@ expect_recorded (JsonObject   *answer,
 static char *
 new_device (const char *extra)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *json = NULL;
   g_autofree char *name = g_strdup_printf ("Recorded-%u", ++next_address);
-  g_autofree char *added = NULL;
-  char *path;
+  g_autofree char *address = g_strdup_printf ("C0:FF:EE:40:00:%02X", next_address);
 
-  json = g_strdup_printf ("{ \"address\": \"C0:FF:EE:40:00:%02X\", \"name\": \"%s\"%s }",
-                          next_address, name, extra);
-  added = sim_fixture_add_device (fx, "hci0", json, &error);
-  if (added == NULL)
-    fail_msg ("AddDevice: %s", error->message);
-  path = sim_fixture_find_device (fx, ADAPTER, name, &error);
-  if (path == NULL)
-    fail_msg ("%s did not appear: %s", name, error->message);
-  return path;
+  return sim_expect_new_device (fx, "hci0", name, address, extra);
 }
 
-static gboolean
-get_bool (const char *path,
-          const char *interface,
-          const char *name)
-{
-  g_autoptr(GVariant) v = sim_fixture_get_property (fx, path, interface, name);
-
-  if (v == NULL)
-    fail_msg ("%s has no %s", path, name);
-  return g_variant_get_boolean (v);
-}
-
-typedef struct {
-  GVariant *reply;
-  GError *error;
-  gboolean done;
-  guint order;
-} Pending;
-
-static guint answered;
-
-static void
-pending_done (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Pending *p = user_data;
-
-  p->reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &p->error);
-  p->done = TRUE;
-  p->order = ++answered;
-}
-
-static gboolean
-is_done (gpointer data)
-{
-  return ((Pending *) data)->done;
-}
 
 static void
 start (const char *path,
        const char *interface,
        const char *method,
-       Pending    *p)
+       PendingCall *p)
 {
-  g_dbus_connection_call (sim_fixture_get_connection (fx), "org.bluez", path, interface,
-                          method, NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 3 * WAIT_MSEC,
-                          NULL, pending_done, p);
-}
-
-static void
-pending_clear (Pending *p)
-{
-  g_clear_pointer (&p->reply, g_variant_unref);
-  g_clear_error (&p->error);
+  pending_call_start (p, sim_fixture_get_connection (fx), path, interface, method, NULL,
+                      3 * WAIT_MSEC);
 }
 
 /* ---- item 10: Pair with no agent registered by anyone ---- */
@@ -198,7 +143,7 @@ test_recorded_pair_without_agent (void **state)
   expect_recorded (json_object_get_object_member (json_array_get_object_element (attempts, 0),
                                                   "pair"),
                    reply, error, "Pair with no agent anywhere");
-  assert_false (get_bool (device, DEVICE1, "Paired"));
+  assert_false (sim_expect_bool (fx, device, DEVICE1, "Paired"));
 }
 
 /* ---- item 11: what StopDiscovery does to RSSI and TxPower ---- */
@@ -390,15 +335,15 @@ test_recorded_connect_then_disconnect (void **state)
   JsonObject *o = recorded (issue15, "item14_connect_then_disconnect");
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autofree char *device = new_device ("");
-  Pending connect = { 0 };
-  Pending disconnect = { 0 };
+  PendingCall connect = { 0 };
+  PendingCall disconnect = { 0 };
   const char *first = json_object_get_string_member (o, "answered_first");
 
   g_main_context_push_thread_default (context);
   start (device, DEVICE1, "Connect", &connect);
   start (device, DEVICE1, "Disconnect", &disconnect);
-  if (!sim_fixture_wait_until (is_done, &connect, 3 * WAIT_MSEC)
-      || !sim_fixture_wait_until (is_done, &disconnect, 3 * WAIT_MSEC))
+  if (!sim_fixture_wait_until (pending_call_is_done, &connect, 3 * WAIT_MSEC)
+      || !sim_fixture_wait_until (pending_call_is_done, &disconnect, 3 * WAIT_MSEC))
     fail_msg ("Connect or Disconnect never answered");
   g_main_context_pop_thread_default (context);
 
@@ -411,13 +356,13 @@ test_recorded_connect_then_disconnect (void **state)
   if (g_str_equal (first, "disconnect") && connect.order < disconnect.order)
     fail_msg ("the Connect was answered first; bluetoothd 5.66 answered the Disconnect first");
   g_usleep (300 * 1000);
-  if (get_bool (device, DEVICE1, "Connected")
+  if (sim_expect_bool (fx, device, DEVICE1, "Connected")
       != json_object_get_boolean_member (o, "connected_5s_later"))
     fail_msg ("Connected is %d after the pair of calls; recorded %d",
-              get_bool (device, DEVICE1, "Connected"),
+              sim_expect_bool (fx, device, DEVICE1, "Connected"),
               json_object_get_boolean_member (o, "connected_5s_later"));
-  pending_clear (&connect);
-  pending_clear (&disconnect);
+  pending_call_clear (&connect);
+  pending_call_clear (&disconnect);
 }
 
 /* ---- item 13: Disconnect while a Connect waits for the peer ---- */
@@ -430,8 +375,8 @@ test_recorded_disconnect_during_pending_connect (void **state)
   JsonObject *o = recorded (issue15, "item13_disconnect_during_connect");
   g_autoptr(GMainContext) context = g_main_context_new ();
   g_autofree char *device = new_device (", \"connect\": { \"delay_ms\": 5000 }");
-  Pending connect = { 0 };
-  Pending disconnect = { 0 };
+  PendingCall connect = { 0 };
+  PendingCall disconnect = { 0 };
   const char *first = json_object_get_string_member (o, "answered_first");
 
   if (!json_object_get_boolean_member (o, "connect_pending_after_2s"))
@@ -441,8 +386,8 @@ test_recorded_disconnect_during_pending_connect (void **state)
   /* a while, so that the Connect is under way in the simulator */
   g_usleep (300 * 1000);
   start (device, DEVICE1, "Disconnect", &disconnect);
-  if (!sim_fixture_wait_until (is_done, &connect, 3 * WAIT_MSEC)
-      || !sim_fixture_wait_until (is_done, &disconnect, 3 * WAIT_MSEC))
+  if (!sim_fixture_wait_until (pending_call_is_done, &connect, 3 * WAIT_MSEC)
+      || !sim_fixture_wait_until (pending_call_is_done, &disconnect, 3 * WAIT_MSEC))
     fail_msg ("Connect or Disconnect never answered");
   g_main_context_pop_thread_default (context);
 
@@ -454,12 +399,12 @@ test_recorded_disconnect_during_pending_connect (void **state)
     fail_msg ("the Disconnect was answered first; bluetoothd 5.66 answered the Connect first");
   if (g_str_equal (first, "disconnect") && connect.order < disconnect.order)
     fail_msg ("the Connect was answered first; bluetoothd 5.66 answered the Disconnect first");
-  if (get_bool (device, DEVICE1, "Connected") != json_object_get_boolean_member (o, "connected_after"))
+  if (sim_expect_bool (fx, device, DEVICE1, "Connected") != json_object_get_boolean_member (o, "connected_after"))
     fail_msg ("Connected is %d after the cancelled Connect; recorded %d",
-              get_bool (device, DEVICE1, "Connected"),
+              sim_expect_bool (fx, device, DEVICE1, "Connected"),
               json_object_get_boolean_member (o, "connected_after"));
-  pending_clear (&connect);
-  pending_clear (&disconnect);
+  pending_call_clear (&connect);
+  pending_call_clear (&disconnect);
 }
 
 /* ---- item 15: WriteValue on a characteristic without write ---- */
@@ -537,19 +482,11 @@ test_recorded_write_to_read_only_char (void **state)
 static int
 group_setup (void **state)
 {
-  g_autoptr(GError) error = NULL;
-
   issue15 = load ("issue15-facts.json");
   discovered = load ("advertising-discovered.json");
   if (issue15 == NULL || discovered == NULL)
     return -1;
-  fx = sim_fixture_new (NULL, &error);
-  if (fx == NULL)
-    {
-      g_printerr ("sim fixture: %s\n", error->message);
-      return -1;
-    }
-  return 0;
+  return sim_fixture_group_start_on (&fx, NULL);
 }
 
 static int

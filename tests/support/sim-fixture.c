@@ -488,6 +488,21 @@ sim_fixture_group_setup (void **state)
 }
 
 int
+sim_fixture_group_start_on (SimFixture **fx,
+                            const char  *scenario)
+{
+  g_autoptr(GError) error = NULL;
+
+  *fx = sim_fixture_new (scenario, &error);
+  if (*fx == NULL)
+    {
+      g_printerr ("sim fixture: %s\n", error->message);
+      return -1;
+    }
+  return 0;
+}
+
+int
 sim_fixture_group_teardown (void **state)
 {
   g_clear_pointer ((SimFixture **) state, sim_fixture_free);

@@ -231,6 +231,11 @@ char            *sim_fixture_check_remote_error (const GError *error,
  * SimFixture. For another scenario, write a setup that calls
  * sim_fixture_new() and use sim_fixture_group_teardown(). */
 int              sim_fixture_group_setup     (void       **state);
+/* For group setups that keep the fixture in a variable of their own: a
+ * fresh simulator on @scenario (NULL for the demo one) in *@fx; 0, or -1
+ * said on stderr when it does not start. */
+int              sim_fixture_group_start_on  (SimFixture **fx,
+                                              const char  *scenario);
 int              sim_fixture_group_teardown  (void       **state);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SimFixture, sim_fixture_free)
