@@ -8,6 +8,7 @@
  * discovery it was seen by, and an adapter removed and added again.
  */
 #include "sim-fixture.h"
+#include "sim-expect.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,22 +22,6 @@
 #define WAIT_MSEC 10000
 
 static SimFixture *fx;
-
-static GDBusConnection *
-new_client (void)
-{
-  g_autoptr(GError) error = NULL;
-  GDBusConnection *c;
-
-  c = g_dbus_connection_new_for_address_sync (sim_fixture_get_address (fx),
-                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                              NULL, NULL, &error);
-  if (c == NULL)
-    fail_msg ("second client: %s", error->message);
-  g_dbus_connection_set_exit_on_close (c, FALSE);
-  return c;
-}
 
 /* Calls an Adapter1 method from @client; returns the error or NULL. */
 static GError *
@@ -154,7 +139,7 @@ static void
 test_sessions_per_client (void **state)
 {
   GDBusConnection *a = sim_fixture_get_connection (fx);
-  g_autoptr(GDBusConnection) b = new_client ();
+  g_autoptr(GDBusConnection) b = sim_expect_new_client (fx, "second client");
 
   assert_false (discovering ());
   must (a, "StartDiscovery");
@@ -179,7 +164,7 @@ test_sessions_per_client (void **state)
 static void
 test_session_ends_with_client (void **state)
 {
-  g_autoptr(GDBusConnection) b = new_client ();
+  g_autoptr(GDBusConnection) b = sim_expect_new_client (fx, "second client");
 
   assert_false (discovering ());
   must (b, "StartDiscovery");
@@ -522,7 +507,7 @@ test_flood_ends_with_discovery (void **state)
   wait_discovering (FALSE);
 
   /* the last discovering client leaving the bus */
-  b = new_client ();
+  b = sim_expect_new_client (fx, "second client");
   must (b, "StartDiscovery");
   wait_discovering (TRUE);
   start_flood (50, G_MAXUINT32);

@@ -11,6 +11,7 @@
  * Each test registers from a connection of its own.
  */
 #include "sim-fixture.h"
+#include "sim-expect.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,22 +57,6 @@ typedef struct {
   gboolean answered;
   GError *error;
 } App;
-
-static GDBusConnection *
-new_client (void)
-{
-  g_autoptr(GError) error = NULL;
-  GDBusConnection *c;
-
-  c = g_dbus_connection_new_for_address_sync (sim_fixture_get_address (fx),
-                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                              NULL, NULL, &error);
-  if (c == NULL)
-    fail_msg ("client: %s", error->message);
-  g_dbus_connection_set_exit_on_close (c, FALSE);
-  return c;
-}
 
 static const char *
 leaf (const char *path)
@@ -123,7 +108,7 @@ app_new (void)
   App *app = g_new0 (App, 1);
   g_autoptr(GError) error = NULL;
 
-  app->conn = new_client ();
+  app->conn = sim_expect_new_client (fx, "client");
   app->node = g_dbus_node_info_new_for_xml (introspection, &error);
   assert_non_null (app->node);
   app->objects = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,

@@ -53,3 +53,20 @@ sim_expect_new_device (SimFixture *fx,
     fail_msg ("%s did not appear: %s", name, error->message);
   return path;
 }
+
+GDBusConnection *
+sim_expect_new_client (SimFixture *fx,
+                       const char *what)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *c;
+
+  c = g_dbus_connection_new_for_address_sync (sim_fixture_get_address (fx),
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                              G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &error);
+  if (c == NULL)
+    fail_msg ("%s: %s", what, error->message);
+  g_dbus_connection_set_exit_on_close (c, FALSE);
+  return c;
+}

@@ -34,4 +34,10 @@ char            *sim_expect_new_device       (SimFixture   *fx,
                                               const char   *address,
                                               const char   *extra);
 
+/* A connection of its own to the fixture's bus, as another program would
+ * have (not closing the test when it closes); fails "@what: ..." when it
+ * cannot be made. */
+GDBusConnection *sim_expect_new_client       (SimFixture   *fx,
+                                              const char   *what);
+
 G_END_DECLS
