@@ -69,17 +69,7 @@ adapter_set_enabled (PyObject *self, PyObject *value, void *closure)
   done = pyb_wait_run (&wait);
   ok = bleio_adapter_set_enabled_finish (ADAPTER (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return -1;
-    }
-  if (!ok)
-    {
-      pyb_raise (error);
-      return -1;
-    }
-  return 0;
+  return pyb_wait_check (done, ok, error) ? 0 : -1;
 }
 
 static PyObject *
@@ -133,17 +123,7 @@ adapter_set_name (PyObject *self, PyObject *value, void *closure)
   done = pyb_wait_run (&wait);
   ok = bleio_adapter_set_name_finish (ADAPTER (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return -1;
-    }
-  if (!ok)
-    {
-      pyb_raise (error);
-      return -1;
-    }
-  return 0;
+  return pyb_wait_check (done, ok, error) ? 0 : -1;
 }
 
 static PyObject *
@@ -248,13 +228,8 @@ adapter_stop_scan (PyObject *self, PyObject *unused)
   done = pyb_wait_run (&wait);
   ok = bleio_adapter_stop_scan_finish (ADAPTER (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return NULL;
-    }
-  if (!ok)
-    return pyb_raise (error);
+  if (!pyb_wait_check (done, ok, error))
+    return NULL;
   Py_RETURN_NONE;
 }
 
@@ -320,13 +295,8 @@ adapter_erase_bonding (PyObject *self, PyObject *unused)
   done = pyb_wait_run (&wait);
   ok = bleio_adapter_erase_bonding_finish (ADAPTER (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return NULL;
-    }
-  if (!ok)
-    return pyb_raise (error);
+  if (!pyb_wait_check (done, ok, error))
+    return NULL;
   Py_RETURN_NONE;
 }
 

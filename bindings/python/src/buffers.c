@@ -471,13 +471,8 @@ pbuf_write (PyObject *self, PyObject *args, PyObject *kwargs)
   done = pyb_wait_run (&wait);
   n = bleio_packet_buffer_write_finish (PBUF (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return NULL;
-    }
-  if (n < 0)
-    return pyb_raise (error);
+  if (!pyb_wait_check (done, n >= 0, error))
+    return NULL;
   return PyLong_FromSsize_t (n);
 }
 

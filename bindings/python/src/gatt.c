@@ -88,13 +88,8 @@ connection_pair (PyObject *self, PyObject *args, PyObject *kwargs)
   done = pyb_wait_run (&wait);
   ok = bleio_connection_pair_finish (CONNECTION (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return NULL;
-    }
-  if (!ok)
-    return pyb_raise (error);
+  if (!pyb_wait_check (done, ok, error))
+    return NULL;
   Py_RETURN_NONE;
 }
 
@@ -110,13 +105,8 @@ connection_disconnect (PyObject *self, PyObject *unused)
   done = pyb_wait_run (&wait);
   ok = bleio_connection_disconnect_finish (CONNECTION (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return NULL;
-    }
-  if (!ok)
-    return pyb_raise (error);
+  if (!pyb_wait_check (done, ok, error))
+    return NULL;
   Py_RETURN_NONE;
 }
 
@@ -424,14 +414,11 @@ characteristic_get_value (PyObject *self, void *closure)
   done = pyb_wait_run (&wait);
   value = bleio_characteristic_read_value_finish (CHARACTERISTIC (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
+  if (!pyb_wait_check (done, value != NULL, error))
     {
-      g_clear_error (&error);
       g_clear_pointer (&value, g_bytes_unref);
       return NULL;
     }
-  if (value == NULL)
-    return pyb_raise (error);
   return bytes_from_gbytes (value);
 }
 
@@ -451,17 +438,7 @@ characteristic_set_value (PyObject *self, PyObject *value, void *closure)
   done = pyb_wait_run (&wait);
   ok = bleio_characteristic_write_value_finish (CHARACTERISTIC (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return -1;
-    }
-  if (!ok)
-    {
-      pyb_raise (error);
-      return -1;
-    }
-  return 0;
+  return pyb_wait_check (done, ok, error) ? 0 : -1;
 }
 
 static PyObject *
@@ -481,13 +458,8 @@ characteristic_set_cccd (PyObject *self, PyObject *args, PyObject *kwargs)
   done = pyb_wait_run (&wait);
   ok = bleio_characteristic_set_cccd_finish (CHARACTERISTIC (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return NULL;
-    }
-  if (!ok)
-    return pyb_raise (error);
+  if (!pyb_wait_check (done, ok, error))
+    return NULL;
   Py_RETURN_NONE;
 }
 
@@ -582,14 +554,11 @@ descriptor_get_value (PyObject *self, void *closure)
   done = pyb_wait_run (&wait);
   value = bleio_descriptor_read_value_finish (DESCRIPTOR (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
+  if (!pyb_wait_check (done, value != NULL, error))
     {
-      g_clear_error (&error);
       g_clear_pointer (&value, g_bytes_unref);
       return NULL;
     }
-  if (value == NULL)
-    return pyb_raise (error);
   return bytes_from_gbytes (value);
 }
 
@@ -609,17 +578,7 @@ descriptor_set_value (PyObject *self, PyObject *value, void *closure)
   done = pyb_wait_run (&wait);
   ok = bleio_descriptor_write_value_finish (DESCRIPTOR (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return -1;
-    }
-  if (!ok)
-    {
-      pyb_raise (error);
-      return -1;
-    }
-  return 0;
+  return pyb_wait_check (done, ok, error) ? 0 : -1;
 }
 
 static PyObject *

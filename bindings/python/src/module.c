@@ -175,6 +175,22 @@ pyb_wait_run (PybWait *wait)
   return !wait->interrupted;
 }
 
+gboolean
+pyb_wait_check (gboolean done, gboolean ok, GError *error)
+{
+  if (!done)
+    {
+      g_clear_error (&error);
+      return FALSE;
+    }
+  if (!ok)
+    {
+      pyb_raise (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 pyb_wait_end (PybWait *wait)
 {

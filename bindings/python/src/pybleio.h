@@ -77,6 +77,11 @@ void pyb_wait_done (GObject *source, GAsyncResult *result, gpointer user_data);
  * Python exception is set, the result is still there to be finished). */
 gboolean pyb_wait_run (PybWait *wait);
 void pyb_wait_end (PybWait *wait);
+/* After pyb_wait_end(): TRUE when the call ran to its end (@done, from
+ * pyb_wait_run()) and succeeded (@ok). Otherwise FALSE with the Python
+ * exception set: the interrupting one when not @done (@error is then
+ * dropped), else @error's; @error is consumed either way. */
+gboolean pyb_wait_check (gboolean done, gboolean ok, GError *error);
 
 /* Looks up an adapter (NULL @name: the default one) so that it signals in
  * the module's own main context, which the module's thread runs. Blocks;
