@@ -229,7 +229,7 @@ test_register_unregister (void **state)
 
   assert_false (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error));
   sim_expect_remote_error (error, "org.bluez.Error.AlreadyExists", "Already Exists",
-                "the same object registered twice");
+                           "the same object registered twice");
   g_clear_error (&error);
 
   if (!call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, &error))
@@ -240,7 +240,7 @@ test_register_unregister (void **state)
 
   assert_false (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, &error));
   sim_expect_remote_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist",
-                "unregistering what is not registered");
+                           "unregistering what is not registered");
 }
 
 /* Each of these is refused by parse_advertisement() of bluetoothd 5.66
@@ -298,7 +298,7 @@ test_register_bad_properties (void **state)
       if (call_manager (fa, HCI1, "RegisterAdvertisement", ADV_PATH, &error))
         fail_msg ("%s: registered; bluetoothd 5.66 refuses it", cases[i].what);
       sim_expect_remote_error (error, "org.bluez.Error.Failed", "Failed to parse advertisement.",
-                    cases[i].what);
+                               cases[i].what);
       assert_int_equal (get_byte (HCI1, "ActiveInstances"), 0);
     }
 }
@@ -348,7 +348,7 @@ test_register_too_long (void **state)
         }
       else
         sim_expect_remote_error (error, "org.bluez.Error.Failed", "Failed to register advertisement",
-                      cases[i].what);
+                                 cases[i].what);
       assert_true (wait_active (HCI1, 0));
     }
 }
@@ -404,7 +404,7 @@ test_maximum_instances (void **state)
   assert_int_equal (get_byte (HCI1, "SupportedInstances"), 0);
   assert_false (call_manager (fa, HCI1, "RegisterAdvertisement", "/test/max5", &error));
   sim_expect_remote_error (error, "org.bluez.Error.NotPermitted", "Maximum advertisements reached",
-                "a sixth advertisement");
+                           "a sixth advertisement");
   for (guint i = 0; i < 5; i++)
     {
       g_snprintf (path, sizeof path, "/test/max%u", i);
@@ -450,7 +450,7 @@ test_timeout_releases (void **state)
   assert_int_equal (advertiser_releases (fa, ADV_PATH), 1);
   assert_false (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, &error));
   sim_expect_remote_error (error, "org.bluez.Error.DoesNotExist", "Does Not Exist",
-                "unregistering after the timeout");
+                           "unregistering after the timeout");
 }
 
 static void
@@ -942,7 +942,7 @@ test_air_broadcast_private_address (void **state)
 
   reply = sim_fixture_call_bluez (fx, device, DEVICE1, "Connect", NULL, &error);
   sim_expect_remote_error (error, "org.bluez.Error.Failed", "le-connection-abort-by-local",
-                "Connect to a broadcast");
+                           "Connect to a broadcast");
   assert_property (DEV_HCI0, "Connected", "(absent)");
   assert_true (call_manager (fa, HCI1, "UnregisterAdvertisement", ADV_PATH, NULL));
   remove_device (HCI0, device);
@@ -1149,7 +1149,7 @@ test_air_power_off_keeps_registration (void **state)
   assert_int_equal (get_byte (HCI1, "ActiveInstances"), 1);
   reply = sim_fixture_call_bluez (fx, DEV_HCI1, DEVICE1, "Connect", NULL, &error);
   sim_expect_remote_error (error, "org.bluez.Error.Failed", "le-connection-abort-by-local",
-                "Connect to an adapter that is powered off");
+                           "Connect to an adapter that is powered off");
   g_clear_error (&error);
 
   set_powered (HCI1, TRUE);

@@ -60,7 +60,7 @@ test_pair_without_agent_fails (void **state)
 
   reply = sim_fixture_call_bluez (fx, device, DEVICE1, "Pair", NULL, &error);
   sim_expect_remote_error (error, "org.bluez.Error.AuthenticationFailed", "Authentication Failed",
-                "Pair with no agent anywhere");
+                           "Pair with no agent anywhere");
   assert_false (sim_expect_bool (fx, device, DEVICE1, "Paired"));
 }
 
@@ -76,7 +76,7 @@ test_pair_without_agent_peer_wants_confirmation (void **state)
 
   reply = sim_fixture_call_bluez (fx, device, DEVICE1, "Pair", NULL, &error);
   sim_expect_remote_error (error, "org.bluez.Error.AuthenticationFailed", "Authentication Failed",
-                "Pair with no agent, the peer wanting numeric comparison");
+                           "Pair with no agent, the peer wanting numeric comparison");
   assert_false (sim_expect_bool (fx, device, DEVICE1, "Paired"));
 }
 
@@ -241,7 +241,7 @@ test_disconnect_cancels_pending_connect (void **state)
   if (disconnect.error != NULL)
     fail_msg ("Disconnect during a Connect: %s", disconnect.error->message);
   sim_expect_remote_error (connect.error, "org.bluez.Error.Failed", "br-connection-canceled",
-                "a Connect cancelled by Disconnect");
+                           "a Connect cancelled by Disconnect");
   if (connect.order > disconnect.order)
     fail_msg ("the Disconnect was answered before the Connect it cancelled");
   assert_false (sim_expect_bool (fx, device, DEVICE1, "Connected"));
@@ -275,7 +275,7 @@ test_delayed_connect_keeps_call_order (void **state)
   if (disconnect.error != NULL)
     fail_msg ("Disconnect: %s", disconnect.error->message);
   sim_expect_remote_error (connect.error, "org.bluez.Error.Failed", "br-connection-canceled",
-                "a delayed Connect followed by Disconnect");
+                           "a delayed Connect followed by Disconnect");
   /* the connect the Disconnect cancelled must not come up later */
   g_usleep (300 * 1000);
   if (sim_expect_bool (fx, device, DEVICE1, "Connected"))
@@ -330,7 +330,7 @@ test_write_request_to_read_only_char (void **state)
         sim_expect_remote_error (error, "org.bluez.Error.NotPermitted", "Write not permitted", what);
       else if (i == 2)
         sim_expect_remote_error (error, "org.bluez.Error.NotSupported", "Operation is not supported",
-                      what);
+                                 what);
       else if (reply == NULL)
         fail_msg ("%s: %s; bluetoothd 5.66 sends the command and returns", what,
                   error->message);

@@ -387,7 +387,7 @@ test_application_across_the_air (void **state)
   g_clear_pointer (&reply, g_variant_unref);
   reply = call_hci0 (rw, "ReadValue", g_variant_new_parsed ("(@a{sv} {},)"), &error);
   sim_expect_remote_error (error, "org.bluez.Error.NotPermitted", "Read not permitted",
-                "ReadValue the application refuses");
+                           "ReadValue the application refuses");
   g_clear_error (&error);
   g_mutex_lock (&app->lock);
   app->fail_name = g_strdup ("org.bluez.Error.Failed");
@@ -395,7 +395,7 @@ test_application_across_the_air (void **state)
   g_mutex_unlock (&app->lock);
   reply = call_hci0 (rw, "ReadValue", g_variant_new_parsed ("(@a{sv} {},)"), &error);
   sim_expect_remote_error (error, "org.bluez.Error.Failed", "Operation failed with ATT error: 0x81",
-                "ReadValue failing with an application error code");
+                           "ReadValue failing with an application error code");
   g_clear_error (&error);
 
   /* StartNotify from hci0 writes the CCC: the application is asked to

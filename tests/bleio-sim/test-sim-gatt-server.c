@@ -571,7 +571,7 @@ test_unregister_pending_registration (void **state)
   /* pending, it is there already: a second registration is refused */
   assert_false (app_call (app, "RegisterApplication", "/app", &error));
   sim_expect_remote_error (error, "org.bluez.Error.AlreadyExists", "Already Exists",
-                "registering while the first registration is pending");
+                           "registering while the first registration is pending");
   g_clear_error (&error);
   if (!app_call (app, "UnregisterApplication", "/app", &error))
     fail_msg ("UnregisterApplication of a pending registration: %s", error->message);
