@@ -7,38 +7,6 @@
  * actively and says so. */
 #include "central.h"
 
-/* Takes entries for up to @msec; returns how many had @name. */
-static guint
-count_named (BleioScanResults *results,
-             const char       *name,
-             guint             msec,
-             guint            *total)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
-  guint named = 0;
-
-  *total = 0;
-  while (g_get_monotonic_time () < end)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(BleioScanEntry) entry = bleio_scan_results_next (results, 0.1, &error);
-      g_autofree char *entry_name = NULL;
-
-      if (entry == NULL)
-        {
-          if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_TIMEOUT))
-            continue;
-          assert_no_error (error);
-          break;
-        }
-      (*total)++;
-      entry_name = bleio_scan_entry_dup_complete_name (entry);
-      if (g_strcmp0 (entry_name, name) == 0)
-        named++;
-    }
-  return named;
-}
-
 static gboolean
 discovering (SimFixture *fx)
 {
@@ -67,7 +35,7 @@ test_passive_scan_uses_a_monitor (void **state)
   assert_int_equal (sim_fixture_count_calls (fx, "StartDiscovery"), 0);
   /* every advertiser with Flags, repeatedly: the demo peripheral
    * advertises once a second */
-  named = count_named (results, "InterestingPeripheral", 3000, &total);
+  named = common_drain_named (results, "InterestingPeripheral", 3000, &total);
   assert_true (named >= 2);
   assert_false (discovering (fx));
   assert_true (bleio_adapter_stop_scan (adapter, &error));
@@ -96,10 +64,10 @@ test_passive_scan_prefixes (void **state)
                                       &error);
   assert_no_error (error);
   assert_true (bleio_scan_results_get_passive (results));
-  named = count_named (results, "InterestingPeripheral", 2500, &total);
+  named = common_drain_named (results, "InterestingPeripheral", 2500, &total);
   assert_true (named >= 1);
   /* the thermometer (0x1809) never comes */
-  assert_int_equal (count_named (results, "Thermometer", 1500, &total), 0);
+  assert_int_equal (common_drain_named (results, "Thermometer", 1500, &total), 0);
   assert_true (bleio_adapter_stop_scan (adapter, &error));
 }
 
@@ -115,7 +83,7 @@ test_passive_scan_timeout_unregisters (void **state)
   assert_true (sim_fixture_reset_calls (fx, NULL));
   results = bleio_adapter_start_scan (adapter, NULL, 8192, FALSE, 0.5, 0.1, 0.1, -127, FALSE, &error);
   assert_no_error (error);
-  count_named (results, "InterestingPeripheral", 3000, &total);
+  common_drain_named (results, "InterestingPeripheral", 3000, &total);
   assert_true (bleio_scan_results_is_done (results));
   assert_int_equal (sim_fixture_count_calls (fx, "StopDiscovery"), 0);
   for (int i = 0; i < 50 && sim_fixture_count_calls (fx, "UnregisterMonitor") < 1; i++)

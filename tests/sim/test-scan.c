@@ -4,39 +4,6 @@
  * second scan refused, repeated advertisements, adapter removed. */
 #include "central.h"
 
-/* Takes entries for up to @msec; returns how many had @name (NULL: any),
- * and the total in *total. */
-static guint
-drain_named (BleioScanResults *results,
-             const char       *name,
-             guint             msec,
-             guint            *total)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
-  guint named = 0;
-
-  *total = 0;
-  while (g_get_monotonic_time () < end)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(BleioScanEntry) entry = bleio_scan_results_next (results, 0.1, &error);
-      g_autofree char *entry_name = NULL;
-
-      if (entry == NULL)
-        {
-          if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_TIMEOUT))
-            continue;
-          assert_no_error (error);
-          break;
-        }
-      (*total)++;
-      entry_name = bleio_scan_entry_dup_complete_name (entry);
-      if (name == NULL || g_strcmp0 (entry_name, name) == 0)
-        named++;
-    }
-  return named;
-}
-
 static BleioScanEntry *
 next_named (BleioScanResults *results,
             const char       *name,
@@ -208,7 +175,7 @@ test_scan_prefixes (void **state)
   results = bleio_adapter_start_scan (adapter, wanted_bytes, 4096, FALSE, 0, 0.1, 0.1, -127,
                                       TRUE, &error);
   assert_no_error (error);
-  named = drain_named (results, DEMO_NAME, 3000, &total);
+  named = common_drain_named (results, DEMO_NAME, 3000, &total);
   assert_true (named > 0);
   /* Every kept entry matched the prefix: only the demo peripheral. */
   assert_int_equal (named, total);
@@ -218,7 +185,7 @@ test_scan_prefixes (void **state)
   results = bleio_adapter_start_scan (adapter, nobody_bytes, 4096, FALSE, 0, 0.1, 0.1, -127,
                                       TRUE, &error);
   assert_no_error (error);
-  named = drain_named (results, NULL, 2000, &total);
+  named = common_drain_named (results, NULL, 2000, &total);
   assert_int_equal (total, 0);
   assert_true (bleio_adapter_stop_scan (adapter, &error));
   assert_no_error (error);
@@ -238,7 +205,7 @@ test_scan_minimum_rssi (void **state)
 
   results = bleio_adapter_start_scan (adapter, NULL, 8192, FALSE, 0, 0.1, 0.1, -80, TRUE, &error);
   assert_no_error (error);
-  named = drain_named (results, "WeakOne", 2000, &total);
+  named = common_drain_named (results, "WeakOne", 2000, &total);
   assert_int_equal (named, 0);
   assert_true (total > 0);
   assert_true (bleio_adapter_stop_scan (adapter, &error));
@@ -246,7 +213,7 @@ test_scan_minimum_rssi (void **state)
 
   results = bleio_adapter_start_scan (adapter, NULL, 8192, FALSE, 0, 0.1, 0.1, -100, TRUE, &error);
   assert_no_error (error);
-  named = drain_named (results, "WeakOne", 3000, &total);
+  named = common_drain_named (results, "WeakOne", 3000, &total);
   assert_true (named > 0);
   assert_true (bleio_adapter_stop_scan (adapter, &error));
   assert_true (sim_fixture_remove_device (fx, weak, &error));
@@ -431,7 +398,7 @@ test_scan_repeated_advertisements (void **state)
   results = bleio_adapter_start_scan (adapter, NULL, 8192, FALSE, 0, 0.1, 0.1, -127, TRUE, &error);
   assert_no_error (error);
   /* DuplicateData: the same peripheral keeps being reported. */
-  named = drain_named (results, DEMO_NAME, 4000, &total);
+  named = common_drain_named (results, DEMO_NAME, 4000, &total);
   assert_true (named >= 2);
   assert_true (bleio_adapter_stop_scan (adapter, &error));
   filters = sim_fixture_count_calls (fx, "SetDiscoveryFilter");

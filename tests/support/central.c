@@ -351,3 +351,34 @@ common_link_made_elsewhere (SimFixture   *fx,
   *path_out = path;
   return lw.found;
 }
+
+guint
+common_drain_named (BleioScanResults *results,
+                    const char       *name,
+                    guint             msec,
+                    guint            *total)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
+  guint named = 0;
+
+  *total = 0;
+  while (g_get_monotonic_time () < end)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(BleioScanEntry) entry = bleio_scan_results_next (results, 0.1, &error);
+      g_autofree char *entry_name = NULL;
+
+      if (entry == NULL)
+        {
+          if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_TIMEOUT))
+            continue;
+          assert_no_error (error);
+          break;
+        }
+      (*total)++;
+      entry_name = bleio_scan_entry_dup_complete_name (entry);
+      if (name == NULL || g_strcmp0 (entry_name, name) == 0)
+        named++;
+    }
+  return named;
+}

@@ -117,6 +117,11 @@ gboolean common_on_confirm (const BleioAddress *peer, guint32 passkey,
 gboolean common_sim_bool (SimFixture *fx, const char *path,
                           const char *interface, const char *name);
 
+/* Takes entries from @results for up to @msec; returns how many had the
+ * complete name @name (NULL: any), and the total in *@total. */
+guint common_drain_named (BleioScanResults *results, const char *name,
+                          guint msec, guint *total);
+
 typedef struct {
   gboolean fired;
   BleioDisconnectReason reason;
