@@ -19,9 +19,9 @@
  * before its discovery has fully started; a real controller repeats its
  * advertisements. So when another adapter of this bluetoothd starts
  * discovering while nobody is connected to us, and ADV_REFRESH_MSEC later
- * it still has not heard us (its Device1 for us has no RSSI), the
- * advertisement is registered anew, which makes btvirt report it once more,
- * now to a discovery that listens. Only then: re-advertising while the
+ * it still has not heard us (its Device1 for us lacks an RSSI or our
+ * name), the advertisement is registered anew, which makes btvirt report
+ * it once more, now to a discovery that listens. Only then: re-advertising while the
  * central connects made bluetoothd see the link twice and never answer
  * Device1.Connect.
  *
@@ -843,18 +843,30 @@ unadvertised (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /* The discovering side has already heard us when its Device1 for us has an
- * RSSI: then advertising anew would only race with its connect. */
+ * RSSI and our name: then advertising anew would only race with its
+ * connect. The name counts because a passive scan (an advertisement
+ * monitor) leaves an RSSI without one: no scan request, no scan response.
+ * After it, an active discovery that lost its report to the kernel's race
+ * still needs us to advertise anew (test-central-passive-scan). */
 static void
-got_rssi (GObject *source, GAsyncResult *result, gpointer user_data)
+got_device (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Peripheral *self = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
                                                               result, &error);
+  g_autoptr(GVariant) props = NULL;
+  gboolean heard = FALSE;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
-  if (reply != NULL || !self->adv_registered
+  if (reply != NULL)
+    {
+      g_variant_get (reply, "(@a{sv})", &props);
+      heard = g_variant_lookup (props, "RSSI", "n", NULL)
+              && g_variant_lookup (props, "Name", "&s", NULL);
+    }
+  if (heard || !self->adv_registered
       || g_hash_table_size (self->discovering) == 0
       || g_hash_table_size (self->connected) > 0)
     {
@@ -888,10 +900,10 @@ refresh_advertisement (gpointer user_data)
   address = g_strdelimit (g_strdup (self->address), ":", '_');
   device_path = g_strdup_printf ("%s/dev_%s", (const char *) scanner, address);
   g_dbus_connection_call (self->bus, BLUEZ, device_path,
-                          "org.freedesktop.DBus.Properties", "Get",
-                          g_variant_new ("(ss)", "org.bluez.Device1", "RSSI"),
-                          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 10000,
-                          self->cancellable, got_rssi, self);
+                          "org.freedesktop.DBus.Properties", "GetAll",
+                          g_variant_new ("(s)", "org.bluez.Device1"),
+                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, 10000,
+                          self->cancellable, got_device, self);
   return G_SOURCE_REMOVE;
 }
 
