@@ -22,7 +22,7 @@ parse (const char *text)
 
   if (value == NULL)
     fail_msg ("%s: %s", text, error->message);
-  return g_variant_ref_sink (value);
+  return value;
 }
 
 static void
@@ -111,6 +111,7 @@ test_cache_changed (void **state)
   BleioCache *cache = bleio_cache_new ();
   g_autoptr(GPtrArray) events = bleio_cache_events_new ();
   g_autoptr(GVariant) changed = parse ("{'RSSI': <int16 -40>, 'Name': <'Thermo'>}");
+  g_autoptr(GVariant) not_a_dict = g_variant_ref_sink (g_variant_new_int32 (7));
   g_autoptr(GVariant) name = NULL;
   g_autoptr(GVariant) tx = NULL;
   const char *invalidated[] = { "TxPower", NULL };
@@ -133,8 +134,7 @@ test_cache_changed (void **state)
   /* Unknown object, unknown interface, a non-dictionary: no event. */
   bleio_cache_change_properties (cache, DEV "/nope", "org.bluez.Device1", changed, NULL, events);
   bleio_cache_change_properties (cache, DEV, "org.bluez.Battery1", changed, NULL, events);
-  bleio_cache_change_properties (cache, DEV, "org.bluez.Device1",
-                                 g_variant_new_int32 (7), NULL, events);
+  bleio_cache_change_properties (cache, DEV, "org.bluez.Device1", not_a_dict, NULL, events);
   assert_int_equal (events->len, 1);
   assert_int_equal (rssi_of (cache, DEV), -40);
   bleio_cache_free (cache);
