@@ -127,12 +127,6 @@ adapter_set_name (PyObject *self, PyObject *value, void *closure)
 }
 
 static PyObject *
-adapter_get_advertising (PyObject *self, void *closure)
-{
-  return pyb_raise_peripheral ("Adapter.advertising");
-}
-
-static PyObject *
 adapter_get_connected (PyObject *self, void *closure)
 {
   return PyBool_FromLong (bleio_adapter_get_connected (ADAPTER (self)));
@@ -301,18 +295,6 @@ adapter_erase_bonding (PyObject *self, PyObject *unused)
 }
 
 static PyObject *
-adapter_start_advertising (PyObject *self, PyObject *args, PyObject *kwargs)
-{
-  return pyb_raise_peripheral ("Adapter.start_advertising()");
-}
-
-static PyObject *
-adapter_stop_advertising (PyObject *self, PyObject *unused)
-{
-  return pyb_raise_peripheral ("Adapter.stop_advertising()");
-}
-
-static PyObject *
 adapter_repr (PyObject *self)
 {
   return PyUnicode_FromFormat ("<Adapter %s>", bleio_adapter_get_interface_name (ADAPTER (self)));
@@ -324,11 +306,13 @@ static PyGetSetDef adapter_getset[] = {
   { "address", adapter_get_address, adapter_set_address,
     "MAC address of the BLE adapter; cannot be set through BlueZ.", NULL },
   { "name", adapter_get_name, adapter_set_name, "Name of the adapter (BlueZ Alias).", NULL },
-  { "advertising", adapter_get_advertising, NULL,
-    "True when the adapter is advertising (peripheral role: not available yet).", NULL },
-  { "connected", adapter_get_connected, NULL, "True when the adapter is connected to another device.", NULL },
+  { "advertising", pyb_adapter_get_advertising, NULL,
+    "True when the adapter is advertising.", NULL },
+  { "connected", adapter_get_connected, NULL,
+    "True when the adapter is connected to another device, whoever made the link.", NULL },
   { "connections", adapter_get_connections, NULL,
-    "Tuple of active connections, the same Connection object for the same link.", NULL },
+    "Tuple of active connections, ours and those centrals made to us; the same Connection "
+    "object for the same link.", NULL },
   { NULL }
 };
 
@@ -346,12 +330,15 @@ static PyMethodDef adapter_methods[] = {
     "connect(address, *, timeout)\n--\n\nConnect to address within timeout seconds; returns a Connection." },
   { "erase_bonding", adapter_erase_bonding, METH_NOARGS,
     "erase_bonding()\n--\n\nForget every bonded device." },
-  { "start_advertising", FN (adapter_start_advertising), KW,
+  { "start_advertising", FN (pyb_adapter_start_advertising), KW,
     "start_advertising(data, *, scan_response=None, connectable=True, anonymous=False, "
-    "timeout=0, interval=0.1, tx_power=0, directed_to=None)\n--\n\n"
-    "Peripheral role: not available yet (raises NotImplementedError)." },
-  { "stop_advertising", adapter_stop_advertising, METH_NOARGS,
-    "stop_advertising()\n--\n\nPeripheral role: not available yet (raises NotImplementedError)." },
+    "timeout=0, interval=0.1, tx_power=-20, directed_to=None)\n--\n\n"
+    "Advertise data (raw AD structures) until stop_advertising(), the timeout (s, 0 for "
+    "none) or, when connectable, a central connecting. BlueZ rebuilds the bytes from "
+    "their fields; the default interval and an omitted tx_power leave bluetoothd its own "
+    "choice; anonymous and directed_to raise NotImplementedError." },
+  { "stop_advertising", pyb_adapter_stop_advertising, METH_NOARGS,
+    "stop_advertising()\n--\n\nStop advertising." },
   { NULL }
 };
 

@@ -61,8 +61,9 @@ PyObject *
 pyb_raise_peripheral (const char *member)
 {
   PyErr_Format (PyExc_NotImplementedError,
-                "%s is part of the peripheral role, which libbleio does not offer yet "
-                "(it needs the library's advertising and GATT server API)", member);
+                "%s is part of the peripheral role's local GATT server, which libbleio "
+                "does not offer yet (advertising and incoming connections work; serving "
+                "services needs the library's GATT server API)", member);
   return NULL;
 }
 

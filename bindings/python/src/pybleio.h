@@ -40,7 +40,8 @@ typedef struct {
 
 /* Sets the Python exception for @error (consumed) and returns NULL. */
 PyObject *pyb_raise (GError *error);
-/* Raises NotImplementedError for a peripheral member, naming what is missing. */
+/* Raises NotImplementedError for a member of the local GATT server, naming
+ * what is missing. */
 PyObject *pyb_raise_peripheral (const char *member);
 
 /* The Python object for @gobj (new reference): the same one as long as it
@@ -94,6 +95,11 @@ int pyb_seconds (PyObject *obj, const char *what, double *out);
 /* PyType_Ready and add to the module; an int constant in a type's dict. */
 int pyb_add_type (PyObject *module, PyTypeObject *type, const char *name);
 int pyb_add_int_constant (PyTypeObject *type, const char *name, long value);
+
+/* Adapter's advertising members (advertising.c). */
+PyObject *pyb_adapter_start_advertising (PyObject *self, PyObject *args, PyObject *kwargs);
+PyObject *pyb_adapter_stop_advertising (PyObject *self, PyObject *unused);
+PyObject *pyb_adapter_get_advertising (PyObject *self, void *closure);
 
 /* Per-file set-up, called from the module init. */
 int pyb_values_init (PyObject *module);

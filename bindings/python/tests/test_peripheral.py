@@ -1,0 +1,294 @@
+# SPDX-License-Identifier: MIT
+"""The peripheral role's Adapter members, both roles through this module on
+two-adapters.json (hci0 and hci1 share one air): hci1 advertises, hci0
+scans and finds the bytes, hci0 connects and the link shows up in hci1's
+Adapter.connections; CircuitPython's argument checks and messages, and what
+BlueZ cannot do raising NotImplementedError with the reason."""
+
+import re
+import subprocess
+
+import pytest
+
+import _bleio
+from conftest import address, sim, wait_for
+
+HCI0 = address("00:AA:01:00:00:00")
+HCI1 = address("00:AA:01:01:00:01")
+
+FLAGS = b"\x02\x01\x06"
+# Manufacturer data of company 0x0059 with four bytes of our own.
+MANUFACTURER = b"\x07\xff\x59\x00\xb1\xe0\x00\x18"
+NAME = b"\x0a\x09PyBleioAd"
+ADVERTISEMENT = FLAGS + MANUFACTURER
+# start_scan() prefixes: [length of what follows][AD type][first bytes].
+MANUFACTURER_PREFIX = b"\x03\xff\x59\x00"
+NAME_PREFIX = b"\x04\x09PyB"
+
+
+@pytest.fixture
+def central():
+    adapter = _bleio.adapter
+    assert adapter.address == HCI0, "the default adapter should be hci0"
+    yield adapter
+    try:
+        adapter.stop_scan()
+    except _bleio.BluetoothError:
+        pass
+    for conn in adapter.connections:
+        conn.disconnect()
+
+
+@pytest.fixture
+def peripheral():
+    adapter = _bleio.Adapter("hci1")
+    assert adapter.address == HCI1
+    yield adapter
+    adapter.stop_advertising()
+    for conn in adapter.connections:
+        conn.disconnect()
+    wait_for(lambda: not adapter.connected, "hci1's links to go")
+
+
+def find_advertiser(central, prefix, timeout=10):
+    for entry in central.start_scan(prefix, timeout=timeout):
+        if entry.address == HCI1:
+            central.stop_scan()
+            return entry
+    raise AssertionError("hci1's advertisement was not heard")
+
+
+# ---- advertising, heard through the air ----
+
+def test_advertise_and_scan_finds_the_bytes(central, peripheral):
+    assert peripheral.advertising is False
+    peripheral.start_advertising(ADVERTISEMENT, scan_response=NAME)
+    assert peripheral.advertising is True
+    entry = find_advertiser(central, MANUFACTURER_PREFIX)
+    # bluetoothd rebuilds the bytes from their fields: each structure is
+    # there, not necessarily in this order.
+    assert MANUFACTURER in entry.advertisement_bytes
+    assert NAME in entry.advertisement_bytes
+    assert entry.matches(MANUFACTURER_PREFIX + NAME_PREFIX, match_all=True)
+    assert entry.connectable is True
+    peripheral.stop_advertising()
+    assert peripheral.advertising is False
+
+
+def test_buffer_protocol_data_and_broadcast(central, peripheral):
+    peripheral.start_advertising(memoryview(bytearray(MANUFACTURER)), connectable=False)
+    assert peripheral.advertising is True
+    # A broadcast goes out from a non-resolvable private address (the
+    # kernel's choice), so it is found by its bytes.
+    for entry in central.start_scan(MANUFACTURER_PREFIX, timeout=10):
+        if MANUFACTURER in entry.advertisement_bytes:
+            central.stop_scan()
+            break
+    else:
+        raise AssertionError("the broadcast was not heard")
+    assert entry.address != HCI1
+    assert entry.address.type == _bleio.Address.RANDOM_PRIVATE_NON_RESOLVABLE
+    with pytest.raises(_bleio.BluetoothError):
+        # Nobody can connect to a broadcast.
+        central.connect(entry.address, timeout=1)
+
+
+def test_stop_when_not_advertising_is_fine(peripheral):
+    peripheral.stop_advertising()
+    assert peripheral.advertising is False
+
+
+def test_second_start_is_already_advertising(peripheral):
+    peripheral.start_advertising(ADVERTISEMENT)
+    with pytest.raises(_bleio.BluetoothError, match="Already advertising"):
+        peripheral.start_advertising(ADVERTISEMENT)
+    assert peripheral.advertising is True
+
+
+def test_timeout_ends_advertising(peripheral):
+    peripheral.start_advertising(ADVERTISEMENT, timeout=1)
+    assert peripheral.advertising is True
+    wait_for(lambda: not peripheral.advertising, "the advertising timeout")
+
+
+def registered_advertisement():
+    """The LEAdvertisement1 properties this process exported, as the
+    simulator read them (gdbus introspect of RegisterAdvertisement's
+    sender)."""
+    calls = sim("GetCalls")
+    senders = re.findall(r"'RegisterAdvertisement', (?:objectpath )?'[^']*', '([^']*)'", calls)
+    assert senders, "no RegisterAdvertisement in " + calls
+    out = subprocess.run(["gdbus", "introspect", "--system", "-d", senders[-1], "-o", "/",
+                          "-r", "-p"], check=True, capture_output=True, text=True).stdout
+    return out
+
+
+def test_default_interval_given_explicitly_leaves_bluetoothd_its_choice(central, peripheral):
+    # adafruit_ble's BLERadio.start_advertising() passes interval=0.1 on
+    # every start. Only a bluetoothd run with its experimental flag takes an
+    # interval (Debian's is not): the default asks for none, so that such
+    # programs advertise everywhere.
+    peripheral.start_advertising(ADVERTISEMENT, interval=0.1, timeout=0)
+    assert peripheral.advertising is True
+    props = registered_advertisement()
+    assert re.search(r"u MinInterval;", props), props
+    find_advertiser(central, MANUFACTURER_PREFIX)
+    peripheral.stop_advertising()
+    # Any other interval is asked for (the simulator is bluetoothd -E).
+    peripheral.start_advertising(ADVERTISEMENT, interval=0.5)
+    props = registered_advertisement()
+    assert re.search(r"u MinInterval = 500;", props), props
+    assert re.search(r"u MaxInterval = 500;", props), props
+
+
+# ---- incoming connections ----
+
+def test_central_connecting_shows_up_in_connections(central, peripheral):
+    peripheral.start_advertising(ADVERTISEMENT, scan_response=NAME)
+    entry = find_advertiser(central, MANUFACTURER_PREFIX)
+    link = central.connect(entry.address, timeout=10)
+    assert link.connected
+    wait_for(lambda: len(peripheral.connections) == 1, "the incoming link on hci1")
+    incoming = peripheral.connections[0]
+    assert isinstance(incoming, _bleio.Connection)
+    assert incoming is peripheral.connections[0]
+    assert incoming.connected is True
+    assert incoming.paired is False
+    assert peripheral.connected is True
+    # `_bleio`: a central connecting ends a connectable advertisement.
+    assert peripheral.advertising is False
+    link.disconnect()
+    wait_for(lambda: not incoming.connected, "the link to go on hci1's side")
+    assert peripheral.connections == ()
+    assert peripheral.connected is False
+    with pytest.raises(_bleio.ConnectionError):
+        incoming.discover_remote_services()
+
+
+def test_peripheral_disconnects_the_central(central, peripheral):
+    peripheral.start_advertising(ADVERTISEMENT)
+    link = central.connect(find_advertiser(central, MANUFACTURER_PREFIX).address, timeout=10)
+    wait_for(lambda: len(peripheral.connections) == 1, "the incoming link on hci1")
+    peripheral.connections[0].disconnect()
+    wait_for(lambda: not link.connected, "the central to see the link go")
+    assert central.connections == ()
+
+
+def test_advertise_again_after_a_central_left(central, peripheral):
+    # What CircuitPython peripherals do in their main loop.
+    for _ in range(2):
+        peripheral.start_advertising(ADVERTISEMENT)
+        link = central.connect(find_advertiser(central, MANUFACTURER_PREFIX).address, timeout=10)
+        wait_for(lambda: peripheral.connected, "the incoming link on hci1")
+        assert not peripheral.advertising
+        link.disconnect()
+        wait_for(lambda: not peripheral.connected, "the link to go")
+
+
+# ---- CircuitPython's argument checks and messages ----
+
+def test_data_is_required_and_a_buffer(peripheral):
+    with pytest.raises(TypeError):
+        peripheral.start_advertising()
+    with pytest.raises(TypeError):
+        peripheral.start_advertising("text")
+    with pytest.raises(TypeError):
+        peripheral.start_advertising(None)
+    with pytest.raises(TypeError, match="scan_response"):
+        peripheral.start_advertising(ADVERTISEMENT, scan_response="name")
+    assert peripheral.advertising is False
+
+
+def test_arguments_after_data_are_keyword_only(peripheral):
+    with pytest.raises(TypeError):
+        peripheral.start_advertising(ADVERTISEMENT, NAME)
+    with pytest.raises(TypeError):
+        peripheral.start_advertising(ADVERTISEMENT, unknown=1)
+    with pytest.raises(TypeError):
+        peripheral.stop_advertising(True)
+    assert peripheral.advertising is False
+
+
+@pytest.mark.parametrize("interval", [0.019, 10.25, -1, 0])
+def test_interval_range(peripheral, interval):
+    with pytest.raises(ValueError, match="^interval must be in range 0.02-10.24$"):
+        peripheral.start_advertising(ADVERTISEMENT, interval=interval)
+
+
+@pytest.mark.parametrize("kwargs,error", [
+    ({"interval": "0.1"}, TypeError),
+    ({"interval": float("nan")}, ValueError),
+    ({"timeout": 1.5}, TypeError),
+    ({"timeout": "1"}, TypeError),
+    ({"timeout": -1}, ValueError),
+    ({"timeout": 65536}, ValueError),
+    ({"timeout": 2 ** 70}, ValueError),
+    ({"tx_power": 1.0}, TypeError),
+    ({"tx_power": 2 ** 70}, ValueError),
+    ({"directed_to": "00:AA:01:00:00:00"}, TypeError),
+])
+def test_argument_types_and_ranges(peripheral, kwargs, error):
+    with pytest.raises(error):
+        peripheral.start_advertising(ADVERTISEMENT, **kwargs)
+    assert peripheral.advertising is False
+
+
+def test_extended_connectable_with_scan_response(peripheral):
+    long_data = FLAGS + b"\x1d\xff\x59\x00" + bytes(27)
+    assert len(long_data) > 31
+    with pytest.raises(_bleio.BluetoothError,
+                       match="^Cannot have scan responses for extended, connectable "
+                             "advertisements.$"):
+        peripheral.start_advertising(long_data, scan_response=NAME)
+
+
+def test_directed_needs_connectable(peripheral):
+    with pytest.raises(_bleio.BluetoothError,
+                       match="^Only connectable advertisements can be directed$"):
+        peripheral.start_advertising(ADVERTISEMENT, connectable=False, directed_to=HCI0)
+
+
+# ---- what BlueZ cannot do ----
+
+def test_directed_is_not_supported(peripheral):
+    with pytest.raises(NotImplementedError, match="directed"):
+        peripheral.start_advertising(ADVERTISEMENT, directed_to=HCI0)
+    assert peripheral.advertising is False
+
+
+def test_anonymous_is_not_supported(peripheral):
+    with pytest.raises(NotImplementedError, match="anonymous"):
+        peripheral.start_advertising(ADVERTISEMENT, anonymous=True)
+    assert peripheral.advertising is False
+
+
+@pytest.mark.parametrize("kwargs", [{"tx_power": -20}, {"tx_power": 4}])
+def test_tx_power_needs_a_controller_that_reports_its_range(peripheral, kwargs):
+    # The simulator is bluetoothd -E on a controller without MinTxPower /
+    # MaxTxPower in SupportedCapabilities, as the reference machine.
+    with pytest.raises(NotImplementedError, match="experimental"):
+        peripheral.start_advertising(ADVERTISEMENT, **kwargs)
+    assert peripheral.advertising is False
+
+
+def test_malformed_data_is_a_value_error(peripheral):
+    with pytest.raises(ValueError, match="AD structure"):
+        peripheral.start_advertising(b"\x05\xff\x59")
+    with pytest.raises(NotImplementedError, match="0x0d"):
+        peripheral.start_advertising(b"\x02\x0d\x00")
+    assert peripheral.advertising is False
+
+
+def test_powered_off_adapter(peripheral):
+    peripheral.enabled = False
+    try:
+        with pytest.raises(_bleio.BluetoothError):
+            peripheral.start_advertising(ADVERTISEMENT)
+        assert peripheral.advertising is False
+    finally:
+        peripheral.enabled = True
+
+
+def test_advertising_is_read_only(peripheral):
+    with pytest.raises(AttributeError):
+        peripheral.advertising = True
