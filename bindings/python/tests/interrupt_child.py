@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Child of test_interrupt.py: blocks in one call until SIGINT, then shows
 what state the interrupted call left.
-Usage: interrupt_child.py scan|connect|read|bufread|bufline"""
+Usage: interrupt_child.py scan|connect|read|bufread|bufline|advertise"""
 
 import sys
 
@@ -45,6 +45,11 @@ try:
         find(services, 0x2A29).value  # the marker the parent waits for
         # The parent sends bytes without a newline: the line never ends.
         buf.readline()
+    elif mode == "advertise":
+        # bluetoothd never answers this registration.
+        sim("NoReplyNext", "RegisterAdvertisement", 1)
+        print("blocking", flush=True)
+        adapter.start_advertising(b"\x02\x01\x06")
     print("not interrupted", flush=True)
 except KeyboardInterrupt:
     print("KeyboardInterrupt", flush=True)
@@ -76,3 +81,8 @@ elif mode == "bufline":
         print("read:", buf.read(6), flush=True)
     buf.deinit()
     connection.disconnect()
+elif mode == "advertise":
+    print("advertising:", adapter.advertising, flush=True)
+    adapter.start_advertising(b"\x02\x01\x06")
+    print("advertise again:", adapter.advertising, flush=True)
+    adapter.stop_advertising()

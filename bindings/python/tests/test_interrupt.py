@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""Ctrl-C (SIGINT) interrupts a blocking scan iteration, connect or read
-with KeyboardInterrupt, and the interrupted call leaves nothing behind. The
-child (interrupt_child.py) blocks in a call that would not end on its own
-within the test's time; SIGINT is sent once the simulator's call log shows
-the child's request arrived, so the child is inside the call."""
+"""Ctrl-C (SIGINT) interrupts a blocking scan iteration, connect, read or
+start_advertising with KeyboardInterrupt, and the interrupted call leaves
+nothing behind. The child (interrupt_child.py) blocks in a call that would
+not end on its own within the test's time; SIGINT is sent once the
+simulator's call log shows the child's request arrived, so the child is
+inside the call."""
 
 import os
 import signal
@@ -78,3 +79,8 @@ def test_interrupt_readline_keeps_what_it_had_taken():
 
     lines = run_interrupted("bufline", ["ReadValue"], before_signal=send)
     assert lines == ["KeyboardInterrupt", "in_waiting: 6", "read: b'abcdef'"]
+
+
+def test_interrupt_start_advertising():
+    lines = run_interrupted("advertise", ["RegisterAdvertisement"])
+    assert lines == ["KeyboardInterrupt", "advertising: False", "advertise again: True"]
