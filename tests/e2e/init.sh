@@ -157,16 +157,16 @@ run_once() {
   # controller only, for minutes, even with bluetoothd started again; a
   # new btvirt has always brought both. So the whole stack is started
   # anew, up to three times, before the test runs (it has not run yet).
-  tries=1
+  stack_tries=1
   while ! start_stack "$1"; do
-    say "$1: the BlueZ stack or the peripheral did not come up (try $tries of 3)"
-    if [ "$tries" -ge 3 ]; then
+    say "$1: the BlueZ stack or the peripheral did not come up (try $stack_tries of 3)"
+    if [ "$stack_tries" -ge 3 ]; then
       dump_logs "$1"
       stop_stack
       return 1
     fi
     stop_stack
-    tries=$((tries + 1))
+    stack_tries=$((stack_tries + 1))
   done
   say "running $1"
   t0=$(cut -d' ' -f1 /proc/uptime)
