@@ -73,6 +73,10 @@ export BLEIO_TEST_BLEIOCTL=/e2e/bin/bleioctl
 export LC_ALL=C.UTF-8
 # The build tree's libraries (libbleio.so.0), see run-e2e.sh.
 export LD_LIBRARY_PATH=/e2e/lib
+# The _bleio module, when run-e2e.sh --python brought python3 along.
+if [ -d /e2e/python ]; then
+  export PYTHONPATH=/e2e/python PYTHONDONTWRITEBYTECODE=1
+fi
 
 adapters_present() {
   [ -e /sys/class/bluetooth/hci0 ] && [ -e /sys/class/bluetooth/hci1 ]

@@ -4,7 +4,7 @@
 # they load, boots the guest under QEMU/TCG, and reports each test in TAP.
 #
 #   run-e2e.sh --image DIR [--bluez 5.66|5.82] [--helper PROG]... [--test PROG]...
-#              [--timeout SECS] [--test-timeout SECS]
+#              [--timeout SECS] [--test-timeout SECS] [--python MODULE]
 #
 # --image        where build-image.sh keeps the cached guest (one per BlueZ)
 # --bluez        the bluetoothd the guest runs (default 5.66, build-image.sh)
@@ -13,6 +13,10 @@
 # --timeout      bound on the whole boot (default 600 s)
 # --test-timeout bound on each test inside the guest (default 120 s)
 # --env NAME=VALUE  extra environment for the tests (G_MESSAGES_DEBUG=bleio)
+# --python MODULE   this machine's python3 goes along (the interpreter, the
+#                standard library without what no test imports, no
+#                dist-packages) with MODULE, the built _bleio extension, in
+#                /e2e/python; a --test may then be a Python script
 #
 # Exits non-zero when a test fails, a result is missing or QEMU times out.
 # The guest's console goes to stderr and to DIR/console.log.
@@ -26,6 +30,7 @@ envs=()
 timeout=600
 test_timeout=120
 bluez=5.66
+python_module=
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -36,6 +41,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --test-timeout) test_timeout=$2; shift 2 ;;
     --env) envs+=("$2"); shift 2 ;;
+    --python) python_module=$2; shift 2 ;;
     *) echo "run-e2e: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -72,9 +78,7 @@ echo "# guest image ready in $(seconds "$t0" "$t1") s"
 stage=$(mktemp -d "$image/overlay.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/e2e/bin" "$stage/e2e/lib"
-add_program() {
-  [ -x "$1" ] || bail "$1 is not an executable"
-  cp -L "$1" "$stage/e2e/bin/"
+add_libraries() {
   ldd "$1" | awk '/=> \//{print $3} /^[[:space:]]*\//{print $1}' | while read -r lib; do
     case $lib in
       /lib/*|/lib64/*|/usr/lib/*|/usr/lib64/*) dest=$stage$lib ;;
@@ -84,6 +88,47 @@ add_program() {
     [ -e "$dest" ] || cp -L "$lib" "$dest"
   done
 }
+add_program() {
+  [ -x "$1" ] || bail "$1 is not an executable"
+  cp -L "$1" "$stage/e2e/bin/"
+  # A script (a Python test) has no libraries of its own.
+  [ "$(head -c 2 "$1")" = "#!" ] || add_libraries "$1"
+}
+# python3 for the Python tests: the interpreter where their #! line looks,
+# and the standard library without the packages no test imports (tests,
+# GUI, build and network ones; lib-dynload's extensions, whose libraries
+# would double the overlay, are left out too: Debian builds the modules the
+# tests use into the interpreter). Debian's sitecustomize.py links to /etc,
+# which the guest has not.
+add_python() {
+  local interpreter lib
+  interpreter=$(readlink -f /usr/bin/python3)
+  lib=$(basename "$interpreter")
+  [ -f "$1" ] || bail "--python $1: no such module (build bindings/python)"
+  mkdir -p "$stage/usr/bin" "$stage/usr/lib" "$stage/e2e/python"
+  cp -L "$interpreter" "$stage/usr/bin/$lib"
+  ln -sf "$lib" "$stage/usr/bin/python3"
+  add_libraries "$interpreter"
+  tar -C /usr/lib -cf - \
+    --exclude="$lib/test" --exclude="$lib/idlelib" --exclude="$lib/tkinter" \
+    --exclude="$lib/turtledemo" --exclude="$lib/lib2to3" --exclude="$lib/pydoc_data" \
+    --exclude="$lib/distutils" --exclude="$lib/ensurepip" --exclude="$lib/config-*" \
+    --exclude="$lib/site-packages" --exclude="$lib/dist-packages" \
+    --exclude="$lib/lib-dynload" --exclude="$lib/sitecustomize.py" \
+    --exclude="$lib/asyncio" --exclude="$lib/email" --exclude="$lib/xml" \
+    --exclude="$lib/http" --exclude="$lib/urllib" --exclude="$lib/sqlite3" \
+    --exclude="$lib/multiprocessing" --exclude="$lib/venv" --exclude="$lib/curses" \
+    --exclude="$lib/dbm" --exclude="$lib/xmlrpc" --exclude="$lib/wsgiref" \
+    --exclude="$lib/concurrent" --exclude="$lib/ctypes" --exclude="$lib/unittest" \
+    "$lib" | tar -C "$stage/usr/lib" -xf -
+  # Where python3 looks for extension modules: there, but empty.
+  mkdir -p "$stage/usr/lib/$lib/lib-dynload"
+  cp -L "$1" "$stage/e2e/python/"
+  add_libraries "$1"
+}
+if [ -n "$python_module" ]; then
+  add_python "$python_module"
+fi
 for p in "${helpers[@]}" "${tests[@]}"; do
   add_program "$p"
 done
