@@ -159,6 +159,11 @@ def test_central_connecting_shows_up_in_connections(central, peripheral):
     assert peripheral.connected is True
     # `_bleio`: a central connecting ends a connectable advertisement.
     assert peripheral.advertising is False
+    # The central's own GATT database, browsed from the peripheral's side:
+    # bluetoothd's Generic Attribute service at least (it keeps GAP,
+    # 0x1800, to itself).
+    uuids = [s.uuid for s in incoming.discover_remote_services()]
+    assert _bleio.UUID(0x1801) in uuids, uuids
     link.disconnect()
     wait_for(lambda: not incoming.connected, "the link to go on hci1's side")
     assert peripheral.connections == ()
