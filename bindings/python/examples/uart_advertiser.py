@@ -32,7 +32,7 @@ adapter.start_advertising(ADVERTISEMENT, scan_response=SCAN_RESPONSE)
 print("advertising:", adapter.advertising, flush=True)
 while not adapter.connected:
     time.sleep(0.05)
-print("connected, advertising:", adapter.advertising, flush=True)
+print("connected", flush=True)
 while adapter.connected:
     time.sleep(0.05)
 print("disconnected", flush=True)
