@@ -169,13 +169,8 @@ pyb_adapter_stop_advertising (PyObject *self, PyObject *unused)
   done = pyb_wait_run (&wait);
   ok = bleio_adapter_stop_advertising_finish (ADAPTER (self), wait.result, &error);
   pyb_wait_end (&wait);
-  if (!done)
-    {
-      g_clear_error (&error);
-      return NULL;
-    }
-  if (!ok)
-    return pyb_raise (error);
+  if (!pyb_wait_check (done, ok, error))
+    return NULL;
   Py_RETURN_NONE;
 }
 
