@@ -6,17 +6,23 @@
 #include "bleio-notifier-private.h"
 #include "bleio-sync-private.h"
 #include "bleio-timeout-private.h"
+#include "bleio-weak-ref-private.h"
 
 struct _BleioCharacteristicBuffer {
   GObject parent_instance;
 
-  BleioCharacteristic *characteristic;
   BleioInbox *inbox;
   BleioNotifier *notifier;
   gsize buffer_size;
-  gboolean acquired;
 
   GMutex lock;
+  /* A re-bind (the notifier followed the characteristic to a new object)
+   * changes these on the worker. The objects it replaced stay alive in
+   * @retired: bleio_characteristic_buffer_get_characteristic() gave them
+   * out without a reference. */
+  BleioCharacteristic *characteristic;
+  GPtrArray *retired;
+  gboolean acquired;
   double timeout;
   gboolean deinited;
 };
@@ -32,6 +38,7 @@ bleio_characteristic_buffer_finalize (GObject *object)
   g_clear_pointer (&self->notifier, bleio_notifier_unref);
   g_clear_pointer (&self->inbox, bleio_inbox_unref);
   g_clear_object (&self->characteristic);
+  g_clear_pointer (&self->retired, g_ptr_array_unref);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (bleio_characteristic_buffer_parent_class)->finalize (object);
 }
@@ -46,6 +53,7 @@ static void
 bleio_characteristic_buffer_init (BleioCharacteristicBuffer *self)
 {
   g_mutex_init (&self->lock);
+  self->retired = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 typedef struct {
@@ -84,6 +92,22 @@ new_data_free (gpointer data)
   g_free (new_data);
 }
 
+/* Worker: the notifier followed the characteristic to @characteristic. */
+static void
+rebound_cb (BleioCharacteristic *characteristic,
+            gpointer             user_data)
+{
+  g_autoptr(BleioCharacteristicBuffer) self = g_weak_ref_get (user_data);
+
+  if (self == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->retired, self->characteristic);
+  self->characteristic = g_object_ref (characteristic);
+  self->acquired = bleio_notifier_is_acquired (self->notifier);
+  g_mutex_unlock (&self->lock);
+}
+
 static void
 notifier_started_cb (GObject      *source,
                      GAsyncResult *result,
@@ -107,6 +131,8 @@ notifier_started_cb (GObject      *source,
   self->buffer_size = data->buffer_size;
   self->timeout = data->timeout;
   self->acquired = bleio_notifier_is_acquired (notifier);
+  bleio_notifier_set_rebound (notifier, rebound_cb, bleio_weak_ref_new (self),
+                              bleio_weak_ref_free);
   g_task_return_pointer (task, self, g_object_unref);
 }
 
@@ -291,15 +317,25 @@ bleio_characteristic_buffer_set_timeout (BleioCharacteristicBuffer *buffer,
 BleioCharacteristic *
 bleio_characteristic_buffer_get_characteristic (BleioCharacteristicBuffer *buffer)
 {
+  BleioCharacteristic *characteristic;
+
   g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC_BUFFER (buffer), NULL);
-  return buffer->characteristic;
+  g_mutex_lock (&buffer->lock);
+  characteristic = buffer->characteristic;
+  g_mutex_unlock (&buffer->lock);
+  return characteristic;
 }
 
 gboolean
 bleio_characteristic_buffer_get_notify_acquired (BleioCharacteristicBuffer *buffer)
 {
+  gboolean acquired;
+
   g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC_BUFFER (buffer), FALSE);
-  return buffer->acquired;
+  g_mutex_lock (&buffer->lock);
+  acquired = buffer->acquired;
+  g_mutex_unlock (&buffer->lock);
+  return acquired;
 }
 
 gboolean

@@ -23,6 +23,13 @@ BleioGattChildren *bleio_characteristic_get_descriptor_children (BleioCharacteri
  * characteristic is gone (bleio_gatt_check_current()). */
 gboolean     bleio_characteristic_check_connected (BleioCharacteristic  *characteristic,
                                                    GError              **error);
+/* A new object for the characteristic at @path (as the cache holds it
+ * now), in a new service object for its parent, whose notification
+ * signal is emitted where @characteristic's is: what a buffer re-binds
+ * to when its characteristic comes back on another object after a change
+ * of the peer's database. NULL when the cache does not hold the service. */
+BleioCharacteristic *bleio_characteristic_new_successor (BleioCharacteristic *characteristic,
+                                                         const char          *path);
 /* The cache's incarnation of its path when the object was made. */
 guint        bleio_characteristic_get_incarnation (BleioCharacteristic *characteristic);
 /* The answer of AcquireNotify/AcquireWrite tells the MTU. */

@@ -121,9 +121,11 @@ bleio_characteristic_init (BleioCharacteristic *self)
 
 /* ---- construction ------------------------------------------------------- */
 
+/* @context: where the notification signal is emitted. */
 static BleioCharacteristic *
 characteristic_new (BleioService *service,
-                    const char   *path)
+                    const char   *path,
+                    GMainContext *context)
 {
   BleioConnection *connection = bleio_service_get_connection (service);
   BleioClient *client = bleio_connection_get_client (connection);
@@ -139,7 +141,7 @@ characteristic_new (BleioService *service,
   self->device_path = g_strdup (bleio_connection_get_object_path (connection));
   self->handle = (guint16) bleio_path_handle (path, "char");
   self->incarnation = bleio_client_get_incarnation (client, path);
-  self->context = g_main_context_ref_thread_default ();
+  self->context = g_main_context_ref (context);
   self->uuid = bleio_uuid_from_bluez_value (uuid);
   if (self->uuid == NULL)
     self->uuid = bleio_uuid_new_from_uuid16 (0);
@@ -157,7 +159,36 @@ static gpointer
 characteristic_new_child (gpointer    service,
                           const char *path)
 {
-  return characteristic_new (service, path);
+  g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
+
+  return characteristic_new (service, path, context);
+}
+
+BleioCharacteristic *
+bleio_characteristic_new_successor (BleioCharacteristic *characteristic,
+                                    const char          *path)
+{
+  BleioConnection *connection = bleio_service_get_connection (characteristic->service);
+  g_autofree char *service_path = g_strdup (path);
+  g_autoptr(GVariant) uuid = NULL;
+  g_autoptr(GVariant) primary = NULL;
+  g_autoptr(BleioService) service = NULL;
+  BleioUuid *service_uuid;
+  char *slash = strrchr (service_path, '/');
+
+  if (slash == NULL)
+    return NULL;
+  *slash = '\0';
+  uuid = bleio_client_dup_property (characteristic->client, service_path,
+                                    BLEIO_IFACE_SERVICE, "UUID");
+  primary = bleio_client_dup_property (characteristic->client, service_path,
+                                       BLEIO_IFACE_SERVICE, "Primary");
+  service_uuid = bleio_uuid_from_bluez_value (uuid);
+  if (service_uuid == NULL)
+    return NULL;
+  service = bleio_service_new (connection, service_path, service_uuid,
+                               bleio_boolean_from_bluez_value (primary, TRUE));
+  return characteristic_new (service, path, characteristic->context);
 }
 
 GPtrArray *

@@ -31,6 +31,18 @@ BleioNotifier *bleio_notifier_start_finish (GAsyncResult  *result,
 void           bleio_notifier_stop         (BleioNotifier *notifier);
 void           bleio_notifier_unref        (BleioNotifier *notifier);
 gboolean       bleio_notifier_is_acquired  (BleioNotifier *notifier);
+
+/* Called on the client's worker thread with the characteristic's new
+ * object once the notifier has followed it there (a change of the peer's
+ * database moved it; lib/bleio-gatt-place.c) and subscribed again. */
+typedef void (*BleioNotifierReboundFunc) (BleioCharacteristic *characteristic,
+                                          gpointer             user_data);
+/* Set once, after the start; @destroy frees @user_data with the
+ * notifier. */
+void           bleio_notifier_set_rebound  (BleioNotifier            *notifier,
+                                            BleioNotifierReboundFunc  func,
+                                            gpointer                  user_data,
+                                            GDestroyNotify            destroy);
 guint          bleio_notifier_get_mtu      (BleioNotifier *notifier);
 
 G_END_DECLS

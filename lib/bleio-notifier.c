@@ -8,6 +8,12 @@
  * and a hang-up means the link is gone (DESIGN §3 quirk 7). Otherwise it
  * takes Value changes, only while the characteristic is subscribed
  * (quirk 9).
+ *
+ * When the characteristic goes while the link stays (the peer's database
+ * changed), the notifier waits until the database has settled and then
+ * follows it to its new object if the peer still has one at the same
+ * place (lib/bleio-gatt-place.c), subscribing there as it had here;
+ * otherwise the inbox ends with DOES_NOT_EXIST (issue 19 item 6).
  */
 #define _GNU_SOURCE   /* POLLRDHUP */
 #include "bleio-notifier-private.h"
@@ -15,6 +21,7 @@
 #include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-db-watch-private.h"
+#include "bleio-gatt-place-private.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -35,18 +42,29 @@
 
 struct _BleioNotifier {
   gint ref_count;
-  BleioCharacteristic *characteristic;
   BleioClient *client;
   BleioInbox *inbox;
-  char *path;
   char *device_path;
+  gboolean subscribe;           /* as asked at the start */
+  BleioGattPlace *place;        /* what a re-bind looks for; may be NULL */
+
+  /* Changed on the worker by a re-bind; other threads read them under
+   * @lock. */
+  GMutex lock;
+  BleioCharacteristic *characteristic;
+  char *path;
+  BleioNotifierReboundFunc rebound;
+  gpointer rebound_data;
+  GDestroyNotify rebound_destroy;
 
   /* Set before the start task returns, read on the worker. */
   gint acquired;
   gint subscribed;
   gint riding;                  /* on another client's StartNotify session */
+  gint held_subscription;       /* we hold one on characteristic */
+  gint held_acquired;           /* likewise */
   gint stopped;
-  guint mtu;
+  gint mtu;
   gsize packet_max;             /* longest notification: MTU - 3 */
 
   /* Worker only (after start). */
@@ -77,9 +95,54 @@ notifier_unref (gpointer data)
   bleio_inbox_unref (notifier->inbox);
   bleio_client_unref (notifier->client);
   g_object_unref (notifier->characteristic);
+  if (notifier->rebound_destroy != NULL)
+    notifier->rebound_destroy (notifier->rebound_data);
+  bleio_gatt_place_free (notifier->place);
+  g_mutex_clear (&notifier->lock);
   g_free (notifier->path);
   g_free (notifier->device_path);
   g_free (notifier);
+}
+
+/* The subscription and the descriptor this notifier holds on its
+ * characteristic object, taken when BlueZ gave them. */
+static void
+hold_subscription (BleioNotifier *notifier)
+{
+  g_atomic_int_set (&notifier->subscribed, 1);
+  g_atomic_int_set (&notifier->held_subscription, 1);
+  bleio_characteristic_hold_subscription (notifier->characteristic, TRUE);
+}
+
+static void
+hold_acquired (BleioNotifier *notifier)
+{
+  g_atomic_int_set (&notifier->acquired, 1);
+  g_atomic_int_set (&notifier->held_acquired, 1);
+  bleio_characteristic_hold_acquired (notifier->characteristic, TRUE);
+}
+
+/* Under @lock: gives back what hold_*() took, once. @stop_notify ends
+ * BlueZ's session too, unless another holder keeps it; not after a
+ * re-bind, whose old object is gone (and its path maybe another
+ * attribute's). */
+static void
+release_holds (BleioNotifier *notifier,
+               gboolean       stop_notify)
+{
+  if (g_atomic_int_compare_and_exchange (&notifier->held_subscription, 1, 0))
+    {
+      bleio_characteristic_hold_subscription (notifier->characteristic, FALSE);
+      /* The application's own set_cccd(), or another buffer, keeps the
+       * session. */
+      if (stop_notify &&
+          !bleio_characteristic_is_subscribed (notifier->characteristic) &&
+          bleio_client_has_owner (notifier->client))
+        bleio_client_call (notifier->client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,
+                           "StopNotify", NULL, BLEIO_CALL_ATT_MSEC, NULL, NULL, NULL);
+    }
+  if (g_atomic_int_compare_and_exchange (&notifier->held_acquired, 1, 0))
+    bleio_characteristic_hold_acquired (notifier->characteristic, FALSE);
 }
 
 /* Worker. */
@@ -131,22 +194,44 @@ notifier_char_gone (BleioNotifier *notifier)
               != bleio_characteristic_get_incarnation (notifier->characteristic);
 }
 
+static void notifier_rebind (BleioNotifier *notifier,
+                             const char    *path);
+
 static gboolean
 verdict_cb (gpointer user_data)
 {
   BleioNotifier *notifier = user_data;
+  g_autofree char *successor = NULL;
 
   g_clear_pointer (&notifier->verdict, g_source_unref);
   if (g_atomic_int_get (&notifier->stopped))
     return G_SOURCE_REMOVE;
-  if (notifier_char_gone (notifier))
+  if (!notifier_char_gone (notifier))
     {
-      g_debug ("%s: gone with a change of the peer's database", notifier->path);
-      bleio_inbox_set_gone (notifier->inbox);
+      notifier_lost (notifier, "the notifications stopped, the link stayed");
+      return G_SOURCE_REMOVE;
     }
-  else
-    notifier_lost (notifier, "the notifications stopped, the link stayed");
+  if (notifier->place != NULL)
+    successor = bleio_gatt_place_find (notifier->place, notifier->client, notifier->device_path);
+  if (successor != NULL)
+    {
+      notifier_rebind (notifier, successor);
+      return G_SOURCE_REMOVE;
+    }
+  g_debug ("%s: gone with a change of the peer's database", notifier->path);
+  bleio_inbox_set_gone (notifier->inbox);
   return G_SOURCE_REMOVE;
+}
+
+/* Worker: (re)starts the wait for the verdict. */
+static void
+arm_verdict (BleioNotifier *notifier)
+{
+  cancel_verdict (notifier);
+  notifier->verdict = g_timeout_source_new (BLEIO_DB_SETTLE_MSEC);
+  g_source_set_callback (notifier->verdict, verdict_cb, notifier_ref (notifier), notifier_unref);
+  g_source_set_static_name (notifier->verdict, "[bleio] notifier verdict");
+  g_source_attach (notifier->verdict, bleio_client_get_worker_context (notifier->client));
 }
 
 /* Worker: the notifications stopped (the characteristic's object went, or
@@ -155,7 +240,9 @@ verdict_cb (gpointer user_data)
  * false, and on a change of the peer's database Connected never does: so
  * the inbox ends with a verdict once the link's fate is known (Connected
  * false, bluetoothd leaving: notifier_lost()) or the database has had
- * time to settle. */
+ * time to settle: BLEIO_DB_SETTLE_MSEC with no service of the device
+ * coming or going (on_notifier_event() re-arms the wait), as for
+ * BleioConnection::services-changed. */
 static void
 notifier_suspect (BleioNotifier *notifier,
                   const char    *why)
@@ -169,10 +256,7 @@ notifier_suspect (BleioNotifier *notifier,
   if (notifier->verdict != NULL || bleio_inbox_is_lost (notifier->inbox))
     return;
   g_debug ("%s: %s; waiting for the link or the database", notifier->path, why);
-  notifier->verdict = g_timeout_source_new (BLEIO_DB_SETTLE_MSEC);
-  g_source_set_callback (notifier->verdict, verdict_cb, notifier_ref (notifier), notifier_unref);
-  g_source_set_static_name (notifier->verdict, "[bleio] notifier verdict");
-  g_source_attach (notifier->verdict, bleio_client_get_worker_context (notifier->client));
+  arm_verdict (notifier);
 }
 
 static void
@@ -282,7 +366,15 @@ on_notifier_event (BleioClient            *client,
       if (!event->has_owner)
         notifier_lost (notifier, "bluetoothd left the bus");
       break;
+    case BLEIO_CLIENT_EVENT_ADDED:
     case BLEIO_CLIENT_EVENT_REMOVED:
+      /* A service of the device comes or goes: the database has not
+       * settled yet. */
+      if (notifier->verdict != NULL &&
+          g_str_equal (event->interface, BLEIO_IFACE_SERVICE))
+        arm_verdict (notifier);
+      if (event->kind != BLEIO_CLIENT_EVENT_REMOVED)
+        break;
       if (g_str_equal (event->path, notifier->device_path) &&
           g_str_equal (event->interface, BLEIO_IFACE_DEVICE))
         notifier_lost (notifier, "the device went away");
@@ -323,8 +415,7 @@ on_notifier_event (BleioClient            *client,
               g_atomic_int_compare_and_exchange (&notifier->riding, 1, 0))
             {
               g_debug ("%s: the other client's session ended; subscribing", notifier->path);
-              g_atomic_int_set (&notifier->subscribed, 1);
-              bleio_characteristic_hold_subscription (notifier->characteristic, TRUE);
+              hold_subscription (notifier);
               bleio_client_call (client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,
                                  "StartNotify", NULL, BLEIO_CALL_ATT_MSEC, NULL, NULL, NULL);
             }
@@ -341,7 +432,6 @@ on_notifier_event (BleioClient            *client,
           bleio_inbox_push (notifier->inbox, data, MIN (len, notifier->packet_max));
         }
       break;
-    case BLEIO_CLIENT_EVENT_ADDED:
     default:
       break;
     }
@@ -364,18 +454,9 @@ bleio_notifier_stop (BleioNotifier *notifier)
 {
   if (notifier == NULL || !g_atomic_int_compare_and_exchange (&notifier->stopped, 0, 1))
     return;
-  if (g_atomic_int_get (&notifier->subscribed))
-    {
-      bleio_characteristic_hold_subscription (notifier->characteristic, FALSE);
-      /* The application's own set_cccd(), or another buffer, keeps the
-       * session. */
-      if (!bleio_characteristic_is_subscribed (notifier->characteristic) &&
-          bleio_client_has_owner (notifier->client))
-        bleio_client_call (notifier->client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,
-                           "StopNotify", NULL, BLEIO_CALL_ATT_MSEC, NULL, NULL, NULL);
-    }
-  if (g_atomic_int_get (&notifier->acquired))
-    bleio_characteristic_hold_acquired (notifier->characteristic, FALSE);
+  g_mutex_lock (&notifier->lock);
+  release_holds (notifier, TRUE);
+  g_mutex_unlock (&notifier->lock);
   g_main_context_invoke_full (bleio_client_get_worker_context (notifier->client),
                               G_PRIORITY_DEFAULT, notifier_teardown_cb,
                               notifier_ref (notifier), notifier_unref);
@@ -396,7 +477,7 @@ bleio_notifier_is_acquired (BleioNotifier *notifier)
 guint
 bleio_notifier_get_mtu (BleioNotifier *notifier)
 {
-  return notifier->mtu;
+  return (guint) g_atomic_int_get (&notifier->mtu);
 }
 
 /* Worker: the descriptor is watched from here on. */
@@ -487,8 +568,7 @@ start_fallback (GTask *task_in,
       return;
     }
   cancellable = g_task_get_cancellable (task);
-  g_atomic_int_set (&notifier->subscribed, 1);
-  bleio_characteristic_hold_subscription (notifier->characteristic, TRUE);
+  hold_subscription (notifier);
   bleio_gatt_call_async (notifier->client, notifier->path, BLEIO_IFACE_CHARACTERISTIC,
                          "StartNotify", NULL, cancellable,
                          start_notify_cb, g_steal_pointer (&task));
@@ -615,11 +695,10 @@ acquire_notify_cb (GObject      *source,
   /* Keep a broken answer within ATT's bounds. */
   mtu = CLAMP (mtu, BLEIO_ATT_MIN_MTU, BLEIO_ATT_MAX_MTU);
   notifier->fd = fd;
-  notifier->mtu = mtu;
+  g_atomic_int_set (&notifier->mtu, mtu);
   notifier->packet_max = mtu - 3;
   bleio_characteristic_note_mtu (notifier->characteristic, mtu);
-  g_atomic_int_set (&notifier->acquired, 1);
-  bleio_characteristic_hold_acquired (notifier->characteristic, TRUE);
+  hold_acquired (notifier);
   g_main_context_invoke_full (bleio_client_get_worker_context (notifier->client),
                               G_PRIORITY_DEFAULT, attach_fd_cb,
                               notifier_ref (notifier), notifier_unref);
@@ -642,6 +721,142 @@ acquire_notify_send (AcquireNotifyData *data)
                                             acquire_notify_cb, data);
 }
 
+/* The events the notifier needs: the device's (the link), its
+ * characteristic's (Value, Notifying, going) and the coming and going of
+ * the device's services (the database settling, see notifier_suspect()). */
+static void
+notifier_watch (BleioNotifier *notifier)
+{
+  BleioClientWatchKey keys[] = {
+    { notifier->device_path, BLEIO_IFACE_DEVICE, FALSE },
+    { notifier->path, BLEIO_IFACE_CHARACTERISTIC, FALSE },
+    { notifier->device_path, BLEIO_IFACE_SERVICE, TRUE },
+  };
+
+  notifier->watch_id = bleio_client_watch_keys (notifier->client, NULL, keys, G_N_ELEMENTS (keys),
+                                                on_notifier_event, notifier_ref (notifier),
+                                                notifier_unref);
+}
+
+/* AcquireNotify when the characteristic allows it, else Value changes
+ * (after StartNotify when asked to subscribe); @task_in's data is the
+ * notifier. */
+static void
+notifier_subscribe (GTask *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  BleioNotifier *notifier = g_task_get_task_data (task);
+
+  if (bleio_characteristic_can_acquire (notifier->characteristic, FALSE))
+    {
+      AcquireNotifyData *data = g_new0 (AcquireNotifyData, 1);
+
+      data->task = g_steal_pointer (&task);
+      data->subscribe = notifier->subscribe;
+      acquire_notify_send (data);
+      return;
+    }
+  start_fallback (g_steal_pointer (&task), notifier->subscribe);
+}
+
+/* Worker: the end of a re-bind's subscription. */
+static void
+rebound_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  BleioNotifier *notifier = user_data;
+  GError *error = NULL;
+  BleioNotifier *started = g_task_propagate_pointer (G_TASK (result), &error);
+  BleioNotifierReboundFunc rebound;
+  gpointer rebound_data;
+
+  if (started == NULL)
+    {
+      /* start_fail() stopped the notifier; the inbox ends as the link did,
+       * or as the characteristic that could not be followed. */
+      g_debug ("%s: subscribing after the re-bind failed: %s", notifier->path, error->message);
+      if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION))
+        bleio_inbox_set_lost (notifier->inbox);
+      else
+        bleio_inbox_set_gone (notifier->inbox);
+      g_error_free (error);
+      notifier_unref (notifier);
+      return;
+    }
+  notifier_unref (started);
+  g_mutex_lock (&notifier->lock);
+  if (g_atomic_int_get (&notifier->stopped))
+    {
+      /* Stopped meanwhile: what this re-bind took is given back here. */
+      release_holds (notifier, TRUE);
+      g_mutex_unlock (&notifier->lock);
+      notifier_drop_fd (notifier);
+      notifier_unref (notifier);
+      return;
+    }
+  rebound = notifier->rebound;
+  rebound_data = notifier->rebound_data;
+  g_mutex_unlock (&notifier->lock);
+  g_debug ("%s: re-bound, notifications flow again", notifier->path);
+  if (rebound != NULL)
+    rebound (notifier->characteristic, rebound_data);
+  notifier_unref (notifier);
+}
+
+/* Worker: the characteristic came back at @path after a change of the
+ * peer's database. The notifier moves there and subscribes as it did at
+ * the start; the inbox keeps what it holds. */
+static void
+notifier_rebind (BleioNotifier *notifier,
+                 const char    *path)
+{
+  BleioCharacteristic *successor =
+    bleio_characteristic_new_successor (notifier->characteristic, path);
+  BleioCharacteristic *old;
+  GTask *task;
+
+  if (successor == NULL)
+    {
+      bleio_inbox_set_gone (notifier->inbox);
+      return;
+    }
+  g_debug ("%s: the peer's database changed; following the characteristic to %s",
+           notifier->path, path);
+  bleio_client_unwatch (notifier->client, notifier->watch_id);
+  notifier->watch_id = 0;
+  notifier_drop_fd (notifier);
+  g_mutex_lock (&notifier->lock);
+  release_holds (notifier, FALSE);
+  old = notifier->characteristic;
+  notifier->characteristic = successor;
+  g_free (notifier->path);
+  notifier->path = g_strdup (path);
+  g_atomic_int_set (&notifier->acquired, 0);
+  g_atomic_int_set (&notifier->subscribed, 0);
+  g_atomic_int_set (&notifier->riding, 0);
+  g_mutex_unlock (&notifier->lock);
+  g_object_unref (old);
+  notifier_watch (notifier);
+  task = g_task_new (NULL, NULL, rebound_cb, notifier_ref (notifier));
+  g_task_set_source_tag (task, BLEIO_TAG (notifier_rebind));
+  g_task_set_task_data (task, notifier_ref (notifier), notifier_unref);
+  notifier_subscribe (task);
+}
+
+void
+bleio_notifier_set_rebound (BleioNotifier            *notifier,
+                            BleioNotifierReboundFunc  func,
+                            gpointer                  user_data,
+                            GDestroyNotify            destroy)
+{
+  g_mutex_lock (&notifier->lock);
+  notifier->rebound = func;
+  notifier->rebound_data = user_data;
+  notifier->rebound_destroy = destroy;
+  g_mutex_unlock (&notifier->lock);
+}
+
 void
 bleio_notifier_start_async (BleioCharacteristic *characteristic,
                             BleioInbox          *inbox,
@@ -654,13 +869,11 @@ bleio_notifier_start_async (BleioCharacteristic *characteristic,
   BleioNotifier *notifier = g_new0 (BleioNotifier, 1);
   BleioCharacteristicProperties properties = bleio_characteristic_get_properties (characteristic);
   GError *error = NULL;
-  BleioClientWatchKey keys[] = {
-    { NULL, BLEIO_IFACE_DEVICE, FALSE },
-    { NULL, BLEIO_IFACE_CHARACTERISTIC, FALSE },
-  };
 
   g_task_set_source_tag (task, BLEIO_TAG (bleio_notifier_start_async));
   notifier->ref_count = 1;
+  g_mutex_init (&notifier->lock);
+  notifier->subscribe = subscribe;
   notifier->fd = -1;
   notifier->packet_max = BLEIO_ATT_MAX_MTU - 3;
   notifier->characteristic = g_object_ref (characteristic);
@@ -683,22 +896,11 @@ bleio_notifier_start_async (BleioCharacteristic *characteristic,
       return;
     }
 
+  notifier->place = bleio_gatt_place_new (notifier->client, notifier->device_path,
+                                          notifier->path);
   /* Watch first (link loss, Value changes), subscribe second. */
-  keys[0].path = notifier->device_path;
-  keys[1].path = notifier->path;
-  notifier->watch_id = bleio_client_watch_keys (notifier->client, NULL, keys, G_N_ELEMENTS (keys),
-                                                on_notifier_event, notifier_ref (notifier),
-                                                notifier_unref);
-  if (bleio_characteristic_can_acquire (characteristic, FALSE))
-    {
-      AcquireNotifyData *data = g_new0 (AcquireNotifyData, 1);
-
-      data->task = g_steal_pointer (&task);
-      data->subscribe = subscribe;
-      acquire_notify_send (data);
-      return;
-    }
-  start_fallback (g_steal_pointer (&task), subscribe);
+  notifier_watch (notifier);
+  notifier_subscribe (g_steal_pointer (&task));
 }
 
 BleioNotifier *

@@ -7,6 +7,7 @@
 #include "bleio-inbox-private.h"
 #include "bleio-notifier-private.h"
 #include "bleio-sync-private.h"
+#include "bleio-weak-ref-private.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -20,16 +21,21 @@
 struct _BleioPacketBuffer {
   GObject parent_instance;
 
-  BleioCharacteristic *characteristic;
   BleioInbox *inbox;
   BleioNotifier *notifier;      /* NULL when it can neither notify nor indicate */
   gsize buffer_size;
   gsize max_packet_size;
   gboolean can_write;
-  int write_fd;                 /* AcquireWrite, or -1 */
-  guint write_mtu;
 
   GMutex lock;
+  /* A re-bind (the notifier followed the characteristic to a new object)
+   * changes these on the worker; the objects it replaced stay alive in
+   * @retired, as bleio_packet_buffer_get_characteristic() gave them out
+   * without a reference. */
+  BleioCharacteristic *characteristic;
+  GPtrArray *retired;
+  int write_fd;                 /* AcquireWrite, or -1 */
+  guint write_mtu;
   gboolean deinited;
   gboolean write_lost;
   guint writers;                /* writes running on write_fd */
@@ -47,6 +53,7 @@ bleio_packet_buffer_finalize (GObject *object)
   g_clear_pointer (&self->notifier, bleio_notifier_unref);
   g_clear_pointer (&self->inbox, bleio_inbox_unref);
   g_clear_object (&self->characteristic);
+  g_clear_pointer (&self->retired, g_ptr_array_unref);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (bleio_packet_buffer_parent_class)->finalize (object);
 }
@@ -61,6 +68,7 @@ static void
 bleio_packet_buffer_init (BleioPacketBuffer *self)
 {
   g_mutex_init (&self->lock);
+  self->retired = g_ptr_array_new_with_free_func (g_object_unref);
   self->write_fd = -1;
   self->deferred_close = -1;
 }
@@ -95,6 +103,89 @@ new_data_free (gpointer data)
   g_free (new_data);
 }
 
+/* The characteristic the buffer is on now (see @retired). */
+static BleioCharacteristic *
+current_characteristic (BleioPacketBuffer *self)
+{
+  BleioCharacteristic *characteristic;
+
+  g_mutex_lock (&self->lock);
+  characteristic = self->characteristic;
+  g_mutex_unlock (&self->lock);
+  return characteristic;
+}
+
+/* Worker: the AcquireWrite of a re-bind answered. */
+static void
+rebound_write_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(BleioPacketBuffer) self = g_weak_ref_get (user_data);
+  g_autoptr(GError) error = NULL;
+  guint16 mtu = 0;
+  int fd = bleio_acquire_write_finish (result, &mtu, &error);
+
+  bleio_weak_ref_free (user_data);
+  if (fd < 0)
+    {
+      /* WriteValue serves the writes instead, as when AcquireWrite is
+       * refused at the start. */
+      g_debug ("AcquireWrite after a re-bind refused (%s): using WriteValue", error->message);
+      return;
+    }
+  if (self != NULL)
+    {
+      g_mutex_lock (&self->lock);
+      if (!self->deinited && self->write_fd < 0)
+        {
+          self->write_fd = fd;
+          self->write_mtu = mtu;
+          bleio_characteristic_note_mtu (self->characteristic, mtu);
+          fd = -1;
+        }
+      g_mutex_unlock (&self->lock);
+    }
+  if (fd >= 0)
+    close (fd);
+}
+
+/* Worker: the notifier followed the characteristic to @characteristic.
+ * Writes move there too: the AcquireWrite descriptor of the old object
+ * died with it (bluetoothd closed it), so a new one is asked for when the
+ * buffer had one; WriteValue serves the writes meanwhile. */
+static void
+rebound_cb (BleioCharacteristic *characteristic,
+            gpointer             user_data)
+{
+  g_autoptr(BleioPacketBuffer) self = g_weak_ref_get (user_data);
+  gboolean reacquire;
+  int fd;
+
+  if (self == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->retired, self->characteristic);
+  self->characteristic = g_object_ref (characteristic);
+  self->write_lost = FALSE;
+  fd = self->write_fd;
+  self->write_fd = -1;
+  reacquire = fd >= 0 && !self->deinited;
+  if (fd >= 0 && self->writers > 0 && self->deferred_close < 0)
+    {
+      shutdown (fd, SHUT_RDWR);
+      self->deferred_close = fd;
+      fd = -1;
+    }
+  g_mutex_unlock (&self->lock);
+  if (fd >= 0)
+    close (fd);
+  if (reacquire && bleio_characteristic_can_acquire (characteristic, TRUE))
+    bleio_acquire_write_async (bleio_characteristic_get_client (characteristic),
+                               bleio_characteristic_get_object_path (characteristic),
+                               NULL, rebound_write_cb, bleio_weak_ref_new (self));
+}
+
 static void
 new_return (GTask *task_in)
 {
@@ -111,6 +202,9 @@ new_return (GTask *task_in)
   self->write_fd = data->write_fd;
   self->write_mtu = data->write_mtu;
   data->write_fd = -1;
+  if (self->notifier != NULL)
+    bleio_notifier_set_rebound (self->notifier, rebound_cb, bleio_weak_ref_new (self),
+                                bleio_weak_ref_free);
   g_task_return_pointer (task, self, g_object_unref);
 }
 
@@ -318,36 +412,39 @@ bleio_packet_buffer_get_incoming_packet_length (BleioPacketBuffer *buffer)
     return 0;
   mtu = bleio_notifier_get_mtu (buffer->notifier);
   if (mtu < BLEIO_ATT_DEFAULT_MTU)
-    mtu = bleio_characteristic_get_mtu (buffer->characteristic);
+    mtu = bleio_characteristic_get_mtu (current_characteristic (buffer));
   return bound (buffer, mtu);
 }
 
-/* The outgoing length, with or without the AcquireWrite descriptor; the
- * caller read write_fd under the lock (a deinit clears it). */
+/* The outgoing length on @characteristic with the descriptor's MTU
+ * @write_mtu (0 without one); the caller read both under the lock (a
+ * deinit or a re-bind changes them). */
 static gsize
-outgoing_length (BleioPacketBuffer *buffer,
-                 gboolean           have_fd)
+outgoing_length (BleioPacketBuffer   *buffer,
+                 BleioCharacteristic *characteristic,
+                 guint                write_mtu)
 {
-  guint mtu;
+  guint mtu = write_mtu;
 
   if (!buffer->can_write)
     return 0;
-  mtu = have_fd ? buffer->write_mtu : 0;
   if (mtu < BLEIO_ATT_DEFAULT_MTU)
-    mtu = bleio_characteristic_get_mtu (buffer->characteristic);
+    mtu = bleio_characteristic_get_mtu (characteristic);
   return bound (buffer, mtu);
 }
 
 gsize
 bleio_packet_buffer_get_outgoing_packet_length (BleioPacketBuffer *buffer)
 {
-  gboolean have_fd;
+  BleioCharacteristic *characteristic;
+  guint write_mtu;
 
   g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), 0);
   g_mutex_lock (&buffer->lock);
-  have_fd = buffer->write_fd >= 0;
+  write_mtu = buffer->write_fd >= 0 ? buffer->write_mtu : 0;
+  characteristic = buffer->characteristic;
   g_mutex_unlock (&buffer->lock);
-  return outgoing_length (buffer, have_fd);
+  return outgoing_length (buffer, characteristic, write_mtu);
 }
 
 /* ---- writing -------------------------------------------------------------- */
@@ -459,10 +556,13 @@ write_direct (BleioPacketBuffer  *buffer,
               gsize               length,
               const guint8       *header,
               gsize               header_length,
+              BleioCharacteristic **characteristic_out,
               GByteArray        **packet_out,
               gssize             *sent_out,
               GError            **error)
 {
+  BleioCharacteristic *characteristic;
+  guint write_mtu;
   g_autoptr(GByteArray) packet = NULL;
   guint8 joined[1024];
   const guint8 *bytes;
@@ -485,7 +585,10 @@ write_direct (BleioPacketBuffer  *buffer,
   fd = deinited || lost ? -1 : buffer->write_fd;
   if (fd >= 0)
     buffer->writers++;
+  write_mtu = fd >= 0 ? buffer->write_mtu : 0;
+  characteristic = buffer->characteristic;
   g_mutex_unlock (&buffer->lock);
+  *characteristic_out = characteristic;
   if (deinited)
     {
       g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
@@ -494,14 +597,14 @@ write_direct (BleioPacketBuffer  *buffer,
     }
   /* From the descriptor claimed above, not write_fd again: a deinit in
    * another thread may clear it meanwhile (ThreadSanitizer). */
-  outgoing = outgoing_length (buffer, fd >= 0);
+  outgoing = outgoing_length (buffer, characteristic, write_mtu);
   if (outgoing == 0)
     {
       if (fd >= 0)
         release_writer (buffer, FALSE);
       g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
                    "Characteristic %s cannot be written",
-                   bleio_characteristic_get_object_path (buffer->characteristic));
+                   bleio_characteristic_get_object_path (characteristic));
       return TRUE;
     }
   if (header_length + length > outgoing)
@@ -538,8 +641,8 @@ write_direct (BleioPacketBuffer  *buffer,
    * ten times what the send() does (bench-write under callgrind). */
   if (lost ||
       (fd >= 0
-       ? bleio_connection_is_spent (bleio_service_get_connection (bleio_characteristic_get_service (buffer->characteristic)))
-       : !bleio_characteristic_check_connected (buffer->characteristic, NULL)))
+       ? bleio_connection_is_spent (bleio_service_get_connection (bleio_characteristic_get_service (characteristic)))
+       : !bleio_characteristic_check_connected (characteristic, NULL)))
     {
       if (fd >= 0)
         release_writer (buffer, FALSE);
@@ -586,6 +689,7 @@ bleio_packet_buffer_write_async (BleioPacketBuffer   *buffer,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GByteArray) packet = NULL;
+  BleioCharacteristic *characteristic = NULL;
   BleioCharacteristicProperties properties;
   GVariantBuilder options;
   GError *error = NULL;
@@ -602,8 +706,8 @@ bleio_packet_buffer_write_async (BleioPacketBuffer   *buffer,
   data_bytes = g_bytes_get_data (data, &data_len);
   if (header != NULL)
     header_bytes = g_bytes_get_data (header, &header_len);
-  if (write_direct (buffer, data_bytes, data_len, header_bytes, header_len, &packet, &sent,
-                    &error))
+  if (write_direct (buffer, data_bytes, data_len, header_bytes, header_len, &characteristic,
+                    &packet, &sent, &error))
     {
       if (sent < 0)
         g_task_return_error (task, error);
@@ -612,14 +716,14 @@ bleio_packet_buffer_write_async (BleioPacketBuffer   *buffer,
       return;
     }
 
-  properties = bleio_characteristic_get_properties (buffer->characteristic);
+  properties = bleio_characteristic_get_properties (characteristic);
   g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&options, "{sv}", "type",
                          g_variant_new_string ((properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE)
                                                ? "command" : "request"));
   g_task_set_task_data (task, GSIZE_TO_POINTER ((gsize) packet->len), NULL);
-  bleio_gatt_call_async (bleio_characteristic_get_client (buffer->characteristic),
-                         bleio_characteristic_get_object_path (buffer->characteristic),
+  bleio_gatt_call_async (bleio_characteristic_get_client (characteristic),
+                         bleio_characteristic_get_object_path (characteristic),
                          BLEIO_IFACE_CHARACTERISTIC, "WriteValue",
                          g_variant_new ("(@aya{sv})",
                                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
@@ -654,11 +758,12 @@ bleio_packet_buffer_write (BleioPacketBuffer  *buffer,
   g_return_val_if_fail (data != NULL || length == 0, -1);
   {
     g_autoptr(GByteArray) packet = NULL;
+    BleioCharacteristic *characteristic;
 
     /* Checks, and AcquireWrite writes, need no round trip through a main
      * context: a write then costs about what send() costs. */
     if (write_direct (buffer, data, length, header, header != NULL ? header_length : 0,
-                      &packet, &sent, error))
+                      &characteristic, &packet, &sent, error))
       return sent;
   }
   data_bytes = g_bytes_new (data, length);
@@ -699,7 +804,7 @@ BleioCharacteristic *
 bleio_packet_buffer_get_characteristic (BleioPacketBuffer *buffer)
 {
   g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), NULL);
-  return buffer->characteristic;
+  return current_characteristic (buffer);
 }
 
 gboolean
@@ -734,7 +839,7 @@ bleio_packet_buffer_get_connected (BleioPacketBuffer *buffer)
   if (buffer->notifier != NULL)
     connected = connected && !bleio_inbox_is_lost (buffer->inbox);
   else
-    connected = connected && bleio_characteristic_check_connected (buffer->characteristic, NULL);
+    connected = connected && bleio_characteristic_check_connected (current_characteristic (buffer), NULL);
   return connected;
 }
 
