@@ -103,7 +103,9 @@ bleio_connection_class_init (BleioConnectionClass *klass)
    * even when a new attribute takes the same handle. Call
    * bleio_connection_discover_remote_services() again for the new ones.
    * A service whose declaration did not change (same start handle, UUID
-   * and size) keeps its objects. Buffers follow the rule given at
+   * and size) keeps its objects. Buffers follow their characteristic to its
+   * new object when the peer has it at the same place (same service UUID,
+   * characteristic UUID and rank among same-UUID siblings), as told at
    * #BleioCharacteristicBuffer.
    */
   signals[SIGNAL_SERVICES_CHANGED] =

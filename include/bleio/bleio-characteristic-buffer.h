@@ -38,15 +38,30 @@ G_BEGIN_DECLS
  * resubscribes: make a new one on the new connection.
  *
  * When the peer's GATT database changes while connected
- * (#BleioConnection::services-changed): a buffer whose characteristic
- * bluetoothd keeps (its service's declaration, that is start handle,
- * UUID and size, did not change, so BlueZ 5.66 keeps its objects) keeps
- * its subscription and goes on receiving. A buffer whose characteristic
- * object went (the service was removed, replaced or moved to other
- * handles) ends: the bytes already buffered can still be read, then reads
- * fail with %BLEIO_ERROR_DOES_NOT_EXIST ("discover services again"). It
- * does not follow a characteristic with the same UUIDs to its new handles:
- * discover the services again and make a new buffer.
+ * (#BleioConnection::services-changed), the buffer follows its
+ * characteristic by what the application found it by, not by handle:
+ *
+ * - A characteristic bluetoothd keeps (its service's declaration, that is
+ *   start handle, UUID and size, did not change, so BlueZ 5.66 keeps its
+ *   objects) keeps the buffer's subscription; nothing changes.
+ * - A characteristic that came back on a new object (its service changed,
+ *   or moved to other handles) is followed when the peer's database has
+ *   the same thing at the same place: a service with the same UUID (the
+ *   same one of several with that UUID, in handle order) holding a
+ *   characteristic with the same UUID (the same one of several with that
+ *   UUID). Once no service of the peer has come or gone for a second,
+ *   about when #BleioConnection::services-changed is emitted, the buffer
+ *   subscribes there as it had (AcquireNotify again, or StartNotify again,
+ *   or the Value changes while another subscription is on), keeps the
+ *   bytes it holds and goes on receiving;
+ *   bleio_characteristic_buffer_get_characteristic() then returns the new
+ *   object. Notifications the peer sends before the new subscription is
+ *   in place are not received (a real peer sends none: the new
+ *   characteristic's CCCD is off until then).
+ * - A characteristic the peer no longer has at its place ends the
+ *   buffer: the bytes already buffered can still be read, then reads fail
+ *   with %BLEIO_ERROR_DOES_NOT_EXIST ("discover services again"). So does
+ *   a buffer whose subscription on the new object is refused.
  *
  * The buffer is fed on libbleio's worker thread, so blocking reads work
  * from any thread with no main loop running. Reading from several threads
@@ -247,7 +262,10 @@ void bleio_characteristic_buffer_set_timeout (BleioCharacteristicBuffer *buffer,
  * bleio_characteristic_buffer_get_characteristic:
  * @buffer: a #BleioCharacteristicBuffer
  *
- * The characteristic whose notifications fill the buffer.
+ * The characteristic whose notifications fill the buffer: the one it was
+ * made on, or, after the peer's database changed and the buffer followed
+ * the characteristic to a new object, that object. Every object returned
+ * stays valid as long as the buffer.
  *
  * Returns: (transfer none): the characteristic the buffer listens to
  */

@@ -33,9 +33,17 @@ G_BEGIN_DECLS
  * #BleioConnection is spent once its link is down, so the buffer never
  * resubscribes: make a new one on the new connection. When the peer's
  * GATT database changes while connected, the rule of
- * #BleioCharacteristicBuffer holds: a buffer on a characteristic that
- * bluetoothd keeps goes on; one on a characteristic that went reads what
- * it holds, then fails with %BLEIO_ERROR_DOES_NOT_EXIST.
+ * #BleioCharacteristicBuffer holds for a buffer on a characteristic that
+ * can notify or indicate: it goes on where bluetoothd kept the
+ * characteristic; it follows the characteristic to its new object where
+ * the peer has it at the same place (same service UUID, characteristic
+ * UUID and rank among same-UUID siblings), subscribing there as it had
+ * and, when it wrote through an AcquireWrite descriptor, acquiring a new
+ * one (writes go through WriteValue until it is there); otherwise it
+ * reads what it holds, then fails with %BLEIO_ERROR_DOES_NOT_EXIST and
+ * writes return 0. A buffer on a characteristic that can only be written
+ * does not follow it: its writes return 0 once the characteristic is
+ * gone; discover the services again and make a new buffer.
  *
  * The buffer is fed on libbleio's worker thread; every function is safe
  * from any thread. `_async` functions complete in the thread-default main
@@ -265,7 +273,10 @@ gsize bleio_packet_buffer_get_buffer_size (BleioPacketBuffer *buffer);
  * bleio_packet_buffer_get_characteristic:
  * @buffer: a #BleioPacketBuffer
  *
- * The characteristic the buffer reads from and writes to.
+ * The characteristic the buffer reads from and writes to: the one it was
+ * made on, or, after the peer's database changed and the buffer followed
+ * the characteristic to a new object (see #BleioPacketBuffer), that
+ * object. Every object returned stays valid as long as the buffer.
  *
  * Returns: (transfer none): the characteristic of the buffer
  */
