@@ -14,6 +14,17 @@
  * Once registered it creates the file named by $BLEIO_E2E_READY_FILE
  * (default /run/e2e/peripheral-ready), and removes it when bluetoothd goes.
  *
+ * Its database can change under a live link, as a firmware update's does:
+ * the custom service is a second application, and setting the property
+ * Version (u) of org.bleio.E2EPeripheral1 on /org/bleio/e2e/control to 2
+ * (through org.freedesktop.DBus.Properties, which the guest's D-Bus
+ * policy lets through where it stops an interface of ours) unregisters
+ * that application, replaces it with the second version below
+ * (custom_chrs_v2: "Read me" gone, a "Version" characteristic before the
+ * others) and registers it again; 1 goes back. The property reads 0
+ * while the change is under way. bluetoothd sends the connected centrals
+ * Service Changed for what went and for what came (issue 19 item 7).
+ *
  * btvirt's controllers send an advertising report only when scanning or
  * advertising is switched on, and the kernel drops reports that arrive
  * before its discovery has fully started; a real controller repeats its
@@ -38,6 +49,9 @@
 
 #define BLUEZ "org.bluez"
 #define APP_PATH "/org/bleio/e2e"
+/* The custom service is an application of its own, so that changing it
+ * (Version) leaves the others alone. */
+#define CUSTOM_APP_PATH APP_PATH "/custom"
 #define ADV_PATH APP_PATH "/advertisement"
 #define AGENT_PATH APP_PATH "/agent"
 #define LOCAL_NAME "InterestingPeripheral"
@@ -108,7 +122,30 @@ static const SvcDef services[] = {
   { "0000180d-0000-1000-8000-00805f9b34fb", heart_rate_chrs },
   { "0000180f-0000-1000-8000-00805f9b34fb", battery_chrs },
   { "0000180a-0000-1000-8000-00805f9b34fb", device_info_chrs },
+  { NULL }
+};
+
+static const SvcDef custom_services[] = {
   { CUSTOM_UUID ("0"), custom_chrs },
+  { NULL }
+};
+
+/* The second version of the custom service (Version 2): "Read me"
+ * is gone, "Version" (read: 02) comes first, the rest stays. */
+static const ChrDef custom_chrs_v2[] = {
+  { CUSTOM_UUID ("7"), "read", "02", 0, NULL, "Version" },
+  { CUSTOM_UUID ("2"), "read,write", "00", 0, NULL, "Write me" },
+  { CUSTOM_UUID ("3"), "write-without-response", "", 0, NULL, "Command" },
+  { CUSTOM_UUID ("4"), "notify", "00", 500, "00,01,02,03", "Counter" },
+  { CUSTOM_UUID ("5"), "read,encrypt-read", "736563726574", 0, NULL, "Secret" },
+  { CUSTOM_UUID ("6"), "read,notify", "01", 0, NULL, "Report 1" },
+  { CUSTOM_UUID ("6"), "read,notify", "02", 0, NULL, "Report 2" },
+  { NULL }
+};
+
+static const SvcDef custom_services_v2[] = {
+  { CUSTOM_UUID ("0"), custom_chrs_v2 },
+  { NULL }
 };
 
 /* ---- runtime state ---- */
@@ -140,8 +177,12 @@ struct _Peripheral {
   GDBusNodeInfo *node;
   char *adapter_path;
   char *ready_file;
-  GPtrArray *svcs;           /* Svc */
-  GArray *registrations;     /* guint */
+  GPtrArray *svcs;           /* Svc, of both applications */
+  const SvcDef *custom_defs; /* the custom application's version */
+  GArray *registrations;     /* guint: the roots, advertisement, agent, control */
+  GArray *gatt_registrations; /* guint: the services and their children */
+  GArray *custom_registrations; /* guint: those of the custom application */
+  gboolean changing;         /* a change of Version under way */
   gboolean app_registered;
   gboolean adv_registered;
   gboolean agent_registered;
@@ -191,6 +232,9 @@ static const char introspection_xml[] =
   "    <property name='UUID' type='s' access='read'/>"
   "    <property name='Characteristic' type='o' access='read'/>"
   "    <property name='Flags' type='as' access='read'/>"
+  "  </interface>"
+  "  <interface name='org.bleio.E2EPeripheral1'>"
+  "    <property name='Version' type='u' access='readwrite'/>"
   "  </interface>"
   "  <interface name='org.bluez.LEAdvertisement1'>"
   "    <method name='Release'/>"
@@ -468,9 +512,11 @@ interfaces_and_properties (Peripheral *self, const char *iface, gpointer object)
   return g_variant_builder_end (&b);
 }
 
+/* The objects of the application at @root. */
 static GVariant *
-get_managed_objects (Peripheral *self)
+get_managed_objects (Peripheral *self, const char *root)
 {
+  g_autofree char *prefix = g_strconcat (root, "/service", NULL);
   GVariantBuilder objects;
 
   g_variant_builder_init (&objects, G_VARIANT_TYPE ("a{oa{sa{sv}}}"));
@@ -478,6 +524,8 @@ get_managed_objects (Peripheral *self)
     {
       Svc *svc = g_ptr_array_index (self->svcs, i);
 
+      if (!g_str_has_prefix (svc->path, prefix))
+        continue;
       g_variant_builder_add (&objects, "{o@a{sa{sv}}}", svc->path,
                              interfaces_and_properties (self, "org.bluez.GattService1", svc));
       for (guint j = 0; j < svc->chrs->len; j++)
@@ -515,7 +563,7 @@ method_call (GDBusConnection *bus, const char *sender, const char *path,
 
   if (g_str_equal (iface, "org.freedesktop.DBus.ObjectManager"))
     g_dbus_method_invocation_return_value (invocation,
-        g_variant_new_tuple ((GVariant *[]) { get_managed_objects (self) }, 1));
+        g_variant_new_tuple ((GVariant *[]) { get_managed_objects (self, path) }, 1));
   else if (g_str_equal (iface, "org.bluez.GattCharacteristic1"))
     chr_method_call (user_data, method, params, invocation);
   else if (g_str_equal (iface, "org.bluez.GattDescriptor1"))
@@ -529,6 +577,7 @@ method_call (GDBusConnection *bus, const char *sender, const char *path,
     }
   else if (g_str_equal (iface, "org.bluez.Agent1"))
     agent_method_call (method, invocation);
+
   else if (g_str_equal (iface, "org.bluez.LEAdvertisement1"))
     {
       g_printerr ("peripheral: advertisement released\n");
@@ -555,17 +604,41 @@ get_property (GDBusConnection *bus, const char *sender, const char *path,
     v = desc_get_property (user_data, name);
   else if (g_str_equal (iface, "org.bluez.LEAdvertisement1"))
     v = adv_get_property (name);
+  else if (g_str_equal (iface, "org.bleio.E2EPeripheral1"))
+    {
+      Peripheral *self = g_object_get_data (G_OBJECT (bus), "bleio-e2e-peripheral");
+
+      v = g_variant_new_uint32 (self->changing ? 0 : self->custom_defs == custom_services ? 1 : 2);
+    }
   if (!v)
     g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY,
                  "No property %s.%s", iface, name);
   return v;
 }
 
-static const GDBusInterfaceVTable vtable = { method_call, get_property, NULL, { 0 } };
+static gboolean change_database (Peripheral *self, guint version, GError **error);
 
 static gboolean
-export (Peripheral *self, const char *path, const char *iface, gpointer object,
-        GError **error)
+set_property (GDBusConnection *bus, const char *sender, const char *path,
+              const char *iface, const char *name, GVariant *value, GError **error,
+              gpointer user_data)
+{
+  Peripheral *self = g_object_get_data (G_OBJECT (bus), "bleio-e2e-peripheral");
+
+  if (!g_str_equal (iface, "org.bleio.E2EPeripheral1") || !g_str_equal (name, "Version"))
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_PROPERTY_READ_ONLY,
+                   "%s.%s cannot be set", iface, name);
+      return FALSE;
+    }
+  return change_database (self, g_variant_get_uint32 (value), error);
+}
+
+static const GDBusInterfaceVTable vtable = { method_call, get_property, set_property, { 0 } };
+
+static gboolean
+export_into (Peripheral *self, GArray *registrations, const char *path, const char *iface,
+             gpointer object, GError **error)
 {
   GDBusInterfaceInfo *info = g_str_equal (iface, "org.bluez.Agent1")
       ? agent1_interface_info ()
@@ -575,27 +648,25 @@ export (Peripheral *self, const char *path, const char *iface, gpointer object,
 
   if (id == 0)
     return FALSE;
-  g_array_append_val (self->registrations, id);
+  g_array_append_val (registrations, id);
   return TRUE;
 }
 
+/* The services of the application at @root from @defs (NULL-terminated);
+ * their registrations go to @registrations. */
 static gboolean
-build_and_export (Peripheral *self, GError **error)
+export_gatt (Peripheral *self, const char *root, const SvcDef *defs, GArray *registrations,
+             GError **error)
 {
-  if (!export (self, APP_PATH, "org.freedesktop.DBus.ObjectManager", NULL, error)
-      || !export (self, ADV_PATH, "org.bluez.LEAdvertisement1", NULL, error)
-      || !export (self, AGENT_PATH, "org.bluez.Agent1", NULL, error))
-    return FALSE;
-
-  for (guint i = 0; i < G_N_ELEMENTS (services); i++)
+  for (guint i = 0; defs[i].uuid != NULL; i++)
     {
       Svc *svc = g_new0 (Svc, 1);
 
-      svc->def = &services[i];
-      svc->path = g_strdup_printf (APP_PATH "/service%u", i);
+      svc->def = &defs[i];
+      svc->path = g_strdup_printf ("%s/service%u", root, i);
       svc->chrs = g_ptr_array_new_with_free_func (chr_free);
       g_ptr_array_add (self->svcs, svc);
-      if (!export (self, svc->path, "org.bluez.GattService1", svc, error))
+      if (!export_into (self, registrations, svc->path, "org.bluez.GattService1", svc, error))
         return FALSE;
 
       for (guint j = 0; svc->def->chrs[j].uuid; j++)
@@ -617,16 +688,142 @@ build_and_export (Peripheral *self, GError **error)
                                  g_byte_array_free_to_bytes (bytes_from_hex (payloads[k])));
             }
           g_ptr_array_add (svc->chrs, chr);
-          if (!export (self, chr->path, "org.bluez.GattCharacteristic1", chr, error))
+          if (!export_into (self, registrations, chr->path, "org.bluez.GattCharacteristic1", chr, error))
             return FALSE;
           if (chr->def->description != NULL)
             {
               chr->desc_path = g_strdup_printf ("%s/desc0", chr->path);
-              if (!export (self, chr->desc_path, "org.bluez.GattDescriptor1", chr, error))
+              if (!export_into (self, registrations, chr->desc_path, "org.bluez.GattDescriptor1", chr, error))
                 return FALSE;
             }
         }
     }
+  return TRUE;
+}
+
+/* Drops the objects of @registrations and the services under @root. */
+static void
+unexport_gatt (Peripheral *self, const char *root, GArray *registrations)
+{
+  g_autofree char *prefix = g_strconcat (root, "/service", NULL);
+
+  for (guint i = 0; i < registrations->len; i++)
+    g_dbus_connection_unregister_object (self->bus, g_array_index (registrations, guint, i));
+  g_array_set_size (registrations, 0);
+  for (guint i = self->svcs->len; i > 0; i--)
+    if (g_str_has_prefix (((Svc *) g_ptr_array_index (self->svcs, i - 1))->path, prefix))
+      g_ptr_array_remove_index (self->svcs, i - 1);
+}
+
+static gboolean
+export_custom (Peripheral *self, const SvcDef *defs, GError **error)
+{
+  self->custom_defs = defs;
+  return export_gatt (self, CUSTOM_APP_PATH, defs, self->custom_registrations, error);
+}
+
+static gboolean
+build_and_export (Peripheral *self, GError **error)
+{
+  if (!export_into (self, self->registrations, APP_PATH,
+                    "org.freedesktop.DBus.ObjectManager", NULL, error)
+      || !export_into (self, self->registrations, ADV_PATH,
+                       "org.bluez.LEAdvertisement1", NULL, error)
+      || !export_into (self, self->registrations, AGENT_PATH, "org.bluez.Agent1", NULL, error)
+      || !export_into (self, self->registrations, APP_PATH "/control",
+                       "org.bleio.E2EPeripheral1", NULL, error)
+      || !export_into (self, self->registrations, CUSTOM_APP_PATH,
+                       "org.freedesktop.DBus.ObjectManager", NULL, error))
+    return FALSE;
+  return export_gatt (self, APP_PATH, services, self->gatt_registrations, error)
+         && export_custom (self, custom_services, error);
+}
+
+/* ---- a database that changes while connected ---- */
+
+static void
+change_done (Peripheral *self, const GError *error)
+{
+  self->changing = FALSE;
+  if (error != NULL)
+    g_printerr ("peripheral: changing the database failed: %s\n", error->message);
+  else
+    g_printerr ("peripheral: the database changed\n");
+}
+
+static void
+reregistered (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Peripheral *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                              result, &error);
+
+  self->app_registered = reply != NULL;
+  change_done (self, error);
+}
+
+typedef struct {
+  Peripheral *self;
+  const SvcDef *defs;
+} Change;
+
+static void
+unregistered (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree Change *change = user_data;
+  Peripheral *self = change->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                              result, &error);
+
+  if (reply == NULL)
+    {
+      change_done (self, error);
+      return;
+    }
+  self->app_registered = FALSE;
+  unexport_gatt (self, CUSTOM_APP_PATH, self->custom_registrations);
+  if (!export_custom (self, change->defs, &error))
+    {
+      change_done (self, error);
+      return;
+    }
+  g_dbus_connection_call (self->bus, BLUEZ, self->adapter_path, "org.bluez.GattManager1",
+                          "RegisterApplication",
+                          g_variant_new ("(oa{sv})", CUSTOM_APP_PATH, NULL),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, 10000, self->cancellable,
+                          reregistered, self);
+}
+
+/* Version := @version: the custom application goes and comes back in
+ * that version, as one whose firmware changed (1: custom_services, 2:
+ * custom_services_v2). */
+static gboolean
+change_database (Peripheral *self, guint version, GError **error)
+{
+  Change *change;
+
+  if (version != 1 && version != 2)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS, "Version is 1 or 2");
+      return FALSE;
+    }
+  if (self->changing || !self->app_registered)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
+                   "The application is not registered, or is changing already");
+      return FALSE;
+    }
+  g_printerr ("peripheral: changing the database to version %u\n", version);
+  change = g_new0 (Change, 1);
+  change->self = self;
+  change->defs = version == 1 ? custom_services : custom_services_v2;
+  self->changing = TRUE;
+  g_dbus_connection_call (self->bus, BLUEZ, self->adapter_path, "org.bluez.GattManager1",
+                          "UnregisterApplication", g_variant_new ("(o)", CUSTOM_APP_PATH),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, 10000, self->cancellable,
+                          unregistered, change);
   return TRUE;
 }
 
@@ -652,7 +849,7 @@ update_ready (Peripheral *self)
     g_unlink (self->ready_file);
 }
 
-typedef enum { STEP_APP, STEP_ADV, STEP_AGENT, STEP_DEFAULT_AGENT } Step;
+typedef enum { STEP_APP, STEP_CUSTOM_APP, STEP_ADV, STEP_AGENT, STEP_DEFAULT_AGENT } Step;
 
 typedef struct {
   Peripheral *self;
@@ -684,6 +881,9 @@ step_done (GObject *source, GAsyncResult *result, gpointer user_data)
   switch (data->step)
     {
     case STEP_APP:
+      register_step (self, STEP_CUSTOM_APP);
+      break;
+    case STEP_CUSTOM_APP:
       self->app_registered = TRUE;
       register_step (self, STEP_ADV);
       break;
@@ -728,6 +928,11 @@ register_step (Peripheral *self, Step step)
       iface = "org.bluez.GattManager1";
       method = "RegisterApplication";
       params = g_variant_new ("(oa{sv})", APP_PATH, NULL);
+      break;
+    case STEP_CUSTOM_APP:
+      iface = "org.bluez.GattManager1";
+      method = "RegisterApplication";
+      params = g_variant_new ("(oa{sv})", CUSTOM_APP_PATH, NULL);
       break;
     case STEP_ADV:
       iface = "org.bluez.LEAdvertisingManager1";
@@ -1022,6 +1227,8 @@ main (int argc, char **argv)
   self.ready_file = g_strdup (ready ? ready : "/run/e2e/peripheral-ready");
   self.svcs = g_ptr_array_new_with_free_func (svc_free);
   self.registrations = g_array_new (FALSE, FALSE, sizeof (guint));
+  self.gatt_registrations = g_array_new (FALSE, FALSE, sizeof (guint));
+  self.custom_registrations = g_array_new (FALSE, FALSE, sizeof (guint));
   self.cancellable = g_cancellable_new ();
   g_object_set_data (G_OBJECT (self.bus), "bleio-e2e-peripheral", &self);
   self.address = g_getenv ("BLEIO_TEST_PERIPHERAL_ADDRESS");
@@ -1055,6 +1262,10 @@ main (int argc, char **argv)
     g_dbus_connection_unregister_object (self.bus,
                                          g_array_index (self.registrations, guint, i));
   g_array_unref (self.registrations);
+  unexport_gatt (&self, APP_PATH, self.gatt_registrations);
+  unexport_gatt (&self, CUSTOM_APP_PATH, self.custom_registrations);
+  g_array_unref (self.gatt_registrations);
+  g_array_unref (self.custom_registrations);
   g_ptr_array_unref (self.svcs);
   g_clear_handle_id (&self.refresh_source, g_source_remove);
   g_hash_table_unref (self.discovering);

@@ -383,6 +383,112 @@ peripheral_bus_name (GError **error)
   return g_strdup (words[1]);
 }
 
+/* The demo peripheral's database in its second version
+ * (tools/bleio-sim/scenarios/demo.json with the custom service replaced):
+ * as in the guest, where the test peripheral's custom application comes
+ * back on handles after all the earlier ones (bluetoothd 5.66 hands out
+ * handles from the end of its database), without "Read me" and with
+ * "Version" first. */
+static const char demo_gatt_v2[] =
+  "[{\"uuid\": \"1800\", \"handle\": \"0x0001\", \"characteristics\": ["
+  "   {\"uuid\": \"2a00\", \"handle\": \"0x0002\", \"flags\": [\"read\"], \"value\": \"496e746572657374696e67506572697068657261 6c\"},"
+  "   {\"uuid\": \"2a01\", \"handle\": \"0x0004\", \"flags\": [\"read\"], \"value\": \"4003\"}"
+  " ]},"
+  " {\"uuid\": \"1801\", \"handle\": \"0x0008\", \"characteristics\": ["
+  "   {\"uuid\": \"2a05\", \"handle\": \"0x0009\", \"flags\": [\"indicate\"]},"
+  "   {\"uuid\": \"2b29\", \"handle\": \"0x000c\", \"flags\": [\"read\", \"write\"], \"value\": \"00\"},"
+  "   {\"uuid\": \"2b2a\", \"handle\": \"0x000e\", \"flags\": [\"read\"], \"value\": \"e2867e5110717e20fd546b265e9be7b4\"},"
+  "   {\"uuid\": \"2b3a\", \"handle\": \"0x0010\", \"flags\": [\"read\"], \"value\": \"01\"}"
+  " ]},"
+  " {\"uuid\": \"180a\", \"handle\": \"0x0012\", \"characteristics\": ["
+  "   {\"uuid\": \"2a29\", \"handle\": \"0x0013\", \"flags\": [\"read\"], \"value\": \"626c65696f\"},"
+  "   {\"uuid\": \"2a24\", \"handle\": \"0x0015\", \"flags\": [\"read\"], \"value\": \"53696d2d31\"},"
+  "   {\"uuid\": \"2a50\", \"handle\": \"0x0017\", \"flags\": [\"read\"], \"value\": \"02 6b1d 4602 4205\"}"
+  " ]},"
+  " {\"uuid\": \"180d\", \"handle\": \"0x003d\", \"characteristics\": ["
+  "   {\"uuid\": \"2a37\", \"handle\": \"0x003e\", \"flags\": [\"notify\"], \"notify\": {\"period_ms\": 1000, \"payloads\": [\"0648\", \"064a\", \"064c\", \"0650\", \"064e\"]}},"
+  "   {\"uuid\": \"2a38\", \"handle\": \"0x0041\", \"flags\": [\"read\"], \"value\": \"01\"},"
+  "   {\"uuid\": \"2a39\", \"handle\": \"0x0043\", \"flags\": [\"write\"]}"
+  " ]},"
+  " {\"uuid\": \"180f\", \"handle\": \"0x0045\", \"characteristics\": ["
+  "   {\"uuid\": \"2a19\", \"handle\": \"0x0046\", \"flags\": [\"read\", \"notify\"], \"value\": \"62\"}"
+  " ]},"
+  " {\"uuid\": \"12345678-1234-5678-1234-56789abcdef0\", \"handle\": \"0x0062\", \"characteristics\": ["
+  "   {\"uuid\": \"12345678-1234-5678-1234-56789abcdef7\", \"flags\": [\"read\"], \"value\": \"02\", \"descriptors\": [{\"uuid\": \"2901\", \"value\": \"56657273696f6e\"}]},"
+  "   {\"uuid\": \"12345678-1234-5678-1234-56789abcdef2\", \"flags\": [\"read\", \"write\"], \"value\": \"00\", \"descriptors\": [{\"uuid\": \"2901\", \"value\": \"5772697465206d65\"}]},"
+  "   {\"uuid\": \"12345678-1234-5678-1234-56789abcdef3\", \"flags\": [\"write-without-response\"], \"descriptors\": [{\"uuid\": \"2901\", \"value\": \"436f6d6d616e64\"}]},"
+  "   {\"uuid\": \"12345678-1234-5678-1234-56789abcdef4\", \"flags\": [\"notify\"], \"notify\": {\"period_ms\": 500, \"payloads\": [\"00\", \"01\", \"02\", \"03\"]}, \"descriptors\": [{\"uuid\": \"2901\", \"value\": \"436f756e746572\"}]},"
+  "   {\"uuid\": \"12345678-1234-5678-1234-56789abcdef5\", \"flags\": [\"read\", \"encrypt-read\"], \"value\": \"736563726574\", \"descriptors\": [{\"uuid\": \"2901\", \"value\": \"536563726574\"}]},"
+  "   {\"uuid\": \"12345678-1234-5678-1234-56789abcdef6\", \"flags\": [\"read\", \"notify\"], \"value\": \"01\", \"descriptors\": [{\"uuid\": \"2901\", \"value\": \"5265706f72742031\"}]},"
+  "   {\"uuid\": \"12345678-1234-5678-1234-56789abcdef6\", \"flags\": [\"read\", \"notify\"], \"value\": \"02\", \"acquire_notify\": false, \"descriptors\": [{\"uuid\": \"2901\", \"value\": \"5265706f72742032\"}]}"
+  " ]}]";
+
+/* Waits until the test peripheral's Version property reads @version. */
+static gboolean
+peripheral_version_is (GDBusConnection *bus,
+                       const char      *peer,
+                       guint32          version,
+                       GError         **error)
+{
+  gint64 end = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+
+  for (;;)
+    {
+      g_autoptr(GVariant) reply = NULL;
+      g_autoptr(GVariant) value = NULL;
+
+      reply = g_dbus_connection_call_sync (bus, peer, "/org/bleio/e2e/control",
+                                           "org.freedesktop.DBus.Properties", "Get",
+                                           g_variant_new ("(ss)", "org.bleio.E2EPeripheral1",
+                                                          "Version"),
+                                           G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
+                                           5000, NULL, error);
+      if (reply == NULL)
+        return FALSE;
+      g_variant_get (reply, "(v)", &value);
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32) &&
+          g_variant_get_uint32 (value) == version)
+        return TRUE;
+      if (g_get_monotonic_time () > end)
+        {
+          g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_TIMEOUT,
+                       "the test peripheral did not register its version %u in 20 s", version);
+          return FALSE;
+        }
+      g_usleep (50 * 1000);
+    }
+}
+
+gboolean
+e2e_peer_change_database (BleioConnection *connection,
+                          GError         **error)
+{
+  g_autoptr(GDBusConnection) bus = system_bus (error);
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *peer = NULL;
+
+  if (bus == NULL)
+    return FALSE;
+  if (!e2e_target_is_real_bluez ())
+    {
+      reply = g_dbus_connection_call_sync (bus, "org.bluez", "/org/bleio/sim",
+                                           "org.bleio.Sim1", "ReplaceGatt",
+                                           g_variant_new ("(os)",
+                                                          bleio_connection_get_object_path (connection),
+                                                          demo_gatt_v2),
+                                           NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, error);
+      return reply != NULL;
+    }
+  if ((peer = peripheral_bus_name (error)) == NULL)
+    return FALSE;
+  reply = g_dbus_connection_call_sync (bus, peer, "/org/bleio/e2e/control",
+                                       "org.freedesktop.DBus.Properties", "Set",
+                                       g_variant_new ("(ssv)", "org.bleio.E2EPeripheral1", "Version",
+                                                      g_variant_new_uint32 (2)),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, error);
+  return reply != NULL && peripheral_version_is (bus, peer, 2, error);
+}
+
 GBytes *
 e2e_peer_value (BleioCharacteristic *characteristic,
                 GError             **error)
@@ -397,6 +503,7 @@ e2e_peer_value (BleioCharacteristic *characteristic,
   const char *path;
   GVariant *ifaces;
   g_autofree char *found = NULL;
+  static const char *const roots[] = { "/org/bleio/e2e", "/org/bleio/e2e/custom" };
 
   if (!e2e_target_is_real_bluez ())
     {
@@ -408,24 +515,30 @@ e2e_peer_value (BleioCharacteristic *characteristic,
   if (bus == NULL || (peer = peripheral_bus_name (error)) == NULL)
     return NULL;
   wanted = bleio_uuid_to_bluez_string (bleio_characteristic_get_uuid (characteristic));
-  objects = g_dbus_connection_call_sync (bus, peer, "/org/bleio/e2e",
-                                         "org.freedesktop.DBus.ObjectManager",
-                                         "GetManagedObjects", NULL,
-                                         G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
-                                         G_DBUS_CALL_FLAGS_NONE, 10000, NULL, error);
-  if (objects == NULL)
-    return NULL;
-  tree = g_variant_get_child_value (objects, 0);
-  g_variant_iter_init (&iter, tree);
-  while (found == NULL && g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &ifaces))
+  /* Its two applications: the standard services, and the custom one. */
+  for (guint i = 0; i < G_N_ELEMENTS (roots) && found == NULL; i++)
     {
-      g_autoptr(GVariant) chr = g_variant_lookup_value (ifaces, "org.bluez.GattCharacteristic1", NULL);
-      const char *uuid = NULL;
+      g_clear_pointer (&objects, g_variant_unref);
+      g_clear_pointer (&tree, g_variant_unref);
+      objects = g_dbus_connection_call_sync (bus, peer, roots[i],
+                                             "org.freedesktop.DBus.ObjectManager",
+                                             "GetManagedObjects", NULL,
+                                             G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                             G_DBUS_CALL_FLAGS_NONE, 10000, NULL, error);
+      if (objects == NULL)
+        return NULL;
+      tree = g_variant_get_child_value (objects, 0);
+      g_variant_iter_init (&iter, tree);
+      while (found == NULL && g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &ifaces))
+        {
+          g_autoptr(GVariant) chr = g_variant_lookup_value (ifaces, "org.bluez.GattCharacteristic1", NULL);
+          const char *uuid = NULL;
 
-      if (chr != NULL && g_variant_lookup (chr, "UUID", "&s", &uuid)
-          && g_ascii_strcasecmp (uuid, wanted) == 0)
-        found = g_strdup (path);
-      g_variant_unref (ifaces);
+          if (chr != NULL && g_variant_lookup (chr, "UUID", "&s", &uuid)
+              && g_ascii_strcasecmp (uuid, wanted) == 0)
+            found = g_strdup (path);
+          g_variant_unref (ifaces);
+        }
     }
   if (found == NULL)
     {

@@ -75,6 +75,7 @@ gboolean         e2e_restart_bluez        (gboolean crash,
 #define E2E_UUID_CUSTOM_COMMAND    "12345678-1234-5678-1234-56789abcdef3"
 #define E2E_UUID_CUSTOM_COUNTER    "12345678-1234-5678-1234-56789abcdef4"
 #define E2E_UUID_CUSTOM_SECRET     "12345678-1234-5678-1234-56789abcdef5"
+#define E2E_UUID_CUSTOM_VERSION    "12345678-1234-5678-1234-56789abcdef7"
 #define E2E_UUID_USER_DESCRIPTION  "00002901-0000-1000-8000-00805f9b34fb"
 #define E2E_UUID_CCCD              "00002902-0000-1000-8000-00805f9b34fb"
 
@@ -105,6 +106,17 @@ GDBusConnection *e2e_other_client_start_notify (BleioCharacteristic *characteris
  * the simulator, which keeps no such view, NULL and NOT_SUPPORTED. */
 GBytes          *e2e_peer_value           (BleioCharacteristic *characteristic,
                                            GError             **error);
+
+/* The peer's GATT database changes under the live link to the demo
+ * peripheral's second version (peripheral.c's services_v2: the custom
+ * service loses "Read me", E2E_UUID_CUSTOM_READ, and gains "Version",
+ * E2E_UUID_CUSTOM_VERSION, before the others): in the guest the test
+ * peripheral unregisters its application and registers the second
+ * version (bluetoothd sends Service Changed), returning once it is
+ * registered; under the simulator org.bleio.Sim1.ReplaceGatt with the
+ * objects the guest shows after it (E2E_DEMO_GATT_V2). */
+gboolean         e2e_peer_change_database (BleioConnection *connection,
+                                           GError         **error);
 
 /* How many WriteValue calls reached the simulator for @characteristic
  * (org.bleio.Sim1.GetCalls); -1 and NOT_SUPPORTED in the guest. */
