@@ -5,7 +5,9 @@
  * (tools/bleio-sim/README.md, "Service Changed"): an unchanged service
  * keeps its objects; a changed one's objects go before the new one's come,
  * whole; services not found again go last; ServicesResolved stays true;
- * and a new attribute at a gone one's handle gets its path.
+ * and a new attribute at a gone one's handle gets its path. The order
+ * within a service, Device1.UUIDs and Battery1 follow what the e2e guest
+ * recorded (tests/data/bluez-5.66/service-changed.json).
  */
 #include "sim-fixture.h"
 #include "bleio-assert.h"
@@ -70,9 +72,11 @@ on_signal (GDBusConnection *conn,
     {
       g_autoptr(GVariant) changed = g_variant_get_child_value (params, 1);
       g_autoptr(GVariant) resolved = g_variant_lookup_value (changed, "ServicesResolved", NULL);
+      g_autoptr(GVariant) uuids = g_variant_lookup_value (changed, "UUIDs", NULL);
 
       s->path = resolved != NULL ? g_strdup_printf ("%s:ServicesResolved", path)
-                                 : g_strdup (path);
+                : uuids != NULL ? g_strdup_printf ("%s:UUIDs", path)
+                : g_strdup (path);
     }
   else
     g_variant_get_child (params, 0, "o", &s->path);
@@ -86,6 +90,23 @@ find (GPtrArray  *seen,
       const char *path)
 {
   for (guint i = 0; i < seen->len; i++)
+    {
+      Seen *s = g_ptr_array_index (seen, i);
+
+      if (g_str_equal (s->signal, signal) && g_str_equal (s->path, path))
+        return (int) i;
+    }
+  return -1;
+}
+
+/* Index of the first @signal about @path after @from, or -1. */
+static int
+find_after (GPtrArray  *seen,
+            int         from,
+            const char *signal,
+            const char *path)
+{
+  for (guint i = (guint) MAX (from + 1, 0); i < seen->len; i++)
     {
       Seen *s = g_ptr_array_index (seen, i);
 
@@ -191,6 +212,97 @@ test_replace_gatt_order (void **state)
   assert_true (sim_fixture_remove_device (fx, device, &error));
 }
 
+/* fff0 at 0x10: fff1 (notify, its CCCD at 0x13), fff2 (read, a 0x2901 at
+ * 0x16); the battery service at 0x20 (bluetoothd's battery plugin puts
+ * Battery1 on the device). */
+#define GATT_RECORDED_BEFORE \
+  "[{\"uuid\": \"fff0\", \"handle\": \"0x0010\", \"characteristics\": [" \
+  "   {\"uuid\": \"fff1\", \"handle\": \"0x0011\", \"flags\": [\"notify\"]}," \
+  "   {\"uuid\": \"fff2\", \"handle\": \"0x0014\", \"value\": \"01\"," \
+  "    \"descriptors\": [{\"uuid\": \"2901\", \"value\": \"41\"}]}]}," \
+  " {\"uuid\": \"180f\", \"handle\": \"0x0020\", \"characteristics\": [" \
+  "   {\"uuid\": \"2a19\", \"handle\": \"0x0021\", \"flags\": [\"read\", \"notify\"], \"value\": \"50\"}]}]"
+/* Both go; eee0 comes at 0x30. */
+#define GATT_RECORDED_AFTER \
+  "[{\"uuid\": \"eee0\", \"handle\": \"0x0030\", \"characteristics\": [" \
+  "   {\"uuid\": \"eee1\", \"handle\": \"0x0031\", \"value\": \"02\"}]}]"
+
+/* What the guest's bluetoothd 5.66 did (service-changed.json): a service's
+ * objects go characteristic by characteristic in handle order, each
+ * after its descriptors, the service last; Device1.UUIDs changes after a
+ * service whose UUID goes has gone, and before one with a new UUID comes;
+ * Battery1 leaves the device after the battery service's objects. */
+static void
+test_replace_gatt_as_recorded (void **state)
+{
+  SimFixture *fx = *state;
+  GDBusConnection *bus = sim_fixture_get_connection (fx);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *device = NULL;
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (seen_free);
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *svc_f = NULL, *chr_1 = NULL, *ccc_1 = NULL, *chr_2 = NULL, *desc_2 = NULL;
+  g_autofree char *svc_bat = NULL, *svc_e = NULL, *uuids = NULL;
+  gpointer args[2];
+  guint sub_id;
+  int f_gone, bat_gone, e_new;
+
+  device = sim_fixture_add_device (fx, "hci0",
+                                   "{\"address\": \"00:CC:00:00:19:72\", \"name\": \"Recorded\","
+                                   " \"gatt\": " GATT_RECORDED_BEFORE "}", &error);
+  assert_non_null (device);
+  device = (g_free (device), sim_fixture_find_device (fx, ADAPTER, "Recorded", &error));
+  assert_non_null (device);
+  assert_true (sim_fixture_connect_device (fx, device, &error));
+
+  sub_id = g_dbus_connection_signal_subscribe (bus, NULL, NULL, NULL, NULL, NULL,
+                                               G_DBUS_SIGNAL_FLAGS_NONE, on_signal, seen, NULL);
+  reply = sim_fixture_call (fx, "ReplaceGatt",
+                            g_variant_new ("(os)", device, GATT_RECORDED_AFTER), &error);
+  assert_no_error (error);
+  svc_f = sub (device, "service0010");
+  chr_1 = sub (device, "service0010/char0011");
+  ccc_1 = sub (device, "service0010/char0011/desc0013");
+  chr_2 = sub (device, "service0010/char0014");
+  desc_2 = sub (device, "service0010/char0014/desc0016");
+  svc_bat = sub (device, "service0020");
+  svc_e = sub (device, "service0030");
+  uuids = g_strdup_printf ("%s:UUIDs", device);
+  args[0] = seen;
+  args[1] = svc_bat;
+  assert_true (sim_fixture_wait_until (saw_last_removal, args, WAIT_MSEC));
+  /* Battery1's removal comes right after, in the same call */
+  args[1] = device;
+  assert_true (sim_fixture_wait_until (saw_last_removal, args, WAIT_MSEC));
+  g_dbus_connection_signal_unsubscribe (bus, sub_id);
+
+  assert_true (find (seen, "InterfacesRemoved", ccc_1) >= 0);
+  assert_true (find (seen, "InterfacesRemoved", ccc_1) < find (seen, "InterfacesRemoved", chr_1));
+  assert_true (find (seen, "InterfacesRemoved", chr_1) < find (seen, "InterfacesRemoved", desc_2));
+  assert_true (find (seen, "InterfacesRemoved", desc_2) < find (seen, "InterfacesRemoved", chr_2));
+  f_gone = find (seen, "InterfacesRemoved", svc_f);
+  assert_true (find (seen, "InterfacesRemoved", chr_2) < f_gone);
+
+  e_new = find (seen, "InterfacesAdded", svc_e);
+  assert_true (e_new >= 0);
+  assert_true (find (seen, "PropertiesChanged", uuids) >= 0);
+  assert_true (find (seen, "PropertiesChanged", uuids) < e_new);
+  assert_true (find_after (seen, f_gone, "PropertiesChanged", uuids) > f_gone);
+  bat_gone = find (seen, "InterfacesRemoved", svc_bat);
+  assert_true (find_after (seen, bat_gone, "PropertiesChanged", uuids) > bat_gone);
+  assert_true (find (seen, "InterfacesRemoved", device) > bat_gone);
+  {
+    g_autoptr(GVariant) value = sim_fixture_get_property (fx, device, "org.bluez.Device1", "UUIDs");
+    g_autofree const char **list = NULL;
+
+    assert_non_null (value);
+    list = g_variant_get_strv (value, NULL);
+    assert_int_equal (g_strv_length ((char **) list), 1);
+    assert_string_equal (list[0], "0000eee0-0000-1000-8000-00805f9b34fb");
+  }
+  assert_true (sim_fixture_remove_device (fx, device, &error));
+}
+
 static void
 test_replace_gatt_bad_input (void **state)
 {
@@ -211,6 +323,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_replace_gatt_order),
+    cmocka_unit_test (test_replace_gatt_as_recorded),
     cmocka_unit_test (test_replace_gatt_bad_input),
   };
 

@@ -141,9 +141,11 @@ uuids_variant (SimDevice *d)
 
   if (d->resolved_once)
     {
-      for (guint i = 0; i < d->periph->services->len; i++)
+      GPtrArray *defs = d->uuid_services != NULL ? d->uuid_services : d->periph->services;
+
+      for (guint i = 0; i < defs->len; i++)
         {
-          SimServiceDef *s = g_ptr_array_index (d->periph->services, i);
+          SimServiceDef *s = g_ptr_array_index (defs, i);
 
           if (s->primary)
             g_ptr_array_add (list, s->uuid);

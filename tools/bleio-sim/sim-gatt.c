@@ -7,6 +7,7 @@
  */
 #include "sim-gatt.h"
 #include "sim-agent.h"
+#include "sim-battery.h"
 
 #include <string.h>
 
@@ -171,16 +172,20 @@ service_export (SimService *s,
     }
 }
 
+/* In the order of 5.66's unregister_service() (src/gatt-client.c), seen
+ * in the e2e guest (tests/data/bluez-5.66/service-changed.json): each
+ * characteristic in handle order, its descriptors before it, the service
+ * last. */
 static void
 service_unexport (SimService *s,
                   gboolean    announce)
 {
-  for (guint j = s->chars->len; j > 0; j--)
+  for (guint j = 0; j < s->chars->len; j++)
     {
-      SimChar *c = g_ptr_array_index (s->chars, j - 1);
+      SimChar *c = g_ptr_array_index (s->chars, j);
 
-      for (guint k = c->descs->len; k > 0; k--)
-        sim_obj_unexport (&((SimDesc *) g_ptr_array_index (c->descs, k - 1))->obj,
+      for (guint k = 0; k < c->descs->len; k++)
+        sim_obj_unexport (&((SimDesc *) g_ptr_array_index (c->descs, k))->obj,
                           announce);
       sim_obj_unexport (&c->obj, announce);
     }
@@ -261,13 +266,67 @@ same_declaration (const SimServiceDef *a,
          && service_def_end (a) == service_def_end (b);
 }
 
+#define BATTERY_SERVICE_UUID "0000180f-0000-1000-8000-00805f9b34fb"
+
+static gint
+compare_str_ptr (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The primary service UUIDs of @defs, sorted, as one string. */
+static char *
+uuid_key (GPtrArray *defs)
+{
+  g_autoptr(GPtrArray) uuids = g_ptr_array_new ();
+  g_autoptr(GString) key = g_string_new (NULL);
+
+  for (guint i = 0; i < defs->len; i++)
+    {
+      SimServiceDef *sd = g_ptr_array_index (defs, i);
+
+      if (sd->primary && !g_ptr_array_find_with_equal_func (uuids, sd->uuid, g_str_equal, NULL))
+        g_ptr_array_add (uuids, sd->uuid);
+    }
+  g_ptr_array_sort (uuids, compare_str_ptr);
+  for (guint i = 0; i < uuids->len; i++)
+    g_string_append_printf (key, "%s ", (const char *) g_ptr_array_index (uuids, i));
+  return g_string_free (g_steal_pointer (&key), FALSE);
+}
+
+/* Device1.UUIDs follows device->uuid_services: bluetoothd 5.66 signals it
+ * when a service brings a new UUID or takes the last of one away, after
+ * the service's objects went or before they come (the guest's
+ * service-changed.json). */
+static void
+uuids_step (SimDevice *device,
+            char     **key)
+{
+  g_autofree char *now = uuid_key (device->uuid_services);
+
+  if (g_str_equal (now, *key))
+    return;
+  g_free (*key);
+  *key = g_steal_pointer (&now);
+  sim_obj_changed_by_name (&device->obj, "org.bluez.Device1", "UUIDs", NULL);
+}
+
 static void
 remove_object (SimDevice  *device,
-               SimService *s)
+               SimService *s,
+               char      **key)
 {
+  gboolean battery = g_str_equal (s->def->uuid, BATTERY_SERVICE_UUID);
+
   service_link_lost (s);
   service_unexport (s, TRUE);
+  g_ptr_array_remove (device->uuid_services, s->def);
   g_ptr_array_remove (device->services, s);
+  uuids_step (device, key);
+  /* the battery plugin lets go of the device with the service */
+  if (battery)
+    sim_battery_unexport (device);
 }
 
 /* Removes the objects of the services defined in old whose handles meet
@@ -276,21 +335,25 @@ static void
 remove_overlapping (SimDevice *device,
                     GPtrArray *old,
                     guint16    start,
-                    guint16    end)
+                    guint16    end,
+                    char     **key)
 {
-  for (guint i = device->services->len; i > 0; i--)
+  for (guint i = 0; i < device->services->len;)
     {
-      SimService *s = g_ptr_array_index (device->services, i - 1);
+      SimService *s = g_ptr_array_index (device->services, i);
 
       if (g_ptr_array_find (old, s->def, NULL)
           && s->def->handle <= end && service_def_end (s->def) >= start)
-        remove_object (device, s);
+        remove_object (device, s, key);
+      else
+        i++;
     }
 }
 
 static void
 insert_object (SimDevice  *device,
-               SimService *s)
+               SimService *s,
+               char      **key)
 {
   guint i = 0;
 
@@ -298,8 +361,12 @@ insert_object (SimDevice  *device,
          && ((SimService *) g_ptr_array_index (device->services, i))->def->handle
               < s->def->handle)
     i++;
+  g_ptr_array_add (device->uuid_services, s->def);
+  uuids_step (device, key);
   g_ptr_array_insert (device->services, (gint) i, s);
   service_export (s, TRUE);
+  if (g_str_equal (s->def->uuid, BATTERY_SERVICE_UUID))
+    sim_battery_export (device);
 }
 
 void
@@ -308,8 +375,12 @@ sim_gatt_replace (SimDevice *device,
 {
   SimPeripheral *p = device->periph;
   g_autoptr(GPtrArray) old = p->services;
+  g_autoptr(GPtrArray) known = g_ptr_array_new ();  /* does not own the definitions */
+  g_autofree char *key = uuid_key (old);
 
+  g_ptr_array_extend (known, old, NULL, NULL);
   p->services = defs;
+  device->uuid_services = known;
   for (guint i = 0; i < defs->len; i++)
     {
       SimServiceDef *nd = g_ptr_array_index (defs, i);
@@ -329,13 +400,22 @@ sim_gatt_replace (SimDevice *device,
         continue;
       /* a different service where one was: the old one goes first, then
        * the new one appears whole once its characteristics are read */
-      remove_overlapping (device, old, nd->handle, service_def_end (nd));
+      remove_overlapping (device, old, nd->handle, service_def_end (nd), &key);
       if (has_object (nd))
-        insert_object (device, build_service (device, nd));
+        insert_object (device, build_service (device, nd), &key);
     }
   /* the services not found again go last */
   if (device->services != NULL)
-    remove_overlapping (device, old, 0x0001, 0xffff);
+    remove_overlapping (device, old, 0x0001, 0xffff, &key);
+  device->uuid_services = NULL;
+  if (device->services != NULL && device->resolved_once)
+    {
+      g_autofree char *now = uuid_key (defs);
+
+      /* what has no object (GAP, the plugins' services) changes last */
+      if (!g_str_equal (now, key))
+        sim_obj_changed_by_name (&device->obj, "org.bluez.Device1", "UUIDs", NULL);
+    }
 }
 
 SimChar *

@@ -119,6 +119,9 @@ struct _SimDevice {
   gboolean gap_name_known;
   gboolean battery_exported;
   GPtrArray *services;        /* SimService, owned; NULL when not exported */
+  GPtrArray *uuid_services;   /* while ReplaceGatt runs: the SimServiceDefs
+                               * Device1.UUIDs shows at this step (not
+                               * owned); NULL otherwise (the peripheral's) */
   GPtrArray *connect_waiters; /* GDBusMethodInvocation */
   guint connect_source;
   guint resolve_source;
