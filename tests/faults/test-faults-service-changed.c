@@ -2,7 +2,7 @@
 /*
  * The peer's database changes while bleio_connection_discover_remote_services()
  * waits for bluetoothd to resolve it (issue 19 item 8): the peer takes
- * 700 ms to resolve, and the simulator's ReplaceGatt lands in between.
+ * 3 s to resolve, and the simulator's ReplaceGatt lands in between.
  * Discovery must end once, with the database as it is now (the new
  * services, whose reads give the new values), and no `services-changed`
  * comes for a database nobody had been handed yet.
@@ -67,7 +67,7 @@ test_fault_database_changes_during_discovery (void **state)
   char *path = NULL;
   g_autoptr(BleioConnection) connection = common_add_and_connect (g, PEER,
     "{\"address\": \"" PEER "\", \"name\": \"ResolvingSlowly\","
-    " \"connect\": {\"resolve_delay_ms\": 700}, \"gatt\": " GATT_BEFORE "}", &path);
+    " \"connect\": {\"resolve_delay_ms\": 3000}, \"gatt\": " GATT_BEFORE "}", &path);
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GPtrArray) chars = NULL;
   g_autoptr(GBytes) value = NULL;
