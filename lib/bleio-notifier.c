@@ -64,6 +64,7 @@ struct _BleioNotifier {
   gint held_subscription;       /* we hold one on characteristic */
   gint held_acquired;           /* likewise */
   gint stopped;
+  gint started;                 /* the start task returned the notifier */
   gint mtu;
   gsize packet_max;             /* longest notification: MTU - 3 */
 
@@ -211,7 +212,9 @@ verdict_cb (gpointer user_data)
       notifier_lost (notifier, "the notifications stopped, the link stayed");
       return G_SOURCE_REMOVE;
     }
-  if (notifier->place != NULL)
+  /* A characteristic that went while the start was still under way is
+   * not followed: the start fails on it (check_connected). */
+  if (notifier->place != NULL && g_atomic_int_get (&notifier->started))
     successor = bleio_gatt_place_find (notifier->place, notifier->client, notifier->device_path);
   if (successor != NULL)
     {
@@ -509,6 +512,7 @@ start_return (GTask *task_in)
       g_task_return_error (task, error);
       return;
     }
+  g_atomic_int_set (&notifier->started, 1);
   g_task_return_pointer (task, notifier_ref (notifier), notifier_unref);
 }
 
