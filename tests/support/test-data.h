@@ -13,3 +13,11 @@
  * "bluez-5.66", "objects-idle.json"); free with g_free(). */
 char *test_data_path_in (const char *folder,
                          const char *name);
+
+/* The folder of the recordings of the bluetoothd the simulator speaks in
+ * this run: "bluez-5.82" when BLEIO_SIM_BLUEZ says 5.82 (the test setup
+ * of the sim suite's 5.82 entries), else "bluez-5.66". */
+const char *test_data_bluez_folder (void);
+
+/* Whether the simulator of this run speaks bluetoothd 5.82. */
+gboolean    test_data_bluez_is_582 (void);

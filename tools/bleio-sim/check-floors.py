@@ -39,6 +39,7 @@ FLOORS = [
     "sim-gatt",        # 3 GATT objects, reads and writes
     "sim-device",      # 3 Device1, the link
     "sim-monitor",     # 3 AdvertisementMonitorManager1, monitors
+    "sim-adapter-misc", # 3 an adapter's property-only interfaces
     "sim-adapter",     # 3 Adapter1, discovery, the advertising loop
     "sim-air",         # 3 the adapters' shared air, links between them
     "sim-advertisement", # 3 one LEAdvertisement1: parsing, length, air

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bleio-sim: a BlueZ 5.66 double on D-Bus. `bleio-sim [--scenario FILE]
- * [--address ADDRESS]` runs the daemon; `bleio-sim run ...` runs a command
+ * bleio-sim: a BlueZ 5.66 (or 5.82) double on D-Bus. `bleio-sim [--scenario
+ * FILE] [--address ADDRESS] [--bluez VERSION]` runs the daemon; `bleio-sim run ...` runs a command
  * against a private bus with the daemon on it (sim-run.c). The top floor:
  * it starts the hostile mode and the control interface, which hook
  * themselves into the registry, then the daemon.
@@ -28,13 +28,18 @@ main (int    argc,
 {
   g_autofree char *scenario_path = NULL;
   g_autofree char *address = NULL;
+  g_autofree char *bluez_text = NULL;
   gboolean check = FALSE;
+  SimBluez bluez = SIM_BLUEZ_DEFAULT;
   GOptionEntry entries[] = {
     { "scenario", 's', 0, G_OPTION_ARG_FILENAME, &scenario_path,
       "Scenario file (default: the built-in demo)", "FILE" },
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
       "D-Bus address of the bus to own org.bluez on (default: the system bus)",
       "ADDRESS" },
+    { "bluez", 0, 0, G_OPTION_ARG_STRING, &bluez_text,
+      "The bluetoothd release to speak, 5.66 or 5.82 (default: $BLEIO_SIM_BLUEZ, "
+      "else the scenario's \"bluez\" key, else 5.66)", "VERSION" },
     { "check", 0, 0, G_OPTION_ARG_NONE, &check,
       "Only parse the scenario and report errors", NULL },
     { NULL }
@@ -50,7 +55,7 @@ main (int    argc,
   if (argc > 1 && strcmp (argv[1], "run") == 0)
     return bleio_sim_run_main (argc, argv);
 
-  context = g_option_context_new ("- simulate bluetoothd 5.66 on D-Bus");
+  context = g_option_context_new ("- simulate bluetoothd 5.66 or 5.82 on D-Bus");
   g_option_context_set_summary (context,
                                 "Owns org.bluez on a bus and serves the adapters and "
                                 "peripherals of a scenario.\n"
@@ -66,6 +71,19 @@ main (int    argc,
     {
       g_printerr ("bleio-sim: unexpected argument '%s'\n", argv[1]);
       return 2;
+    }
+  if (bluez_text == NULL && g_getenv ("BLEIO_SIM_BLUEZ") != NULL
+      && *g_getenv ("BLEIO_SIM_BLUEZ") != '\0')
+    bluez_text = g_strdup (g_getenv ("BLEIO_SIM_BLUEZ"));
+  if (bluez_text != NULL)
+    {
+      bluez = sim_bluez_parse (bluez_text);
+      if (bluez == SIM_BLUEZ_DEFAULT)
+        {
+          g_printerr ("bleio-sim: --bluez (or BLEIO_SIM_BLUEZ) takes 5.66 or 5.82, not '%s'\n",
+                      bluez_text);
+          return 2;
+        }
     }
 
   scenario = scenario_path != NULL ? sim_scenario_load_file (scenario_path, &error)
@@ -108,7 +126,7 @@ main (int    argc,
    * that sees the name appear may steer the simulator at once. */
   sim_hostile_install ();
   sim_control_export (conn);
-  if (!sim_daemon_start (conn, scenario, scenario_path, &error))
+  if (!sim_daemon_start (conn, scenario, scenario_path, bluez, &error))
     {
       g_printerr ("bleio-sim: %s\n", error->message);
       return 1;

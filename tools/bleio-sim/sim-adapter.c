@@ -6,6 +6,7 @@
  * peripherals appear; temporary devices.
  */
 #include "sim-adapter.h"
+#include "sim-adapter-misc.h"
 #include "sim-device.h"
 #include "sim-gatt.h"
 #include "sim-monitor.h"
@@ -926,6 +927,16 @@ adapter_get (SimObj     *obj,
     return a->modalias != NULL ? g_variant_new_string (a->modalias) : NULL;
   if (g_str_equal (prop, "Roles"))
     return g_variant_new_strv ((const char *const[]) { "central", "peripheral" }, 2);
+  /* 5.82's (org.bluez-5.82.xml): the kernel's connectable setting (false
+   * on the reference machine's btvirt controllers), and the company id
+   * (1521, the Linux Foundation, btvirt's) and Core version (9, 5.0) the
+   * controller reports (tests/data/bluez-5.82/objects-idle.json) */
+  if (g_str_equal (prop, "Connectable"))
+    return g_variant_new_boolean (a->connectable);
+  if (g_str_equal (prop, "Manufacturer"))
+    return g_variant_new_uint16 (1521);
+  if (g_str_equal (prop, "Version"))
+    return g_variant_new_byte (9);
   return NULL;
 }
 
@@ -1024,6 +1035,18 @@ adapter_set (SimObj     *obj,
       a->pairable_timeout = g_variant_get_uint32 (value);
       sim_obj_changed (obj, &sim_adapter_iface, "PairableTimeout", NULL);
     }
+  else if (g_str_equal (prop, "Connectable") && sim_bluez () == SIM_BLUEZ_5_82)
+    {
+      /* bluetoothd passes it to the kernel's setting and signals the
+       * change the kernel reports; the simulator has no kernel between */
+      gboolean on = g_variant_get_boolean (value);
+
+      if (a->connectable != on)
+        {
+          a->connectable = on;
+          sim_obj_changed (obj, &sim_adapter_iface, "Connectable", NULL);
+        }
+    }
   else
     {
       g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_PROPERTY_READ_ONLY,
@@ -1037,70 +1060,24 @@ SimIfaceDef sim_adapter_iface = {
   "org.bluez.Adapter1", adapter_method, adapter_get, adapter_set, NULL
 };
 
-/* ---- the other adapter interfaces ---- */
-
-static void
-refuse_method (SimObj                *obj,
-               GDBusMethodInvocation *invocation,
-               const char            *method,
-               GVariant              *params)
-{
-  sim_return_error (invocation, SIM_ERR_NOT_SUPPORTED, SIM_MSG_NOT_SUPPORTED);
-}
-
-static GVariant *
-no_props (SimObj     *obj,
-          const char *prop)
-{
-  return NULL;
-}
-
-static GVariant *
-media_get (SimObj     *obj,
-           const char *prop)
-{
-  if (g_str_equal (prop, "SupportedUUIDs"))
-    return g_variant_new_strv ((const char *const[]) {
-      "0000110a-0000-1000-8000-00805f9b34fb",
-      "0000110b-0000-1000-8000-00805f9b34fb" }, 2);
-  return NULL;
-}
-
-static GVariant *
-sim_access_get (SimObj     *obj,
-                const char *prop)
-{
-  if (g_str_equal (prop, "Connected"))
-    return g_variant_new_boolean (FALSE);
-  return NULL;
-}
-
-static SimIfaceDef battery_provider_iface = {
-  "org.bluez.BatteryProviderManager1", refuse_method, no_props, NULL, NULL
-};
-static SimIfaceDef media_iface = {
-  "org.bluez.Media1", refuse_method, media_get, NULL, NULL
-};
-static SimIfaceDef network_iface = {
-  "org.bluez.NetworkServer1", refuse_method, no_props, NULL, NULL
-};
-static SimIfaceDef sim_access_iface = {
-  "org.bluez.SimAccess1", refuse_method, sim_access_get, NULL, NULL
-};
-
 /* ---- life cycle ---- */
 
 SimAdapter *
 sim_adapter_new (SimAdapterDef *def)
 {
   SimAdapter *a = g_new0 (SimAdapter, 1);
+  gboolean newer = sim_bluez () == SIM_BLUEZ_5_82;
 
   sim_obj_init (&a->obj, SIM_OBJ_ADAPTER, g_strconcat ("/org/bluez/", def->name, NULL));
   a->name = g_strdup (def->name);
   a->address = g_strdup (def->address);
-  a->alias = g_strdup (def->alias);
-  a->system_name = g_strdup (def->system_name);
-  a->modalias = g_strdup (def->modalias);
+  /* bluetoothd's defaults: the name "BlueZ VERSION", and a modalias whose
+   * device number is the version (0x0542 for 5.66, 0x0552 for 5.82) */
+  a->system_name = g_strdup (def->system_name != NULL ? def->system_name
+                             : newer ? "BlueZ 5.82" : "BlueZ 5.66");
+  a->alias = g_strdup (def->alias != NULL ? def->alias : a->system_name);
+  a->modalias = g_strdup (def->modalias != NULL ? def->modalias
+                          : newer ? "usb:v1D6Bp0246d0552" : "usb:v1D6Bp0246d0542");
   a->powered = def->powered;
   a->power_state = def->powered ? "on" : "off";
   a->discoverable = def->discoverable;
@@ -1125,16 +1102,16 @@ sim_adapter_export (SimAdapter *adapter,
   static gsize once = 0;
   /* bluetoothd's order; LEAdvertisingManager1 comes last */
   const SimIfaceDef *defs[] = {
-    &sim_adapter_iface, &battery_provider_iface, &sim_gatt_manager_iface,
-    &sim_monitor_manager_iface, &media_iface, &network_iface, &sim_access_iface,
+    &sim_adapter_iface, &sim_battery_provider_iface, &sim_gatt_manager_iface,
+    &sim_monitor_manager_iface, &sim_media_iface, &sim_network_iface, &sim_sim_access_iface,
     sim_world.adv_manager_iface, NULL
   };
 
   if (g_once_init_enter (&once))
     {
       SimIfaceDef *mut[] = {
-        &battery_provider_iface, &sim_gatt_manager_iface, &sim_monitor_manager_iface,
-        &media_iface, &network_iface, &sim_access_iface
+        &sim_battery_provider_iface, &sim_gatt_manager_iface, &sim_monitor_manager_iface,
+        &sim_media_iface, &sim_network_iface, &sim_sim_access_iface
       };
 
       for (guint i = 0; i < G_N_ELEMENTS (mut); i++)

@@ -140,8 +140,14 @@ gboolean
 sim_daemon_start (GDBusConnection *conn,
                   SimScenario     *scenario,
                   const char      *scenario_path,
+                  SimBluez         bluez,
                   GError         **error)
 {
+  /* The command line wins over the scenario's key; a Restart keeps the
+   * release (bluetoothd comes back the same program). */
+  if (bluez == SIM_BLUEZ_DEFAULT)
+    bluez = scenario->bluez;
+  sim_registry_set_bluez (bluez != SIM_BLUEZ_DEFAULT ? bluez : SIM_BLUEZ_5_66);
   sim_registry_init (conn);
   sim_world.hooks = world_hooks;
   sim_world.adv_manager_iface = &sim_advertising_iface;

@@ -23,10 +23,12 @@ typedef struct {
 
 extern SimDaemon *sim;
 
-/* Takes @scenario. */
+/* Takes @scenario. @bluez is the release to speak (--bluez), or
+ * SIM_BLUEZ_DEFAULT for the scenario's "bluez" key, else 5.66. */
 gboolean  sim_daemon_start        (GDBusConnection *conn,
                                    SimScenario     *scenario,
                                    const char      *scenario_path,
+                                   SimBluez         bluez,
                                    GError         **error);
 void      sim_daemon_stop         (void);
 /* Drops org.bluez and all objects, then brings them back after @down_msec

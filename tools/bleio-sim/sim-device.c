@@ -152,7 +152,19 @@ uuids_variant (SimDevice *d)
         }
     }
   else if (d->advertised)
-    g_ptr_array_extend (list, d->periph->uuids, NULL, NULL);
+    {
+      g_ptr_array_extend (list, d->periph->uuids, NULL, NULL);
+      /* 5.69 and later add each service data UUID to the advertised
+       * UUIDs (device.c add_service_data()) */
+      if (sim_bluez () == SIM_BLUEZ_5_82 && d->shown_svc != NULL)
+        for (gsize i = 0; i < g_variant_n_children (d->shown_svc); i++)
+          {
+            const char *uuid = NULL;
+
+            g_variant_get_child (d->shown_svc, i, "{&sv}", &uuid, NULL);
+            g_ptr_array_add (list, (char *) uuid);
+          }
+    }
   g_ptr_array_sort (list, compare_str_ptr);
   for (guint i = 1; i < list->len;)
     {
@@ -642,9 +654,18 @@ sim_device_advertise (SimDevice *d,
       && (duplicates || d->shown_svc == NULL
           || !g_variant_equal (d->shown_svc, p->service_data)))
     {
+      g_autoptr(GVariant) uuids_before = uuids_variant (d);
+      g_autoptr(GVariant) uuids_after = NULL;
+
+      g_variant_ref_sink (uuids_before);
       g_clear_pointer (&d->shown_svc, g_variant_unref);
       d->shown_svc = g_variant_ref (p->service_data);
-      sim_obj_changed (&d->obj, &sim_device_iface, "ServiceData", NULL);
+      uuids_after = g_variant_ref_sink (uuids_variant (d));
+      /* 5.82: a new service data UUID joins UUIDs in the same turn */
+      if (!g_variant_equal (uuids_before, uuids_after))
+        sim_obj_changed (&d->obj, &sim_device_iface, "ServiceData", "UUIDs", NULL);
+      else
+        sim_obj_changed (&d->obj, &sim_device_iface, "ServiceData", NULL);
     }
 }
 
@@ -738,6 +759,8 @@ device_method (SimObj                *obj,
     {
       if (d->pairing != NULL)
         sim_return_error (invocation, SIM_ERR_IN_PROGRESS, SIM_MSG_IN_PROGRESS);
+      else if (d->bonded && sim_bluez () == SIM_BLUEZ_5_82)
+        sim_return_error (invocation, SIM_ERR_ALREADY_EXISTS, SIM_MSG_ALREADY_EXISTS);
       else if (d->paired)
         sim_return_error (invocation, SIM_ERR_AUTH_FAILED, "Authentication Failed");
       else if (!d->adapter->powered)
@@ -766,6 +789,15 @@ device_method (SimObj                *obj,
     }
   else if (g_str_equal (method, "DisconnectProfile"))
     sim_return_error (invocation, SIM_ERR_NOT_SUPPORTED, SIM_MSG_NOT_SUPPORTED);
+  else if (g_str_equal (method, "GetServiceRecords"))
+    {
+      /* 5.82's get_service_records(): SDP records of a BR/EDR link, whose
+       * services an LE-only device never resolves */
+      if (!d->adapter->powered || d->connected)
+        sim_return_error (invocation, SIM_ERR_NOT_READY, "Resource Not Ready");
+      else
+        sim_return_error (invocation, SIM_ERR_NOT_CONNECTED, "Not Connected");
+    }
   else
     sim_return_error (invocation, SIM_ERR_NOT_SUPPORTED, SIM_MSG_NOT_SUPPORTED);
 }

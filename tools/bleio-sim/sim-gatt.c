@@ -2,8 +2,8 @@
 /*
  * GattService1 / GattCharacteristic1 / GattDescriptor1 of a connected
  * peripheral: building the objects from the scenario's database, reads and
- * writes with bluetoothd 5.66's checks and error answers, and security
- * elevation. Notification calls go to sim-notify.c.
+ * writes with bluetoothd 5.66's checks and error answers (and 5.82's where
+ * they differ), and security elevation. Notification calls go to sim-notify.c.
  */
 #include "sim-gatt.h"
 #include "sim-agent.h"
@@ -124,12 +124,54 @@ build_service (SimDevice     *device,
   return s;
 }
 
-/* bluetoothd keeps the GAP service to itself, and services its plugins
- * claim get no object either */
+/* The services bluetoothd 5.82's own plugins claim (each profile's
+ * remote_uuid; in 5.82 no GATT profile of the tree is "external" any
+ * more): GAP, Device Information, Battery, HID, Scan Parameters, the LE
+ * audio services (VCS, CSIS, GTBS, GMCS, MICS, BASS, PACS) and MIDI. */
+static const char *const claimed_582[] = {
+  GAP_UUID,
+  "0000180a-0000-1000-8000-00805f9b34fb",
+  "0000180f-0000-1000-8000-00805f9b34fb",
+  "00001812-0000-1000-8000-00805f9b34fb",
+  "00001813-0000-1000-8000-00805f9b34fb",
+  "00001844-0000-1000-8000-00805f9b34fb",
+  "00001846-0000-1000-8000-00805f9b34fb",
+  "0000184c-0000-1000-8000-00805f9b34fb",
+  "00001849-0000-1000-8000-00805f9b34fb",
+  "0000184d-0000-1000-8000-00805f9b34fb",
+  "0000184f-0000-1000-8000-00805f9b34fb",
+  "00001850-0000-1000-8000-00805f9b34fb",
+  "03b80e5a-ede8-4b33-a751-6ce34ec4c700",
+  NULL
+};
+
+/* Claimed by a plugin of bluetoothd. 5.66 exports no object for a claimed
+ * service (GAP, and those a scenario marks "hidden"); 5.82 exports them
+ * read-only (main.conf's ExportClaimedServices, read-only by default):
+ * every write is refused with NotAuthorized (src/gatt-client.c). */
+static gboolean
+claimed (const SimServiceDef *sd)
+{
+  if (sim_bluez () != SIM_BLUEZ_5_82)
+    return g_str_equal (sd->uuid, GAP_UUID) || sd->hidden;
+  return sd->hidden || g_strv_contains (claimed_582, sd->uuid);
+}
+
 static gboolean
 has_object (const SimServiceDef *sd)
 {
-  return !g_str_equal (sd->uuid, GAP_UUID) && !sd->hidden;
+  return sim_bluez () == SIM_BLUEZ_5_82 || !claimed (sd);
+}
+
+/* 5.82's answer to a write of a claimed service's attribute */
+static gboolean
+refuse_claimed_write (SimChar               *chr,
+                      GDBusMethodInvocation *invocation)
+{
+  if (sim_bluez () != SIM_BLUEZ_5_82 || !claimed (chr->service->def))
+    return FALSE;
+  sim_return_error (invocation, SIM_ERR_NOT_AUTHORIZED, "Operation Not Authorized");
+  return TRUE;
 }
 
 GPtrArray *
@@ -453,6 +495,8 @@ service_get (SimObj     *obj,
     return g_variant_new_boolean (s->def->primary);
   if (g_str_equal (prop, "Includes"))
     return g_variant_new_objv (NULL, 0);
+  if (g_str_equal (prop, "Handle"))   /* 5.82: the start handle */
+    return g_variant_new_uint16 (s->def->handle);
   return NULL;
 }
 
@@ -483,6 +527,8 @@ char_get (SimObj     *obj,
 
   if (g_str_equal (prop, "UUID"))
     return g_variant_new_string (c->def->uuid);
+  if (g_str_equal (prop, "Handle"))   /* 5.82: the declaration's, as in the path */
+    return g_variant_new_uint16 (c->def->handle);
   if (g_str_equal (prop, "Service"))
     return g_variant_new_object_path (c->service->obj.path);
   if (g_str_equal (prop, "Value"))
@@ -885,6 +931,8 @@ char_method (SimObj                *obj,
           sim_return_error (invocation, SIM_ERR_INVALID_ARGS, SIM_MSG_INVALID_ARGS);
           return;
         }
+      if (refuse_claimed_write (chr, invocation))
+        return;
       /* bluetoothd 5.66 (gatt-client.c, characteristic_write_value())
        * looks at the flags only when no type is given; an explicit
        * "request" or "reliable" goes to the peer, whose attribute refuses
@@ -958,6 +1006,8 @@ char_method (SimObj                *obj,
 
       if (!parse_options (dict).ok)
         sim_return_error (invocation, SIM_ERR_INVALID_ARGS, SIM_MSG_INVALID_ARGS);
+      else if (g_str_equal (method, "AcquireWrite") && refuse_claimed_write (chr, invocation))
+        return;
       else
         sim_notify_acquire (chr, invocation, g_str_equal (method, "AcquireNotify"));
     }
@@ -979,6 +1029,8 @@ desc_get (SimObj     *obj,
 
   if (g_str_equal (prop, "UUID"))
     return g_variant_new_string (d->def->uuid);
+  if (g_str_equal (prop, "Handle"))   /* 5.82 */
+    return g_variant_new_uint16 (d->def->handle);
   if (g_str_equal (prop, "Characteristic"))
     return g_variant_new_object_path (d->chr->obj.path);
   if (g_str_equal (prop, "Value"))
@@ -1020,6 +1072,11 @@ desc_method (SimObj                *obj,
       gsize len;
       const guint8 *bytes = g_variant_get_fixed_array (value, &len, 1);
 
+      if (refuse_claimed_write (chr, invocation))
+        {
+          op_free (op);
+          return;
+        }
       /* bluetoothd owns the CCCD: clients use StartNotify */
       if (g_str_equal (d->def->uuid, CCCD_UUID) || !(d->def->flags & SIM_CHR_WRITE))
         {

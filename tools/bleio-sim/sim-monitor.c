@@ -721,6 +721,42 @@ sim_monitor_active (SimAdapter *adapter)
   return FALSE;
 }
 
+/* bluetoothd 5.69 and later (src/shared/ad.c, bt_ad_pattern_match())
+ * parse UUID lists and names into fields of their own, so a pattern on
+ * those types never matches; a service data pattern is compared with the
+ * data after the UUID of each service data structure, whatever the UUID's
+ * size; a manufacturer data pattern with each manufacturer structure (its
+ * company id included); other types with the last structure of the type,
+ * as 5.66 does. */
+static gboolean
+pattern_matches_582 (const Pattern *p,
+                     GPtrArray     *ad)
+{
+  gboolean service_data = p->type == 0x16 || p->type == 0x20 || p->type == 0x21;
+
+  if (p->type >= 0x02 && p->type <= 0x09)
+    return FALSE;
+  for (guint i = 0; i < ad->len; i++)
+    {
+      gsize size;
+      const guint8 *s = g_bytes_get_data (g_ptr_array_index (ad, i), &size);
+      gsize skip;
+
+      if (size == 0)
+        continue;
+      if (service_data && (s[0] == 0x16 || s[0] == 0x20 || s[0] == 0x21))
+        skip = s[0] == 0x16 ? 2 : s[0] == 0x20 ? 4 : 16;
+      else if (!service_data && p->type == 0xff && s[0] == 0xff)
+        skip = 0;
+      else
+        continue;
+      if (size - 1 >= skip + p->offset + p->len
+          && memcmp (s + 1 + skip + p->offset, p->data, p->len) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static gboolean
 pattern_matches (const Pattern *p,
                  GPtrArray     *ad)
@@ -730,6 +766,10 @@ pattern_matches (const Pattern *p,
   const guint8 *data = NULL;
   gsize len = 0;
 
+  if (sim_bluez () == SIM_BLUEZ_5_82
+      && (p->type == 0xff || p->type == 0x16 || p->type == 0x20 || p->type == 0x21
+          || (p->type >= 0x02 && p->type <= 0x09)))
+    return pattern_matches_582 (p, ad);
   for (guint i = 0; i < ad->len; i++)
     {
       gsize size;

@@ -18,6 +18,8 @@
 static GDBusConnection *bus;
 static GHashTable *objects;      /* path -> SimObj (not owned); NULL while closed */
 static GDBusNodeInfo *bluez_node;
+/* The release whose interfaces bluez_node holds; set before it is read. */
+static SimBluez bluez_release = SIM_BLUEZ_5_66;
 static GDBusNodeInfo *std_node;
 static guint filter_id;
 static GPtrArray *noreply_keep;  /* invocations we never answer */
@@ -144,7 +146,9 @@ init_interfaces (void)
 
   if (bluez_node != NULL)
     return;
-  xml = g_resources_lookup_data ("/org/bleio/sim/org.bluez-5.66.xml",
+  xml = g_resources_lookup_data (bluez_release == SIM_BLUEZ_5_82
+                                 ? "/org/bleio/sim/org.bluez-5.82.xml"
+                                 : "/org/bleio/sim/org.bluez-5.66.xml",
                                  G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
   g_assert_no_error (error);
   bluez_node = g_dbus_node_info_new_for_xml (g_bytes_get_data (xml, NULL),
@@ -1073,6 +1077,21 @@ message_filter (GDBusConnection *conn,
 
 
 /* ---- life cycle and hooks ---- */
+
+void
+sim_registry_set_bluez (SimBluez release)
+{
+  g_return_if_fail (release == SIM_BLUEZ_5_66 || release == SIM_BLUEZ_5_82);
+  /* the interface infos are looked up once and kept by the objects */
+  g_return_if_fail (bluez_node == NULL || release == bluez_release);
+  bluez_release = release;
+}
+
+SimBluez
+sim_bluez (void)
+{
+  return bluez_release;
+}
 
 void
 sim_registry_init (GDBusConnection *conn)

@@ -12,6 +12,8 @@
 
 #include <gio/gio.h>
 
+#include "sim-scenario.h"
+
 G_BEGIN_DECLS
 
 typedef struct _SimObj SimObj;
@@ -113,6 +115,7 @@ void sim_return_error (GDBusMethodInvocation *invocation,
 #define SIM_ERR_ALREADY_EXISTS "org.bluez.Error.AlreadyExists"
 #define SIM_ERR_NOT_READY "org.bluez.Error.NotReady"
 #define SIM_ERR_NOT_AUTHORIZED "org.bluez.Error.NotAuthorized"
+#define SIM_ERR_NOT_CONNECTED "org.bluez.Error.NotConnected"
 #define SIM_ERR_AUTH_FAILED "org.bluez.Error.AuthenticationFailed"
 #define SIM_ERR_AUTH_CANCELED "org.bluez.Error.AuthenticationCanceled"
 #define SIM_ERR_AUTH_REJECTED "org.bluez.Error.AuthenticationRejected"
@@ -127,6 +130,11 @@ void sim_return_error (GDBusMethodInvocation *invocation,
 
 /* Once per process: reads the interface XML and installs the message
  * filter on @conn. */
+/* Which bluetoothd the bus shows (its introspection, the members and the
+ * behaviour that differ between releases): called once, before
+ * sim_registry_init(). 5.66 when never called. */
+void             sim_registry_set_bluez      (SimBluez         release);
+SimBluez         sim_bluez                   (void);
 void             sim_registry_init           (GDBusConnection *conn);
 void             sim_registry_shutdown       (void);
 GDBusConnection *sim_registry_get_connection (void);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `bleio-sim run [--scenario FILE] [--] COMMAND [ARGS...]`
+ * `bleio-sim run [--scenario FILE] [--bluez VERSION] [--] COMMAND [ARGS...]`
  *
  * Starts a private system-like bus with the simulator on it (sim-bus.c),
  * runs COMMAND with DBUS_SYSTEM_BUS_ADDRESS pointing at that bus, forwards
@@ -13,6 +13,7 @@
  */
 #include "sim-run.h"
 #include "sim-bus.h"
+#include "sim-scenario.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +47,9 @@ static const char run_help[] =
   "Options:\n"
   "  --scenario FILE   load the peripherals and adapters from FILE\n"
   "                    (default: the built-in demo scenario)\n"
+  "  --bluez VERSION   speak bluetoothd 5.66 or 5.82 (default:\n"
+  "                    $BLEIO_SIM_BLUEZ, else the scenario's \"bluez\"\n"
+  "                    key, else 5.66)\n"
   "  -h, --help        show this help and exit\n"
   "\n"
   "The bus policy lets anyone own any name and call anything, which is\n"
@@ -145,6 +149,7 @@ bleio_sim_run_main (int    argc,
 {
   const char *prog = argc > 0 ? argv[0] : "bleio-sim";
   g_autofree char *scenario = NULL;
+  g_autofree char *bluez = NULL;
   g_autofree char *sim_binary = NULL;
   g_autoptr(SimBus) bus = NULL;
   g_autoptr(GError) error = NULL;
@@ -183,6 +188,19 @@ bleio_sim_run_main (int    argc,
           g_free (scenario);
           scenario = g_strdup (arg + strlen ("--scenario="));
         }
+      else if (strcmp (arg, "--bluez") == 0 || g_str_has_prefix (arg, "--bluez="))
+        {
+          const char *value = arg[strlen ("--bluez")] == '=' ? arg + strlen ("--bluez=")
+                              : i + 1 < argc ? argv[++i] : NULL;
+
+          if (sim_bluez_parse (value) == SIM_BLUEZ_DEFAULT)
+            {
+              g_printerr ("%s run: --bluez takes 5.66 or 5.82\n", prog);
+              return RUN_EXIT_USAGE;
+            }
+          g_free (bluez);
+          bluez = g_strdup (value);
+        }
       else if (arg[0] == '-' && arg[1] != '\0')
         {
           g_printerr ("%s run: unknown option %s (try --help)\n", prog, arg);
@@ -219,6 +237,10 @@ bleio_sim_run_main (int    argc,
       scenario = absolute;
     }
 
+  /* The simulator takes the release from this variable as from its own
+   * --bluez; COMMAND sees it too. */
+  if (bluez != NULL)
+    g_setenv ("BLEIO_SIM_BLUEZ", bluez, TRUE);
   sim_binary = self_binary ();
   bus = sim_bus_new (sim_binary, scenario, &error);
   if (bus == NULL)

@@ -808,9 +808,7 @@ sim_adapter_def_new (const char *name,
 
   def->name = g_strdup (name);
   def->address = g_ascii_strup (address, -1);
-  def->alias = g_strdup ("BlueZ 5.66");
-  def->system_name = g_strdup ("BlueZ 5.66");
-  def->modalias = g_strdup ("usb:v1D6Bp0246d0542");
+  /* alias, system_name and modalias NULL: the release's (sim-adapter.c) */
   def->powered = TRUE;
   def->pairable = TRUE;
   def->discoverable_timeout = 180;
@@ -866,11 +864,10 @@ parse_adapter (SimJsonCtx     *ctx,
   g_clear_pointer (&def->alias, g_free);
   g_clear_pointer (&def->system_name, g_free);
   g_clear_pointer (&def->modalias, g_free);
-  if (!sim_json_get_string (ctx, n, "alias", "BlueZ 5.66", &def->alias, error)
-      || !sim_json_get_string (ctx, n, "system_name", "BlueZ 5.66", &def->system_name,
-                               error)
-      || !sim_json_get_string (ctx, n, "modalias", "usb:v1D6Bp0246d0542", &def->modalias,
-                               error)
+  /* absent: NULL, the simulated release's own (sim-adapter.c) */
+  if (!sim_json_get_string (ctx, n, "alias", NULL, &def->alias, error)
+      || !sim_json_get_string (ctx, n, "system_name", NULL, &def->system_name, error)
+      || !sim_json_get_string (ctx, n, "modalias", NULL, &def->modalias, error)
       || !sim_json_get_bool (ctx, n, "powered", TRUE, &def->powered, error)
       || !sim_json_get_bool (ctx, n, "discoverable", FALSE, &def->discoverable, error)
       || !sim_json_get_bool (ctx, n, "pairable", TRUE, &def->pairable, error))
@@ -898,6 +895,18 @@ sim_scenario_free (SimScenario *scenario)
   g_free (scenario);
 }
 
+SimBluez
+sim_bluez_parse (const char *text)
+{
+  if (text == NULL)
+    return SIM_BLUEZ_DEFAULT;
+  if (g_str_equal (text, "5.66"))
+    return SIM_BLUEZ_5_66;
+  if (g_str_equal (text, "5.82"))
+    return SIM_BLUEZ_5_82;
+  return SIM_BLUEZ_DEFAULT;
+}
+
 SimScenario *
 sim_scenario_load_data (const char  *data,
                         gssize       length,
@@ -905,8 +914,9 @@ sim_scenario_load_data (const char  *data,
                         GError     **error)
 {
   static const char *const keys[] = {
-    "description", "adapters", "peripherals", "temporary_timeout_ms", NULL
+    "description", "bluez", "adapters", "peripherals", "temporary_timeout_ms", NULL
   };
+  g_autofree char *bluez = NULL;
   g_autoptr(GHashTable) pos = g_hash_table_new (NULL, NULL);
   SimJsonCtx ctx = { display_name, pos };
   g_autoptr(JsonParser) parser = sim_json_parse (&ctx, data, length, error);
@@ -933,6 +943,18 @@ sim_scenario_load_data (const char  *data,
                          NULL, error))
     return NULL;
   scenario->temporary_timeout_ms = (guint) v;
+  if (!sim_json_get_string (&ctx, root, "bluez", NULL, &bluez, error))
+    return NULL;
+  if (bluez != NULL)
+    {
+      scenario->bluez = sim_bluez_parse (bluez);
+      if (scenario->bluez == SIM_BLUEZ_DEFAULT)
+        {
+          sim_json_fail (&ctx, sim_json_member (root, "bluez"), error,
+                         "'bluez' must be \"5.66\" or \"5.82\", not '%s'", bluez);
+          return NULL;
+        }
+    }
 
   n = sim_json_member (root, "adapters");
   if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n))

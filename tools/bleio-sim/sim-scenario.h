@@ -168,10 +168,20 @@ typedef struct {
   gboolean needs_discoverable_flags;
 } SimPeripheral;
 
+/* The bluetoothd release whose D-Bus API the simulator speaks (its
+ * "personality"): 5.66 (Debian 12) unless told otherwise, or 5.82 (Debian
+ * 13). The value is the release's number without the dot. */
+typedef enum {
+  SIM_BLUEZ_DEFAULT = 0,      /* not given: the scenario does not say */
+  SIM_BLUEZ_5_66 = 566,
+  SIM_BLUEZ_5_82 = 582,
+} SimBluez;
+
 typedef struct {
   GPtrArray *adapters;        /* SimAdapterDef */
   GPtrArray *peripherals;     /* SimPeripheral */
   guint temporary_timeout_ms;
+  SimBluez bluez;             /* the scenario's "bluez" key */
 } SimScenario;
 
 /* Free functions of the definitions, for arrays built outside a scenario
@@ -196,6 +206,8 @@ SimAdapterDef *sim_adapter_def_new      (const char *name,
                                          const char *address);
 void           sim_adapter_def_free     (SimAdapterDef *def);
 char          *sim_uuid_normalize       (const char *text);
+/* "5.66" or "5.82"; anything else is SIM_BLUEZ_DEFAULT. */
+SimBluez       sim_bluez_parse          (const char *text);
 guint32        sim_flags_from_strv      (const char *const *strv,
                                          GError    **error);
 

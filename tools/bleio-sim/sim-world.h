@@ -5,7 +5,7 @@
  * this floor build on each other in this order, each calling only those
  * before it: sim-world.c, sim-battery.c, sim-agent.c, sim-notify.c,
  * sim-gatt-server.c, sim-gatt-peer.c, sim-gatt.c, sim-device.c,
- * sim-monitor.c, sim-adapter.c, sim-air.c, sim-advertisement.c,
+ * sim-monitor.c, sim-adapter-misc.c, sim-adapter.c, sim-air.c, sim-advertisement.c,
  * sim-advertising.c.
  * Where a lower one must reach a higher one (a device asking its adapter to
  * forget it, pairing marking a device paired, a link or the power changing
@@ -69,6 +69,7 @@ struct _SimAdapter {
   guint discoverable_source;
   gboolean pairable;
   guint32 pairable_timeout;
+  gboolean connectable;       /* 5.82's Adapter1.Connectable */
   guint32 class_of_device;
   gboolean discovering;
   GHashTable *clients;        /* sender -> SimDiscoveryClient */
