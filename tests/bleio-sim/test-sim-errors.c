@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Every situation of tests/data/bluez-5.66/errors-observed.json,
- * replayed against the simulator's demo scenario in the file's order (the
+ * replayed against the simulator's demo scenario in the file's order
+ * (speaking 5.82, with the answers 5.82 changed: changed_in_582) (the
  * reference was recorded as one session, so later entries may rely on the
  * state earlier ones left, as pairing does), one test case each. A case
  * passes when the simulator answers with the same error name and message,
@@ -833,24 +834,68 @@ situation_free (gpointer data)
   g_free (s);
 }
 
+/* The situations whose answer changed between bluetoothd 5.66 and 5.82
+ * (docs/bluez-versions.md). The two recordings were made against
+ * different peripherals (tests/data/bluez-5.82/README.md), so the other
+ * answers that differ between the files come from the peripheral, not from
+ * bluetoothd: on 5.82 the simulator is held to the 5.66 set with these
+ * answers taken from the 5.82 set. */
+static const char *const changed_in_582[] = {
+  "Device1.Pair (no agent registered by this client)",
+  "Device1.Pair when already paired",
+  NULL
+};
+
+static JsonObject *
+find_situation (JsonArray  *array,
+                const char *situation)
+{
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *o = json_array_get_object_element (array, i);
+
+      if (g_strcmp0 (json_object_get_string_member (o, "situation"), situation) == 0)
+        return o;
+    }
+  return NULL;
+}
+
 static GPtrArray *
 load_situations (void)
 {
   g_autofree char *path = test_data_path_in ("bluez-5.66", "errors-observed.json");
   g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) parser_582 = json_parser_new ();
   g_autoptr(GError) error = NULL;
   GPtrArray *situations = g_ptr_array_new_with_free_func (situation_free);
   JsonArray *array;
+  JsonArray *array_582 = NULL;
 
   if (!json_parser_load_from_file (parser, path, &error))
     g_error ("cannot load %s: %s", path, error->message);
   if (!JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
     g_error ("%s: not a JSON array", path);
   array = json_node_get_array (json_parser_get_root (parser));
+  if (test_data_bluez_is_582 ())
+    {
+      g_autofree char *newer = test_data_path_in ("bluez-5.82", "errors-observed.json");
+
+      if (!json_parser_load_from_file (parser_582, newer, &error))
+        g_error ("cannot load %s: %s", newer, error->message);
+      array_582 = json_node_get_array (json_parser_get_root (parser_582));
+    }
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonObject *o = json_array_get_object_element (array, i);
       Situation *s = g_new0 (Situation, 1);
+      const char *name = json_object_get_string_member (o, "situation");
+
+      if (array_582 != NULL && g_strv_contains (changed_in_582, name))
+        {
+          o = find_situation (array_582, name);
+          if (o == NULL)
+            g_error ("bluez-5.82/errors-observed.json has no situation '%s'", name);
+        }
 
       s->situation = g_strdup (json_object_get_string_member (o, "situation"));
       s->expect_ok = json_object_has_member (o, "result") &&

@@ -3,7 +3,8 @@
  * For every kind of object bluetoothd 5.66 exports, the simulator's
  * Introspect() must show the same interfaces, methods, signals, argument
  * names, signatures and directions, and property types and access as the
- * reference in tests/data/bluez-5.66/introspect-*.xml. Child nodes
+ * reference in tests/data/bluez-5.66/introspect-*.xml (5.82's when the
+ * simulator speaks 5.82: test_data_bluez_folder()). Child nodes
  * are left out: they depend on the peripheral, not on the object kind.
  */
 #include "sim-fixture.h"
@@ -32,7 +33,7 @@ load_reference (const char *name)
   g_autoptr(GError) error = NULL;
   GDBusNodeInfo *info;
 
-  path = test_data_path_in ("bluez-5.66", name);
+  path = test_data_path_in (test_data_bluez_folder (), name);
   if (!g_file_get_contents (path, &xml, NULL, &error))
     fail_msg ("reference %s is missing: %s", path, error->message);
   info = g_dbus_node_info_new_for_xml (xml, &error);

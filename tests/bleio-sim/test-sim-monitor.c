@@ -12,6 +12,7 @@
  */
 #include "sim-fixture.h"
 #include "sim-expect.h"
+#include "test-data.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -276,6 +277,20 @@ discovering (void)
 
 #define UUID_180D "'Type': <'or_patterns'>, 'Patterns': <[(byte 0, byte 0x03, [byte 0x0d, 0x18])]>"
 
+/* A monitor that hears the demo's heart rate sensors (the peripheral and
+ * FitnessBand, E0:00:00:00:00:06), and no other advertiser: on 5.66 by
+ * their 0x180d in the UUID list; bluetoothd 5.69 and later never match a
+ * UUID list pattern (test_patterns_on_parsed_structures), so on 5.82 by
+ * their manufacturer data. */
+static const char *
+hr_monitor (void)
+{
+  if (test_data_bluez_is_582 ())
+    return "{'Type': <'or_patterns'>, 'Patterns': <[(byte 0, byte 0xff, [byte 0xff, 0xff, 0x00]),"
+           " (byte 0, byte 0xff, [byte 0x57, 0x01, 0x01])]>}";
+  return "{" UUID_180D "}";
+}
+
 static void
 test_manager_properties (void **state)
 {
@@ -419,7 +434,7 @@ test_passive_device_found (void **state)
   guint before;
 
   assert_false (discovering ());
-  app_add (app, "hr", "{" UUID_180D "}");
+  app_add (app, "hr", hr_monitor ());
   app_add (app, "nobody", "{'Type': <'or_patterns'>, 'Patterns': <[(byte 0, byte 0xff, [byte 0x34, 0x12, 0x77])]>}");
   app_must (app, "RegisterMonitor");
   /* without thresholds, every advertisement that matches */
@@ -466,7 +481,7 @@ test_interfaces_added_removed (void **state)
   guint before;
 
   app_must (app, "RegisterMonitor");
-  app_add (app, "late", "{" UUID_180D "}");
+  app_add (app, "late", hr_monitor ());
   props = g_variant_ref (g_hash_table_lookup (app->objects, "late"));
   emit (app, "InterfacesAdded",
         g_variant_new_parsed ("(%o, {%s: %@a{sv}})", ROOT "/late", MONITOR_IFACE, props));
@@ -526,6 +541,42 @@ test_rssi_thresholds (void **state)
   assert_true (sim_fixture_remove_device (fx, path, NULL));
 }
 
+/* The quirk of bluetoothd 5.69 and later (issue 21, docs/bluez-versions.md):
+ * it parses UUID lists and names into fields of their own and matches
+ * or_patterns only against the structures it keeps whole, manufacturer
+ * data (company id first) and service data, whose pattern it compares with
+ * the data after the UUID. 5.66 compares every pattern with the raw
+ * structure. On the demo peripheral (0x180d in its UUID list, service data
+ * 0x9999 00 01 02 03 04): */
+static void
+test_patterns_on_parsed_structures (void **state)
+{
+  g_autoptr(App) app = app_new ();
+  gboolean newer = test_data_bluez_is_582 ();
+
+  app_add (app, "uuid", "{" UUID_180D "}");
+  app_add (app, "svcraw", "{'Type': <'or_patterns'>, 'Patterns': <[(byte 0, byte 0x16, [byte 0x99, 0x99, 0x00])]>}");
+  app_add (app, "svcdata", "{'Type': <'or_patterns'>, 'Patterns': <[(byte 0, byte 0x16, [byte 0x00, 0x01, 0x02])]>}");
+  app_add (app, "mfr", "{'Type': <'or_patterns'>, 'Patterns': <[(byte 0, byte 0xff, [byte 0xff, 0xff, 0x00, 0x01])]>}");
+  app_must (app, "RegisterMonitor");
+  /* the manufacturer data matches on both: the advertisements arrive */
+  wait_logged (app, "DeviceFound mfr " PERIPHERAL, 2);
+  if (newer)
+    {
+      wait_logged (app, "DeviceFound svcdata " PERIPHERAL, 1);
+      assert_int_equal (log_count (app, "DeviceFound uuid " PERIPHERAL), 0);
+      assert_int_equal (log_count (app, "DeviceFound svcraw " PERIPHERAL), 0);
+    }
+  else
+    {
+      wait_logged (app, "DeviceFound uuid " PERIPHERAL, 1);
+      wait_logged (app, "DeviceFound svcraw " PERIPHERAL, 1);
+      assert_int_equal (log_count (app, "DeviceFound svcdata " PERIPHERAL), 0);
+    }
+  app_must (app, "UnregisterMonitor");
+  wait_logged (app, "Release mfr", 1);
+}
+
 /* A caller that leaves the bus is forgotten: its root can be registered
  * again by the next one, and nothing is called on it. */
 static void
@@ -534,11 +585,11 @@ test_caller_leaves (void **state)
   App *app = app_new ();
   g_autoptr(App) next = app_new ();
 
-  app_add (app, "hr", "{" UUID_180D "}");
+  app_add (app, "hr", hr_monitor ());
   app_must (app, "RegisterMonitor");
   wait_logged (app, "Activate hr", 1);
   app_free (app);
-  app_add (next, "hr", "{" UUID_180D "}");
+  app_add (next, "hr", hr_monitor ());
   app_must (next, "RegisterMonitor");
   wait_logged (next, "DeviceFound hr " PERIPHERAL, 1);
   app_must (next, "UnregisterMonitor");
@@ -568,6 +619,7 @@ main (void)
     cmocka_unit_test (test_interfaces_added_removed),
     cmocka_unit_test (test_rssi_thresholds),
     cmocka_unit_test (test_caller_leaves),
+    cmocka_unit_test (test_patterns_on_parsed_structures),
   };
 
   return cmocka_run_group_tests (tests, group_setup, group_teardown);

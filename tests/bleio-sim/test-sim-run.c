@@ -381,6 +381,95 @@ test_usage (void **state)
 /* While the command runs, bleio-sim run has exactly three children: the
  * bus, the simulator and the command; after it returns none of them is
  * alive. */
+/* --bluez VERSION and the scenario's "bluez" key choose the bluetoothd
+ * release the simulator speaks (issue 21): 5.82's Adapter1 has
+ * Manufacturer, 5.66's does not; the option wins over the key, and a
+ * release the simulator does not know is a usage error. */
+static char *
+introspect_hci0 (const char *const *options)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+
+  for (; *options != NULL; options++)
+    g_ptr_array_add (args, (char *) *options);
+  g_ptr_array_add (args, (char *) "--");
+  g_ptr_array_add (args, (char *) "gdbus");
+  g_ptr_array_add (args, (char *) "introspect");
+  g_ptr_array_add (args, (char *) "--system");
+  g_ptr_array_add (args, (char *) "--dest");
+  g_ptr_array_add (args, (char *) "org.bluez");
+  g_ptr_array_add (args, (char *) "--object-path");
+  g_ptr_array_add (args, (char *) "/org/bluez/hci0");
+  g_ptr_array_add (args, NULL);
+  assert_int_equal (run_sim ((const char *const *) args->pdata, &out, NULL), 0);
+  return g_steal_pointer (&out);
+}
+
+static void
+test_bluez_option (void **state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("bleio-bluez-XXXXXX", &error);
+  g_autofree char *key_582 = NULL;
+  g_autofree char *key_566 = NULL;
+  g_autofree char *help = NULL;
+  g_autofree char *saved = g_strdup (g_getenv ("BLEIO_SIM_BLUEZ"));
+  const char *help_args[] = { "--help", NULL };
+  const char *bad[] = { "--bluez", "5.99", "--", "true", NULL };
+  const char *none[] = { NULL };
+  const char *newer[] = { "--bluez", "5.82", NULL };
+  const char *older[] = { "--bluez=5.66", NULL };
+  g_autofree char *out = NULL;
+
+  assert_non_null (dir);
+  key_582 = g_build_filename (dir, "key-582.json", NULL);
+  key_566 = g_build_filename (dir, "key-566.json", NULL);
+  assert_true (g_file_set_contents (key_582,
+    "{ \"bluez\": \"5.82\", \"adapters\": [ { \"name\": \"hci0\", "
+    "\"address\": \"00:11:22:33:44:55\" } ] }", -1, NULL));
+  assert_true (g_file_set_contents (key_566,
+    "{ \"bluez\": \"5.66\", \"adapters\": [ { \"name\": \"hci0\", "
+    "\"address\": \"00:11:22:33:44:55\" } ] }", -1, NULL));
+  /* the variable the 5.82 test setup sets would decide before the key */
+  g_unsetenv ("BLEIO_SIM_BLUEZ");
+
+  assert_int_equal (run_sim (help_args, &help, NULL), 0);
+  assert_non_null (strstr (help, "--bluez VERSION"));
+  assert_int_equal (run_sim (bad, NULL, NULL), 2);
+
+  out = introspect_hci0 (none);
+  assert_null (strstr (out, "Manufacturer"));
+  g_free (out);
+  out = introspect_hci0 (newer);
+  assert_non_null (strstr (out, "Manufacturer"));
+  assert_non_null (strstr (out, "Connectable"));
+  g_free (out);
+  out = introspect_hci0 (older);
+  assert_null (strstr (out, "Manufacturer"));
+  g_free (out);
+  {
+    const char *key[] = { "--scenario", key_582, NULL };
+    const char *key_and_option[] = { "--scenario", key_582, "--bluez", "5.66", NULL };
+    const char *option_over_key[] = { "--scenario", key_566, "--bluez", "5.82", NULL };
+
+    out = introspect_hci0 (key);
+    assert_non_null (strstr (out, "Manufacturer"));
+    g_free (out);
+    out = introspect_hci0 (key_and_option);
+    assert_null (strstr (out, "Manufacturer"));
+    g_free (out);
+    out = introspect_hci0 (option_over_key);
+    assert_non_null (strstr (out, "Manufacturer"));
+  }
+
+  if (saved != NULL)
+    g_setenv ("BLEIO_SIM_BLUEZ", saved, TRUE);
+  g_unlink (key_582);
+  g_unlink (key_566);
+  g_rmdir (dir);
+}
+
 static void
 test_no_survivors (void **state)
 {
@@ -937,6 +1026,7 @@ main (void)
     cmocka_unit_test (test_scenario_missing),
     cmocka_unit_test (test_scenario_file),
     cmocka_unit_test (test_usage),
+    cmocka_unit_test (test_bluez_option),
     cmocka_unit_test (test_no_survivors),
     cmocka_unit_test (test_sigterm_forwarded),
     cmocka_unit_test (test_terminal_interrupt_once),
