@@ -45,8 +45,9 @@ next_from (BleioScanResults   *results,
   return NULL;
 }
 
-/* The guest's bluetoothd is 5.69 or later (unset under the simulator,
- * which speaks 5.66). */
+/* The guest's bluetoothd is 5.69 or later (5.82 under the sim suite's
+ * -bluez-5.82 entries; unset under the others, where the simulator speaks
+ * 5.66). */
 static gboolean
 uuid_patterns_unmatched (void)
 {
