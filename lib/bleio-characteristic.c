@@ -7,7 +7,6 @@
 #include "bleio-values-private.h"
 #include "bleio-sync-private.h"
 #include "bleio-weak-ref-private.h"
-#include "bleio-path-private.h"
 
 #include <string.h>
 
@@ -139,7 +138,7 @@ characteristic_new (BleioService *service,
   self->client = bleio_client_ref (client);
   self->path = g_strdup (path);
   self->device_path = g_strdup (bleio_connection_get_object_path (connection));
-  self->handle = (guint16) bleio_path_handle (path, "char");
+  self->handle = bleio_gatt_handle (client, path, BLEIO_IFACE_CHARACTERISTIC, "char");
   self->incarnation = bleio_client_get_incarnation (client, path);
   self->context = g_main_context_ref (context);
   self->uuid = bleio_uuid_from_bluez_value (uuid);

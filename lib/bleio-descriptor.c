@@ -4,7 +4,6 @@
 #include "bleio-gatt-private.h"
 #include "bleio-values-private.h"
 #include "bleio-sync-private.h"
-#include "bleio-path-private.h"
 
 struct _BleioDescriptor {
   GObject parent_instance;
@@ -50,7 +49,7 @@ descriptor_new (BleioCharacteristic *characteristic,
 
   self->characteristic = g_object_ref (characteristic);
   self->path = g_strdup (path);
-  self->handle = (guint16) bleio_path_handle (path, "desc");
+  self->handle = bleio_gatt_handle (client, path, BLEIO_IFACE_DESCRIPTOR, "desc");
   self->incarnation = bleio_client_get_incarnation (client, path);
   self->uuid = bleio_uuid_from_bluez_value (uuid);
   if (self->uuid == NULL)

@@ -97,6 +97,14 @@ void       bleio_gatt_sort_paths     (GPtrArray         *paths,
                                       const char        *prefix);
 
 /* TRUE for the standard CCCD UUID (0x2902). */
+/* The ATT handle of the GATT object at @path: its `Handle` property where
+ * bluetoothd exports one (5.82), else the number after @prefix ("service",
+ * "char", "desc") in the path (5.66); 0 when neither says. */
+guint16   bleio_gatt_handle      (BleioClient *client,
+                                  const char  *path,
+                                  const char  *interface,
+                                  const char  *prefix);
+
 gboolean  bleio_uuid_is_cccd     (const BleioUuid *uuid);
 
 G_END_DECLS

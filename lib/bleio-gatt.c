@@ -467,6 +467,22 @@ path_handle_compare (gconstpointer a,
   return (int) bleio_path_handle (pa, prefix) - (int) bleio_path_handle (pb, prefix);
 }
 
+guint16
+bleio_gatt_handle (BleioClient *client,
+                   const char  *path,
+                   const char  *interface,
+                   const char  *prefix)
+{
+  g_autoptr(GVariant) handle = bleio_client_dup_property (client, path, interface, "Handle");
+
+  /* bluetoothd 5.82 exports the ATT handle (for a characteristic, its
+   * declaration's, the number in the path: src/gatt-client.c); 5.66 has
+   * only the path */
+  if (handle != NULL && g_variant_is_of_type (handle, G_VARIANT_TYPE_UINT16))
+    return g_variant_get_uint16 (handle);
+  return (guint16) bleio_path_handle (path, prefix);
+}
+
 void
 bleio_gatt_sort_paths (GPtrArray  *paths,
                        const char *prefix)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioService: a peer's GATT service, as discovered. */
 #include "bleio-service-private.h"
-#include "bleio-path-private.h"
+#include "bleio-gatt-private.h"
 
 struct _BleioService {
   GObject parent_instance;
@@ -52,7 +52,8 @@ bleio_service_new (BleioConnection *connection,
   self->connection = g_object_ref (connection);
   self->path = g_strdup (path);
   self->uuid = uuid;
-  self->handle = (guint16) bleio_path_handle (path, "service");
+  self->handle = bleio_gatt_handle (bleio_connection_get_client (connection), path,
+                                    BLEIO_IFACE_SERVICE, "service");
   self->primary = primary;
   self->incarnation = bleio_client_get_incarnation (bleio_connection_get_client (connection), path);
   return self;

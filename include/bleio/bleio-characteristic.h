@@ -177,7 +177,8 @@ BleioCharacteristicProperties bleio_characteristic_get_properties (BleioCharacte
  * bleio_characteristic_get_handle:
  * @characteristic: a #BleioCharacteristic
  *
- * The handle of the characteristic declaration, read from BlueZ's object
+ * The handle of the characteristic declaration: BlueZ's `Handle` property
+ * where bluetoothd exports one (5.82), else the number in BlueZ's object
  * path (bluetoothd 5.66 exports no `Handle` property for a peer's
  * attributes).
  *

@@ -48,9 +48,11 @@ const BleioUuid *bleio_descriptor_get_uuid (BleioDescriptor *descriptor);
  * bleio_descriptor_get_handle:
  * @descriptor: a #BleioDescriptor
  *
- * The descriptor's attribute handle in the peer's GATT database.
+ * The descriptor's attribute handle in the peer's GATT database: BlueZ's
+ * `Handle` property where bluetoothd exports one (5.82), else the number in
+ * BlueZ's object path (5.66).
  *
- * Returns: the descriptor's handle, read from BlueZ's object path
+ * Returns: the descriptor's handle
  */
 BLEIO_EXPORT
 guint16 bleio_descriptor_get_handle (BleioDescriptor *descriptor);

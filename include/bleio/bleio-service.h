@@ -40,7 +40,8 @@ const BleioUuid *bleio_service_get_uuid (BleioService *service);
  * bleio_service_get_handle:
  * @service: a #BleioService
  *
- * The attribute handle of the service declaration, read from BlueZ's
+ * The attribute handle of the service declaration: BlueZ's `Handle`
+ * property where bluetoothd exports one (5.82), else the number in BlueZ's
  * object path (`.../service000c` is 0x000c; bluetoothd 5.66 exports no
  * `Handle` property for remote services).
  *
