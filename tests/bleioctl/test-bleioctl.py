@@ -302,6 +302,25 @@ def case_scan_escaping():
           "control characters replaced in human output")
 
 
+def case_scan_rssi_unknown():
+    # Issue 21 defect 4: a controller that measures no RSSI reports 127 (HCI's
+    # "not available"; btvirt always does) and bluetoothd passes it on. That
+    # is not +20 or 127 dBm: --json says null, the human output "?".
+    sim_call("AddDevice", "(ss)", ("hci0", json.dumps({
+        "address": "00:AA:01:01:00:98", "name": "NoRssi", "rssi": 127,
+        "advertising_interval_ms": 100, "connectable": True, "advertising_flags": "06"})))
+    entries = ctl_json("scan", "--timeout", "3", "--prefix", "NoRssi")
+    check(len(entries) == 1 and entries[0]["name"] == "NoRssi", f"found: {entries}")
+    check("rssi" in entries[0] and entries[0]["rssi"] is None, f"rssi null: {entries[0]}")
+    # an unknown RSSI passes any minimum (bleio_scan_entry_get_rssi())
+    strong = ctl_json("scan", "--timeout", "3", "--prefix", "NoRssi", "--min-rssi", "-30")
+    check([e["name"] for e in strong] == ["NoRssi"], f"--min-rssi keeps it: {strong}")
+    out, _ = ctl("scan", "--timeout", "3", "--prefix", "NoRssi")
+    line = [l for l in out.splitlines() if "NoRssi" in l]
+    check(len(line) == 1 and "   ? dBm" in line[0] and "127" not in line[0],
+          f"human line: {line}")
+
+
 def case_info():
     out, _ = ctl("info", PERIPHERAL)
     check("name: InterestingPeripheral" in out and "connected: no" in out, "human info")
@@ -864,6 +883,7 @@ def case_install():
 
 SIM_CASES = {
     "adapter": case_adapter, "scan": case_scan, "scan-escaping": case_scan_escaping,
+    "scan-rssi-unknown": case_scan_rssi_unknown,
     "scan-passive": case_scan_passive,
     "info": case_info, "connect-services": case_connect_services, "read": case_read,
     "write": case_write, "notify": case_notify, "pair": case_pair,

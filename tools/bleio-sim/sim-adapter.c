@@ -244,10 +244,12 @@ report (SimAdapter    *adapter,
   SimDevice *dev;
   GPtrArray *monitors;
 
-  if (p->rssi_jitter > 0)
+  /* 127 is HCI's "no RSSI": reported as it is, as bluetoothd does */
+  if (p->rssi_jitter > 0 && p->rssi != 127)
     rssi += (gint16) g_random_int_range (-(gint) p->rssi_jitter,
                                          (gint) p->rssi_jitter + 1);
-  rssi = CLAMP (rssi, -127, 20);
+  if (p->rssi != 127)
+    rssi = CLAMP (rssi, -127, 20);
   g_hash_table_iter_init (&iter, adapter->clients);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {

@@ -636,8 +636,13 @@ parse_peripheral (SimJsonCtx     *ctx,
     return sim_json_fail (ctx, sim_json_member (n, "address_type"), error,
                           "'address_type' must be \"public\" or \"random\"");
 
-  if (!sim_json_get_int (ctx, n, "rssi", -127, 20, -60, &v, NULL, error))
+  /* -127..20 dBm as HCI reports them, or 127, HCI's "not available"
+   * (btvirt's controllers, and bluetoothd passes it on) */
+  if (!sim_json_get_int (ctx, n, "rssi", -127, 127, -60, &v, NULL, error))
     return FALSE;
+  if (v > 20 && v != 127)
+    return sim_json_fail (ctx, sim_json_member (n, "rssi"), error,
+                          "'rssi' must be -127..20 dBm, or 127 for none");
   p->rssi = (gint) v;
   if (!sim_json_get_int (ctx, n, "rssi_jitter", 0, 40, 0, &v, NULL, error))
     return FALSE;

@@ -304,8 +304,13 @@ json_add_entry_members (JsonBuilder          *builder,
 
   json_add_address_members (builder, bleio_scan_entry_get_address (entry));
   json_add_string_or_null (builder, "name", fields->name);
+  /* null when the controller reported no RSSI (HCI's 127): no number of
+   * dBm would be true */
   json_builder_set_member_name (builder, "rssi");
-  json_builder_add_int_value (builder, bleio_scan_entry_get_rssi (entry));
+  if (bleio_scan_entry_get_rssi (entry) == BLEIO_SCAN_ENTRY_RSSI_UNKNOWN)
+    json_builder_add_null_value (builder);
+  else
+    json_builder_add_int_value (builder, bleio_scan_entry_get_rssi (entry));
   json_builder_set_member_name (builder, "connectable");
   json_builder_add_boolean_value (builder, bleio_scan_entry_get_connectable (entry));
   json_builder_set_member_name (builder, "tx_power");
@@ -337,6 +342,7 @@ print_entry (const BleioScanEntry *entry,
   const BleioAddress *address = bleio_scan_entry_get_address (entry);
   g_autofree char *text = NULL;
   g_autofree char *name = NULL;
+  g_autofree char *rssi = NULL;
 
   if (ctl.json)
     {
@@ -350,8 +356,12 @@ print_entry (const BleioScanEntry *entry,
     }
   text = bleio_address_to_bluez_string (address);
   name = printable (fields->name);
-  out ("%s  %-6s  %4d dBm  %-15s  %s\n", text, bleio_address_get_bluez_address_type (address),
-       bleio_scan_entry_get_rssi (entry),
+  if (bleio_scan_entry_get_rssi (entry) == BLEIO_SCAN_ENTRY_RSSI_UNKNOWN)
+    rssi = g_strdup ("   ? dBm");
+  else
+    rssi = g_strdup_printf ("%4d dBm", bleio_scan_entry_get_rssi (entry));
+  out ("%s  %-6s  %s  %-15s  %s\n", text, bleio_address_get_bluez_address_type (address),
+       rssi,
        bleio_scan_entry_get_connectable (entry) ? "connectable" : "non-connectable",
        fields->name != NULL ? name : "(no name)");
 }
@@ -364,7 +374,10 @@ print_ad_fields_human (const BleioScanEntry *entry,
   g_autofree char *adv = hex_encode (bleio_scan_entry_get_advertisement_bytes (entry));
 
   out ("name: %s\n", fields->name != NULL ? name : "(none)");
-  out ("rssi: %d dBm\n", bleio_scan_entry_get_rssi (entry));
+  if (bleio_scan_entry_get_rssi (entry) == BLEIO_SCAN_ENTRY_RSSI_UNKNOWN)
+    out ("rssi: unknown\n");
+  else
+    out ("rssi: %d dBm\n", bleio_scan_entry_get_rssi (entry));
   out ("connectable: %s\n", bleio_scan_entry_get_connectable (entry) ? "yes" : "no");
   if (fields->has_tx_power)
     out ("tx power: %d dBm\n", fields->tx_power);
