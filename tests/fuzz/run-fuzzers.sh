@@ -42,7 +42,7 @@ run_target () {
   # The GVariant targets get the BlueZ dictionary.
   local dict=()
   case $t in
-    fuzz-ad-build|fuzz-device-props|fuzz-managed-objects|fuzz-properties-changed|fuzz-cache)
+    fuzz-ad-build|fuzz-device-props|fuzz-managed-objects|fuzz-properties-changed|fuzz-cache|fuzz-wire)
       dict=(-dict="$here/bluez.dict") ;;
   esac
   "$exe" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 \

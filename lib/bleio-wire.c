@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * D-Bus messages read in place; see bleio-wire-private.h. The rules
+ * checked are those of the D-Bus specification's "Message Protocol"
+ * (marshalling, header fields, valid names); where the specification
+ * leaves a choice (unknown header fields, variant nesting) the stricter
+ * reading is taken, since a message refused here is only dropped.
+ */
+#include "bleio-wire-private.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+/* Nesting limits of the specification: 32 arrays and 32 structs (dict
+ * entries count as structs). Variants are counted as structs too, so no
+ * message nests deeper than GVariant can hold. */
+#define MAX_ARRAYS 32
+#define MAX_STRUCTS 32
+#define MAX_ARRAY_BYTES (64u * 1024u * 1024u)
+
+/* Header field codes. */
+enum {
+  FIELD_PATH = 1,
+  FIELD_INTERFACE,
+  FIELD_MEMBER,
+  FIELD_ERROR_NAME,
+  FIELD_REPLY_SERIAL,
+  FIELD_DESTINATION,
+  FIELD_SENDER,
+  FIELD_SIGNATURE,
+  FIELD_UNIX_FDS,
+};
+
+typedef struct {
+  const guint8 *data;           /* offsets are aligned relative to this */
+  gsize pos;
+  gsize end;
+  gboolean big_endian;
+  guint32 n_fds;
+} Reader;
+
+/* ---- signatures ---------------------------------------------------------- */
+
+static gboolean
+is_basic (char t)
+{
+  return t != '\0' && strchr ("ybnqiuxtdsogh", t) != NULL;
+}
+
+/* The end of the one complete type at @s, or NULL when there is none or
+ * it nests deeper than the limits (counted from @arrays and @structs). */
+static const char *
+complete_type_end (const char *s,
+                   guint       arrays,
+                   guint       structs)
+{
+  if (is_basic (*s) || *s == 'v')
+    return s + 1;
+  if (*s == 'a')
+    {
+      if (arrays + 1 > MAX_ARRAYS)
+        return NULL;
+      if (s[1] != '{')
+        return complete_type_end (s + 1, arrays + 1, structs);
+      if (structs + 1 > MAX_STRUCTS || !is_basic (s[2]))
+        return NULL;
+      s = complete_type_end (s + 3, arrays + 1, structs + 1);
+      return s != NULL && *s == '}' ? s + 1 : NULL;
+    }
+  if (*s == '(')
+    {
+      if (structs + 1 > MAX_STRUCTS || s[1] == ')')
+        return NULL;
+      s++;
+      while (s != NULL && *s != ')')
+        s = complete_type_end (s, arrays, structs + 1);
+      return s != NULL ? s + 1 : NULL;
+    }
+  return NULL;                  /* '\0', '}', ')', 'm', '{' outside an array... */
+}
+
+/* A D-Bus signature: at most 255 bytes of complete types. */
+static gboolean
+signature_valid (const char *s,
+                 gsize       length,
+                 guint       arrays,
+                 guint       structs)
+{
+  const char *end = s + length;
+
+  if (length > 255 || strlen (s) != length)
+    return FALSE;
+  while (s != NULL && s < end)
+    s = complete_type_end (s, arrays, structs);
+  return s == end;
+}
+
+static gsize
+type_alignment (char t)
+{
+  switch (t)
+    {
+    case 'n': case 'q':
+      return 2;
+    case 'b': case 'i': case 'u': case 'h': case 's': case 'o': case 'a':
+      return 4;
+    case 'x': case 't': case 'd': case '(': case '{':
+      return 8;
+    default:                    /* y g v */
+      return 1;
+    }
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static guint32
+load_u32 (const guint8 *p,
+          gboolean      big_endian)
+{
+  guint32 v;
+
+  memcpy (&v, p, 4);
+  return big_endian ? GUINT32_FROM_BE (v) : GUINT32_FROM_LE (v);
+}
+
+/* Skips to a multiple of @alignment; the padding must be zero bytes. */
+static gboolean
+r_align (Reader *r,
+         gsize   alignment)
+{
+  gsize next = (r->pos + alignment - 1) & ~(alignment - 1);
+
+  if (next > r->end)
+    return FALSE;
+  for (; r->pos < next; r->pos++)
+    if (r->data[r->pos] != 0)
+      return FALSE;
+  return TRUE;
+}
+
+/* @n bytes after alignment to @n, in host order, at @out. */
+static gboolean
+r_fixed (Reader *r,
+         gsize   n,
+         void   *out)
+{
+  guint8 *o = out;
+
+  if (!r_align (r, n) || r->end - r->pos < n)
+    return FALSE;
+  memcpy (out, r->data + r->pos, n);
+  if (r->big_endian != (G_BYTE_ORDER == G_BIG_ENDIAN))
+    for (gsize i = 0; i < n / 2; i++)
+      {
+        guint8 t = o[i];
+
+        o[i] = o[n - 1 - i];
+        o[n - 1 - i] = t;
+      }
+  r->pos += n;
+  return TRUE;
+}
+
+static gboolean
+r_u32 (Reader  *r,
+       guint32 *out)
+{
+  return r_fixed (r, 4, out);
+}
+
+/* A string (s, o: a 32-bit length) or signature (g: a byte), in place:
+ * its bytes must be followed by a nul and hold none. */
+static const char *
+r_string (Reader *r,
+          char    kind,
+          gsize  *length)
+{
+  const char *s;
+  guint32 n;
+
+  if (kind == 'g')
+    {
+      if (r->pos >= r->end)
+        return NULL;
+      n = r->data[r->pos++];
+    }
+  else if (!r_u32 (r, &n))
+    return NULL;
+  if (n >= r->end - r->pos || r->data[r->pos + n] != '\0')
+    return NULL;
+  s = (const char *) r->data + r->pos;
+  if (memchr (s, '\0', n) != NULL)
+    return NULL;
+  r->pos += (gsize) n + 1;
+  *length = n;
+  return s;
+}
+
+/* A string value checked for its kind: UTF-8 (s), path (o), signature (g). */
+static const char *
+r_checked_string (Reader *r,
+                  char    kind)
+{
+  gsize length;
+  const char *s = r_string (r, kind, &length);
+
+  if (s == NULL)
+    return NULL;
+  if (kind == 's' && !g_utf8_validate_len (s, length, NULL))
+    return NULL;
+  if (kind == 'o' && !g_variant_is_object_path (s))
+    return NULL;
+  if (kind == 'g' && !signature_valid (s, length, 0, 0))
+    return NULL;
+  return s;
+}
+
+static GVariant *r_value (Reader      *r,
+                          const char **sig,
+                          guint        arrays,
+                          guint        structs);
+
+/* An array of fixed-size numbers: one copy, no child values. */
+static GVariant *
+r_fixed_array (Reader     *r,
+               char        t,
+               gsize       size,
+               gsize       bytes)
+{
+  const GVariantType *type;
+  g_autofree guint8 *copy = NULL;
+  static const char types[][2] = { "y", "n", "q", "i", "u", "x", "t", "d" };
+  const char *at = strchr ("ynqiuxtd", t);
+
+  type = (const GVariantType *) types[at - "ynqiuxtd"];
+  if (bytes % size != 0)
+    return NULL;
+  if (size == 1 || r->big_endian == (G_BYTE_ORDER == G_BIG_ENDIAN))
+    {
+      GVariant *v = g_variant_new_fixed_array (type, r->data + r->pos, bytes / size, size);
+
+      r->pos += bytes;
+      return v;
+    }
+  copy = g_malloc (bytes);
+  for (gsize i = 0; i < bytes; i += size)
+    if (!r_fixed (r, size, copy + i))
+      return NULL;
+  return g_variant_new_fixed_array (type, copy, bytes / size, size);
+}
+
+static GVariant *
+r_array (Reader      *r,
+         const char **sig,
+         guint        arrays,
+         guint        structs)
+{
+  const char *element = *sig + 1;
+  const char *after = complete_type_end (*sig, arrays, structs);
+  guint32 bytes;
+  gsize end;
+  GVariantBuilder b;
+
+  if (after == NULL || !r_u32 (r, &bytes) || bytes > MAX_ARRAY_BYTES)
+    return NULL;
+  /* The padding before the first element is there even when it is empty. */
+  if (!r_align (r, type_alignment (*element)) || bytes > r->end - r->pos)
+    return NULL;
+  end = r->pos + bytes;
+  *sig = after;
+  if (*element != '\0' && strchr ("ynqiuxtd", *element) != NULL)
+    {
+      static const guint8 sizes[] = { 1, 2, 2, 4, 4, 8, 8, 8 };
+
+      return r_fixed_array (r, *element, sizes[strchr ("ynqiuxtd", *element) - "ynqiuxtd"], bytes);
+    }
+  g_variant_builder_init (&b, (const GVariantType *) (element - 1));
+  while (r->pos < end)
+    {
+      const char *s = element;
+      GVariant *item;
+      Reader sub = *r;
+
+      sub.end = end;
+      if (*element == '{')
+        {
+          GVariant *key, *value;
+
+          if (structs + 1 > MAX_STRUCTS || !r_align (&sub, 8))
+            goto fail;
+          s = element + 1;
+          key = r_value (&sub, &s, arrays + 1, structs + 1);
+          if (key == NULL)
+            goto fail;
+          value = r_value (&sub, &s, arrays + 1, structs + 1);
+          if (value == NULL)
+            {
+              g_variant_unref (g_variant_ref_sink (key));
+              goto fail;
+            }
+          item = g_variant_new_dict_entry (key, value);
+        }
+      else
+        {
+          item = r_value (&sub, &s, arrays + 1, structs);
+          if (item == NULL)
+            goto fail;
+        }
+      r->pos = sub.pos;
+      g_variant_builder_add_value (&b, item);
+    }
+  if (r->pos != end)
+    goto fail;
+  return g_variant_builder_end (&b);
+
+fail:
+  g_variant_builder_clear (&b);
+  return NULL;
+}
+
+static GVariant *
+r_struct (Reader      *r,
+          const char **sig,
+          guint        arrays,
+          guint        structs)
+{
+  const char *start = *sig;
+  GVariantBuilder b;
+
+  if (structs + 1 > MAX_STRUCTS || !r_align (r, 8))
+    return NULL;
+  g_variant_builder_init (&b, (const GVariantType *) start);
+  (*sig)++;
+  while (**sig != ')')
+    {
+      GVariant *field = r_value (r, sig, arrays, structs + 1);
+
+      if (field == NULL)
+        {
+          g_variant_builder_clear (&b);
+          return NULL;
+        }
+      g_variant_builder_add_value (&b, field);
+    }
+  (*sig)++;
+  return g_variant_builder_end (&b);
+}
+
+static GVariant *
+r_variant (Reader *r,
+           guint   arrays,
+           guint   structs)
+{
+  gsize length;
+  const char *inner = r_string (r, 'g', &length);
+  const char *s = inner;
+  GVariant *value;
+
+  /* One complete type, nested within what is left of the limits. */
+  if (inner == NULL || structs + 1 > MAX_STRUCTS ||
+      !signature_valid (inner, length, arrays, structs + 1) ||
+      complete_type_end (inner, arrays, structs + 1) != inner + length)
+    return NULL;
+  value = r_value (r, &s, arrays, structs + 1);
+  return value != NULL ? g_variant_new_variant (value) : NULL;
+}
+
+/* One value of the complete type at *@sig (valid: checked before), as a
+ * floating GVariant; *@sig moves past the type. NULL when invalid. */
+static GVariant *
+r_value (Reader      *r,
+         const char **sig,
+         guint        arrays,
+         guint        structs)
+{
+  char t = **sig;
+  union { guint8 y; gint16 n; guint16 q; gint32 i; guint32 u; gint64 x; guint64 t; gdouble d; } v;
+  const char *s;
+
+  switch (t)
+    {
+    case 'a':
+      return r_array (r, sig, arrays, structs);
+    case '(':
+      return r_struct (r, sig, arrays, structs);
+    default:
+      break;
+    }
+  (*sig)++;
+  switch (t)
+    {
+    case 'y':
+      if (r->pos >= r->end)
+        return NULL;
+      return g_variant_new_byte (r->data[r->pos++]);
+    case 'b':
+      if (!r_u32 (r, &v.u) || v.u > 1)
+        return NULL;
+      return g_variant_new_boolean (v.u);
+    case 'n':
+      return r_fixed (r, 2, &v.n) ? g_variant_new_int16 (v.n) : NULL;
+    case 'q':
+      return r_fixed (r, 2, &v.q) ? g_variant_new_uint16 (v.q) : NULL;
+    case 'i':
+      return r_fixed (r, 4, &v.i) ? g_variant_new_int32 (v.i) : NULL;
+    case 'u':
+      return r_fixed (r, 4, &v.u) ? g_variant_new_uint32 (v.u) : NULL;
+    case 'h':
+      /* An index into the descriptors that came with the message. */
+      return r_fixed (r, 4, &v.u) && v.u < r->n_fds ? g_variant_new_handle ((gint32) v.u) : NULL;
+    case 'x':
+      return r_fixed (r, 8, &v.x) ? g_variant_new_int64 (v.x) : NULL;
+    case 't':
+      return r_fixed (r, 8, &v.t) ? g_variant_new_uint64 (v.t) : NULL;
+    case 'd':
+      return r_fixed (r, 8, &v.d) ? g_variant_new_double (v.d) : NULL;
+    case 's':
+      s = r_checked_string (r, 's');
+      return s != NULL ? g_variant_new_string (s) : NULL;
+    case 'o':
+      s = r_checked_string (r, 'o');
+      return s != NULL ? g_variant_new_object_path (s) : NULL;
+    case 'g':
+      s = r_checked_string (r, 'g');
+      return s != NULL ? g_variant_new_signature (s) : NULL;
+    case 'v':
+      return r_variant (r, arrays, structs);
+    default:
+      return NULL;
+    }
+}
+
+/* ---- the header ---------------------------------------------------------- */
+
+gssize
+bleio_wire_frame_size (const guint8 *data,
+                       gsize         size)
+{
+  gboolean big_endian;
+  guint64 fields, body, total;
+
+  if (size < 16)
+    return 0;
+  if ((data[0] != 'l' && data[0] != 'B') || data[3] != 1)
+    return -1;
+  big_endian = data[0] == 'B';
+  body = load_u32 (data + 4, big_endian);
+  fields = load_u32 (data + 12, big_endian);
+  total = 16 + ((fields + 7) & ~(guint64) 7) + body;
+  if (fields > MAX_ARRAY_BYTES || total > BLEIO_WIRE_MAX_MESSAGE)
+    return -1;
+  return (gssize) total;
+}
+
+/* One (yv) of the header fields array, filed into @m; FALSE when invalid. */
+static gboolean
+read_field (Reader           *r,
+            BleioWireMessage *m,
+            guint            *seen)
+{
+  static const char expected[] = { 0, 'o', 's', 's', 's', 'u', 's', 's', 'g', 'u' };
+  const char **strings[] = { NULL, &m->path, &m->interface, &m->member, &m->error_name, NULL,
+                             &m->destination, &m->sender, &m->signature, NULL };
+  gsize length;
+  const char *sig;
+  guint8 code;
+
+  if (!r_align (r, 8) || r->pos >= r->end)
+    return FALSE;
+  code = r->data[r->pos++];
+  sig = r_string (r, 'g', &length);
+  if (sig == NULL || code == 0)
+    return FALSE;
+  if (code > FIELD_UNIX_FDS)
+    {
+      /* Unknown fields are allowed and ignored, but must be valid. */
+      const char *s = sig;
+      GVariant *ignored;
+
+      if (!signature_valid (sig, length, 0, 1) ||
+          complete_type_end (sig, 0, 1) != sig + length)
+        return FALSE;
+      ignored = r_value (r, &s, 0, 1);
+      if (ignored == NULL)
+        return FALSE;
+      g_variant_unref (g_variant_ref_sink (ignored));
+      return TRUE;
+    }
+  if (length != 1 || sig[0] != expected[code] || (*seen & (1u << code)) != 0)
+    return FALSE;
+  *seen |= 1u << code;
+  if (code == FIELD_REPLY_SERIAL)
+    return r_u32 (r, &m->reply_serial) && m->reply_serial != 0;
+  if (code == FIELD_UNIX_FDS)
+    return r_u32 (r, &m->n_fds);
+  *strings[code] = r_checked_string (r, sig[0]);
+  return *strings[code] != NULL;
+}
+
+static gboolean
+bus_name_valid (const char *name)
+{
+  return name == NULL || g_dbus_is_name (name);
+}
+
+gboolean
+bleio_wire_parse (const guint8     *data,
+                  gsize             size,
+                  BleioWireMessage *message)
+{
+  BleioWireMessage m = { 0, };
+  Reader r = { 0, };
+  guint32 fields;
+  guint seen = 0;
+
+  if (data == NULL || bleio_wire_frame_size (data, size) != (gssize) size)
+    return FALSE;
+  m.big_endian = data[0] == 'B';
+  m.type = data[1];
+  m.flags = data[2];
+  if (m.type < BLEIO_WIRE_METHOD_CALL || m.type > BLEIO_WIRE_SIGNAL)
+    return FALSE;
+  m.body_size = load_u32 (data + 4, m.big_endian);
+  m.serial = load_u32 (data + 8, m.big_endian);
+  fields = load_u32 (data + 12, m.big_endian);
+  if (m.serial == 0)
+    return FALSE;
+
+  r.data = data;
+  r.big_endian = m.big_endian;
+  r.pos = 16;
+  r.end = 16 + (gsize) fields;
+  while (r.pos < r.end)
+    if (!read_field (&r, &m, &seen))
+      return FALSE;
+  if (r.pos != r.end)
+    return FALSE;
+  r.end = size - m.body_size;
+  if (!r_align (&r, 8) || r.pos != r.end)
+    return FALSE;
+
+  if ((m.interface != NULL && !g_dbus_is_interface_name (m.interface)) ||
+      (m.member != NULL && !g_dbus_is_member_name (m.member)) ||
+      (m.error_name != NULL && !g_dbus_is_error_name (m.error_name)) ||
+      !bus_name_valid (m.destination) || !bus_name_valid (m.sender))
+    return FALSE;
+  switch (m.type)
+    {
+    case BLEIO_WIRE_METHOD_CALL:
+      if (m.path == NULL || m.member == NULL)
+        return FALSE;
+      break;
+    case BLEIO_WIRE_METHOD_RETURN:
+      if (m.reply_serial == 0)
+        return FALSE;
+      break;
+    case BLEIO_WIRE_ERROR:
+      if (m.reply_serial == 0 || m.error_name == NULL)
+        return FALSE;
+      break;
+    case BLEIO_WIRE_SIGNAL:
+      if (m.path == NULL || m.interface == NULL || m.member == NULL)
+        return FALSE;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (m.signature == NULL)
+    m.signature = "";
+  if (m.signature[0] == '\0' && m.body_size != 0)
+    return FALSE;
+  m.body = data + r.end;
+  *message = m;
+  return TRUE;
+}
+
+/* ---- the body ------------------------------------------------------------ */
+
+static void
+body_reader (const BleioWireMessage *m,
+             Reader                 *r)
+{
+  r->data = m->body;
+  r->pos = 0;
+  r->end = m->body_size;
+  r->big_endian = m->big_endian;
+  r->n_fds = m->n_fds;
+}
+
+GVariant *
+bleio_wire_read_body (const BleioWireMessage *message)
+{
+  g_autofree char *tuple = g_strdup_printf ("(%s)", message->signature);
+  GVariantBuilder b;
+  const char *s = message->signature;
+  Reader r;
+
+  body_reader (message, &r);
+  g_variant_builder_init (&b, (const GVariantType *) tuple);
+  while (*s != '\0')
+    {
+      GVariant *value = r_value (&r, &s, 0, 0);
+
+      if (value == NULL)
+        {
+          g_variant_builder_clear (&b);
+          return NULL;
+        }
+      g_variant_builder_add_value (&b, value);
+    }
+  if (r.pos != r.end)
+    {
+      g_variant_builder_clear (&b);
+      return NULL;
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&b));
+}
+
+gboolean
+bleio_wire_read_properties_changed (const BleioWireMessage  *message,
+                                    const char            **interface,
+                                    GVariant              **changed,
+                                    const char           ***invalidated)
+{
+  const char *s = "a{sv}";
+  const char *name;
+  GVariant *dict;
+  GPtrArray *names;
+  guint32 bytes;
+  gsize end;
+  Reader r;
+
+  if (strcmp (message->signature, "sa{sv}as") != 0)
+    return FALSE;
+  body_reader (message, &r);
+  name = r_checked_string (&r, 's');
+  if (name == NULL)
+    return FALSE;
+  dict = r_value (&r, &s, 0, 0);
+  if (dict == NULL)
+    return FALSE;
+  g_variant_ref_sink (dict);
+  /* The invalidated names stay in the message: an array of pointers. */
+  names = g_ptr_array_new ();
+  if (!r_u32 (&r, &bytes) || bytes > MAX_ARRAY_BYTES || !r_align (&r, 4) ||
+      bytes > r.end - r.pos)
+    goto fail;
+  end = r.pos + bytes;
+  r.end = end;
+  while (r.pos < end)
+    {
+      const char *gone = r_checked_string (&r, 's');
+
+      if (gone == NULL)
+        goto fail;
+      g_ptr_array_add (names, (gpointer) gone);
+    }
+  if (r.pos != message->body_size)
+    goto fail;
+  g_ptr_array_add (names, NULL);
+  *interface = name;
+  *changed = dict;
+  *invalidated = (const char **) g_ptr_array_free (names, FALSE);
+  return TRUE;
+
+fail:
+  g_ptr_array_free (names, TRUE);
+  g_variant_unref (dict);
+  return FALSE;
+}
+
+gboolean
+bleio_wire_read_interfaces_added (const BleioWireMessage  *message,
+                                  const char            **object,
+                                  GVariant              **interfaces)
+{
+  const char *s = "a{sa{sv}}";
+  const char *path;
+  GVariant *dict;
+  Reader r;
+
+  if (strcmp (message->signature, "oa{sa{sv}}") != 0)
+    return FALSE;
+  body_reader (message, &r);
+  path = r_checked_string (&r, 'o');
+  if (path == NULL)
+    return FALSE;
+  dict = r_value (&r, &s, 0, 0);
+  if (dict == NULL)
+    return FALSE;
+  g_variant_ref_sink (dict);
+  if (r.pos != r.end)
+    {
+      g_variant_unref (dict);
+      return FALSE;
+    }
+  *object = path;
+  *interfaces = dict;
+  return TRUE;
+}
