@@ -196,10 +196,12 @@ r_string (Reader *r,
   return s;
 }
 
-/* A string value checked for its kind: UTF-8 (s), path (o), signature (g). */
+/* A string value checked for its kind: UTF-8 (s), path (o), signature
+ * (g); @length may be NULL. */
 static const char *
 r_checked_string (Reader *r,
-                  char    kind)
+                  char    kind,
+                  gsize  *length_out)
 {
   gsize length;
   const char *s = r_string (r, kind, &length);
@@ -212,7 +214,71 @@ r_checked_string (Reader *r,
     return NULL;
   if (kind == 'g' && !signature_valid (s, length, 0, 0))
     return NULL;
+  if (length_out != NULL)
+    *length_out = length;
   return s;
+}
+
+/* The children of a container being read: on the stack for the few that
+ * a message usually holds. Floating until the container takes them. */
+typedef struct {
+  GVariant *stack[8];
+  GVariant **items;
+  gsize n;
+  gsize size;
+} Items;
+
+static void
+items_init (Items *it)
+{
+  it->items = it->stack;
+  it->n = 0;
+  it->size = G_N_ELEMENTS (it->stack);
+}
+
+static void
+items_add (Items    *it,
+           GVariant *item)
+{
+  if (it->n == it->size)
+    {
+      it->size *= 2;
+      if (it->items == it->stack)
+        it->items = g_memdup2 (it->stack, sizeof it->stack);
+      it->items = g_renew (GVariant *, it->items, it->size);
+    }
+  it->items[it->n++] = item;
+}
+
+static void
+items_free (Items *it)
+{
+  if (it->items != it->stack)
+    g_free (it->items);
+}
+
+/* Failure: the children are dropped. */
+static GVariant *
+items_clear (Items *it)
+{
+  for (gsize i = 0; i < it->n; i++)
+    g_variant_unref (g_variant_ref_sink (it->items[i]));
+  items_free (it);
+  return NULL;
+}
+
+/* An array of @element (a valid type string at its start) or, with
+ * @element NULL, a tuple, taking the children. */
+static GVariant *
+items_end (Items      *it,
+           const char *element)
+{
+  GVariant *v = element != NULL
+                ? g_variant_new_array ((const GVariantType *) element, it->items, it->n)
+                : g_variant_new_tuple (it->items, it->n);
+
+  items_free (it);
+  return v;
 }
 
 static GVariant *r_value (Reader      *r,
@@ -259,7 +325,7 @@ r_array (Reader      *r,
   const char *after = complete_type_end (*sig, arrays, structs);
   guint32 bytes;
   gsize end;
-  GVariantBuilder b;
+  Items items;
 
   if (after == NULL || !r_u32 (r, &bytes) || bytes > MAX_ARRAY_BYTES)
     return NULL;
@@ -274,7 +340,7 @@ r_array (Reader      *r,
 
       return r_fixed_array (r, *element, sizes[strchr ("ynqiuxtd", *element) - "ynqiuxtd"], bytes);
     }
-  g_variant_builder_init (&b, (const GVariantType *) (element - 1));
+  items_init (&items);
   while (r->pos < end)
     {
       const char *s = element;
@@ -307,15 +373,14 @@ r_array (Reader      *r,
             goto fail;
         }
       r->pos = sub.pos;
-      g_variant_builder_add_value (&b, item);
+      items_add (&items, item);
     }
   if (r->pos != end)
     goto fail;
-  return g_variant_builder_end (&b);
+  return items_end (&items, element);
 
 fail:
-  g_variant_builder_clear (&b);
-  return NULL;
+  return items_clear (&items);
 }
 
 static GVariant *
@@ -324,26 +389,22 @@ r_struct (Reader      *r,
           guint        arrays,
           guint        structs)
 {
-  const char *start = *sig;
-  GVariantBuilder b;
+  Items items;
 
   if (structs + 1 > MAX_STRUCTS || !r_align (r, 8))
     return NULL;
-  g_variant_builder_init (&b, (const GVariantType *) start);
+  items_init (&items);
   (*sig)++;
   while (**sig != ')')
     {
       GVariant *field = r_value (r, sig, arrays, structs + 1);
 
       if (field == NULL)
-        {
-          g_variant_builder_clear (&b);
-          return NULL;
-        }
-      g_variant_builder_add_value (&b, field);
+        return items_clear (&items);
+      items_add (&items, field);
     }
   (*sig)++;
-  return g_variant_builder_end (&b);
+  return items_end (&items, NULL);
 }
 
 static GVariant *
@@ -376,6 +437,9 @@ r_value (Reader      *r,
   char t = **sig;
   union { guint8 y; gint16 n; guint16 q; gint32 i; guint32 u; gint64 x; guint64 t; gdouble d; } v;
   const char *s;
+  gsize length;
+  GBytes *bytes;
+  GVariant *value;
 
   switch (t)
     {
@@ -415,14 +479,16 @@ r_value (Reader      *r,
     case 'd':
       return r_fixed (r, 8, &v.d) ? g_variant_new_double (v.d) : NULL;
     case 's':
-      s = r_checked_string (r, 's');
-      return s != NULL ? g_variant_new_string (s) : NULL;
     case 'o':
-      s = r_checked_string (r, 'o');
-      return s != NULL ? g_variant_new_object_path (s) : NULL;
     case 'g':
-      s = r_checked_string (r, 'g');
-      return s != NULL ? g_variant_new_signature (s) : NULL;
+      /* Checked just now: a trusted copy, not checked again by GLib. */
+      s = r_checked_string (r, t, &length);
+      if (s == NULL)
+        return NULL;
+      bytes = g_bytes_new (s, length + 1);
+      value = g_variant_new_from_bytes ((const GVariantType *) (*sig - 1), bytes, TRUE);
+      g_bytes_unref (bytes);
+      return value;
     case 'v':
       return r_variant (r, arrays, structs);
     default:
@@ -493,7 +559,7 @@ read_field (Reader           *r,
     return r_u32 (r, &m->reply_serial) && m->reply_serial != 0;
   if (code == FIELD_UNIX_FDS)
     return r_u32 (r, &m->n_fds);
-  *strings[code] = r_checked_string (r, sig[0]);
+  *strings[code] = r_checked_string (r, sig[0], NULL);
   return *strings[code] != NULL;
 }
 
@@ -590,30 +656,23 @@ body_reader (const BleioWireMessage *m,
 GVariant *
 bleio_wire_read_body (const BleioWireMessage *message)
 {
-  g_autofree char *tuple = g_strdup_printf ("(%s)", message->signature);
-  GVariantBuilder b;
   const char *s = message->signature;
+  Items items;
   Reader r;
 
   body_reader (message, &r);
-  g_variant_builder_init (&b, (const GVariantType *) tuple);
+  items_init (&items);
   while (*s != '\0')
     {
       GVariant *value = r_value (&r, &s, 0, 0);
 
       if (value == NULL)
-        {
-          g_variant_builder_clear (&b);
-          return NULL;
-        }
-      g_variant_builder_add_value (&b, value);
+        return items_clear (&items);
+      items_add (&items, value);
     }
   if (r.pos != r.end)
-    {
-      g_variant_builder_clear (&b);
-      return NULL;
-    }
-  return g_variant_ref_sink (g_variant_builder_end (&b));
+    return items_clear (&items);
+  return g_variant_ref_sink (items_end (&items, NULL));
 }
 
 gboolean
@@ -633,7 +692,7 @@ bleio_wire_read_properties_changed (const BleioWireMessage  *message,
   if (strcmp (message->signature, "sa{sv}as") != 0)
     return FALSE;
   body_reader (message, &r);
-  name = r_checked_string (&r, 's');
+  name = r_checked_string (&r, 's', NULL);
   if (name == NULL)
     return FALSE;
   dict = r_value (&r, &s, 0, 0);
@@ -649,7 +708,7 @@ bleio_wire_read_properties_changed (const BleioWireMessage  *message,
   r.end = end;
   while (r.pos < end)
     {
-      const char *gone = r_checked_string (&r, 's');
+      const char *gone = r_checked_string (&r, 's', NULL);
 
       if (gone == NULL)
         goto fail;
@@ -682,7 +741,7 @@ bleio_wire_read_interfaces_added (const BleioWireMessage  *message,
   if (strcmp (message->signature, "oa{sa{sv}}") != 0)
     return FALSE;
   body_reader (message, &r);
-  path = r_checked_string (&r, 'o');
+  path = r_checked_string (&r, 'o', NULL);
   if (path == NULL)
     return FALSE;
   dict = r_value (&r, &s, 0, 0);
