@@ -7,6 +7,7 @@
  */
 #include "bleio-client-private.h"
 #include "bleio-cache-private.h"
+#include "bleio-feed-private.h"
 #include "bleio-watches-private.h"
 #include "bleio-system-bus-private.h"
 #include "bleio-weak-ref-private.h"
@@ -43,14 +44,10 @@ struct _BleioClient {
 
   /* Worker only. */
   BleioCache *cache;
-  guint owner_subscription;     /* NameOwnerChanged for org.bluez */
-  guint bluez_subscription;     /* every signal org.bluez sends */
-  guint subscriptions_alive;    /* their destroy notifies still to come */
-  guint calls_in_flight;        /* GetNameOwner / GetManagedObjects */
+  BleioFeed *feed;              /* the signals and the calls ordered with them */
   gboolean owner_known;         /* GetNameOwner answered */
   guint generation;             /* one per owner of org.bluez */
   gboolean loading;             /* GetManagedObjects of @generation out */
-  GCancellable *cancellable;    /* the calls, cancelled at shutdown */
 };
 
 static GMutex clients_lock;
@@ -119,131 +116,51 @@ emit_owner (BleioClient *client,
 
 /* ---- org.bluez's signals (worker) ----------------------------------------- */
 
+/* One signal of org.bluez, its arguments checked by the feed. */
 static void
-on_bluez_signal (GDBusConnection *connection,
-                 const char      *sender,
-                 const char      *path,
-                 const char      *interface,
-                 const char      *member,
-                 GVariant        *params,
-                 gpointer         user_data)
+apply_signal (BleioClient          *client,
+              const BleioFeedEvent *event)
 {
-  BleioClient *client = user_data;
   g_autoptr(GPtrArray) events = NULL;
 
   /* Only the owner of org.bluez speaks for it (the bus routes by the
-   * name; this also holds if GDBus does not check the sender). While its
-   * objects load, its signals are older than the reply that is coming
-   * and are in it. */
-  if (client->loading || client->owner == NULL || g_strcmp0 (sender, client->owner) != 0)
+   * name; this also holds if the bus does not check the sender). While
+   * its objects load, its signals are older than the reply that is
+   * coming and are in it. */
+  if (client->loading || client->owner == NULL || g_strcmp0 (event->sender, client->owner) != 0)
     return;
   events = bleio_cache_events_new ();
-  /* Each argument list is checked before it is read: a malformed signal
-   * (which no well-behaved sender emits) is dropped. */
-  if (g_str_equal (interface, "org.freedesktop.DBus.Properties") &&
-      g_str_equal (member, "PropertiesChanged"))
+  switch (event->kind)
     {
-      g_autoptr(GVariant) iface = NULL;
-      g_autoptr(GVariant) changed = NULL;
-      g_autoptr(GVariant) gone = NULL;
-      g_autofree const char **invalidated = NULL;
+    case BLEIO_FEED_PROPERTIES_CHANGED:
+      bleio_cache_change_properties (client->cache, event->path, event->interface,
+                                     event->values, event->names, events);
+      break;
+    case BLEIO_FEED_INTERFACES_ADDED:
+      bleio_cache_add_interfaces (client->cache, event->path, event->values, events);
+      break;
+    case BLEIO_FEED_INTERFACES_REMOVED:
+      bleio_cache_remove_interfaces (client->cache, event->path, event->names, events);
+      break;
+    case BLEIO_FEED_DISCONNECTED:
+      {
+        g_autoptr(GVariant) changed = NULL;
+        GVariantDict reason;
 
-      if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
-        goto malformed;
-      /* The children directly: every notification through Value signals
-       * and every advertisement comes this way. */
-      iface = g_variant_get_child_value (params, 0);
-      changed = g_variant_get_child_value (params, 1);
-      gone = g_variant_get_child_value (params, 2);
-      if (g_variant_n_children (gone) > 0)
-        invalidated = g_variant_get_strv (gone, NULL);
-      bleio_cache_change_properties (client->cache, path, g_variant_get_string (iface, NULL),
-                                     changed, invalidated, events);
-    }
-  else if (g_str_equal (interface, "org.freedesktop.DBus.ObjectManager") &&
-           g_str_equal (path, "/"))
-    {
-      const char *object;
-
-      if (g_str_equal (member, "InterfacesAdded"))
-        {
-          g_autoptr(GVariant) first = NULL;
-          g_autoptr(GVariant) interfaces = NULL;
-
-          if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(oa{sa{sv}})")))
-            goto malformed;
-          /* Children taken directly, not through a format string. */
-          first = g_variant_get_child_value (params, 0);
-          interfaces = g_variant_get_child_value (params, 1);
-          object = g_variant_get_string (first, NULL);
-          bleio_cache_add_interfaces (client->cache, object, interfaces, events);
-        }
-      else if (g_str_equal (member, "InterfacesRemoved"))
-        {
-          g_autofree const char **names = NULL;
-
-          if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(oas)")))
-            goto malformed;
-          g_variant_get (params, "(&o^a&s)", &object, &names);
-          bleio_cache_remove_interfaces (client->cache, object, names, events);
-        }
-    }
-  else if (g_str_equal (interface, BLEIO_IFACE_DEVICE) && g_str_equal (member, "Disconnected"))
-    {
-      g_autoptr(GVariant) why = NULL;
-      g_autoptr(GVariant) changed = NULL;
-      GVariantDict reason;
-
-      if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(ss)")))
-        goto malformed;
-      why = g_variant_get_child_value (params, 0);
-      g_variant_dict_init (&reason, NULL);
-      g_variant_dict_insert_value (&reason, BLEIO_DEVICE_DISCONNECT_REASON, why);
-      changed = g_variant_ref_sink (g_variant_dict_end (&reason));
-      bleio_cache_change_properties (client->cache, path, BLEIO_IFACE_DEVICE, changed, NULL, events);
+        g_variant_dict_init (&reason, NULL);
+        g_variant_dict_insert_value (&reason, BLEIO_DEVICE_DISCONNECT_REASON, event->values);
+        changed = g_variant_ref_sink (g_variant_dict_end (&reason));
+        bleio_cache_change_properties (client->cache, event->path, BLEIO_IFACE_DEVICE, changed,
+                                       NULL, events);
+      }
+      break;
+    default:
+      break;
     }
   emit_events (client, events);
-  return;
-
-malformed:
-  g_debug ("dropped %s.%s on %s from %s: arguments %s", interface, member, path, sender,
-           g_variant_get_type_string (params));
 }
 
 /* ---- org.bluez's owner (worker) -------------------------------------------- */
-
-typedef struct {
-  BleioClient *client;          /* not a reference: see calls_in_flight */
-  guint generation;
-} CallData;
-
-static CallData *
-call_data_new (BleioClient *client)
-{
-  CallData *data = g_new0 (CallData, 1);
-
-  data->client = client;
-  data->generation = client->generation;
-  client->calls_in_flight++;
-  return data;
-}
-
-/* The reply of a call made with call_data_new(); frees @data. */
-static GVariant *
-call_data_finish (CallData      *data,
-                  GAsyncResult  *result,
-                  BleioClient  **client,
-                  gboolean      *current,
-                  GError       **error)
-{
-  GVariant *reply = g_dbus_connection_call_finish (data->client->connection, result, error);
-
-  *client = data->client;
-  *current = data->generation == data->client->generation;
-  data->client->calls_in_flight--;
-  g_free (data);
-  return reply;
-}
 
 /* Until the first owner (or its absence) is known, applications wait. */
 static void
@@ -287,30 +204,21 @@ become_ready (BleioClient *client,
 }
 
 static void
-load_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+objects_loaded (BleioClient          *client,
+                const BleioFeedEvent *event)
 {
-  BleioClient *client;
-  gboolean current;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = call_data_finish (user_data, result, &client, &current, &error);
   g_autoptr(GPtrArray) events = bleio_cache_events_new ();
 
-  if (!current || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;             /* that owner left meanwhile, or shutting down */
+  if (event->tag != client->generation)
+    return;             /* that owner left meanwhile */
   client->loading = FALSE;
-  if (reply != NULL)
-    {
-      g_autoptr(GVariant) objects = g_variant_get_child_value (reply, 0);
-
-      bleio_cache_load (client->cache, objects, events);
-    }
+  if (event->error == NULL)
+    bleio_cache_load (client->cache, event->values, events);
   else
     {
       /* An empty view until signals fill it: a bluetoothd that cannot
        * answer GetManagedObjects has nothing usable to show. */
-      g_debug ("GetManagedObjects from %s failed: %s", client->owner, error->message);
+      g_debug ("GetManagedObjects from %s failed: %s", client->owner, event->error->message);
     }
   emit_events (client, events);
 
@@ -359,54 +267,30 @@ owner_found (BleioClient *client,
   g_free (client->owner);
   client->owner = g_strdup (owner);
   g_mutex_unlock (&client->lock);
-  g_dbus_connection_call (client->connection, owner, "/",
-                          "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                          NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, BLEIO_CALL_OBJECTS_MSEC, client->cancellable,
-                          load_done, call_data_new (client));
+  bleio_feed_get_objects (client->feed, owner, client->generation);
 }
 
 static void
-on_owner_changed (GDBusConnection *connection,
-                  const char      *sender,
-                  const char      *path,
-                  const char      *interface,
-                  const char      *member,
-                  GVariant        *params,
-                  gpointer         user_data)
+owner_changed (BleioClient          *client,
+               const BleioFeedEvent *event)
 {
-  BleioClient *client = user_data;
-  const char *name, *old_owner, *new_owner;
-
   /* Before GetNameOwner answers, changes are older than its answer. */
-  if (!client->owner_known || !g_variant_is_of_type (params, G_VARIANT_TYPE ("(sss)")))
-    return;
-  g_variant_get (params, "(&s&s&s)", &name, &old_owner, &new_owner);
-  if (!g_str_equal (name, BLEIO_BLUEZ_NAME))
+  if (!client->owner_known)
     return;
   if (client->owner != NULL)
     owner_lost (client);
-  if (*new_owner != '\0')
-    owner_found (client, new_owner);
+  if (*event->new_owner != '\0')
+    owner_found (client, event->new_owner);
 }
 
 static void
-get_owner_done (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
+owner_answered (BleioClient          *client,
+                const BleioFeedEvent *event)
 {
-  BleioClient *client;
-  gboolean current;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = call_data_finish (user_data, result, &client, &current, &error);
-  const char *owner;
-
-  if (reply == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
   client->owner_known = TRUE;
-  if (reply == NULL)
+  if (event->error != NULL)
     {
-      g_autofree char *remote = g_dbus_error_get_remote_error (error);
+      g_autofree char *remote = g_dbus_error_get_remote_error (event->error);
 
       if (g_strcmp0 (remote, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0)
         {
@@ -414,11 +298,10 @@ get_owner_done (GObject      *source,
           become_ready (client, NULL);
         }
       else
-        become_ready (client, bleio_error_from_dbus (error));
+        become_ready (client, bleio_error_from_dbus (event->error));
       return;
     }
-  g_variant_get (reply, "(&s)", &owner);
-  owner_found (client, owner);
+  owner_found (client, event->new_owner);
 }
 
 /* GDBus tells that a connection closed only in the context the connection
@@ -429,6 +312,23 @@ get_owner_done (GObject      *source,
 /* Runs in the worker. The bus is gone (dbus-daemon stopped, or the
  * application closed the connection): to every watcher it is as if
  * bluetoothd left, for good, and the cache reads as empty from now on. */
+static void
+bus_gone (BleioClient *client)
+{
+  g_debug ("the bus connection closed: org.bluez is out of reach for good");
+  g_mutex_lock (&client->lock);
+  if (g_atomic_int_get (&client->bus_closed))
+    {
+      g_mutex_unlock (&client->lock);
+      return;
+    }
+  g_atomic_int_set (&client->bus_closed, TRUE);
+  client->has_owner = FALSE;
+  g_mutex_unlock (&client->lock);
+
+  emit_owner (client, FALSE);
+}
+
 static gboolean
 bus_check_cb (gpointer user_data)
 {
@@ -436,28 +336,43 @@ bus_check_cb (gpointer user_data)
 
   if (!g_dbus_connection_is_closed (client->connection))
     return G_SOURCE_CONTINUE;
-  g_debug ("the bus connection closed: org.bluez is out of reach for good");
-  g_mutex_lock (&client->lock);
-  g_atomic_int_set (&client->bus_closed, TRUE);
-  client->has_owner = FALSE;
   g_clear_pointer (&client->bus_check, g_source_unref);
-  g_mutex_unlock (&client->lock);
-
-  emit_owner (client, FALSE);
+  bus_gone (client);
   return G_SOURCE_REMOVE;
+}
+
+/* Runs in the worker: everything the feed brings. */
+static void
+on_feed_event (const BleioFeedEvent *event,
+               gpointer              user_data)
+{
+  BleioClient *client = user_data;
+
+  switch (event->kind)
+    {
+    case BLEIO_FEED_OWNER_CHANGED:
+      owner_changed (client, event);
+      break;
+    case BLEIO_FEED_OWNER:
+      owner_answered (client, event);
+      break;
+    case BLEIO_FEED_OBJECTS:
+      objects_loaded (client, event);
+      break;
+    case BLEIO_FEED_CLOSED:
+      /* The library's own connection to the bus: the bus is gone (or
+       * broke the protocol), and with it every signal from now on. */
+      bus_gone (client);
+      break;
+    default:
+      apply_signal (client, event);
+      break;
+    }
 }
 
 /* ---- lifetime ----------------------------------------------------------- */
 
 static void client_free (BleioClient *client);
-
-static void
-subscription_gone (gpointer user_data)
-{
-  BleioClient *client = user_data;
-
-  client->subscriptions_alive--;
-}
 
 static gpointer
 worker_main (gpointer data)
@@ -466,23 +381,12 @@ worker_main (gpointer data)
 
   g_main_context_push_thread_default (client->worker_context);
 
-  /* Subscribe first, ask second: every change after the answers is seen. */
-  client->subscriptions_alive = 2;
-  client->owner_subscription =
-    g_dbus_connection_signal_subscribe (client->connection, "org.freedesktop.DBus",
-                                        "org.freedesktop.DBus", "NameOwnerChanged",
-                                        "/org/freedesktop/DBus", BLEIO_BLUEZ_NAME,
-                                        G_DBUS_SIGNAL_FLAGS_NONE, on_owner_changed,
-                                        client, subscription_gone);
-  client->bluez_subscription =
-    g_dbus_connection_signal_subscribe (client->connection, BLEIO_BLUEZ_NAME,
-                                        NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                        on_bluez_signal, client, subscription_gone);
-  g_dbus_connection_call (client->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                          "org.freedesktop.DBus", "GetNameOwner",
-                          g_variant_new ("(s)", BLEIO_BLUEZ_NAME), G_VARIANT_TYPE ("(s)"),
-                          G_DBUS_CALL_FLAGS_NONE, BLEIO_CALL_LOCAL_MSEC, client->cancellable,
-                          get_owner_done, call_data_new (client));
+  /* Subscribe first, ask second, on the one connection that carries the
+   * signals: every change after the answers is seen. */
+  client->feed = bleio_feed_new (client->connection, client->worker_context, on_feed_event, client);
+  g_debug ("receiving through %s", bleio_feed_is_own (client->feed) ? "the library's own bus "
+           "connection" : "GDBus");
+  bleio_feed_get_owner (client->feed, client->generation);
 
   client->bus_check = g_timeout_source_new (BUS_CHECK_MSEC);
   g_source_set_callback (client->bus_check, bus_check_cb, client, NULL);
@@ -496,13 +400,7 @@ worker_main (gpointer data)
       g_source_destroy (client->bus_check);
       g_clear_pointer (&client->bus_check, g_source_unref);
     }
-  g_dbus_connection_signal_unsubscribe (client->connection, client->owner_subscription);
-  g_dbus_connection_signal_unsubscribe (client->connection, client->bluez_subscription);
-  g_cancellable_cancel (client->cancellable);
-  /* The calls' callbacks and the subscriptions' destroy notifies hold
-   * @client: wait for each (GDBus delivers them in this context). */
-  while (client->calls_in_flight > 0 || client->subscriptions_alive > 0)
-    g_main_context_iteration (client->worker_context, TRUE);
+  g_clear_pointer (&client->feed, bleio_feed_free);
   while (g_main_context_iteration (client->worker_context, FALSE))
     ;
   g_main_context_pop_thread_default (client->worker_context);
@@ -524,7 +422,6 @@ client_new (GDBusConnection *connection)
   g_cond_init (&client->cond);
   client->cache = bleio_cache_new ();
   client->watches = bleio_watches_new (client);
-  client->cancellable = g_cancellable_new ();
   client->adapters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bleio_weak_ref_free);
   client->connections = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   client->worker = g_thread_new ("bleio-client", worker_main, client);
@@ -558,7 +455,6 @@ client_free (BleioClient *client)
   g_mutex_clear (&client->lock);
   g_cond_clear (&client->cond);
   bleio_cache_free (client->cache);
-  g_object_unref (client->cancellable);
   g_free (client->owner);
   g_free (client);
 }
