@@ -400,7 +400,7 @@ on_value_event (BleioClient            *client,
       !g_str_equal (event->path, self->path) ||
       !g_str_equal (event->interface, BLEIO_IFACE_CHARACTERISTIC))
     return;
-  value = g_variant_lookup_value (event->changed, "Value", G_VARIANT_TYPE_BYTESTRING);
+  value = bleio_client_event_dup_changed (event, "Value", G_VARIANT_TYPE_BYTESTRING);
   if (value == NULL)
     return;
   g_mutex_lock (&self->lock);

@@ -37,6 +37,21 @@ BleioClientEvent *bleio_client_event_new  (BleioClientEventKind    kind,
                                            const char             *interface,
                                            GVariant               *changed);
 BleioClientEvent *bleio_client_event_copy (const BleioClientEvent *event);
+
+/* The value of @key in a CHANGED event's properties (unboxed; NULL when
+ * absent, or not of @type when @type is not NULL). Unlike
+ * g_variant_lookup(), which first flattens a dictionary made of separate
+ * values (as the library's own reader makes them) into one buffer, at a
+ * cost larger than the rest of a notification's path, this walks the
+ * entries as they are. */
+GVariant         *bleio_client_event_dup_changed (const BleioClientEvent *event,
+                                                  const char             *key,
+                                                  const GVariantType     *type);
+/* TRUE with *@value set when the event's properties hold @key as a
+ * boolean. */
+gboolean          bleio_client_event_get_boolean (const BleioClientEvent *event,
+                                                  const char             *key,
+                                                  gboolean               *value);
 /* Frees @event; a GDestroyNotify. */
 void              bleio_client_event_free (gpointer                event);
 

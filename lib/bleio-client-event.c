@@ -4,6 +4,8 @@
  */
 #include "bleio-client-event-private.h"
 
+#include <string.h>
+
 BleioClientEvent *
 bleio_client_event_new (BleioClientEventKind  kind,
                         const char           *path,
@@ -38,4 +40,45 @@ bleio_client_event_free (gpointer data)
   g_free (event->interface);
   g_clear_pointer (&event->changed, g_variant_unref);
   g_free (event);
+}
+
+GVariant *
+bleio_client_event_dup_changed (const BleioClientEvent *event,
+                                const char             *key,
+                                const GVariantType     *type)
+{
+  gsize n;
+
+  if (event->changed == NULL || !g_variant_is_of_type (event->changed, G_VARIANT_TYPE_VARDICT))
+    return NULL;
+  n = g_variant_n_children (event->changed);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) entry = g_variant_get_child_value (event->changed, i);
+      g_autoptr(GVariant) name = g_variant_get_child_value (entry, 0);
+      g_autoptr(GVariant) boxed = NULL;
+      GVariant *value;
+
+      if (strcmp (g_variant_get_string (name, NULL), key) != 0)
+        continue;
+      boxed = g_variant_get_child_value (entry, 1);
+      value = g_variant_get_variant (boxed);
+      if (type != NULL && !g_variant_is_of_type (value, type))
+        g_clear_pointer (&value, g_variant_unref);
+      return value;
+    }
+  return NULL;
+}
+
+gboolean
+bleio_client_event_get_boolean (const BleioClientEvent *event,
+                                const char             *key,
+                                gboolean               *value)
+{
+  g_autoptr(GVariant) found = bleio_client_event_dup_changed (event, key, G_VARIANT_TYPE_BOOLEAN);
+
+  if (found == NULL)
+    return FALSE;
+  *value = g_variant_get_boolean (found);
+  return TRUE;
 }

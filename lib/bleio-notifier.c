@@ -388,14 +388,14 @@ on_notifier_event (BleioClient            *client,
     case BLEIO_CLIENT_EVENT_CHANGED:
       if (g_str_equal (event->path, notifier->device_path) &&
           g_str_equal (event->interface, BLEIO_IFACE_DEVICE) &&
-          g_variant_lookup (event->changed, "Connected", "b", &connected) && !connected)
+          bleio_client_event_get_boolean (event, "Connected", &connected) && !connected)
         {
           notifier_lost (notifier, "the device disconnected");
         }
       else if (notifier->verdict != NULL &&
                g_str_equal (event->path, notifier->device_path) &&
                g_str_equal (event->interface, BLEIO_IFACE_DEVICE) &&
-               g_variant_lookup (event->changed, "ServicesResolved", "b", &connected) &&
+               bleio_client_event_get_boolean (event, "ServicesResolved", &connected) &&
                !connected)
         {
           /* On a link loss ServicesResolved turns false just before
@@ -407,14 +407,14 @@ on_notifier_event (BleioClient            *client,
                g_str_equal (event->interface, BLEIO_IFACE_CHARACTERISTIC) &&
                !g_atomic_int_get (&notifier->acquired))
         {
-          g_autoptr(GVariant) value = g_variant_lookup_value (event->changed, "Value",
-                                                              G_VARIANT_TYPE_BYTESTRING);
+          g_autoptr(GVariant) value = bleio_client_event_dup_changed (event, "Value",
+                                                                      G_VARIANT_TYPE_BYTESTRING);
           gboolean notifying = TRUE;
           gsize len = 0;
           const guint8 *data;
 
           /* The session we rode on ended: take our own. */
-          if (g_variant_lookup (event->changed, "Notifying", "b", &notifying) && !notifying &&
+          if (bleio_client_event_get_boolean (event, "Notifying", &notifying) && !notifying &&
               g_atomic_int_compare_and_exchange (&notifier->riding, 1, 0))
             {
               g_debug ("%s: the other client's session ended; subscribing", notifier->path);
