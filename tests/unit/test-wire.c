@@ -89,8 +89,8 @@ static const char *const bodies[] = {
   "([true, false, true], @a(ii) [], [(1, 'x'), (2, 'yy')], @a{sv} {})",
   "({uint16 65535: <[byte 0, 1]>, 76: <@ay []>}, {'a': <{'b': <@as ['c']>}>})",
   "(byte 1, @ax [], byte 2, [(byte 3, int64 4)], [@aay [], [[byte 5]]])",
-  "(objectpath '/', {'org.bluez.Device1': {'Address': <'C0:FF:EE:00:00:01'>, 'RSSI': <int16 -60>, "
-  "'UUIDs': <['0000180d-0000-1000-8000-00805f9b34fb']>}})",
+  ("(objectpath '/', {'org.bluez.Device1': {'Address': <'C0:FF:EE:00:00:01'>, 'RSSI': <int16 -60>, "
+   "'UUIDs': <['0000180d-0000-1000-8000-00805f9b34fb']>}})"),
   "('\xc3\xa9t\xc3\xa9 \xe2\x9c\x93',)",
 };
 
