@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* BleioAdapter's internals (lib/bleio-adapter.c), for the code that finds
  * adapters and the adapter's other files (bleio-adapter-bonds.c,
- * bleio-adapter-scan.c, bleio-adapter-advertise.c). */
+ * bleio-adapter-scan.c, bleio-adapter-advertise.c, bleio-local-gatt.c). */
 #pragma once
 
 #ifndef BLEIO_COMPILATION
@@ -11,6 +11,7 @@
 #include <bleio/bleio.h>
 #include "bleio-client-private.h"
 #include "bleio-advertiser-private.h"
+#include "bleio-gatt-app-private.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,7 @@ struct _BleioAdapter {
   guint incoming_watch;
   gboolean passive_fallback;  /* a passive scan may run actively instead */
   BleioAdvertiser *advertiser;
+  BleioGattApp *gatt_app;
 };
 
 /* The adapter object for @path on @client's bus (lib/bleio-adapter.c):
@@ -51,6 +53,9 @@ BleioClient      *bleio_adapter_get_client      (BleioAdapter  *adapter);
 gboolean          bleio_adapter_check_usable    (BleioAdapter  *adapter,
                                                  GError       **error);
 
+/* The adapter's GATT application, for the local services
+ * (lib/bleio-local-gatt.c). */
+BleioGattApp     *bleio_adapter_get_gatt_app    (BleioAdapter  *adapter);
 /* The adapter's advertisement, for its public functions
  * (lib/bleio-adapter-advertise.c). */
 BleioAdvertiser  *bleio_adapter_get_advertiser  (BleioAdapter  *adapter);

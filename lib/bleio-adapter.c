@@ -4,7 +4,8 @@
  * bleio-adapter-find.c, scanning in bleio-adapter-scan.c, bonds and the
  * pairing callbacks in bleio-adapter-bonds.c, advertising in
  * bleio-adapter-advertise.c over the adapter's BleioAdvertiser
- * (bleio-advertiser.c); connect attempts are queued in the adapter's
+ * (bleio-advertiser.c), local GATT services in bleio-local-gatt.c over
+ * the adapter's BleioGattApp (bleio-gatt-app.c); connect attempts are queued in the adapter's
  * BleioConnectQueue (bleio-connect.c).
  */
 #include "bleio-adapter-private.h"
@@ -42,12 +43,19 @@ bleio_adapter_finalize (GObject *object)
     bleio_client_unwatch (self->client, self->incoming_watch);
   g_clear_pointer (&self->connect_queue, bleio_connect_queue_free);
   g_clear_pointer (&self->advertiser, bleio_advertiser_free);
+  g_clear_pointer (&self->gatt_app, bleio_gatt_app_free);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->path);
   g_free (self->name);
   bleio_client_unref (self->client);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (bleio_adapter_parent_class)->finalize (object);
+}
+
+BleioGattApp *
+bleio_adapter_get_gatt_app (BleioAdapter *adapter)
+{
+  return adapter->gatt_app;
 }
 
 BleioAdvertiser *
@@ -88,6 +96,7 @@ bleio_adapter_class_init (BleioAdapterClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, BLEIO_TYPE_CONNECTION);
   /* The advertising property and signals are documented with their code. */
   bleio_advertiser_class_install (G_OBJECT_CLASS (klass), advertiser_of);
+  bleio_gatt_app_class_install (G_OBJECT_CLASS (klass));
 }
 
 static void
@@ -180,6 +189,7 @@ bleio_adapter_dup_for_path (BleioClient  *client,
   self->incoming_watch = bleio_incoming_watch (client, path, self->connect_queue, context,
                                                G_OBJECT (self), emit_incoming_connection);
   self->advertiser = bleio_advertiser_new (client, path, G_OBJECT (self), context);
+  self->gatt_app = bleio_gatt_app_new (client, path, G_OBJECT (self), context);
   bleio_client_set_adapter (client, path, G_OBJECT (self));
   return self;
 }

@@ -11,9 +11,36 @@
 
 #include <bleio/bleio.h>
 #include "bleio-gatt-private.h"
+#include "bleio-local-attr-private.h"
 
 G_BEGIN_DECLS
 
+/* A local characteristic of @service (lib/bleio-local-gatt.c); takes
+ * @uuid. Its attribute is set once it exists. */
+BleioCharacteristic *bleio_characteristic_new_local (BleioService                  *service,
+                                                     BleioUuid                     *uuid,
+                                                     BleioCharacteristicProperties  properties,
+                                                     guint                          max_length);
+void         bleio_characteristic_set_local     (BleioCharacteristic *characteristic,
+                                                 BleioLocalAttr      *attr);
+/* NULL for a peer's characteristic. */
+BleioLocalAttr *bleio_characteristic_get_local  (BleioCharacteristic *characteristic);
+/* #BleioCharacteristic::written, in the caller's context. */
+void         bleio_characteristic_emit_written  (BleioCharacteristic *characteristic,
+                                                 GBytes              *value,
+                                                 BleioConnection     *connection);
+/* A local descriptor of @characteristic (lib/bleio-descriptor.c); takes
+ * @uuid. */
+BleioDescriptor *bleio_descriptor_new_local     (BleioCharacteristic *characteristic,
+                                                 BleioUuid           *uuid);
+void         bleio_descriptor_set_local         (BleioDescriptor     *descriptor,
+                                                 BleioLocalAttr      *attr);
+/* NULL for a peer's descriptor. */
+BleioLocalAttr *bleio_descriptor_get_local      (BleioDescriptor     *descriptor);
+/* #BleioDescriptor::written, in the caller's context. */
+void         bleio_descriptor_emit_written      (BleioDescriptor     *descriptor,
+                                                 GBytes              *value,
+                                                 BleioConnection     *connection);
 BleioClient *bleio_characteristic_get_client    (BleioCharacteristic *characteristic);
 const char  *bleio_characteristic_get_device_path (BleioCharacteristic *characteristic);
 /* The characteristic's descriptor objects (bleio_characteristic_dup_descriptors()). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* BleioCharacteristic: a peer's GATT characteristic. */
+/* BleioCharacteristic: a peer's GATT characteristic, or a local one
+ * (whose state is its BleioLocalAttr, lib/bleio-local-attr.c). */
 #include "bleio-att-private.h"
 #include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
@@ -20,6 +21,8 @@ struct _BleioCharacteristic {
   BleioUuid *uuid;
   guint16 handle;
   guint incarnation;            /* of path when the object was made */
+  BleioLocalAttr *local;        /* a local characteristic's; NULL for a peer's */
+  guint max_length;
   BleioCharacteristicProperties properties;
   gboolean can_acquire_notify;
   gboolean can_acquire_write;
@@ -39,6 +42,7 @@ struct _BleioCharacteristic {
 
 enum {
   SIGNAL_NOTIFICATION,
+  SIGNAL_WRITTEN,
   N_SIGNALS
 };
 
@@ -76,6 +80,7 @@ bleio_characteristic_finalize (GObject *object)
   bleio_gatt_children_clear (&self->descriptors);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->uuid, bleio_uuid_free);
+  g_clear_pointer (&self->local, bleio_local_attr_unref);
   g_free (self->path);
   g_free (self->device_path);
   bleio_client_unref (self->client);
@@ -108,6 +113,27 @@ bleio_characteristic_class_init (BleioCharacteristicClass *klass)
     g_signal_new ("notification", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1,
                   G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * BleioCharacteristic::written:
+   * @characteristic: the local #BleioCharacteristic
+   * @value: (type GLib.Bytes): the whole value the characteristic holds
+   *   after the write
+   * @connection: (nullable): the connection of the client that wrote, or
+   *   %NULL when bluetoothd did not say which it was
+   *
+   * A client wrote a local characteristic (made with
+   * bleio_characteristic_add_to_service()); the value is already stored.
+   * Emitted once per write, in order, in the thread-default main context
+   * that was current when the characteristic was made. bluetoothd 5.66
+   * does not tell a write request from a write without response.
+   *
+   * Since: 0.4
+   */
+  signals[SIGNAL_WRITTEN] =
+    g_signal_new ("written", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                  G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE, BLEIO_TYPE_CONNECTION);
 }
 
 static void
@@ -139,6 +165,7 @@ characteristic_new (BleioService *service,
   self->path = g_strdup (path);
   self->device_path = g_strdup (bleio_connection_get_object_path (connection));
   self->handle = bleio_gatt_handle (client, path, BLEIO_IFACE_CHARACTERISTIC, "char");
+  self->max_length = BLEIO_CHARACTERISTIC_MAX_LENGTH;
   self->incarnation = bleio_client_get_incarnation (client, path);
   self->context = g_main_context_ref (context);
   self->uuid = bleio_uuid_from_bluez_value (uuid);
@@ -152,6 +179,45 @@ characteristic_new (BleioService *service,
   self->can_acquire_write = write_acquired != NULL &&
                             (self->properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE);
   return self;
+}
+
+BleioCharacteristic *
+bleio_characteristic_new_local (BleioService                  *service,
+                                BleioUuid                     *uuid,
+                                BleioCharacteristicProperties  properties,
+                                guint                          max_length)
+{
+  BleioCharacteristic *self = g_object_new (BLEIO_TYPE_CHARACTERISTIC, NULL);
+
+  self->service = g_object_ref (service);
+  self->client = bleio_client_ref (bleio_local_attr_get_client (bleio_service_get_local (service)));
+  self->context = g_main_context_ref_thread_default ();
+  self->uuid = uuid;
+  self->properties = properties;
+  self->max_length = max_length;
+  return self;
+}
+
+void
+bleio_characteristic_set_local (BleioCharacteristic *characteristic,
+                                BleioLocalAttr      *attr)
+{
+  characteristic->local = bleio_local_attr_ref (attr);
+  characteristic->path = g_strdup (bleio_local_attr_get_path (attr));
+}
+
+BleioLocalAttr *
+bleio_characteristic_get_local (BleioCharacteristic *characteristic)
+{
+  return characteristic->local;
+}
+
+void
+bleio_characteristic_emit_written (BleioCharacteristic *characteristic,
+                                   GBytes              *value,
+                                   BleioConnection     *connection)
+{
+  g_signal_emit (characteristic, signals[SIGNAL_WRITTEN], 0, value, connection);
 }
 
 static gpointer
@@ -185,8 +251,8 @@ bleio_characteristic_new_successor (BleioCharacteristic *characteristic,
   service_uuid = bleio_uuid_from_bluez_value (uuid);
   if (service_uuid == NULL)
     return NULL;
-  service = bleio_service_new (connection, service_path, service_uuid,
-                               bleio_boolean_from_bluez_value (primary, TRUE));
+  service = bleio_service_new_remote (connection, service_path, service_uuid,
+                                      bleio_boolean_from_bluez_value (primary, TRUE));
   return characteristic_new (service, path, characteristic->context);
 }
 
@@ -194,6 +260,8 @@ GPtrArray *
 bleio_service_dup_characteristics (BleioService *service)
 {
   g_return_val_if_fail (BLEIO_IS_SERVICE (service), NULL);
+  if (bleio_service_get_local (service) != NULL)
+    return bleio_local_attr_dup_children (bleio_service_get_local (service));
   return bleio_gatt_children_dup (bleio_service_get_characteristic_children (service),
                                   bleio_connection_get_client (bleio_service_get_connection (service)),
                                   bleio_service_get_object_path (service),
@@ -229,7 +297,7 @@ guint
 bleio_characteristic_get_max_length (BleioCharacteristic *characteristic)
 {
   g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), 0);
-  return BLEIO_CHARACTERISTIC_MAX_LENGTH;
+  return characteristic->max_length;
 }
 
 BleioService *
@@ -291,6 +359,16 @@ bleio_characteristic_check_connected (BleioCharacteristic  *characteristic,
 {
   BleioConnection *connection = bleio_service_get_connection (characteristic->service);
 
+  if (characteristic->local != NULL)
+    {
+      /* Clients subscribe to a local characteristic; the application
+       * sets its value. */
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_ROLE,
+                   "%s is a local characteristic: this is for a peer's characteristic "
+                   "(set the value with bleio_characteristic_write_value())",
+                   characteristic->path);
+      return FALSE;
+    }
   if (!bleio_connection_get_connected (connection))
     {
       g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION,
@@ -493,6 +571,12 @@ bleio_characteristic_read_value_async (BleioCharacteristic *characteristic,
   g_return_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic));
   task = g_task_new (characteristic, cancellable, callback, user_data);
   g_task_set_source_tag (task, BLEIO_TAG (bleio_characteristic_read_value_async));
+  if (characteristic->local != NULL)
+    {
+      g_task_return_pointer (task, bleio_local_attr_dup_value (characteristic->local),
+                             (GDestroyNotify) g_bytes_unref);
+      return;
+    }
   if (!bleio_characteristic_check_connected (characteristic, &error))
     {
       g_task_return_error (task, error);
@@ -552,6 +636,15 @@ bleio_characteristic_write_value_full_async (BleioCharacteristic *characteristic
   task = g_task_new (characteristic, cancellable, callback, user_data);
   g_task_set_source_tag (task, BLEIO_TAG (bleio_characteristic_write_value_full_async));
 
+  if (characteristic->local != NULL)
+    {
+      if (offset != 0)
+        g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                                 "A local characteristic's value is set whole: give offset 0");
+      else
+        bleio_local_attr_set_value (characteristic->local, value, task);
+      return;
+    }
   data = g_bytes_get_data (value, &len);
   if (type == BLEIO_WRITE_TYPE_DEFAULT)
     type = (characteristic->properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* BleioDescriptor: a descriptor of a peer's characteristic. */
+/* BleioDescriptor: a descriptor of a peer's characteristic, or a local
+ * one (whose state is its BleioLocalAttr, lib/bleio-local-attr.c). */
 #include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-values-private.h"
@@ -13,7 +14,15 @@ struct _BleioDescriptor {
   BleioUuid *uuid;
   guint16 handle;
   guint incarnation;            /* of path when the object was made */
+  BleioLocalAttr *local;        /* a local descriptor's; NULL for a peer's */
 };
+
+enum {
+  SIGNAL_WRITTEN,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (BleioDescriptor, bleio_descriptor, G_TYPE_OBJECT)
 
@@ -23,6 +32,7 @@ bleio_descriptor_finalize (GObject *object)
   BleioDescriptor *self = BLEIO_DESCRIPTOR (object);
 
   g_clear_object (&self->characteristic);
+  g_clear_pointer (&self->local, bleio_local_attr_unref);
   g_clear_pointer (&self->uuid, bleio_uuid_free);
   g_free (self->path);
   G_OBJECT_CLASS (bleio_descriptor_parent_class)->finalize (object);
@@ -32,6 +42,26 @@ static void
 bleio_descriptor_class_init (BleioDescriptorClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = bleio_descriptor_finalize;
+
+  /**
+   * BleioDescriptor::written:
+   * @descriptor: the local #BleioDescriptor
+   * @value: (type GLib.Bytes): the whole value the descriptor holds after
+   *   the write
+   * @connection: (nullable): the connection of the client that wrote, or
+   *   %NULL when bluetoothd did not say which it was
+   *
+   * A client wrote a local descriptor (made with
+   * bleio_descriptor_add_to_characteristic()); the value is already
+   * stored. Emitted in the thread-default main context that was current
+   * when the descriptor was made.
+   *
+   * Since: 0.4
+   */
+  signals[SIGNAL_WRITTEN] =
+    g_signal_new ("written", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                  G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE, BLEIO_TYPE_CONNECTION);
 }
 
 static void
@@ -57,6 +87,39 @@ descriptor_new (BleioCharacteristic *characteristic,
   return self;
 }
 
+BleioDescriptor *
+bleio_descriptor_new_local (BleioCharacteristic *characteristic,
+                            BleioUuid           *uuid)
+{
+  BleioDescriptor *self = g_object_new (BLEIO_TYPE_DESCRIPTOR, NULL);
+
+  self->characteristic = g_object_ref (characteristic);
+  self->uuid = uuid;
+  return self;
+}
+
+void
+bleio_descriptor_set_local (BleioDescriptor *descriptor,
+                            BleioLocalAttr  *attr)
+{
+  descriptor->local = bleio_local_attr_ref (attr);
+  descriptor->path = g_strdup (bleio_local_attr_get_path (attr));
+}
+
+BleioLocalAttr *
+bleio_descriptor_get_local (BleioDescriptor *descriptor)
+{
+  return descriptor->local;
+}
+
+void
+bleio_descriptor_emit_written (BleioDescriptor *descriptor,
+                               GBytes          *value,
+                               BleioConnection *connection)
+{
+  g_signal_emit (descriptor, signals[SIGNAL_WRITTEN], 0, value, connection);
+}
+
 static gpointer
 descriptor_new_child (gpointer    characteristic,
                       const char *path)
@@ -68,6 +131,8 @@ GPtrArray *
 bleio_characteristic_dup_descriptors (BleioCharacteristic *characteristic)
 {
   g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), NULL);
+  if (bleio_characteristic_get_local (characteristic) != NULL)
+    return bleio_local_attr_dup_children (bleio_characteristic_get_local (characteristic));
   return bleio_gatt_children_dup (bleio_characteristic_get_descriptor_children (characteristic),
                                   bleio_characteristic_get_client (characteristic),
                                   bleio_characteristic_get_object_path (characteristic),
@@ -118,6 +183,12 @@ bleio_descriptor_read_value_async (BleioDescriptor     *descriptor,
   g_return_if_fail (BLEIO_IS_DESCRIPTOR (descriptor));
   task = g_task_new (descriptor, cancellable, callback, user_data);
   g_task_set_source_tag (task, BLEIO_TAG (bleio_descriptor_read_value_async));
+  if (descriptor->local != NULL)
+    {
+      g_task_return_pointer (task, bleio_local_attr_dup_value (descriptor->local),
+                             (GDestroyNotify) g_bytes_unref);
+      return;
+    }
   if (!bleio_characteristic_check_connected (descriptor->characteristic, &error)
       || !bleio_gatt_check_current (bleio_characteristic_get_client (descriptor->characteristic),
                                     descriptor->path, descriptor->incarnation, &error))
@@ -173,6 +244,11 @@ bleio_descriptor_write_value_async (BleioDescriptor     *descriptor,
   g_return_if_fail (value != NULL);
   task = g_task_new (descriptor, cancellable, callback, user_data);
   g_task_set_source_tag (task, BLEIO_TAG (bleio_descriptor_write_value_async));
+  if (descriptor->local != NULL)
+    {
+      bleio_local_attr_set_value (descriptor->local, value, task);
+      return;
+    }
   if (!bleio_characteristic_check_connected (descriptor->characteristic, &error)
       || !bleio_gatt_check_current (bleio_characteristic_get_client (descriptor->characteristic),
                                     descriptor->path, descriptor->incarnation, &error))

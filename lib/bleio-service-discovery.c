@@ -101,7 +101,7 @@ collect_services (BleioConnection *self,
           continue;
         }
       g_ptr_array_add (services,
-                       bleio_service_new (self, path, uuid,
+                       bleio_service_new_remote (self, path, uuid,
                                           bleio_boolean_from_bluez_value (primary, TRUE)));
     }
   return services;

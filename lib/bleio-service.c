@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* BleioService: a peer's GATT service, as discovered. */
+/* BleioService: a peer's GATT service, as discovered, or a local one. */
 #include "bleio-service-private.h"
 #include "bleio-gatt-private.h"
 
@@ -13,6 +13,7 @@ struct _BleioService {
   gboolean primary;
   guint incarnation;            /* of path when discovered */
   BleioGattChildren characteristics;
+  BleioLocalAttr *local;        /* a local service's; NULL for a peer's */
 };
 
 G_DEFINE_FINAL_TYPE (BleioService, bleio_service, G_TYPE_OBJECT)
@@ -23,6 +24,7 @@ bleio_service_finalize (GObject *object)
   BleioService *self = BLEIO_SERVICE (object);
 
   g_clear_object (&self->connection);
+  g_clear_pointer (&self->local, bleio_local_attr_unref);
   g_clear_pointer (&self->uuid, bleio_uuid_free);
   g_free (self->path);
   bleio_gatt_children_clear (&self->characteristics);
@@ -42,7 +44,7 @@ bleio_service_init (BleioService *self)
 }
 
 BleioService *
-bleio_service_new (BleioConnection *connection,
+bleio_service_new_remote (BleioConnection *connection,
                    const char      *path,
                    BleioUuid       *uuid,
                    gboolean         primary)
@@ -57,6 +59,31 @@ bleio_service_new (BleioConnection *connection,
   self->primary = primary;
   self->incarnation = bleio_client_get_incarnation (bleio_connection_get_client (connection), path);
   return self;
+}
+
+BleioService *
+bleio_service_new_local (BleioUuid *uuid,
+                         gboolean   primary)
+{
+  BleioService *self = g_object_new (BLEIO_TYPE_SERVICE, NULL);
+
+  self->uuid = uuid;
+  self->primary = primary;
+  return self;
+}
+
+void
+bleio_service_set_local (BleioService   *service,
+                         BleioLocalAttr *attr)
+{
+  service->local = bleio_local_attr_ref (attr);
+  service->path = g_strdup (bleio_local_attr_get_path (attr));
+}
+
+BleioLocalAttr *
+bleio_service_get_local (BleioService *service)
+{
+  return service->local;
 }
 
 const BleioUuid *
@@ -84,7 +111,7 @@ gboolean
 bleio_service_get_remote (BleioService *service)
 {
   g_return_val_if_fail (BLEIO_IS_SERVICE (service), FALSE);
-  return TRUE;
+  return service->local == NULL;
 }
 
 BleioConnection *

@@ -23,5 +23,6 @@
 #include <bleio/bleio-descriptor.h>
 #include <bleio/bleio-characteristic-buffer.h>
 #include <bleio/bleio-packet-buffer.h>
+#include <bleio/bleio-local-gatt.h>
 
 #undef __BLEIO_H_INSIDE__
