@@ -159,12 +159,15 @@ writer_connection (BleioLocalAttr *attr,
 {
   const char *adapter_path = bleio_local_attr_get_adapter_path (attr);
   gsize n = strlen (adapter_path);
+  g_autoptr(GMainContext) context = NULL;
 
   if (device[0] == '\0' || !g_variant_is_object_path (device) ||
       strncmp (device, adapter_path, n) != 0 || device[n] != '/')
     return NULL;
+  /* Runs in the attribute's context, where its signals go too. */
+  context = g_main_context_ref_thread_default ();
   return bleio_connection_dup_for_path (bleio_local_attr_get_client (attr), adapter_path, device,
-                                        g_main_context_get_thread_default ());
+                                        context);
 }
 
 static void
