@@ -4,118 +4,17 @@
  * `_bleio`'s Service(), Characteristic.add_to_service() and
  * Descriptor.add_to_characteristic() checked and turned into attributes
  * of the adapter's GATT application (lib/bleio-gatt-app.c), with the
- * properties and security modes as BlueZ Flags, and the application's
- * publishing.
- *
- * The Flags are what bluetoothd 5.66 parses (src/gatt-database.c,
- * parse_chrc_flags() and parse_desc_flags()): each of `encrypt-write`,
- * `encrypt-authenticated-write` and `secure-write` also gives the
- * characteristic the write property, so an encrypted write without
- * response comes with encrypted write requests; the CCCD of a
- * characteristic that notifies takes the read permission's security
- * (`encrypt-notify` and friends); `authenticated-signed-writes` is the one
- * signed flag, with no MITM variant. An empty Flags array fails the whole
- * registration, so an attribute clients can do nothing with is refused
- * here.
+ * properties and security modes as BlueZ Flags (lib/bleio-local-flags.c),
+ * and the application's publishing.
  */
 #include "bleio-adapter-private.h"
 #include "bleio-service-private.h"
 #include "bleio-characteristic-private.h"
 #include "bleio-connection-private.h"
 #include "bleio-sync-private.h"
+#include "bleio-local-flags-private.h"
 
 #include <string.h>
-
-G_DEFINE_ENUM_TYPE (BleioAttributeSecurity, bleio_attribute_security,
-  G_DEFINE_ENUM_VALUE (BLEIO_ATTRIBUTE_NO_ACCESS, "no-access"),
-  G_DEFINE_ENUM_VALUE (BLEIO_ATTRIBUTE_OPEN, "open"),
-  G_DEFINE_ENUM_VALUE (BLEIO_ATTRIBUTE_ENCRYPT_NO_MITM, "encrypt-no-mitm"),
-  G_DEFINE_ENUM_VALUE (BLEIO_ATTRIBUTE_ENCRYPT_WITH_MITM, "encrypt-with-mitm"),
-  G_DEFINE_ENUM_VALUE (BLEIO_ATTRIBUTE_LESC_ENCRYPT_WITH_MITM, "lesc-encrypt-with-mitm"),
-  G_DEFINE_ENUM_VALUE (BLEIO_ATTRIBUTE_SIGNED_NO_MITM, "signed-no-mitm"),
-  G_DEFINE_ENUM_VALUE (BLEIO_ATTRIBUTE_SIGNED_WITH_MITM, "signed-with-mitm"))
-
-/* ---- security modes into Flags ---------------------------------------------- */
-
-typedef enum {
-  ACCESS_READ,
-  ACCESS_WRITE,
-  ACCESS_NOTIFY,
-  ACCESS_INDICATE,
-} Access;
-
-static const char * const access_names[] = { "read", "write", "notify", "indicate" };
-
-/* The flag for @access under @mode, added to @flags; FALSE with an error
- * for a mode that cannot guard it. @signed_ok: a characteristic's write. */
-static gboolean
-add_flag (GPtrArray               *flags,
-          Access                   access,
-          BleioAttributeSecurity   mode,
-          gboolean                 signed_ok,
-          GError                 **error)
-{
-  const char *name = access_names[access];
-  const char *prefix;
-
-  switch (mode)
-    {
-    case BLEIO_ATTRIBUTE_OPEN:
-    case BLEIO_ATTRIBUTE_NO_ACCESS:
-      prefix = "";
-      break;
-    case BLEIO_ATTRIBUTE_ENCRYPT_NO_MITM:
-      prefix = "encrypt-";
-      break;
-    case BLEIO_ATTRIBUTE_ENCRYPT_WITH_MITM:
-      prefix = "encrypt-authenticated-";
-      break;
-    case BLEIO_ATTRIBUTE_LESC_ENCRYPT_WITH_MITM:
-      prefix = "secure-";
-      break;
-    case BLEIO_ATTRIBUTE_SIGNED_NO_MITM:
-      if (!signed_ok)
-        {
-          g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                       "SIGNED_NO_MITM is for the write permission of a characteristic, "
-                       "not for %s", access == ACCESS_WRITE ? "a descriptor's write" : name);
-          return FALSE;
-        }
-      g_ptr_array_add (flags, g_strdup ("authenticated-signed-writes"));
-      return TRUE;
-    case BLEIO_ATTRIBUTE_SIGNED_WITH_MITM:
-      if (!signed_ok)
-        {
-          g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                       "SIGNED_WITH_MITM is for the write permission of a characteristic, "
-                       "not for %s", access == ACCESS_WRITE ? "a descriptor's write" : name);
-          return FALSE;
-        }
-      g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
-                           "BlueZ has one signed-write flag (authenticated-signed-writes), "
-                           "which does not ask for MITM protection; use SIGNED_NO_MITM or "
-                           "ENCRYPT_WITH_MITM");
-      return FALSE;
-    default:
-      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                   "0x%02x is not a security mode of BleioAttributeSecurity", (guint) mode);
-      return FALSE;
-    }
-  g_ptr_array_add (flags, g_strconcat (prefix, name, NULL));
-  return TRUE;
-}
-
-static gboolean
-valid_mode (BleioAttributeSecurity   mode,
-            GError                 **error)
-{
-  GPtrArray *scratch = g_ptr_array_new_with_free_func (g_free);
-  gboolean ok = mode == BLEIO_ATTRIBUTE_SIGNED_WITH_MITM ||
-                add_flag (scratch, ACCESS_WRITE, mode, TRUE, error);
-
-  g_ptr_array_unref (scratch);
-  return ok;
-}
 
 /* ---- the checks every attribute shares ------------------------------------------ */
 
@@ -233,81 +132,6 @@ bleio_adapter_dup_services (BleioAdapter *adapter)
 
 /* ---- characteristics --------------------------------------------------------------- */
 
-/* The Flags of a characteristic, or NULL with an error. */
-static GPtrArray *
-characteristic_flags (BleioCharacteristicProperties   properties,
-                      BleioAttributeSecurity          read_perm,
-                      BleioAttributeSecurity          write_perm,
-                      GError                        **error)
-{
-  g_autoptr(GPtrArray) flags = g_ptr_array_new_with_free_func (g_free);
-  BleioAttributeSecurity notify_mode = read_perm == BLEIO_ATTRIBUTE_NO_ACCESS ?
-                                       BLEIO_ATTRIBUTE_OPEN : read_perm;
-  gboolean writes = write_perm != BLEIO_ATTRIBUTE_NO_ACCESS;
-  gboolean encrypted_write = write_perm == BLEIO_ATTRIBUTE_ENCRYPT_NO_MITM ||
-                             write_perm == BLEIO_ATTRIBUTE_ENCRYPT_WITH_MITM ||
-                             write_perm == BLEIO_ATTRIBUTE_LESC_ENCRYPT_WITH_MITM;
-
-  if (!valid_mode (read_perm, error) || !valid_mode (write_perm, error))
-    return NULL;
-  if (read_perm == BLEIO_ATTRIBUTE_SIGNED_NO_MITM || read_perm == BLEIO_ATTRIBUTE_SIGNED_WITH_MITM)
-    {
-      g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                           "A signed mode guards writes only: give it as write_perm");
-      return NULL;
-    }
-  if (properties & BLEIO_CHARACTERISTIC_PROPERTY_BROADCAST)
-    g_ptr_array_add (flags, g_strdup ("broadcast"));
-  if ((properties & BLEIO_CHARACTERISTIC_PROPERTY_READ) && read_perm != BLEIO_ATTRIBUTE_NO_ACCESS &&
-      !add_flag (flags, ACCESS_READ, read_perm, FALSE, error))
-    return NULL;
-  if ((properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE) && writes &&
-      !add_flag (flags, ACCESS_WRITE, write_perm, TRUE, error))
-    return NULL;
-  if ((properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE) && writes)
-    {
-      g_ptr_array_add (flags, g_strdup ("write-without-response"));
-      /* No flag encrypts only writes without response: the encrypted
-       * write flag guards both (and offers write requests too). */
-      if (encrypted_write && !(properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE) &&
-          !add_flag (flags, ACCESS_WRITE, write_perm, TRUE, error))
-        return NULL;
-    }
-  if ((properties & BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY) &&
-      !add_flag (flags, ACCESS_NOTIFY, notify_mode, FALSE, error))
-    return NULL;
-  if ((properties & BLEIO_CHARACTERISTIC_PROPERTY_INDICATE) &&
-      !add_flag (flags, ACCESS_INDICATE, notify_mode, FALSE, error))
-    return NULL;
-  if (flags->len == 0)
-    {
-      g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                           "The characteristic offers clients nothing: give it a property "
-                           "whose permission is not NO_ACCESS");
-      return NULL;
-    }
-  g_ptr_array_add (flags, NULL);
-  return g_steal_pointer (&flags);
-}
-
-/* Whether one of @flags lets a client read (@write FALSE) or write. */
-static gboolean
-flags_allow (GPtrArray *flags,
-             gboolean   write)
-{
-  for (guint i = 0; i < flags->len && g_ptr_array_index (flags, i) != NULL; i++)
-    {
-      const char *flag = g_ptr_array_index (flags, i);
-
-      if (write ? (g_str_has_suffix (flag, "write") ||
-                   g_str_equal (flag, "write-without-response") ||
-                   g_str_equal (flag, "authenticated-signed-writes"))
-                : g_str_has_suffix (flag, "read"))
-        return TRUE;
-    }
-  return FALSE;
-}
-
 static BleioLocalAttr *
 add_descriptor (BleioCharacteristic     *characteristic,
                 BleioDescriptor        **descriptor_out,
@@ -351,7 +175,7 @@ bleio_characteristic_add_to_service (BleioService                  *service,
                            "services, made with bleio_service_new()");
       return NULL;
     }
-  flags = characteristic_flags (properties, read_perm, write_perm, error);
+  flags = bleio_local_characteristic_flags (properties, read_perm, write_perm, error);
   if (flags == NULL)
     return NULL;
   value = initial_value (max_length, fixed_length, initial, error);
@@ -370,8 +194,8 @@ bleio_characteristic_add_to_service (BleioService                  *service,
   spec.kind = BLEIO_LOCAL_CHARACTERISTIC;
   spec.uuid = uuid_str;
   spec.flags = (const char * const *) flags->pdata;
-  spec.readable = flags_allow (flags, FALSE);
-  spec.writable = flags_allow (flags, TRUE);
+  spec.readable = bleio_local_flags_allow (flags, FALSE);
+  spec.writable = bleio_local_flags_allow (flags, TRUE);
   spec.properties = properties;
   spec.max_length = max_length;
   spec.fixed_length = fixed_length;
@@ -411,7 +235,7 @@ add_descriptor (BleioCharacteristic     *characteristic,
                 GError                 **error)
 {
   g_autoptr(GMainContext) context = g_main_context_ref_thread_default ();
-  g_autoptr(GPtrArray) flags = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) flags = NULL;
   g_autoptr(GBytes) value = NULL;
   g_autoptr(GObject) adapter = NULL;
   g_autoptr(BleioDescriptor) self = NULL;
@@ -435,21 +259,9 @@ add_descriptor (BleioCharacteristic     *characteristic,
                            "descriptor (0x2900) itself from the characteristic's properties");
       return NULL;
     }
-  if (!valid_mode (read_perm, error) || !valid_mode (write_perm, error))
+  flags = bleio_local_descriptor_flags (read_perm, write_perm, error);
+  if (flags == NULL)
     return NULL;
-  if (read_perm != BLEIO_ATTRIBUTE_NO_ACCESS &&
-      !add_flag (flags, ACCESS_READ, read_perm, FALSE, error))
-    return NULL;
-  if (write_perm != BLEIO_ATTRIBUTE_NO_ACCESS &&
-      !add_flag (flags, ACCESS_WRITE, write_perm, FALSE, error))
-    return NULL;
-  if (flags->len == 0)
-    {
-      g_set_error_literal (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                           "The descriptor offers clients nothing: give it a read or write "
-                           "permission that is not NO_ACCESS");
-      return NULL;
-    }
   value = initial_value (max_length, fixed_length, initial, error);
   if (value == NULL)
     return NULL;
@@ -462,9 +274,8 @@ add_descriptor (BleioCharacteristic     *characteristic,
                            "a reference to the adapter while it serves");
       return NULL;
     }
-  spec.readable = read_perm != BLEIO_ATTRIBUTE_NO_ACCESS;
-  spec.writable = write_perm != BLEIO_ATTRIBUTE_NO_ACCESS;
-  g_ptr_array_add (flags, NULL);
+  spec.readable = bleio_local_flags_allow (flags, FALSE);
+  spec.writable = bleio_local_flags_allow (flags, TRUE);
   uuid_str = bleio_uuid_to_bluez_string (uuid);
   spec.kind = BLEIO_LOCAL_DESCRIPTOR;
   spec.uuid = uuid_str;
