@@ -65,10 +65,11 @@ set_cccd (SimChar *chr,
       if (g_str_equal (d->uuid, CCCD_UUID))
         {
           guint8 v[2] = { 0, 0 };
-          gboolean was_on = d->value->len > 0 && d->value->data[0] != 0;
+          gboolean was_on = chr->ccc_on;
 
           /* the peer is an application on another adapter: its
-           * bluetoothd hears the CCC write */
+           * bluetoothd hears this client's CCC write */
+          chr->ccc_on = on;
           if (chr->def->served != NULL && was_on != on && sim_world.hooks.ccc_written != NULL)
             sim_world.hooks.ccc_written (chr, on);
           if (on)

@@ -149,6 +149,10 @@ struct _SimChar {
   SimCharDef *def;
   GByteArray *cached;         /* the Value property */
   GHashTable *sessions;       /* sender -> watch id (StartNotify) */
+  /* This central's CCCD is on: the peripheral keeps one per client
+   * (bluetoothd's device_state), while the definition is shared by
+   * every central that browsed it. */
+  gboolean ccc_on;
   int notify_fd;
   guint notify_watch;
   int write_fd;
