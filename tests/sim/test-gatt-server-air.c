@@ -20,6 +20,7 @@
 #define INDICATE_UUID "0000fff3-0000-1000-8000-00805f9b34fb"
 #define FIXED_UUID "0000fff4-0000-1000-8000-00805f9b34fb"
 #define DESC_UUID "0000fff5-0000-1000-8000-00805f9b34fb"
+#define COMMAND_UUID "0000fff6-0000-1000-8000-00805f9b34fb"
 #define LATE_SERVICE_UUID "0000fee0-0000-1000-8000-00805f9b34fb"
 #define LATE_CHAR_UUID "0000fee1-0000-1000-8000-00805f9b34fb"
 
@@ -35,6 +36,7 @@ typedef struct {
   BleioCharacteristic *notify;
   BleioCharacteristic *indicate;
   BleioCharacteristic *fixed;
+  BleioCharacteristic *command;
   BleioDescriptor *desc;
   /* what the server heard */
   GPtrArray *written;           /* GBytes*, in order */
@@ -150,6 +152,15 @@ group_setup (void **state)
     assert_no_error (error);
   }
   {
+    g_autoptr(BleioUuid) u = uuid (COMMAND_UUID);
+
+    s->command = bleio_characteristic_add_to_service (s->service, u,
+                                                      BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE,
+                                                      BLEIO_ATTRIBUTE_NO_ACCESS, BLEIO_ATTRIBUTE_OPEN,
+                                                      20, FALSE, NULL, NULL, &error);
+    assert_no_error (error);
+  }
+  {
     g_autoptr(BleioUuid) u = uuid (DESC_UUID);
     g_autoptr(GBytes) d = bytes ("d0");
 
@@ -159,6 +170,7 @@ group_setup (void **state)
   }
   g_signal_connect (s->rw, "written", G_CALLBACK (on_written), s);
   g_signal_connect (s->fixed, "written", G_CALLBACK (on_written), s);
+  g_signal_connect (s->command, "written", G_CALLBACK (on_written), s);
   assert_true (bleio_adapter_publish_services (s->peripheral, NULL, &error));
   assert_no_error (error);
   *state = s;
@@ -175,6 +187,7 @@ group_teardown (void **state)
   g_clear_object (&s->notify);
   g_clear_object (&s->indicate);
   g_clear_object (&s->fixed);
+  g_clear_object (&s->command);
   g_clear_object (&s->service);
   g_clear_object (&s->central);
   g_clear_object (&s->peripheral);
@@ -275,6 +288,16 @@ heard_writes (gpointer user_data)
   return s->written->len > 0;
 }
 
+static gboolean
+heard_go (gpointer user_data)
+{
+  Server *s = user_data;
+  GBytes *last = s->written->len > 0 ? g_ptr_array_index (s->written, s->written->len - 1) : NULL;
+
+  return last != NULL && g_bytes_get_size (last) == 2 &&
+         memcmp (g_bytes_get_data (last, NULL), "go", 2) == 0;
+}
+
 /* ---- tests ----------------------------------------------------------------------- */
 
 static void
@@ -348,6 +371,23 @@ test_gatt_server_read_write (void **state)
   value = bleio_characteristic_dup_value (s->rw);
   assert_bytes (value, "abc");
   g_clear_pointer (&value, g_bytes_unref);
+
+  /* A write without response reaches the server the same way
+   * (bluetoothd answers the client first). */
+  {
+    g_autoptr(BleioCharacteristic) command = find_char (services, SERVICE_UUID, COMMAND_UUID);
+    g_autoptr(GBytes) cmd = bytes ("go");
+
+    assert_non_null (command);
+    assert_true (bleio_characteristic_write_value (command, cmd, &error));
+    assert_no_error (error);
+    /* After the writes to fff4 above, told in order. */
+    assert_true (common_wait (heard_go, s, WAIT_MSEC));
+    assert_bytes (g_ptr_array_index (s->written, s->written->len - 2), "wxyz");
+    value = bleio_characteristic_dup_value (s->command);
+    assert_bytes (value, "go");
+    g_clear_pointer (&value, g_bytes_unref);
+  }
 
   /* The user description and the application's descriptor. */
   descs = bleio_characteristic_dup_descriptors (rw);
