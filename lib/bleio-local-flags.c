@@ -117,9 +117,6 @@ bleio_local_characteristic_flags (BleioCharacteristicProperties   properties,
   BleioAttributeSecurity notify_mode = read_perm == BLEIO_ATTRIBUTE_NO_ACCESS ?
                                        BLEIO_ATTRIBUTE_OPEN : read_perm;
   gboolean writes = write_perm != BLEIO_ATTRIBUTE_NO_ACCESS;
-  gboolean encrypted_write = write_perm == BLEIO_ATTRIBUTE_ENCRYPT_NO_MITM ||
-                             write_perm == BLEIO_ATTRIBUTE_ENCRYPT_WITH_MITM ||
-                             write_perm == BLEIO_ATTRIBUTE_LESC_ENCRYPT_WITH_MITM;
 
   if (!valid_mode (read_perm, error) || !valid_mode (write_perm, error))
     return NULL;
@@ -140,9 +137,10 @@ bleio_local_characteristic_flags (BleioCharacteristicProperties   properties,
   if ((properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE) && writes)
     {
       g_ptr_array_add (flags, g_strdup ("write-without-response"));
-      /* No flag encrypts only writes without response: the encrypted
-       * write flag guards both (and offers write requests too). */
-      if (encrypted_write && !(properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE) &&
+      /* No flag guards writes without response alone: the write flag of
+       * the mode (encrypted, or signed) guards both, and offers write
+       * requests too. */
+      if (write_perm != BLEIO_ATTRIBUTE_OPEN && !(properties & BLEIO_CHARACTERISTIC_PROPERTY_WRITE) &&
           !add_flag (flags, ACCESS_WRITE, write_perm, TRUE, error))
         return NULL;
     }

@@ -107,7 +107,12 @@ GType bleio_write_type_get_type (void);
  *
  * A characteristic of a peer's service (BlueZ's
  * `org.bluez.GattCharacteristic1`), as `_bleio.Characteristic`. Get them
- * from bleio_service_dup_characteristics(). Two characteristics with the
+ * from bleio_service_dup_characteristics(). A local characteristic of
+ * this adapter's GATT server, made with
+ * bleio_characteristic_add_to_service(), is the same type
+ * (bleio_characteristic_get_remote() is %FALSE): its value is held by
+ * libbleio, reads and writes of it never block on a peer, and
+ * #BleioCharacteristic::written tells a client's writes. Two characteristics with the
  * same UUID in one service (HID reports, for example) are distinct
  * objects: libbleio tells attributes apart by handle, never by UUID.
  *
@@ -182,7 +187,7 @@ BleioCharacteristicProperties bleio_characteristic_get_properties (BleioCharacte
  * path (bluetoothd 5.66 exports no `Handle` property for a peer's
  * attributes).
  *
- * Returns: the handle
+ * Returns: the handle; 0 for a local characteristic
  */
 BLEIO_EXPORT
 guint16 bleio_characteristic_get_handle (BleioCharacteristic *characteristic);
@@ -193,7 +198,8 @@ guint16 bleio_characteristic_get_handle (BleioCharacteristic *characteristic);
  *
  * `_bleio.Characteristic.max_length`. BlueZ does not tell a client how long
  * a peer's value may be, so this is the ATT limit,
- * %BLEIO_CHARACTERISTIC_MAX_LENGTH.
+ * %BLEIO_CHARACTERISTIC_MAX_LENGTH; for a local characteristic it is the
+ * `max_length` it was made with.
  *
  * Returns: the longest value a read or a request write can carry
  */
@@ -245,7 +251,8 @@ guint bleio_characteristic_get_mtu (BleioCharacteristic *characteristic);
  *
  * Reads the value from the peer (`_bleio.Characteristic.value`; BlueZ's
  * `ReadValue`), after the operations queued before it on this
- * characteristic. Finish with bleio_characteristic_read_value_finish(); the
+ * characteristic. For a local characteristic it gives the value the
+ * server holds (bleio_characteristic_dup_value()). Finish with bleio_characteristic_read_value_finish(); the
  * blocking twin is bleio_characteristic_read_value().
  */
 BLEIO_EXPORT
@@ -293,9 +300,18 @@ GBytes *bleio_characteristic_read_value (BleioCharacteristic  *characteristic,
  *
  * Sets `_bleio.Characteristic.value`: a write without response when the
  * characteristic has %BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE, else
- * a write request (%BLEIO_WRITE_TYPE_DEFAULT). Finish with
- * bleio_characteristic_write_value_finish(); the blocking twin is
- * bleio_characteristic_write_value().
+ * a write request (%BLEIO_WRITE_TYPE_DEFAULT).
+ *
+ * On a local characteristic it sets the value the server holds
+ * (%BLEIO_ERROR_INVALID_ARGUMENT when longer than its `max_length`, or of
+ * another length when `fixed_length`) and sends it to every subscribed
+ * client: notified, or indicated when the characteristic indicates and
+ * does not notify, in which case the call completes once a client
+ * confirmed (%BLEIO_ERROR_TIMEOUT after 35 s, %BLEIO_ERROR_CONNECTION when
+ * the last subscriber left first).
+ *
+ * Finish with bleio_characteristic_write_value_finish(); the blocking
+ * twin is bleio_characteristic_write_value().
  */
 BLEIO_EXPORT
 void bleio_characteristic_write_value_async (BleioCharacteristic *characteristic,
@@ -318,7 +334,9 @@ void bleio_characteristic_write_value_async (BleioCharacteristic *characteristic
  * Writes with an explicit write type. A value that does not fit fails with
  * %BLEIO_ERROR_INVALID_ARGUMENT before anything reaches BlueZ: @offset plus
  * the length beyond %BLEIO_CHARACTERISTIC_MAX_LENGTH, or a write without
- * response longer than bleio_characteristic_get_mtu() - 3. Finish with
+ * response longer than bleio_characteristic_get_mtu() - 3. On a local
+ * characteristic @type is ignored and @offset must be 0: it is
+ * bleio_characteristic_write_value_async(). Finish with
  * bleio_characteristic_write_value_finish(); the blocking twin is
  * bleio_characteristic_write_value_full().
  */
@@ -398,7 +416,8 @@ gboolean bleio_characteristic_write_value_full (BleioCharacteristic  *characteri
  * itself and prefers notifications when the peer offers both, so asking
  * for indications on such a characteristic gets notifications. A
  * characteristic that offers neither kind asked for has no CCCD and fails
- * with %BLEIO_ERROR_BLUETOOTH. While subscribed, each notification is
+ * with %BLEIO_ERROR_BLUETOOTH; a local characteristic, which clients
+ * subscribe to, with %BLEIO_ERROR_ROLE. While subscribed, each notification is
  * emitted as #BleioCharacteristic::notification. Finish with
  * bleio_characteristic_set_cccd_finish(); the blocking twin is
  * bleio_characteristic_set_cccd().

@@ -17,7 +17,11 @@ G_BEGIN_DECLS
  *
  * A descriptor of a peer's characteristic (BlueZ's
  * `org.bluez.GattDescriptor1`), as `_bleio.Descriptor`. Get them from
- * bleio_characteristic_dup_descriptors().
+ * bleio_characteristic_dup_descriptors(). A local descriptor, made with
+ * bleio_descriptor_add_to_characteristic(), is the same type: reading it
+ * gives the value libbleio holds, writing it sets that value (clients
+ * hear of it when they read), and #BleioDescriptor::written tells a
+ * client's writes.
  *
  * Reads and writes on one descriptor are queued like those on a
  * characteristic. BlueZ refuses writes to the Client Characteristic

@@ -15,10 +15,12 @@ G_BEGIN_DECLS
 /**
  * BleioService:
  *
- * A GATT service of a peer (BlueZ's `org.bluez.GattService1`), as
- * `_bleio.Service` with `remote` true. Returned by
- * bleio_connection_discover_remote_services(). Its getters read values
- * fixed when the service was discovered; they never block.
+ * A GATT service (`_bleio.Service`): a peer's (BlueZ's
+ * `org.bluez.GattService1`, `remote` true), returned by
+ * bleio_connection_discover_remote_services(), or a local one of this
+ * adapter's GATT server (`remote` false), made with bleio_service_new().
+ * Its getters read values fixed when the service was discovered or made;
+ * they never block.
  */
 #define BLEIO_TYPE_SERVICE (bleio_service_get_type ())
 BLEIO_EXPORT
@@ -45,7 +47,8 @@ const BleioUuid *bleio_service_get_uuid (BleioService *service);
  * object path (`.../service000c` is 0x000c; bluetoothd 5.66 exports no
  * `Handle` property for remote services).
  *
- * Returns: the handle
+ * Returns: the handle; 0 for a local service (bluetoothd assigns it and
+ *   does not tell the application)
  */
 BLEIO_EXPORT
 guint16 bleio_service_get_handle (BleioService *service);
@@ -67,7 +70,8 @@ gboolean bleio_service_get_secondary (BleioService *service);
  *
  * `_bleio.Service.remote`.
  *
- * Returns: %TRUE: every service libbleio returns so far is a peer's
+ * Returns: %TRUE for a peer's service, %FALSE for a local one made with
+ *   bleio_service_new()
  */
 BLEIO_EXPORT
 gboolean bleio_service_get_remote (BleioService *service);
@@ -78,7 +82,8 @@ gboolean bleio_service_get_remote (BleioService *service);
  *
  * The connection whose peer has this service.
  *
- * Returns: (transfer none): the connection the service was discovered on
+ * Returns: (transfer none) (nullable): the connection the service was
+ *   discovered on; %NULL for a local service
  */
 BLEIO_EXPORT
 BleioConnection *bleio_service_get_connection (BleioService *service);
@@ -88,9 +93,9 @@ BleioConnection *bleio_service_get_connection (BleioService *service);
  * @service: a #BleioService
  *
  * Where BlueZ exports the service, for programs that also talk to BlueZ
- * directly.
+ * directly; for a local service, where libbleio exports it.
  *
- * Returns: (transfer none): BlueZ's object path of the service
+ * Returns: (transfer none): the object path of the service
  */
 BLEIO_EXPORT
 const char *bleio_service_get_object_path (BleioService *service);

@@ -42,6 +42,10 @@ static const Row table[] = {
   { P_WNR, BLEIO_ATTRIBUTE_OPEN, BLEIO_ATTRIBUTE_ENCRYPT_NO_MITM,
     "write-without-response encrypt-write" },
   { P_WRITE, BLEIO_ATTRIBUTE_OPEN, BLEIO_ATTRIBUTE_SIGNED_NO_MITM, "authenticated-signed-writes" },
+  { P_WNR, BLEIO_ATTRIBUTE_OPEN, BLEIO_ATTRIBUTE_SIGNED_NO_MITM,
+    "write-without-response authenticated-signed-writes" },
+  { P_WRITE | P_WNR, BLEIO_ATTRIBUTE_OPEN, BLEIO_ATTRIBUTE_ENCRYPT_WITH_MITM,
+    "encrypt-authenticated-write write-without-response" },
   /* The CCCD takes the read permission's security. */
   { P_NOTIFY, BLEIO_ATTRIBUTE_OPEN, BLEIO_ATTRIBUTE_NO_ACCESS, "notify" },
   { P_NOTIFY | P_INDICATE, BLEIO_ATTRIBUTE_ENCRYPT_NO_MITM, BLEIO_ATTRIBUTE_NO_ACCESS,
