@@ -419,7 +419,8 @@ kick (BleioGattApp *self)
     }
   if (!bleio_client_has_interface (self->client, self->adapter_path, BLEIO_IFACE_GATT_MANAGER))
     {
-      /* Registered again when bluetoothd or the adapter comes back. */
+      /* Registered by itself when bluetoothd or the adapter comes back. */
+      self->restoring = TRUE;
       waiters = take_waiters_locked (self);
       g_mutex_unlock (&self->lock);
       if (!bleio_client_check_available (self->client, &error))
@@ -507,6 +508,7 @@ on_event (BleioClient            *client,
           gpointer                user_data)
 {
   BleioGattApp *self = user_data;
+  GPtrArray *waiters = NULL;
   gboolean lost = FALSE;
   gboolean restore = FALSE;
 
@@ -523,6 +525,8 @@ on_event (BleioClient            *client,
       self->registered = FALSE;
       if (self->published && !self->closed)
         self->restoring = TRUE;
+      /* A registration that was out gets no answer now. */
+      waiters = take_waiters_locked (self);
     }
   else if ((event->kind == BLEIO_CLIENT_EVENT_OWNER && event->has_owner) ||
            (event->kind == BLEIO_CLIENT_EVENT_ADDED &&
@@ -530,6 +534,18 @@ on_event (BleioClient            *client,
             g_strcmp0 (event->interface, BLEIO_IFACE_GATT_MANAGER) == 0))
     restore = self->restoring && !self->registered && !self->registering;
   g_mutex_unlock (&self->lock);
+  if (waiters != NULL && waiters->len > 0)
+    {
+      g_autoptr(GError) error = g_error_new (BLEIO_ERROR, BLEIO_ERROR_BLUEZ_UNAVAILABLE,
+                                             "bluetoothd went away (or the adapter %s did) "
+                                             "before it accepted the GATT application; libbleio "
+                                             "registers it when they are back",
+                                             self->adapter_path);
+
+      complete_waiters (waiters, error);
+    }
+  else if (waiters != NULL)
+    g_ptr_array_unref (waiters);
   if (lost)
     forgotten (self);
   if (restore)
