@@ -381,11 +381,13 @@ unregister_cb (GObject      *source,
 {
   Attempt *a = data;
   BleioGattApp *self = a->app;
-  g_autoptr(GVariant) reply = bleio_client_call_finish (self->client, result, NULL);
+  GVariant *reply = bleio_client_call_finish (self->client, result, NULL);
   gboolean current;
 
   /* DoesNotExist when bluetoothd had dropped it already: either way it
    * holds no application of ours now. */
+  if (reply != NULL)
+    g_variant_unref (reply);
   forgotten (self);
   g_mutex_lock (&self->lock);
   current = a->generation == self->generation && !self->closed;
