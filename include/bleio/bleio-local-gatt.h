@@ -15,10 +15,7 @@
 
 G_BEGIN_DECLS
 
-/**
- * SECTION:bleio-local-gatt
- * @title: Local GATT server
- *
+/*
  * The peripheral role's GATT server (`_bleio`'s `Service(uuid,
  * secondary)`, `Characteristic.add_to_service()`,
  * `Descriptor.add_to_characteristic()` and the `Attribute` security
@@ -35,9 +32,10 @@ G_BEGIN_DECLS
  * bleio_adapter_publish_services(). A service or attribute added after
  * that registers the application again (bluetoothd reads the whole tree
  * once, at registration), keeping every value. When bluetoothd restarts,
- * the library registers it again with the values last set and emits
+ * or the adapter is removed and comes back, the library registers it
+ * again with the values last set and emits
  * #BleioAdapter::services-restored; the application is unregistered when
- * the adapter goes away or its object is finalized.
+ * the adapter object is finalized.
  *
  * A client's reads are answered from the value the library holds, its
  * `offset` honoured; a client's writes change that value, within
