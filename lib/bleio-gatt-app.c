@@ -153,6 +153,22 @@ take_waiters_locked (BleioGattApp *self)
   return waiters;
 }
 
+/* What a publish call that can be cancelled keeps: its handler, to be
+ * disconnected once it completes (a cancellable may outlive many calls). */
+typedef struct {
+  GCancellable *cancellable;
+  gulong handler;
+} Waiting;
+
+static void
+waiting_free (gpointer data)
+{
+  Waiting *w = data;
+
+  g_clear_object (&w->cancellable);
+  g_free (w);
+}
+
 static void
 complete_waiters (GPtrArray    *waiters,
                   const GError *error)
@@ -160,7 +176,10 @@ complete_waiters (GPtrArray    *waiters,
   for (guint i = 0; i < waiters->len; i++)
     {
       GTask *task = g_ptr_array_index (waiters, i);
+      Waiting *w = g_task_get_task_data (task);
 
+      if (w != NULL && w->handler != 0)
+        g_cancellable_disconnect (w->cancellable, w->handler);
       if (error == NULL)
         g_task_return_boolean (task, TRUE);
       else
@@ -719,30 +738,48 @@ bleio_gatt_app_publish_async (BleioGattApp        *self,
                               gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  Waiting *w = g_new0 (Waiting, 1);
   gboolean empty;
+  gboolean closed;
 
   g_task_set_source_tag (task, BLEIO_TAG (bleio_gatt_app_publish_async));
+  g_task_set_task_data (task, w, waiting_free);
+  if (cancellable != NULL)
+    {
+      Cancel *c = g_new0 (Cancel, 1);
+
+      /* Connected before the task can complete on the worker; a
+       * cancellable already cancelled runs the handler now, which finds
+       * no waiter yet, and the check below ends the call. */
+      c->app = app_ref (self);
+      c->task = g_object_ref (task);
+      w->cancellable = g_object_ref (cancellable);
+      w->handler = g_cancellable_connect (cancellable, G_CALLBACK (publish_cancelled), c,
+                                          cancel_free);
+    }
   g_mutex_lock (&self->lock);
   empty = self->services->len == 0;
-  if (!empty && !self->closed)
+  closed = self->closed;
+  if (!empty && !closed && !g_cancellable_is_cancelled (cancellable))
     {
       self->published = TRUE;
       g_ptr_array_add (self->waiters, g_object_ref (task));
     }
   g_mutex_unlock (&self->lock);
-  if (!empty && cancellable != NULL)
+  if (empty || closed || g_cancellable_is_cancelled (cancellable))
     {
-      Cancel *c = g_new0 (Cancel, 1);
-
-      c->app = app_ref (self);
-      c->task = g_object_ref (task);
-      g_cancellable_connect (cancellable, G_CALLBACK (publish_cancelled), c, cancel_free);
-    }
-  if (empty)
-    {
-      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                               "The adapter has no local service to publish: make one with "
-                               "bleio_service_new() first");
+      if (w->handler != 0)
+        g_cancellable_disconnect (cancellable, w->handler);
+      w->handler = 0;
+      if (g_task_return_error_if_cancelled (task))
+        return;
+      if (closed)
+        g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_NO_ADAPTER,
+                                 "The adapter object was finalized");
+      else
+        g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                                 "The adapter has no local service to publish: make one with "
+                                 "bleio_service_new() first");
       return;
     }
   queue_kick (self);

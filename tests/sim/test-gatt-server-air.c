@@ -716,12 +716,30 @@ test_gatt_server_refuses_bad_attributes (void **state)
   assert_bleio_error (error, BLEIO_ERROR_ROLE);
 }
 
+/* A publish call whose cancellable is cancelled ends at once; the
+ * application stays registered. */
+static void
+test_gatt_server_publish_cancelled (void **state)
+{
+  Server *s = *state;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_cancellable_cancel (cancellable);
+  assert_false (bleio_adapter_publish_services (s->peripheral, cancellable, &error));
+  assert_true (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&error);
+  assert_true (bleio_adapter_publish_services (s->peripheral, NULL, &error));
+  assert_no_error (error);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_gatt_server_refuses_bad_attributes),
+    cmocka_unit_test (test_gatt_server_publish_cancelled),
     cmocka_unit_test (test_gatt_server_read_write),
     cmocka_unit_test (test_gatt_server_offset_reads),
     cmocka_unit_test (test_gatt_server_notify_into_buffer),
