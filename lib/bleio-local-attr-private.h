@@ -112,4 +112,9 @@ void            bleio_local_attr_reset        (BleioLocalAttr  *attr);
 /* Lets the public object and the children go (the tree is over). */
 void            bleio_local_attr_dispose      (BleioLocalAttr  *attr);
 
+/* A characteristic's acquired sockets and write taps
+ * (bleio-local-acquire-private.h); NULL for the other kinds. */
+typedef struct _BleioLocalAcquire BleioLocalAcquire;
+BleioLocalAcquire *bleio_local_attr_get_acquire (BleioLocalAttr *attr);
+
 G_END_DECLS

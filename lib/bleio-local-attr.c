@@ -18,6 +18,7 @@
  * and each confirmed indication calls Confirm.
  */
 #include "bleio-local-attr-private.h"
+#include "bleio-local-acquire-private.h"
 
 #include <string.h>
 
@@ -43,6 +44,7 @@ struct _BleioLocalAttr {
   gboolean fixed_length;
   GMainContext *context;
   BleioLocalWrittenFunc written;
+  BleioLocalAcquire *acquire;   /* characteristics: sockets and taps */
 
   /* Under local_lock. */
   GBytes *value;
@@ -59,6 +61,16 @@ typedef struct {
 } Indication;
 
 static GMutex local_lock;
+
+/* What the acquired sockets (lib/bleio-local-acquire.c) need of us. */
+static void acquired_notifying (gpointer attr, gboolean on);
+static void acquired_packet (gpointer attr, const guint8 *data, gsize len, const char *device);
+static gpointer acquired_ref (gpointer attr);
+static void acquired_unref (gpointer attr);
+
+static const BleioLocalAcquireHooks acquire_hooks = {
+  acquired_notifying, acquired_packet, acquired_ref, acquired_unref,
+};
 
 static const char attr_xml[] =
   "<node>"
@@ -150,6 +162,8 @@ bleio_local_attr_new (const BleioLocalAttrSpec *spec,
   self->object = object != NULL ? g_object_ref (object) : NULL;
   self->children = g_ptr_array_new_with_free_func ((GDestroyNotify) bleio_local_attr_unref);
   g_queue_init (&self->confirms);
+  if (self->kind == BLEIO_LOCAL_CHARACTERISTIC)
+    self->acquire = bleio_local_acquire_new (client, &acquire_hooks, self);
   return self;
 }
 
@@ -167,6 +181,7 @@ bleio_local_attr_unref (BleioLocalAttr *self)
     return;
   /* Nothing waits any more: reset() ran when the tree ended, and a
    * waiting indication holds a reference through its task's data. */
+  g_clear_pointer (&self->acquire, bleio_local_acquire_free);
   g_clear_pointer (&self->children, g_ptr_array_unref);
   g_clear_object (&self->object);
   g_bytes_unref (self->value);
@@ -307,6 +322,8 @@ properties_locked (BleioLocalAttr *self)
                          g_variant_new_strv ((const char * const *) self->flags, -1));
   g_variant_builder_add (&props, "{sv}", "Value",
                          g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, self->value, TRUE));
+  if (self->acquire != NULL)
+    bleio_local_acquire_add_properties (self->acquire, &props);
   return g_variant_builder_end (&props);
 }
 
@@ -434,29 +451,21 @@ read_value (BleioLocalAttr        *self,
                                                             len - offset, 1)));
 }
 
-static void
-write_value (BleioLocalAttr        *self,
-             GVariant              *data,
-             GVariant              *options,
-             GDBusMethodInvocation *invocation)
+/* A client wrote @n bytes at @offset: stored, told to the application
+ * and the taps; or refused, *@refusal and *@message say why. */
+static gboolean
+client_wrote (BleioLocalAttr  *self,
+              guint16          offset,
+              const guint8    *bytes,
+              gsize            n,
+              const char      *device,
+              const char     **refusal_out,
+              const char     **message_out)
 {
   g_autoptr(GBytes) updated = NULL;
-  const char *device = NULL;
-  const guint8 *bytes;
   const char *refusal = NULL;
   const char *message = NULL;
-  guint16 offset = 0;
-  gsize n;
 
-  bytes = g_variant_get_fixed_array (data, &n, 1);
-  g_variant_lookup (options, "offset", "q", &offset);
-  g_variant_lookup (options, "device", "&o", &device);
-  if (!self->writable)
-    {
-      g_dbus_method_invocation_return_dbus_error (invocation, BLUEZ_ERROR "NotPermitted",
-                                                  "Writing this attribute is not permitted");
-      return;
-    }
   g_mutex_lock (&local_lock);
   if (offset > g_bytes_get_size (self->value))
     {
@@ -487,7 +496,39 @@ write_value (BleioLocalAttr        *self,
       updated = g_bytes_ref (self->value);
     }
   g_mutex_unlock (&local_lock);
+  *refusal_out = refusal;
+  *message_out = message;
   if (refusal != NULL)
+    return FALSE;
+  tell_written (self, updated, device);
+  if (self->acquire != NULL)
+    bleio_local_acquire_tell_taps (self->acquire, bytes, n);
+  return TRUE;
+}
+
+static void
+write_value (BleioLocalAttr        *self,
+             GVariant              *data,
+             GVariant              *options,
+             GDBusMethodInvocation *invocation)
+{
+  const char *device = NULL;
+  const guint8 *bytes;
+  const char *refusal = NULL;
+  const char *message = NULL;
+  guint16 offset = 0;
+  gsize n;
+
+  bytes = g_variant_get_fixed_array (data, &n, 1);
+  g_variant_lookup (options, "offset", "q", &offset);
+  g_variant_lookup (options, "device", "&o", &device);
+  if (!self->writable)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation, BLUEZ_ERROR "NotPermitted",
+                                                  "Writing this attribute is not permitted");
+      return;
+    }
+  if (!client_wrote (self, offset, bytes, n, device, &refusal, &message))
     {
       g_autofree char *name = g_strconcat (BLUEZ_ERROR, refusal, NULL);
 
@@ -495,7 +536,6 @@ write_value (BleioLocalAttr        *self,
       return;
     }
   g_dbus_method_invocation_return_value (invocation, NULL);
-  tell_written (self, updated, device);
 }
 
 /* ---- subscriptions and indications ------------------------------------------------ */
@@ -633,6 +673,11 @@ bleio_local_attr_set_value (BleioLocalAttr *self,
       g_queue_push_tail (&self->confirms, ind);
     }
   g_mutex_unlock (&local_lock);
+  /* Through the socket bluetoothd acquired, when it holds one: the task
+   * of a notification then completes once bluetoothd has the packet. */
+  if (send && self->acquire != NULL &&
+      bleio_local_acquire_send (self->acquire, value, wait ? NULL : task))
+    return;
   if (send)
     {
       GVariantBuilder changed;
@@ -696,11 +741,12 @@ method_call (GDBusConnection       *connection,
       confirmed (self);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
-  else
+  else if (self->acquire == NULL ||
+           !bleio_local_acquire_handle (self->acquire, method_name, parameters, invocation))
     {
       /* bluetoothd asks only for what NotifyAcquired/WriteAcquired
-       * offer, and the objects show neither: StartNotify and WriteValue
-       * serve every client. */
+       * offer (bleio_characteristic_set_acquired()); anything else falls
+       * back to StartNotify and WriteValue. */
       g_dbus_method_invocation_return_dbus_error (invocation, BLUEZ_ERROR "NotSupported",
                                                   "libbleio serves this characteristic through "
                                                   "StartNotify and WriteValue");
@@ -757,7 +803,53 @@ bleio_local_attr_unexport (BleioLocalAttr *self)
 void
 bleio_local_attr_reset (BleioLocalAttr *self)
 {
+  if (self->acquire != NULL)
+    bleio_local_acquire_reset (self->acquire);
   set_notifying (self, FALSE);
+}
+
+BleioLocalAcquire *
+bleio_local_attr_get_acquire (BleioLocalAttr *self)
+{
+  return self->acquire;
+}
+
+/* ---- the acquired sockets' hooks ----------------------------------------------- */
+
+static void
+acquired_notifying (gpointer attr,
+                    gboolean on)
+{
+  set_notifying (attr, on);
+}
+
+static void
+acquired_packet (gpointer      attr,
+                 const guint8 *data,
+                 gsize         len,
+                 const char   *device)
+{
+  BleioLocalAttr *self = attr;
+  const char *refusal = NULL;
+  const char *message = NULL;
+
+  /* bluetoothd has already told the client the write succeeded: a packet
+   * the limits refuse can only be left out. */
+  if (!client_wrote (self, 0, data, len, device, &refusal, &message))
+    g_debug ("%s: a %" G_GSIZE_FORMAT "-byte write on the acquired socket left out: %s",
+             self->path, len, message);
+}
+
+static gpointer
+acquired_ref (gpointer attr)
+{
+  return bleio_local_attr_ref (attr);
+}
+
+static void
+acquired_unref (gpointer attr)
+{
+  bleio_local_attr_unref (attr);
 }
 
 void
