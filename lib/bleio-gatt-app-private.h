@@ -48,6 +48,9 @@ BleioLocalAttr *bleio_gatt_app_add      (BleioGattApp             *app,
                                          GObject                  *object,
                                          GMainContext             *context,
                                          BleioLocalWrittenFunc     written);
+/* Something bluetoothd reads at registration changed (an attribute's
+ * properties): registered again when published. */
+void          bleio_gatt_app_changed    (BleioGattApp *app);
 /* The public objects of the services, in the order they were added. */
 GPtrArray    *bleio_gatt_app_dup_services (BleioGattApp *app);
 

@@ -677,6 +677,19 @@ bleio_gatt_app_add (BleioGattApp             *self,
   return attr;
 }
 
+void
+bleio_gatt_app_changed (BleioGattApp *self)
+{
+  gboolean published;
+
+  g_mutex_lock (&self->lock);
+  self->dirty = TRUE;
+  published = self->published && !self->closed;
+  g_mutex_unlock (&self->lock);
+  if (published)
+    queue_kick (self);
+}
+
 GPtrArray *
 bleio_gatt_app_dup_services (BleioGattApp *self)
 {
