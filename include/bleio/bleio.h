@@ -24,5 +24,6 @@
 #include <bleio/bleio-characteristic-buffer.h>
 #include <bleio/bleio-packet-buffer.h>
 #include <bleio/bleio-local-gatt.h>
+#include <bleio/bleio-local-acquire.h>
 
 #undef __BLEIO_H_INSIDE__
