@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* BleioCharacteristicBuffer: a byte FIFO fed by notifications. */
+/* BleioCharacteristicBuffer: a byte FIFO fed by notifications, or by
+ * client writes on a local characteristic. */
 #include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-inbox-private.h"
+#include "bleio-local-buffer-private.h"
 #include "bleio-notifier-private.h"
 #include "bleio-sync-private.h"
 #include "bleio-timeout-private.h"
@@ -12,7 +14,8 @@ struct _BleioCharacteristicBuffer {
   GObject parent_instance;
 
   BleioInbox *inbox;
-  BleioNotifier *notifier;
+  BleioNotifier *notifier;      /* a peer's characteristic */
+  BleioLocalFeed *feed;         /* a local one */
   gsize buffer_size;
 
   GMutex lock;
@@ -36,6 +39,7 @@ bleio_characteristic_buffer_finalize (GObject *object)
 
   bleio_characteristic_buffer_deinit (self);
   g_clear_pointer (&self->notifier, bleio_notifier_unref);
+  g_clear_pointer (&self->feed, bleio_local_feed_free);
   g_clear_pointer (&self->inbox, bleio_inbox_unref);
   g_clear_object (&self->characteristic);
   g_clear_pointer (&self->retired, g_ptr_array_unref);
@@ -160,6 +164,19 @@ bleio_characteristic_buffer_new_async (BleioCharacteristic *characteristic,
   if (!check_timeout (timeout, NULL, &error))
     {
       g_task_return_error (task, error);
+      return;
+    }
+  if (bleio_characteristic_get_local (characteristic) != NULL)
+    {
+      BleioCharacteristicBuffer *self = g_object_new (BLEIO_TYPE_CHARACTERISTIC_BUFFER, NULL);
+
+      /* A local characteristic: the bytes clients write, from now on. */
+      self->characteristic = g_object_ref (characteristic);
+      self->inbox = bleio_inbox_ref (data->inbox);
+      self->feed = bleio_local_feed_start (characteristic, data->inbox);
+      self->buffer_size = data->buffer_size;
+      self->timeout = timeout;
+      g_task_return_pointer (task, self, g_object_unref);
       return;
     }
   /* Takes Value signals only while subscribed: _bleio's buffer does not
@@ -332,6 +349,8 @@ bleio_characteristic_buffer_get_notify_acquired (BleioCharacteristicBuffer *buff
   gboolean acquired;
 
   g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC_BUFFER (buffer), FALSE);
+  /* On a local characteristic the writes come through the acquired
+   * write socket or WriteValue alike; nothing subscribes. */
   g_mutex_lock (&buffer->lock);
   acquired = buffer->acquired;
   g_mutex_unlock (&buffer->lock);
@@ -357,6 +376,9 @@ bleio_characteristic_buffer_deinit (BleioCharacteristicBuffer *buffer)
   g_mutex_unlock (&buffer->lock);
   if (!first)
     return;
-  bleio_notifier_stop (buffer->notifier);
+  if (buffer->notifier != NULL)
+    bleio_notifier_stop (buffer->notifier);
+  if (buffer->feed != NULL)
+    bleio_local_feed_stop (buffer->feed);
   bleio_inbox_close (buffer->inbox);
 }

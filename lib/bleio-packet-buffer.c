@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* BleioPacketBuffer: whole packets in (notifications) and out (writes). */
+/* BleioPacketBuffer: whole packets in (notifications) and out (writes);
+ * on a local characteristic, in (client writes) and out (notifications or
+ * indications), through lib/bleio-local-buffer.c. */
 #include "bleio-acquire-write-private.h"
 #include "bleio-att-private.h"
 #include "bleio-characteristic-private.h"
 #include "bleio-gatt-private.h"
 #include "bleio-inbox-private.h"
+#include "bleio-local-buffer-private.h"
 #include "bleio-notifier-private.h"
 #include "bleio-sync-private.h"
 #include "bleio-weak-ref-private.h"
@@ -23,6 +26,7 @@ struct _BleioPacketBuffer {
 
   BleioInbox *inbox;
   BleioNotifier *notifier;      /* NULL when it can neither notify nor indicate */
+  BleioLocalFeed *feed;         /* a local characteristic's, else NULL */
   gsize buffer_size;
   gsize max_packet_size;
   gboolean can_write;
@@ -51,6 +55,7 @@ bleio_packet_buffer_finalize (GObject *object)
 
   bleio_packet_buffer_deinit (self);
   g_clear_pointer (&self->notifier, bleio_notifier_unref);
+  g_clear_pointer (&self->feed, bleio_local_feed_free);
   g_clear_pointer (&self->inbox, bleio_inbox_unref);
   g_clear_object (&self->characteristic);
   g_clear_pointer (&self->retired, g_ptr_array_unref);
@@ -272,6 +277,37 @@ notifier_started_cb (GObject      *source,
   setup_write (g_steal_pointer (&task));
 }
 
+/* On a local characteristic: packets in are client writes, packets out
+ * are notifications or indications. */
+static void
+new_local (GTask                         *task_in,
+           BleioCharacteristicProperties  properties)
+{
+  g_autoptr(GTask) task = task_in;
+  NewData *data = g_task_get_task_data (task);
+  BleioPacketBuffer *self;
+
+  if (!(properties & (BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY | BLEIO_CHARACTERISTIC_PROPERTY_INDICATE |
+                      BLEIO_CHARACTERISTIC_PROPERTY_WRITE |
+                      BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE)))
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                               "Clients can neither write this local characteristic nor "
+                               "subscribe to it: give it WRITE, WRITE_NO_RESPONSE, NOTIFY "
+                               "or INDICATE");
+      return;
+    }
+  self = g_object_new (BLEIO_TYPE_PACKET_BUFFER, NULL);
+  self->characteristic = g_object_ref (data->characteristic);
+  self->inbox = bleio_inbox_ref (data->inbox);
+  self->feed = bleio_local_feed_start (data->characteristic, data->inbox);
+  self->buffer_size = data->buffer_size;
+  self->max_packet_size = data->max_packet_size;
+  self->can_write = (properties & (BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY |
+                                   BLEIO_CHARACTERISTIC_PROPERTY_INDICATE)) != 0;
+  g_task_return_pointer (task, self, g_object_unref);
+}
+
 void
 bleio_packet_buffer_new_async (BleioCharacteristic *characteristic,
                                gsize                buffer_size,
@@ -297,6 +333,11 @@ bleio_packet_buffer_new_async (BleioCharacteristic *characteristic,
   g_task_set_task_data (task, data, new_data_free);
 
   properties = bleio_characteristic_get_properties (characteristic);
+  if (bleio_characteristic_get_local (characteristic) != NULL)
+    {
+      new_local (g_steal_pointer (&task), properties);
+      return;
+    }
   data->can_write = (properties & (BLEIO_CHARACTERISTIC_PROPERTY_WRITE |
                                    BLEIO_CHARACTERISTIC_PROPERTY_WRITE_NO_RESPONSE)) != 0;
   if (!bleio_characteristic_check_connected (characteristic, &error))
@@ -408,6 +449,8 @@ bleio_packet_buffer_get_incoming_packet_length (BleioPacketBuffer *buffer)
   guint mtu;
 
   g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), 0);
+  if (buffer->feed != NULL)
+    return bound (buffer, (guint) bleio_local_feed_get_incoming_length (buffer->feed) + 3);
   if (buffer->notifier == NULL)
     return 0;
   mtu = bleio_notifier_get_mtu (buffer->notifier);
@@ -428,6 +471,8 @@ outgoing_length (BleioPacketBuffer   *buffer,
 
   if (!buffer->can_write)
     return 0;
+  if (buffer->feed != NULL)
+    return bound (buffer, (guint) bleio_local_feed_get_outgoing_length (buffer->feed) + 3);
   if (mtu < BLEIO_ATT_DEFAULT_MTU)
     mtu = bleio_characteristic_get_mtu (characteristic);
   return bound (buffer, mtu);
@@ -679,6 +724,76 @@ write_direct (BleioPacketBuffer  *buffer,
   return TRUE;
 }
 
+static void
+local_sent_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  gssize sent = g_task_propagate_int (G_TASK (result), &error);
+
+  if (sent < 0)
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, sent);
+}
+
+/* A packet out of a local characteristic's buffer: the same checks as a
+ * peer's, then the characteristic's value, sent to the subscribed
+ * clients (lib/bleio-local-buffer.c). */
+static void
+write_local (BleioPacketBuffer *buffer,
+             const guint8      *data,
+             gsize              length,
+             const guint8      *header,
+             gsize              header_length,
+             GTask             *task_in)
+{
+  g_autoptr(GTask) task = task_in;
+  /* A local buffer is never re-bound: its characteristic stays. */
+  gsize outgoing = outgoing_length (buffer, current_characteristic (buffer), 0);
+  g_autoptr(GByteArray) packet = NULL;
+  gboolean deinited;
+
+  g_mutex_lock (&buffer->lock);
+  deinited = buffer->deinited;
+  g_mutex_unlock (&buffer->lock);
+  if (deinited)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                               "Object has been deinitialized and can no longer be used");
+      return;
+    }
+  if (outgoing == 0)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_NOT_SUPPORTED,
+                               "Local characteristic %s neither notifies nor indicates",
+                               bleio_characteristic_get_object_path (current_characteristic (buffer)));
+      return;
+    }
+  if (header_length + length > outgoing)
+    {
+      g_task_return_new_error (task, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
+                               "Total data to write is larger than outgoing_packet_length "
+                               "(%" G_GSIZE_FORMAT " > %" G_GSIZE_FORMAT ")",
+                               header_length + length, outgoing);
+      return;
+    }
+  packet = g_byte_array_sized_new ((guint) (header_length + length));
+  if (header_length > 0)
+    g_byte_array_append (packet, header, (guint) header_length);
+  if (length > 0)
+    g_byte_array_append (packet, data, (guint) length);
+  {
+    g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&packet));
+    GCancellable *cancellable = g_task_get_cancellable (task);
+
+    bleio_local_feed_send_async (buffer->feed, buffer, bytes, cancellable, local_sent_cb,
+                                 g_steal_pointer (&task));
+  }
+}
+
 void
 bleio_packet_buffer_write_async (BleioPacketBuffer   *buffer,
                                  GBytes              *data,
@@ -706,6 +821,12 @@ bleio_packet_buffer_write_async (BleioPacketBuffer   *buffer,
   data_bytes = g_bytes_get_data (data, &data_len);
   if (header != NULL)
     header_bytes = g_bytes_get_data (header, &header_len);
+  if (buffer->feed != NULL)
+    {
+      write_local (buffer, data_bytes, data_len, header_bytes, header_len,
+                   g_steal_pointer (&task));
+      return;
+    }
   if (write_direct (buffer, data_bytes, data_len, header_bytes, header_len, &characteristic,
                     &packet, &sent, &error))
     {
@@ -756,16 +877,18 @@ bleio_packet_buffer_write (BleioPacketBuffer  *buffer,
 
   g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), -1);
   g_return_val_if_fail (data != NULL || length == 0, -1);
-  {
-    g_autoptr(GByteArray) packet = NULL;
-    BleioCharacteristic *characteristic;
+  /* Checks, and AcquireWrite writes, need no round trip through a main
+   * context: a write then costs about what send() costs. A local
+   * characteristic's packets go through its value, asynchronously. */
+  if (buffer->feed == NULL)
+    {
+      g_autoptr(GByteArray) packet = NULL;
+      BleioCharacteristic *characteristic;
 
-    /* Checks, and AcquireWrite writes, need no round trip through a main
-     * context: a write then costs about what send() costs. */
-    if (write_direct (buffer, data, length, header, header != NULL ? header_length : 0,
-                      &characteristic, &packet, &sent, error))
-      return sent;
-  }
+      if (write_direct (buffer, data, length, header, header != NULL ? header_length : 0,
+                        &characteristic, &packet, &sent, error))
+        return sent;
+    }
   data_bytes = g_bytes_new (data, length);
   if (header != NULL)
     header_bytes = g_bytes_new (header, header_length);
@@ -811,6 +934,8 @@ gboolean
 bleio_packet_buffer_get_notify_acquired (BleioPacketBuffer *buffer)
 {
   g_return_val_if_fail (BLEIO_IS_PACKET_BUFFER (buffer), FALSE);
+  if (buffer->feed != NULL)
+    return bleio_local_feed_get_notify_acquired (buffer->feed);
   return buffer->notifier != NULL && bleio_notifier_is_acquired (buffer->notifier);
 }
 
@@ -836,6 +961,8 @@ bleio_packet_buffer_get_connected (BleioPacketBuffer *buffer)
   g_mutex_lock (&buffer->lock);
   connected = !buffer->deinited && !buffer->write_lost;
   g_mutex_unlock (&buffer->lock);
+  if (buffer->feed != NULL)
+    return connected;
   if (buffer->notifier != NULL)
     connected = connected && !bleio_inbox_is_lost (buffer->inbox);
   else
@@ -867,6 +994,8 @@ bleio_packet_buffer_deinit (BleioPacketBuffer *buffer)
   g_mutex_unlock (&buffer->lock);
   if (buffer->notifier != NULL)
     bleio_notifier_stop (buffer->notifier);
+  if (buffer->feed != NULL)
+    bleio_local_feed_stop (buffer->feed);
   bleio_inbox_close (buffer->inbox);
   if (fd >= 0)
     close (fd);
