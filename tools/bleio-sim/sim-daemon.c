@@ -133,6 +133,7 @@ static const SimWorldHooks world_hooks = {
   .adapter_changed = sim_advertising_adapter_changed,
   .update_scan = sim_adapter_update_scan,
   .ccc_written = sim_gatt_peer_ccc_written,
+  .served_write = sim_gatt_peer_command,
   .served_value = sim_gatt_peer_deliver,
 };
 

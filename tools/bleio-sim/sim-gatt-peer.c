@@ -547,6 +547,15 @@ sim_gatt_peer_write (SimServed      *served,
                   reply, user_data);
 }
 
+void
+sim_gatt_peer_command (SimChar      *chr,
+                       const guint8 *data,
+                       gsize         len)
+{
+  if (chr->def->served != NULL)
+    sim_gatt_peer_write (chr->def->served, chr->service->device, 0, data, len, NULL, NULL);
+}
+
 /* ---- notifications from the application ---- */
 
 static SimLocalChar *

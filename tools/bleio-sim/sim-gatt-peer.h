@@ -52,6 +52,10 @@ gboolean sim_gatt_peer_write (SimServed      *served,
                                 gpointer        user_data);
 /* A peer's client switched the CCC of @chr (built from a served
  * characteristic) on or off: SimWorldHooks.ccc_written. */
+/* A Write Command from the client of @chr (its acquired write socket). */
+void     sim_gatt_peer_command (SimChar      *chr,
+                                const guint8 *data,
+                                gsize         len);
 void     sim_gatt_peer_ccc_written (SimChar  *chr,
                                       gboolean  on);
 /* When @periph is an adapter as the others see it (SimAdapter.air_self),

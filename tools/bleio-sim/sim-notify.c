@@ -366,6 +366,14 @@ write_fd_event (int          fd,
         {
           ssize_t n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
 
+          if (n > 0 && chr->def->served != NULL)
+            {
+              /* gatt-client.c sends each packet as a Write Command: to
+               * the application that serves it, when one does */
+              if (sim_world.hooks.served_write != NULL)
+                sim_world.hooks.served_write (chr, buf, (gsize) n);
+              continue;
+            }
           if (n > 0)
             {
               g_byte_array_set_size (chr->def->value, 0);

@@ -205,6 +205,12 @@ typedef struct {
    * an application of another adapter serves (sim-notify.c calls it) */
   void (*ccc_written)   (SimChar    *chr,
                          gboolean    on);
+  /* sim-gatt-peer.c: a client's acquired write socket carried a packet
+   * for a characteristic an application of another adapter serves
+   * (sim-notify.c calls it); bluetoothd sends it as a Write Command */
+  void (*served_write)  (SimChar      *chr,
+                         const guint8 *data,
+                         gsize         len);
   /* sim-gatt-peer.c: an application notified a value
    * (sim-gatt-server.c calls it) */
   void (*served_value)  (SimServed    *served,
