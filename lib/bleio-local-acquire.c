@@ -203,24 +203,36 @@ bleio_local_acquire_get_mtu (BleioLocalAcquire *self)
 
 /* ---- the notify socket ---------------------------------------------------------- */
 
+/* Destroys the watches a close_*_locked() took, outside the lock: a
+ * watch's data may hold the last reference to the attribute, whose end
+ * frees this. */
+static void
+destroy_watches (GPtrArray *dead)
+{
+  for (guint i = 0; i < dead->len; i++)
+    g_source_destroy (g_ptr_array_index (dead, i));
+  g_ptr_array_unref (dead);
+}
+
+static GPtrArray *
+dead_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) g_source_unref);
+}
+
 /* Under the lock: takes the notify socket down; what waited for room is
- * handed back to complete outside it. */
+ * handed back to complete outside it, the watches go into @dead. */
 static GQueue
-close_notify_locked (BleioLocalAcquire *self)
+close_notify_locked (BleioLocalAcquire *self,
+                     GPtrArray         *dead)
 {
   GQueue waiting = self->waiting;
 
   g_queue_init (&self->waiting);
   if (self->notify_watch != NULL)
-    {
-      g_source_destroy (self->notify_watch);
-      g_clear_pointer (&self->notify_watch, g_source_unref);
-    }
+    g_ptr_array_add (dead, g_steal_pointer (&self->notify_watch));
   if (self->room_watch != NULL)
-    {
-      g_source_destroy (self->room_watch);
-      g_clear_pointer (&self->room_watch, g_source_unref);
-    }
+    g_ptr_array_add (dead, g_steal_pointer (&self->room_watch));
   if (self->notify_fd >= 0)
     close (self->notify_fd);
   self->notify_fd = -1;
@@ -248,6 +260,7 @@ notify_hup (gint         fd,
             gpointer     user_data)
 {
   BleioLocalAcquire *self = user_data;
+  GPtrArray *dead = dead_new ();
   GQueue waiting;
   gboolean ours;
 
@@ -255,8 +268,9 @@ notify_hup (gint         fd,
   /* Only the socket this watch was made for (a new AcquireNotify may
    * have replaced it). */
   ours = self->notify_fd == fd;
-  waiting = ours ? close_notify_locked (self) : (GQueue) G_QUEUE_INIT;
+  waiting = ours ? close_notify_locked (self, dead) : (GQueue) G_QUEUE_INIT;
   g_mutex_unlock (&self->lock);
+  destroy_watches (dead);
   complete_waiting (&waiting);
   if (ours)
     {
@@ -384,15 +398,19 @@ acquire_notify (BleioLocalAcquire     *self,
                 guint16                mtu,
                 GDBusMethodInvocation *invocation)
 {
+  GPtrArray *dead = dead_new ();
   GQueue stale;
   int fd;
 
   if (!reply_with_socket (invocation, mtu, &fd))
-    return TRUE;
+    {
+      g_ptr_array_unref (dead);
+      return TRUE;
+    }
   g_mutex_lock (&self->lock);
   /* bluetoothd asks again only once it has closed the last one, or after
    * a restart: whatever we still hold is spent. */
-  stale = close_notify_locked (self);
+  stale = close_notify_locked (self, dead);
   self->notify_fd = fd;
   self->mtu = mtu;
   self->notify_watch = g_unix_fd_source_new (fd, G_IO_HUP | G_IO_ERR);
@@ -401,6 +419,7 @@ acquire_notify (BleioLocalAcquire     *self,
   g_source_set_static_name (self->notify_watch, "[bleio] acquired notify");
   g_source_attach (self->notify_watch, bleio_client_get_worker_context (self->client));
   g_mutex_unlock (&self->lock);
+  destroy_watches (dead);
   complete_waiting (&stale);
   self->hooks.notifying (self->attr, TRUE);
   return TRUE;
@@ -409,13 +428,11 @@ acquire_notify (BleioLocalAcquire     *self,
 /* ---- the write socket ----------------------------------------------------------- */
 
 static void
-close_write_locked (BleioLocalAcquire *self)
+close_write_locked (BleioLocalAcquire *self,
+                    GPtrArray         *dead)
 {
   if (self->write_watch != NULL)
-    {
-      g_source_destroy (self->write_watch);
-      g_clear_pointer (&self->write_watch, g_source_unref);
-    }
+    g_ptr_array_add (dead, g_steal_pointer (&self->write_watch));
   if (self->write_fd >= 0)
     close (self->write_fd);
   self->write_fd = -1;
@@ -467,12 +484,14 @@ acquire_write (BleioLocalAcquire     *self,
                const char            *device,
                GDBusMethodInvocation *invocation)
 {
+  GPtrArray *dead;
   int fd;
 
   if (!reply_with_socket (invocation, mtu, &fd))
     return TRUE;
+  dead = dead_new ();
   g_mutex_lock (&self->lock);
-  close_write_locked (self);
+  close_write_locked (self, dead);
   self->write_fd = fd;
   self->mtu = mtu;
   g_free (self->write_device);
@@ -483,6 +502,7 @@ acquire_write (BleioLocalAcquire     *self,
   g_source_set_static_name (self->write_watch, "[bleio] acquired write");
   g_source_attach (self->write_watch, bleio_client_get_worker_context (self->client));
   g_mutex_unlock (&self->lock);
+  destroy_watches (dead);
   return TRUE;
 }
 
@@ -513,12 +533,14 @@ bleio_local_acquire_handle (BleioLocalAcquire     *self,
 void
 bleio_local_acquire_reset (BleioLocalAcquire *self)
 {
+  GPtrArray *dead = dead_new ();
   GQueue waiting;
 
   g_mutex_lock (&self->lock);
-  waiting = close_notify_locked (self);
-  close_write_locked (self);
+  waiting = close_notify_locked (self, dead);
+  close_write_locked (self, dead);
   g_mutex_unlock (&self->lock);
+  destroy_watches (dead);
   complete_waiting (&waiting);
 }
 
