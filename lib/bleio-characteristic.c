@@ -730,6 +730,11 @@ bleio_characteristic_write_value_full (BleioCharacteristic  *characteristic,
   gboolean ok;
 
   g_return_val_if_fail (BLEIO_IS_CHARACTERISTIC (characteristic), FALSE);
+  /* A local notification the acquired socket takes at once needs no
+   * round trip through a main context (bench-serve). */
+  if (characteristic->local != NULL && offset == 0 && value != NULL &&
+      bleio_local_attr_set_value_now (characteristic->local, value))
+    return TRUE;
   bleio_sync_begin (&sync);
   bleio_characteristic_write_value_full_async (characteristic, value, type, offset, NULL,
                                                bleio_sync_callback, &sync);

@@ -72,6 +72,10 @@ guint     bleio_local_acquire_get_mtu        (BleioLocalAcquire *acquire);
 gboolean  bleio_local_acquire_send           (BleioLocalAcquire *acquire,
                                               GBytes            *value,
                                               GTask             *task);
+/* Sends @value at once when the socket takes it and nothing waits before
+ * it; %FALSE (nothing done) otherwise. */
+gboolean  bleio_local_acquire_try_send       (BleioLocalAcquire *acquire,
+                                              GBytes            *value);
 /* bluetoothd forgot the application: the sockets close. */
 void      bleio_local_acquire_reset          (BleioLocalAcquire *acquire);
 

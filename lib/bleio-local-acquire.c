@@ -357,6 +357,21 @@ bleio_local_acquire_send (BleioLocalAcquire *self,
   return TRUE;
 }
 
+gboolean
+bleio_local_acquire_try_send (BleioLocalAcquire *self,
+                              GBytes            *value)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (value, &len);
+  gboolean sent;
+
+  g_mutex_lock (&self->lock);
+  sent = self->notify_fd >= 0 && g_queue_is_empty (&self->waiting) &&
+         send (self->notify_fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+  g_mutex_unlock (&self->lock);
+  return sent;
+}
+
 /* A socket pair: ours in *@mine, bluetoothd's in the reply. */
 static gboolean
 reply_with_socket (GDBusMethodInvocation *invocation,

@@ -78,6 +78,13 @@ void            bleio_local_attr_set_value (BleioLocalAttr *attr,
                                             GBytes         *value,
                                             GTask          *task);
 
+/* The blocking setter's shortcut (lib/bleio-local-acquire.c's socket):
+ * sets the value and returns TRUE when the acquired notify socket took it
+ * at once and no confirmation is awaited; FALSE, nothing done, when
+ * bleio_local_attr_set_value() must do it. */
+gboolean        bleio_local_attr_set_value_now (BleioLocalAttr *attr,
+                                                GBytes         *value);
+
 /* ---- for the application ---- */
 
 /* A new attribute at @path (under @parent_path for characteristics and

@@ -695,6 +695,31 @@ bleio_local_attr_set_value (BleioLocalAttr *self,
     g_task_return_boolean (task, TRUE);
 }
 
+gboolean
+bleio_local_attr_set_value_now (BleioLocalAttr *self,
+                                GBytes         *value)
+{
+  gsize len = g_bytes_get_size (value);
+  gboolean done = FALSE;
+
+  if (self->acquire == NULL || len > self->max_length ||
+      (self->fixed_length && len != self->max_length) ||
+      !(self->properties & BLEIO_CHARACTERISTIC_PROPERTY_NOTIFY))
+    return FALSE;
+  g_mutex_lock (&local_lock);
+  /* Sent and stored under the lock, so setters in two threads keep the
+   * order of what clients hear and what the value is. */
+  if (self->notifying && self->registration_id != 0 &&
+      bleio_local_acquire_try_send (self->acquire, value))
+    {
+      g_bytes_unref (self->value);
+      self->value = g_bytes_ref (value);
+      done = TRUE;
+    }
+  g_mutex_unlock (&local_lock);
+  return done;
+}
+
 /* ---- the object on the bus ----------------------------------------------------- */
 
 static void
