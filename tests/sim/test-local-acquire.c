@@ -13,6 +13,8 @@
  */
 #include "advertising.h"
 
+#include <string.h>
+
 static const char *scenario;
 
 typedef struct {
@@ -397,6 +399,41 @@ test_local_acquire_packet_buffer_out (void **state)
   bleio_packet_buffer_deinit (server_in);
 }
 
+/* Through the write socket bluetoothd has answered the client before the
+ * server sees the write: one longer than max_length (64) cannot be
+ * refused, so it is left out; the value and the buffers keep what came
+ * before, and the next write is taken. */
+static void
+test_local_acquire_write_socket_over_max_length_left_out (void **state)
+{
+  Fixture *f = *state;
+  g_autoptr(BleioCharacteristic) remote = remote_char (f, 0xfff3);
+  g_autoptr(BleioPacketBuffer) in = NULL;
+  g_autoptr(BleioPacketBuffer) out = NULL;
+  g_autoptr(GBytes) held = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 big[65];
+  const guint8 small[] = { 0x77 };
+
+  memset (big, 0xee, sizeof big);
+  in = bleio_packet_buffer_new (f->fast_write, 4, 0, &error);
+  assert_no_error (error);
+  out = bleio_packet_buffer_new (remote, 4, 0, &error);
+  assert_no_error (error);
+  assert_true (bleio_packet_buffer_get_outgoing_packet_length (out) >= sizeof big);
+  assert_int_equal (bleio_packet_buffer_write (out, big, sizeof big, NULL, 0, &error), 65);
+  assert_no_error (error);
+  assert_int_equal (bleio_packet_buffer_write (out, small, sizeof small, NULL, 0, &error), 1);
+  assert_no_error (error);
+  /* Packets keep their order: the small one is the first to arrive. */
+  assert_next_packet (in, "77");
+  assert_int_equal (bleio_packet_buffer_get_packets_waiting (in), 0);
+  held = bleio_characteristic_dup_value (f->fast_write);
+  assert_int_equal (g_bytes_get_size (held), 1);
+  bleio_packet_buffer_deinit (out);
+  bleio_packet_buffer_deinit (in);
+}
+
 /* The fast paths are for local characteristics with the properties. */
 static void
 test_local_acquire_refusals (void **state)
@@ -426,6 +463,7 @@ main (int    argc,
     cmocka_unit_test (test_local_acquire_indication_confirmed),
     cmocka_unit_test (test_local_acquire_client_writes_buffered),
     cmocka_unit_test (test_local_acquire_packet_buffer_out),
+    cmocka_unit_test (test_local_acquire_write_socket_over_max_length_left_out),
   };
 
   if (argc < 2)
