@@ -33,13 +33,17 @@ gsize           bleio_local_feed_get_incoming_length (BleioLocalFeed *feed);
 gsize           bleio_local_feed_get_outgoing_length (BleioLocalFeed *feed);
 /* Whether values go out through the acquired notify socket now. */
 gboolean        bleio_local_feed_get_notify_acquired (BleioLocalFeed *feed);
-/* Sends @packet as the characteristic's value to the subscribed clients:
+/* Sends @header and @data joined, one packet, as the characteristic's
+ * value to the subscribed clients:
  * the task (source @source_object) returns its length once bluetoothd has
  * it (a confirmed indication for an INDICATE-only characteristic), 0 when
  * no client is subscribed. */
 void            bleio_local_feed_send_async (BleioLocalFeed      *feed,
                                              gpointer             source_object,
-                                             GBytes              *packet,
+                                             const guint8        *header,
+                                             gsize                header_length,
+                                             const guint8        *data,
+                                             gsize                length,
                                              GCancellable        *cancellable,
                                              GAsyncReadyCallback  callback,
                                              gpointer             user_data);

@@ -124,13 +124,18 @@ sent_cb (GObject      *source,
 void
 bleio_local_feed_send_async (BleioLocalFeed      *self,
                              gpointer             source_object,
-                             GBytes              *packet,
+                             const guint8        *header,
+                             gsize                header_length,
+                             const guint8        *data,
+                             gsize                length,
                              GCancellable        *cancellable,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (source_object, cancellable, callback, user_data);
   g_autoptr(GTask) set = NULL;
+  g_autoptr(GByteArray) joined = g_byte_array_sized_new ((guint) (header_length + length));
+  g_autoptr(GBytes) packet = NULL;
 
   g_task_set_source_tag (task, BLEIO_TAG (bleio_local_feed_send_async));
   if (!bleio_local_attr_get_notifying (self->attr))
@@ -139,6 +144,11 @@ bleio_local_feed_send_async (BleioLocalFeed      *self,
       g_task_return_int (task, 0);
       return;
     }
+  if (header_length > 0)
+    g_byte_array_append (joined, header, (guint) header_length);
+  if (length > 0)
+    g_byte_array_append (joined, data, (guint) length);
+  packet = g_byte_array_free_to_bytes (g_steal_pointer (&joined));
   g_task_set_task_data (task, GSIZE_TO_POINTER (g_bytes_get_size (packet)), NULL);
   set = g_task_new (self->characteristic, NULL, sent_cb, g_steal_pointer (&task));
   bleio_local_attr_set_value (self->attr, packet, set);

@@ -751,9 +751,8 @@ write_local (BleioPacketBuffer *buffer,
              GTask             *task_in)
 {
   g_autoptr(GTask) task = task_in;
-  /* A local buffer is never re-bound: its characteristic stays. */
   gsize outgoing = outgoing_length (buffer, current_characteristic (buffer), 0);
-  g_autoptr(GByteArray) packet = NULL;
+  GCancellable *cancellable;
   gboolean deinited;
 
   g_mutex_lock (&buffer->lock);
@@ -780,18 +779,9 @@ write_local (BleioPacketBuffer *buffer,
                                header_length + length, outgoing);
       return;
     }
-  packet = g_byte_array_sized_new ((guint) (header_length + length));
-  if (header_length > 0)
-    g_byte_array_append (packet, header, (guint) header_length);
-  if (length > 0)
-    g_byte_array_append (packet, data, (guint) length);
-  {
-    g_autoptr(GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&packet));
-    GCancellable *cancellable = g_task_get_cancellable (task);
-
-    bleio_local_feed_send_async (buffer->feed, buffer, bytes, cancellable, local_sent_cb,
-                                 g_steal_pointer (&task));
-  }
+  cancellable = g_task_get_cancellable (task);
+  bleio_local_feed_send_async (buffer->feed, buffer, header, header_length, data, length,
+                               cancellable, local_sent_cb, g_steal_pointer (&task));
 }
 
 void
