@@ -29,6 +29,13 @@ BleioLocalAttr *bleio_characteristic_get_local  (BleioCharacteristic *characteri
 void         bleio_characteristic_emit_written  (BleioCharacteristic *characteristic,
                                                  GBytes              *value,
                                                  BleioConnection     *connection);
+/* #BleioCharacteristic::read and ::notifying-changed, in the caller's
+ * context (lib/bleio-local-events.c). */
+void         bleio_characteristic_emit_read     (BleioCharacteristic *characteristic,
+                                                 BleioConnection     *connection,
+                                                 guint                offset);
+void         bleio_characteristic_emit_notifying_changed (BleioCharacteristic *characteristic,
+                                                          gboolean             notifying);
 /* A local descriptor of @characteristic (lib/bleio-descriptor.c); takes
  * @uuid. */
 BleioDescriptor *bleio_descriptor_new_local     (BleioCharacteristic *characteristic,
@@ -41,6 +48,10 @@ BleioLocalAttr *bleio_descriptor_get_local      (BleioDescriptor     *descriptor
 void         bleio_descriptor_emit_written      (BleioDescriptor     *descriptor,
                                                  GBytes              *value,
                                                  BleioConnection     *connection);
+/* #BleioDescriptor::read, in the caller's context. */
+void         bleio_descriptor_emit_read         (BleioDescriptor     *descriptor,
+                                                 BleioConnection     *connection,
+                                                 guint                offset);
 BleioClient *bleio_characteristic_get_client    (BleioCharacteristic *characteristic);
 const char  *bleio_characteristic_get_device_path (BleioCharacteristic *characteristic);
 /* The characteristic's descriptor objects (bleio_characteristic_dup_descriptors()). */

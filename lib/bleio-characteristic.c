@@ -43,6 +43,8 @@ struct _BleioCharacteristic {
 enum {
   SIGNAL_NOTIFICATION,
   SIGNAL_WRITTEN,
+  SIGNAL_READ,
+  SIGNAL_NOTIFYING_CHANGED,
   N_SIGNALS
 };
 
@@ -134,6 +136,45 @@ bleio_characteristic_class_init (BleioCharacteristicClass *klass)
     g_signal_new ("written", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2,
                   G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE, BLEIO_TYPE_CONNECTION);
+
+  /**
+   * BleioCharacteristic::read:
+   * @characteristic: the local #BleioCharacteristic
+   * @connection: (nullable): the connection of the client that read, or
+   *   %NULL when bluetoothd did not say which it was
+   * @offset: where in the value the read began (0 but for the later parts
+   *   of a long read)
+   *
+   * A client read a local characteristic and was answered with the value
+   * the server holds (from bleio_characteristic_dup_value()). Emitted once
+   * per read bluetoothd passed on, after the answer, in order with
+   * #BleioCharacteristic::written, in the thread-default main context that
+   * was current when the characteristic was made. A read refused (no read
+   * permission, an offset past the end) is not told.
+   *
+   * Since: 0.4
+   */
+  signals[SIGNAL_READ] =
+    g_signal_new ("read", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, BLEIO_TYPE_CONNECTION, G_TYPE_UINT);
+
+  /**
+   * BleioCharacteristic::notifying-changed:
+   * @characteristic: the local #BleioCharacteristic
+   * @notifying: the new bleio_characteristic_get_notifying()
+   *
+   * The first client subscribed to a local characteristic (@notifying
+   * %TRUE), or the last one unsubscribed or left (%FALSE); bluetoothd
+   * 5.66 tells neither which client it was nor about the clients in
+   * between. Also %FALSE when bluetoothd forgot the application
+   * (restarted, or the adapter went). Emitted in the thread-default main
+   * context that was current when the characteristic was made.
+   *
+   * Since: 0.4
+   */
+  signals[SIGNAL_NOTIFYING_CHANGED] =
+    g_signal_new ("notifying-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
 }
 
 static void
@@ -218,6 +259,21 @@ bleio_characteristic_emit_written (BleioCharacteristic *characteristic,
                                    BleioConnection     *connection)
 {
   g_signal_emit (characteristic, signals[SIGNAL_WRITTEN], 0, value, connection);
+}
+
+void
+bleio_characteristic_emit_read (BleioCharacteristic *characteristic,
+                                BleioConnection     *connection,
+                                guint                offset)
+{
+  g_signal_emit (characteristic, signals[SIGNAL_READ], 0, connection, offset);
+}
+
+void
+bleio_characteristic_emit_notifying_changed (BleioCharacteristic *characteristic,
+                                             gboolean             notifying)
+{
+  g_signal_emit (characteristic, signals[SIGNAL_NOTIFYING_CHANGED], 0, notifying);
 }
 
 static gpointer

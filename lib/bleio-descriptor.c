@@ -19,6 +19,7 @@ struct _BleioDescriptor {
 
 enum {
   SIGNAL_WRITTEN,
+  SIGNAL_READ,
   N_SIGNALS
 };
 
@@ -62,6 +63,24 @@ bleio_descriptor_class_init (BleioDescriptorClass *klass)
     g_signal_new ("written", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2,
                   G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE, BLEIO_TYPE_CONNECTION);
+
+  /**
+   * BleioDescriptor::read:
+   * @descriptor: the local #BleioDescriptor
+   * @connection: (nullable): the connection of the client that read, or
+   *   %NULL when bluetoothd did not say which it was
+   * @offset: where in the value the read began
+   *
+   * A client read a local descriptor and was answered with the value the
+   * server holds. Emitted after the answer, in order with
+   * #BleioDescriptor::written, in the thread-default main context that
+   * was current when the descriptor was made; a refused read is not told.
+   *
+   * Since: 0.4
+   */
+  signals[SIGNAL_READ] =
+    g_signal_new ("read", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, BLEIO_TYPE_CONNECTION, G_TYPE_UINT);
 }
 
 static void
@@ -118,6 +137,14 @@ bleio_descriptor_emit_written (BleioDescriptor *descriptor,
                                BleioConnection *connection)
 {
   g_signal_emit (descriptor, signals[SIGNAL_WRITTEN], 0, value, connection);
+}
+
+void
+bleio_descriptor_emit_read (BleioDescriptor *descriptor,
+                            BleioConnection *connection,
+                            guint            offset)
+{
+  g_signal_emit (descriptor, signals[SIGNAL_READ], 0, connection, offset);
 }
 
 static gpointer

@@ -35,6 +35,23 @@ typedef void (*BleioLocalWrittenFunc) (GObject    *object,
                                        GBytes     *value,
                                        const char *device_path);
 
+/* What else a client did, told beside the writes (lib/bleio-local-events.c
+ * turns these into the public objects' signals). */
+typedef enum {
+  BLEIO_LOCAL_EVENT_READ,       /* @number: the offset read from */
+  BLEIO_LOCAL_EVENT_NOTIFYING,  /* @number: 1 from the first StartNotify, 0
+                                 * when the last client left */
+} BleioLocalEventKind;
+
+/* Called in the context the attribute was made in, with its public
+ * object, in order with the writes; @device_path as for
+ * BleioLocalWrittenFunc ("" for NOTIFYING: bluetoothd does not say). */
+typedef void (*BleioLocalEventFunc) (GObject             *object,
+                                     BleioLocalAttr      *attr,
+                                     BleioLocalEventKind  kind,
+                                     guint                number,
+                                     const char          *device_path);
+
 /* What a new attribute is; strings and @value are copied. */
 typedef struct {
   BleioLocalKind kind;
@@ -84,6 +101,11 @@ void            bleio_local_attr_set_value (BleioLocalAttr *attr,
  * bleio_local_attr_set_value() must do it. */
 gboolean        bleio_local_attr_set_value_now (BleioLocalAttr *attr,
                                                 GBytes         *value);
+
+/* Reads and subscription changes go to @func from now on (none are told
+ * without one). */
+void            bleio_local_attr_set_event_func (BleioLocalAttr      *attr,
+                                                 BleioLocalEventFunc  func);
 
 /* ---- for the application ---- */
 

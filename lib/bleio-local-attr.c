@@ -47,6 +47,7 @@ struct _BleioLocalAttr {
   BleioLocalAcquire *acquire;   /* characteristics: sockets and taps */
 
   /* Under local_lock. */
+  BleioLocalEventFunc event;
   GBytes *value;
   GObject *object;              /* until the tree is disposed */
   GPtrArray *children;          /* BleioLocalAttr*, owned */
@@ -418,12 +419,18 @@ tell_written (BleioLocalAttr *self,
   g_source_attach (idle, self->context);
 }
 
+static void tell_event (BleioLocalAttr      *self,
+                        BleioLocalEventKind  kind,
+                        guint                number,
+                        const char          *device);
+
 static void
 read_value (BleioLocalAttr        *self,
             GVariant              *options,
             GDBusMethodInvocation *invocation)
 {
   g_autoptr(GBytes) value = NULL;
+  const char *device = NULL;
   guint16 offset = 0;
   gsize len;
 
@@ -434,6 +441,7 @@ read_value (BleioLocalAttr        *self,
       return;
     }
   g_variant_lookup (options, "offset", "q", &offset);
+  g_variant_lookup (options, "device", "&o", &device);
   value = bleio_local_attr_dup_value (self);
   len = g_bytes_get_size (value);
   if (offset > len)
@@ -449,6 +457,7 @@ read_value (BleioLocalAttr        *self,
                                  g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
                                                             (const guint8 *) g_bytes_get_data (value, NULL) + offset,
                                                             len - offset, 1)));
+  tell_event (self, BLEIO_LOCAL_EVENT_READ, offset, device);
 }
 
 /* A client wrote @n bytes at @offset: stored, told to the application
@@ -576,9 +585,14 @@ static void
 set_notifying (BleioLocalAttr *self,
                gboolean        on)
 {
+  gboolean was;
+
   g_mutex_lock (&local_lock);
+  was = self->notifying;
   self->notifying = on;
   g_mutex_unlock (&local_lock);
+  if (was != on)
+    tell_event (self, BLEIO_LOCAL_EVENT_NOTIFYING, on, NULL);
   if (!on)
     fail_indications (self, BLEIO_ERROR_CONNECTION,
                       "The clients unsubscribed or disconnected before one confirmed the indication");
@@ -891,4 +905,73 @@ bleio_local_attr_dispose (BleioLocalAttr *self)
   g_mutex_unlock (&local_lock);
   for (guint i = 0; children != NULL && i < children->len; i++)
     bleio_local_attr_dispose (g_ptr_array_index (children, i));
+}
+
+/* ---- reads and subscriptions, told ---------------------------------------------- */
+
+void
+bleio_local_attr_set_event_func (BleioLocalAttr      *self,
+                                 BleioLocalEventFunc  func)
+{
+  g_mutex_lock (&local_lock);
+  self->event = func;
+  g_mutex_unlock (&local_lock);
+}
+
+typedef struct {
+  BleioLocalAttr *attr;
+  BleioLocalEventFunc func;
+  BleioLocalEventKind kind;
+  guint number;
+  char *device;
+} Event;
+
+static gboolean
+event_cb (gpointer data)
+{
+  Event *e = data;
+  g_autoptr(GObject) object = bleio_local_attr_dup_object (e->attr);
+
+  if (object != NULL)
+    e->func (object, e->attr, e->kind, e->number, e->device);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+event_free (gpointer data)
+{
+  Event *e = data;
+
+  bleio_local_attr_unref (e->attr);
+  g_free (e->device);
+  g_free (e);
+}
+
+/* Any thread: told in the attribute's context, in order with the writes
+ * (tell_written() queues at the same priority). */
+static void
+tell_event (BleioLocalAttr      *self,
+            BleioLocalEventKind  kind,
+            guint                number,
+            const char          *device)
+{
+  g_autoptr(GSource) idle = NULL;
+  BleioLocalEventFunc func;
+  Event *e;
+
+  g_mutex_lock (&local_lock);
+  func = self->event;
+  g_mutex_unlock (&local_lock);
+  if (func == NULL)
+    return;
+  e = g_new0 (Event, 1);
+  e->attr = bleio_local_attr_ref (self);
+  e->func = func;
+  e->kind = kind;
+  e->number = number;
+  e->device = g_strdup (device != NULL ? device : "");
+  idle = g_idle_source_new ();
+  g_source_set_callback (idle, event_cb, e, event_free);
+  g_source_set_static_name (idle, "[bleio] local attribute event");
+  g_source_attach (idle, self->context);
 }

@@ -11,6 +11,7 @@
 #include "bleio-service-private.h"
 #include "bleio-characteristic-private.h"
 #include "bleio-connection-private.h"
+#include "bleio-local-events-private.h"
 #include "bleio-sync-private.h"
 #include "bleio-local-flags-private.h"
 
@@ -204,6 +205,7 @@ bleio_characteristic_add_to_service (BleioService                  *service,
   attr = bleio_gatt_app_add (bleio_adapter_get_gatt_app (BLEIO_ADAPTER (adapter)), service_attr,
                              &spec, G_OBJECT (self), context, characteristic_written);
   bleio_characteristic_set_local (self, attr);
+  bleio_local_attr_set_event_func (attr, bleio_local_events_emit);
   bleio_local_attr_unref (attr);
   if (user_description != NULL)
     {
@@ -287,6 +289,7 @@ add_descriptor (BleioCharacteristic     *characteristic,
   attr = bleio_gatt_app_add (bleio_adapter_get_gatt_app (BLEIO_ADAPTER (adapter)), char_attr,
                              &spec, G_OBJECT (self), context, descriptor_written);
   bleio_descriptor_set_local (self, attr);
+  bleio_local_attr_set_event_func (attr, bleio_local_events_emit);
   if (descriptor_out != NULL)
     *descriptor_out = g_steal_pointer (&self);
   return attr;
