@@ -357,6 +357,7 @@ static const Command commands[] = {
   { "advertise", cmd_advertise, "advertise [--name NAME] [--uuid UUID]... [--manufacturer ID=HEX]... "
                                 "[--service-data UUID=HEX]... [--raw HEX] [--scan-response HEX] "
                                 "[--no-connectable]" },
+  { "serve", cmd_serve, "serve FILE.json" },
   { "adapter", cmd_adapter, "adapter [power on|off | name NAME]" },
 };
 
@@ -511,7 +512,8 @@ main (int    argc,
       return EXIT_USAGE;
     }
   if (!parse_passkey (passkey, &error) ||
-      !parse_timeout (timeout, command->run == cmd_scan || command->run == cmd_advertise, &error))
+      !parse_timeout (timeout, command->run == cmd_scan || command->run == cmd_advertise ||
+                                       command->run == cmd_serve, &error))
     return report_error (error, EXIT_USAGE);
   if (count < 0)
     {

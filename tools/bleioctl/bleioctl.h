@@ -6,7 +6,7 @@
  * spinner); the commands live by what they touch: bleioctl-scan.c (scan,
  * info), bleioctl-gatt.c (services, read, write, notify), bleioctl-link.c
  * (connect, pair, disconnect, adapter and the link every command uses),
- * bleioctl-advertise.c (advertise).
+ * bleioctl-advertise.c (advertise), bleioctl-serve.c (serve).
  */
 #pragma once
 
@@ -206,6 +206,10 @@ gboolean cmd_adapter (char **args, GError **error);
 /* ---- bleioctl-advertise.c ---- */
 
 gboolean cmd_advertise (char **args, GError **error);
+
+/* ---- bleioctl-serve.c ---- */
+
+gboolean cmd_serve (char **args, GError **error);
 
 /* ---- bleioctl-gatt.c ---- */
 
