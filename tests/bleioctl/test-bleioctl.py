@@ -22,6 +22,7 @@ import pty
 import select
 import subprocess
 import sys
+import tempfile
 import time
 
 CASE, SIM, BLEIOCTL, SRCDIR = sys.argv[1:5]
@@ -179,6 +180,152 @@ def case_advertise():
     check("0x09" in error["message"] or "structure" in error["message"], error["message"])
     check(bluez_property("/org/bluez/hci1", "org.bluez.LEAdvertisingManager1",
                          "ActiveInstances") == 0, "nothing registered after refusals")
+
+
+SERVE_SERVICE = "12345678-1234-5678-1234-56789abcdef0"
+SERVE_RW = "12345678-1234-5678-1234-56789abcdef1"
+SERVE_NOTIFY = "12345678-1234-5678-1234-56789abcdef2"
+SERVE_FILE = {
+    "name": "BleioServe",
+    "gatt": [{
+        "uuid": SERVE_SERVICE,
+        "characteristics": [
+            {"uuid": SERVE_RW, "flags": ["read", "write"], "value": "6869"},
+            {"uuid": SERVE_NOTIFY, "flags": ["notify"],
+             "notify": {"period_ms": 20, "payloads": ["01", "0202", "030303"]}},
+        ],
+    }],
+}
+
+
+def write_json(directory, name, content):
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        f.write(content if isinstance(content, str) else json.dumps(content))
+    return path
+
+
+def database_uuids(adapter):
+    """The UUIDs in the simulator's local database of @adapter."""
+    [rows] = sim_call("GetGattDatabase", "(s)", (adapter,))
+    return {row[2] for row in rows}
+
+
+class Lines:
+    """The JSON lines a long-running bleioctl prints, read from the pipe
+    itself: select() on a buffered reader misses lines already buffered."""
+
+    def __init__(self, proc):
+        self.fd = proc.stdout.fileno()
+        self.pending = b""
+
+    def next(self, seconds=RUN_TIMEOUT):
+        while b"\n" not in self.pending:
+            ready, _, _ = select.select([self.fd], [], [], seconds)
+            check(ready, "serve printed nothing in time")
+            chunk = os.read(self.fd, 4096)
+            check(chunk, "serve ended early")
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        print(f"  server: {line.decode()}")
+        return json.loads(line)
+
+    def until(self, wanted):
+        """The next event @wanted (the others are printed and passed)."""
+        while True:
+            event = self.next()
+            if event["event"] == wanted:
+                return event
+
+
+def case_serve():
+    with tempfile.TemporaryDirectory() as directory:
+        serve_in(directory)
+
+
+def serve_in(directory):
+    # Issue 17 item 8: serve on hci1, read, write, read and notify from
+    # hci0; every event shows on the server's side too.
+    spec = write_json(directory, "S.json", SERVE_FILE)
+    proc = subprocess.Popen([BLEIOCTL, "--json", "--adapter", "hci1", "serve", spec],
+                            stdout=subprocess.PIPE)
+    lines = Lines(proc)
+    try:
+        started = lines.until("serving")
+        server = adapter_address("hci1")
+        client = adapter_address("hci0")
+        check(started["address"] == server and started["name"] == "BleioServe"
+              and started["services"] == 1, f"{started}")
+        check(SERVE_SERVICE in database_uuids("hci1"), "the service is in hci1's database")
+        entries = ctl_json("--adapter", "hci0", "scan", "--name", "BleioServe", "--count", "1",
+                           "--timeout", "20")
+        check(len(entries) == 1 and entries[0]["address"] == server, f"advertised: {entries}")
+
+        [value] = ctl_json("--adapter", "hci0", "read", server, SERVE_RW)
+        check(value["value"] == "6869", f"read gives 6869: {value}")
+        event = lines.until("read")
+        check(event["characteristic"] == SERVE_RW and event["value"] == "6869"
+              and event["address"] == client and event["offset"] == 0, f"server saw the read: {event}")
+
+        ctl_json("--adapter", "hci0", "write", server, SERVE_RW, "c0ffee")
+        event = lines.until("write")
+        check(event["characteristic"] == SERVE_RW and event["value"] == "c0ffee"
+              and event["address"] == client, f"server saw the write: {event}")
+        [value] = ctl_json("--adapter", "hci0", "read", server, SERVE_RW)
+        check(value["value"] == "c0ffee", f"read after write gives it back: {value}")
+
+        values = ctl_json("--adapter", "hci0", "notify", server, SERVE_NOTIFY, "--count", "3")
+        check(len(values) == 3, f"three notifications: {values}")
+        event = lines.until("subscribed")
+        check(event["characteristic"] == SERVE_NOTIFY, f"server saw the subscription: {event}")
+        sent = []
+        while True:
+            event = lines.next()
+            if event["event"] == "unsubscribed":
+                break
+            if event["event"] == "notified":
+                sent.append(event["value"])
+        got = [v["value"] for v in values]
+        # The stream goes round the payloads; the client hears three values
+        # in a row of what the server sent.
+        check(all(v in ("01", "0202", "030303") for v in got), f"payloads of the stream: {got}")
+        check(any(sent[i:i + 3] == got for i in range(len(sent))),
+              f"the client heard what the server sent: {got} in {sent}")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=RUN_TIMEOUT)
+    print(f"serve after SIGTERM: {proc.returncode}")
+    check(proc.returncode == 0, f"serve after SIGTERM exits {proc.returncode}")
+    check(SERVE_SERVICE not in database_uuids("hci1"), "nothing registered on the way out")
+    check(bluez_property("/org/bluez/hci1", "org.bluez.LEAdvertisingManager1",
+                         "ActiveInstances") == 0, "advertisement gone on the way out")
+
+    # Bad files are refused before anything is registered, naming the problem.
+    bad = [
+        ("not-json.json", "{ \"gatt\": [", "not-json.json:1:"),
+        ("no-gatt.json", {"name": "x"}, "'gatt'"),
+        ("bad-uuid.json", {"gatt": [{"uuid": "zz"}]}, "gatt[0]"),
+        ("bad-flag.json", {"gatt": [{"uuid": "180f", "characteristics": [
+            {"uuid": "2a19", "flags": ["read", "fly"]}]}]}, "characteristics[0].flags[1]"),
+        ("bad-hex.json", {"gatt": [{"uuid": "180f", "characteristics": [
+            {"uuid": "2a19", "value": "6g"}]}]}, "hex"),
+        ("handle.json", {"gatt": [{"uuid": "180f", "handle": 16}]}, "handle"),
+        ("stream-flag.json", {"gatt": [{"uuid": "180f", "characteristics": [
+            {"uuid": "2a19", "notify": {"payloads": ["01"]}}]}]}, "notify or indicate flag"),
+        ("perm.json", {"gatt": [{"uuid": "180f", "characteristics": [
+            {"uuid": "2a19", "read_perm": "secret"}]}]}, "security mode"),
+        ("too-long.json", {"gatt": [{"uuid": "180f", "characteristics": [
+            {"uuid": "2a19", "value": "0102", "max_length": 1}]}]}, "max_length"),
+    ]
+    for name, content, words in bad:
+        path = write_json(directory, name, content)
+        error = ctl_json("--adapter", "hci1", "serve", path, expect=EXIT["usage"])
+        check(words in error["message"], f"{name}: {error['message']}")
+    error = ctl_json("--adapter", "hci1", "serve", "/nonexistent/S.json", expect=EXIT["usage"])
+    check("/nonexistent/S.json" in error["message"], error["message"])
+    check(SERVE_SERVICE not in database_uuids("hci1")
+          and "0000180f-0000-1000-8000-00805f9b34fb" not in database_uuids("hci1"),
+          "nothing registered after refusals")
 
 
 # ---- cases against the simulator -------------------------------------------
@@ -894,12 +1041,12 @@ SIM_CASES = {
     "timeout-bounds": case_timeout_bounds, "interrupt-pending": case_interrupt_pending,
     "pair-timeout": case_pair_timeout, "disconnect-refused": case_disconnect_refused,
     "sighup": case_sighup, "argument-rules": case_argument_rules,
-    "adapter-name-empty": case_adapter_name_empty,
+    "adapter-name-empty": case_adapter_name_empty, "serve": case_serve,
     "info-bonded-disconnected": case_info_bonded_disconnected,
     "advertise": case_advertise,
 }
 # The scenario a case runs in, when not the demo one.
-SCENARIOS = {"advertise": "two-adapters.json"}
+SCENARIOS = {"advertise": "two-adapters.json", "serve": "two-adapters.json"}
 LOCAL_CASES = {"manpage": case_manpage, "completion": case_completion, "install": case_install}
 
 

@@ -629,8 +629,11 @@ parse_file (const char  *file,
 
   if (!json_parser_load_from_file (parser, file, &local))
     {
-      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT,
-                   "%s: %s", file, local->message);
+      /* json-glib names the file (and the line) in a parse error, not
+       * when the file cannot be read. */
+      g_set_error (error, BLEIO_ERROR, BLEIO_ERROR_INVALID_ARGUMENT, "%s%s%s",
+                   strstr (local->message, file) != NULL ? "" : file,
+                   strstr (local->message, file) != NULL ? "" : ": ", local->message);
       return NULL;
     }
   root = json_parser_get_root (parser);
