@@ -327,6 +327,25 @@ def serve_in(directory):
           and "0000180f-0000-1000-8000-00805f9b34fb" not in database_uuids("hci1"),
           "nothing registered after refusals")
 
+    # The example of docs/bleioctl.md serves as it is.
+    with open(os.path.join(SRCDIR, "docs", "bleioctl.md")) as f:
+        page = f.read()
+    section = page[page.index("### serve FILE.json"):]
+    example = section[section.index("```json") + len("```json"):section.index("```\n", section.index("```json") + 7)]
+    spec = write_json(directory, "example.json", example)
+    proc = subprocess.Popen([BLEIOCTL, "--json", "--adapter", "hci1", "serve", spec],
+                            stdout=subprocess.PIPE)
+    lines = Lines(proc)
+    try:
+        started = lines.until("serving")
+        check(started["services"] == 1 and started["name"] == "BleioServe", f"{started}")
+        [value] = ctl_json("--adapter", "hci0", "read", started["address"], SERVE_RW)
+        check(value["value"] == "6869", f"the example's value: {value}")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=RUN_TIMEOUT)
+    check(proc.returncode == 0, f"the example served and ended with {proc.returncode}")
+
 
 # ---- cases against the simulator -------------------------------------------
 
@@ -958,7 +977,7 @@ def case_manpage():
     for section in ("NAME", "SYNOPSIS", "COMMANDS", "OPTIONS", "JSON OUTPUT", "EXIT STATUS"):
         check(section in plain, f"section {section}")
     for command in ("scan", "info", "connect", "services", "read", "write", "notify",
-                    "pair", "disconnect", "adapter"):
+                    "pair", "disconnect", "adapter", "advertise", "serve FILE.json"):
         check(command in plain, f"command {command} documented")
     with open(os.path.join(SRCDIR, "docs", "bleioctl.md")) as f:
         doc = f.read()
@@ -983,7 +1002,8 @@ def complete(words):
 def case_completion():
     check(complete(["bleioctl", "re"]) == ["read"], "re<TAB> -> read")
     check(complete(["bleioctl", "di"]) == ["disconnect"], "di<TAB>")
-    check(len(complete(["bleioctl", "''"])) == 11, "all eleven commands")
+    check(len(complete(["bleioctl", "''"])) == 12, "all twelve commands")
+    check(complete(["bleioctl", "se"]) == ["serve", "services"], "se<TAB>")
     check(complete(["bleioctl", "adv"]) == ["advertise"], "adv<TAB>")
     check(complete(["bleioctl", "advertise", "--no-c"]) == ["--no-connectable"], "advertise options")
     check(complete(["bleioctl", "--json", "no"]) == ["notify"], "after an option")
