@@ -20,12 +20,16 @@ client_connection (BleioLocalAttr *attr,
 {
   const char *adapter_path = bleio_local_attr_get_adapter_path (attr);
   gsize n = strlen (adapter_path);
+  g_autoptr(GMainContext) context = NULL;
 
   if (device_path[0] == '\0' || !g_variant_is_object_path (device_path) ||
       strncmp (device_path, adapter_path, n) != 0 || device_path[n] != '/')
     return NULL;
+  /* The running context, which may be the global default (NULL from
+   * g_main_context_get_thread_default()). */
+  context = g_main_context_ref_thread_default ();
   return bleio_connection_dup_for_path (bleio_local_attr_get_client (attr), adapter_path,
-                                        device_path, g_main_context_get_thread_default ());
+                                        device_path, context);
 }
 
 void
