@@ -6,7 +6,8 @@
  * spinner); the commands live by what they touch: bleioctl-scan.c (scan,
  * info), bleioctl-gatt.c (services, read, write, notify), bleioctl-link.c
  * (connect, pair, disconnect, adapter and the link every command uses),
- * bleioctl-advertise.c (advertise), bleioctl-serve.c (serve).
+ * bleioctl-advertise.c (advertise), bleioctl-serve.c (serve, with its
+ * file read by bleioctl-serve-file.c).
  */
 #pragma once
 
@@ -206,6 +207,45 @@ gboolean cmd_adapter (char **args, GError **error);
 /* ---- bleioctl-advertise.c ---- */
 
 gboolean cmd_advertise (char **args, GError **error);
+
+/* ---- bleioctl-serve-file.c: the file of serve, checked ---- */
+
+typedef struct {
+  BleioUuid *uuid;
+  BleioAttributeSecurity read_perm;
+  BleioAttributeSecurity write_perm;
+  guint max_length;
+  gboolean fixed_length;
+  GBytes *value;
+} DescSpec;
+
+typedef struct {
+  BleioUuid *uuid;
+  BleioCharacteristicProperties properties;
+  BleioAttributeSecurity read_perm;
+  BleioAttributeSecurity write_perm;
+  guint max_length;
+  gboolean fixed_length;
+  GBytes *value;
+  char *description;
+  guint period_ms;              /* 0: no notify stream */
+  GPtrArray *payloads;          /* GBytes* */
+  GPtrArray *descs;             /* DescSpec* */
+} CharSpec;
+
+typedef struct {
+  BleioUuid *uuid;
+  gboolean primary;
+  GPtrArray *chars;             /* CharSpec* */
+} ServiceSpec;
+
+void service_spec_free (gpointer data);
+/* The services of @file (ServiceSpec*), every key checked; @name the
+ * local name (NULL: none). NULL with BLEIO_ERROR_INVALID_ARGUMENT naming
+ * the place in the file. */
+GPtrArray *serve_parse_file (const char  *file,
+                             char       **name,
+                             GError     **error);
 
 /* ---- bleioctl-serve.c ---- */
 
