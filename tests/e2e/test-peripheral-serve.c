@@ -155,13 +155,33 @@ address_of (const char *adapter_name)
   return g_ascii_strup (text, -1);
 }
 
+/* Starts bleioctl serve on hci1 unless it runs, and waits until it
+ * serves. */
+static void
+serve_start (Serve *s)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *spec = g_build_filename (s->dir, "S.json", NULL);
+
+  if (s->serve != NULL)
+    return;
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, s->output);
+  s->serve = g_subprocess_launcher_spawn (launcher, &error,
+                                          e2e_env ("BLEIO_TEST_BLEIOCTL", "bleioctl"),
+                                          "--adapter", e2e_env ("BLEIO_TEST_PERIPHERAL_ADAPTER", "hci1"),
+                                          "--json", "serve", spec, NULL);
+  if (s->serve == NULL)
+    fail_msg ("cannot run bleioctl serve: %s", error->message);
+  wait_served (s, "\"event\":\"serving\"", "\"name\":\"" SERVE_NAME "\"", NULL);
+}
+
 static int
 setup (void **state)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autofree char *spec = NULL;
-  g_autofree char *central_lower = NULL;
   Serve *s = g_new0 (Serve, 1);
 
   s->dir = g_dir_make_tmp ("bleio-serve-XXXXXX", &error);
@@ -173,14 +193,6 @@ setup (void **state)
     fail_msg ("%s: %s", spec, error->message);
   s->central = address_of (e2e_env ("BLEIO_TEST_ADAPTER", "hci0"));
   s->server = address_of (e2e_env ("BLEIO_TEST_PERIPHERAL_ADAPTER", "hci1"));
-  g_subprocess_launcher_set_stdout_file_path (launcher, s->output);
-  s->serve = g_subprocess_launcher_spawn (launcher, &error,
-                                          e2e_env ("BLEIO_TEST_BLEIOCTL", "bleioctl"),
-                                          "--adapter", e2e_env ("BLEIO_TEST_PERIPHERAL_ADAPTER", "hci1"),
-                                          "--json", "serve", spec, NULL);
-  if (s->serve == NULL)
-    fail_msg ("cannot run bleioctl serve: %s", error->message);
-  wait_served (s, "\"event\":\"serving\"", "\"name\":\"" SERVE_NAME "\"", NULL);
   *state = s;
   return 0;
 }
@@ -194,10 +206,15 @@ teardown (void **state)
   g_autofree char *spec = g_build_filename (s->dir, "S.json", NULL);
   int status;
 
-  g_subprocess_send_signal (s->serve, SIGTERM);
-  if (!g_subprocess_wait (s->serve, NULL, &error))
-    fail_msg ("waiting for serve: %s", error->message);
-  status = g_subprocess_get_if_exited (s->serve) ? g_subprocess_get_exit_status (s->serve) : -1;
+  if (s->serve != NULL)
+    {
+      g_subprocess_send_signal (s->serve, SIGTERM);
+      if (!g_subprocess_wait (s->serve, NULL, &error))
+        fail_msg ("waiting for serve: %s", error->message);
+      status = g_subprocess_get_if_exited (s->serve) ? g_subprocess_get_exit_status (s->serve) : -1;
+    }
+  else
+    status = -1;
   g_file_get_contents (s->output, &text, NULL, NULL);
   g_printerr ("# serve printed:\n%s", text != NULL ? text : "");
   g_unlink (s->output);
@@ -207,7 +224,7 @@ teardown (void **state)
   g_free (s->output);
   g_free (s->central);
   g_free (s->server);
-  g_object_unref (s->serve);
+  g_clear_object (&s->serve);
   g_free (s);
   /* After the files went: a failure here leaves nothing behind. */
   assert_int_equal (status, 0);
@@ -248,6 +265,7 @@ test_peripheral_serve_libbleio (void **state)
 
   if (central == NULL)
     fail_msg ("central adapter: %s", error->message);
+  serve_start (s);
   /* By address: after bluetoothctl's link hci0 names the device by the
    * GAP name it read, no longer by the advertised one. */
   server = bleio_address_new_from_string (s->server, BLEIO_ADDRESS_TYPE_PUBLIC, &error);
@@ -305,26 +323,106 @@ test_peripheral_serve_libbleio (void **state)
   wait_served (s, "\"event\":\"disconnected\"", address, NULL);
 }
 
-/* Writes @text to bluetoothctl and lets it work @msec. */
+/* bluetoothctl, driven through its standard input, its output kept. */
+typedef struct {
+  GSubprocess *process;
+  GString *output;
+  gboolean eof;
+} Ctl;
+
+/* Takes what bluetoothctl printed so far, without blocking. */
+static gboolean
+ctl_drain (gpointer user_data)
+{
+  Ctl *c = user_data;
+  GPollableInputStream *out = G_POLLABLE_INPUT_STREAM (g_subprocess_get_stdout_pipe (c->process));
+  char buf[4096];
+
+  while (!c->eof)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_pollable_input_stream_read_nonblocking (out, buf, sizeof buf, NULL, &error);
+
+      if (n > 0)
+        g_string_append_len (c->output, buf, n);
+      else if (n == 0)
+        c->eof = TRUE;
+      else
+        break;
+    }
+  return c->eof;
+}
+
 static void
-to_bluetoothctl (GSubprocess *ctl,
-                 const char  *text,
-                 guint        msec)
+ctl_send (Ctl        *c,
+          const char *text)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!g_output_stream_write_all (g_subprocess_get_stdin_pipe (ctl), text, strlen (text),
+  if (!g_output_stream_write_all (g_subprocess_get_stdin_pipe (c->process), text, strlen (text),
                                   NULL, NULL, &error))
     fail_msg ("to bluetoothctl: %s", error->message);
-  e2e_spin (msec);
+}
+
+typedef struct {
+  Ctl *c;
+  const char *needle;
+} CtlWanted;
+
+static gboolean
+ctl_said (gpointer user_data)
+{
+  CtlWanted *w = user_data;
+
+  ctl_drain (w->c);
+  return strstr (w->c->output->str, w->needle) != NULL;
+}
+
+/* Waits (30 s at most) until bluetoothctl printed @needle: under TCG it
+ * takes seconds to reach bluetoothd, scan and connect. */
+static void
+ctl_wait_for (Ctl        *c,
+              const char *needle)
+{
+  CtlWanted w = { c, needle };
+
+  if (!poll_until (ctl_said, &w, 30000))
+    fail_msg ("bluetoothctl did not say '%s'; it said:\n%s", needle, c->output->str);
+}
+
+typedef struct {
+  Serve *s;
+  const char *needle;
+  guint at_least;
+} Counted;
+
+static gboolean
+served_enough (gpointer user_data)
+{
+  Counted *n = user_data;
+
+  return served_count (n->s, n->needle) >= n->at_least;
+}
+
+/* Waits (30 s at most) until serve printed @needle @at_least times. */
+static void
+wait_count (Serve      *s,
+            const char *needle,
+            guint       at_least)
+{
+  Counted n = { s, needle, at_least };
+
+  if (!poll_until (served_enough, &n, 30000))
+    fail_msg ("serve printed %s %u times, not %u", needle, served_count (s, needle), at_least);
 }
 
 /* BlueZ's bluetoothctl on hci0 as the client: its gatt menu lists the
  * served characteristics, reads 6869, writes 61 62 and reads it back,
  * writes 68 69 again, and switches notifications on and off; serve prints
- * each with hci0's address. It runs first, while hci0 has no device
- * object for hci1 yet: bluetoothctl 5.66 then meets the device during its
- * own scan. */
+ * each with hci0's address. Each step waits for what serve printed, or
+ * for bluetoothctl's word. It runs first, while hci0 has no device object
+ * for hci1 yet, and starts serve once its scan runs: bluetoothctl 5.66
+ * then meets the device during its own scan. */
 static void
 test_peripheral_serve_bluetoothctl (void **state)
 {
@@ -332,54 +430,72 @@ test_peripheral_serve_bluetoothctl (void **state)
   g_autoptr(GError) error = NULL;
   g_autofree char *program = g_find_program_in_path ("bluetoothctl");
   g_autofree char *commands = NULL;
-  g_autofree char *output = NULL;
   g_autofree char *address = g_strdup_printf ("\"address\":\"%s\"", s->central);
-  g_autoptr(GSubprocess) ctl = NULL;
-  guint subscribed = served_count (s, "\"event\":\"subscribed\"");
-  guint reads = served_count (s, "\"event\":\"read\"");
+  g_autofree char *device = g_strdup_printf ("Device %s", s->server);
+  Ctl c = { NULL, g_string_new (NULL), FALSE };
+  guint reads, subscribed, unsubscribed;
+  g_autofree char *said = NULL;
 
   if (program == NULL)
     fail_msg ("bluetoothctl is not on PATH (Debian's bluez package has it)");
-  ctl = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                          | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error, program, NULL);
-  if (ctl == NULL)
+  c.process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error, program, NULL);
+  if (c.process == NULL)
     fail_msg ("bluetoothctl: %s", error->message);
+  ctl_wait_for (&c, "Agent registered");
   commands = g_strdup_printf ("select %s\nscan on\n", s->central);
-  to_bluetoothctl (ctl, commands, 4000);
+  ctl_send (&c, commands);
+  /* Serve starts advertising once the scan runs: btvirt reports an
+   * advertiser to a scanner when its advertising is switched on (see
+   * test-peripheral-advertise.c). */
+  ctl_wait_for (&c, "Discovering: yes");
+  serve_start (s);
+  reads = served_count (s, "\"event\":\"read\"");
+  subscribed = served_count (s, "\"event\":\"subscribed\"");
+  unsubscribed = served_count (s, "\"event\":\"unsubscribed\"");
+  ctl_wait_for (&c, device);
   g_free (commands);
   commands = g_strdup_printf ("scan off\nconnect %s\n", s->server);
-  to_bluetoothctl (ctl, commands, 6000);
+  ctl_send (&c, commands);
+  ctl_wait_for (&c, "Connection successful");
+  ctl_wait_for (&c, "ServicesResolved: yes");
   g_free (commands);
   commands = g_strdup_printf ("menu gatt\nlist-attributes %s\nselect-attribute %s\nread\n",
                               s->server, RW_UUID);
-  to_bluetoothctl (ctl, commands, 3000);
-  to_bluetoothctl (ctl, "write \"0x61 0x62\"\n", 2000);
-  to_bluetoothctl (ctl, "read\n", 2000);
+  ctl_send (&c, commands);
+  wait_count (s, "\"event\":\"read\"", reads + 1);
+  ctl_send (&c, "write \"0x61 0x62\"\n");
+  wait_served (s, "\"event\":\"write\"", address, "\"value\":\"6162\"");
+  ctl_send (&c, "read\n");
+  wait_count (s, "\"event\":\"read\"", reads + 2);
+  ctl_wait_for (&c, "61 62");
   /* The value the next client expects again. */
-  to_bluetoothctl (ctl, "write \"0x68 0x69\"\n", 2000);
+  ctl_send (&c, "write \"0x68 0x69\"\n");
+  wait_served (s, "\"event\":\"write\"", address, "\"value\":\"6869\"");
   g_free (commands);
   commands = g_strdup_printf ("select-attribute %s\nnotify on\n", NOTIFY_UUID);
-  to_bluetoothctl (ctl, commands, 2500);
+  ctl_send (&c, commands);
+  wait_count (s, "\"event\":\"subscribed\"", subscribed + 1);
+  ctl_send (&c, "notify off\n");
+  wait_count (s, "\"event\":\"unsubscribed\"", unsubscribed + 1);
   g_free (commands);
-  commands = g_strdup_printf ("notify off\nback\ndisconnect %s\nquit\n", s->server);
-  to_bluetoothctl (ctl, commands, 0);
-  if (!g_subprocess_communicate_utf8 (ctl, NULL, NULL, &output, NULL, &error))
-    fail_msg ("bluetoothctl's output: %s", error->message);
-  g_printerr ("# bluetoothctl said:\n%s\n", output);
+  commands = g_strdup_printf ("back\ndisconnect %s\nquit\n", s->server);
+  ctl_send (&c, commands);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (c.process), NULL, NULL);
+  poll_until (ctl_drain, &c, 30000);
+  g_subprocess_force_exit (c.process);
+  g_subprocess_wait (c.process, NULL, NULL);
+  g_object_unref (c.process);
+  said = g_string_free (c.output, FALSE);
+  g_printerr ("# bluetoothctl said:\n%s\n", said);
 
-  /* list-attributes showed the served characteristics. */
-  if (strstr (output, RW_UUID) == NULL || strstr (output, NOTIFY_UUID) == NULL)
+  /* list-attributes showed the served characteristics; the first read
+   * printed the initial value. */
+  if (strstr (said, RW_UUID) == NULL || strstr (said, NOTIFY_UUID) == NULL)
     fail_msg ("bluetoothctl's list-attributes did not show %s and %s", RW_UUID, NOTIFY_UUID);
-  /* Both reads answered, the second with what was written. */
-  wait_served (s, "\"event\":\"write\"", address, "\"value\":\"6162\"");
-  wait_served (s, "\"event\":\"write\"", address, "\"value\":\"6869\"");
-  if (served_count (s, "\"event\":\"read\"") < reads + 2)
-    fail_msg ("serve printed %u reads of bluetoothctl's, not 2",
-              served_count (s, "\"event\":\"read\"") - reads);
-  if (strstr (output, "68 69") == NULL || strstr (output, "61 62") == NULL)
-    fail_msg ("bluetoothctl did not read 68 69, then 61 62 back");
-  if (served_count (s, "\"event\":\"subscribed\"") != subscribed + 1)
-    fail_msg ("serve did not print bluetoothctl's subscription");
+  if (strstr (said, "68 69") == NULL)
+    fail_msg ("bluetoothctl did not read 68 69");
+  wait_served (s, "\"event\":\"read\"", address, "\"value\":\"6162\"");
 }
 
 int
