@@ -390,7 +390,6 @@ parse_desc (JsonNode   *node,
     "uuid", "flags", "value", "read_perm", "write_perm", "max_length", "fixed_length", NULL
   };
   g_autoptr(BleioUuid) uuid = NULL;
-  g_autoptr(GBytes) value = NULL;
   BleioCharacteristicProperties properties;
   JsonObject *object;
   JsonNode *value_node;
