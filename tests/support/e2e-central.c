@@ -356,6 +356,28 @@ e2e_other_client_start_notify (BleioCharacteristic *characteristic,
                                                   NULL, NULL, error);
   if (other == NULL)
     return NULL;
+  /* A test before may have released an acquired notify by closing its
+   * socket: bluetoothd (and bleio-sim) notice the hang-up on their own
+   * time and refuse StartNotify ("Notify acquired") until then. Wait,
+   * bounded, for NotifyAcquired to turn false; a characteristic without
+   * the property has nothing to wait for. */
+  for (guint tries = 0; tries < 200; tries++)
+    {
+      g_autoptr(GVariant) acquired = e2e_call (other,
+                                               bleio_characteristic_get_object_path (characteristic),
+                                               "org.freedesktop.DBus.Properties", "Get",
+                                               g_variant_new ("(ss)", "org.bluez.GattCharacteristic1",
+                                                              "NotifyAcquired"),
+                                               "(v)", 5000, NULL);
+      g_autoptr(GVariant) value = NULL;
+
+      if (acquired == NULL)
+        break;
+      g_variant_get (acquired, "(v)", &value);
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN) || !g_variant_get_boolean (value))
+        break;
+      g_usleep (50 * 1000);
+    }
   reply = e2e_call (other, bleio_characteristic_get_object_path (characteristic),
                     "org.bluez.GattCharacteristic1", "StartNotify", NULL, NULL, 20000, error);
   if (reply == NULL)
