@@ -84,16 +84,11 @@ method_call (GDBusConnection       *connection,
              gpointer               user_data)
 {
   BleioAdvertisement *self = user_data;
-  g_autofree char *bluez = bleio_client_dup_bluez_owner (self->client);
 
-  if (bluez == NULL || g_strcmp0 (sender, bluez) != 0)
-    {
-      /* Anyone else on the bus could otherwise end the advertisement. */
-      g_dbus_method_invocation_return_dbus_error (invocation,
-                                                  "org.freedesktop.DBus.Error.AccessDenied",
-                                                  "Only org.bluez may release this advertisement");
-      return;
-    }
+  /* Anyone else on the bus could otherwise end the advertisement. */
+  if (!bleio_client_check_caller_is_bluez (self->client, sender, invocation,
+                                           "Only org.bluez may release this advertisement"))
+    return;
   self->hooks.released (self->user_data);
   g_dbus_method_invocation_return_value (invocation, NULL);
 }

@@ -293,20 +293,17 @@ agent_method_call (GDBusConnection       *connection,
   gpointer display_data, request_data, confirm_data;
   const char *device = NULL;
   g_autoptr(BleioAddress) peer = NULL;
-  g_autofree char *bluez = bleio_client_dup_bluez_owner (state->client);
   gboolean ours = FALSE;
   gboolean accept_incoming;
 
   /* Never log the parameters: they carry passkeys and PIN codes. */
   g_debug ("agent: %s from %s", method_name, sender);
-  if (bluez == NULL || g_strcmp0 (sender, bluez) != 0)
+  /* Only bluetoothd may drive the agent; anyone else on the bus could
+   * otherwise learn or plant passkeys. */
+  if (!bleio_client_check_caller_is_bluez (state->client, sender, invocation,
+                                           "Only org.bluez may call this agent"))
     {
-      /* Only bluetoothd may drive the agent; anyone else on the bus could
-       * otherwise learn or plant passkeys. */
       g_debug ("agent: %s refused: %s is not org.bluez", method_name, sender);
-      g_dbus_method_invocation_return_dbus_error (invocation,
-                                                  "org.freedesktop.DBus.Error.AccessDenied",
-                                                  "Only org.bluez may call this agent");
       return;
     }
 

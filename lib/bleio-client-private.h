@@ -62,6 +62,14 @@ GMainContext    *bleio_client_get_worker_context (BleioClient *client);
 
 /* The unique bus name that owns org.bluez now, or NULL. */
 char     *bleio_client_dup_bluez_owner  (BleioClient *client);
+/* TRUE when @sender is the current owner of org.bluez. Otherwise answers
+ * @invocation with org.freedesktop.DBus.Error.AccessDenied and @refusal
+ * and returns FALSE: the objects the library exports (agent,
+ * advertisement, GATT application) take calls from bluetoothd only. */
+gboolean  bleio_client_check_caller_is_bluez (BleioClient           *client,
+                                              const char            *sender,
+                                              GDBusMethodInvocation *invocation,
+                                              const char            *refusal);
 /* TRUE while org.bluez has an owner. */
 gboolean  bleio_client_has_owner        (BleioClient *client);
 /* FALSE with BLEIO_ERROR_BLUEZ_UNAVAILABLE when org.bluez has no owner. */

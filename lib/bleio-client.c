@@ -757,6 +757,21 @@ bleio_client_find_device (BleioClient *client,
   return NULL;
 }
 
+gboolean
+bleio_client_check_caller_is_bluez (BleioClient           *client,
+                                    const char            *sender,
+                                    GDBusMethodInvocation *invocation,
+                                    const char            *refusal)
+{
+  g_autofree char *bluez = bleio_client_dup_bluez_owner (client);
+
+  if (bluez != NULL && g_strcmp0 (sender, bluez) == 0)
+    return TRUE;
+  g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.AccessDenied",
+                                              refusal);
+  return FALSE;
+}
+
 /* ---- calls -------------------------------------------------------------- */
 
 void

@@ -747,16 +747,11 @@ method_call (GDBusConnection       *connection,
              gpointer               user_data)
 {
   BleioLocalAttr *self = user_data;
-  g_autofree char *bluez = bleio_client_dup_bluez_owner (self->client);
 
-  if (bluez == NULL || g_strcmp0 (sender, bluez) != 0)
-    {
-      /* Anyone else on the bus could otherwise change what clients read. */
-      g_dbus_method_invocation_return_dbus_error (invocation,
-                                                  "org.freedesktop.DBus.Error.AccessDenied",
-                                                  "Only org.bluez may call the GATT application");
-      return;
-    }
+  /* Anyone else on the bus could otherwise change what clients read. */
+  if (!bleio_client_check_caller_is_bluez (self->client, sender, invocation,
+                                           "Only org.bluez may call the GATT application"))
+    return;
   if (g_str_equal (method_name, "ReadValue"))
     {
       g_autoptr(GVariant) options = g_variant_get_child_value (parameters, 0);
