@@ -182,6 +182,7 @@ typedef enum {
   STAGE_QUEUED,
   STAGE_CONNECT_DEVICE,
   STAGE_DISCOVERY,
+  STAGE_FIND_KNOWN,             /* ConnectDevice said bluetoothd has it: await our view */
   STAGE_CONNECT,
   STAGE_CHECK_LINK,             /* Connect answered: does bluetoothd show the link? */
   STAGE_RECONNECT,              /* undoing a link bluetoothd did not show, to retry */
@@ -665,7 +666,8 @@ on_connect_event (BleioClient            *client,
       !g_str_equal (event->interface, BLEIO_IFACE_DEVICE))
     return;
 
-  if (data->stage == STAGE_DISCOVERY && event->kind != BLEIO_CLIENT_EVENT_REMOVED)
+  if ((data->stage == STAGE_DISCOVERY || data->stage == STAGE_FIND_KNOWN) &&
+      event->kind != BLEIO_CLIENT_EVENT_REMOVED)
     {
       g_autofree char *path = bleio_client_find_device (self->client, self->adapter_path,
                                                         data->bluez_address);
@@ -843,7 +845,19 @@ connect_device_cb (GObject      *source,
         }
       if (g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_ALREADY_EXISTS))
         {
-          wait_connected (g_steal_pointer (&task));
+          /* bluetoothd refuses ConnectDevice whenever it has an object
+           * for the address, connected or not: connect that object, once
+           * our view, which may be a moment behind, shows it. */
+          g_autofree char *path = bleio_client_find_device (self->client, self->adapter_path,
+                                                            data->bluez_address);
+
+          if (path != NULL)
+            {
+              connect_found (g_steal_pointer (&task), g_steal_pointer (&path));
+              return;
+            }
+          g_debug ("%s is known to bluetoothd: waiting for its object", data->bluez_address);
+          data->stage = STAGE_FIND_KNOWN;
           return;
         }
       connect_finish_error (g_steal_pointer (&task), g_steal_pointer (&error));
