@@ -6,6 +6,7 @@
  * cancelled. See bleio-connect-private.h.
  */
 #include "bleio-connect-private.h"
+#include "bleio-late-undo-private.h"
 #include "bleio-timeout-private.h"
 
 #include <string.h>
@@ -20,131 +21,15 @@ struct _BleioConnectQueue {
 
   GMutex lock;
   GQueue tasks;                 /* GTask*, head is running */
-  GHashTable *late_undos;       /* BlueZ address -> LateUndo* */
+  GHashTable *late_undos;       /* BlueZ address -> BleioLateUndo* */
 };
-
-/* ---- undoing a connect that completes after we gave up ----------------------- */
-
-/* When an attempt is abandoned while Adapter1.ConnectDevice runs and BlueZ
- * has no Device1 object to disconnect yet, bluetoothd may still finish the
- * link later. A LateUndo watches (on the worker thread) for that device to
- * come up connected within LATE_UNDO_MSEC and disconnects it, unless a new
- * connect to the same address cancels it first. */
-#define LATE_UNDO_MSEC 45000
-
-typedef struct {
-  gint ref_count;
-  BleioClient *client;
-  char *adapter_path;
-  char *address;
-  guint watch_id;
-  GSource *expiry;
-  gint finished;                /* atomic */
-} LateUndo;
-
-static LateUndo *
-late_undo_ref (LateUndo *undo)
-{
-  g_atomic_int_inc (&undo->ref_count);
-  return undo;
-}
-
-static void
-late_undo_unref (gpointer user_data)
-{
-  LateUndo *undo = user_data;
-
-  if (!g_atomic_int_dec_and_test (&undo->ref_count))
-    return;
-  if (undo->expiry != NULL)
-    {
-      g_source_destroy (undo->expiry);
-      g_source_unref (undo->expiry);
-    }
-  bleio_client_unref (undo->client);
-  g_free (undo->adapter_path);
-  g_free (undo->address);
-  g_free (undo);
-}
-
-/* Any thread; idempotent. */
-static void
-late_undo_finish (LateUndo *undo)
-{
-  if (!g_atomic_int_compare_and_exchange (&undo->finished, 0, 1))
-    return;
-  bleio_client_unwatch (undo->client, undo->watch_id);
-  if (undo->expiry != NULL)
-    g_source_destroy (undo->expiry);
-}
-
-static void
-late_disconnect_cb (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  LateUndo *undo = user_data;
-  GVariant *reply = bleio_client_call_finish (undo->client, result, NULL);
-
-  g_clear_pointer (&reply, g_variant_unref);
-  late_undo_unref (undo);
-}
-
-/* Worker thread. */
-static void
-on_late_undo_event (BleioClient            *client,
-                    const BleioClientEvent *event,
-                    gpointer                user_data)
-{
-  LateUndo *undo = user_data;
-  g_autofree char *path = NULL;
-
-  if (g_atomic_int_get (&undo->finished) || event->interface == NULL ||
-      !g_str_equal (event->interface, BLEIO_IFACE_DEVICE) ||
-      event->kind == BLEIO_CLIENT_EVENT_REMOVED)
-    return;
-  path = bleio_client_find_device (client, undo->adapter_path, undo->address);
-  if (path == NULL || !g_str_equal (path, event->path))
-    return;
-  if (!bleio_client_get_boolean (client, path, BLEIO_IFACE_DEVICE, "Connected"))
-    {
-      /* bluetoothd exports the device of a ConnectDevice once its link is
-       * up. One that shows up without a link came from elsewhere (a scan):
-       * a link it gets later is another program's connect, left alone. */
-      late_undo_finish (undo);
-      return;
-    }
-  g_debug ("%s connected after its attempt was abandoned: disconnecting", path);
-  bleio_client_call (client, path, BLEIO_IFACE_DEVICE, "Disconnect", NULL,
-                     BLEIO_CALL_DISCONNECT_MSEC, NULL, late_disconnect_cb, late_undo_ref (undo));
-  late_undo_finish (undo);
-}
-
-static gboolean
-late_undo_expired (gpointer user_data)
-{
-  late_undo_finish (user_data);
-  return G_SOURCE_REMOVE;
-}
 
 static void
 late_undo_start (BleioConnectQueue *self,
                  const char        *address)
 {
-  LateUndo *undo = g_new0 (LateUndo, 1);
-  BleioClientWatchKey key = { NULL, BLEIO_IFACE_DEVICE, TRUE };
+  BleioLateUndo *undo = bleio_late_undo_start (self->client, self->adapter_path, address);
 
-  undo->ref_count = 1;
-  undo->client = bleio_client_ref (self->client);
-  undo->adapter_path = g_strdup (self->adapter_path);
-  undo->address = g_strdup (address);
-  undo->expiry = g_timeout_source_new (LATE_UNDO_MSEC);
-  g_source_set_callback (undo->expiry, late_undo_expired, late_undo_ref (undo), late_undo_unref);
-  g_source_set_static_name (undo->expiry, "[bleio] late undo");
-  g_source_attach (undo->expiry, bleio_client_get_worker_context (self->client));
-  key.path = self->adapter_path;
-  undo->watch_id = bleio_client_watch_keys (self->client, NULL, &key, 1, on_late_undo_event,
-                                            late_undo_ref (undo), late_undo_unref);
   g_mutex_lock (&self->lock);
   g_hash_table_replace (self->late_undos, g_strdup (address), undo);
   g_mutex_unlock (&self->lock);
@@ -154,26 +39,14 @@ static void
 late_undo_cancel (BleioConnectQueue *self,
                   const char        *address)
 {
-  LateUndo *undo = NULL;
+  BleioLateUndo *undo = NULL;
   g_autofree char *key = NULL;
 
   g_mutex_lock (&self->lock);
   g_hash_table_steal_extended (self->late_undos, address, (gpointer *) &key, (gpointer *) &undo);
   g_mutex_unlock (&self->lock);
   if (undo != NULL)
-    {
-      late_undo_finish (undo);
-      late_undo_unref (undo);
-    }
-}
-
-static void
-late_undo_drop (gpointer user_data)
-{
-  LateUndo *undo = user_data;
-
-  late_undo_finish (undo);
-  late_undo_unref (undo);
+    bleio_late_undo_drop (undo);
 }
 
 /* ---- connect -------------------------------------------------------------------- */
@@ -768,6 +641,10 @@ call_start_discovery (GTask *task)
   BleioConnectQueue *self = queue_of (task);
   ConnectData *data = g_task_get_task_data (task);
 
+  /* Counted as started once sent: if the peer shows before the answer,
+   * the attempt ends and cancels the call, but bluetoothd still starts
+   * the session, which stop_filtered_discovery() must end. */
+  data->discovery_started = TRUE;
   bleio_client_call (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER, "StartDiscovery", NULL,
                      remaining_msec (task), data->op_cancellable, discovery_started_cb,
                      g_object_ref (task));
@@ -815,6 +692,7 @@ start_filtered_discovery (GTask *task)
   g_variant_builder_init (&filter, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&filter, "{sv}", "Transport", g_variant_new_string ("le"));
   g_variant_builder_add (&filter, "{sv}", "Pattern", g_variant_new_string (data->bluez_address));
+  data->filter_set = TRUE;      /* as discovery_started: once sent */
   bleio_client_call (self->client, self->adapter_path, BLEIO_IFACE_ADAPTER, "SetDiscoveryFilter",
                      g_variant_new ("(a{sv})", &filter), remaining_msec (task),
                      data->op_cancellable, discovery_filter_cb, g_object_ref (task));
@@ -932,7 +810,7 @@ bleio_connect_queue_new (BleioClient             *client,
   queue->owner = owner;
   g_mutex_init (&queue->lock);
   g_queue_init (&queue->tasks);
-  queue->late_undos = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, late_undo_drop);
+  queue->late_undos = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, bleio_late_undo_drop);
   return queue;
 }
 
@@ -953,14 +831,14 @@ gboolean
 bleio_connect_queue_claims (BleioConnectQueue *queue,
                             const char        *bluez_address)
 {
-  LateUndo *undo;
+  BleioLateUndo *undo;
   gboolean claimed;
 
   g_mutex_lock (&queue->lock);
   /* A finished undo stays in the table until the next connect to its
    * address replaces it. */
   undo = g_hash_table_lookup (queue->late_undos, bluez_address);
-  claimed = undo != NULL && !g_atomic_int_get (&undo->finished);
+  claimed = undo != NULL && !bleio_late_undo_is_finished (undo);
   for (GList *l = queue->tasks.head; l != NULL && !claimed; l = l->next)
     {
       ConnectData *data = g_task_get_task_data (l->data);

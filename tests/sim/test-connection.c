@@ -65,40 +65,15 @@ test_connect_and_disconnect (void **state)
   assert_no_error (error);
 }
 
-typedef struct {
-  BleioConnection *connection;
-  GError *error;
-  gboolean done;
-  GThread *thread;
-} ConnectState;
-
-static void
-connected_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  ConnectState *s = user_data;
-
-  s->connection = bleio_adapter_connect_finish (BLEIO_ADAPTER (source), result, &s->error);
-  s->done = TRUE;
-  s->thread = g_thread_self ();
-}
-
-static gboolean
-connect_done (gpointer user_data)
-{
-  return ((ConnectState *) user_data)->done;
-}
-
 static void
 test_connect_async (void **state)
 {
   Group *g = *state;
   g_autoptr(GError) error = NULL;
-  ConnectState s = { 0, };
+  CommonConnect s = { 0, };
 
-  bleio_adapter_connect_async (g->adapter, g->demo, 10, NULL, connected_cb, &s);
-  assert_true (common_wait (connect_done, &s, WAIT_MSEC));
+  bleio_adapter_connect_async (g->adapter, g->demo, 10, NULL, common_connected, &s);
+  assert_true (common_wait (common_connect_done, &s, WAIT_MSEC));
   assert_no_error (s.error);
   assert_ptr_equal (s.thread, g_thread_self ());
   assert_true (bleio_connection_get_connected (s.connection));
@@ -212,6 +187,81 @@ test_connect_without_connect_device (void **state)
   assert_true (sim_fixture_remove_device (g->fx, path, &error));
 }
 
+static gboolean
+adapter_not_discovering (gpointer user_data)
+{
+  Group *g = user_data;
+
+  return !common_sim_bool (g->fx, HCI0, "org.bluez.Adapter1", "Discovering");
+}
+
+static gboolean
+discovery_asked (gpointer user_data)
+{
+  Group *g = user_data;
+
+  return sim_fixture_count_calls (g->fx, "StartDiscovery") >= 1;
+}
+
+static GVariant *
+call_adapter (GDBusConnection *connection,
+              const char      *method)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply = g_dbus_connection_call_sync (connection, "org.bluez", HCI0,
+                                                 "org.bluez.Adapter1", method, NULL, NULL,
+                                                 G_DBUS_CALL_FLAGS_NONE, WAIT_MSEC, NULL,
+                                                 &error);
+
+  assert_no_error (error);
+  return reply;
+}
+
+/* The peer shows (another program's discovery makes its object) after
+ * the library asked for its own discovery and before bluetoothd answered:
+ * the attempt ends and cancels that call, but bluetoothd starts the
+ * session all the same, and the library must end it. It used to run on
+ * for as long as the library's bus connection lived (seen as a later
+ * test's StartDiscovery answered InProgress). */
+static void
+test_connect_found_before_discovery_answered (void **state)
+{
+  Group *g = *state;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(BleioAddress) address = common_address ("00:BB:00:00:01:0C");
+  g_autoptr(GDBusConnection) other =
+    g_dbus_connection_new_for_address_sync (sim_fixture_get_address (g->fx),
+                                            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                            NULL, NULL, &error);
+  CommonConnect c = { 0, };
+
+  assert_no_error (error);
+  g_variant_unref (call_adapter (other, "StartDiscovery"));
+  assert_true (sim_fixture_reset_calls (g->fx, &error));
+  assert_true (sim_fixture_fail_next (g->fx, "ConnectDevice",
+                                      "org.freedesktop.DBus.Error.UnknownMethod",
+                                      "Method \"ConnectDevice\" doesn't exist", 1, &error));
+  assert_true (sim_fixture_delay_next (g->fx, "StartDiscovery", 1500, 1, &error));
+  bleio_adapter_connect_async (g->adapter, address, 10, NULL, common_connected, &c);
+  assert_true (common_wait (discovery_asked, g, WAIT_MSEC));
+  path = common_add (g->fx, "{\"address\": \"00:BB:00:00:01:0C\", \"name\": \"FoundEarly\","
+                            " \"advertising_interval_ms\": 100}");
+  assert_true (common_wait (common_connect_done, &c, WAIT_MSEC));
+  assert_no_error (c.error);
+  g_variant_unref (call_adapter (other, "StopDiscovery"));
+  /* The simulator runs the held StartDiscovery 1.5 s after it came, which
+   * was before the peer was added: past that, only the library's session
+   * could keep the adapter discovering. (Were the simulator late, this
+   * would pass without proving anything; it cannot fail wrongly.) */
+  g_usleep (1600 * 1000);
+  assert_true (common_wait (adapter_not_discovering, g, WAIT_MSEC));
+  assert_true (bleio_connection_disconnect (c.connection, &error));
+  g_object_unref (c.connection);
+  assert_true (sim_fixture_remove_device (g->fx, path, &error));
+}
+
 /* How many calls the simulator has seen on the object at @path. */
 static int
 count_calls_on (SimFixture *fx,
@@ -241,12 +291,12 @@ test_connect_queue_one_at_a_time (void **state)
     "{\"address\": \"00:BB:00:00:01:06\", \"name\": \"QB\", \"connect\": {\"delay_ms\": 100}}");
   g_autoptr(BleioAddress) a = common_address ("00:BB:00:00:01:05");
   g_autoptr(BleioAddress) b = common_address ("00:BB:00:00:01:06");
-  ConnectState sa = { 0, }, sb = { 0, };
+  CommonConnect sa = { 0, }, sb = { 0, };
   int started;
 
   assert_true (sim_fixture_reset_calls (g->fx, &error));
-  bleio_adapter_connect_async (g->adapter, a, 10, NULL, connected_cb, &sa);
-  bleio_adapter_connect_async (g->adapter, b, 10, NULL, connected_cb, &sb);
+  bleio_adapter_connect_async (g->adapter, a, 10, NULL, common_connected, &sa);
+  bleio_adapter_connect_async (g->adapter, b, 10, NULL, common_connected, &sb);
   /* While A's attempt runs, B's waits in the queue: only A's attempt
    * reached the simulator. That attempt is one Connect on A's object, or
    * one ConnectDevice, followed by that Connect when bluetoothd refused it
@@ -260,7 +310,7 @@ test_connect_queue_one_at_a_time (void **state)
   assert_int_equal (sim_fixture_count_calls (g->fx, "Connect"), count_calls_on (g->fx, path_a));
   assert_int_equal (count_calls_on (g->fx, path_b), 0);
   assert_false (sb.done);
-  assert_true (common_wait (connect_done, &sb, WAIT_MSEC));
+  assert_true (common_wait (common_connect_done, &sb, WAIT_MSEC));
   /* Queued in call order: A finished first. */
   assert_true (sa.done);
   assert_no_error (sa.error);
@@ -536,6 +586,7 @@ main (void)
     cmocka_unit_test (test_connect_cancel),
     cmocka_unit_test (test_connect_unknown_to_bluez),
     cmocka_unit_test (test_connect_without_connect_device),
+    cmocka_unit_test (test_connect_found_before_discovery_answered),
     cmocka_unit_test (test_connect_queue_one_at_a_time),
     cmocka_unit_test (test_connect_failure_reported),
     cmocka_unit_test (test_remote_disconnect),
