@@ -17,29 +17,6 @@
 
 typedef CommonGroup Group;
 
-typedef struct {
-  BleioConnection *connection;
-  GError *error;
-  gboolean done;
-} ConnectState;
-
-static void
-connected_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  ConnectState *s = user_data;
-
-  s->connection = bleio_adapter_connect_finish (BLEIO_ADAPTER (source), result, &s->error);
-  s->done = TRUE;
-}
-
-static gboolean
-connect_done (gpointer user_data)
-{
-  return ((ConnectState *) user_data)->done;
-}
-
 static gboolean
 connect_device_refused (gpointer user_data)
 {
@@ -71,12 +48,12 @@ test_quirk_connect_device_already_exists (void **state)
   g_autoptr(GError) error = NULL;
   g_autoptr(BleioAddress) address = common_address ("00:CC:00:00:22:01");
   g_autofree char *path = NULL;
-  ConnectState s = { 0, };
+  CommonConnect s = { 0, };
 
   assert_true (sim_fixture_reset_calls (g->fx, &error));
   assert_true (sim_fixture_fail_next (g->fx, "ConnectDevice", "org.bluez.Error.AlreadyExists",
                                       "Already Exists", 1, &error));
-  bleio_adapter_connect_async (g->adapter, address, 5, NULL, connected_cb, &s);
+  bleio_adapter_connect_async (g->adapter, address, 5, NULL, common_connected, &s);
   assert_true (common_wait (connect_device_refused, g, WAIT_MSEC));
   /* Let the refusal reach the library before bluetoothd's object shows. */
   while (g_main_context_iteration (NULL, FALSE))
@@ -85,7 +62,7 @@ test_quirk_connect_device_already_exists (void **state)
   path = common_add (g->fx, "{\"address\": \"00:CC:00:00:22:01\", \"name\": \"Known\", "
                             "\"advertising_interval_ms\": 100}");
   other_program_discovers (g, "StartDiscovery");
-  assert_true (common_wait (connect_done, &s, WAIT_MSEC));
+  assert_true (common_wait (common_connect_done, &s, WAIT_MSEC));
   assert_no_error (s.error);
   assert_non_null (s.connection);
   assert_true (bleio_connection_get_connected (s.connection));
@@ -105,12 +82,12 @@ test_quirk_connect_device_already_exists_never_shown (void **state)
   Group *g = *state;
   g_autoptr(GError) error = NULL;
   g_autoptr(BleioAddress) address = common_address ("00:CC:00:00:22:02");
-  ConnectState s = { 0, };
+  CommonConnect s = { 0, };
 
   assert_true (sim_fixture_fail_next (g->fx, "ConnectDevice", "org.bluez.Error.AlreadyExists",
                                       "Already Exists", 1, &error));
-  bleio_adapter_connect_async (g->adapter, address, 1, NULL, connected_cb, &s);
-  assert_true (common_wait (connect_done, &s, WAIT_MSEC));
+  bleio_adapter_connect_async (g->adapter, address, 1, NULL, common_connected, &s);
+  assert_true (common_wait (common_connect_done, &s, WAIT_MSEC));
   assert_null (s.connection);
   assert_bleio_error (s.error, BLEIO_ERROR_TIMEOUT);
   g_clear_error (&s.error);

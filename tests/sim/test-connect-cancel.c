@@ -48,29 +48,6 @@ group_teardown (void **state)
   return 0;
 }
 
-typedef struct {
-  BleioConnection *connection;
-  GError *error;
-  gboolean done;
-} ConnectState;
-
-static void
-connected_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  ConnectState *s = user_data;
-
-  s->connection = bleio_adapter_connect_finish (BLEIO_ADAPTER (source), result, &s->error);
-  s->done = TRUE;
-}
-
-static gboolean
-connect_done (gpointer user_data)
-{
-  return ((ConnectState *) user_data)->done;
-}
-
 /* The Connect fails with le-connection-abort-by-local; its reply is queued
  * in the caller's context when the caller cancels, so it is dispatched
  * before the cancellation reaches the queue. */
@@ -80,13 +57,13 @@ test_cancelled_connect_not_retried (void **state)
   Group *g = *state;
   g_autoptr(GError) error = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  ConnectState s = { 0, };
+  CommonConnect s = { 0, };
   gint64 end;
 
   assert_true (sim_fixture_reset_calls (g->fx, &error));
   assert_true (sim_fixture_fail_next (g->fx, "Connect", "org.bluez.Error.Failed",
                                       "le-connection-abort-by-local", 1, &error));
-  bleio_adapter_connect_async (g->adapter, g->peer, 10, cancellable, connected_cb, &s);
+  bleio_adapter_connect_async (g->adapter, g->peer, 10, cancellable, common_connected, &s);
   end = g_get_monotonic_time () + WAIT_MSEC * 1000;
   while (sim_fixture_count_calls (g->fx, "Connect") < 1 && g_get_monotonic_time () < end)
     g_usleep (10 * 1000);
@@ -95,7 +72,7 @@ test_cancelled_connect_not_retried (void **state)
   g_usleep (300 * 1000);
   g_cancellable_cancel (cancellable);
 
-  assert_true (common_wait (connect_done, &s, WAIT_MSEC));
+  assert_true (common_wait (common_connect_done, &s, WAIT_MSEC));
   assert_null (s.connection);
   assert_true (g_error_matches (s.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
   g_clear_error (&s.error);
@@ -121,17 +98,17 @@ test_cancel_pending_connect_leaves_no_link (void **state)
     "{\"address\": \"00:CC:00:00:13:02\", \"name\": \"SlowCancelled\","
     " \"connect\": {\"delay_ms\": 1500}}");
   g_autoptr(BleioAddress) slow = common_scan_for (g->adapter, "SlowCancelled", WAIT_MSEC);
-  ConnectState s = { 0, };
+  CommonConnect s = { 0, };
   gint64 end;
 
   assert_non_null (slow);
   assert_true (sim_fixture_reset_calls (g->fx, &error));
-  bleio_adapter_connect_async (g->adapter, slow, 10, cancellable, connected_cb, &s);
+  bleio_adapter_connect_async (g->adapter, slow, 10, cancellable, common_connected, &s);
   end = g_get_monotonic_time () + WAIT_MSEC * 1000;
   while (sim_fixture_count_calls (g->fx, "Connect") < 1 && g_get_monotonic_time () < end)
     g_main_context_iteration (NULL, FALSE);
   g_cancellable_cancel (cancellable);
-  assert_true (common_wait (connect_done, &s, WAIT_MSEC));
+  assert_true (common_wait (common_connect_done, &s, WAIT_MSEC));
   assert_null (s.connection);
   assert_true (g_error_matches (s.error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
   g_clear_error (&s.error);

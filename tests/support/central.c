@@ -382,3 +382,21 @@ common_drain_named (BleioScanResults *results,
     }
   return named;
 }
+
+void
+common_connected (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  CommonConnect *c = user_data;
+
+  c->connection = bleio_adapter_connect_finish (BLEIO_ADAPTER (source), result, &c->error);
+  c->done = TRUE;
+  c->thread = g_thread_self ();
+}
+
+gboolean
+common_connect_done (gpointer user_data)
+{
+  return ((CommonConnect *) user_data)->done;
+}

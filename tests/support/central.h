@@ -122,6 +122,20 @@ gboolean common_sim_bool (SimFixture *fx, const char *path,
 guint common_drain_named (BleioScanResults *results, const char *name,
                           guint msec, guint *total);
 
+/* One bleio_adapter_connect_async() and what it finished with:
+ * common_connected() is its callback, common_connect_done() the condition
+ * for common_wait(). */
+typedef struct {
+  BleioConnection *connection;
+  GError *error;
+  gboolean done;
+  GThread *thread;              /* where the callback ran */
+} CommonConnect;
+
+void common_connected (GObject *source, GAsyncResult *result, gpointer user_data);
+
+gboolean common_connect_done (gpointer user_data);
+
 typedef struct {
   gboolean fired;
   BleioDisconnectReason reason;
