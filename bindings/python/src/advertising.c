@@ -132,6 +132,9 @@ pyb_adapter_start_advertising (PyObject *self, PyObject *args, PyObject *kwargs)
    * omitted tx_power likewise is no preference. */
   if (interval == ADV_INTERVAL_DEFAULT)
     interval = 0;
+  /* A central that connects finds the services made so far (local.c). */
+  if (pyb_publish_services (self) < 0)
+    return NULL;
   pyb_wait_begin (&wait);
   bleio_adapter_start_advertising_async (ADAPTER (self), data, scan_response, connectable,
                                          anonymous, (guint) timeout, interval, (int) tx_power,

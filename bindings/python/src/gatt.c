@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Connection and the remote GATT objects it discovers: Service,
- * Characteristic, Descriptor. The local (peripheral) constructors raise
- * NotImplementedError until the library has a GATT server.
+ * Connection and the GATT objects: Service, Characteristic, Descriptor,
+ * a peer's (from discover_remote_services()) or local ones (made in
+ * local.c), the same types as in CircuitPython.
  */
 #include "pybleio.h"
 
@@ -273,20 +273,6 @@ PyTypeObject pyb_ConnectionType = {
 /* ---- Service ---- */
 
 static PyObject *
-service_tp_new (PyTypeObject *type, PyObject *args, PyObject *kwargs)
-{
-  static char *kwlist[] = { "uuid", "secondary", NULL };
-  PyObject *uuid;
-  int secondary = 0;
-
-  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "O|$p:Service", kwlist, &uuid, &secondary))
-    return NULL;
-  if (pyb_uuid_get (uuid) == NULL)
-    return NULL;
-  return pyb_raise_peripheral ("Service(uuid) (a local service)");
-}
-
-static PyObject *
 service_get_uuid (PyObject *self, void *closure)
 {
   return pyb_uuid_new (bleio_service_get_uuid (SERVICE (self)));
@@ -345,30 +331,16 @@ PyTypeObject pyb_ServiceType = {
   .tp_weaklistoffset = offsetof (PybGObject, weakrefs),
   .tp_flags = Py_TPFLAGS_DEFAULT,
   .tp_doc = "Service(uuid, *, secondary=False)\n--\n\nA GATT service. Remote ones come from "
-            "Connection.discover_remote_services(); local ones need the peripheral role.",
-  .tp_new = service_tp_new,
+            "Connection.discover_remote_services(); Service(uuid) makes a local one on "
+            "_bleio.adapter, registered with bluetoothd by the adapter's next "
+            "start_advertising().",
+  .tp_new = pyb_service_new_local,
   .tp_dealloc = pyb_gobject_dealloc,
   .tp_repr = service_repr,
   .tp_getset = service_getset,
 };
 
 /* ---- Characteristic ---- */
-
-static PyObject *
-characteristic_add_to_service (PyObject *cls, PyObject *args, PyObject *kwargs)
-{
-  static char *kwlist[] = { "service", "uuid", "properties", "read_perm", "write_perm",
-                            "max_length", "fixed_length", "initial_value",
-                            "user_description", NULL };
-  PyObject *service, *uuid, *initial = Py_None, *description = Py_None;
-  int properties = 0, read_perm = 0x11, write_perm = 0x11, max_length = 20, fixed = 0;
-
-  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "OO|$iiiipOO:add_to_service", kwlist,
-                                    &service, &uuid, &properties, &read_perm, &write_perm,
-                                    &max_length, &fixed, &initial, &description))
-    return NULL;
-  return pyb_raise_peripheral ("Characteristic.add_to_service() (a local characteristic)");
-}
 
 static PyObject *
 characteristic_get_uuid (PyObject *self, void *closure)
@@ -408,6 +380,9 @@ characteristic_get_value (PyObject *self, void *closure)
   GBytes *value;
   gboolean done;
 
+  /* A local characteristic's value is held here: no one to wait for. */
+  if (!bleio_characteristic_get_remote (CHARACTERISTIC (self)))
+    return bytes_from_gbytes (bleio_characteristic_dup_value (CHARACTERISTIC (self)));
   pyb_wait_begin (&wait);
   bleio_characteristic_read_value_async (CHARACTERISTIC (self), wait.cancellable,
                                          pyb_wait_done, &wait);
@@ -483,16 +458,17 @@ static PyGetSetDef characteristic_getset[] = {
   { "service", characteristic_get_service, NULL, "The Service it belongs to.", NULL },
   { "descriptors", characteristic_get_descriptors, NULL, "Tuple of its Descriptor.", NULL },
   { "value", characteristic_get_value, characteristic_set_value,
-    "Reading reads it from the peer; setting writes it (without response when the "
-    "characteristic allows that).", NULL },
+    "A peer's: reading reads it from the peer; setting writes it (without response when "
+    "the characteristic allows that). A local one's: the value clients read; setting it "
+    "notifies or indicates every subscribed client.", NULL },
   { NULL }
 };
 
 static PyMethodDef characteristic_methods[] = {
-  { "add_to_service", FN (characteristic_add_to_service), KW | METH_CLASS,
+  { "add_to_service", FN (pyb_characteristic_add_to_service), KW | METH_CLASS,
     "add_to_service(service, uuid, *, properties=0, read_perm=Attribute.OPEN, "
     "write_perm=Attribute.OPEN, max_length=20, fixed_length=False, initial_value=None, "
-    "user_description=None)\n--\n\nPeripheral role: not available yet (raises NotImplementedError)." },
+    "user_description=None)\n--\n\nA new local characteristic in a local service." },
   { "set_cccd", FN (characteristic_set_cccd), KW,
     "set_cccd(*, notify=False, indicate=False)\n--\n\nWrite the peer's CCCD of this characteristic." },
   { NULL }
@@ -515,21 +491,6 @@ PyTypeObject pyb_CharacteristicType = {
 /* ---- Descriptor ---- */
 
 static PyObject *
-descriptor_add_to_characteristic (PyObject *cls, PyObject *args, PyObject *kwargs)
-{
-  static char *kwlist[] = { "characteristic", "uuid", "read_perm", "write_perm", "max_length",
-                            "fixed_length", "initial_value", NULL };
-  PyObject *characteristic, *uuid, *initial = NULL;
-  int read_perm = 0x11, write_perm = 0x11, max_length = 20, fixed = 0;
-
-  if (!PyArg_ParseTupleAndKeywords (args, kwargs, "OO|$iiipO:add_to_characteristic", kwlist,
-                                    &characteristic, &uuid, &read_perm, &write_perm,
-                                    &max_length, &fixed, &initial))
-    return NULL;
-  return pyb_raise_peripheral ("Descriptor.add_to_characteristic() (a local descriptor)");
-}
-
-static PyObject *
 descriptor_get_uuid (PyObject *self, void *closure)
 {
   return pyb_uuid_new (bleio_descriptor_get_uuid (DESCRIPTOR (self)));
@@ -549,6 +510,8 @@ descriptor_get_value (PyObject *self, void *closure)
   GBytes *value;
   gboolean done;
 
+  if (!bleio_descriptor_get_remote (DESCRIPTOR (self)))
+    return bytes_from_gbytes (bleio_descriptor_dup_value (DESCRIPTOR (self)));
   pyb_wait_begin (&wait);
   bleio_descriptor_read_value_async (DESCRIPTOR (self), wait.cancellable, pyb_wait_done, &wait);
   done = pyb_wait_run (&wait);
@@ -597,15 +560,16 @@ static PyGetSetDef descriptor_getset[] = {
   { "uuid", descriptor_get_uuid, NULL, "The descriptor's UUID.", NULL },
   { "characteristic", descriptor_get_characteristic, NULL, "The Characteristic it belongs to.", NULL },
   { "value", descriptor_get_value, descriptor_set_value,
-    "Reading reads it from the peer; setting writes it.", NULL },
+    "A peer's: reading reads it from the peer; setting writes it. A local one's: the "
+    "value clients read.", NULL },
   { NULL }
 };
 
 static PyMethodDef descriptor_methods[] = {
-  { "add_to_characteristic", FN (descriptor_add_to_characteristic), KW | METH_CLASS,
+  { "add_to_characteristic", FN (pyb_descriptor_add_to_characteristic), KW | METH_CLASS,
     "add_to_characteristic(characteristic, uuid, *, read_perm=Attribute.OPEN, "
     "write_perm=Attribute.OPEN, max_length=20, fixed_length=False, initial_value=b'')\n--\n\n"
-    "Peripheral role: not available yet (raises NotImplementedError)." },
+    "A new local descriptor of a local characteristic." },
   { NULL }
 };
 

@@ -58,16 +58,6 @@ pyb_raise (GError *error)
 }
 
 PyObject *
-pyb_raise_peripheral (const char *member)
-{
-  PyErr_Format (PyExc_NotImplementedError,
-                "%s is part of the peripheral role's local GATT server, which libbleio "
-                "does not offer yet (advertising and incoming connections work; serving "
-                "services needs the library's GATT server API)", member);
-  return NULL;
-}
-
-PyObject *
 pyb_wrap (PyTypeObject *type, gpointer gobj)
 {
   PybGObject *self;

@@ -40,9 +40,6 @@ typedef struct {
 
 /* Sets the Python exception for @error (consumed) and returns NULL. */
 PyObject *pyb_raise (GError *error);
-/* Raises NotImplementedError for a member of the local GATT server, naming
- * what is missing. */
-PyObject *pyb_raise_peripheral (const char *member);
 
 /* The Python object for @gobj (new reference): the same one as long as it
  * lives, so `adapter.connections[0] is conn` holds. NULL @gobj gives None. */
@@ -100,6 +97,14 @@ int pyb_add_int_constant (PyTypeObject *type, const char *name, long value);
 PyObject *pyb_adapter_start_advertising (PyObject *self, PyObject *args, PyObject *kwargs);
 PyObject *pyb_adapter_stop_advertising (PyObject *self, PyObject *unused);
 PyObject *pyb_adapter_get_advertising (PyObject *self, void *closure);
+
+/* The local GATT server (local.c): Service's tp_new, the two class
+ * methods, and registering an adapter's services with bluetoothd (0, or -1
+ * with the exception set; nothing to do without services). */
+PyObject *pyb_service_new_local (PyTypeObject *type, PyObject *args, PyObject *kwargs);
+PyObject *pyb_characteristic_add_to_service (PyObject *cls, PyObject *args, PyObject *kwargs);
+PyObject *pyb_descriptor_add_to_characteristic (PyObject *cls, PyObject *args, PyObject *kwargs);
+int pyb_publish_services (PyObject *adapter);
 
 /* Per-file set-up, called from the module init. */
 int pyb_values_init (PyObject *module);

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """The module's surface: names, exceptions, value classes and constants,
-and what the local GATT server's members say until the library has it."""
+and the local GATT server's constructors and their argument checks."""
 
 import pytest
 
@@ -193,17 +193,21 @@ def test_not_constructible(cls):
         getattr(_bleio, cls)()
 
 
-# ---- the peripheral role: NotImplementedError, naming what is missing ----
+# ---- the peripheral role's local GATT server (test_gatt_server.py serves) ----
 
-def test_peripheral_members_name_what_is_missing():
-    # Advertising and incoming connections are bound (test_peripheral.py);
-    # the local GATT server is not there yet.
-    with pytest.raises(NotImplementedError, match="local service.*GATT server"):
-        _bleio.Service(_bleio.UUID(0x180F))
-    with pytest.raises(NotImplementedError, match="add_to_service"):
+def test_local_service_is_made_on_the_module_adapter():
+    service = _bleio.Service(_bleio.UUID(0x180F))
+    assert service.remote is False
+    assert service.secondary is False
+    assert service.connection is None
+    assert service.characteristics == ()
+    level = _bleio.Characteristic.add_to_service(service, _bleio.UUID(0x2A19),
+                                                 properties=_bleio.Characteristic.READ)
+    assert level.service is service
+    with pytest.raises(TypeError, match="Service"):
         _bleio.Characteristic.add_to_service(None, _bleio.UUID(0x2A19),
                                              properties=_bleio.Characteristic.READ)
-    with pytest.raises(NotImplementedError, match="add_to_characteristic"):
+    with pytest.raises(TypeError, match="Characteristic"):
         _bleio.Descriptor.add_to_characteristic(None, _bleio.UUID(0x2901))
 
 
