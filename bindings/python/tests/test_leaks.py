@@ -96,3 +96,38 @@ def test_wrappers_hold_the_references_they_should(adapter, connection, services)
     for _ in range(1000):
         hash(uuid), uuid == uuid, repr(uuid)
     assert sys.getrefcount(uuid) == before
+
+
+def test_local_values_and_buffers_do_not_leak(adapter):
+    # The local GATT server's members on the demo adapter (nobody connects:
+    # test_gatt_server.py serves a client).
+    service = _bleio.Service(_bleio.UUID(0x1830))
+    level = _bleio.Characteristic.add_to_service(
+        service, _bleio.UUID(0x2A19), properties=_bleio.Characteristic.READ |
+        _bleio.Characteristic.NOTIFY | _bleio.Characteristic.WRITE_NO_RESPONSE,
+        user_description="Level")
+    desc = level.descriptors[0]
+
+    def values():
+        level.value = b"\x10"
+        assert level.value == b"\x10"
+        assert desc.value == b"Level"
+        assert level.service is service
+
+    py, rss = measure(values, N)
+    assert py < 32 * 1024, py
+    assert rss < 1024, rss
+
+    def buffers():
+        _bleio.CharacteristicBuffer(level, timeout=0, buffer_size=16).deinit()
+        with _bleio.PacketBuffer(level, buffer_size=2) as pbuf:
+            assert pbuf.readinto(bytearray(8)) == 0
+
+    py, rss = measure(buffers, 1000)
+    assert py < 32 * 1024, py
+    assert rss < 1024, rss
+    before = sys.getrefcount(service)
+    for _ in range(1000):
+        assert level.service is service
+        assert service.characteristics[0] is level
+    assert sys.getrefcount(service) == before
