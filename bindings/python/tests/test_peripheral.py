@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -24,6 +25,9 @@ MANUFACTURER = b"\x07\xff\x59\x00\xb1\xe0\x00\x18"
 NAME = b"\x0a\x09PyBleioAd"
 ADVERTISEMENT = FLAGS + MANUFACTURER
 # start_scan() prefixes: [length of what follows][AD type][first bytes].
+NUS = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
+NUS_RX = "6e400002-b5a3-f393-e0a9-e50e24dcca9e"
+NUS_TX = "6e400003-b5a3-f393-e0a9-e50e24dcca9e"
 MANUFACTURER_PREFIX = b"\x03\xff\x59\x00"
 NAME_PREFIX = b"\x04\x09PyB"
 
@@ -204,7 +208,7 @@ def test_uart_advertiser_example(examples):
     try:
         assert child.stdout.readline() == "advertising: True\n"
         nus = bytearray(16)
-        _bleio.UUID("6e400001-b5a3-f393-e0a9-e50e24dcca9e").pack_into(nus)
+        _bleio.UUID(NUS).pack_into(nus)
         # hci1 knows hci0 from the links of the tests above, whose services
         # were resolved then: bluetoothd (5.66's device_add_eir_uuids(),
         # and the simulator) ignores the UUIDs such a device advertises,
@@ -221,6 +225,29 @@ def test_uart_advertiser_example(examples):
         assert b"\x0b\x09bleio-uart" in entry.advertisement_bytes
         link = central.connect(entry.address, timeout=10)
         assert child.stdout.readline() == "connected\n"
+        # The example serves the UART service: it echoes lines in capitals.
+        services = link.discover_remote_services([_bleio.UUID(NUS)])
+        (uart,) = services
+        by_uuid = {c.uuid: c for c in uart.characteristics}
+        rx, tx = by_uuid[_bleio.UUID(NUS_RX)], by_uuid[_bleio.UUID(NUS_TX)]
+        tx.set_cccd(notify=True)
+        replies = _bleio.CharacteristicBuffer(tx, timeout=0.1, buffer_size=256)
+        # The subscription reaches the example a moment after set_cccd()
+        # returned: ask until an echo comes back (a tenth of a second
+        # apart, so that the example's 64-byte buffer never fills), then
+        # once more for one whole reply.
+        def ping_heard():
+            rx.value = b"ping\n"
+            time.sleep(0.1)
+            return replies.in_waiting > 0
+
+        wait_for(ping_heard, "the example's first echo")
+        rx.value = b"the end\n"
+        got = bytearray()
+        wait_for(lambda: got.extend(replies.readline()) or got.endswith(b"THE END\n"),
+                 "the reply to the last line")
+        assert set(bytes(got).split(b"\n")) <= {b"PING", b"THE END", b""}
+        replies.deinit()
         link.disconnect()
         out, err = child.communicate(timeout=60)
     finally:
