@@ -118,6 +118,16 @@ def test_local_values_and_buffers_do_not_leak(adapter):
     assert py < 32 * 1024, py
     assert rss < 1024, rss
 
+    # A local value is read without a wait: enough gets that one leaked
+    # GBytes each (some 80 bytes) would be megabytes of RSS.
+    def gets():
+        assert level.value == b"\x10"
+        assert desc.value == b"Level"
+
+    py, rss = measure(gets, 10 * N)
+    assert py < 32 * 1024, py
+    assert rss < 1024, rss
+
     def buffers():
         _bleio.CharacteristicBuffer(level, timeout=0, buffer_size=16).deinit()
         with _bleio.PacketBuffer(level, buffer_size=2) as pbuf:
