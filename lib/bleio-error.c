@@ -216,6 +216,14 @@ static const ReasonMap reasons[] = {
     "the peripheral requires an encrypted link: pair with bleio_connection_pair() first" },
   { "Operation failed with ATT error: 0x0c", BLEIO_ERROR_SECURITY,
     "the peripheral requires a longer encryption key: pair again with bleio_connection_pair()" },
+  /* bluetoothd (5.66, 5.82) fails a request with ATT error 0x0e
+   * (Unlikely Error) when the bearer it waited on went down: its ATT
+   * layer hands a NULL response to the request's callback
+   * (src/shared/att.c disc_att_send_op, gatt-client.c process_error).
+   * The answer can arrive before Connected turns false in the cache. */
+  { "Operation failed with ATT error: 0x0e", BLEIO_ERROR_CONNECTION,
+    "the link went down under the call (or the peer answered Unlikely Error); "
+    "reconnect and retry" },
   /* errno texts that BlueZ passes on as the message of Failed. */
   { "Software caused connection abort", BLEIO_ERROR_CONNECTION,
     "the link was aborted; retry" },

@@ -55,6 +55,7 @@ typedef struct {
   guint attempts;
   OpQueue *queue;
   LinkGuard *guard;             /* while a call is in flight */
+  gboolean unpaired;            /* the device was not paired when the call went out */
   guint link_watch;
   gulong cancel_id;             /* on the caller's cancellable */
 } Op;
@@ -254,6 +255,17 @@ op_link_up (Op *op)
          bleio_client_get_boolean (op->client, device, BLEIO_IFACE_DEVICE, "Connected");
 }
 
+/* Up to 5.82 bluetoothd says nothing on the bus about why a link ended.
+ * On a link that is not encrypted, an attribute that needs encryption
+ * makes bluetoothd pair by itself (security elevation) and, when nobody
+ * accepts that pairing (no default agent, or the peer refuses), the
+ * kernel ends the link: in the e2e guest the call is then cut short on
+ * 5.66 and never answered on 5.82, exactly as when the link is lost. It
+ * stays CONNECTION, and the message names the likely cause. */
+#define LINK_LOST_UNPAIRED_HINT \
+  "; the device is not paired: if the attribute needs encryption, the pairing " \
+  "bluetoothd tried for it failed, so pair first with bleio_connection_pair()"
+
 #define LINK_AUTH_FAILED_MESSAGE \
   "%s failed: pairing or encryption failed and the link went down; pair first " \
   "with bleio_connection_pair() (with passkey callbacks if the peer needs a passkey)"
@@ -298,6 +310,13 @@ op_return (GTask    *task_in,
 
       g_error_free (error);
       error = lost;
+    }
+  if (op->unpaired && g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_CONNECTION))
+    {
+      char *hinted = g_strconcat (error->message, LINK_LOST_UNPAIRED_HINT, NULL);
+
+      g_free (error->message);
+      error->message = hinted;
     }
   queue_advance (op->queue);
   if (reply == NULL)
@@ -369,6 +388,7 @@ op_guard (GTask *task)
   if (device != NULL)
     {
       key.path = device;
+      op->unpaired = !bleio_client_device_paired (op->client, device);
       op->link_watch = bleio_client_watch_keys (op->client, NULL, &key, 1, on_link_event,
                                                 link_guard_ref (op->guard), link_guard_unref);
       if (!op_link_up (op))

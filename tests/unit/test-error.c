@@ -22,6 +22,9 @@ static const Case bluez_cases[] = {
   { "org.bluez.Error.Failed", "No discovery started", BLEIO_ERROR_BLUETOOTH, "No discovery started" },
   { "org.bluez.Error.Failed", "No notify session started", BLEIO_ERROR_BLUETOOTH, "No notify session started" },
   { "org.bluez.Error.Failed", "Not connected", BLEIO_ERROR_CONNECTION, "Not connected" },
+  /* bluetoothd's answer to a request whose bearer went down (0x0e Unlikely
+   * Error from its ATT layer), as after a failed security elevation. */
+  { "org.bluez.Error.Failed", "Operation failed with ATT error: 0x0e", BLEIO_ERROR_CONNECTION, "Operation failed with ATT error: 0x0e" },
   { "org.bluez.Error.DoesNotExist", "Does Not Exist", BLEIO_ERROR_DOES_NOT_EXIST, "Does Not Exist" },
   { "org.bluez.Error.InvalidArguments", "Invalid arguments in method call", BLEIO_ERROR_INVALID_ARGUMENT, "Invalid arguments" },
   { "org.bluez.Error.InvalidArguments", "Invalid Length", BLEIO_ERROR_INVALID_ARGUMENT, "Invalid Length" },
