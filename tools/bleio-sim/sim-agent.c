@@ -297,6 +297,7 @@ agent_reply (GObject      *source,
     {
       g_autofree char *remote = g_dbus_error_get_remote_error (error);
 
+      device->pairing_refused_here = TRUE;
       if (g_strcmp0 (remote, "org.bluez.Error.Rejected") == 0)
         finish (device, SIM_ERR_AUTH_REJECTED, "Authentication Rejected");
       else if (g_strcmp0 (remote, "org.bluez.Error.Canceled") == 0)
@@ -406,6 +407,7 @@ begin_pairing (SimDevice  *device,
 
 static void pair_with_agent (SimDevice  *device,
                              Agent      *agent,
+                             gboolean    confirm_just_works,
                              SimPairDone done,
                              gpointer    user_data);
 
@@ -430,10 +432,15 @@ sim_agent_pair (SimDevice             *device,
        * bluetoothd has nobody to ask and the pairing fails. Recorded in
        * tests/data/bluez-5.66/issue15-facts.json (item 10). */
       begin_pairing (device, done, user_data);
+      device->pairing_refused_here = TRUE;
       finish (device, SIM_ERR_AUTH_FAILED, "Authentication Failed");
       return;
     }
-  pair_with_agent (device, agent, done, user_data);
+  device->pairing_refused_here = FALSE;
+  /* A pairing the kernel starts to raise a link's security (invocation
+   * NULL): in the e2e guest (kernel 6.1) bluetoothd then asked the default
+   * agent RequestAuthorization for a just-works pairing, on both sides. */
+  pair_with_agent (device, agent, invocation == NULL, done, user_data);
 }
 
 void
@@ -452,12 +459,13 @@ sim_agent_pair_incoming (SimDevice  *device,
     agent = default_agents->data;
   else if (agents->len > 0)
     agent = g_ptr_array_index (agents, agents->len - 1);
-  pair_with_agent (device, agent, done, user_data);
+  pair_with_agent (device, agent, FALSE, done, user_data);
 }
 
 static void
 pair_with_agent (SimDevice  *device,
                  Agent      *agent,
+                 gboolean    confirm_just_works,
                  SimPairDone done,
                  gpointer    user_data)
 {
@@ -470,6 +478,8 @@ pair_with_agent (SimDevice  *device,
 
   pairing = begin_pairing (device, done, user_data);
   method = choose_method (p, agent != NULL ? agent->capability : NULL);
+  if (confirm_just_works && agent != NULL && g_str_equal (method, JW))
+    method = "authorization";
   if (g_str_equal (method, "confirmation"))
     {
       agent_method = "RequestConfirmation";

@@ -128,6 +128,7 @@ static const SimWorldHooks world_hooks = {
   .remove_device = sim_adapter_remove_device,
   .drop_device = sim_adapter_drop_device,
   .set_paired = sim_device_set_paired,
+  .drop_link = sim_device_drop_link,
   .link_up = sim_air_link_up,
   .link_down = sim_air_link_down,
   .adapter_changed = sim_advertising_adapter_changed,

@@ -829,6 +829,23 @@ elevation_done (SimDevice  *device,
       return_not_connected (e->invocation);
       op_free (e->op);
     }
+  else if (error_name != NULL && device->pairing_refused_here)
+    {
+      /* Nobody here accepted the pairing (no default agent, or it said
+       * no): in the e2e guest the kernel then closes the ATT channel
+       * (EACCES) and ends the link. bluetoothd 5.66 held the retried
+       * request in its bearer's queue and fails it with the link (ATT
+       * error 0x0e, Unlikely); 5.82 held it in the channel's queue, which
+       * is freed without an answer (src/shared/att.c). Connected turns
+       * false first (the kernel's Device Disconnected event comes before
+       * the ATT channel's hang-up). */
+      sim_world.hooks.drop_link (device, "pairing for security elevation failed");
+      if (sim_bluez () != SIM_BLUEZ_5_82)
+        sim_return_error (e->invocation, SIM_ERR_FAILED, "Operation failed with ATT error: 0x0e");
+      else
+        sim_registry_keep_unanswered (e->invocation);
+      op_free (e->op);
+    }
   else if (error_name != NULL)
     {
       sim_return_error (e->invocation, SIM_ERR_NOT_PERMITTED, "Not paired");

@@ -128,6 +128,7 @@ struct _SimDevice {
   guint resolve_source;
   guint temporary_source;
   SimPairing *pairing;
+  gboolean pairing_refused_here; /* the last pairing failed on this side: no agent, or it said no */
   GDBusMethodInvocation *connect_device_invocation; /* answered with (o) */
   GVariant *shown_mfr;        /* ManufacturerData as last received */
   GVariant *shown_svc;        /* ServiceData as last received */
@@ -191,6 +192,10 @@ typedef struct {
   /* sim-device.c: a pairing succeeded */
   void (*set_paired)    (SimDevice  *device,
                          gboolean    bonded);
+  /* sim-device.c: the kernel ends @device's link (sim-gatt.c: a security
+   * elevation whose pairing nobody here accepted) */
+  void (*drop_link)     (SimDevice  *device,
+                         const char *reason);
   /* sim-air.c: a link came up or went down on @device (either role), so
    * that the other end, when it is an adapter of this simulator, follows */
   void (*link_up)       (SimDevice  *device);
