@@ -225,26 +225,18 @@ test_auth_errors_are_security (void **state)
 
 /* Without FailNext: the peripheral refuses the pairing that an encrypted
  * read sets off (security elevation), and bluetoothd answers the read with
- * NotPermitted "Not paired" (quirk, see lib/bleio-error.c). A default
- * agent accepts on our side: with none, the pairing fails here and the
- * kernel ends the link (test-central-encrypted-unpaired). */
+ * NotPermitted "Not paired" (quirk, see lib/bleio-error.c). */
 static void
 test_quirk_not_paired_is_security (void **state)
 {
   Group *g = *state;
   g_autoptr(GError) error = NULL;
   char *path = NULL;
-  g_autoptr(SimAgent) agent = NULL;
-  BleioConnection *connection = NULL;
-  g_autoptr(BleioCharacteristic) secret = NULL;
-  g_autoptr(GBytes) value = NULL;
+  BleioConnection *connection =
+    connect_new (g, "00:BB:00:00:08:02", "{\"outcome\": \"reject\"}", &path);
+  g_autoptr(BleioCharacteristic) secret = find_char (connection, 0xfff2);
+  g_autoptr(GBytes) value = bleio_characteristic_read_value (secret, &error);
 
-  agent = sim_agent_new (g->fx, "NoInputNoOutput", TRUE, 0, &error);
-  assert_no_error (error);
-  assert_non_null (agent);
-  connection = connect_new (g, "00:BB:00:00:08:02", "{\"outcome\": \"reject\"}", &path);
-  secret = find_char (connection, 0xfff2);
-  value = bleio_characteristic_read_value (secret, &error);
   assert_null (value);
   assert_bleio_error (error, BLEIO_ERROR_SECURITY);
   assert_non_null (strstr (error->message, "bleio_connection_pair"));

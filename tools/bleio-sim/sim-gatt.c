@@ -831,8 +831,8 @@ elevation_done (SimDevice  *device,
     }
   else if (error_name != NULL && device->pairing_refused_here)
     {
-      /* Nobody here accepted the pairing (no default agent, or it said
-       * no): in the e2e guest the kernel then closes the ATT channel
+      /* The default agent said no: in the e2e guest the kernel then
+       * closes the ATT channel
        * (EACCES) and ends the link. bluetoothd 5.66 held the retried
        * request in its bearer's queue and fails it with the link (ATT
        * error 0x0e, Unlikely); 5.82 held it in the channel's queue, which

@@ -128,7 +128,7 @@ struct _SimDevice {
   guint resolve_source;
   guint temporary_source;
   SimPairing *pairing;
-  gboolean pairing_refused_here; /* the last pairing failed on this side: no agent, or it said no */
+  gboolean pairing_refused_here; /* our agent said no to the last pairing */
   GDBusMethodInvocation *connect_device_invocation; /* answered with (o) */
   GVariant *shown_mfr;        /* ManufacturerData as last received */
   GVariant *shown_svc;        /* ServiceData as last received */
