@@ -141,7 +141,7 @@ bleio_incoming_watch (BleioClient       *client,
                       GObject           *owner,
                       BleioIncomingFunc  func)
 {
-  BleioClientWatchKey key = { adapter_path, BLEIO_IFACE_DEVICE, TRUE };
+  BleioClientWatchKey key = { adapter_path, BLEIO_IFACE_DEVICE, TRUE, 0 };
   Watch *watch = g_new0 (Watch, 1);
 
   g_weak_ref_init (&watch->owner, owner);

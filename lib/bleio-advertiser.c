@@ -924,8 +924,8 @@ bleio_advertiser_new (BleioClient  *client,
 {
   BleioAdvertiser *self = g_new0 (BleioAdvertiser, 1);
   const BleioClientWatchKey keys[] = {
-    { adapter_path, BLEIO_IFACE_ADAPTER, FALSE },
-    { adapter_path, IFACE_MANAGER, FALSE },
+    { adapter_path, BLEIO_IFACE_ADAPTER, FALSE, 0 },
+    { adapter_path, IFACE_MANAGER, FALSE, 0 },
   };
 
   g_atomic_ref_count_init (&self->ref);

@@ -571,7 +571,7 @@ bleio_characteristic_hold_subscription (BleioCharacteristic *characteristic,
     {
       if (characteristic->subscriptions++ == 0)
         {
-          BleioClientWatchKey key = { characteristic->path, BLEIO_IFACE_CHARACTERISTIC, FALSE };
+          BleioClientWatchKey key = { characteristic->path, BLEIO_IFACE_CHARACTERISTIC, FALSE, 0 };
 
           characteristic->watch_id = bleio_client_watch_keys (characteristic->client, NULL,
                                                               &key, 1, on_value_event,

@@ -61,14 +61,21 @@ typedef void (*BleioClientWatchFunc) (BleioClient            *client,
                                       const BleioClientEvent *event,
                                       gpointer                user_data);
 
+/* A bit of BleioClientWatchKey.kinds. */
+#define BLEIO_CLIENT_EVENT_BIT(kind) (1u << (kind))
+
 /* What a watch hears besides the OWNER events, which every watch hears:
  * the events of the object at @path (with @subtree, also of every object
- * under it) about @interface. NULL @path: every object; NULL @interface:
- * every interface. */
+ * under it) about @interface, of the kinds in @kinds. NULL @path: every
+ * object; NULL @interface: every interface; 0 @kinds: every kind. A
+ * watch in an application's context that wants only objects coming and
+ * going says so in @kinds: otherwise every notification under its path
+ * (a Value change) is copied, queued and dispatched in that context. */
 typedef struct {
   const char *path;
   const char *interface;
   gboolean    subtree;
+  guint       kinds;
 } BleioClientWatchKey;
 
 G_END_DECLS

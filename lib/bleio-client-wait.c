@@ -96,7 +96,7 @@ bleio_client_wait_property_async (BleioClient         *client,
 {
   g_autoptr(GTask) task = g_task_new (NULL, NULL, callback, user_data);
   WaitData *data = g_new0 (WaitData, 1);
-  BleioClientWatchKey key = { NULL, NULL, FALSE };
+  BleioClientWatchKey key = { NULL, NULL, FALSE, 0 };
 
   g_task_set_source_tag (task, BLEIO_TAG (bleio_client_wait_property_async));
   data->client = bleio_client_ref (client);

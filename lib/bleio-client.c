@@ -74,7 +74,7 @@ bleio_client_watch (BleioClient          *client,
                     gpointer              user_data,
                     GDestroyNotify        destroy)
 {
-  static const BleioClientWatchKey everything = { NULL, NULL, FALSE };
+  static const BleioClientWatchKey everything = { NULL, NULL, FALSE, 0 };
 
   return bleio_watches_add (client->watches, context, &everything, 1, func, user_data, destroy);
 }

@@ -585,7 +585,7 @@ watch_connect_events (GTask *task)
 {
   BleioConnectQueue *self = queue_of (task);
   ConnectData *data = g_task_get_task_data (task);
-  BleioClientWatchKey key = { self->adapter_path, BLEIO_IFACE_DEVICE, TRUE };
+  BleioClientWatchKey key = { self->adapter_path, BLEIO_IFACE_DEVICE, TRUE, 0 };
 
   if (data->watch_id == 0)
     data->watch_id = bleio_client_watch_keys (self->client, g_task_get_context (task), &key, 1,

@@ -233,8 +233,8 @@ bleio_connection_dup_for_path (BleioClient  *client,
   g_autoptr(GVariant) address = NULL;
   g_autoptr(GVariant) address_type = NULL;
   BleioClientWatchKey keys[] = {
-    { NULL, BLEIO_IFACE_DEVICE, FALSE },
-    { NULL, BLEIO_IFACE_ADAPTER, FALSE },
+    { NULL, BLEIO_IFACE_DEVICE, FALSE, 0 },
+    { NULL, BLEIO_IFACE_ADAPTER, FALSE, 0 },
   };
   BleioConnection *self;
 

@@ -151,11 +151,15 @@ bleio_db_watch (BleioClient        *client,
                 GDestroyNotify      destroy)
 {
   DbWatch *w = g_new0 (DbWatch, 1);
+  /* Of the GATT objects only their coming and going: their Value changes
+   * (every notification) would each be queued for @context. */
+  const guint come_go = BLEIO_CLIENT_EVENT_BIT (BLEIO_CLIENT_EVENT_ADDED) |
+                        BLEIO_CLIENT_EVENT_BIT (BLEIO_CLIENT_EVENT_REMOVED);
   BleioClientWatchKey keys[] = {
-    { device_path, BLEIO_IFACE_DEVICE, FALSE },
-    { device_path, BLEIO_IFACE_SERVICE, TRUE },
-    { device_path, BLEIO_IFACE_CHARACTERISTIC, TRUE },
-    { device_path, BLEIO_IFACE_DESCRIPTOR_NAME, TRUE },
+    { device_path, BLEIO_IFACE_DEVICE, FALSE, 0 },
+    { device_path, BLEIO_IFACE_SERVICE, TRUE, come_go },
+    { device_path, BLEIO_IFACE_CHARACTERISTIC, TRUE, come_go },
+    { device_path, BLEIO_IFACE_DESCRIPTOR_NAME, TRUE, come_go },
   };
   guint id;
 

@@ -583,7 +583,7 @@ bleio_gatt_app_new (BleioClient  *client,
 {
   BleioGattApp *self = g_new0 (BleioGattApp, 1);
   const BleioClientWatchKey keys[] = {
-    { adapter_path, BLEIO_IFACE_GATT_MANAGER, FALSE },
+    { adapter_path, BLEIO_IFACE_GATT_MANAGER, FALSE, 0 },
   };
 
   g_atomic_ref_count_init (&self->ref);

@@ -379,7 +379,7 @@ op_guard (GTask *task)
 {
   Op *op = g_task_get_task_data (task);
   g_autofree char *device = device_path_of (op->path);
-  BleioClientWatchKey key = { NULL, BLEIO_IFACE_DEVICE, FALSE };
+  BleioClientWatchKey key = { NULL, BLEIO_IFACE_DEVICE, FALSE, 0 };
   GCancellable *cancellable = g_task_get_cancellable (task);
 
   op->guard = g_new0 (LinkGuard, 1);

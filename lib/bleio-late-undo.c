@@ -108,7 +108,7 @@ bleio_late_undo_start (BleioClient *client,
                        const char  *address)
 {
   BleioLateUndo *undo = g_new0 (BleioLateUndo, 1);
-  BleioClientWatchKey key = { NULL, BLEIO_IFACE_DEVICE, TRUE };
+  BleioClientWatchKey key = { NULL, BLEIO_IFACE_DEVICE, TRUE, 0 };
 
   undo->ref_count = 1;
   undo->client = bleio_client_ref (client);

@@ -732,9 +732,9 @@ static void
 notifier_watch (BleioNotifier *notifier)
 {
   BleioClientWatchKey keys[] = {
-    { notifier->device_path, BLEIO_IFACE_DEVICE, FALSE },
-    { notifier->path, BLEIO_IFACE_CHARACTERISTIC, FALSE },
-    { notifier->device_path, BLEIO_IFACE_SERVICE, TRUE },
+    { notifier->device_path, BLEIO_IFACE_DEVICE, FALSE, 0 },
+    { notifier->path, BLEIO_IFACE_CHARACTERISTIC, FALSE, 0 },
+    { notifier->device_path, BLEIO_IFACE_SERVICE, TRUE, 0 },
   };
 
   notifier->watch_id = bleio_client_watch_keys (notifier->client, NULL, keys, G_N_ELEMENTS (keys),

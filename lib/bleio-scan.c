@@ -672,8 +672,8 @@ bleio_scan_results_new (BleioClient  *client,
   g_autoptr(GPtrArray) paths = NULL;
   /* Every Device1: the scan goes by a device's Adapter property. */
   BleioClientWatchKey keys[] = {
-    { NULL, BLEIO_IFACE_DEVICE, FALSE },
-    { NULL, BLEIO_IFACE_ADAPTER, FALSE },
+    { NULL, BLEIO_IFACE_DEVICE, FALSE, 0 },
+    { NULL, BLEIO_IFACE_ADAPTER, FALSE, 0 },
   };
 
   self->client = bleio_client_ref (client);

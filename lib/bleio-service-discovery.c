@@ -322,7 +322,7 @@ bleio_connection_discover_remote_services_async (BleioConnection     *connection
   g_autoptr(GTask) task = NULL;
   DiscoverData *data;
   GError *error = NULL;
-  BleioClientWatchKey key = { NULL, NULL, TRUE };
+  BleioClientWatchKey key = { NULL, NULL, TRUE, 0 };
   guint timeout_msec = DEFAULT_DISCOVER_MSEC;
 
   g_return_if_fail (BLEIO_IS_CONNECTION (connection));

@@ -7,7 +7,8 @@
  * it: by exact path, among the few with a subtree, or among the few that
  * want every path. An object event is matched only against the watches
  * filed under its path and those few, and reaches the ones whose key
- * matches its path and interface; an OWNER event reaches every watch.
+ * matches its path, interface and kind; an OWNER event reaches every
+ * watch.
  *
  * Order: the watches an event reaches hear it newest first. Those in the
  * worker's context (NULL) are called at once, one after the other, before

@@ -10,6 +10,7 @@ typedef struct {
   char *path;                   /* NULL: every object */
   char *interface;              /* NULL: every interface */
   gboolean subtree;
+  guint kinds;                  /* BLEIO_CLIENT_EVENT_BIT()s; 0: every kind */
 } WatchKey;
 
 typedef struct _Watch Watch;
@@ -160,6 +161,7 @@ bleio_watches_add (BleioWatches              *watches,
       watch->keys[i].path = g_strdup (keys[i].path);
       watch->keys[i].interface = g_strdup (keys[i].interface);
       watch->keys[i].subtree = keys[i].subtree && keys[i].path != NULL;
+      watch->keys[i].kinds = keys[i].kinds;
     }
   g_queue_init (&watch->events);
 
@@ -220,6 +222,8 @@ static gboolean
 key_matches (const WatchKey         *key,
              const BleioClientEvent *event)
 {
+  if (key->kinds != 0 && (key->kinds & BLEIO_CLIENT_EVENT_BIT (event->kind)) == 0)
+    return FALSE;
   if (key->interface != NULL && strcmp (key->interface, event->interface) != 0)
     return FALSE;
   if (key->path == NULL)
