@@ -23,12 +23,23 @@ typedef enum {
   BLEIO_CLIENT_EVENT_OWNER,
 } BleioClientEventKind;
 
+/* The properties that several watchers of one event look up (the
+ * notification path asks for Value and Notifying three times per
+ * notification); see bleio_client_event_dup_changed(). */
+#define BLEIO_CLIENT_EVENT_N_KNOWN 4
+
 typedef struct {
   BleioClientEventKind kind;
   char *path;            /* ADDED, REMOVED, CHANGED */
   char *interface;       /* ADDED, REMOVED, CHANGED */
   GVariant *changed;     /* CHANGED: a{sv} */
   gboolean has_owner;    /* OWNER */
+  /* CHANGED: the unboxed values of the known keys (NULL: absent), found
+   * in one walk by the first lookup. An event is read by one thread at a
+   * time (the worker's watches, or the one context a copy was queued
+   * for), so the lookups may fill them in. */
+  gboolean known_found;
+  GVariant *known[BLEIO_CLIENT_EVENT_N_KNOWN];
 } BleioClientEvent;
 
 /* A new object event; @changed (a{sv}, or NULL) gains a reference. */
@@ -43,7 +54,9 @@ BleioClientEvent *bleio_client_event_copy (const BleioClientEvent *event);
  * g_variant_lookup(), which first flattens a dictionary made of separate
  * values (as the library's own reader makes them) into one buffer, at a
  * cost larger than the rest of a notification's path, this walks the
- * entries as they are. */
+ * entries as they are; the first lookup of Value, Notifying, Connected or
+ * ServicesResolved finds all four in one walk, and later lookups of them
+ * walk nothing. */
 GVariant         *bleio_client_event_dup_changed (const BleioClientEvent *event,
                                                   const char             *key,
                                                   const GVariantType     *type);

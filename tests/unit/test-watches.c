@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The client's watches (lib/bleio-watches.c) without a bus: which events
- * reach which watch, and what is queued for a watch in another context.
+ * reach which watch, and what is queued for a watch in another context;
+ * and what a watcher reads from an event (lib/bleio-client-event.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,12 +100,66 @@ test_kinds_zero_is_every_kind (void **state)
   bleio_watches_free (watches);
 }
 
+static gboolean
+event_boolean (const BleioClientEvent *event,
+               const char             *key,
+               gboolean               *value)
+{
+  return bleio_client_event_get_boolean (event, key, value);
+}
+
+/* The known keys are found in one walk and then served from the event;
+ * the answers are those of a walk: the first entry of a name, NULL when
+ * absent or of another type; other keys are still walked for. */
+static void
+test_event_known_keys (void **state)
+{
+  g_autoptr(GVariant) changed = g_variant_ref_sink (g_variant_new_parsed (
+      "{'Notifying': <true>, 'Value': <[byte 7, 8]>, 'Flags': <['read']>, "
+      "'Notifying': <false>, 'Connected': <'yes'>}"));
+  BleioClientEvent *event = bleio_client_event_new (BLEIO_CLIENT_EVENT_CHANGED, CHR, IFACE_CHR,
+                                                    changed);
+  BleioClientEvent *copy;
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GVariant) again = NULL;
+  g_autoptr(GVariant) flags = NULL;
+  gboolean b = FALSE;
+  gsize n = 0;
+
+  value = bleio_client_event_dup_changed (event, "Value", G_VARIANT_TYPE_BYTESTRING);
+  assert_non_null (value);
+  assert_true (event->known_found);
+  assert_memory_equal (g_variant_get_fixed_array (value, &n, 1), "\x07\x08", 2);
+  assert_int_equal (n, 2);
+  again = bleio_client_event_dup_changed (event, "Value", NULL);
+  assert_ptr_equal (again, value);
+  assert_null (bleio_client_event_dup_changed (event, "Value", G_VARIANT_TYPE_BOOLEAN));
+  /* the first of two entries of one name */
+  assert_true (event_boolean (event, "Notifying", &b));
+  assert_true (b);
+  /* present but not a boolean; absent */
+  assert_false (event_boolean (event, "Connected", &b));
+  assert_false (event_boolean (event, "ServicesResolved", &b));
+  assert_null (bleio_client_event_dup_changed (event, "ServicesResolved", NULL));
+  flags = bleio_client_event_dup_changed (event, "Flags", G_VARIANT_TYPE_STRING_ARRAY);
+  assert_non_null (flags);
+  assert_null (bleio_client_event_dup_changed (event, "Missing", NULL));
+
+  /* a copy (queued for another context) answers the same */
+  copy = bleio_client_event_copy (event);
+  bleio_client_event_free (event);
+  assert_true (event_boolean (copy, "Notifying", &b));
+  assert_true (b);
+  bleio_client_event_free (copy);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_kinds_filter_before_queueing),
     cmocka_unit_test (test_kinds_zero_is_every_kind),
+    cmocka_unit_test (test_event_known_keys),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
