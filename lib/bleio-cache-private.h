@@ -31,6 +31,13 @@ typedef struct _BleioCache BleioCache;
 BleioCache *bleio_cache_new  (void);
 void        bleio_cache_free (BleioCache *cache);
 
+/* Whether the values the writers are given are their own (each made
+ * separately, as the library's own reader makes them) rather than views
+ * into a message that holds others (GDBus's): own values are kept, made
+ * compact, instead of copied. FALSE at first; set before writing. */
+void        bleio_cache_set_values_own (BleioCache *cache,
+                                        gboolean    own);
+
 /* An array for the writers' events (BleioClientEvent*, owned). */
 GPtrArray  *bleio_cache_events_new (void);
 

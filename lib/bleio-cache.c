@@ -27,6 +27,7 @@ struct _BleioCache {
   GHashTable *objects;          /* path (the object's own) -> CacheObject* */
   GTree *sorted;                /* the same objects by path, for ranges */
   GHashTable *by_address;       /* upper-case Device1 Address -> GSList of CacheObject* */
+  gboolean values_own;          /* see bleio_cache_set_values_own() */
 };
 
 #define DEVICE_INTERFACE "org.bluez.Device1"
@@ -83,6 +84,15 @@ free_list_cb (gpointer key,
               gpointer user_data)
 {
   g_slist_free (value);
+}
+
+void
+bleio_cache_set_values_own (BleioCache *cache,
+                            gboolean    own)
+{
+  g_mutex_lock (&cache->lock);
+  cache->values_own = own;
+  g_mutex_unlock (&cache->lock);
 }
 
 BleioCache *
@@ -187,10 +197,22 @@ reindex_locked (BleioCache  *cache,
 /* The value inside @boxed, a compact copy of its own rather than a view
  * into the message it came in: a view keeps the whole message body alive,
  * and with 10,000 advertisers replacing theirs at every advertisement RSS
- * would grow round after round with the heap in use flat (test-load-scan). */
+ * would grow round after round with the heap in use flat (test-load-scan).
+ * With @own the value is no view (see bleio_cache_set_values_own()): it is
+ * kept, made compact (a container made of child values becomes one
+ * buffer) instead of copied. */
 static GVariant *
-copy_value (GVariant *boxed)
+copy_value (GVariant *boxed,
+            gboolean  own)
 {
+  if (own)
+    {
+      GVariant *inner = g_variant_get_variant (boxed);
+
+      (void) g_variant_get_data (inner);
+      return inner;
+    }
+
   g_autoptr(GVariant) inner = g_variant_get_variant (boxed);
   gconstpointer data = g_variant_get_data (inner);
   gsize size = g_variant_get_size (inner);
@@ -212,7 +234,8 @@ copy_value (GVariant *boxed)
  * ever more pages. */
 static void
 store_props (GHashTable *props,
-             GVariant   *dict)
+             GVariant   *dict,
+             gboolean    own)
 {
   gsize n = g_variant_n_children (dict);
 
@@ -222,7 +245,7 @@ store_props (GHashTable *props,
       g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
       g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
       const char *name = g_variant_get_string (key, NULL);
-      GVariant *value = copy_value (boxed);
+      GVariant *value = copy_value (boxed, own);
       gpointer stored;
 
       if (g_hash_table_lookup_extended (props, name, &stored, NULL))
@@ -261,7 +284,7 @@ add_locked (BleioCache *cache,
         {
           /* Announced again (a broken or hostile bluetoothd): the values
            * given win, as a change of them. */
-          store_props (iface->props, props);
+          store_props (iface->props, props, cache->values_own);
           add_event (events, BLEIO_CLIENT_EVENT_CHANGED, path, name, props);
           g_variant_unref (props);
           continue;
@@ -279,7 +302,7 @@ add_locked (BleioCache *cache,
       iface->name = g_strdup (name);
       iface->props = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                             (GDestroyNotify) g_variant_unref);
-      store_props (iface->props, props);
+      store_props (iface->props, props, cache->values_own);
       add_event (events, BLEIO_CLIENT_EVENT_ADDED, path, name, NULL);
       g_variant_unref (props);
     }
@@ -369,7 +392,7 @@ bleio_cache_change_properties (BleioCache         *cache,
       g_mutex_unlock (&cache->lock);
       return;
     }
-  store_props (iface->props, changed);
+  store_props (iface->props, changed, cache->values_own);
   for (guint i = 0; invalidated != NULL && invalidated[i] != NULL; i++)
     {
       gpointer stored, value;

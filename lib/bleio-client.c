@@ -386,6 +386,9 @@ worker_main (gpointer data)
   client->feed = bleio_feed_new (client->connection, client->worker_context, on_feed_event, client);
   g_debug ("receiving through %s", bleio_feed_is_own (client->feed) ? "the library's own bus "
            "connection" : "GDBus");
+  /* bleio-wire makes every value separately; GDBus's are views into their
+   * message. */
+  bleio_cache_set_values_own (client->cache, bleio_feed_is_own (client->feed));
   bleio_feed_get_owner (client->feed, client->generation);
 
   client->bus_check = g_timeout_source_new (BUS_CHECK_MSEC);

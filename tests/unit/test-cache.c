@@ -140,6 +140,56 @@ test_cache_changed (void **state)
   bleio_cache_free (cache);
 }
 
+/* A dictionary of separately made values (as bleio-wire makes them).
+ * With values of their own the cache keeps each one, made compact, and
+ * does not copy it; with views into a message (GDBus's, the default) it
+ * keeps a copy. */
+static void
+test_cache_values_own (void **state)
+{
+  for (int own = 0; own <= 1; own++)
+    {
+      BleioCache *cache = bleio_cache_new ();
+      g_autoptr(GPtrArray) events = bleio_cache_events_new ();
+      const guint8 bytes[] = { 1, 2, 3 };
+      GVariant *value = g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                                       bytes, 3, 1));
+      GVariant *uuids[] = { g_variant_new_string ("180f"), g_variant_new_string ("180a") };
+      GVariant *list = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE_STRING, uuids, 2));
+      GVariant *entries[] = {
+        g_variant_new_dict_entry (g_variant_new_string ("Value"), g_variant_new_variant (value)),
+        g_variant_new_dict_entry (g_variant_new_string ("UUIDs"), g_variant_new_variant (list)),
+      };
+      g_autoptr(GVariant) changed = g_variant_ref_sink (g_variant_new_array (NULL, entries, 2));
+      g_autoptr(GVariant) stored = NULL;
+      g_autoptr(GVariant) stored_list = NULL;
+      g_autoptr(GVariant) expected = parse ("['180f', '180a']");
+      gsize n = 0;
+
+      bleio_cache_set_values_own (cache, own);
+      add (cache, DEV, "{'org.bluez.Device1': {'RSSI': <int16 -60>}}", events);
+      bleio_cache_change_properties (cache, DEV, "org.bluez.Device1", changed, NULL, events);
+      stored = bleio_cache_dup_property (cache, DEV, "org.bluez.Device1", "Value");
+      stored_list = bleio_cache_dup_property (cache, DEV, "org.bluez.Device1", "UUIDs");
+      assert_memory_equal (g_variant_get_fixed_array (stored, &n, 1), bytes, 3);
+      assert_int_equal (n, 3);
+      assert_true (g_variant_equal (stored_list, expected));
+      if (own)
+        {
+          assert_ptr_equal (stored, value);
+          assert_ptr_equal (stored_list, list);
+        }
+      else
+        {
+          assert_ptr_not_equal (stored, value);
+          assert_ptr_not_equal (stored_list, list);
+        }
+      g_variant_unref (value);
+      g_variant_unref (list);
+      bleio_cache_free (cache);
+    }
+}
+
 /* InterfacesAdded again for an interface the object has: its values
  * win, reported as a change of them (a device re-announced with
  * Connected false is a disconnect to the connection watching it). */
@@ -438,6 +488,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_cache_added),
     cmocka_unit_test (test_cache_changed),
+    cmocka_unit_test (test_cache_values_own),
     cmocka_unit_test (test_cache_added_again),
     cmocka_unit_test (test_cache_removed),
     cmocka_unit_test (test_cache_load_and_list),
