@@ -196,6 +196,20 @@ r_string (Reader *r,
   return s;
 }
 
+/* @length bytes (no nul among them: r_string() checked) of UTF-8. Every
+ * name and nearly every value on org.bluez is ASCII, which is checked
+ * without GLib's decoding of each character; from the first byte above
+ * 0x7f on, GLib decides (the ASCII bytes before it are whole characters). */
+static gboolean
+utf8_valid (const char *s,
+            gsize       length)
+{
+  for (gsize i = 0; i < length; i++)
+    if ((guchar) s[i] >= 0x80)
+      return g_utf8_validate_len (s + i, length - i, NULL);
+  return TRUE;
+}
+
 /* A string value checked for its kind: UTF-8 (s), path (o), signature
  * (g); @length may be NULL. */
 static const char *
@@ -208,7 +222,7 @@ r_checked_string (Reader *r,
 
   if (s == NULL)
     return NULL;
-  if (kind == 's' && !g_utf8_validate_len (s, length, NULL))
+  if (kind == 's' && !utf8_valid (s, length))
     return NULL;
   if (kind == 'o' && !g_variant_is_object_path (s))
     return NULL;

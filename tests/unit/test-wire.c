@@ -92,6 +92,7 @@ static const char *const bodies[] = {
   ("(objectpath '/', {'org.bluez.Device1': {'Address': <'C0:FF:EE:00:00:01'>, 'RSSI': <int16 -60>, "
    "'UUIDs': <['0000180d-0000-1000-8000-00805f9b34fb']>}})"),
   "('\xc3\xa9t\xc3\xa9 \xe2\x9c\x93',)",
+  "('abc \xc3\xa9t\xc3\xa9',)",
 };
 
 static void
@@ -315,6 +316,10 @@ test_wire_refuses_bad_values (void **state)
   assert_patch_refused ("(true,)", one, 4, 0, 2);                      /* a boolean is 0 or 1 */
   assert_patch_refused ("(true,)", one, 4, 3, 1);
   assert_patch_refused ("('abc',)", abc, 4, 1, 0xff);                  /* not UTF-8 */
+  /* after ASCII: a lead byte cut short by the end, or followed by ASCII */
+  assert_patch_refused ("('abc',)", abc, 4, 2, 0xc3);
+  assert_patch_refused ("('abc',)", abc, 4, 1, 0xe2);
+  assert_patch_refused ("('abc',)", abc, 4, 1, 0x80);                  /* a lone continuation */
   assert_patch_refused ("('abc',)", abc, 4, 1, 0);                     /* an embedded nul */
   assert_patch_refused ("('abc',)", abc, 4, 3, 'd');                   /* no nul after it */
   assert_patch_refused ("(objectpath '/a/b',)", path, 5, 1, '/');      /* not a path */
