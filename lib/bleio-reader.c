@@ -29,6 +29,7 @@ struct _BleioReader {
   guint32 serial;               /* the last one sent */
   char *unique_name;
   gboolean closed;
+  BleioWireMemo memo;           /* the names of the last message read */
 };
 
 static void
@@ -283,7 +284,7 @@ dispatch (BleioReader *reader)
       /* The bus checked the message; one this reader reads more
        * strictly than the bus does is dropped, as GDBus's path drops a
        * signal whose arguments are not what they should be. */
-      if (bleio_wire_parse (reader->buf + at, size, &message))
+      if (bleio_wire_parse_memo (reader->buf + at, size, &reader->memo, &message))
         reader->func (&message, reader->user_data);
       at += size;
       if (reader->closed)

@@ -68,6 +68,27 @@ gboolean  bleio_wire_parse      (const guint8     *data,
                                  gsize             size,
                                  BleioWireMessage *message);
 
+/* The header strings of the last message a reader accepted, by field
+ * code (path 1, interface 2, member 3, error name 4, destination 6,
+ * sender 7, signature 8): a stream of signals repeats them, and checking
+ * them again (names, path syntax) was a third of a header's cost. Only
+ * byte-for-byte the same string is taken unchecked, so a message is
+ * accepted with a memo exactly when it is without. Zero-initialise;
+ * strings of BLEIO_WIRE_MEMO_MAX bytes or more are not kept. */
+#define BLEIO_WIRE_MEMO_MAX 128
+
+typedef struct {
+  guint8 length[10];            /* the string's length + 1; 0: none */
+  char text[10][BLEIO_WIRE_MEMO_MAX];
+} BleioWireMemo;
+
+/* bleio_wire_parse() with @memo (or NULL): strings it holds are not
+ * checked again, and those of a valid message are kept in it. */
+gboolean  bleio_wire_parse_memo (const guint8     *data,
+                                 gsize             size,
+                                 BleioWireMemo    *memo,
+                                 BleioWireMessage *message);
+
 /* The whole body as a tuple (a new, sunk reference; "()" when empty), or
  * NULL when it is not valid for the message's signature. The general
  * way: the hot shapes have readers of their own below. */

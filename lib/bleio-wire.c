@@ -532,11 +532,27 @@ bleio_wire_frame_size (const guint8 *data,
   return (gssize) total;
 }
 
-/* One (yv) of the header fields array, filed into @m; FALSE when invalid. */
+/* Whether @memo holds @s (@length bytes) as field @code's last valid
+ * value. */
 static gboolean
-read_field (Reader           *r,
-            BleioWireMessage *m,
-            guint            *seen)
+memo_holds (const BleioWireMemo *memo,
+            guint8               code,
+            const char          *s,
+            gsize                length)
+{
+  return memo != NULL && memo->length[code] == length + 1 &&
+         memcmp (memo->text[code], s, length) == 0;
+}
+
+/* One (yv) of the header fields array, filed into @m; FALSE when invalid.
+ * A string field that @memo holds is taken without checking it again, and
+ * its bit set in *@known. */
+static gboolean
+read_field (Reader             *r,
+            BleioWireMessage   *m,
+            const BleioWireMemo *memo,
+            guint              *seen,
+            guint              *known)
 {
   static const char expected[] = { 0, 'o', 's', 's', 's', 'u', 's', 's', 'g', 'u' };
   const char **strings[] = { NULL, &m->path, &m->interface, &m->member, &m->error_name, NULL,
@@ -573,8 +589,40 @@ read_field (Reader           *r,
     return r_u32 (r, &m->reply_serial) && m->reply_serial != 0;
   if (code == FIELD_UNIX_FDS)
     return r_u32 (r, &m->n_fds);
+  if (memo != NULL)
+    {
+      Reader peek = *r;
+      const char *s = r_string (&peek, sig[0], &length);
+
+      if (s != NULL && memo_holds (memo, code, s, length))
+        {
+          *r = peek;
+          *strings[code] = s;
+          *known |= 1u << code;
+          return TRUE;
+        }
+    }
   *strings[code] = r_checked_string (r, sig[0], NULL);
   return *strings[code] != NULL;
+}
+
+/* Files the string fields of @m (valid as a whole) that fit in @memo. */
+static void
+memo_keep (BleioWireMemo          *memo,
+           const BleioWireMessage *m)
+{
+  const char *strings[] = { NULL, m->path, m->interface, m->member, m->error_name, NULL,
+                            m->destination, m->sender, m->signature, NULL };
+
+  for (guint code = 0; code < G_N_ELEMENTS (strings); code++)
+    {
+      gsize length = strings[code] != NULL ? strlen (strings[code]) : 0;
+
+      if (strings[code] == NULL || length >= BLEIO_WIRE_MEMO_MAX)
+        continue;
+      memcpy (memo->text[code], strings[code], length);
+      memo->length[code] = (guint8) (length + 1);
+    }
 }
 
 static gboolean
@@ -588,10 +636,20 @@ bleio_wire_parse (const guint8     *data,
                   gsize             size,
                   BleioWireMessage *message)
 {
+  return bleio_wire_parse_memo (data, size, NULL, message);
+}
+
+gboolean
+bleio_wire_parse_memo (const guint8     *data,
+                       gsize             size,
+                       BleioWireMemo    *memo,
+                       BleioWireMessage *message)
+{
   BleioWireMessage m = { 0, };
   Reader r = { 0, };
   guint32 fields;
   guint seen = 0;
+  guint known = 0;
 
   if (data == NULL || bleio_wire_frame_size (data, size) != (gssize) size)
     return FALSE;
@@ -611,7 +669,7 @@ bleio_wire_parse (const guint8     *data,
   r.pos = 16;
   r.end = 16 + (gsize) fields;
   while (r.pos < r.end)
-    if (!read_field (&r, &m, &seen))
+    if (!read_field (&r, &m, memo, &seen, &known))
       return FALSE;
   if (r.pos != r.end)
     return FALSE;
@@ -619,11 +677,14 @@ bleio_wire_parse (const guint8     *data,
   if (!r_align (&r, 8) || r.pos != r.end)
     return FALSE;
 
-  if ((m.interface != NULL && !g_dbus_is_interface_name (m.interface)) ||
-      (m.member != NULL && !g_dbus_is_member_name (m.member)) ||
-      (m.error_name != NULL && !g_dbus_is_error_name (m.error_name)) ||
-      !bus_name_valid (m.destination) || !bus_name_valid (m.sender))
+#define CHECK(code, valid) ((known & (1u << (code))) != 0 || (valid))
+  if ((m.interface != NULL && !CHECK (FIELD_INTERFACE, g_dbus_is_interface_name (m.interface))) ||
+      (m.member != NULL && !CHECK (FIELD_MEMBER, g_dbus_is_member_name (m.member))) ||
+      (m.error_name != NULL && !CHECK (FIELD_ERROR_NAME, g_dbus_is_error_name (m.error_name))) ||
+      !CHECK (FIELD_DESTINATION, bus_name_valid (m.destination)) ||
+      !CHECK (FIELD_SENDER, bus_name_valid (m.sender)))
     return FALSE;
+#undef CHECK
   switch (m.type)
     {
     case BLEIO_WIRE_METHOD_CALL:
@@ -650,6 +711,8 @@ bleio_wire_parse (const guint8     *data,
   if (m.signature[0] == '\0' && m.body_size != 0)
     return FALSE;
   m.body = data + r.end;
+  if (memo != NULL)
+    memo_keep (memo, &m);
   *message = m;
   return TRUE;
 }

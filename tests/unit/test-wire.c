@@ -246,6 +246,66 @@ test_wire_reply_and_error (void **state)
   g_free (blob);
 }
 
+/* Parsing with a memo of the last message's names accepts exactly what
+ * parsing without one accepts: a name that differs from the memo's by a
+ * byte is checked, and refused when invalid. */
+static void
+test_wire_memo (void **state)
+{
+  g_autoptr(GBytes) bytes = signal_blob (CHR, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                         bodies[0], G_DBUS_MESSAGE_BYTE_ORDER_LITTLE_ENDIAN);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+  g_autofree guint8 *copy = g_memdup2 (data, size);
+  g_autofree BleioWireMemo *memo = g_new0 (BleioWireMemo, 1);
+  BleioWireMessage plain, memoed;
+  guint8 *at;
+
+  assert_true (bleio_wire_parse (copy, size, &plain));
+  for (int round = 0; round < 2; round++)
+    {
+      assert_true (bleio_wire_parse_memo (copy, size, memo, &memoed));
+      assert_string_equal (memoed.path, plain.path);
+      assert_string_equal (memoed.interface, plain.interface);
+      assert_string_equal (memoed.member, plain.member);
+      assert_string_equal (memoed.sender, plain.sender);
+      assert_string_equal (memoed.signature, plain.signature);
+    }
+  assert_int_equal (memo->length[2], strlen ("org.freedesktop.DBus.Properties") + 1);
+  assert_memory_equal (memo->text[2], "org.freedesktop.DBus.Properties", memo->length[2] - 1);
+
+  /* the interface, member, path and sender each made invalid at the same
+   * length: refused with the memo as without it */
+  {
+    static const struct { const char *find; gsize at; guint8 value; } patches[] = {
+      { "org.freedesktop.DBus.Properties", 3, '-' },
+      { "org.freedesktop.DBus.Properties", 0, '9' },
+      { "PropertiesChanged", 0, '.' },
+      { "/org/bluez/hci0", 5, '/' },
+      { ":1.42", 1, '.' },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (patches); i++)
+      {
+        gsize n = strlen (patches[i].find);
+
+        memcpy (copy, data, size);
+        at = NULL;
+        for (gsize k = 0; k + n <= size && at == NULL; k++)
+          if (memcmp (copy + k, patches[i].find, n) == 0)
+            at = copy + k;
+        assert_non_null (at);
+        at[patches[i].at] = patches[i].value;
+        assert_false (bleio_wire_parse (copy, size, &plain));
+        assert_false (bleio_wire_parse_memo (copy, size, memo, &memoed));
+      }
+  }
+  /* the memo still holds the last valid message's names */
+  assert_memory_equal (memo->text[2], "org.freedesktop.DBus.Properties", memo->length[2] - 1);
+  memcpy (copy, data, size);
+  assert_true (bleio_wire_parse_memo (copy, size, memo, &memoed));
+}
+
 static void
 test_wire_frame_size (void **state)
 {
@@ -419,6 +479,7 @@ main (void)
     cmocka_unit_test (test_wire_interfaces_added),
     cmocka_unit_test (test_wire_reply_and_error),
     cmocka_unit_test (test_wire_frame_size),
+    cmocka_unit_test (test_wire_memo),
     cmocka_unit_test (test_wire_refuses_bad_values),
     cmocka_unit_test (test_wire_refuses_trailing_bytes),
     cmocka_unit_test (test_wire_nesting_limits),
