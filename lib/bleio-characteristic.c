@@ -844,11 +844,15 @@ cccd_cb (GObject      *source,
 
   if (reply == NULL && data->enable &&
       g_error_matches (error, BLEIO_ERROR, BLEIO_ERROR_NOT_PERMITTED) &&
-      bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_CHARACTERISTIC,
-                                "NotifyAcquired"))
+      (strstr (error->message, "Notify acquired") != NULL ||
+       bleio_client_get_boolean (self->client, self->path, BLEIO_IFACE_CHARACTERISTIC,
+                                 "NotifyAcquired")))
     {
       /* "Notify acquired": notifications already flow to an acquired
-       * descriptor (a buffer); that is the state asked for. */
+       * descriptor (a buffer); that is the state asked for. bluetoothd's
+       * words say so first: the NotifyAcquired change that our view
+       * would show comes over the receiving connection and may still be
+       * on its way when this answer is here. */
       g_clear_error (&error);
     }
   else if (reply == NULL && !data->enable &&
