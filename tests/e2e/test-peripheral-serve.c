@@ -42,6 +42,7 @@ typedef struct {
   char *dir;
   char *output;                 /* serve's stdout */
   GSubprocess *serve;
+  GSubprocess *agent;           /* bleio-e2e-agent, hci1's side of pairing */
   char *central;                /* hci0's address, AA:BB:... */
   char *server;                 /* hci1's */
 } Serve;
@@ -203,6 +204,35 @@ serve_start (Serve *s)
   wait_served (s, "\"event\":\"serving\"", "\"name\":\"" SERVE_NAME "\"", NULL);
 }
 
+/* Starts bleio-e2e-agent unless it runs, and waits until bluetoothd took
+ * it as its default agent. bluetoothd 5.82 wants the EATT channels of a
+ * link encrypted, so a 5.82 central pairs with the server (Just Works)
+ * once its GATT client is ready, and bluetoothd puts the server side's
+ * question to the default agent: with none, or with one that says no,
+ * the kernel drops the link. The agent asks to be the default one after
+ * bluetoothctl registered its own (bluetoothd makes the first agent the
+ * default), whose prompt would take the next command on its standard
+ * input for the answer. */
+static void
+agent_start (Serve *s)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *line = NULL;
+
+  if (s->agent != NULL)
+    return;
+  s->agent = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                               e2e_env ("BLEIO_TEST_AGENT", "/e2e/bin/bleio-e2e-agent"), NULL);
+  if (s->agent == NULL)
+    fail_msg ("cannot run bleio-e2e-agent: %s", error->message);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (s->agent));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  if (g_strcmp0 (line, "ready") != 0)
+    fail_msg ("bleio-e2e-agent did not register (%s)",
+              error != NULL ? error->message : "it said so on stderr");
+}
+
 static int
 setup (void **state)
 {
@@ -241,6 +271,12 @@ teardown (void **state)
     }
   else
     status = -1;
+  if (s->agent != NULL)
+    {
+      g_subprocess_send_signal (s->agent, SIGTERM);
+      g_subprocess_wait (s->agent, NULL, NULL);
+      g_clear_object (&s->agent);
+    }
   g_file_get_contents (s->output, &text, NULL, NULL);
   g_printerr ("# serve printed:\n%s", text != NULL ? text : "");
   g_unlink (s->output);
@@ -292,6 +328,7 @@ test_peripheral_serve_libbleio (void **state)
 
   if (central == NULL)
     fail_msg ("central adapter: %s", error->message);
+  agent_start (s);
   serve_start (s);
   /* By address: after bluetoothctl's link hci0 names the device by the
    * GAP name it read, no longer by the advertised one. */
@@ -446,6 +483,7 @@ test_peripheral_serve_bluetoothctl (void **state)
   if (c.process == NULL)
     fail_msg ("bluetoothctl: %s", error->message);
   ctl_wait_for (&c, "Agent registered");
+  agent_start (s);
   commands = g_strdup_printf ("select %s\nscan on\n", s->central);
   ctl_send (&c, commands);
   /* Serve starts advertising once the scan runs: btvirt reports an
