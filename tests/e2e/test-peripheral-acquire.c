@@ -276,11 +276,27 @@ test_peripheral_acquire_both_paths (void **state)
   e2e_spin (500);
 }
 
+/* hci1's side of the pairing a 5.82 central starts for EATT needs an
+ * agent that says yes (e2e_agent_start()). */
+static int
+agent_setup (void **state)
+{
+  *state = e2e_agent_start ();
+  return 0;
+}
+
+static int
+agent_teardown (void **state)
+{
+  e2e_agent_stop (*state);
+  return 0;
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_peripheral_acquire_both_paths),
+    cmocka_unit_test_setup_teardown (test_peripheral_acquire_both_paths, agent_setup, agent_teardown),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);

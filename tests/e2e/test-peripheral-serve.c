@@ -204,33 +204,17 @@ serve_start (Serve *s)
   wait_served (s, "\"event\":\"serving\"", "\"name\":\"" SERVE_NAME "\"", NULL);
 }
 
-/* Starts bleio-e2e-agent unless it runs, and waits until bluetoothd took
- * it as its default agent. bluetoothd 5.82 wants the EATT channels of a
- * link encrypted, so a 5.82 central pairs with the server (Just Works)
- * once its GATT client is ready, and bluetoothd puts the server side's
- * question to the default agent: with none, or with one that says no,
- * the kernel drops the link. The agent asks to be the default one after
+/* bleio-e2e-agent (e2e_agent_start()) answers hci1's side of the pairing
+ * a 5.82 central starts for EATT: bluetoothctl's agent, the default one
+ * before it, would prompt and take the next command on bluetoothctl's
+ * standard input for the answer. It asks to be the default agent after
  * bluetoothctl registered its own (bluetoothd makes the first agent the
- * default), whose prompt would take the next command on its standard
- * input for the answer. */
+ * default). */
 static void
 agent_start (Serve *s)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *line = NULL;
-
-  if (s->agent != NULL)
-    return;
-  s->agent = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                               e2e_env ("BLEIO_TEST_AGENT", "/e2e/bin/bleio-e2e-agent"), NULL);
   if (s->agent == NULL)
-    fail_msg ("cannot run bleio-e2e-agent: %s", error->message);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (s->agent));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  if (g_strcmp0 (line, "ready") != 0)
-    fail_msg ("bleio-e2e-agent did not register (%s)",
-              error != NULL ? error->message : "it said so on stderr");
+    s->agent = e2e_agent_start ();
 }
 
 static int
@@ -271,12 +255,7 @@ teardown (void **state)
     }
   else
     status = -1;
-  if (s->agent != NULL)
-    {
-      g_subprocess_send_signal (s->agent, SIGTERM);
-      g_subprocess_wait (s->agent, NULL, NULL);
-      g_clear_object (&s->agent);
-    }
+  e2e_agent_stop (g_steal_pointer (&s->agent));
   g_file_get_contents (s->output, &text, NULL, NULL);
   g_printerr ("# serve printed:\n%s", text != NULL ? text : "");
   g_unlink (s->output);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <signal.h>
 
 #include "e2e-central.h"
 
@@ -689,4 +690,37 @@ e2e_connect_watched (BleioAdapter  **adapter_out,
     fail_msg ("connect: %s", error->message);
   e2e_watch_disconnects (connection, record);
   return connection;
+}
+
+GSubprocess *
+e2e_agent_start (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) agent = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = self != NULL ? g_path_get_dirname (self) : g_strdup (".");
+  g_autofree char *beside = g_build_filename (dir, "bleio-e2e-agent", NULL);
+  g_autofree char *line = NULL;
+
+  agent = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                            e2e_env ("BLEIO_TEST_AGENT", beside), NULL);
+  if (agent == NULL)
+    fail_msg ("cannot run bleio-e2e-agent: %s", error->message);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (agent));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  if (g_strcmp0 (line, "ready") != 0)
+    fail_msg ("bleio-e2e-agent did not register (%s)",
+              error != NULL ? error->message : "it said why on stderr");
+  return g_steal_pointer (&agent);
+}
+
+void
+e2e_agent_stop (GSubprocess *agent)
+{
+  if (agent == NULL)
+    return;
+  g_subprocess_send_signal (agent, SIGTERM);
+  g_subprocess_wait (agent, NULL, NULL);
+  g_object_unref (agent);
 }

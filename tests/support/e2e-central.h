@@ -123,6 +123,16 @@ gboolean         e2e_peer_change_database (BleioConnection *connection,
 gint             e2e_sim_write_calls      (BleioCharacteristic *characteristic,
                                            GError             **error);
 
+/* For the tests in which libbleio is the peripheral on hci1: starts
+ * bleio-e2e-agent (tests/e2e/agent.c; $BLEIO_TEST_AGENT, else the one
+ * beside the running test program), an agent that accepts every pairing
+ * request, and returns once bluetoothd made it the default agent. A
+ * bluetoothd 5.82 central pairs with a 5.82 peripheral for EATT, and
+ * without an agent that says yes on the peripheral's side the link drops.
+ * Fails the test when it cannot. e2e_agent_stop() ends it (NULL: nothing). */
+GSubprocess     *e2e_agent_start          (void);
+void             e2e_agent_stop           (GSubprocess *agent);
+
 /* bytes as lower-case hex, for messages. */
 char            *e2e_hex                  (GBytes *bytes);
 
