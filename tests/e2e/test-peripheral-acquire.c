@@ -173,7 +173,15 @@ assert_next_packet (BleioPacketBuffer *buffer,
   g_autoptr(GBytes) expected = g_bytes_new (want, len);
 
   assert_true (e2e_wait_until (packet_came, &w, E2E_WAIT_MSEC));
-  assert_true (g_bytes_equal (w.packet, expected));
+  if (!g_bytes_equal (w.packet, expected))
+    {
+      /* What came, for the log: the guest's failures are read from it. */
+      g_autofree char *got = e2e_hex (w.packet);
+      g_autofree char *want_hex = e2e_hex (expected);
+
+      g_bytes_unref (w.packet);
+      fail_msg ("the packet read was %s, not %s", got, want_hex);
+    }
   g_bytes_unref (w.packet);
 }
 
