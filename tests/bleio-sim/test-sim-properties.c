@@ -433,8 +433,20 @@ test_device_discovered (void **state)
                                   NULL, &error);
   if (reply == NULL)
     fail_msg ("StartDiscovery: %s", error->message);
-  all = objects ();
-  got = sim_keys (all, device, DEVICE1);
+  /* bluetoothd, as the simulator, sets RSSI when it hears the device's
+   * first advertisement after StartDiscovery's answer: wait for that
+   * (bounded; a device never heard fails below, without RSSI). */
+  for (gint64 end = g_get_monotonic_time () + SIM_FIXTURE_TIMEOUT_MSEC * G_GINT64_CONSTANT (1000);;)
+    {
+      g_clear_pointer (&all, g_variant_unref);
+      g_clear_pointer (&got, g_ptr_array_unref);
+      all = objects ();
+      got = sim_keys (all, device, DEVICE1);
+      if ((got != NULL && g_ptr_array_find_with_equal_func (got, "RSSI", g_str_equal, NULL)) ||
+          g_get_monotonic_time () > end)
+        break;
+      g_usleep (20 * 1000);
+    }
   compare_keys (diff, "discovered Device1", want, got, TRUE);
   g_clear_pointer (&reply, g_variant_unref);
   reply = sim_fixture_call_bluez (fx, ADAPTER, "org.bluez.Adapter1", "StopDiscovery",
