@@ -426,12 +426,8 @@ on_notifier_event (BleioClient            *client,
           if (value == NULL)
             break;
           /* Notifications only: a Value change while nothing is
-           * subscribed (this buffer, the application's set_cccd(),
-           * another client as the cache shows) comes from somebody's
-           * read. The cache is asked last: it costs a lookup per
-           * notification. */
+           * subscribed comes from somebody's read. */
           if (!g_atomic_int_get (&notifier->subscribed) &&
-              !bleio_characteristic_is_subscribed (notifier->characteristic) &&
               !bleio_client_get_boolean (client, notifier->path,
                                          BLEIO_IFACE_CHARACTERISTIC, "Notifying"))
             break;
